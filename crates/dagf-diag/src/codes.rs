@@ -1,0 +1,143 @@
+//! The one registry of diagnostic codes. Codes are never reused: a retired code keeps
+//! its row with a note saying so.
+
+use crate::Severity;
+use std::fmt;
+
+/// A stable diagnostic code such as `E0201` (error) or `W0001` (lint).
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Code(&'static str);
+
+/// One registry row: the code, a short title, and its `dagfc explain` page.
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub code: Code,
+    pub title: &'static str,
+    pub page: &'static str,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    pub fn severity(self) -> Severity {
+        if self.0.starts_with('W') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
+    }
+
+    pub fn info(self) -> &'static CodeInfo {
+        CODES.iter().find(|c| c.code == self).unwrap_or(&CODES[0])
+    }
+
+    /// Looks a code up by its text, case-insensitively (`e0201` works).
+    pub fn parse(text: &str) -> Option<Code> {
+        CODES
+            .iter()
+            .find(|c| c.code.0.eq_ignore_ascii_case(text.trim()))
+            .map(|c| c.code)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+macro_rules! codes {
+    ($($name:ident => $title:literal,)*) => {
+        impl Code {
+            $(pub const $name: Code = Code(stringify!($name));)*
+        }
+        /// Every code, in order.
+        pub static CODES: &[CodeInfo] = &[
+            $(CodeInfo {
+                code: Code::$name,
+                title: $title,
+                page: include_str!(concat!("../explain/", stringify!($name), ".md")),
+            },)*
+        ];
+    };
+}
+
+codes! {
+    // Syntax
+    E0001 => "syntax error",
+    E0002 => "unterminated string or comment",
+    E0003 => "invalid character",
+    E0004 => "invalid literal",
+    // Modules and names
+    E0101 => "imported file not found",
+    E0102 => "import cycle",
+    E0103 => "name defined twice",
+    E0104 => "unknown name",
+    E0105 => "unknown type",
+    // Types and calls
+    E0201 => "type mismatch",
+    E0202 => "missing required argument",
+    E0203 => "unknown argument or field",
+    E0204 => "value out of range",
+    E0205 => "value does not match pattern",
+    E0206 => "invalid regular expression",
+    E0207 => "argument given twice",
+    E0208 => "not callable here",
+    E0209 => "invalid operation",
+    E0210 => "evaluation limit reached",
+    // DAG checks
+    E0301 => "duplicate task id",
+    E0302 => "invalid dag or task id",
+    E0303 => "invalid cron expression",
+    E0304 => "unknown schedule preset",
+    E0305 => "invalid trigger rule",
+    E0306 => "sensor timeout shorter than poke interval",
+    E0307 => "sensor soft_fail with never_fail",
+    E0308 => "catchup without start",
+    E0309 => "dependency cycle",
+    E0310 => "duplicate dag id",
+    E0311 => "end before start",
+    E0312 => "invalid sensor timing",
+    // Project and output
+    E0401 => "output file not written by dagfc",
+    E0402 => "invalid project file",
+    E0403 => "project not found",
+    E0404 => "cannot read or write a file",
+    // Lints
+    W0001 => "unused parameter",
+    W0002 => "unused import",
+    W0003 => "task with no dependencies in a multi-task dag",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_sorted_and_documented() {
+        for pair in CODES.windows(2) {
+            assert!(
+                pair[0].code < pair[1].code,
+                "{} then {}",
+                pair[0].code,
+                pair[1].code
+            );
+        }
+        for info in CODES {
+            let heading = format!("# {}: {}", info.code, info.title);
+            assert!(
+                info.page.starts_with(&heading),
+                "{} page must start with `{heading}`",
+                info.code
+            );
+        }
+    }
+
+    #[test]
+    fn parse_is_case_insensitive() {
+        assert_eq!(Code::parse("e0201"), Some(Code::E0201));
+        assert_eq!(Code::parse("E9999"), None);
+    }
+}

@@ -1,0 +1,494 @@
+//! The lexer. Token kinds that need context (a `[` that may index, a `>` that starts `>>`)
+//! are told apart in one pass after logos, so the parser never looks at whitespace.
+
+use dagf_diag::{Code, Diagnostic, FileId, Span};
+use logos::Logos;
+use std::fmt;
+
+#[derive(Logos, Clone, Debug, PartialEq)]
+#[logos(skip r"[ \t\r\n\f]+")]
+#[logos(skip(r"//([^/\n][^\n]*)?", allow_greedy = true))]
+#[logos(error = LexError)]
+pub enum Tok {
+    #[regex(r"///[^\n]*", callback = |lex| lex.slice()[3..].to_string(), allow_greedy = true)]
+    Doc(String),
+    #[token("/*", block_comment)]
+    BlockComment,
+
+    // Keywords
+    #[token("import")]
+    Import,
+    #[token("as")]
+    As,
+    #[token("operator")]
+    Operator,
+    #[token("sensor")]
+    Sensor,
+    #[token("type")]
+    Type,
+    #[token("factory")]
+    Factory,
+    #[token("dag")]
+    Dag,
+    #[token("task")]
+    Task,
+    #[token("group")]
+    Group,
+    #[token("asset")]
+    Asset,
+    #[token("let")]
+    Let,
+    #[token("for")]
+    For,
+    #[token("in")]
+    In,
+    #[token("if")]
+    If,
+    #[token("else")]
+    Else,
+    #[token("true")]
+    True,
+    #[token("false")]
+    False,
+    #[token("none")]
+    None,
+    #[token("and")]
+    And,
+    #[token("or")]
+    Or,
+    #[token("not")]
+    Not,
+    #[token("matches")]
+    Matches,
+
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
+    Ident(String),
+    #[regex(r"[0-9][0-9_]*", |lex| lex.slice().to_string())]
+    Int(String),
+    #[regex(r"[0-9][0-9_]*\.[0-9][0-9_]*", |lex| lex.slice().to_string())]
+    Float(String),
+    #[regex(r"([0-9]+(ms|s|m|h|d|w))+", |lex| lex.slice().to_string())]
+    Duration(String),
+    #[regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", |lex| lex.slice().to_string())]
+    Date(String),
+    #[regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?", |lex| lex.slice().to_string())]
+    DateTime(String),
+    #[regex(r"@[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice()[1..].to_string())]
+    Preset(String),
+    /// A `"..."` string as written between the quotes; `lex` replaces it with the tokens below.
+    #[token("\"", string)]
+    RawStr(String),
+    /// A `"""..."""` string as written; `lex` replaces it with the tokens below.
+    #[token("\"\"\"", triple_string)]
+    RawTripleStr(String),
+    /// A string without interpolation, escapes applied (and dedented, for `"""`).
+    Str(String),
+    /// The text before the first `${` of an interpolated string; the expression's tokens follow.
+    StrHead(String),
+    /// The text between two interpolations.
+    StrMid(String),
+    /// The text after the last interpolation.
+    StrTail(String),
+
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+    /// `(` on the same line as the token before it: may start a call.
+    #[token("(")]
+    LParen,
+    /// `(` at the start of a line: only a grouping.
+    LParenLine,
+    #[token(")")]
+    RParen,
+    /// `[` on the same line as the token before it: may index.
+    #[token("[")]
+    LBracket,
+    /// `[` at the start of a line: only a list.
+    LBracketLine,
+    #[token("]")]
+    RBracket,
+    #[token(",")]
+    Comma,
+    #[token(";")]
+    Semi,
+    #[token(":")]
+    Colon,
+    #[token("=")]
+    Eq,
+    #[token("+=")]
+    PlusEq,
+    #[token(".")]
+    Dot,
+    #[token("..")]
+    DotDot,
+    #[token("..=")]
+    DotDotEq,
+    /// A `>` directly followed by another `>`: the first half of `>>`.
+    GtJoined,
+    #[token(">")]
+    Gt,
+    /// A `<` directly followed by another `<`: the first half of `<<`.
+    LtJoined,
+    #[token("<")]
+    Lt,
+    #[token(">=")]
+    Ge,
+    #[token("<=")]
+    Le,
+    #[token("==")]
+    EqEq,
+    #[token("!=")]
+    Ne,
+    #[token("+")]
+    Plus,
+    #[token("-")]
+    Minus,
+    #[token("*")]
+    Star,
+    #[token("/")]
+    Slash,
+    #[token("?")]
+    Question,
+    #[token("|")]
+    Pipe,
+    #[token("&")]
+    Amp,
+
+    /// Stands where the lexer met something it could not read; already reported.
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum LexError {
+    #[default]
+    Invalid,
+    Unterminated(&'static str),
+}
+
+type Lexer<'a> = logos::Lexer<'a, Tok>;
+
+fn block_comment(lex: &mut Lexer<'_>) -> logos::FilterResult<(), LexError> {
+    match lex.remainder().find("*/") {
+        Some(end) => {
+            lex.bump(end + 2);
+            logos::FilterResult::Skip
+        }
+        None => {
+            lex.bump(lex.remainder().len());
+            logos::FilterResult::Error(LexError::Unterminated("block comment"))
+        }
+    }
+}
+
+/// Finds the closing quote, stepping over escapes and over `${ ... }` with nested strings.
+fn scan_string(rest: &str, triple: bool) -> Option<usize> {
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut inner_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'\\' {
+            i += 2;
+            continue;
+        }
+        if depth == 0 {
+            if triple && rest[i..].starts_with("\"\"\"") {
+                return Some(i);
+            }
+            if !triple && b == b'"' {
+                return Some(i);
+            }
+            if !triple && b == b'\n' {
+                return None;
+            }
+            if rest[i..].starts_with("${") {
+                depth = 1;
+                i += 2;
+                continue;
+            }
+        } else if inner_string {
+            if b == b'"' {
+                inner_string = false;
+            } else if b == b'\n' {
+                return None;
+            }
+        } else {
+            match b {
+                b'"' => inner_string = true,
+                b'{' => depth += 1,
+                b'}' => depth -= 1,
+                b'\n' if !triple => return None,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn string(lex: &mut Lexer<'_>) -> Result<String, LexError> {
+    let rest = lex.remainder();
+    match scan_string(rest, false) {
+        Some(end) => {
+            lex.bump(end + 1);
+            Ok(rest[..end].to_string())
+        }
+        None => {
+            let line_end = rest.find('\n').unwrap_or(rest.len());
+            lex.bump(line_end);
+            Err(LexError::Unterminated("string"))
+        }
+    }
+}
+
+fn triple_string(lex: &mut Lexer<'_>) -> Result<String, LexError> {
+    let rest = lex.remainder();
+    match scan_string(rest, true) {
+        Some(end) => {
+            lex.bump(end + 3);
+            Ok(rest[..end].to_string())
+        }
+        None => {
+            lex.bump(rest.len());
+            Err(LexError::Unterminated("string"))
+        }
+    }
+}
+
+impl fmt::Display for Tok {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Tok::Doc(_) => "doc comment",
+            Tok::BlockComment => "comment",
+            Tok::Import => "`import`",
+            Tok::As => "`as`",
+            Tok::Operator => "`operator`",
+            Tok::Sensor => "`sensor`",
+            Tok::Type => "`type`",
+            Tok::Factory => "`factory`",
+            Tok::Dag => "`dag`",
+            Tok::Task => "`task`",
+            Tok::Group => "`group`",
+            Tok::Asset => "`asset`",
+            Tok::Let => "`let`",
+            Tok::For => "`for`",
+            Tok::In => "`in`",
+            Tok::If => "`if`",
+            Tok::Else => "`else`",
+            Tok::True => "`true`",
+            Tok::False => "`false`",
+            Tok::None => "`none`",
+            Tok::And => "`and`",
+            Tok::Or => "`or`",
+            Tok::Not => "`not`",
+            Tok::Matches => "`matches`",
+            Tok::Ident(_) => "name",
+            Tok::Int(_) => "integer",
+            Tok::Float(_) => "number",
+            Tok::Duration(_) => "duration",
+            Tok::Date(_) => "date",
+            Tok::DateTime(_) => "datetime",
+            Tok::Preset(_) => "schedule preset",
+            Tok::RawStr(_) | Tok::RawTripleStr(_) | Tok::Str(_) | Tok::StrHead(_) => "string",
+            Tok::StrMid(_) | Tok::StrTail(_) => "string",
+            Tok::LBrace => "`{`",
+            Tok::RBrace => "`}`",
+            Tok::LParen | Tok::LParenLine => "`(`",
+            Tok::RParen => "`)`",
+            Tok::LBracket | Tok::LBracketLine => "`[`",
+            Tok::RBracket => "`]`",
+            Tok::Comma => "`,`",
+            Tok::Semi => "`;`",
+            Tok::Colon => "`:`",
+            Tok::Eq => "`=`",
+            Tok::PlusEq => "`+=`",
+            Tok::Dot => "`.`",
+            Tok::DotDot => "`..`",
+            Tok::DotDotEq => "`..=`",
+            Tok::GtJoined => "`>>`",
+            Tok::Gt => "`>`",
+            Tok::LtJoined => "`<<`",
+            Tok::Lt => "`<`",
+            Tok::Ge => "`>=`",
+            Tok::Le => "`<=`",
+            Tok::EqEq => "`==`",
+            Tok::Ne => "`!=`",
+            Tok::Plus => "`+`",
+            Tok::Minus => "`-`",
+            Tok::Star => "`*`",
+            Tok::Slash => "`/`",
+            Tok::Question => "`?`",
+            Tok::Pipe => "`|`",
+            Tok::Amp => "`&`",
+            Tok::Error => "invalid text",
+        };
+        f.write_str(s)
+    }
+}
+
+/// Turns text into tokens with their spans. Never fails: what it cannot read becomes
+/// a `Tok::Error` token and a diagnostic.
+pub fn lex(text: &str, file: FileId, base: usize) -> (Vec<(Tok, Span)>, Vec<Diagnostic>) {
+    let mut toks: Vec<(Tok, Span)> = Vec::new();
+    let mut diags = Vec::new();
+    let mut lexer = Tok::lexer(text);
+    while let Some(result) = lexer.next() {
+        let range = lexer.span();
+        let span = Span::new(file, base + range.start, base + range.end);
+        let tok = match result {
+            Ok(tok) => tok,
+            Err(e) => {
+                diags.push(lex_error(e, span, lexer.slice()));
+                Tok::Error
+            }
+        };
+        let prev_end = toks.last().map_or(0, |(_, s)| s.end as usize - base);
+        let line_start =
+            text[prev_end.min(range.start)..range.start].contains('\n') || toks.is_empty();
+        let tok = match tok {
+            Tok::LParen if line_start => Tok::LParenLine,
+            Tok::LBracket if line_start => Tok::LBracketLine,
+            Tok::Gt if text[range.end..].starts_with('>') => Tok::GtJoined,
+            Tok::Lt if text[range.end..].starts_with('<') => Tok::LtJoined,
+            t => t,
+        };
+        match tok {
+            Tok::RawStr(raw) => crate::strings::split(
+                &raw,
+                span.start as usize + 1,
+                false,
+                file,
+                &mut toks,
+                &mut diags,
+            ),
+            Tok::RawTripleStr(raw) => crate::strings::split(
+                &raw,
+                span.start as usize + 3,
+                true,
+                file,
+                &mut toks,
+                &mut diags,
+            ),
+            tok => toks.push((tok, span)),
+        }
+    }
+    (toks, diags)
+}
+
+fn lex_error(e: LexError, span: Span, slice: &str) -> Diagnostic {
+    match e {
+        LexError::Unterminated(what) => Diagnostic::at(
+            Code::E0002,
+            span,
+            format!("unterminated {what}"),
+            format!("this {what} is never closed"),
+        )
+        .with_help(if what == "string" {
+            "close the string with `\"` on the same line, or use `\"\"\"` for text over several lines"
+        } else {
+            "close the comment with `*/`"
+        }),
+        LexError::Invalid => {
+            let c = slice.chars().next().unwrap_or(' ');
+            Diagnostic::at(
+                Code::E0003,
+                span,
+                format!("invalid character `{}`", c.escape_debug()),
+                "not part of any token",
+            )
+            .with_help("remove it; `.dagf` uses `//` for comments and `\"` for strings")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<Tok> {
+        let (toks, diags) = lex(text, FileId(0), 0);
+        assert!(diags.is_empty(), "{diags:?}");
+        toks.into_iter().map(|(t, _)| t).collect()
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(
+            kinds("30s 1h30m 2024-01-01 2024-01-01T06:00 @daily 3 0.5"),
+            vec![
+                Tok::Duration("30s".into()),
+                Tok::Duration("1h30m".into()),
+                Tok::Date("2024-01-01".into()),
+                Tok::DateTime("2024-01-01T06:00".into()),
+                Tok::Preset("daily".into()),
+                Tok::Int("3".into()),
+                Tok::Float("0.5".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn strings_keep_interpolation_and_jinja_raw() {
+        assert_eq!(
+            kinds(r#""load ${join(xs, ",")} {{ ds }}""#),
+            vec![
+                Tok::StrHead("load ".into()),
+                Tok::Ident("join".into()),
+                Tok::LParen,
+                Tok::Ident("xs".into()),
+                Tok::Comma,
+                Tok::Str(",".into()),
+                Tok::RParen,
+                Tok::StrTail(" {{ ds }}".into()),
+            ]
+        );
+        assert_eq!(
+            kinds("\"\"\"\n    a\n      \"b\"\n    \"\"\""),
+            vec![Tok::Str("a\n  \"b\"".into())]
+        );
+        assert_eq!(
+            kinds(r#""tab\t\"q\" \${x}""#),
+            vec![Tok::Str("tab\t\"q\" ${x}".into())]
+        );
+    }
+
+    #[test]
+    fn comments_and_docs() {
+        assert_eq!(
+            kinds("// note\n/// doc\n/* block */ x"),
+            vec![Tok::Doc(" doc".into()), Tok::Ident("x".into())]
+        );
+    }
+
+    #[test]
+    fn context_tokens() {
+        assert_eq!(
+            kinds("a >> b\n[c] >= d(e)"),
+            vec![
+                Tok::Ident("a".into()),
+                Tok::GtJoined,
+                Tok::Gt,
+                Tok::Ident("b".into()),
+                Tok::LBracketLine,
+                Tok::Ident("c".into()),
+                Tok::RBracket,
+                Tok::Ge,
+                Tok::Ident("d".into()),
+                Tok::LParen,
+                Tok::Ident("e".into()),
+                Tok::RParen,
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_become_tokens_and_diagnostics() {
+        let (toks, diags) = lex("a $ \"open", FileId(0), 0);
+        assert_eq!(toks.len(), 3);
+        assert_eq!(diags.len(), 2);
+        assert_eq!(diags[0].code, Code::E0003);
+        assert_eq!(diags[1].code, Code::E0002);
+    }
+}

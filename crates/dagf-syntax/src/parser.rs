@@ -1,0 +1,922 @@
+//! The parser: chumsky over the lexer's tokens. It never fails: on a syntax error it
+//! records a diagnostic, skips to a point it can resume from, and leaves an `Error` node.
+
+use crate::ast::*;
+use crate::lexer::{Tok, lex};
+use chumsky::input::{Input as _, ValueInput};
+use chumsky::prelude::*;
+use dagf_diag::{Code, Diagnostic, FileId, Span};
+
+type Err<'t> = extra::Err<Rich<'t, Tok, SimpleSpan>>;
+
+/// Parses one file. Always returns a module (possibly with `Error` nodes) and the
+/// diagnostics met while lexing and parsing.
+pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
+    let (toks, mut diags) = lex(text, file, 0);
+    let toks: Vec<(Tok, SimpleSpan)> = toks
+        .into_iter()
+        .filter(|(t, _)| *t != Tok::Error)
+        .map(|(t, s)| (t, SimpleSpan::from(s.range())))
+        .collect();
+    let eoi = SimpleSpan::from(text.len()..text.len());
+    let input = toks.as_slice().map(eoi, |(t, s)| (t, s));
+    let (items, errs) = module_parser(file).parse(input).into_output_errors();
+    diags.extend(errs.into_iter().map(|e| syntax_error(e, file)));
+    let module = Module {
+        file,
+        items: items.unwrap_or_default(),
+    };
+    (module, diags)
+}
+
+fn syntax_error(e: Rich<'_, Tok, SimpleSpan>, file: FileId) -> Diagnostic {
+    let span = Span::new(file, e.span().start, e.span().end);
+    let mut expected: Vec<String> = e
+        .expected()
+        .filter_map(|p| match p {
+            chumsky::error::RichPattern::Token(t) => Some(t.to_string()),
+            chumsky::error::RichPattern::Label(l) => Some(l.to_string()),
+            chumsky::error::RichPattern::EndOfInput => Some("end of file".to_string()),
+            _ => None,
+        })
+        .collect();
+    expected.sort();
+    expected.dedup();
+    let found = e
+        .found()
+        .map_or("end of file".to_string(), |t| t.to_string());
+    if let chumsky::error::RichReason::Custom(msg) = e.reason() {
+        return Diagnostic::at(Code::E0001, span, msg.to_string(), "here")
+            .with_help("see the language reference in the book for the form this takes");
+    }
+    let expected_text = match expected.len() {
+        0 => "something else".to_string(),
+        1 => expected[0].clone(),
+        n if n <= 6 => format!("{} or {}", expected[..n - 1].join(", "), expected[n - 1]),
+        _ => format!("{}, ...", expected[..6].join(", ")),
+    };
+    Diagnostic::at(
+        Code::E0001,
+        span,
+        format!("expected {expected_text}, found {found}"),
+        format!("unexpected {found}"),
+    )
+    .with_help(format!("write {expected_text} here"))
+}
+
+fn module_parser<'t, I>(file: FileId) -> impl Parser<'t, I, Vec<Item>, Err<'t>>
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    let sp = move |s: SimpleSpan| Span::new(file, s.start, s.end);
+
+    let ident =
+        select! { Tok::Ident(name) = e => Ident { name, span: sp(e.span()) } }.labelled("name");
+    let docs = select! { Tok::Doc(d) => d }
+        .repeated()
+        .collect::<Vec<String>>();
+    let seps = one_of([Tok::Comma, Tok::Semi]).repeated();
+
+    let plain_str = select! { Tok::Str(s) => s }.labelled("string");
+    let shr = just(Tok::GtJoined).then(just(Tok::Gt)).ignored();
+    let shl = just(Tok::LtJoined).then(just(Tok::Lt)).ignored();
+    let brace_groups = [
+        (Tok::LParen, Tok::RParen),
+        (Tok::LBracket, Tok::RBracket),
+        (Tok::LParenLine, Tok::RParen),
+        (Tok::LBracketLine, Tok::RBracket),
+    ];
+
+    let mut stmt = Recursive::declare();
+    let mut expr = Recursive::declare();
+
+    let block = stmt
+        .clone()
+        .then_ignore(seps.clone())
+        .repeated()
+        .collect::<Vec<Stmt>>()
+        .delimited_by(just(Tok::LBrace), just(Tok::RBrace))
+        .recover_with(via_parser(nested_delimiters(
+            Tok::LBrace,
+            Tok::RBrace,
+            brace_groups.clone(),
+            move |s| vec![Stmt::Error(sp(s))],
+        )))
+        .boxed();
+
+    // Named or positional arguments: `(a = 1, 2)`.
+    let args = ident
+        .then_ignore(just(Tok::Eq))
+        .or_not()
+        .then(expr.clone())
+        .map_with(move |(name, value), e| Arg {
+            name,
+            value,
+            span: sp(e.span()),
+        })
+        .separated_by(just(Tok::Comma))
+        .allow_trailing()
+        .collect::<Vec<Arg>>()
+        .delimited_by(just(Tok::LParen), just(Tok::RParen))
+        .boxed();
+
+    // `name = value` entries of a record literal; `name { ... }` nests a record.
+    let record_body = recursive(|record_body| {
+        let key = ident.or(plain_str.map_with(move |name, e| Ident {
+            name,
+            span: sp(e.span()),
+        }));
+        let entry = key
+            .then(choice((
+                just(Tok::Eq).ignore_then(expr.clone()),
+                record_body.map_with(move |fields, e| Expr {
+                    kind: ExprKind::Record(fields),
+                    span: sp(e.span()),
+                }),
+            )))
+            .then_ignore(seps.clone());
+        seps.clone()
+            .ignore_then(entry.repeated().collect::<Vec<(Ident, Expr)>>())
+            .delimited_by(just(Tok::LBrace), just(Tok::RBrace))
+    })
+    .boxed();
+
+    // A string, maybe interpolated: `Str` or `StrHead expr (StrMid expr)* StrTail`.
+    let string = select! { Tok::Str(s) => vec![StrPart::Text(s)] }
+        .or(select! { Tok::StrHead(s) => s }
+            .then(expr.clone())
+            .then(
+                select! { Tok::StrMid(s) => s }
+                    .then(expr.clone())
+                    .repeated()
+                    .collect::<Vec<_>>(),
+            )
+            .then(select! { Tok::StrTail(s) => s })
+            .map(|(((head, first), mids), tail)| {
+                let mut parts = vec![StrPart::Text(head), StrPart::Interp(first)];
+                for (text, e) in mids {
+                    parts.push(StrPart::Text(text));
+                    parts.push(StrPart::Interp(e));
+                }
+                parts.push(StrPart::Text(tail));
+                parts.retain(|p| !matches!(p, StrPart::Text(t) if t.is_empty()));
+                parts
+            }))
+        .map_with(move |parts, e| Expr {
+            kind: ExprKind::Str(parts),
+            span: sp(e.span()),
+        })
+        .labelled("string")
+        .boxed();
+
+    // `dag|task|group NAME (: TARGET(args))? { body }`
+    let decl_kind = choice((
+        just(Tok::Dag).to(DeclKind::Dag),
+        just(Tok::Task).to(DeclKind::Task),
+        just(Tok::Group).to(DeclKind::Group),
+    ));
+    let decl_name = ident
+        .map(|i| Expr {
+            kind: ExprKind::Str(vec![StrPart::Text(i.name)]),
+            span: i.span,
+        })
+        .or(string.clone())
+        .labelled("name");
+    let target = ident
+        .map(|i| Expr {
+            kind: ExprKind::Name(i.name),
+            span: i.span,
+        })
+        .foldl_with(
+            just(Tok::Dot).ignore_then(ident).repeated(),
+            move |base, field, e| Expr {
+                kind: ExprKind::Field(Box::new(base), field),
+                span: sp(e.span()),
+            },
+        )
+        .labelled("operator, template or factory");
+    let decl = docs
+        .clone()
+        .then(decl_kind)
+        .then(decl_name)
+        .then(
+            just(Tok::Colon)
+                .ignore_then(target)
+                .then(args.clone().or_not())
+                .or_not(),
+        )
+        .then(block.clone().or_not())
+        .map_with(move |((((docs, kind), name), call), body), e| {
+            let (target, args) = match call {
+                Some((t, a)) => (Some(t), a),
+                None => (None, None),
+            };
+            Decl {
+                docs,
+                kind,
+                name,
+                target,
+                args,
+                body,
+                span: sp(e.span()),
+            }
+        })
+        .boxed();
+
+    // Expressions, loosest last.
+    expr.define({
+        let number = select! {
+            Tok::Int(s) = e => match s.replace('_', "").parse::<i64>() {
+                Ok(n) => ExprKind::Int(n),
+                Err(_) => ExprKind::Error,
+            },
+            Tok::Float(s) => match s.replace('_', "").parse::<f64>() {
+                Ok(n) => ExprKind::Float(n),
+                Err(_) => ExprKind::Error,
+            },
+        }
+        .validate(|k, e, emitter| {
+            if k == ExprKind::Error {
+                emitter.emit(Rich::custom(
+                    e.span(),
+                    "this number does not fit in 64 bits",
+                ));
+            }
+            k
+        });
+        let temporal = select! {
+            Tok::Duration(s) => parse_duration(&s),
+            Tok::Date(s) => parse_date(&s).map(ExprKind::Date),
+            Tok::DateTime(s) => parse_datetime(&s).map(ExprKind::DateTime),
+        }
+        .validate(|k, e, emitter| match k {
+            Ok(k) => k,
+            Err(msg) => {
+                emitter.emit(Rich::custom(e.span(), msg));
+                ExprKind::Error
+            }
+        });
+        let simple = choice((
+            just(Tok::True).to(ExprKind::Bool(true)),
+            just(Tok::False).to(ExprKind::Bool(false)),
+            just(Tok::None).to(ExprKind::None),
+            select! { Tok::Preset(p) => ExprKind::Preset(p) },
+            select! { Tok::Ident(n) => ExprKind::Name(n) },
+            number,
+            temporal,
+        ))
+        .map_with(move |kind, e| Expr {
+            kind,
+            span: sp(e.span()),
+        });
+
+        let list_open = one_of([Tok::LBracket, Tok::LBracketLine]);
+        let comprehension = just(Tok::For)
+            .ignore_then(ident)
+            .then_ignore(just(Tok::In))
+            .then(expr.clone())
+            .then(just(Tok::If).ignore_then(expr.clone()).or_not())
+            .then_ignore(just(Tok::Colon))
+            .then(expr.clone())
+            .map(|(((var, iter), cond), body)| ExprKind::Comprehension {
+                var,
+                iter: Box::new(iter),
+                cond: cond.map(Box::new),
+                body: Box::new(body),
+            })
+            .delimited_by(list_open.clone(), just(Tok::RBracket));
+        let list = expr
+            .clone()
+            .separated_by(just(Tok::Comma))
+            .allow_trailing()
+            .collect::<Vec<Expr>>()
+            .delimited_by(list_open, just(Tok::RBracket))
+            .map(ExprKind::List);
+        let record = record_body.clone().map(ExprKind::Record);
+        let paren = expr
+            .clone()
+            .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen))
+            .map(|e: Expr| e.kind);
+        let if_expr = just(Tok::If)
+            .ignore_then(expr.clone())
+            .then(
+                expr.clone()
+                    .delimited_by(just(Tok::LBrace), just(Tok::RBrace)),
+            )
+            .then_ignore(just(Tok::Else))
+            .then(
+                expr.clone()
+                    .delimited_by(just(Tok::LBrace), just(Tok::RBrace)),
+            )
+            .map(|((c, a), b)| ExprKind::If(Box::new(c), Box::new(a), Box::new(b)));
+        let decl_expr = decl.clone().map(|d| ExprKind::Decl(Box::new(d)));
+
+        let atom = choice((
+            string.clone(),
+            simple,
+            choice((comprehension, list, record, paren, if_expr, decl_expr)).map_with(
+                move |kind, e| Expr {
+                    kind,
+                    span: sp(e.span()),
+                },
+            ),
+        ))
+        .recover_with(via_parser(nested_delimiters(
+            Tok::LParen,
+            Tok::RParen,
+            [(Tok::LBracket, Tok::RBracket), (Tok::LBrace, Tok::RBrace)],
+            move |s| Expr::error(sp(s)),
+        )))
+        .recover_with(via_parser(nested_delimiters(
+            Tok::LBracket,
+            Tok::RBracket,
+            [(Tok::LParen, Tok::RParen), (Tok::LBrace, Tok::RBrace)],
+            move |s| Expr::error(sp(s)),
+        )))
+        .boxed();
+
+        enum Post {
+            Field(Ident),
+            Index(Expr),
+            Call(Vec<Arg>),
+        }
+        let postfix = atom
+            .foldl_with(
+                choice((
+                    just(Tok::Dot).ignore_then(ident).map(Post::Field),
+                    expr.clone()
+                        .delimited_by(just(Tok::LBracket), just(Tok::RBracket))
+                        .map(Post::Index),
+                    args.clone().map(Post::Call),
+                ))
+                .repeated(),
+                move |base, post, e| Expr {
+                    kind: match post {
+                        Post::Field(f) => ExprKind::Field(Box::new(base), f),
+                        Post::Index(i) => ExprKind::Index(Box::new(base), Box::new(i)),
+                        Post::Call(a) => ExprKind::Call(Box::new(base), a),
+                    },
+                    span: sp(e.span()),
+                },
+            )
+            .boxed();
+
+        let unary = choice((just(Tok::Minus).to(UnOp::Neg), just(Tok::Not).to(UnOp::Not)))
+            .map_with(move |op, e| (op, sp(e.span())))
+            .repeated()
+            .foldr_with(postfix, move |(op, _), operand, e| Expr {
+                kind: ExprKind::Unary(op, Box::new(operand)),
+                span: sp(e.span()),
+            })
+            .boxed();
+
+        let binary = |lower, ops| binary(lower, ops, file);
+        let product = binary(
+            unary,
+            vec![(Tok::Star, BinOp::Mul), (Tok::Slash, BinOp::Div)],
+        );
+        let sum = binary(
+            product,
+            vec![(Tok::Plus, BinOp::Add), (Tok::Minus, BinOp::Sub)],
+        );
+        let all = binary(sum, vec![(Tok::Amp, BinOp::All)]);
+        let any_ = binary(all, vec![(Tok::Pipe, BinOp::Any)]);
+        let cmp = binary(
+            any_,
+            vec![
+                (Tok::EqEq, BinOp::Eq),
+                (Tok::Ne, BinOp::Ne),
+                (Tok::Lt, BinOp::Lt),
+                (Tok::Le, BinOp::Le),
+                (Tok::Gt, BinOp::Gt),
+                (Tok::Ge, BinOp::Ge),
+            ],
+        );
+        let and = binary(cmp, vec![(Tok::And, BinOp::And)]);
+        binary(and, vec![(Tok::Or, BinOp::Or)]).labelled("expression")
+    });
+
+    // Types.
+    let ty = recursive(|ty| {
+        let generic = ident
+            .then(
+                ty.clone()
+                    .separated_by(just(Tok::Comma))
+                    .at_least(1)
+                    .collect::<Vec<TypeExpr>>()
+                    .delimited_by(just(Tok::Lt), one_of([Tok::Gt, Tok::GtJoined]))
+                    .or_not(),
+            )
+            .map(|(name, args)| TypeKind::Named(name, args.unwrap_or_default()));
+        let union = plain_str
+            .map_with(move |s, e| (s, sp(e.span())))
+            .separated_by(just(Tok::Pipe))
+            .at_least(1)
+            .collect::<Vec<_>>()
+            .map(TypeKind::Union);
+        let field = ident
+            .then_ignore(just(Tok::Colon))
+            .then(ty.clone())
+            .then(just(Tok::Eq).ignore_then(expr.clone()).or_not())
+            .map(|((name, ty), default)| ParamLite { name, ty, default })
+            .then_ignore(seps.clone());
+        let record = seps
+            .clone()
+            .ignore_then(field.repeated().collect::<Vec<_>>())
+            .delimited_by(just(Tok::LBrace), just(Tok::RBrace))
+            .map(TypeKind::Record);
+        let atom = choice((
+            generic,
+            union,
+            record,
+            ty.clone()
+                .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen))
+                .map(|t: TypeExpr| t.kind),
+        ))
+        .map_with(move |kind, e| TypeExpr {
+            kind,
+            span: sp(e.span()),
+        });
+        let bound = select! {
+            Tok::Int(s) = e => Expr { kind: s.replace('_', "").parse().map_or(ExprKind::Error, ExprKind::Int), span: sp(e.span()) },
+            Tok::Float(s) = e => Expr { kind: s.replace('_', "").parse().map_or(ExprKind::Error, ExprKind::Float), span: sp(e.span()) },
+            Tok::Duration(s) = e => Expr { kind: parse_duration(&s).unwrap_or(ExprKind::Error), span: sp(e.span()) },
+        };
+        let neg_bound = just(Tok::Minus).or_not().then(bound).map_with(move |(neg, b), e| match neg {
+            Some(_) => Expr {
+                kind: ExprKind::Unary(UnOp::Neg, Box::new(b)),
+                span: sp(e.span()),
+            },
+            None => b,
+        });
+        enum Constraint {
+            Range(Option<Expr>, Option<Expr>, bool),
+            Matches(String, Span),
+        }
+        let constraint = choice((
+            just(Tok::In)
+                .ignore_then(neg_bound.clone().or_not())
+                .then(choice((just(Tok::DotDotEq).to(true), just(Tok::DotDot).to(false))))
+                .then(neg_bound.or_not())
+                .map(|((lo, inclusive), hi)| Constraint::Range(lo, hi, inclusive)),
+            just(Tok::Matches)
+                .ignore_then(plain_str.map_with(move |s, e| (s, sp(e.span()))))
+                .map(|(s, span)| Constraint::Matches(s, span)),
+        ));
+        let question = just(Tok::Question).or_not().map(|q| q.is_some());
+        atom.then(question.clone())
+            .then(constraint.repeated().collect::<Vec<_>>())
+            .then(question)
+            .map_with(move |(((base, q1), constraints), q2), e| {
+                let mut t = base;
+                for c in constraints {
+                    let kind = match c {
+                        Constraint::Range(lo, hi, inclusive) => TypeKind::Range {
+                            base: Box::new(t),
+                            lo,
+                            hi,
+                            inclusive,
+                        },
+                        Constraint::Matches(pattern, pattern_span) => TypeKind::Matches {
+                            base: Box::new(t),
+                            pattern,
+                            pattern_span,
+                        },
+                    };
+                    t = TypeExpr {
+                        kind,
+                        span: sp(e.span()),
+                    };
+                }
+                if q1 || q2 {
+                    t = TypeExpr {
+                        kind: TypeKind::Optional(Box::new(t)),
+                        span: sp(e.span()),
+                    };
+                }
+                t
+            })
+            .labelled("type")
+    })
+    .boxed();
+
+    let param = docs
+        .clone()
+        .then(ident)
+        .then_ignore(just(Tok::Colon))
+        .then(ty.clone())
+        .then(just(Tok::Eq).ignore_then(expr.clone()).or_not())
+        .map_with(move |(((docs, name), ty), default), e| Param {
+            docs,
+            name,
+            ty,
+            default,
+            span: sp(e.span()),
+        })
+        .boxed();
+
+    // Statements.
+    stmt.define({
+        let let_stmt = just(Tok::Let)
+            .ignore_then(ident)
+            .then_ignore(just(Tok::Eq))
+            .then(expr.clone())
+            .map_with(move |(name, value), e| Stmt::Let {
+                name,
+                value,
+                span: sp(e.span()),
+            });
+        let for_stmt = just(Tok::For)
+            .ignore_then(ident)
+            .then_ignore(just(Tok::In))
+            .then(expr.clone())
+            .then(block.clone())
+            .map_with(move |((var, iter), body), e| Stmt::For {
+                var,
+                iter,
+                body,
+                span: sp(e.span()),
+            });
+        let if_stmt = recursive(|if_stmt| {
+            just(Tok::If)
+                .ignore_then(expr.clone())
+                .then(block.clone())
+                .then(
+                    just(Tok::Else)
+                        .ignore_then(block.clone().or(if_stmt.map(|s| vec![s])))
+                        .or_not(),
+                )
+                .map_with(move |((cond, then), otherwise), e| Stmt::If {
+                    cond,
+                    then,
+                    otherwise: otherwise.unwrap_or_default(),
+                    span: sp(e.span()),
+                })
+        });
+        let field = ident
+            .then(choice((
+                just(Tok::Eq).to(false).then(expr.clone()),
+                just(Tok::PlusEq).to(true).then(expr.clone()),
+                record_body.clone().map_with(move |fields, e| {
+                    (
+                        false,
+                        Expr {
+                            kind: ExprKind::Record(fields),
+                            span: sp(e.span()),
+                        },
+                    )
+                }),
+            )))
+            .map_with(move |(name, (append, value)), e| Stmt::Field {
+                name,
+                append,
+                value,
+                span: sp(e.span()),
+            });
+        let dep_op = choice((shr.to(DepOp::Then), shl.to(DepOp::After)));
+        let deps = expr
+            .clone()
+            .then(
+                dep_op
+                    .then(expr.clone())
+                    .repeated()
+                    .at_least(1)
+                    .collect::<Vec<_>>(),
+            )
+            .map_with(move |(first, rest), e| Stmt::Deps {
+                first,
+                rest,
+                span: sp(e.span()),
+            });
+        choice((
+            let_stmt,
+            for_stmt,
+            if_stmt,
+            field,
+            deps,
+            decl.clone().map(Stmt::Decl),
+        ))
+        .labelled("statement")
+        .recover_with(skip_then_retry_until(
+            nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups.clone(), |_| ())
+                .or(any().and_is(just(Tok::RBrace).not()).ignored()),
+            one_of([
+                Tok::RBrace,
+                Tok::Dag,
+                Tok::Task,
+                Tok::Group,
+                Tok::Let,
+                Tok::For,
+            ])
+            .ignored()
+            .rewind()
+            .or(end()),
+        ))
+    });
+
+    // Top-level items.
+    let import = just(Tok::Import)
+        .ignore_then(plain_str.map_with(move |s, e| (s, sp(e.span()))))
+        .then(just(Tok::As).ignore_then(ident).or_not())
+        .map_with(move |((path, path_span), alias), e| {
+            Item::Import(Import {
+                path,
+                path_span,
+                alias,
+                span: sp(e.span()),
+            })
+        });
+    let operator = docs
+        .clone()
+        .then(choice((
+            just(Tok::Operator).to(false),
+            just(Tok::Sensor).to(true),
+        )))
+        .then(ident)
+        .then_ignore(just(Tok::Eq))
+        .then(plain_str.map_with(move |s, e| (s, sp(e.span()))))
+        .then(
+            seps.clone()
+                .ignore_then(
+                    param
+                        .clone()
+                        .then_ignore(seps.clone())
+                        .repeated()
+                        .collect::<Vec<_>>(),
+                )
+                .delimited_by(just(Tok::LBrace), just(Tok::RBrace))
+                .or_not(),
+        )
+        .map_with(
+            move |((((docs, is_sensor), name), (class, class_span)), fields), e| {
+                Item::Operator(OperatorDecl {
+                    docs,
+                    is_sensor,
+                    name,
+                    class,
+                    class_span,
+                    fields: fields.unwrap_or_default(),
+                    span: sp(e.span()),
+                })
+            },
+        );
+    let type_decl = docs
+        .clone()
+        .then_ignore(just(Tok::Type))
+        .then(ident)
+        .then_ignore(just(Tok::Eq))
+        .then(ty.clone())
+        .map_with(move |((docs, name), ty), e| {
+            Item::TypeDecl(TypeDecl {
+                docs,
+                name,
+                ty,
+                span: sp(e.span()),
+            })
+        });
+    let factory = docs
+        .clone()
+        .then_ignore(just(Tok::Factory))
+        .then(ident)
+        .then(
+            param
+                .clone()
+                .separated_by(just(Tok::Comma))
+                .allow_trailing()
+                .collect::<Vec<_>>()
+                .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen))
+                .or_not(),
+        )
+        .then(block.clone())
+        .map_with(move |(((docs, name), params), body), e| {
+            Item::Factory(FactoryDecl {
+                docs,
+                name,
+                params: params.unwrap_or_default(),
+                body,
+                span: sp(e.span()),
+            })
+        });
+    let asset = docs
+        .clone()
+        .then_ignore(just(Tok::Asset))
+        .then(ident)
+        .then_ignore(just(Tok::Eq))
+        .then(expr.clone())
+        .map_with(move |((docs, name), uri), e| {
+            Item::Asset(AssetDecl {
+                docs,
+                name,
+                uri,
+                span: sp(e.span()),
+            })
+        });
+
+    let item = choice((
+        import,
+        operator,
+        type_decl,
+        factory,
+        asset,
+        stmt.clone().map(Item::Stmt),
+    ))
+    .then_ignore(seps.clone())
+    .labelled("item")
+    .recover_with(skip_then_retry_until(
+        nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups, |_| ()).or(any().ignored()),
+        one_of([
+            Tok::Import,
+            Tok::Operator,
+            Tok::Sensor,
+            Tok::Type,
+            Tok::Factory,
+            Tok::Asset,
+            Tok::Dag,
+            Tok::Let,
+            Tok::For,
+        ])
+        .ignored()
+        .rewind()
+        .or(end()),
+    ));
+
+    seps.ignore_then(item.repeated().collect::<Vec<Item>>())
+        .then_ignore(docs.then(end()))
+}
+
+/// One precedence level of left-associative binary operators.
+fn binary<'t: 'b, 'b, I>(
+    lower: chumsky::Boxed<'t, 'b, I, Expr, Err<'t>>,
+    ops: Vec<(Tok, BinOp)>,
+    file: FileId,
+) -> chumsky::Boxed<'t, 'b, I, Expr, Err<'t>>
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan> + 'b,
+{
+    let op = choice(
+        ops.into_iter()
+            .map(|(t, o)| just(t).to(o))
+            .collect::<Vec<_>>(),
+    );
+    lower
+        .clone()
+        .foldl_with(op.then(lower).repeated(), move |a, (op, b), e| Expr {
+            kind: ExprKind::Binary(op, Box::new(a), Box::new(b)),
+            span: Span::new(file, e.span().start, e.span().end),
+        })
+        .boxed()
+}
+
+fn parse_duration(s: &str) -> Result<ExprKind, String> {
+    let mut total: i64 = 0;
+    let mut num = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = if c == 'm' && chars.peek() == Some(&'s') {
+            chars.next();
+            "ms"
+        } else {
+            match c {
+                's' => "s",
+                'm' => "m",
+                'h' => "h",
+                'd' => "d",
+                _ => "w",
+            }
+        };
+        let n: i64 = num
+            .parse()
+            .map_err(|_| format!("duration `{s}` is too large"))?;
+        num.clear();
+        let ms = match unit {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => 604_800_000,
+        };
+        total = n
+            .checked_mul(ms)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("duration `{s}` is too large"))?;
+    }
+    Ok(ExprKind::Duration(total))
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    let parts: Vec<&str> = s.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(format!("`{s}` is not a date"));
+    };
+    let (year, month, day) = (
+        y.parse::<i32>().unwrap_or(0),
+        m.parse::<u32>().unwrap_or(0),
+        d.parse::<u32>().unwrap_or(0),
+    );
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(format!("`{s}` has no month {month}: months are 01 to 12")),
+    };
+    if !(1..=days).contains(&day) || year < 1 {
+        return Err(format!("`{s}` is not a day of the calendar"));
+    }
+    Ok(Date { year, month, day })
+}
+
+fn parse_datetime(s: &str) -> Result<DateTime, String> {
+    let (date, rest) = s.split_at(10);
+    let date = parse_date(date)?;
+    let time = &rest[1..];
+    let (clock, offset) = match time.find(['Z', '+', '-']) {
+        Some(i) => (&time[..i], Some(&time[i..])),
+        None => (time, None),
+    };
+    let nums: Vec<u32> = clock.split(':').map(|p| p.parse().unwrap_or(99)).collect();
+    let (hour, minute, second) = (nums[0], nums[1], nums.get(2).copied().unwrap_or(0));
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(format!("`{s}` is not a time of day"));
+    }
+    let offset_minutes = match offset {
+        None | Some("Z") => None,
+        Some(o) => {
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            let hm: Vec<i32> = o[1..].split(':').map(|p| p.parse().unwrap_or(99)).collect();
+            if hm[0] > 14 || hm[1] > 59 {
+                return Err(format!("`{o}` is not a UTC offset"));
+            }
+            Some(sign * (hm[0] * 60 + hm[1]))
+        }
+    };
+    Ok(DateTime {
+        date,
+        hour,
+        minute,
+        second,
+        offset_minutes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str) -> Module {
+        let (m, diags) = parse(text, FileId(0));
+        assert!(diags.is_empty(), "{diags:#?}");
+        m
+    }
+
+    #[test]
+    fn parses_the_core_forms() {
+        let m = ok(r#"
+import "lib/common.dagf" as common
+operator bash = "airflow.providers.standard.operators.bash.BashOperator" {
+    bash_command: str
+    env: map<str>?
+}
+type Source = { name: str, tables: list<list<str>>, schedule: schedule = @daily }
+asset orders = "s3://lake/orders"
+/// One ingestion DAG per source.
+factory ingest(
+    /// Source system.
+    source: str matches "^[a-z]+$",
+    retries: int in 0..=10 = 3,
+    mode: "poke" | "reschedule" = "poke",
+) {
+    schedule = @daily
+    start = 2024-01-01T06:00
+    tags += ["x", "${source}"]
+    default_args { owner = "analytics", retries = retries, retry_delay = 5m }
+    for t in ["a", "b"] { task "load_${t}": bash { bash_command = "load ${t} {{ ds }}" } }
+    task publish: empty
+    let l = task last: empty
+    extract >> [a, b] >> publish
+    publish << extract
+    schedule = if source == "x" { @hourly } else { none }
+}
+dag crm: ingest(source = "crm")
+for s in ["erp", "billing"] { dag "ingest_${s}": ingest(source = s) }
+"#);
+        assert_eq!(m.items.len(), 7);
+    }
+
+    #[test]
+    fn recovers_and_reports_several_errors() {
+        let (m, diags) = parse(
+            "dag a {\n  task x: bash { bash_command = }\n  task y: empty\n}\ndag b {\n  schedule = = 3\n}\ndag c { }\n",
+            FileId(0),
+        );
+        assert_eq!(diags.len(), 2, "{diags:#?}");
+        assert!(diags.iter().all(|d| d.code == Code::E0001));
+        assert_eq!(m.items.len(), 3, "{:#?}", m.items);
+    }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Create (or reuse) the virtual environment with real Apache Airflow used by the
+# conformance tests, and print its path on the last line of stdout.
+#
+# Location: $DAGF_AIRFLOW_VENV, default <repo>/target/airflow-venv.
+# The venv is reused as-is when its stamp file holds the hash of
+# requirements.txt; otherwise requirements.txt is (re)installed into it.
+# Any failure exits non-zero with a one-line reason on stderr.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+requirements="$here/requirements.txt"
+venv="${DAGF_AIRFLOW_VENV:-$repo/target/airflow-venv}"
+stamp="$venv/.dagf-requirements.sha256"
+
+die() {
+    echo "venv.sh: error: $*" >&2
+    exit 1
+}
+
+[[ -f "$requirements" ]] || die "missing $requirements"
+want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+
+is_ready() {
+    [[ -x "$venv/bin/python" && -f "$stamp" && "$(<"$stamp")" == "$want" ]]
+}
+
+if is_ready; then
+    echo "$venv"
+    exit 0
+fi
+
+mkdir -p "$(dirname "$venv")" || die "cannot create the parent directory of $venv"
+
+# Test binaries may call this script concurrently; only one may install.
+exec 9>"$venv.lock"
+flock 9 || die "cannot lock $venv.lock"
+if is_ready; then
+    echo "$venv"
+    exit 0
+fi
+
+command -v python3 >/dev/null 2>&1 || die "python3 not found on PATH (Python >= 3.10 is needed for Airflow 3.3)"
+
+# Drop the stamp first so an interrupted install is never mistaken for a good one.
+rm -f "$stamp"
+if [[ ! -x "$venv/bin/python" ]]; then
+    python3 -m venv "$venv" >&2 || die "'python3 -m venv $venv' failed"
+fi
+
+log="$venv/.dagf-install.log"
+echo "venv.sh: installing $requirements into $venv (takes about a minute)" >&2
+if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
+    "$venv/bin/python" -m pip install -r "$requirements" >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    die "pip install -r $requirements failed (full log: $log)"
+fi
+
+echo "$want" >"$stamp"
+echo "$venv"
