@@ -3,6 +3,7 @@
 Run with the Python of the venv made by venv.sh:
 
     conformance.py --dags DIR [--run DAG_ID ...] [--run-all] [--json OUT.json]
+                   [--timeout SECONDS]
 
 Every DAG in DIR must parse without import errors and without warnings emitted
 from files in DIR, serialize (and deserialize) the way the scheduler stores it,
@@ -14,6 +15,7 @@ when anything failed.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -30,6 +32,13 @@ from pathlib import Path
 POLL_INTERVAL = 0.5
 # Lines of a failing task's log shown in the report.
 LOG_EXCERPT_LINES = 15
+# Substrings of `dags test` log lines that say nothing about why a task failed.
+LOG_NOISE = (
+    "[airflow.api_fastapi.",
+    "::group::",
+    "::endgroup::",
+    "[DAG TEST] running task",
+)
 # Serialized task keys that are presentation or bookkeeping, not task arguments.
 SERIALIZED_NOISE = frozenset(
     {
@@ -74,7 +83,10 @@ class Report:
         self.failures: dict[str, list[str]] = {}
 
     def fail(self, subject: str, message: str) -> None:
-        self.failures.setdefault(subject, []).append(message)
+        messages = self.failures.setdefault(subject, [])
+        if message in messages:
+            return  # e.g. the same warning raised twice by one line
+        messages.append(message)
         first, _, rest = message.partition("\n")
         print(f"FAIL {subject}: {first}")
         if rest:
@@ -84,8 +96,15 @@ class Report:
 def main() -> int:
     args = parse_args()
     dags_dir = Path(args.dags).resolve()
-    if not dags_dir.is_dir():
-        print(f"conformance: --dags {args.dags} is not a directory", file=sys.stderr)
+    # Checked without importing Airflow: that must wait until the environment is set.
+    if importlib.util.find_spec("airflow") is None:
+        problem = f"{sys.executable} cannot import airflow; use the python of the venv made by venv.sh"
+    elif not dags_dir.is_dir():
+        problem = f"--dags {args.dags} is not a directory"
+    else:
+        problem = None
+    if problem:
+        print(f"conformance: {problem}", file=sys.stderr)
         print("conformance: 0 passed, 1 failed")
         return 1
 
@@ -104,7 +123,9 @@ def main() -> int:
 
         started = time.monotonic()
         dags, summary = load_and_serialize(dags_dir, report)
-        print(f"parsed and serialized {len(dags)} DAGs in {time.monotonic() - started:.2f}s")
+        print(
+            f"parsed and serialized {len(dags)} DAGs in {time.monotonic() - started:.2f}s"
+        )
 
         to_run = sorted(dags) if args.run_all else sorted(set(args.run))
         runs = {}
@@ -116,7 +137,7 @@ def main() -> int:
     summary["runs"] = runs
     summary["passed"] = passed
     summary["failed"] = failed
-    summary["failures"] = {k: v for k, v in sorted(report.failures.items())}
+    summary["failures"] = dict(sorted(report.failures.items()))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
 
@@ -128,12 +149,23 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dags", required=True, help="folder of generated DAG files")
     parser.add_argument(
-        "--run", action="append", default=[], metavar="DAG_ID", help="run this DAG with `airflow dags test`"
+        "--run",
+        action="append",
+        default=[],
+        metavar="DAG_ID",
+        help="run this DAG with `airflow dags test`",
     )
-    parser.add_argument("--run-all", action="store_true", help="run every DAG with `airflow dags test`")
-    parser.add_argument("--json", metavar="OUT.json", help="write a summary of every DAG here")
     parser.add_argument(
-        "--timeout", type=float, default=300.0, help="seconds allowed for each DAG run (default 300)"
+        "--run-all", action="store_true", help="run every DAG with `airflow dags test`"
+    )
+    parser.add_argument(
+        "--json", metavar="OUT.json", help="write a summary of every DAG here"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds allowed for each DAG run (default 300)",
     )
     return parser.parse_args()
 
@@ -148,7 +180,8 @@ def airflow_env(home: Path, dags_dir: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("AIRFLOW") or k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))
+        if not k.startswith("AIRFLOW")
+        or k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))
     }
     env.update(
         {
@@ -180,7 +213,9 @@ def load_and_serialize(dags_dir: Path, report: Report) -> tuple[dict, dict]:
         # "always": the default filters hide DeprecationWarning outside __main__
         # and show each warning only once per location.
         warnings.simplefilter("always")
-        bag = BundleDagBag(dag_folder=dags_dir, bundle_path=dags_dir, bundle_name="dags-folder")
+        bag = BundleDagBag(
+            dag_folder=dags_dir, bundle_path=dags_dir, bundle_name="dags-folder"
+        )
         serialized = {}
         for dag_id, dag in sorted(bag.dags.items()):
             try:
@@ -188,7 +223,7 @@ def load_and_serialize(dags_dir: Path, report: Report) -> tuple[dict, dict]:
                 restored = DagSerialization.from_dict(data)
                 check_round_trip(dag, restored)
                 serialized[dag_id] = (data["dag"], restored)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - any error here is the finding
                 report.fail(dag_id, f"serialization: {type(e).__name__}: {e}")
 
     # With a bundle_path, DagBag keys import errors by path relative to it.
@@ -213,7 +248,8 @@ def load_and_serialize(dags_dir: Path, report: Report) -> tuple[dict, dict]:
         "airflow_version": airflow_version(),
         "import_errors": dict(sorted(bag.import_errors.items())),
         "dags": {
-            dag_id: summarize(bag.dags[dag_id], ser, restored) for dag_id, (ser, restored) in serialized.items()
+            dag_id: summarize(bag.dags[dag_id], ser, restored)
+            for dag_id, (ser, restored) in serialized.items()
         },
     }
     return bag.dags, summary
@@ -236,7 +272,9 @@ def warning_category(w: warnings.WarningMessage, bag) -> str:
 
 def check_round_trip(dag, restored) -> None:
     if sorted(restored.task_ids) != sorted(dag.task_ids):
-        raise ValueError(f"task ids changed: {sorted(dag.task_ids)} -> {sorted(restored.task_ids)}")
+        raise ValueError(
+            f"task ids changed: {sorted(dag.task_ids)} -> {sorted(restored.task_ids)}"
+        )
     if edges(restored) != edges(dag):
         raise ValueError(f"edges changed: {edges(dag)} -> {edges(restored)}")
 
@@ -253,7 +291,9 @@ def summarize(dag, ser: dict, restored) -> dict:
     """
     tasks = {}
     for task in sorted(dag.tasks, key=lambda t: t.task_id):
-        ser_task = next(t["__var"] for t in ser["tasks"] if t["__var"]["task_id"] == task.task_id)
+        ser_task = next(
+            t["__var"] for t in ser["tasks"] if t["__var"]["task_id"] == task.task_id
+        )
         tasks[task.task_id] = {
             "operator": task.task_type,
             "operator_module": ser_task["_task_module"],
@@ -265,10 +305,14 @@ def summarize(dag, ser: dict, restored) -> dict:
             **{name: jsonable(getattr(task, name)) for name in TASK_ATTRIBUTES},
             # Operator-specific arguments as the scheduler stores them (values
             # equal to Airflow's defaults are omitted by the serializer).
-            "serialized": {k: v for k, v in sorted(ser_task.items()) if k not in SERIALIZED_NOISE},
+            "serialized": {
+                k: v for k, v in sorted(ser_task.items()) if k not in SERIALIZED_NOISE
+            },
         }
     groups = {}
-    for group_id, group in sorted(dag.task_group.get_task_group_dict().items(), key=lambda kv: str(kv[0])):
+    for group_id, group in sorted(
+        dag.task_group.get_task_group_dict().items(), key=lambda kv: str(kv[0])
+    ):
         if group_id is None:
             continue  # the implicit root group
         groups[group_id] = {
@@ -352,7 +396,14 @@ def airflow_version() -> str:
 # ---------------------------------------------------------------------------
 
 
-def run_dags(dag_ids: list[str], dags: dict, home: Path, env: dict, timeout: float, report: Report) -> dict:
+def run_dags(
+    dag_ids: list[str],
+    dags: dict,
+    home: Path,
+    env: dict,
+    timeout: float,
+    report: Report,
+) -> dict:
     results = {}
     started = time.monotonic()
     try:
@@ -368,7 +419,9 @@ def run_dags(dag_ids: list[str], dags: dict, home: Path, env: dict, timeout: flo
             continue
         started = time.monotonic()
         results[dag_id] = run_dag(dag_id, home, env, timeout, report)
-        print(f"ran {dag_id}: {results[dag_id]['state']} in {time.monotonic() - started:.1f}s")
+        print(
+            f"ran {dag_id}: {results[dag_id]['state']} in {time.monotonic() - started:.1f}s"
+        )
     return results
 
 
@@ -383,16 +436,22 @@ def install_database(db: Path, env: dict) -> None:
     if not template.exists():
         template.parent.mkdir(exist_ok=True)
         fresh = template.with_name(f"{template.name}.{os.getpid()}.tmp")
-        migrate_env = {**env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{fresh}"}
+        migrate_env = {
+            **env,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{fresh}",
+        }
         proc = subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
+            check=False,
             env=migrate_env,
             capture_output=True,
             text=True,
         )
         if proc.returncode != 0:
             fresh.unlink(missing_ok=True)
-            raise RuntimeError(f"exit status {proc.returncode}\n{tail(proc.stdout + proc.stderr, 20)}")
+            raise RuntimeError(
+                f"exit status {proc.returncode}\n{tail(proc.stdout + proc.stderr, 20)}"
+            )
         # Concurrent invocations may race here; the rename makes that harmless.
         fresh.replace(template)
     shutil.copyfile(template, db)
@@ -422,8 +481,12 @@ def run_dag(dag_id: str, home: Path, env: dict, timeout: float, report: Report) 
             time.sleep(POLL_INTERVAL)
             if time.monotonic() > deadline:
                 stopped = f"timed out after {timeout:.0f}s"
-            elif failed_once := [t for t, s in task_states(home, dag_id).items() if s == "up_for_retry"]:
-                stopped = f"stopped: {', '.join(sorted(failed_once))} failed (up_for_retry)"
+            elif failed_once := [
+                t for t, s in task_states(home, dag_id).items() if s == "up_for_retry"
+            ]:
+                stopped = (
+                    f"stopped: {', '.join(sorted(failed_once))} failed (up_for_retry)"
+                )
             if stopped:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
@@ -432,7 +495,9 @@ def run_dag(dag_id: str, home: Path, env: dict, timeout: float, report: Report) 
     state = dag_run_state(home, dag_id)
     tasks = task_states(home, dag_id)
     if stopped or state != "success":
-        lines = [stopped or f"dag run ended in state {state} (exit status {proc.returncode})"]
+        lines = [
+            stopped or f"dag run ended in state {state} (exit status {proc.returncode})"
+        ]
         for task_id, task_state in sorted(tasks.items()):
             if task_state in ("failed", "up_for_retry"):
                 lines.append(f"task {task_id} {task_state}; log tail:")
@@ -446,14 +511,20 @@ def run_dag(dag_id: str, home: Path, env: dict, timeout: float, report: Report) 
 def query(home: Path, sql: str, *params) -> list[tuple]:
     """Read the metadata database while `dags test` may be writing to it."""
     try:
-        with sqlite3.connect(f"file:{home / 'airflow.db'}?mode=ro", uri=True, timeout=5) as conn:
+        with sqlite3.connect(
+            f"file:{home / 'airflow.db'}?mode=ro", uri=True, timeout=5
+        ) as conn:
             return conn.execute(sql, params).fetchall()
     except sqlite3.OperationalError:
         return []  # locked by the writer; the caller polls again
 
 
 def dag_run_state(home: Path, dag_id: str) -> str | None:
-    rows = query(home, "SELECT state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", dag_id)
+    rows = query(
+        home,
+        "SELECT state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1",
+        dag_id,
+    )
     return rows[0][0] if rows else None
 
 
@@ -469,18 +540,40 @@ def task_states(home: Path, dag_id: str) -> dict[str, str | None]:
 
 
 def task_log_excerpt(output: str, task_id: str) -> str:
-    """The last lines logged between `dags test`'s start and end markers for a task."""
-    start, end = f"[DAG TEST] starting task_id={task_id} ", f"[DAG TEST] end task task_id={task_id} "
+    """What a task logged between `dags test`'s start and end markers for it.
+
+    Execution-API bookkeeping and traceback frames inside the venv (Airflow's
+    own code) are left out, so the task's output and the error stand out.
+    """
+    start, end = (
+        f"[DAG TEST] starting task_id={task_id} ",
+        f"[DAG TEST] end task task_id={task_id} ",
+    )
     block: list[str] = []
-    inside = False
+    inside = in_internal_frame = False
     for line in output.splitlines():
         if start in line:
             inside, block = True, []
         elif end in line:
             inside = False
         elif inside:
+            if line.startswith('  File "'):
+                in_internal_frame = f'"{sys.prefix}' in line
+                if in_internal_frame:
+                    continue
+            elif in_internal_frame and line.startswith("    "):
+                continue  # source line of an internal frame
+            elif (
+                any(noise in line for noise in LOG_NOISE)
+                or f"filename={sys.prefix}" in line
+            ):
+                continue  # bookkeeping, or a warning logged from inside the venv
             block.append(line)
-    return tail("\n".join(block), LOG_EXCERPT_LINES) if block else tail(output, LOG_EXCERPT_LINES)
+    return (
+        tail("\n".join(block), LOG_EXCERPT_LINES)
+        if block
+        else tail(output, LOG_EXCERPT_LINES)
+    )
 
 
 def tail(text: str, n: int) -> str:

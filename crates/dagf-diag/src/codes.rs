@@ -76,6 +76,7 @@ codes! {
     E0103 => "name defined twice",
     E0104 => "unknown name",
     E0105 => "unknown type",
+    E0106 => "statement not allowed here",
     // Types and calls
     E0201 => "type mismatch",
     E0202 => "missing required argument",
@@ -87,6 +88,9 @@ codes! {
     E0208 => "not callable here",
     E0209 => "invalid operation",
     E0210 => "evaluation limit reached",
+    E0211 => "value set twice",
+    E0212 => "conflicting values",
+    E0213 => "override of nothing",
     // DAG checks
     E0301 => "duplicate task id",
     E0302 => "invalid dag or task id",
@@ -108,7 +112,7 @@ codes! {
     // Lints
     W0001 => "unused parameter",
     W0002 => "unused import",
-    W0003 => "task with no dependencies in a multi-task dag",
+    W0003 => "sensor pokes slowly in poke mode",
 }
 
 #[cfg(test)]

@@ -1,1 +1,81 @@
+//! Semantics: modules and names, types, evaluation of factories and DAG bodies, the
+//! DAG checks, and lowering to the IR. Pure: files come in through a [`Loader`].
 
+mod builtins;
+mod checks;
+mod cron;
+mod eval;
+mod lints;
+mod modules;
+mod types;
+mod value;
+
+pub use modules::Loader;
+
+use dagf_diag::{Diagnostics, Sources};
+use std::collections::BTreeMap;
+
+/// What a compilation needs besides the files.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Compile-time environment variables that `getenv` may read.
+    pub env_vars: BTreeMap<String, String>,
+}
+
+/// The result of checking a project: the IR when there were no errors, and every
+/// diagnostic (errors and lints) met on the way.
+#[derive(Debug)]
+pub struct Checked {
+    pub sources: Sources,
+    pub project: Option<dagf_ir::Project>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Checks the project made of `roots` (paths the loader understands, such as
+/// `pipelines/daily.dagf`) and everything they import.
+pub fn check(roots: &[String], loader: &dyn Loader, options: &Options) -> Checked {
+    let mut sources = Sources::new();
+    let mut diags = Diagnostics::new();
+    let program = modules::load(roots, loader, &mut sources, &mut diags);
+    lints::run(&program, &mut diags);
+    let project = eval::run(&program, &sources, options, &mut diags);
+    let project = if diags.has_errors() {
+        None
+    } else {
+        Some(project)
+    };
+    Checked {
+        sources,
+        project,
+        diagnostics: diags,
+    }
+}
+
+/// The text of the embedded standard library, for documentation and tools.
+pub const STD_SOURCE: &str = include_str!("std/std.dagf");
+
+/// Whether every operator accepts this argument (so it may move into `default_args`).
+pub fn is_common_task_arg(name: &str) -> bool {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let (module, _) = dagf_syntax::parse(STD_SOURCE, dagf_diag::FileId(0));
+            module
+                .items
+                .iter()
+                .find_map(|i| match i {
+                    dagf_syntax::ast::Item::TypeDecl(t) if t.name.name == "TaskArgs" => {
+                        match &t.ty.kind {
+                            dagf_syntax::ast::TypeKind::Record(fields) => {
+                                Some(fields.iter().map(|f| f.name.name.clone()).collect())
+                            }
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default()
+        })
+        .iter()
+        .any(|n| n == name)
+}

@@ -107,9 +107,10 @@ pub enum TypeKind {
     Error,
 }
 
-/// A record field inside a type (a [`Param`] without docs, so types can be compared).
+/// A field of a record type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamLite {
+    pub docs: Vec<String>,
     pub name: Ident,
     pub ty: TypeExpr,
     pub default: Option<Expr>,
@@ -140,8 +141,10 @@ pub enum Stmt {
         otherwise: Vec<Stmt>,
         span: Span,
     },
-    /// `name = value`, `name += value`, or `name { ... }`.
+    /// `name = value`, `name += value`, or `name { ... }`; `override` replaces an
+    /// earlier layer's value.
     Field {
+        is_override: bool,
         name: Ident,
         append: bool,
         value: Expr,

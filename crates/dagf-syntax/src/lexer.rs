@@ -60,6 +60,8 @@ pub enum Tok {
     Not,
     #[token("matches")]
     Matches,
+    #[token("override")]
+    Override,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
@@ -284,6 +286,7 @@ impl fmt::Display for Tok {
             Tok::Or => "`or`",
             Tok::Not => "`not`",
             Tok::Matches => "`matches`",
+            Tok::Override => "`override`",
             Tok::Ident(_) => "name",
             Tok::Int(_) => "integer",
             Tok::Float(_) => "number",

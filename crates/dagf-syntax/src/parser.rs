@@ -397,8 +397,15 @@ where
     });
 
     // Types.
+    // `asset`, `task`, `group` and `dag` are keywords but also name types.
+    let type_name = ident.or(select! {
+        Tok::Asset = e => Ident { name: "asset".into(), span: sp(e.span()) },
+        Tok::Task = e => Ident { name: "task".into(), span: sp(e.span()) },
+        Tok::Group = e => Ident { name: "group".into(), span: sp(e.span()) },
+        Tok::Dag = e => Ident { name: "dag".into(), span: sp(e.span()) },
+    });
     let ty = recursive(|ty| {
-        let generic = ident
+        let generic = type_name
             .then(
                 ty.clone()
                     .separated_by(just(Tok::Comma))
@@ -414,11 +421,18 @@ where
             .at_least(1)
             .collect::<Vec<_>>()
             .map(TypeKind::Union);
-        let field = ident
+        let field = docs
+            .clone()
+            .then(ident)
             .then_ignore(just(Tok::Colon))
             .then(ty.clone())
             .then(just(Tok::Eq).ignore_then(expr.clone()).or_not())
-            .map(|((name, ty), default)| ParamLite { name, ty, default })
+            .map(|(((docs, name), ty), default)| ParamLite {
+                docs,
+                name,
+                ty,
+                default,
+            })
             .then_ignore(seps.clone());
         let record = seps
             .clone()
@@ -553,7 +567,10 @@ where
                     span: sp(e.span()),
                 })
         });
-        let field = ident
+        let field = just(Tok::Override)
+            .or_not()
+            .map(|o| o.is_some())
+            .then(ident)
             .then(choice((
                 just(Tok::Eq).to(false).then(expr.clone()),
                 just(Tok::PlusEq).to(true).then(expr.clone()),
@@ -567,12 +584,15 @@ where
                     )
                 }),
             )))
-            .map_with(move |(name, (append, value)), e| Stmt::Field {
-                name,
-                append,
-                value,
-                span: sp(e.span()),
-            });
+            .map_with(
+                move |((is_override, name), (append, value)), e| Stmt::Field {
+                    is_override,
+                    name,
+                    append,
+                    value,
+                    span: sp(e.span()),
+                },
+            );
         let dep_op = choice((shr.to(DepOp::Then), shl.to(DepOp::After)));
         let deps = expr
             .clone()

@@ -1,1 +1,26 @@
-fn main() {}
+//! `dagfc`, the dagf compiler's command line: the one crate that touches the file
+//! system and the terminal. Everything it calls is pure.
+
+mod cli;
+mod output;
+mod project;
+mod scaffold;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::parse();
+    // Deeply nested input recurses deeply; a big stack keeps that an error, not a crash.
+    let worker = std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || cli::run(args));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        _ => {
+            eprintln!(
+                "error: dagfc stopped unexpectedly; please report this with the input that caused it"
+            );
+            ExitCode::from(101)
+        }
+    }
+}

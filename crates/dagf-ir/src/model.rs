@@ -1,0 +1,145 @@
+use dagf_diag::Span;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+/// Everything a build produces, in declaration order.
+#[derive(Clone, Debug, Default)]
+pub struct Project {
+    pub dags: Vec<Dag>,
+}
+
+/// A calendar date.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+/// A point in time; an absent offset means UTC.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DateTime {
+    pub date: Date,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub offset_minutes: i32,
+}
+
+/// A fully evaluated value, ready to print as Python.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// Milliseconds.
+    Duration(i64),
+    Date(Date),
+    DateTime(DateTime),
+    List(Vec<Value>),
+    Dict(Vec<(String, Value)>),
+    /// A Python object imported by dotted path: `module.name`.
+    PyRef {
+        module: String,
+        name: String,
+    },
+    /// An Airflow asset, by URI.
+    Asset(String),
+    /// Every one of these assets (`a & b`).
+    AssetAll(Vec<Value>),
+    /// Any one of these assets (`a | b`).
+    AssetAny(Vec<Value>),
+}
+
+/// A named argument and where its value was set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub value: Value,
+    pub origin: Span,
+}
+
+/// The Python class an operator or sensor is built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpClass {
+    /// The name the `.dagf` code uses (`bash`).
+    pub name: String,
+    pub module: String,
+    pub class: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Task {
+    pub task_id: String,
+    pub op: OpClass,
+    /// Operator arguments, in the order the operator declares them.
+    pub args: Vec<Field>,
+    pub span: Span,
+}
+
+impl Task {
+    pub fn arg(&self, name: &str) -> Option<&Field> {
+        self.args.iter().find(|f| f.name == name)
+    }
+}
+
+/// A DAG: its own arguments, its `default_args`, and its tasks as a graph whose
+/// edges carry the span of the dependency that made them.
+#[derive(Clone, Debug)]
+pub struct Dag {
+    pub dag_id: String,
+    /// The `.dagf` file (as shown to users) that declared it.
+    pub source: String,
+    pub span: Span,
+    pub args: Vec<Field>,
+    pub default_args: Vec<Field>,
+    pub graph: DiGraph<Task, Span>,
+}
+
+impl Dag {
+    pub fn new(dag_id: impl Into<String>, source: impl Into<String>, span: Span) -> Self {
+        Dag {
+            dag_id: dag_id.into(),
+            source: source.into(),
+            span,
+            args: Vec::new(),
+            default_args: Vec::new(),
+            graph: DiGraph::new(),
+        }
+    }
+
+    pub fn arg(&self, name: &str) -> Option<&Field> {
+        self.args.iter().find(|f| f.name == name)
+    }
+
+    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
+        self.graph.node_weights()
+    }
+
+    pub fn task_index(&self, task_id: &str) -> Option<NodeIndex> {
+        self.graph
+            .node_indices()
+            .find(|&i| self.graph[i].task_id == task_id)
+    }
+
+    /// Edges as (upstream, downstream) task ids, in a stable order.
+    pub fn edges(&self) -> Vec<(&str, &str)> {
+        let mut edges: Vec<(NodeIndex, NodeIndex)> = self
+            .graph
+            .edge_indices()
+            .filter_map(|e| self.graph.edge_endpoints(e))
+            .collect();
+        edges.sort();
+        edges.dedup();
+        edges
+            .into_iter()
+            .map(|(a, b)| {
+                (
+                    self.graph[a].task_id.as_str(),
+                    self.graph[b].task_id.as_str(),
+                )
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,82 @@
+//! `dagfc build --emit ir`: the IR as readable text.
+
+use crate::{Dag, Field, Project, Value};
+use std::fmt::Write;
+
+pub fn pretty(project: &Project) -> String {
+    let mut out = String::new();
+    for dag in &project.dags {
+        dag_text(dag, &mut out);
+    }
+    out
+}
+
+fn dag_text(dag: &Dag, out: &mut String) {
+    let _ = writeln!(out, "dag {}  // {}", dag.dag_id, dag.source);
+    fields(&dag.args, "  ", out);
+    if !dag.default_args.is_empty() {
+        let _ = writeln!(out, "  default_args {{");
+        fields(&dag.default_args, "    ", out);
+        let _ = writeln!(out, "  }}");
+    }
+    for t in dag.tasks() {
+        let _ = writeln!(
+            out,
+            "  task {}: {}  // {}.{}",
+            t.task_id, t.op.name, t.op.module, t.op.class
+        );
+        fields(&t.args, "    ", out);
+    }
+    for (a, b) in dag.edges() {
+        let _ = writeln!(out, "  {a} >> {b}");
+    }
+    out.push('\n');
+}
+
+fn fields(fields: &[Field], indent: &str, out: &mut String) {
+    for f in fields {
+        let _ = writeln!(out, "{indent}{} = {}", f.name, value_text(&f.value));
+    }
+}
+
+pub(crate) fn value_text(v: &Value) -> String {
+    match v {
+        Value::None => "none".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => format!("{f:?}"),
+        Value::Str(s) => format!("{s:?}"),
+        Value::Duration(ms) => format!("{ms}ms"),
+        Value::Date(d) => format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
+        Value::DateTime(t) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{:+03}:{:02}",
+            t.date.year,
+            t.date.month,
+            t.date.day,
+            t.hour,
+            t.minute,
+            t.second,
+            t.offset_minutes / 60,
+            (t.offset_minutes % 60).abs()
+        ),
+        Value::List(items) => format!(
+            "[{}]",
+            items.iter().map(value_text).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Dict(items) => format!(
+            "{{ {} }}",
+            items
+                .iter()
+                .map(|(k, v)| format!("{k:?} = {}", value_text(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::PyRef { module, name } => format!("pyref({module}.{name})"),
+        Value::Asset(uri) => format!("asset({uri:?})"),
+        Value::AssetAll(xs) => xs.iter().map(value_text).collect::<Vec<_>>().join(" & "),
+        Value::AssetAny(xs) => format!(
+            "({})",
+            xs.iter().map(value_text).collect::<Vec<_>>().join(" | ")
+        ),
+    }
+}

@@ -1,0 +1,441 @@
+//! Checks on a finished DAG (ids, timing, sensors, cycles) and its lowering to the IR.
+
+use crate::eval::{DagB, Slot};
+use crate::modules::Program;
+use crate::types::RecordTy;
+use crate::value::{V, Value};
+use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
+use dagf_ir::{Field, OpClass, Task};
+use petgraph::graph::{DiGraph, NodeIndex};
+
+/// Airflow 3.3's trigger rules.
+pub const TRIGGER_RULES: &[&str] = &[
+    "all_success",
+    "all_failed",
+    "all_done",
+    "all_done_min_one_success",
+    "all_done_setup_success",
+    "all_skipped",
+    "one_success",
+    "one_done",
+    "one_failed",
+    "none_failed",
+    "none_failed_min_one_success",
+    "none_skipped",
+    "always",
+];
+
+/// Airflow's defaults for sensors that set neither.
+const DEFAULT_POKE_MS: i64 = 60_000;
+const DEFAULT_TIMEOUT_MS: i64 = 7 * 86_400_000;
+/// Poking less often than this in poke mode holds a worker slot for little reason.
+const SLOW_POKE_MS: i64 = 5 * 60_000;
+
+pub struct Ctx<'a> {
+    pub prog: &'a Program,
+    pub sources: &'a Sources,
+    pub diags: &'a mut Diagnostics,
+    pub task_args: &'a RecordTy,
+    pub sensor_args: &'a RecordTy,
+    pub dag_args: &'a RecordTy,
+}
+
+/// `module.name` with identifiers only.
+pub fn is_dotted_path(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            let mut cs = p.chars();
+            cs.next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+/// Airflow's rule for dag and task ids: letters, digits, `-`, `.` and `_`, at most 250.
+fn check_id(kind: &str, id: &str, span: Span, diags: &mut Diagnostics) {
+    let bad: Vec<char> = id
+        .chars()
+        .filter(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
+        .collect();
+    if id.is_empty() {
+        diags.push(
+            Diagnostic::at(
+                Code::E0302,
+                span,
+                format!("the {kind} id is empty"),
+                "empty name",
+            )
+            .with_help("give it a name of letters, digits, `-`, `.` or `_`"),
+        );
+    } else if !bad.is_empty() {
+        let mut shown: Vec<String> = bad
+            .iter()
+            .map(|c| format!("`{}`", c.escape_debug()))
+            .collect();
+        shown.dedup();
+        diags.push(
+            Diagnostic::at(
+                Code::E0302,
+                span,
+                format!(
+                    "{kind} id `{id}` has characters Airflow rejects: {}",
+                    shown.join(" ")
+                ),
+                "invalid id",
+            )
+            .with_help("ids may hold only ASCII letters, digits, `-`, `.` and `_`"),
+        );
+    } else if id.len() > 250 {
+        diags.push(
+            Diagnostic::at(
+                Code::E0302,
+                span,
+                format!(
+                    "{kind} id is {} characters long; Airflow allows 250",
+                    id.len()
+                ),
+                "too long",
+            )
+            .with_help("shorten the name or the naming convention"),
+        );
+    }
+}
+
+fn slot<'s>(slots: &'s [Slot], name: &str) -> Option<&'s Slot> {
+    slots.iter().find(|s| &*s.name == name)
+}
+
+fn ms(slot: Option<&Slot>) -> Option<i64> {
+    match slot.map(|s| &s.value.v) {
+        Some(V::Duration(ms)) => Some(*ms),
+        _ => None,
+    }
+}
+
+pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option<dagf_ir::Dag> {
+    let Ctx {
+        prog,
+        sources,
+        diags,
+        task_args,
+        sensor_args,
+        dag_args,
+    } = cx;
+    check_id("dag", &dag.id, dag.name_span, diags);
+
+    let start = slot(&dag.slots, "start");
+    if let Some(catchup) = slot(&dag.slots, "catchup") {
+        if matches!(catchup.value.v, V::Bool(true)) && start.is_none() {
+            diags.push(
+                Diagnostic::at(Code::E0308, catchup.span, format!("dag `{}` catches up but has no `start`", dag.id), "catchup is on here")
+                    .with_label(dag.name_span, "this dag sets no start")
+                    .with_help("add `start = 2024-01-01` (the first date to catch up from), or turn catchup off"),
+            );
+        }
+    }
+    if let (Some(s), Some(e)) = (start, slot(&dag.slots, "end")) {
+        if let (V::DateTime(a), V::DateTime(b)) = (&s.value.v, &e.value.v) {
+            if b < a {
+                diags.push(
+                    Diagnostic::at(
+                        Code::E0311,
+                        e.span,
+                        format!("dag `{}` ends before it starts", dag.id),
+                        "end is here",
+                    )
+                    .with_label(s.span, "start is here")
+                    .with_help("make `end` later than `start`, or remove it"),
+                );
+            }
+        }
+    }
+
+    for t in &dag.tasks {
+        check_id("task", &t.id, t.name_span, diags);
+        let op = &prog.operators[t.op];
+        for f in op.fields.iter().filter(|f| f.required()) {
+            if slot(&t.slots, &f.name).is_none() {
+                diags.push(
+                    Diagnostic::at(
+                        Code::E0202,
+                        t.name_span,
+                        format!("task `{}` does not set `{}`", t.id, f.name),
+                        format!("`{}` is missing", f.name),
+                    )
+                    .with_label(
+                        f.span,
+                        format!("`{}` requires `{}: {}`", op.name, f.name, f.ty),
+                    )
+                    .with_help(format!("add `{} = ...` to the task", f.name)),
+                );
+            }
+        }
+        if op.is_sensor {
+            check_sensor(t, diags);
+        }
+    }
+
+    let cycle = find_cycle(dag.tasks.len(), edges);
+    if let Some(cycle) = cycle {
+        let names: Vec<&str> = cycle
+            .iter()
+            .map(|(a, _, _)| dag.tasks[*a].id.as_str())
+            .collect();
+        let ((_, _, first), rest) = cycle.split_first()?;
+        let mut d = Diagnostic::at(
+            Code::E0309,
+            *first,
+            format!(
+                "dependency cycle in dag `{}`: {} >> {}",
+                dag.id,
+                names.join(" >> "),
+                names[0]
+            ),
+            format!(
+                "`{}` >> `{}`",
+                dag.tasks[cycle[0].0].id, dag.tasks[cycle[0].1].id
+            ),
+        );
+        for (a, b, span) in rest {
+            d = d.with_label(
+                *span,
+                format!("`{}` >> `{}`", dag.tasks[*a].id, dag.tasks[*b].id),
+            );
+        }
+        diags.push(d.with_help("a DAG cannot loop back; remove one of these dependencies"));
+    }
+
+    let mut out = dagf_ir::Dag::new(
+        dag.id.clone(),
+        sources.get(dag.span.file).name.clone(),
+        dag.span,
+    );
+    let mut args: Vec<&Slot> = dag.slots.iter().collect();
+    args.sort_by_key(|s| dag_args.fields.iter().position(|f| f.name == *s.name));
+    for s in args {
+        if &*s.name == "default_args" {
+            if let V::Record(fields) = &s.value.v {
+                out.default_args = fields
+                    .iter()
+                    .map(|(k, v)| lower_field(k, v, v.span))
+                    .collect();
+            }
+        } else if !matches!(s.value.v, V::None) || &*s.name == "schedule" {
+            out.args.push(lower_field(&s.name, &s.value, s.span));
+        }
+    }
+    let mut nodes: Vec<NodeIndex> = Vec::new();
+    for t in &dag.tasks {
+        let op = &prog.operators[t.op];
+        let order = |name: &str| {
+            op.fields
+                .iter()
+                .position(|f| f.name == name)
+                .or_else(|| {
+                    task_args
+                        .fields
+                        .iter()
+                        .position(|f| f.name == name)
+                        .map(|i| 1000 + i)
+                })
+                .or_else(|| {
+                    sensor_args
+                        .fields
+                        .iter()
+                        .position(|f| f.name == name)
+                        .map(|i| 2000 + i)
+                })
+                .unwrap_or(usize::MAX)
+        };
+        let mut slots: Vec<&Slot> = t
+            .slots
+            .iter()
+            .filter(|s| !matches!(s.value.v, V::None))
+            .collect();
+        slots.sort_by_key(|s| order(&s.name));
+        nodes.push(
+            out.graph.add_node(Task {
+                task_id: t.id.clone(),
+                op: OpClass {
+                    name: op.name.clone(),
+                    module: op.module_path.clone(),
+                    class: op.class.clone(),
+                },
+                args: slots
+                    .iter()
+                    .map(|s| lower_field(&s.name, &s.value, s.span))
+                    .collect(),
+                span: t.span,
+            }),
+        );
+    }
+    for (a, b, span) in edges {
+        out.graph.add_edge(nodes[*a], nodes[*b], *span);
+    }
+    Some(out)
+}
+
+fn check_sensor(t: &crate::eval::TaskB, diags: &mut Diagnostics) {
+    let poke = slot(&t.slots, "poke_interval");
+    let timeout = slot(&t.slots, "timeout");
+    let (p, to) = (
+        ms(poke).unwrap_or(DEFAULT_POKE_MS),
+        ms(timeout).unwrap_or(DEFAULT_TIMEOUT_MS),
+    );
+    for (s, name) in [(poke, "poke_interval"), (timeout, "timeout")] {
+        if let Some(s) = s {
+            if ms(Some(s)).is_some_and(|v| v <= 0) {
+                diags.push(
+                    Diagnostic::at(
+                        Code::E0312,
+                        s.span,
+                        format!("`{name}` of sensor `{}` must be positive", t.id),
+                        "zero or negative",
+                    )
+                    .with_help(format!("set `{name}` to a positive duration such as 1m")),
+                );
+                return;
+            }
+        }
+    }
+    if to < p {
+        let mut d = Diagnostic::new(
+            Code::E0306,
+            format!(
+                "sensor `{}` times out before its first poke interval ends",
+                t.id
+            ),
+        );
+        d = match (timeout, poke) {
+            (Some(ts), Some(ps)) => d
+                .with_primary(
+                    ts.span,
+                    format!("timeout is {}", crate::eval::duration_text(to)),
+                )
+                .with_label(
+                    ps.span,
+                    format!("poke_interval is {}", crate::eval::duration_text(p)),
+                ),
+            (Some(ts), None) => d
+                .with_primary(
+                    ts.span,
+                    format!("timeout is {}", crate::eval::duration_text(to)),
+                )
+                .with_note("poke_interval defaults to 1m"),
+            (None, Some(ps)) => d
+                .with_primary(
+                    ps.span,
+                    format!("poke_interval is {}", crate::eval::duration_text(p)),
+                )
+                .with_note("timeout defaults to 7d"),
+            (None, None) => d.with_primary(t.name_span, "here"),
+        };
+        diags.push(d.with_help("make `timeout` at least as long as `poke_interval`"));
+    }
+    let flag = |name: &str| slot(&t.slots, name).filter(|s| matches!(s.value.v, V::Bool(true)));
+    if let (Some(soft), Some(never)) = (flag("soft_fail"), flag("never_fail")) {
+        diags.push(
+            Diagnostic::at(
+                Code::E0307,
+                never.span,
+                format!("sensor `{}` sets both `soft_fail` and `never_fail`", t.id),
+                "never_fail is set here",
+            )
+            .with_label(soft.span, "soft_fail is set here")
+            .with_help("keep one: `soft_fail` skips on timeout, `never_fail` skips on any failure"),
+        );
+    }
+    let mode_is_poke =
+        slot(&t.slots, "mode").is_none_or(|s| matches!(&s.value.v, V::Str(m) if &**m == "poke"));
+    if mode_is_poke && p >= SLOW_POKE_MS {
+        let at = poke.map_or(t.name_span, |s| s.span);
+        diags.push(
+            Diagnostic::at(Code::W0003, at, format!("sensor `{}` holds a worker slot while it waits {} between pokes", t.id, crate::eval::duration_text(p)), "slow poke in poke mode")
+                .with_help("set `mode = \"reschedule\"` so the slot is freed between pokes (or make the sensor deferrable)"),
+        );
+    }
+}
+
+/// The first cycle in the task graph as (from, to, span) edges, if there is one.
+fn find_cycle(n: usize, edges: &[(usize, usize, Span)]) -> Option<Vec<(usize, usize, Span)>> {
+    let mut g: DiGraph<(), Span> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..n).map(|_| g.add_node(())).collect();
+    for (a, b, s) in edges {
+        g.add_edge(nodes[*a], nodes[*b], *s);
+    }
+    for scc in petgraph::algo::tarjan_scc(&g) {
+        let self_loop = scc.len() == 1 && g.find_edge(scc[0], scc[0]).is_some();
+        if scc.len() < 2 && !self_loop {
+            continue;
+        }
+        // Walk inside the component from its smallest node until it closes.
+        let start = *scc.iter().min()?;
+        let mut path: Vec<(usize, usize, Span)> = Vec::new();
+        let mut seen = vec![start];
+        let mut cur = start;
+        loop {
+            let (next, span) = g
+                .edges(cur)
+                .filter(|e| scc.contains(&petgraph::visit::EdgeRef::target(e)))
+                .map(|e| {
+                    (
+                        petgraph::visit::EdgeRef::target(&e),
+                        *petgraph::visit::EdgeRef::weight(&e),
+                    )
+                })
+                .min_by_key(|(t, _)| if *t == start { 0 } else { t.index() + 1 })?;
+            path.push((cur.index(), next.index(), span));
+            if next == start {
+                return Some(path);
+            }
+            if let Some(pos) = seen.iter().position(|s| *s == next) {
+                return Some(path.split_off(pos));
+            }
+            seen.push(next);
+            cur = next;
+        }
+    }
+    None
+}
+
+fn lower_field(name: &str, v: &Value, origin: Span) -> Field {
+    Field {
+        name: name.to_string(),
+        value: lower(v),
+        origin,
+    }
+}
+
+fn lower(v: &Value) -> dagf_ir::Value {
+    use dagf_ir::Value as I;
+    match &v.v {
+        V::None | V::Error | V::Item(_) => I::None,
+        V::Bool(b) => I::Bool(*b),
+        V::Int(i) => I::Int(*i),
+        V::Float(f) => I::Float(*f),
+        V::Str(s) => I::Str(s.to_string()),
+        V::Duration(ms) => I::Duration(*ms),
+        V::Date(d) => I::Date(*d),
+        V::DateTime(t) => I::DateTime(*t),
+        V::Preset(p) => I::Str(format!("@{p}")),
+        V::List(items) => I::List(items.iter().map(lower).collect()),
+        V::Record(fields) => I::Dict(
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), lower(v)))
+                .collect(),
+        ),
+        V::PyRef(p) => {
+            let (module, name) = p.rsplit_once('.').unwrap_or(("", p));
+            I::PyRef {
+                module: module.to_string(),
+                name: name.to_string(),
+            }
+        }
+        V::Asset(a) => I::Asset(a.uri.clone()),
+        V::AssetAll(xs) => I::AssetAll(xs.iter().map(lower).collect()),
+        V::AssetAny(xs) => I::AssetAny(xs.iter().map(lower).collect()),
+        V::Task(t) => I::Int(*t as i64),
+    }
+}

@@ -1,0 +1,2130 @@
+//! The evaluator: runs top-level statements, instantiates factories, builds each DAG
+//! layer by layer, checks values against their declared types, and lowers the result.
+
+use crate::Options;
+use crate::builtins::{self, Builtin};
+use crate::checks;
+use crate::modules::{BindingKind, Program};
+use crate::types::{FieldTy, RecordTy, Ty};
+use crate::value::{Asset, Item, V, Value};
+use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
+use dagf_ir::{Date, DateTime};
+use dagf_syntax::ast::{self, BinOp, DeclKind, DepOp, Expr, ExprKind, Stmt, StrPart, UnOp};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Work done before the evaluator gives up (E0210), and the deepest nesting it follows.
+const MAX_STEPS: u64 = 20_000_000;
+const MAX_DEPTH: u32 = 400;
+
+/// Which layer set a value; a later layer must say `override` to replace an earlier one.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Layer {
+    Factory,
+    Body,
+}
+
+impl Layer {
+    fn describe(self) -> &'static str {
+        match self {
+            Layer::Factory => "the factory",
+            Layer::Body => "the dag body",
+        }
+    }
+}
+
+/// A named value with its layer and the statement that set it.
+#[derive(Clone, Debug)]
+pub struct Slot {
+    pub name: Rc<str>,
+    pub value: Value,
+    pub layer: Layer,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct TaskB {
+    pub id: String,
+    pub op: usize,
+    pub slots: Vec<Slot>,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+#[derive(Clone, Debug)]
+enum Endpoint {
+    Task(usize),
+    Name(Rc<str>, Span),
+}
+
+/// A DAG under construction.
+#[derive(Debug)]
+pub struct DagB {
+    pub id: String,
+    pub span: Span,
+    pub name_span: Span,
+    pub module: usize,
+    pub slots: Vec<Slot>,
+    pub tasks: Vec<TaskB>,
+    by_name: HashMap<String, usize>,
+    edges: Vec<(Endpoint, Endpoint, Span)>,
+    layer: Layer,
+}
+
+type Env = Vec<(Rc<str>, Value)>;
+
+pub fn run(
+    prog: &Program,
+    sources: &Sources,
+    options: &Options,
+    diags: &mut Diagnostics,
+) -> dagf_ir::Project {
+    let mut cx = Cx {
+        prog,
+        sources,
+        options,
+        diags,
+        globals: vec![HashMap::new(); prog.modules.len()],
+        steps: 0,
+        depth: 0,
+        limit_reported: false,
+        dag_ids: HashMap::new(),
+        project: dagf_ir::Project::default(),
+        task_args: std_record(prog, "TaskArgs"),
+        sensor_args: std_record(prog, "SensorArgs"),
+        dag_args: std_record(prog, "DagArgs"),
+    };
+    // Globals first (assets and top-level lets, in import order), then the DAGs.
+    for &m in &prog.order {
+        cx.globals_of(m);
+    }
+    for &m in &prog.order {
+        let mut env = Env::new();
+        for item in &prog.modules[m].ast.items {
+            if let ast::Item::Stmt(stmt) = item {
+                if !matches!(stmt, Stmt::Let { .. }) {
+                    cx.top_stmt(m, &mut env, stmt);
+                }
+            }
+        }
+    }
+    cx.project
+}
+
+fn std_record(prog: &Program, name: &str) -> Rc<RecordTy> {
+    Rc::new(prog.std_record(name).cloned().unwrap_or(RecordTy {
+        name: Some(name.to_string()),
+        fields: Vec::new(),
+    }))
+}
+
+struct Cx<'a> {
+    prog: &'a Program,
+    sources: &'a Sources,
+    options: &'a Options,
+    diags: &'a mut Diagnostics,
+    globals: Vec<HashMap<String, Value>>,
+    steps: u64,
+    depth: u32,
+    limit_reported: bool,
+    dag_ids: HashMap<String, Span>,
+    project: dagf_ir::Project,
+    task_args: Rc<RecordTy>,
+    sensor_args: Rc<RecordTy>,
+    dag_args: Rc<RecordTy>,
+}
+
+impl Cx<'_> {
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn tick(&mut self, span: Span) -> bool {
+        self.steps += 1;
+        if self.steps > MAX_STEPS || self.depth > MAX_DEPTH {
+            if !self.limit_reported {
+                self.limit_reported = true;
+                let what = if self.depth > MAX_DEPTH {
+                    format!("expressions nested deeper than {MAX_DEPTH} levels")
+                } else {
+                    format!("more than {MAX_STEPS} evaluation steps")
+                };
+                self.err(
+                    Diagnostic::at(
+                        Code::E0210,
+                        span,
+                        format!("evaluation limit reached: {what}"),
+                        "while evaluating this",
+                    )
+                    .with_help("split the work into smaller loops or simpler expressions"),
+                );
+            }
+            return false;
+        }
+        true
+    }
+
+    // ---- globals -------------------------------------------------------------------
+
+    fn globals_of(&mut self, m: usize) {
+        let prog = self.prog;
+        for item in &prog.modules[m].ast.items {
+            match item {
+                ast::Item::Asset(a) => {
+                    let mut env = Env::new();
+                    let uri = self.expr(m, &mut env, &a.uri, None);
+                    let v = match &uri.v {
+                        V::Str(s) if !s.is_empty() => V::Asset(Rc::new(Asset {
+                            name: a.name.name.clone(),
+                            uri: s.to_string(),
+                        })),
+                        V::Error => V::Error,
+                        _ => {
+                            self.err(
+                                Diagnostic::at(
+                                    Code::E0201,
+                                    a.uri.span,
+                                    "an asset is named by a non-empty URI string",
+                                    format!("found {}", uri.kind()),
+                                )
+                                .with_help("write `asset name = \"s3://bucket/path\"`"),
+                            );
+                            V::Error
+                        }
+                    };
+                    self.globals[m].insert(a.name.name.clone(), Value::new(v, a.name.span));
+                }
+                ast::Item::Stmt(Stmt::Let { name, value, .. }) => {
+                    let mut env = Env::new();
+                    let v = self.expr(m, &mut env, value, None);
+                    self.globals[m].insert(name.name.clone(), v);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // ---- top level ----------------------------------------------------------------
+
+    fn top_stmt(&mut self, m: usize, env: &mut Env, stmt: &Stmt) {
+        match stmt {
+            Stmt::Let { name, value, .. } => {
+                let v = self.expr(m, env, value, None);
+                env.push((Rc::from(name.name.as_str()), v));
+            }
+            Stmt::For { var, iter, body, .. } => {
+                let items = self.iterable(m, env, iter, None);
+                for item in items {
+                    if !self.tick(iter.span) {
+                        break;
+                    }
+                    let mark = env.len();
+                    env.push((Rc::from(var.name.as_str()), item));
+                    for s in body {
+                        self.top_stmt(m, env, s);
+                    }
+                    env.truncate(mark);
+                }
+            }
+            Stmt::If { cond, then, otherwise, .. } => {
+                let branch = match self.condition(m, env, cond, None) {
+                    Some(true) => then,
+                    Some(false) => otherwise,
+                    None => return,
+                };
+                let mark = env.len();
+                for s in branch {
+                    self.top_stmt(m, env, s);
+                }
+                env.truncate(mark);
+            }
+            Stmt::Decl(d) if d.kind == DeclKind::Dag => self.dag_decl(m, env, d),
+            Stmt::Error(_) => {}
+            other => self.not_here(other.span(), "at the top level of a file", "top-level statements are `dag`, `let`, `for` and `if`; fields, tasks and dependencies go inside a `dag` or `factory` body"),
+        }
+    }
+
+    fn not_here(&mut self, span: Span, place: &str, help: &str) {
+        self.err(
+            Diagnostic::at(
+                Code::E0106,
+                span,
+                format!("this statement is not allowed {place}"),
+                "not allowed here",
+            )
+            .with_help(help),
+        );
+    }
+
+    fn dag_decl(&mut self, m: usize, env: &mut Env, d: &ast::Decl) {
+        let Some(dag_id) = self.name_of(m, env, &d.name, None) else {
+            return;
+        };
+        let mut dag = DagB {
+            id: dag_id,
+            span: d.span,
+            name_span: d.name.span,
+            module: m,
+            slots: Vec::new(),
+            tasks: Vec::new(),
+            by_name: HashMap::new(),
+            edges: Vec::new(),
+            layer: Layer::Factory,
+        };
+        if let Some(target) = &d.target {
+            let callee = self.expr(m, env, target, None);
+            match callee.v {
+                V::Item(Item::Factory(f)) => {
+                    let info = &self.prog.factories[f];
+                    let decl = info.decl.clone();
+                    let params = info.params.clone();
+                    let args = d.args.clone().unwrap_or_default();
+                    let Some(bound) =
+                        self.bind_args(m, env, &params, &args, target.span, &decl.name.name)
+                    else {
+                        return;
+                    };
+                    let mut fenv: Env = bound;
+                    dag.layer = Layer::Factory;
+                    self.body(info.module, &mut fenv, &decl.body, &mut dag, Scope::Dag);
+                }
+                V::Error => return,
+                _ => {
+                    self.err(
+                        Diagnostic::at(Code::E0208, target.span, format!("a dag is made from a factory, not from a {}", callee.kind()), "not a factory")
+                            .with_help("write `dag name: factory_name(args)`, or `dag name { ... }` for a one-off DAG"),
+                    );
+                    return;
+                }
+            }
+        } else if d.args.is_some() {
+            self.err(
+                Diagnostic::at(
+                    Code::E0208,
+                    d.name.span,
+                    "arguments need a factory to go to",
+                    "no factory named",
+                )
+                .with_help("write `dag name: factory_name(args)`"),
+            );
+        }
+        dag.layer = Layer::Body;
+        if let Some(body) = &d.body {
+            let mark = env.len();
+            self.body(m, env, body, &mut dag, Scope::Dag);
+            env.truncate(mark);
+        }
+        self.finish(dag);
+    }
+
+    // ---- bodies ---------------------------------------------------------------------
+
+    fn body(&mut self, m: usize, env: &mut Env, stmts: &[Stmt], dag: &mut DagB, scope: Scope) {
+        for s in stmts {
+            if !self.tick(s.span()) {
+                return;
+            }
+            self.stmt(m, env, s, dag, scope);
+        }
+    }
+
+    fn stmt(&mut self, m: usize, env: &mut Env, s: &Stmt, dag: &mut DagB, scope: Scope) {
+        match s {
+            Stmt::Let { name, value, .. } => {
+                let v = self.expr(m, env, value, Some(dag));
+                env.push((Rc::from(name.name.as_str()), v));
+            }
+            Stmt::For {
+                var, iter, body, ..
+            } => {
+                let items = self.iterable(m, env, iter, Some(dag));
+                for item in items {
+                    let mark = env.len();
+                    env.push((Rc::from(var.name.as_str()), item));
+                    self.body(m, env, body, dag, scope);
+                    env.truncate(mark);
+                }
+            }
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+                ..
+            } => {
+                let branch = match self.condition(m, env, cond, Some(dag)) {
+                    Some(true) => then,
+                    Some(false) => otherwise,
+                    None => return,
+                };
+                let mark = env.len();
+                self.body(m, env, branch, dag, scope);
+                env.truncate(mark);
+            }
+            Stmt::Field {
+                is_override,
+                name,
+                append,
+                value,
+                span,
+            } => {
+                let v = self.expr(m, env, value, Some(dag));
+                match scope {
+                    Scope::Dag => self.dag_field(dag, name, v, *append, *is_override, *span),
+                    Scope::Task(t) => {
+                        self.task_field(dag, t, name, v, *append, *is_override, *span)
+                    }
+                }
+            }
+            Stmt::Decl(d) if scope == Scope::Dag && d.kind == DeclKind::Task => {
+                self.task_decl(m, env, d, dag);
+            }
+            Stmt::Deps { first, rest, span } if scope == Scope::Dag => {
+                self.deps(m, env, first, rest, *span, dag)
+            }
+            Stmt::Error(_) => {}
+            other => {
+                let (place, help) = match scope {
+                    Scope::Dag => (
+                        "in a dag body",
+                        "a dag body holds fields, `task` declarations, dependencies, `let`, `for` and `if`",
+                    ),
+                    Scope::Task(_) => (
+                        "in a task body",
+                        "a task body holds the operator's fields, `let` and `if`",
+                    ),
+                };
+                self.not_here(other.span(), place, help);
+            }
+        }
+    }
+
+    fn dag_field(
+        &mut self,
+        dag: &mut DagB,
+        name: &ast::Ident,
+        v: Value,
+        append: bool,
+        is_override: bool,
+        span: Span,
+    ) {
+        let rec = self.dag_args.clone();
+        let Some(field) = rec.field(&name.name) else {
+            self.unknown_field(
+                name,
+                "dag",
+                rec.fields.iter().map(|f| f.name.as_str()).collect(),
+            );
+            return;
+        };
+        let v = self.coerce(v, &field.ty, Some(field.span));
+        set_slot(
+            &mut dag.slots,
+            &name.name,
+            v,
+            append,
+            is_override,
+            dag.layer,
+            span,
+            self.diags,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn task_field(
+        &mut self,
+        dag: &mut DagB,
+        t: usize,
+        name: &ast::Ident,
+        v: Value,
+        append: bool,
+        is_override: bool,
+        span: Span,
+    ) {
+        let op = dag.tasks[t].op;
+        let Some(field) = self.task_field_ty(op, &name.name) else {
+            let prog = self.prog;
+            let (task_args, sensor_args) = (self.task_args.clone(), self.sensor_args.clone());
+            let names = task_field_names(prog, &task_args, &sensor_args, op);
+            let opname = prog.operators[op].name.clone();
+            self.unknown_field(name, &format!("`{opname}` task"), names);
+            return;
+        };
+        let v = self.coerce(v, &field.ty, Some(field.span));
+        set_slot(
+            &mut dag.tasks[t].slots,
+            &name.name,
+            v,
+            append,
+            is_override,
+            dag.layer,
+            span,
+            self.diags,
+        );
+    }
+
+    fn unknown_field(&mut self, name: &ast::Ident, what: &str, candidates: Vec<&str>) {
+        self.err(
+            Diagnostic::at(
+                Code::E0203,
+                name.span,
+                format!("a {what} has no field `{}`", name.name),
+                "unknown field",
+            )
+            .with_suggestion(&name.name, candidates.iter().copied())
+            .with_note(format!("known fields: {}", abbreviate(&candidates))),
+        );
+    }
+
+    /// The declared field of an operator: its own, then the task arguments, then the sensor ones.
+    fn task_field_ty(&self, op: usize, name: &str) -> Option<FieldTy> {
+        let info = &self.prog.operators[op];
+        info.fields
+            .iter()
+            .find(|f| f.name == name)
+            .or_else(|| self.task_args.field(name))
+            .or_else(|| {
+                if info.is_sensor {
+                    self.sensor_args.field(name)
+                } else {
+                    None
+                }
+            })
+            .cloned()
+    }
+
+    fn task_decl(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        d: &ast::Decl,
+        dag: &mut DagB,
+    ) -> Option<usize> {
+        let id = self.name_of(m, env, &d.name, Some(dag))?;
+        let Some(target) = &d.target else {
+            self.err(
+                Diagnostic::at(
+                    Code::E0208,
+                    d.name.span,
+                    format!("task `{id}` has no operator"),
+                    "needs `: operator`",
+                )
+                .with_help(format!(
+                    "write `task {id}: empty` or name another operator, such as `bash` or `python`"
+                )),
+            );
+            return None;
+        };
+        let callee = self.expr(m, env, target, Some(dag));
+        let op = match callee.v {
+            V::Item(Item::Operator(op)) => op,
+            V::Error => return None,
+            _ => {
+                self.err(
+                    Diagnostic::at(Code::E0208, target.span, format!("a task is made from an operator, not from a {}", callee.kind()), "not an operator")
+                        .with_help("name an operator such as `bash`, `python` or `empty`, or declare one with `operator`"),
+                );
+                return None;
+            }
+        };
+        if let Some(&prev) = dag.by_name.get(&id) {
+            let prev_span = dag.tasks[prev].name_span;
+            self.err(
+                Diagnostic::at(
+                    Code::E0301,
+                    d.name.span,
+                    format!("task id `{id}` is used twice in dag `{}`", dag.id),
+                    "declared again here",
+                )
+                .with_label(prev_span, "first declared here")
+                .with_help("task ids must be unique within a DAG; rename one of the tasks"),
+            );
+            return None;
+        }
+        let t = dag.tasks.len();
+        dag.tasks.push(TaskB {
+            id: id.clone(),
+            op,
+            slots: Vec::new(),
+            span: d.span,
+            name_span: d.name.span,
+        });
+        dag.by_name.insert(id, t);
+        for arg in d.args.iter().flatten() {
+            let Some(name) = &arg.name else {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0203,
+                        arg.span,
+                        "operator fields are passed by name",
+                        "no field name",
+                    )
+                    .with_help("write `field = value`"),
+                );
+                continue;
+            };
+            let v = self.expr(m, env, &arg.value, Some(dag));
+            self.task_field(dag, t, name, v, false, false, arg.span);
+        }
+        if let Some(body) = &d.body {
+            let mark = env.len();
+            self.body(m, env, body, dag, Scope::Task(t));
+            env.truncate(mark);
+        }
+        Some(t)
+    }
+
+    fn deps(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        first: &Expr,
+        rest: &[(DepOp, Expr)],
+        span: Span,
+        dag: &mut DagB,
+    ) {
+        let mut prev = self.endpoints(m, env, first, dag);
+        for (op, e) in rest {
+            let next = self.endpoints(m, env, e, dag);
+            for a in &prev {
+                for b in &next {
+                    let (up, down) = match op {
+                        DepOp::Then => (a, b),
+                        DepOp::After => (b, a),
+                    };
+                    dag.edges.push((up.clone(), down.clone(), span));
+                }
+            }
+            prev = next;
+        }
+    }
+
+    /// The tasks an operand of `>>` stands for. A bare name not bound by `let` is a task
+    /// id, looked up when the whole body is known (so order of declaration is free).
+    fn endpoints(&mut self, m: usize, env: &mut Env, e: &Expr, dag: &mut DagB) -> Vec<Endpoint> {
+        match &e.kind {
+            ExprKind::Name(n) if !env.iter().any(|(k, _)| &**k == n) => {
+                vec![Endpoint::Name(Rc::from(n.as_str()), e.span)]
+            }
+            ExprKind::List(items) => items
+                .iter()
+                .flat_map(|i| self.endpoints(m, env, i, dag))
+                .collect(),
+            _ => {
+                let v = self.expr(m, env, e, Some(dag));
+                self.value_endpoints(&v)
+            }
+        }
+    }
+
+    fn value_endpoints(&mut self, v: &Value) -> Vec<Endpoint> {
+        match &v.v {
+            V::Task(t) => vec![Endpoint::Task(*t)],
+            V::List(items) => items.iter().flat_map(|i| self.value_endpoints(i)).collect(),
+            V::Error => vec![],
+            _ => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0201,
+                        v.span,
+                        format!("`>>` connects tasks, not a {}", v.kind()),
+                        "not a task",
+                    )
+                    .with_help("name a task declared in this dag, or a list of tasks"),
+                );
+                vec![]
+            }
+        }
+    }
+
+    // ---- factories and calls --------------------------------------------------------
+
+    /// Binds call arguments to typed parameters; `None` when an error was reported.
+    fn bind_args(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        params: &[FieldTy],
+        args: &[ast::Arg],
+        call: Span,
+        callee: &str,
+    ) -> Option<Env> {
+        let mut given: Vec<Option<(Value, Span)>> = vec![None; params.len()];
+        let mut ok = true;
+        let mut named_seen = false;
+        for (i, arg) in args.iter().enumerate() {
+            let slot = match &arg.name {
+                Some(n) => {
+                    named_seen = true;
+                    match params.iter().position(|p| p.name == n.name) {
+                        Some(p) => p,
+                        None => {
+                            ok = false;
+                            self.err(
+                                Diagnostic::at(
+                                    Code::E0203,
+                                    n.span,
+                                    format!("`{callee}` has no parameter `{}`", n.name),
+                                    "unknown parameter",
+                                )
+                                .with_suggestion(&n.name, params.iter().map(|p| p.name.as_str()))
+                                .with_note(format!(
+                                    "parameters: {}",
+                                    abbreviate(
+                                        &params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>()
+                                    )
+                                )),
+                            );
+                            continue;
+                        }
+                    }
+                }
+                None if named_seen => {
+                    ok = false;
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0203,
+                            arg.span,
+                            "positional argument after a named one",
+                            "give this one a name too",
+                        )
+                        .with_help("write `name = value`"),
+                    );
+                    continue;
+                }
+                None if i < params.len() => i,
+                None => {
+                    ok = false;
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0203,
+                            arg.span,
+                            format!(
+                                "`{callee}` takes {} arguments, this is one too many",
+                                params.len()
+                            ),
+                            "extra argument",
+                        )
+                        .with_help("remove it, or pass it by name"),
+                    );
+                    continue;
+                }
+            };
+            let v = self.expr(m, env, &arg.value, None);
+            if let Some((_, prev)) = &given[slot] {
+                ok = false;
+                self.err(
+                    Diagnostic::at(
+                        Code::E0207,
+                        arg.span,
+                        format!("argument `{}` is given twice", params[slot].name),
+                        "given again here",
+                    )
+                    .with_label(*prev, "first given here")
+                    .with_help("remove one of them"),
+                );
+                continue;
+            }
+            let v = self.coerce(v, &params[slot].ty, Some(params[slot].span));
+            ok &= !v.is_error();
+            given[slot] = Some((v, arg.span));
+        }
+        let mut out = Env::new();
+        for (p, g) in params.iter().zip(given) {
+            let v = match g {
+                Some((v, _)) => v,
+                None => match self.default_of(p) {
+                    Some(v) => v,
+                    None => {
+                        ok = false;
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0202,
+                                call,
+                                format!("missing argument `{}` of `{callee}`", p.name),
+                                format!("`{}` is not given", p.name),
+                            )
+                            .with_label(
+                                p.span,
+                                format!(
+                                    "`{}: {}` is declared here without a default",
+                                    p.name, p.ty
+                                ),
+                            )
+                            .with_help(format!(
+                                "pass `{} = ...`, or give the parameter a default",
+                                p.name
+                            )),
+                        );
+                        continue;
+                    }
+                },
+            };
+            out.push((Rc::from(p.name.as_str()), v));
+        }
+        ok.then_some(out)
+    }
+
+    /// A parameter's default value (type-checked), `none` for an optional one, else nothing.
+    fn default_of(&mut self, p: &FieldTy) -> Option<Value> {
+        match &p.default {
+            Some(e) => {
+                let mut env = Env::new();
+                let v = self.expr(p.module, &mut env, e, None);
+                Some(self.coerce(v, &p.ty, Some(p.span)))
+            }
+            None if p.ty.is_optional() => Some(Value::new(V::None, p.span)),
+            None => None,
+        }
+    }
+
+    // ---- expressions ----------------------------------------------------------------
+
+    fn name_of(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        e: &Expr,
+        dag: Option<&mut DagB>,
+    ) -> Option<String> {
+        let v = self.expr(m, env, e, dag);
+        match &v.v {
+            V::Str(s) => Some(s.to_string()),
+            V::Error => None,
+            _ => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0201,
+                        e.span,
+                        format!("a name must be a string, found {}", v.kind()),
+                        "not a string",
+                    )
+                    .with_help("interpolate it: \"name_${value}\""),
+                );
+                None
+            }
+        }
+    }
+
+    fn condition(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        e: &Expr,
+        dag: Option<&mut DagB>,
+    ) -> Option<bool> {
+        let v = self.expr(m, env, e, dag);
+        match v.v {
+            V::Bool(b) => Some(b),
+            V::Error => None,
+            _ => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0201,
+                        e.span,
+                        format!("a condition must be a bool, found {}", v.kind()),
+                        "not a bool",
+                    )
+                    .with_help("compare it: `x == \"value\"`, `len(xs) > 0`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn iterable(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        e: &Expr,
+        dag: Option<&mut DagB>,
+    ) -> Vec<Value> {
+        let v = self.expr(m, env, e, dag);
+        match &v.v {
+            V::List(items) => items.to_vec(),
+            V::Record(fields) => fields
+                .iter()
+                .map(|(k, _)| Value::new(V::Str(k.clone()), v.span))
+                .collect(),
+            V::Error => vec![],
+            _ => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0201,
+                        e.span,
+                        format!("`for` walks a list, found {}", v.kind()),
+                        "not a list",
+                    )
+                    .with_help("use a list literal, `range(n)` or a list-typed parameter"),
+                );
+                vec![]
+            }
+        }
+    }
+
+    pub fn expr(&mut self, m: usize, env: &mut Env, e: &Expr, dag: Option<&mut DagB>) -> Value {
+        if !self.tick(e.span) {
+            return Value::error(e.span);
+        }
+        self.depth += 1;
+        let v = self.expr_inner(m, env, e, dag);
+        self.depth -= 1;
+        Value::new(v, e.span)
+    }
+
+    fn expr_inner(&mut self, m: usize, env: &mut Env, e: &Expr, mut dag: Option<&mut DagB>) -> V {
+        match &e.kind {
+            ExprKind::None => V::None,
+            ExprKind::Bool(b) => V::Bool(*b),
+            ExprKind::Int(i) => V::Int(*i),
+            ExprKind::Float(f) => V::Float(*f),
+            ExprKind::Duration(ms) => V::Duration(*ms),
+            ExprKind::Date(d) => V::Date(Date {
+                year: d.year,
+                month: d.month,
+                day: d.day,
+            }),
+            ExprKind::DateTime(t) => V::DateTime(DateTime {
+                date: Date {
+                    year: t.date.year,
+                    month: t.date.month,
+                    day: t.date.day,
+                },
+                hour: t.hour,
+                minute: t.minute,
+                second: t.second,
+                offset_minutes: t.offset_minutes.unwrap_or(0),
+            }),
+            ExprKind::Preset(p) => V::Preset(Rc::from(p.as_str())),
+            ExprKind::Str(parts) => {
+                let mut out = String::new();
+                for part in parts {
+                    match part {
+                        StrPart::Text(t) => out.push_str(t),
+                        StrPart::Interp(x) => {
+                            let v = self.expr(m, env, x, dag.as_deref_mut());
+                            match display(&v) {
+                                Some(t) => out.push_str(&t),
+                                None if v.is_error() => return V::Error,
+                                None => {
+                                    self.err(
+                                        Diagnostic::at(Code::E0201, x.span, format!("cannot put a {} inside a string", v.kind()), "not text")
+                                            .with_help("interpolate a str, number, bool, duration or date; use `join(list, \",\")` for lists"),
+                                    );
+                                    return V::Error;
+                                }
+                            }
+                        }
+                    }
+                }
+                V::Str(Rc::from(out))
+            }
+            ExprKind::Name(n) => self.name(m, env, n, e.span),
+            ExprKind::List(items) => {
+                let vs: Vec<Value> = items
+                    .iter()
+                    .map(|i| self.expr(m, env, i, dag.as_deref_mut()))
+                    .collect();
+                V::List(Rc::new(vs))
+            }
+            ExprKind::Comprehension {
+                var,
+                iter,
+                cond,
+                body,
+            } => {
+                let items = self.iterable(m, env, iter, dag.as_deref_mut());
+                let mut out = Vec::new();
+                for item in items {
+                    let mark = env.len();
+                    env.push((Rc::from(var.name.as_str()), item));
+                    let keep = match cond {
+                        Some(c) => self
+                            .condition(m, env, c, dag.as_deref_mut())
+                            .unwrap_or(false),
+                        None => true,
+                    };
+                    if keep {
+                        out.push(self.expr(m, env, body, dag.as_deref_mut()));
+                    }
+                    env.truncate(mark);
+                }
+                V::List(Rc::new(out))
+            }
+            ExprKind::Record(fields) => {
+                let mut out: Vec<(Rc<str>, Value)> = Vec::new();
+                for (k, x) in fields {
+                    let v = self.expr(m, env, x, dag.as_deref_mut());
+                    if let Some((_, prev)) = out.iter().find(|(n, _)| **n == *k.name) {
+                        let prev_span = prev.span;
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0211,
+                                k.span,
+                                format!("`{}` is set twice in one record", k.name),
+                                "set again here",
+                            )
+                            .with_label(prev_span, "first set here")
+                            .with_help("remove one of them"),
+                        );
+                        continue;
+                    }
+                    out.push((Rc::from(k.name.as_str()), v));
+                }
+                V::Record(Rc::new(out))
+            }
+            ExprKind::Field(base, f) => {
+                let b = self.expr(m, env, base, dag);
+                self.field_of(b, f)
+            }
+            ExprKind::Index(base, idx) => {
+                let b = self.expr(m, env, base, dag.as_deref_mut());
+                let i = self.expr(m, env, idx, dag);
+                self.index(b, i)
+            }
+            ExprKind::Call(callee, args) => {
+                let c = self.expr(m, env, callee, dag.as_deref_mut());
+                match c.v {
+                    V::Item(Item::Builtin(b)) => self.call_builtin(m, env, b, args, e.span, dag),
+                    V::Error => V::Error,
+                    V::Item(Item::Factory(_)) => {
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0208,
+                                callee.span,
+                                "a factory is instantiated by a `dag` declaration",
+                                "not callable in an expression",
+                            )
+                            .with_help("write `dag name: factory(args)`"),
+                        );
+                        V::Error
+                    }
+                    _ => {
+                        self.err(Diagnostic::at(Code::E0208, callee.span, format!("a {} cannot be called", c.kind()), "not a function").with_help("only built-in functions such as `len` and `join` are called with `(...)`"));
+                        V::Error
+                    }
+                }
+            }
+            ExprKind::Unary(op, x) => {
+                let v = self.expr(m, env, x, dag);
+                match (op, &v.v) {
+                    (_, V::Error) => V::Error,
+                    (UnOp::Neg, V::Int(i)) => V::Int(i.wrapping_neg()),
+                    (UnOp::Neg, V::Float(f)) => V::Float(-f),
+                    (UnOp::Neg, V::Duration(d)) => V::Duration(-d),
+                    (UnOp::Not, V::Bool(b)) => V::Bool(!b),
+                    _ => {
+                        let sym = if *op == UnOp::Neg { "-" } else { "not" };
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0209,
+                                e.span,
+                                format!("`{sym}` does not apply to a {}", v.kind()),
+                                "invalid operand",
+                            )
+                            .with_help("`-` negates numbers and durations; `not` negates bools"),
+                        );
+                        V::Error
+                    }
+                }
+            }
+            ExprKind::Binary(op, a, b) => {
+                if matches!(op, BinOp::And | BinOp::Or) {
+                    let Some(l) = self.condition(m, env, a, dag.as_deref_mut()) else {
+                        return V::Error;
+                    };
+                    if (*op == BinOp::And && !l) || (*op == BinOp::Or && l) {
+                        return V::Bool(l);
+                    }
+                    return match self.condition(m, env, b, dag) {
+                        Some(r) => V::Bool(r),
+                        None => V::Error,
+                    };
+                }
+                let l = self.expr(m, env, a, dag.as_deref_mut());
+                let r = self.expr(m, env, b, dag);
+                self.binary(*op, l, r, e.span)
+            }
+            ExprKind::If(c, a, b) => match self.condition(m, env, c, dag.as_deref_mut()) {
+                Some(true) => self.expr(m, env, a, dag).v,
+                Some(false) => self.expr(m, env, b, dag).v,
+                None => V::Error,
+            },
+            ExprKind::Decl(d) => match (d.kind, dag) {
+                (DeclKind::Task, Some(dag)) => match self.task_decl(m, env, d, dag) {
+                    Some(t) => V::Task(t),
+                    None => V::Error,
+                },
+                _ => {
+                    self.not_here(
+                        e.span,
+                        "as a value here",
+                        "`let t = task ...` works inside a dag body",
+                    );
+                    V::Error
+                }
+            },
+            ExprKind::Error => V::Error,
+        }
+    }
+
+    fn name(&mut self, m: usize, env: &Env, n: &str, span: Span) -> V {
+        if let Some((_, v)) = env.iter().rev().find(|(k, _)| &**k == n) {
+            return v.v.clone();
+        }
+        if let Some(v) = self.global(m, n) {
+            return v;
+        }
+        if let Some(b) = builtins::lookup(n) {
+            return V::Item(Item::Builtin(b));
+        }
+        let mut candidates: Vec<&str> = env.iter().map(|(k, _)| &**k).collect();
+        candidates.extend(self.prog.visible_names(m));
+        candidates.extend(builtins::ALL.iter().map(|(n, _)| *n));
+        let d = Diagnostic::at(
+            Code::E0104,
+            span,
+            format!("unknown name `{n}`"),
+            "not defined",
+        )
+        .with_suggestion(n, candidates);
+        let d = if d.help.is_none() {
+            d.with_help("define it with `let`, declare it, or import the file that declares it")
+        } else {
+            d
+        };
+        self.err(d);
+        V::Error
+    }
+
+    /// A module-level name as seen from module `m`.
+    fn global(&mut self, m: usize, n: &str) -> Option<V> {
+        if let Some(t) = self.prog.alias(m, n) {
+            return Some(V::Item(Item::Module(t)));
+        }
+        let binding = self.prog.lookup(m, n)?.kind.clone();
+        Some(match binding {
+            BindingKind::Operator(o) => V::Item(Item::Operator(o)),
+            BindingKind::Factory(f) => V::Item(Item::Factory(f)),
+            BindingKind::Asset(a) => {
+                let owner = self.prog.assets[a].module;
+                self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
+            }
+            BindingKind::Let(owner, _) => {
+                self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
+            }
+            BindingKind::Type(_) => {
+                return None;
+            }
+        })
+    }
+
+    fn field_of(&mut self, b: Value, f: &ast::Ident) -> V {
+        match &b.v {
+            V::Error => V::Error,
+            V::Record(fields) => match fields.iter().find(|(k, _)| **k == *f.name) {
+                Some((_, v)) => v.v.clone(),
+                None => {
+                    let names: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0203,
+                            f.span,
+                            format!("this record has no field `{}`", f.name),
+                            "unknown field",
+                        )
+                        .with_suggestion(&f.name, names.iter().copied())
+                        .with_note(format!("its fields: {}", abbreviate(&names))),
+                    );
+                    V::Error
+                }
+            },
+            V::Item(Item::Module(t)) => {
+                let t = *t;
+                let in_scope = self.prog.modules[t].scope.contains_key(&f.name);
+                match in_scope.then(|| self.global(t, &f.name)).flatten() {
+                    Some(v) => v,
+                    None => {
+                        let names: Vec<&str> = self.prog.modules[t]
+                            .scope
+                            .keys()
+                            .map(String::as_str)
+                            .collect();
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0104,
+                                f.span,
+                                format!("`{}` declares no `{}`", self.prog.modules[t].path, f.name),
+                                "not declared there",
+                            )
+                            .with_suggestion(&f.name, names),
+                        );
+                        V::Error
+                    }
+                }
+            }
+            _ => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0209,
+                        f.span,
+                        format!("a {} has no fields", b.kind()),
+                        "no field here",
+                    )
+                    .with_help("fields are read from records and imported modules"),
+                );
+                V::Error
+            }
+        }
+    }
+
+    fn index(&mut self, b: Value, i: Value) -> V {
+        match (&b.v, &i.v) {
+            (V::Error, _) | (_, V::Error) => V::Error,
+            (V::List(items), V::Int(n)) => {
+                let len = items.len() as i64;
+                let idx = if *n < 0 { len + n } else { *n };
+                match items.get(idx as usize).filter(|_| idx >= 0) {
+                    Some(v) => v.v.clone(),
+                    None => {
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0204,
+                                i.span,
+                                format!("index {n} is outside a list of {len}"),
+                                "out of range",
+                            )
+                            .with_help(
+                                "indexes run from 0 to len - 1; negative ones count from the end",
+                            ),
+                        );
+                        V::Error
+                    }
+                }
+            }
+            (V::Record(fields), V::Str(k)) => match fields.iter().find(|(n, _)| n == k) {
+                Some((_, v)) => v.v.clone(),
+                None => {
+                    let names: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0203,
+                            i.span,
+                            format!("no key `{k}` here"),
+                            "unknown key",
+                        )
+                        .with_suggestion(k, names.iter().copied())
+                        .with_note(format!("keys: {}", abbreviate(&names))),
+                    );
+                    V::Error
+                }
+            },
+            _ => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0209,
+                        i.span,
+                        format!("cannot index a {} with a {}", b.kind(), i.kind()),
+                        "invalid index",
+                    )
+                    .with_help("index lists with an int and records with a str"),
+                );
+                V::Error
+            }
+        }
+    }
+
+    fn call_builtin(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        b: Builtin,
+        args: &[ast::Arg],
+        span: Span,
+        mut dag: Option<&mut DagB>,
+    ) -> V {
+        let (lo, hi) = b.arity();
+        if args.len() < lo || args.len() > hi {
+            let expected = if lo == hi {
+                format!("{lo}")
+            } else {
+                format!("{lo} or {hi}")
+            };
+            self.err(
+                Diagnostic::at(
+                    Code::E0202,
+                    span,
+                    format!(
+                        "`{}` takes {expected} argument{}, {} given",
+                        b.name(),
+                        if hi == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                    "wrong number of arguments",
+                )
+                .with_help("see the built-in functions in the language reference"),
+            );
+            return V::Error;
+        }
+        let vals: Vec<Value> = args
+            .iter()
+            .map(|a| self.expr(m, env, &a.value, dag.as_deref_mut()))
+            .collect();
+        if vals.iter().any(Value::is_error) {
+            return V::Error;
+        }
+        match builtins::call(b, &vals, &self.options.env_vars) {
+            Ok(v) => v,
+            Err((i, msg)) => {
+                let code = if msg.contains("over the limit") {
+                    Code::E0210
+                } else {
+                    Code::E0201
+                };
+                self.err(
+                    Diagnostic::at(
+                        code,
+                        vals[i].span,
+                        format!("`{}`: {msg}", b.name()),
+                        "this argument",
+                    )
+                    .with_help(format!("see `{}` in the language reference", b.name())),
+                );
+                V::Error
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, l: Value, r: Value, span: Span) -> V {
+        use V::*;
+        let num = |v: &V| -> Option<f64> {
+            match v {
+                Int(i) => Some(*i as f64),
+                Float(f) => Some(*f),
+                _ => Option::None,
+            }
+        };
+        let out = match (op, &l.v, &r.v) {
+            (_, Error, _) | (_, _, Error) => return Error,
+            (BinOp::Add, Int(a), Int(b)) => a.checked_add(*b).map(Int),
+            (BinOp::Sub, Int(a), Int(b)) => a.checked_sub(*b).map(Int),
+            (BinOp::Mul, Int(a), Int(b)) => a.checked_mul(*b).map(Int),
+            (BinOp::Div, Int(_), Int(0))
+            | (BinOp::Div, Float(_), Int(0))
+            | (BinOp::Div, Duration(_), Int(0)) => {
+                self.err(
+                    Diagnostic::at(Code::E0209, r.span, "division by zero", "this is zero")
+                        .with_help("divide by a non-zero number"),
+                );
+                return Error;
+            }
+            (BinOp::Div, Int(a), Int(b)) => Some(Int(a / b)),
+            (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div, a, b)
+                if num(a).is_some() && num(b).is_some() =>
+            {
+                let (x, y) = (num(a).unwrap_or(0.0), num(b).unwrap_or(0.0));
+                Some(Float(match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul => x * y,
+                    _ => x / y,
+                }))
+            }
+            (BinOp::Add, Str(a), Str(b)) => Some(Str(Rc::from(format!("{a}{b}")))),
+            (BinOp::Add, List(a), List(b)) => {
+                Some(List(Rc::new(a.iter().chain(b.iter()).cloned().collect())))
+            }
+            (BinOp::Add, Duration(a), Duration(b)) => a.checked_add(*b).map(Duration),
+            (BinOp::Sub, Duration(a), Duration(b)) => a.checked_sub(*b).map(Duration),
+            (BinOp::Mul, Duration(a), Int(b)) | (BinOp::Mul, Int(b), Duration(a)) => {
+                a.checked_mul(*b).map(Duration)
+            }
+            (BinOp::Div, Duration(a), Int(b)) => Some(Duration(a / b)),
+            (BinOp::Eq, _, _) => Some(Bool(l.same(&r))),
+            (BinOp::Ne, _, _) => Some(Bool(!l.same(&r))),
+            (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, a, b) => {
+                let ord = match (a, b) {
+                    (Str(x), Str(y)) => Some(x.cmp(y)),
+                    (Duration(x), Duration(y)) => Some(x.cmp(y)),
+                    (Date(x), Date(y)) => Some(x.cmp(y)),
+                    (DateTime(x), DateTime(y)) => Some(x.cmp(y)),
+                    _ => num(a).zip(num(b)).and_then(|(x, y)| x.partial_cmp(&y)),
+                };
+                ord.map(|o| {
+                    Bool(match op {
+                        BinOp::Lt => o.is_lt(),
+                        BinOp::Le => o.is_le(),
+                        BinOp::Gt => o.is_gt(),
+                        _ => o.is_ge(),
+                    })
+                })
+            }
+            (BinOp::All | BinOp::Any, a, b) if is_asset(a) && is_asset(b) => {
+                let mut parts = Vec::new();
+                for side in [&l, &r] {
+                    match (&side.v, op) {
+                        (AssetAll(xs), BinOp::All) | (AssetAny(xs), BinOp::Any) => {
+                            parts.extend(xs.iter().cloned())
+                        }
+                        _ => parts.push(side.clone()),
+                    }
+                }
+                Some(if op == BinOp::All {
+                    AssetAll(Rc::new(parts))
+                } else {
+                    AssetAny(Rc::new(parts))
+                })
+            }
+            _ => {
+                let sym = match op {
+                    BinOp::Add => "+",
+                    BinOp::Sub => "-",
+                    BinOp::Mul => "*",
+                    BinOp::Div => "/",
+                    BinOp::Lt => "<",
+                    BinOp::Le => "<=",
+                    BinOp::Gt => ">",
+                    BinOp::Ge => ">=",
+                    BinOp::All => "&",
+                    BinOp::Any => "|",
+                    _ => "==",
+                };
+                self.err(
+                    Diagnostic::at(Code::E0209, span, format!("`{sym}` does not apply to {} and {}", l.kind(), r.kind()), "invalid operation")
+                        .with_label(l.span, l.kind())
+                        .with_label(r.span, r.kind())
+                        .with_help("`+` adds numbers, durations, strings and lists; `&` and `|` combine assets"),
+                );
+                return Error;
+            }
+        };
+        match out {
+            Some(v) => v,
+            Option::None => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0209,
+                        span,
+                        "arithmetic overflow",
+                        "result does not fit in 64 bits",
+                    )
+                    .with_help("use smaller numbers"),
+                );
+                Error
+            }
+        }
+    }
+
+    // ---- types ----------------------------------------------------------------------
+
+    /// Checks `v` against `ty`, converting where the type says how (a string to a pyref,
+    /// a date to a datetime, a record literal to a record). Reports and returns an error
+    /// value on a mismatch. `decl` is where the type was written, shown as a second label.
+    pub fn coerce(&mut self, v: Value, ty: &Ty, decl: Option<Span>) -> Value {
+        if v.is_error() {
+            return v;
+        }
+        let span = v.span;
+        let mismatch = |cx: &mut Self, v: &Value, what: String| {
+            let mut d = Diagnostic::at(
+                Code::E0201,
+                v.span,
+                format!("expected {what}, found {}", describe(v)),
+                format!("this is {}", a_kind(v)),
+            );
+            if let Some(decl) = decl {
+                d = d.with_label(decl, format!("expected {what} because of this declaration"));
+            }
+            cx.err(d.with_help(help_for(&what)));
+            Value::error(v.span)
+        };
+        match ty {
+            Ty::Any | Ty::Error => v,
+            Ty::Optional(inner) => match v.v {
+                V::None => v,
+                _ => self.coerce(v, inner, decl),
+            },
+            Ty::Str => match v.v {
+                V::Str(_) => v,
+                _ => mismatch(self, &v, "a str".into()),
+            },
+            Ty::Int => match v.v {
+                V::Int(_) => v,
+                _ => mismatch(self, &v, "an int".into()),
+            },
+            Ty::Float => match v.v {
+                V::Float(_) => v,
+                V::Int(i) => Value::new(V::Float(i as f64), span),
+                _ => mismatch(self, &v, "a float".into()),
+            },
+            Ty::Bool => match v.v {
+                V::Bool(_) => v,
+                _ => mismatch(self, &v, "a bool".into()),
+            },
+            Ty::Duration => match v.v {
+                V::Duration(_) => v,
+                _ => mismatch(self, &v, "a duration".into()),
+            },
+            Ty::Date => match v.v {
+                V::Date(_) => v,
+                _ => mismatch(self, &v, "a date".into()),
+            },
+            Ty::DateTime => match v.v {
+                V::DateTime(_) => v,
+                V::Date(d) => Value::new(
+                    V::DateTime(DateTime {
+                        date: d,
+                        hour: 0,
+                        minute: 0,
+                        second: 0,
+                        offset_minutes: 0,
+                    }),
+                    span,
+                ),
+                _ => mismatch(self, &v, "a datetime".into()),
+            },
+            Ty::Asset => match v.v {
+                V::Asset(_) => v,
+                _ => mismatch(self, &v, "an asset".into()),
+            },
+            Ty::Task => match v.v {
+                V::Task(_) => v,
+                _ => mismatch(self, &v, "a task".into()),
+            },
+            Ty::PyRef => match &v.v {
+                V::PyRef(_) => v,
+                V::Str(s) => {
+                    if checks::is_dotted_path(s) {
+                        Value::new(V::PyRef(s.clone()), span)
+                    } else {
+                        self.err(
+                            Diagnostic::at(Code::E0201, span, format!("`{s}` is not a dotted Python path"), "expected `module.name`")
+                                .with_help("name the callable with its module, such as \"etl.transforms.clean\""),
+                        );
+                        Value::error(span)
+                    }
+                }
+                _ => mismatch(self, &v, "a pyref (a \"module.name\" string)".into()),
+            },
+            Ty::TriggerRule => match &v.v {
+                V::Str(s) if checks::TRIGGER_RULES.contains(&&**s) => v,
+                V::Str(s) => {
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0305,
+                            span,
+                            format!("`{s}` is not a trigger rule"),
+                            "unknown trigger rule",
+                        )
+                        .with_suggestion(s, checks::TRIGGER_RULES.iter().copied())
+                        .with_note(format!(
+                            "Airflow 3.3's trigger rules: {}",
+                            checks::TRIGGER_RULES.join(", ")
+                        )),
+                    );
+                    Value::error(span)
+                }
+                _ => mismatch(self, &v, "a trigger rule string".into()),
+            },
+            Ty::Schedule => self.schedule(v, decl),
+            Ty::Union(options) => match &v.v {
+                V::Str(s) if options.iter().any(|o| **o == **s) => v,
+                V::Str(s) => {
+                    let list: Vec<String> = options.iter().map(|o| format!("\"{o}\"")).collect();
+                    let mut d = Diagnostic::at(
+                        Code::E0201,
+                        span,
+                        format!("`{s}` is not one of {}", list.join(", ")),
+                        "not allowed here",
+                    )
+                    .with_suggestion(s, options.iter().map(String::as_str));
+                    if let Some(decl) = decl {
+                        d = d.with_label(decl, "the allowed values are declared here");
+                    }
+                    if d.help.is_none() {
+                        d = d.with_help(format!("use one of {}", list.join(", ")));
+                    }
+                    self.err(d);
+                    Value::error(span)
+                }
+                _ => mismatch(
+                    self,
+                    &v,
+                    format!(
+                        "one of {}",
+                        options
+                            .iter()
+                            .map(|o| format!("\"{o}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            },
+            Ty::List(inner) => match &v.v {
+                V::List(items) => {
+                    let items: Vec<Value> = items
+                        .iter()
+                        .map(|i| self.coerce(i.clone(), inner, decl))
+                        .collect();
+                    if items.iter().any(Value::is_error) {
+                        return Value::error(span);
+                    }
+                    Value::new(V::List(Rc::new(items)), span)
+                }
+                _ => mismatch(self, &v, format!("a {ty}")),
+            },
+            Ty::Map(inner) => match &v.v {
+                V::Record(fields) => {
+                    let fields: Vec<(Rc<str>, Value)> = fields
+                        .iter()
+                        .map(|(k, x)| (k.clone(), self.coerce(x.clone(), inner, decl)))
+                        .collect();
+                    if fields.iter().any(|(_, x)| x.is_error()) {
+                        return Value::error(span);
+                    }
+                    Value::new(V::Record(Rc::new(fields)), span)
+                }
+                _ => mismatch(self, &v, format!("a {ty}")),
+            },
+            Ty::Record(rec) => match &v.v {
+                V::Record(fields) => self.record(span, fields, rec),
+                _ => mismatch(self, &v, format!("a {ty} record")),
+            },
+            Ty::Range {
+                base,
+                lo,
+                hi,
+                inclusive,
+            } => {
+                let v = self.coerce(v, base, decl);
+                let n = match v.v {
+                    V::Int(i) => i as f64,
+                    V::Float(f) => f,
+                    V::Duration(ms) => ms as f64,
+                    _ => return v,
+                };
+                let below = lo.is_some_and(|lo| n < lo);
+                let above = hi.is_some_and(|hi| if *inclusive { n > hi } else { n >= hi });
+                if below || above {
+                    let mut d = Diagnostic::at(
+                        Code::E0204,
+                        span,
+                        format!(
+                            "{} is outside the allowed range",
+                            display(&v).unwrap_or_default()
+                        ),
+                        format!("must be {}", range_text(base, *lo, *hi, *inclusive)),
+                    );
+                    if let Some(decl) = decl {
+                        d = d.with_label(decl, "the range is declared here");
+                    }
+                    self.err(d.with_help(format!(
+                        "use a value {}",
+                        range_text(base, *lo, *hi, *inclusive)
+                    )));
+                    return Value::error(span);
+                }
+                v
+            }
+            Ty::Matches { base, re } => {
+                let v = self.coerce(v, base, decl);
+                if let V::Str(s) = &v.v {
+                    if !re.is_match(s) {
+                        let mut d = Diagnostic::at(
+                            Code::E0205,
+                            span,
+                            format!("\"{s}\" does not match the pattern {:?}", re.as_str()),
+                            "does not match",
+                        );
+                        if let Some(decl) = decl {
+                            d = d.with_label(decl, "the pattern is declared here");
+                        }
+                        self.err(d.with_help(format!(
+                            "change the value so it matches {:?}",
+                            re.as_str()
+                        )));
+                        return Value::error(span);
+                    }
+                }
+                v
+            }
+        }
+    }
+
+    fn record(&mut self, span: Span, fields: &[(Rc<str>, Value)], rec: &RecordTy) -> Value {
+        let mut out: Vec<(Rc<str>, Value)> = Vec::new();
+        let mut ok = true;
+        for (k, x) in fields {
+            match rec.field(k) {
+                Some(f) => {
+                    let v = self.coerce(x.clone(), &f.ty, Some(f.span));
+                    ok &= !v.is_error();
+                    out.push((k.clone(), v));
+                }
+                None => {
+                    ok = false;
+                    let names: Vec<&str> = rec.fields.iter().map(|f| f.name.as_str()).collect();
+                    let what = rec
+                        .name
+                        .as_deref()
+                        .map_or("this record".to_string(), |n| format!("`{n}`"));
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0203,
+                            x.span,
+                            format!("{what} has no field `{k}`"),
+                            "unknown field",
+                        )
+                        .with_suggestion(k, names.iter().copied())
+                        .with_note(format!("known fields: {}", abbreviate(&names))),
+                    );
+                }
+            }
+        }
+        for f in &rec.fields {
+            if out.iter().any(|(k, _)| **k == *f.name) {
+                continue;
+            }
+            if f.default.is_some() {
+                if let Some(v) = self.default_of(f) {
+                    out.push((Rc::from(f.name.as_str()), Value::new(v.v, span)));
+                }
+            } else if f.required() {
+                ok = false;
+                self.err(
+                    Diagnostic::at(
+                        Code::E0202,
+                        span,
+                        format!("missing field `{}`", f.name),
+                        format!("`{}` is not set", f.name),
+                    )
+                    .with_label(
+                        f.span,
+                        format!("`{}: {}` is declared here without a default", f.name, f.ty),
+                    )
+                    .with_help(format!("add `{} = ...`", f.name)),
+                );
+            }
+        }
+        if !ok {
+            return Value::error(span);
+        }
+        // Keep the declared field order: output does not depend on how the literal was written.
+        out.sort_by_key(|(k, _)| rec.fields.iter().position(|f| f.name == **k));
+        Value::new(V::Record(Rc::new(out)), span)
+    }
+
+    fn schedule(&mut self, v: Value, decl: Option<Span>) -> Value {
+        let span = v.span;
+        match &v.v {
+            V::None | V::Duration(_) | V::Asset(_) | V::AssetAll(_) | V::AssetAny(_) => v,
+            V::Preset(p) => self.preset(p, span, v.clone()),
+            V::Str(s) if s.starts_with('@') => self.preset(
+                &s[1..],
+                span,
+                Value::new(V::Preset(Rc::from(&s[1..])), span),
+            ),
+            V::Str(s) => match crate::cron::check(s) {
+                Ok(()) => v,
+                Err(msg) => {
+                    self.err(
+                        Diagnostic::at(Code::E0303, span, format!("invalid cron expression \"{s}\""), msg)
+                            .with_help("a cron expression reads `minute hour day-of-month month day-of-week`, such as \"0 6 * * 1-5\""),
+                    );
+                    Value::error(span)
+                }
+            },
+            _ => {
+                let mut d = Diagnostic::at(
+                    Code::E0201,
+                    span,
+                    format!("expected a schedule, found {}", describe(&v)),
+                    format!("this is {}", a_kind(&v)),
+                );
+                if let Some(decl) = decl {
+                    d = d.with_label(decl, "expected a schedule because of this declaration");
+                }
+                self.err(d.with_help("a schedule is a preset (@daily), a cron string, a duration (6h), `none`, or assets (a & b)"));
+                Value::error(span)
+            }
+        }
+    }
+
+    fn preset(&mut self, p: &str, span: Span, v: Value) -> Value {
+        if crate::cron::PRESETS.contains(&p) {
+            return v;
+        }
+        let d = Diagnostic::at(
+            Code::E0304,
+            span,
+            format!("unknown schedule preset `@{p}`"),
+            "not a preset",
+        )
+        .with_suggestion(p, crate::cron::PRESETS.iter().copied())
+        .with_note(format!(
+            "presets: {}",
+            crate::cron::PRESETS
+                .iter()
+                .map(|p| format!("@{p}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        let d = match d.help.take_suggestion() {
+            Some(h) => d.with_help(format!("did you mean `@{h}`?")),
+            None => d.with_help("use a preset from the list, or a cron string"),
+        };
+        self.err(d);
+        Value::error(span)
+    }
+
+    // ---- finishing a DAG ------------------------------------------------------------
+
+    fn finish(&mut self, mut dag: DagB) {
+        let mut edges = Vec::new();
+        let task_names: Vec<String> = dag.tasks.iter().map(|t| t.id.clone()).collect();
+        for (a, b, span) in std::mem::take(&mut dag.edges) {
+            let (Some(a), Some(b)) = (
+                self.resolve_endpoint(&dag, &a, &task_names),
+                self.resolve_endpoint(&dag, &b, &task_names),
+            ) else {
+                continue;
+            };
+            edges.push((a, b, span));
+        }
+        let before = self.diags.error_count();
+        let dag_ir = checks::finish(self.ctx(), &dag, &edges);
+        if self.diags.error_count() > before {
+            return;
+        }
+        if let Some(prev) = self.dag_ids.get(&dag.id) {
+            let prev = *prev;
+            self.err(
+                Diagnostic::at(
+                    Code::E0310,
+                    dag.name_span,
+                    format!("dag id `{}` is used twice in the project", dag.id),
+                    "declared again here",
+                )
+                .with_label(prev, "first declared here")
+                .with_help("every DAG needs its own id; rename one of them"),
+            );
+            return;
+        }
+        self.dag_ids.insert(dag.id.clone(), dag.name_span);
+        if let Some(d) = dag_ir {
+            self.project.dags.push(d);
+        }
+    }
+
+    fn resolve_endpoint(&mut self, dag: &DagB, e: &Endpoint, names: &[String]) -> Option<usize> {
+        match e {
+            Endpoint::Task(t) => Some(*t),
+            Endpoint::Name(n, span) => match dag.by_name.get(&**n) {
+                Some(t) => Some(*t),
+                None => {
+                    let d = Diagnostic::at(
+                        Code::E0104,
+                        *span,
+                        format!("dag `{}` has no task `{n}`", dag.id),
+                        "no such task",
+                    )
+                    .with_suggestion(n, names.iter().map(String::as_str));
+                    let d = if d.help.is_none() {
+                        d.with_help(format!("declare it with `task {n}: ...`"))
+                    } else {
+                        d
+                    };
+                    self.err(d);
+                    None
+                }
+            },
+        }
+    }
+
+    pub(crate) fn ctx(&mut self) -> checks::Ctx<'_> {
+        checks::Ctx {
+            prog: self.prog,
+            sources: self.sources,
+            diags: self.diags,
+            task_args: &self.task_args,
+            sensor_args: &self.sensor_args,
+            dag_args: &self.dag_args,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Scope {
+    Dag,
+    Task(usize),
+}
+
+trait TakeSuggestion {
+    fn take_suggestion(&self) -> Option<String>;
+}
+
+impl TakeSuggestion for Option<String> {
+    /// Pulls the name out of a "did you mean `x`?" help line.
+    fn take_suggestion(&self) -> Option<String> {
+        let h = self.as_deref()?;
+        let start = h.find('`')? + 1;
+        let end = start + h[start..].find('`')?;
+        Some(h[start..end].to_string())
+    }
+}
+
+/// Sets a named slot following the layer rules: `+=` appends to lists (duplicates
+/// dropped), records merge key by key, and a different value from another layer
+/// conflicts unless the later layer says `override`.
+#[allow(clippy::too_many_arguments)]
+fn set_slot(
+    slots: &mut Vec<Slot>,
+    name: &str,
+    value: Value,
+    append: bool,
+    is_override: bool,
+    layer: Layer,
+    span: Span,
+    diags: &mut Diagnostics,
+) {
+    if value.is_error() {
+        return;
+    }
+    let Some(i) = slots.iter().position(|s| &*s.name == name) else {
+        if is_override {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0213,
+                    span,
+                    format!("`override {name}` replaces nothing"),
+                    "nothing set this before",
+                )
+                .with_help(format!("remove `override`: no earlier layer sets `{name}`")),
+            );
+            return;
+        }
+        slots.push(Slot {
+            name: Rc::from(name),
+            value,
+            layer,
+            span,
+        });
+        return;
+    };
+    let old = &slots[i];
+    if append {
+        match (&old.value.v, &value.v) {
+            (V::List(a), V::List(b)) => {
+                let mut items: Vec<Value> = a.to_vec();
+                for x in b.iter() {
+                    if !items.iter().any(|y| y.same(x)) {
+                        items.push(x.clone());
+                    }
+                }
+                let merged = Value::new(V::List(Rc::new(items)), value.span);
+                slots[i] = Slot {
+                    name: Rc::from(name),
+                    value: merged,
+                    layer,
+                    span,
+                };
+            }
+            _ => diags.push(
+                Diagnostic::at(
+                    Code::E0209,
+                    span,
+                    format!("`+=` appends to lists; `{name}` is not a list"),
+                    "not a list",
+                )
+                .with_help(format!("write `{name} = ...`")),
+            ),
+        }
+        return;
+    }
+    if old.layer == layer {
+        diags.push(
+            Diagnostic::at(
+                Code::E0211,
+                span,
+                format!("`{name}` is set twice"),
+                "set again here",
+            )
+            .with_label(old.span, "first set here")
+            .with_help("set it once; use `+=` to add to a list"),
+        );
+        return;
+    }
+    if is_override || old.value.same(&value) {
+        slots[i] = Slot {
+            name: Rc::from(name),
+            value,
+            layer,
+            span,
+        };
+        return;
+    }
+    if let (V::Record(a), V::Record(b)) = (&old.value.v, &value.v) {
+        let mut merged: Vec<(Rc<str>, Value)> = a.to_vec();
+        let mut ok = true;
+        for (k, v) in b.iter() {
+            match merged.iter().find(|(n, _)| n == k) {
+                Some((_, prev)) if !prev.same(v) => {
+                    ok = false;
+                    diags.push(conflict(
+                        &format!("{name}.{k}"),
+                        v.span,
+                        prev.span,
+                        old.layer,
+                        layer,
+                    ));
+                }
+                Some(_) => {}
+                None => merged.push((k.clone(), v.clone())),
+            }
+        }
+        if ok {
+            slots[i] = Slot {
+                name: Rc::from(name),
+                value: Value::new(V::Record(Rc::new(merged)), value.span),
+                layer,
+                span,
+            };
+        }
+        return;
+    }
+    diags.push(conflict(name, span, old.span, old.layer, layer));
+}
+
+fn conflict(name: &str, new: Span, old: Span, old_layer: Layer, new_layer: Layer) -> Diagnostic {
+    Diagnostic::at(
+        Code::E0212,
+        new,
+        format!("conflicting values for `{name}`"),
+        format!("{} sets it here", new_layer.describe()),
+    )
+    .with_label(old, format!("{} set it here", old_layer.describe()))
+    .with_help(format!(
+        "write `override {name} = ...` if {} should win, or remove one of them",
+        new_layer.describe()
+    ))
+}
+
+fn task_field_names<'a>(
+    prog: &'a Program,
+    task_args: &'a RecordTy,
+    sensor_args: &'a RecordTy,
+    op: usize,
+) -> Vec<&'a str> {
+    let info = &prog.operators[op];
+    let mut names: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
+    names.extend(task_args.fields.iter().map(|f| f.name.as_str()));
+    if info.is_sensor {
+        names.extend(sensor_args.fields.iter().map(|f| f.name.as_str()));
+    }
+    names
+}
+
+fn is_asset(v: &V) -> bool {
+    matches!(v, V::Asset(_) | V::AssetAll(_) | V::AssetAny(_))
+}
+
+/// The text a value stands for inside a string, if it has one.
+pub fn display(v: &Value) -> Option<String> {
+    Some(match &v.v {
+        V::Str(s) => s.to_string(),
+        V::Int(i) => i.to_string(),
+        V::Float(f) => format!("{f}"),
+        V::Bool(b) => b.to_string(),
+        V::Duration(ms) => duration_text(*ms),
+        V::Date(d) => format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
+        V::DateTime(t) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            t.date.year, t.date.month, t.date.day, t.hour, t.minute, t.second
+        ),
+        V::Preset(p) => format!("@{p}"),
+        V::PyRef(p) => p.to_string(),
+        V::Asset(a) => a.uri.clone(),
+        _ => return None,
+    })
+}
+
+pub fn duration_text(ms: i64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = ms.unsigned_abs();
+    if ms < 0 {
+        out.push('-');
+    }
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
+}
+
+fn describe(v: &Value) -> String {
+    match display(v) {
+        Some(t) if matches!(v.v, V::Str(_)) => format!("str \"{t}\""),
+        Some(t) => format!("{} {t}", v.kind()),
+        None => v.kind().to_string(),
+    }
+}
+
+fn a_kind(v: &Value) -> String {
+    let k = v.kind();
+    let article = if k.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {k}")
+}
+
+fn help_for(what: &str) -> String {
+    match what {
+        "a duration" => "write a duration such as 30s, 5m, 2h, 1d or 1h30m".into(),
+        "a datetime" | "a date" => {
+            "write a date as 2024-01-01, or a datetime as 2024-01-01T06:00".into()
+        }
+        "a str" => "put the value in double quotes, or interpolate it: \"${value}\"".into(),
+        "an int" => "write a whole number such as 3".into(),
+        "a bool" => "write `true` or `false`".into(),
+        "an asset" => "name an asset declared with `asset name = \"uri\"`".into(),
+        other => format!("give {other} here"),
+    }
+}
+
+fn range_text(base: &Ty, lo: Option<f64>, hi: Option<f64>, inclusive: bool) -> String {
+    let show = |x: f64| {
+        if matches!(base, Ty::Duration) {
+            duration_text(x as i64)
+        } else {
+            format!("{x}")
+        }
+    };
+    match (lo, hi) {
+        (Some(lo), Some(hi)) if inclusive => format!("from {} to {}", show(lo), show(hi)),
+        (Some(lo), Some(hi)) => format!("from {} to below {}", show(lo), show(hi)),
+        (Some(lo), None) => format!("at least {}", show(lo)),
+        (None, Some(hi)) if inclusive => format!("at most {}", show(hi)),
+        (None, Some(hi)) => format!("below {}", show(hi)),
+        (None, None) => "any".into(),
+    }
+}
+
+fn abbreviate(names: &[&str]) -> String {
+    if names.len() <= 12 {
+        names.join(", ")
+    } else {
+        format!("{}, and {} more", names[..12].join(", "), names.len() - 12)
+    }
+}

@@ -1,0 +1,579 @@
+//! Loading: parse every file reachable from the roots, resolve imports relative to the
+//! importing file, report missing files and import cycles, and collect declarations.
+
+use crate::types::{self, FieldTy, Ty};
+use dagf_diag::{Code, Diagnostic, Diagnostics, FileId, Sources, Span};
+use dagf_syntax::ast;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::HashMap;
+
+/// Where source files come from. The CLI reads the disk; tests serve strings.
+pub trait Loader {
+    /// The text of the file at `path` (a `/`-separated path relative to the project).
+    fn read(&self, path: &str) -> Result<String, String>;
+}
+
+/// Display name of the embedded standard library.
+pub const STD_NAME: &str = "<std>/std.dagf";
+
+#[derive(Debug)]
+pub struct ModuleInfo {
+    pub path: String,
+    pub ast: ast::Module,
+    /// Names declared in this module.
+    pub scope: HashMap<String, Binding>,
+    /// Unqualified imports and `as` aliases, resolved.
+    pub imports: Vec<ResolvedImport>,
+}
+
+#[derive(Debug)]
+pub struct ResolvedImport {
+    pub target: Option<usize>,
+    pub alias: Option<String>,
+    pub span: Span,
+}
+
+/// What a module-level name stands for.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub kind: BindingKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum BindingKind {
+    Operator(usize),
+    Factory(usize),
+    Type(usize),
+    Asset(usize),
+    /// A top-level `let`, by (module, item index).
+    Let(usize, usize),
+}
+
+#[derive(Debug)]
+pub struct OperatorInfo {
+    pub name: String,
+    pub module_path: String,
+    pub class: String,
+    pub is_sensor: bool,
+    pub fields: Vec<FieldTy>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct FactoryInfo {
+    pub module: usize,
+    pub decl: std::rc::Rc<ast::FactoryDecl>,
+    pub params: Vec<FieldTy>,
+}
+
+#[derive(Debug)]
+pub struct TypeInfo {
+    pub ty: Ty,
+}
+
+#[derive(Debug)]
+pub struct AssetInfo {
+    pub module: usize,
+    pub item: usize,
+}
+
+/// Every module, in an order where imports come before importers, and the
+/// declarations they hold.
+#[derive(Debug, Default)]
+pub struct Program {
+    pub modules: Vec<ModuleInfo>,
+    /// Module indices, imported before importing.
+    pub order: Vec<usize>,
+    pub std_module: usize,
+    pub operators: Vec<OperatorInfo>,
+    pub factories: Vec<FactoryInfo>,
+    pub types: Vec<TypeInfo>,
+    pub assets: Vec<AssetInfo>,
+}
+
+impl Program {
+    /// Looks a name up as seen from `module`: its own names, then unqualified imports,
+    /// then the standard library.
+    pub fn lookup(&self, module: usize, name: &str) -> Option<&Binding> {
+        let m = &self.modules[module];
+        if let Some(b) = m.scope.get(name) {
+            return Some(b);
+        }
+        for imp in &m.imports {
+            if let (Some(t), None) = (imp.target, &imp.alias) {
+                if let Some(b) = self.modules[t].scope.get(name) {
+                    return Some(b);
+                }
+            }
+        }
+        self.modules[self.std_module].scope.get(name)
+    }
+
+    /// The module an `as` alias names, if `name` is one in `module`.
+    pub fn alias(&self, module: usize, name: &str) -> Option<usize> {
+        self.modules[module]
+            .imports
+            .iter()
+            .find(|i| i.alias.as_deref() == Some(name))
+            .and_then(|i| i.target)
+    }
+
+    /// Every name visible from `module`, for "did you mean" suggestions.
+    pub fn visible_names(&self, module: usize) -> Vec<&str> {
+        let m = &self.modules[module];
+        let mut names: Vec<&str> = m.scope.keys().map(String::as_str).collect();
+        for imp in &m.imports {
+            match (&imp.alias, imp.target) {
+                (Some(a), _) => names.push(a),
+                (None, Some(t)) => names.extend(self.modules[t].scope.keys().map(String::as_str)),
+                _ => {}
+            }
+        }
+        names.extend(
+            self.modules[self.std_module]
+                .scope
+                .keys()
+                .map(String::as_str),
+        );
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    /// The standard library's record type with this name (`TaskArgs`, `DagArgs`, ...).
+    pub fn std_record(&self, name: &str) -> Option<&types::RecordTy> {
+        match self.modules[self.std_module].scope.get(name)?.kind {
+            BindingKind::Type(t) => match &self.types[t].ty {
+                Ty::Record(r) => Some(r),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// Joins an import path to the importing file's folder, resolving `.` and `..`.
+pub fn resolve_path(from: &str, import: &str) -> String {
+    let mut parts: Vec<&str> = from.split('/').collect();
+    parts.pop();
+    for seg in import.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+pub fn load(
+    roots: &[String],
+    loader: &dyn Loader,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Program {
+    let mut prog = Program::default();
+    let mut index: HashMap<String, usize> = HashMap::new();
+
+    let std_file = sources.add(STD_NAME, crate::STD_SOURCE);
+    prog.std_module = add_module(&mut prog, STD_NAME.to_string(), std_file, sources, diags);
+
+    let mut queue: Vec<String> = roots.to_vec();
+    queue.sort();
+    queue.dedup();
+    let mut pending: std::collections::VecDeque<String> = queue.into_iter().collect();
+    let mut seen_roots: Vec<String> = Vec::new();
+    while let Some(path) = pending.pop_front() {
+        if index.contains_key(&path) {
+            continue;
+        }
+        let text = match loader.read(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::new(Code::E0404, format!("cannot read `{path}`: {e}"))
+                        .with_help("check that the file exists and is readable UTF-8 text"),
+                );
+                continue;
+            }
+        };
+        let file = sources.add(path.clone(), text);
+        let m = add_module(&mut prog, path.clone(), file, sources, diags);
+        index.insert(path.clone(), m);
+        seen_roots.push(path.clone());
+        for item in &prog.modules[m].ast.items {
+            if let ast::Item::Import(imp) = item {
+                let target = resolve_path(&path, &imp.path);
+                if !index.contains_key(&target) && loader.read(&target).is_ok() {
+                    pending.push_back(target);
+                }
+            }
+        }
+    }
+
+    // Resolve imports now that every reachable file is loaded.
+    let known: Vec<String> = index.keys().cloned().collect();
+    for m in 0..prog.modules.len() {
+        let path = prog.modules[m].path.clone();
+        let mut resolved = Vec::new();
+        for item in &prog.modules[m].ast.items {
+            let ast::Item::Import(imp) = item else {
+                continue;
+            };
+            let target_path = resolve_path(&path, &imp.path);
+            let target = index.get(&target_path).copied();
+            if target.is_none() {
+                let mut d = Diagnostic::at(
+                    Code::E0101,
+                    imp.path_span,
+                    format!("imported file `{}` not found", imp.path),
+                    format!("no file at `{target_path}`"),
+                )
+                .with_note("imports are resolved relative to the importing file's folder");
+                let rel: Vec<String> = known.iter().map(|k| relative_to(&path, k)).collect();
+                d = match dagf_diag::did_you_mean(&imp.path, rel.iter().map(String::as_str)) {
+                    Some(c) => d.with_help(format!("did you mean `{c}`?")),
+                    None => d.with_help("check the path; it is relative to this file"),
+                };
+                diags.push(d);
+            }
+            resolved.push(ResolvedImport {
+                target,
+                alias: imp.alias.as_ref().map(|a| a.name.clone()),
+                span: imp.span,
+            });
+        }
+        prog.modules[m].imports = resolved;
+    }
+
+    prog.order = import_order(&prog, diags);
+    collect_declarations(&mut prog, sources, diags);
+    prog
+}
+
+fn relative_to(from: &str, target: &str) -> String {
+    let from_dir: Vec<&str> = {
+        let mut p: Vec<&str> = from.split('/').collect();
+        p.pop();
+        p
+    };
+    let to: Vec<&str> = target.split('/').collect();
+    let common = from_dir.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out: Vec<&str> = vec![".."; from_dir.len() - common];
+    out.extend(&to[common..]);
+    out.join("/")
+}
+
+fn add_module(
+    prog: &mut Program,
+    path: String,
+    file: FileId,
+    sources: &Sources,
+    diags: &mut Diagnostics,
+) -> usize {
+    let (ast, parse_diags) = dagf_syntax::parse(&sources.get(file).text, file);
+    diags.extend(parse_diags);
+    prog.modules.push(ModuleInfo {
+        path,
+        ast,
+        scope: HashMap::new(),
+        imports: Vec::new(),
+    });
+    prog.modules.len() - 1
+}
+
+/// Orders modules so imports come first; reports each import cycle once, whole.
+fn import_order(prog: &Program, diags: &mut Diagnostics) -> Vec<usize> {
+    let mut g: DiGraph<usize, Span> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..prog.modules.len()).map(|m| g.add_node(m)).collect();
+    for (m, module) in prog.modules.iter().enumerate() {
+        for imp in &module.imports {
+            if let Some(t) = imp.target {
+                // Edge from the imported module to the importer: imports come first.
+                g.add_edge(nodes[t], nodes[m], imp.span);
+            }
+        }
+    }
+    let sccs = petgraph::algo::tarjan_scc(&g);
+    let mut order = Vec::new();
+    // tarjan_scc yields components in reverse topological order.
+    for scc in sccs.iter().rev() {
+        let cyclic = scc.len() > 1 || g.find_edge(scc[0], scc[0]).is_some();
+        if cyclic {
+            report_cycle(prog, &g, scc, diags);
+        }
+        let mut ms: Vec<usize> = scc.iter().map(|n| g[*n]).collect();
+        ms.sort_unstable();
+        order.extend(ms);
+    }
+    order
+}
+
+fn report_cycle(
+    prog: &Program,
+    g: &DiGraph<usize, Span>,
+    scc: &[NodeIndex],
+    diags: &mut Diagnostics,
+) {
+    // Walk importer -> imported inside the component until we come back to the start.
+    let start = *scc
+        .iter()
+        .min_by_key(|n| prog.modules[g[**n]].path.clone())
+        .unwrap_or(&scc[0]);
+    let mut path = vec![start];
+    let mut spans = Vec::new();
+    let mut cur = start;
+    loop {
+        // Edges point imported -> importer, so follow them backwards.
+        let next = g
+            .edges_directed(cur, petgraph::Direction::Incoming)
+            .filter(|e| scc.contains(&petgraph::visit::EdgeRef::source(e)))
+            .min_by_key(|e| {
+                prog.modules[g[petgraph::visit::EdgeRef::source(e)]]
+                    .path
+                    .clone()
+            });
+        let Some(e) = next else { break };
+        let src = petgraph::visit::EdgeRef::source(&e);
+        spans.push((*petgraph::visit::EdgeRef::weight(&e), cur, src));
+        if src == start || path.contains(&src) || path.len() > scc.len() {
+            break;
+        }
+        path.push(src);
+        cur = src;
+    }
+    let names: Vec<&str> = path
+        .iter()
+        .map(|n| prog.modules[g[*n]].path.as_str())
+        .collect();
+    let Some(((first, _, _), rest)) = spans.split_first() else {
+        return;
+    };
+    let mut d = Diagnostic::at(
+        Code::E0102,
+        *first,
+        format!("import cycle: {} -> {}", names.join(" -> "), names[0]),
+        format!(
+            "`{}` imports `{}`",
+            prog.modules[g[spans[0].1]].path, prog.modules[g[spans[0].2]].path
+        ),
+    );
+    for (span, from, to) in rest {
+        d = d.with_label(
+            *span,
+            format!(
+                "`{}` imports `{}`",
+                prog.modules[g[*from]].path, prog.modules[g[*to]].path
+            ),
+        );
+    }
+    diags
+        .push(d.with_help("move what both files need into a third file that neither imports back"));
+}
+
+fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagnostics) {
+    // First names (so types may refer to types declared later), then resolve types.
+    for m in 0..prog.modules.len() {
+        let items = std::mem::take(&mut prog.modules[m].ast.items);
+        for (i, item) in items.iter().enumerate() {
+            let (name, kind) = match item {
+                ast::Item::Operator(op) => {
+                    prog.operators.push(OperatorInfo {
+                        name: op.name.name.clone(),
+                        module_path: String::new(),
+                        class: op.class.clone(),
+                        is_sensor: op.is_sensor,
+                        fields: Vec::new(),
+                        span: op.span,
+                    });
+                    (&op.name, BindingKind::Operator(prog.operators.len() - 1))
+                }
+                ast::Item::Factory(f) => {
+                    prog.factories.push(FactoryInfo {
+                        module: m,
+                        decl: std::rc::Rc::new(f.clone()),
+                        params: Vec::new(),
+                    });
+                    (&f.name, BindingKind::Factory(prog.factories.len() - 1))
+                }
+                ast::Item::TypeDecl(t) => {
+                    prog.types.push(TypeInfo { ty: Ty::Error });
+                    (&t.name, BindingKind::Type(prog.types.len() - 1))
+                }
+                ast::Item::Asset(a) => {
+                    prog.assets.push(AssetInfo { module: m, item: i });
+                    (&a.name, BindingKind::Asset(prog.assets.len() - 1))
+                }
+                ast::Item::Stmt(ast::Stmt::Let { name, .. }) => (name, BindingKind::Let(m, i)),
+                _ => continue,
+            };
+            let scope = &mut prog.modules[m].scope;
+            if let Some(prev) = scope.get(&name.name) {
+                diags.push(
+                    Diagnostic::at(
+                        Code::E0103,
+                        name.span,
+                        format!("`{}` is defined twice", name.name),
+                        "defined again here",
+                    )
+                    .with_label(prev.span, "first defined here")
+                    .with_help("rename one of them; every name in a file must be unique"),
+                );
+                continue;
+            }
+            scope.insert(
+                name.name.clone(),
+                Binding {
+                    kind,
+                    span: name.span,
+                },
+            );
+        }
+        prog.modules[m].ast.items = items;
+    }
+
+    // Two unqualified imports (or an import and a local name) may not give one name two meanings.
+    for m in 0..prog.modules.len() {
+        let mut owner: HashMap<&str, Span> = HashMap::new();
+        for imp in &prog.modules[m].imports {
+            let (Some(t), None) = (imp.target, &imp.alias) else {
+                continue;
+            };
+            for (name, b) in &prog.modules[t].scope {
+                if let Some(local) = prog.modules[m].scope.get(name) {
+                    diags.push(
+                        Diagnostic::at(
+                            Code::E0103,
+                            local.span,
+                            format!("`{name}` is defined here and also imported"),
+                            "defined here",
+                        )
+                        .with_label(imp.span, format!("this import also brings `{name}`"))
+                        .with_label(b.span, "the imported definition")
+                        .with_help(
+                            "rename one, or import the file with `as` to keep its names qualified",
+                        ),
+                    );
+                } else if let Some(prev) = owner.insert(name, imp.span) {
+                    diags.push(
+                        Diagnostic::at(
+                            Code::E0103,
+                            imp.span,
+                            format!("`{name}` is imported twice from different files"),
+                            format!("this import brings `{name}`"),
+                        )
+                        .with_label(prev, format!("this import brings another `{name}`"))
+                        .with_help("import one of the files with `as` to keep its names qualified"),
+                    );
+                }
+            }
+        }
+    }
+
+    // Resolve declared types, operator fields and factory parameters.
+    for t in 0..prog.types.len() {
+        let Some((m, decl)) = find_item(
+            prog,
+            |item| match item {
+                ast::Item::TypeDecl(d) => Some(d),
+                _ => None,
+            },
+            t,
+        ) else {
+            continue;
+        };
+        let ty = types::resolve(prog, m, &decl.ty, &mut Vec::new(), diags);
+        let ty = match ty {
+            Ty::Record(r) => Ty::Record(std::rc::Rc::new(types::RecordTy {
+                name: Some(decl.name.name.clone()),
+                ..(*r).clone()
+            })),
+            other => other,
+        };
+        prog.types[t].ty = ty;
+    }
+    for o in 0..prog.operators.len() {
+        let Some((m, decl)) = find_item(
+            prog,
+            |item| match item {
+                ast::Item::Operator(d) => Some(d),
+                _ => None,
+            },
+            o,
+        ) else {
+            continue;
+        };
+        let fields = decl
+            .fields
+            .iter()
+            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), &p.docs, diags))
+            .collect();
+        let (module_path, class) = match decl.class.rsplit_once('.') {
+            Some((module, class)) if !module.is_empty() && !class.is_empty() => {
+                (module.to_string(), class.to_string())
+            }
+            _ => {
+                diags.push(
+                    Diagnostic::at(
+                        Code::E0201,
+                        decl.class_span,
+                        format!("`{}` is not a dotted Python class path", decl.class),
+                        "expected `package.module.Class`",
+                    )
+                    .with_help("write the full import path of the operator class"),
+                );
+                (String::new(), decl.class.clone())
+            }
+        };
+        let op = &mut prog.operators[o];
+        op.fields = fields;
+        op.module_path = module_path;
+        op.class = class;
+    }
+    for f in 0..prog.factories.len() {
+        let m = prog.factories[f].module;
+        let decl = prog.factories[f].decl.clone();
+        let params = decl
+            .params
+            .iter()
+            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), &p.docs, diags))
+            .collect();
+        prog.factories[f].params = params;
+    }
+    let _ = sources;
+}
+
+/// The n-th item (counting only items `pick` accepts) across modules in order.
+fn find_item<'p, T>(
+    prog: &'p Program,
+    pick: impl Fn(&'p ast::Item) -> Option<&'p T> + Copy,
+    n: usize,
+) -> Option<(usize, &'p T)> {
+    prog.modules
+        .iter()
+        .enumerate()
+        .flat_map(|(m, module)| {
+            module
+                .ast
+                .items
+                .iter()
+                .filter_map(move |i| Some(m).zip(pick(i)))
+        })
+        .nth(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_resolve_relative_to_the_importer() {
+        assert_eq!(resolve_path("a/b/c.dagf", "lib.dagf"), "a/b/lib.dagf");
+        assert_eq!(resolve_path("a/b/c.dagf", "../lib/x.dagf"), "a/lib/x.dagf");
+        assert_eq!(resolve_path("c.dagf", "./d/e.dagf"), "d/e.dagf");
+        assert_eq!(relative_to("a/b/c.dagf", "a/lib/x.dagf"), "../lib/x.dagf");
+    }
+}

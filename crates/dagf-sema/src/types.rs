@@ -1,0 +1,473 @@
+//! Types: resolving written types, and how they print in messages. Checking a value
+//! against a type happens in the evaluator, which owns the values.
+
+use crate::modules::{BindingKind, Program};
+use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
+use dagf_syntax::ast::{self, ExprKind, TypeExpr, TypeKind};
+use regex::Regex;
+use std::fmt;
+use std::rc::Rc;
+
+#[derive(Clone, Debug)]
+pub enum Ty {
+    Any,
+    Str,
+    Int,
+    Float,
+    Bool,
+    Duration,
+    Date,
+    DateTime,
+    /// A preset, cron string, duration, `none` or asset expression.
+    Schedule,
+    /// A dotted Python path, imported by the generated file.
+    PyRef,
+    /// One of Airflow's trigger rules.
+    TriggerRule,
+    Asset,
+    Task,
+    List(Box<Ty>),
+    Map(Box<Ty>),
+    Record(Rc<RecordTy>),
+    Optional(Box<Ty>),
+    Union(Rc<Vec<String>>),
+    /// A number or duration within bounds (durations in milliseconds).
+    Range {
+        base: Box<Ty>,
+        lo: Option<f64>,
+        hi: Option<f64>,
+        inclusive: bool,
+    },
+    Matches {
+        base: Box<Ty>,
+        re: Rc<Regex>,
+    },
+    /// A type that failed to resolve; accepts anything so one mistake is reported once.
+    Error,
+}
+
+#[derive(Clone, Debug)]
+pub struct RecordTy {
+    pub name: Option<String>,
+    pub fields: Vec<FieldTy>,
+}
+
+/// A typed, named slot: a record field, an operator field or a factory parameter.
+#[derive(Clone, Debug)]
+pub struct FieldTy {
+    pub name: String,
+    pub ty: Ty,
+    pub default: Option<ast::Expr>,
+    /// The module whose names the default is evaluated with.
+    pub module: usize,
+    pub docs: Vec<String>,
+    pub span: Span,
+}
+
+impl FieldTy {
+    /// Required: no default and not optional.
+    pub fn required(&self) -> bool {
+        self.default.is_none() && !self.ty.is_optional()
+    }
+}
+
+impl RecordTy {
+    pub fn field(&self, name: &str) -> Option<&FieldTy> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+impl Ty {
+    pub fn is_optional(&self) -> bool {
+        match self {
+            Ty::Optional(_) | Ty::Any | Ty::Error => true,
+            Ty::Range { base, .. } | Ty::Matches { base, .. } => base.is_optional(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Any => f.write_str("any"),
+            Ty::Str => f.write_str("str"),
+            Ty::Int => f.write_str("int"),
+            Ty::Float => f.write_str("float"),
+            Ty::Bool => f.write_str("bool"),
+            Ty::Duration => f.write_str("duration"),
+            Ty::Date => f.write_str("date"),
+            Ty::DateTime => f.write_str("datetime"),
+            Ty::Schedule => f.write_str("schedule"),
+            Ty::PyRef => f.write_str("pyref"),
+            Ty::TriggerRule => f.write_str("trigger_rule"),
+            Ty::Asset => f.write_str("asset"),
+            Ty::Task => f.write_str("task"),
+            Ty::List(t) => write!(f, "list<{t}>"),
+            Ty::Map(t) => write!(f, "map<{t}>"),
+            Ty::Record(r) => match &r.name {
+                Some(n) => f.write_str(n),
+                None => {
+                    let fields: Vec<String> = r
+                        .fields
+                        .iter()
+                        .map(|x| format!("{}: {}", x.name, x.ty))
+                        .collect();
+                    write!(f, "{{ {} }}", fields.join(", "))
+                }
+            },
+            Ty::Optional(t) => write!(f, "{t}?"),
+            Ty::Union(vs) => {
+                let vs: Vec<String> = vs.iter().map(|v| format!("{v:?}")).collect();
+                f.write_str(&vs.join(" | "))
+            }
+            Ty::Range {
+                base,
+                lo,
+                hi,
+                inclusive,
+            } => {
+                let num = |v: &Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
+                write!(
+                    f,
+                    "{base} in {}{}{}",
+                    num(lo),
+                    if *inclusive { "..=" } else { ".." },
+                    num(hi)
+                )
+            }
+            Ty::Matches { base, re } => write!(f, "{base} matches {:?}", re.as_str()),
+            Ty::Error => f.write_str("?"),
+        }
+    }
+}
+
+/// Resolves a written type in the scope of `module`. `stack` guards against
+/// a type alias that refers to itself.
+pub fn resolve(
+    prog: &Program,
+    module: usize,
+    t: &TypeExpr,
+    stack: &mut Vec<String>,
+    diags: &mut Diagnostics,
+) -> Ty {
+    match &t.kind {
+        TypeKind::Named(name, args) => {
+            let arity = |n: usize, diags: &mut Diagnostics| {
+                if args.len() != n {
+                    diags.push(
+                        Diagnostic::at(
+                            Code::E0105,
+                            t.span,
+                            format!(
+                                "`{}` takes {n} type argument{}",
+                                name.name,
+                                if n == 1 { "" } else { "s" }
+                            ),
+                            format!("{} given", args.len()),
+                        )
+                        .with_help(if n == 1 {
+                            format!("write `{}<T>`", name.name)
+                        } else {
+                            format!("write `{}` alone", name.name)
+                        }),
+                    );
+                    false
+                } else {
+                    true
+                }
+            };
+            let simple = match name.name.as_str() {
+                "any" => Some(Ty::Any),
+                "str" => Some(Ty::Str),
+                "int" => Some(Ty::Int),
+                "float" => Some(Ty::Float),
+                "bool" => Some(Ty::Bool),
+                "duration" => Some(Ty::Duration),
+                "date" => Some(Ty::Date),
+                "datetime" => Some(Ty::DateTime),
+                "schedule" => Some(Ty::Schedule),
+                "pyref" => Some(Ty::PyRef),
+                "trigger_rule" => Some(Ty::TriggerRule),
+                "asset" => Some(Ty::Asset),
+                "task" => Some(Ty::Task),
+                _ => None,
+            };
+            if let Some(ty) = simple {
+                return if arity(0, diags) { ty } else { Ty::Error };
+            }
+            match name.name.as_str() {
+                "list" | "map" => {
+                    if !arity(1, diags) {
+                        return Ty::Error;
+                    }
+                    let inner = Box::new(resolve(prog, module, &args[0], stack, diags));
+                    return if name.name == "list" {
+                        Ty::List(inner)
+                    } else {
+                        Ty::Map(inner)
+                    };
+                }
+                _ => {}
+            }
+            match prog.lookup(module, &name.name).map(|b| b.kind.clone()) {
+                Some(BindingKind::Type(id)) => {
+                    if !arity(0, diags) {
+                        return Ty::Error;
+                    }
+                    if stack.contains(&name.name) {
+                        diags.push(
+                            Diagnostic::at(
+                                Code::E0105,
+                                name.span,
+                                format!("type `{}` refers to itself", name.name),
+                                "used inside its own definition",
+                            )
+                            .with_help(
+                                "records cannot contain themselves; use a list of names instead",
+                            ),
+                        );
+                        return Ty::Error;
+                    }
+                    match &prog.types[id].ty {
+                        Ty::Error => resolve_decl(prog, id, stack, diags),
+                        ty => ty.clone(),
+                    }
+                }
+                _ => {
+                    let mut names = vec![
+                        "any",
+                        "str",
+                        "int",
+                        "float",
+                        "bool",
+                        "duration",
+                        "date",
+                        "datetime",
+                        "schedule",
+                        "pyref",
+                        "trigger_rule",
+                        "asset",
+                        "task",
+                        "list",
+                        "map",
+                    ];
+                    let visible = prog.visible_names(module);
+                    names.extend(visible.iter().copied().filter(|n| {
+                        matches!(
+                            prog.lookup(module, n).map(|b| &b.kind),
+                            Some(BindingKind::Type(_))
+                        )
+                    }));
+                    diags.push(
+                        Diagnostic::at(
+                            Code::E0105,
+                            name.span,
+                            format!("unknown type `{}`", name.name),
+                            "not a type",
+                        )
+                        .with_suggestion(&name.name, names.iter().copied())
+                        .with_note("types are str, int, float, bool, duration, date, datetime, schedule, pyref, asset, list<T>, map<T>, records and declared `type`s"),
+                    );
+                    Ty::Error
+                }
+            }
+        }
+        TypeKind::Union(vs) => Ty::Union(Rc::new(vs.iter().map(|(s, _)| s.clone()).collect())),
+        TypeKind::Record(fields) => {
+            let mut out: Vec<FieldTy> = Vec::new();
+            for f in fields {
+                if let Some(prev) = out.iter().find(|p| p.name == f.name.name) {
+                    diags.push(
+                        Diagnostic::at(
+                            Code::E0103,
+                            f.name.span,
+                            format!("field `{}` is declared twice", f.name.name),
+                            "declared again here",
+                        )
+                        .with_label(prev.span, "first declared here")
+                        .with_help("remove or rename one of them"),
+                    );
+                    continue;
+                }
+                out.push(field_ty_in(
+                    prog,
+                    module,
+                    &f.name,
+                    &f.ty,
+                    f.default.clone(),
+                    &f.docs,
+                    stack,
+                    diags,
+                ));
+            }
+            Ty::Record(Rc::new(RecordTy {
+                name: None,
+                fields: out,
+            }))
+        }
+        TypeKind::Optional(inner) => {
+            Ty::Optional(Box::new(resolve(prog, module, inner, stack, diags)))
+        }
+        TypeKind::Range {
+            base,
+            lo,
+            hi,
+            inclusive,
+        } => {
+            let base_ty = resolve(prog, module, base, stack, diags);
+            let (opt, plain) = split_optional(base_ty);
+            if !matches!(plain, Ty::Int | Ty::Float | Ty::Duration | Ty::Error) {
+                diags.push(
+                    Diagnostic::at(Code::E0201, base.span, format!("`in` ranges constrain numbers and durations, not `{plain}`"), "not a number")
+                        .with_help("use `matches \"regex\"` to constrain strings, or a string union for a fixed set"),
+                );
+                return Ty::Error;
+            }
+            let bound = |e: &Option<ast::Expr>| e.as_ref().and_then(bound_value);
+            let ty = Ty::Range {
+                base: Box::new(plain),
+                lo: bound(lo),
+                hi: bound(hi),
+                inclusive: *inclusive,
+            };
+            rewrap(opt, ty)
+        }
+        TypeKind::Matches {
+            base,
+            pattern,
+            pattern_span,
+        } => {
+            let base_ty = resolve(prog, module, base, stack, diags);
+            let (opt, plain) = split_optional(base_ty);
+            if !matches!(plain, Ty::Str | Ty::Error) {
+                diags.push(
+                    Diagnostic::at(
+                        Code::E0201,
+                        base.span,
+                        format!("`matches` constrains strings, not `{plain}`"),
+                        "not a string",
+                    )
+                    .with_help("use `in lo..=hi` to constrain numbers"),
+                );
+                return Ty::Error;
+            }
+            match Regex::new(pattern) {
+                Ok(re) => rewrap(
+                    opt,
+                    Ty::Matches {
+                        base: Box::new(plain),
+                        re: Rc::new(re),
+                    },
+                ),
+                Err(e) => {
+                    let first = e
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or("invalid")
+                        .trim()
+                        .to_string();
+                    diags.push(
+                        Diagnostic::at(Code::E0206, *pattern_span, "invalid regular expression", first)
+                            .with_help("the pattern uses Rust regex syntax; escape special characters with `\\\\`"),
+                    );
+                    Ty::Error
+                }
+            }
+        }
+        TypeKind::Error => Ty::Error,
+    }
+}
+
+fn split_optional(t: Ty) -> (bool, Ty) {
+    match t {
+        Ty::Optional(inner) => (true, *inner),
+        t => (false, t),
+    }
+}
+
+fn rewrap(optional: bool, t: Ty) -> Ty {
+    if optional {
+        Ty::Optional(Box::new(t))
+    } else {
+        t
+    }
+}
+
+fn bound_value(e: &ast::Expr) -> Option<f64> {
+    match &e.kind {
+        ExprKind::Int(i) => Some(*i as f64),
+        ExprKind::Float(f) => Some(*f),
+        ExprKind::Duration(ms) => Some(*ms as f64),
+        ExprKind::Unary(ast::UnOp::Neg, inner) => bound_value(inner).map(|v| -v),
+        _ => None,
+    }
+}
+
+fn resolve_decl(prog: &Program, id: usize, stack: &mut Vec<String>, diags: &mut Diagnostics) -> Ty {
+    // A type used before its own declaration was resolved: resolve it in place.
+    let mut n = 0;
+    for (m, module) in prog.modules.iter().enumerate() {
+        for item in &module.ast.items {
+            if let ast::Item::TypeDecl(d) = item {
+                if n == id {
+                    stack.push(d.name.name.clone());
+                    let ty = resolve(prog, m, &d.ty, stack, diags);
+                    stack.pop();
+                    return match ty {
+                        Ty::Record(r) => Ty::Record(Rc::new(RecordTy {
+                            name: Some(d.name.name.clone()),
+                            ..(*r).clone()
+                        })),
+                        other => other,
+                    };
+                }
+                n += 1;
+            }
+        }
+    }
+    Ty::Error
+}
+
+#[allow(clippy::too_many_arguments)]
+fn field_ty_in(
+    prog: &Program,
+    module: usize,
+    name: &ast::Ident,
+    ty: &TypeExpr,
+    default: Option<ast::Expr>,
+    docs: &[String],
+    stack: &mut Vec<String>,
+    diags: &mut Diagnostics,
+) -> FieldTy {
+    FieldTy {
+        name: name.name.clone(),
+        ty: resolve(prog, module, ty, stack, diags),
+        default,
+        module,
+        docs: docs.iter().map(|d| d.trim().to_string()).collect(),
+        span: name.span,
+    }
+}
+
+pub fn field_ty(
+    prog: &Program,
+    module: usize,
+    name: &ast::Ident,
+    ty: &TypeExpr,
+    default: Option<ast::Expr>,
+    docs: &[String],
+    diags: &mut Diagnostics,
+) -> FieldTy {
+    field_ty_in(
+        prog,
+        module,
+        name,
+        ty,
+        default,
+        docs,
+        &mut Vec::new(),
+        diags,
+    )
+}

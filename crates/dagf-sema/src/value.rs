@@ -1,0 +1,128 @@
+//! Values of the evaluator. Every value remembers where it was written, so an error
+//! about it can point there however far it travelled.
+
+use dagf_diag::Span;
+use dagf_ir::{Date, DateTime};
+use std::rc::Rc;
+
+#[derive(Clone, Debug)]
+pub struct Value {
+    pub v: V,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum V {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Rc<str>),
+    /// Milliseconds.
+    Duration(i64),
+    Date(Date),
+    DateTime(DateTime),
+    /// `@daily`, without the `@`.
+    Preset(Rc<str>),
+    List(Rc<Vec<Value>>),
+    Record(Rc<Vec<(Rc<str>, Value)>>),
+    /// A string checked as a dotted Python path.
+    PyRef(Rc<str>),
+    Asset(Rc<Asset>),
+    AssetAll(Rc<Vec<Value>>),
+    AssetAny(Rc<Vec<Value>>),
+    /// A task of the DAG being built, by index.
+    Task(usize),
+    /// A declared thing that is not data: an operator, a factory, a module, a built-in.
+    Item(Item),
+    /// Stands for a value whose error was already reported.
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Asset {
+    pub name: String,
+    pub uri: String,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    Operator(usize),
+    Factory(usize),
+    Module(usize),
+    Builtin(crate::builtins::Builtin),
+}
+
+impl Value {
+    pub fn new(v: V, span: Span) -> Self {
+        Value { v, span }
+    }
+
+    pub fn error(span: Span) -> Self {
+        Value { v: V::Error, span }
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self.v, V::Error)
+    }
+
+    /// Structural equality of data, ignoring where values were written.
+    pub fn same(&self, other: &Value) -> bool {
+        same(&self.v, &other.v)
+    }
+
+    /// A short name of the value's kind, for messages.
+    pub fn kind(&self) -> &'static str {
+        match &self.v {
+            V::None => "none",
+            V::Bool(_) => "bool",
+            V::Int(_) => "int",
+            V::Float(_) => "float",
+            V::Str(_) => "str",
+            V::Duration(_) => "duration",
+            V::Date(_) => "date",
+            V::DateTime(_) => "datetime",
+            V::Preset(_) => "schedule preset",
+            V::List(_) => "list",
+            V::Record(_) => "record",
+            V::PyRef(_) => "pyref",
+            V::Asset(_) | V::AssetAll(_) | V::AssetAny(_) => "asset",
+            V::Task(_) => "task",
+            V::Item(Item::Operator(_)) => "operator",
+            V::Item(Item::Factory(_)) => "factory",
+            V::Item(Item::Module(_)) => "module",
+            V::Item(Item::Builtin(_)) => "built-in function",
+            V::Error => "error",
+        }
+    }
+}
+
+fn same(a: &V, b: &V) -> bool {
+    match (a, b) {
+        (V::None, V::None) => true,
+        (V::Bool(x), V::Bool(y)) => x == y,
+        (V::Int(x), V::Int(y)) => x == y,
+        (V::Float(x), V::Float(y)) => x == y,
+        (V::Int(x), V::Float(y)) | (V::Float(y), V::Int(x)) => (*x as f64) == *y,
+        (V::Str(x), V::Str(y)) | (V::PyRef(x), V::PyRef(y)) | (V::Preset(x), V::Preset(y)) => {
+            x == y
+        }
+        (V::Duration(x), V::Duration(y)) => x == y,
+        (V::Date(x), V::Date(y)) => x == y,
+        (V::DateTime(x), V::DateTime(y)) => x == y,
+        (V::List(x), V::List(y))
+        | (V::AssetAll(x), V::AssetAll(y))
+        | (V::AssetAny(x), V::AssetAny(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| a.same(b))
+        }
+        (V::Record(x), V::Record(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && v.same(v2)))
+        }
+        (V::Asset(x), V::Asset(y)) => x.uri == y.uri,
+        (V::Task(x), V::Task(y)) => x == y,
+        (V::Item(x), V::Item(y)) => x == y,
+        _ => false,
+    }
+}

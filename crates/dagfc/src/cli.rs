@@ -1,0 +1,320 @@
+//! Command-line parsing and the commands themselves.
+
+use crate::{output, project, scaffold};
+use clap::{Parser, Subcommand, ValueEnum};
+use dagf_diag::{Code, ColorChoice, Diagnostic, Diagnostics, Sources, render_human, render_json};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// dagfc: compiles .dagf files into static Airflow 3 DAG files.
+#[derive(Parser, Debug)]
+#[command(name = "dagfc", version, about)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+    /// When to colour diagnostics.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: Color,
+    /// How to print diagnostics: for people, or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    message_format: MessageFormat,
+    /// Print only errors and warnings, no summary.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Project folder (default: found by walking up from the working directory).
+    #[arg(long, global = true)]
+    project: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the project and write one Python file per DAG.
+    Build {
+        /// Output folder (default: `out` in dagf.toml).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Optimisation level: 0 keeps edges and arguments as written.
+        #[arg(short = 'O', default_value = "1", value_parser = clap::value_parser!(u8).range(0..=1))]
+        opt_level: u8,
+        /// Print an intermediate form instead of writing files.
+        #[arg(long, value_enum)]
+        emit: Option<Emit>,
+    },
+    /// Check the project without writing anything.
+    Check,
+    /// Explain a diagnostic code, such as E0201.
+    Explain { code: String },
+    /// Create a new project folder.
+    New { name: String },
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum Emit {
+    /// The checked, optimised IR.
+    Ir,
+    /// The generated Python, all files one after another.
+    Python,
+}
+
+pub fn parse() -> Args {
+    Args::parse()
+}
+
+/// Exit statuses: 0 success, 1 errors in the user's input, 2 command-line misuse.
+const USER_ERROR: u8 = 1;
+
+pub fn run(args: Args) -> u8 {
+    match &args.command {
+        Command::Explain { code } => explain(code),
+        Command::New { name } => new(name, args.quiet),
+        Command::Check => compile(&args, None),
+        Command::Build {
+            out,
+            opt_level,
+            emit,
+        } => compile(&args, Some((out.clone(), *opt_level, *emit))),
+    }
+}
+
+fn explain(code: &str) -> u8 {
+    match Code::parse(code) {
+        Some(c) => {
+            print!("{}", c.info().page);
+            0
+        }
+        None => {
+            eprintln!("error: `{code}` is not a dagf diagnostic code");
+            eprintln!("help: codes look like E0201 or W0001; every diagnostic prints its code");
+            USER_ERROR
+        }
+    }
+}
+
+fn new(name: &str, quiet: bool) -> u8 {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        eprintln!("error: `{name}` is not a project name: use letters, digits, `-` and `_`");
+        return USER_ERROR;
+    }
+    match scaffold::create(Path::new(name), name) {
+        Ok(()) => {
+            if !quiet {
+                println!("created project `{name}`: cd {name} && dagfc build");
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot create `{name}`: {e}");
+            USER_ERROR
+        }
+    }
+}
+
+struct Printer {
+    color: ColorChoice,
+    json: bool,
+}
+
+impl Printer {
+    fn new(args: &Args) -> Self {
+        let color = match args.color {
+            Color::Always => ColorChoice::Always,
+            Color::Never => ColorChoice::Never,
+            Color::Auto => {
+                if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+                    ColorChoice::Always
+                } else {
+                    ColorChoice::Never
+                }
+            }
+        };
+        Printer {
+            color,
+            json: args.message_format == MessageFormat::Json,
+        }
+    }
+
+    fn print(&self, diags: Vec<Diagnostic>, sources: &Sources) {
+        let text = if self.json {
+            render_json(&diags, sources)
+        } else {
+            render_human(&diags, sources, self.color)
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+    }
+}
+
+fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u8 {
+    let printer = Printer::new(args);
+    let mut sources = Sources::new();
+    let fail = |d: Diagnostic, sources: &Sources| {
+        printer.print(vec![d], sources);
+        USER_ERROR
+    };
+    let start = match &args.project {
+        Some(p) => p.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    let Some(root) = project::find_root(&start) else {
+        return fail(
+            Diagnostic::new(
+                Code::E0403,
+                format!(
+                    "no {} in {} or any folder above it",
+                    project::FILE,
+                    start.display()
+                ),
+            )
+            .with_help("run `dagfc new NAME` to create a project, or pass --project DIR"),
+            &sources,
+        );
+    };
+    let proj = match project::load(&root, &mut sources) {
+        Ok(p) => p,
+        Err(d) => return fail(d, &sources),
+    };
+    let files = match project::source_files(&proj) {
+        Ok(f) => f,
+        Err(d) => return fail(d, &sources),
+    };
+    let loader = project::DiskLoader { root: &proj.root };
+    let options = dagf_sema::Options {
+        env_vars: std::env::vars().collect(),
+    };
+    let checked = dagf_sema::check(&files, &loader, &options);
+    // The project file stays first so its diagnostics can still point into it.
+    let dagf_sema::Checked {
+        sources: mut checked_sources,
+        project: ir,
+        diagnostics,
+    } = checked;
+    if sources.find(project::FILE).is_some() {
+        let toml_text = sources.get(dagf_diag::FileId(0)).text.clone();
+        checked_sources.add(project::FILE, toml_text);
+    }
+    let (errors, warnings) = (diagnostics.error_count(), diagnostics.warning_count());
+    let mut diags: Vec<Diagnostic> = diagnostics.into_sorted();
+    let Some(mut ir) = ir else {
+        printer.print(diags, &checked_sources);
+        summary(args, &format!("error: {}", counts(errors, warnings)), true);
+        return USER_ERROR;
+    };
+    let Some((out_flag, opt_level, emit)) = build else {
+        printer.print(diags, &checked_sources);
+        summary(
+            args,
+            &format!(
+                "checked {} dags: {}",
+                ir.dags.len(),
+                counts(errors, warnings)
+            ),
+            false,
+        );
+        return 0;
+    };
+    let opts = if opt_level == 0 {
+        dagf_ir::passes::Options::NONE
+    } else {
+        dagf_ir::passes::Options::DEFAULT
+    };
+    for dag in &mut ir.dags {
+        dagf_ir::passes::run(dag, opts, dagf_sema::is_common_task_arg);
+    }
+    match emit {
+        Some(Emit::Ir) => {
+            printer.print(diags, &checked_sources);
+            print!("{}", dagf_ir::pretty(&ir));
+            return 0;
+        }
+        Some(Emit::Python) => {
+            printer.print(diags, &checked_sources);
+            for dag in &ir.dags {
+                println!("# ==> {} <==", dagf_py::file_name(dag));
+                print!("{}", dagf_py::generate(dag));
+            }
+            return 0;
+        }
+        None => {}
+    }
+    let out_dir = out_flag.unwrap_or_else(|| proj.root.join(&proj.config.project.out));
+    let planned: Vec<output::Planned> = ir
+        .dags
+        .iter()
+        .map(|d| output::Planned {
+            name: dagf_py::file_name(d),
+            text: dagf_py::generate(d),
+            span: d.span,
+        })
+        .collect();
+    match output::write(&out_dir, &planned) {
+        Ok(report) => {
+            printer.print(diags, &checked_sources);
+            summary(
+                args,
+                &format!(
+                    "built {} dags into {} ({} written, {} unchanged, {} removed): {}",
+                    planned.len(),
+                    out_dir.display(),
+                    report.written,
+                    report.unchanged,
+                    report.removed,
+                    counts(errors, warnings)
+                ),
+                false,
+            );
+            0
+        }
+        Err(more) => {
+            let n = more.len();
+            diags.extend(more);
+            let mut all = Diagnostics::new();
+            all.extend(diags);
+            printer.print(all.into_sorted(), &checked_sources);
+            summary(
+                args,
+                &format!(
+                    "error: {}; nothing was written",
+                    counts(errors + n, warnings)
+                ),
+                true,
+            );
+            USER_ERROR
+        }
+    }
+}
+
+fn counts(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}
+
+fn summary(args: &Args, line: &str, is_error: bool) {
+    if args.quiet && !is_error {
+        return;
+    }
+    if args.message_format == MessageFormat::Json {
+        return;
+    }
+    eprintln!("{line}");
+}

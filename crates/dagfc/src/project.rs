@@ -1,0 +1,164 @@
+//! `dagf.toml`: found by walking up from the working directory, like `Cargo.toml`.
+
+use dagf_diag::{Code, Diagnostic, Sources, Span};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const FILE: &str = "dagf.toml";
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub project: ProjectSection,
+    #[serde(default)]
+    pub target: TargetSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSection {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Folders holding `.dagf` files, relative to the project root.
+    #[serde(default = "default_src")]
+    pub src: Vec<String>,
+    /// The folder the build writes, relative to the project root.
+    #[serde(default = "default_out")]
+    pub out: String,
+}
+
+impl Default for ProjectSection {
+    fn default() -> Self {
+        ProjectSection {
+            name: None,
+            src: default_src(),
+            out: default_out(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSection {
+    #[serde(default = "default_airflow")]
+    pub airflow: String,
+}
+
+impl Default for TargetSection {
+    fn default() -> Self {
+        TargetSection {
+            airflow: default_airflow(),
+        }
+    }
+}
+
+fn default_src() -> Vec<String> {
+    vec!["src".into()]
+}
+fn default_out() -> String {
+    "dags".into()
+}
+fn default_airflow() -> String {
+    "3.3".into()
+}
+
+/// A loaded project: its root folder and configuration.
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: Config,
+}
+
+/// Walks up from `start` to the nearest folder holding `dagf.toml`.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join(FILE).is_file())
+        .map(Path::to_path_buf)
+}
+
+/// Reads and checks `dagf.toml`; errors point into the file.
+pub fn load(root: &Path, sources: &mut Sources) -> Result<Project, Diagnostic> {
+    let path = root.join(FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Diagnostic::new(Code::E0404, format!("cannot read {}: {e}", path.display()))
+            .with_help("check the file's permissions")
+    })?;
+    let file = sources.add(FILE, text.clone());
+    let config: Config = toml::from_str(&text).map_err(|e| {
+        let span = e.span().map_or(Span::new(file, 0, 0), |r| Span::new(file, r.start, r.end));
+        Diagnostic::at(Code::E0402, span, "invalid dagf.toml", e.message().to_string())
+            .with_help("dagf.toml has [project] name, src, out and [target] airflow; see the book's project chapter")
+    })?;
+    if config.target.airflow != "3.3" {
+        let at = text.find(&config.target.airflow).unwrap_or(0);
+        return Err(Diagnostic::at(
+            Code::E0402,
+            Span::new(file, at, at + config.target.airflow.len()),
+            format!("unsupported Airflow target `{}`", config.target.airflow),
+            "not a supported target",
+        )
+        .with_help("dagfc generates code for Airflow 3.3: write `airflow = \"3.3\"`"));
+    }
+    Ok(Project {
+        root: root.to_path_buf(),
+        config,
+    })
+}
+
+/// Every `.dagf` file under the source folders, as `/`-separated paths relative to the root.
+pub fn source_files(project: &Project) -> Result<Vec<String>, Diagnostic> {
+    let mut out = Vec::new();
+    for src in &project.config.project.src {
+        let dir = project.root.join(src);
+        if !dir.is_dir() {
+            return Err(Diagnostic::new(
+                Code::E0404,
+                format!("source folder `{src}` does not exist"),
+            )
+            .with_help("create it, or fix `src` in dagf.toml"));
+        }
+        walk(&dir, &project.root, &mut out).map_err(|e| {
+            Diagnostic::new(Code::E0404, format!("cannot list `{src}`: {e}"))
+                .with_help("check the folder's permissions")
+        })?;
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let p = e.path();
+        if e.file_type()?.is_dir() {
+            walk(&p, root, out)?;
+        } else if p.extension().is_some_and(|x| x == "dagf") {
+            out.push(relative(&p, root));
+        }
+    }
+    Ok(())
+}
+
+pub fn relative(p: &Path, root: &Path) -> String {
+    let rel = p.strip_prefix(root).unwrap_or(p);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads `.dagf` files relative to the project root.
+pub struct DiskLoader<'a> {
+    pub root: &'a Path,
+}
+
+impl dagf_sema::Loader for DiskLoader<'_> {
+    fn read(&self, path: &str) -> Result<String, String> {
+        let bytes = std::fs::read(self.root.join(path)).map_err(|e| e.kind().to_string())?;
+        String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())
+    }
+}
