@@ -70,22 +70,21 @@ fn render_one(d: &Diagnostic, cache: &mut AriadneCache<'_>, color: ColorChoice, 
         .with_index_type(IndexType::Byte)
         .with_color(color == ColorChoice::Always);
     let span = |s: crate::Span| (s.file, s.range());
+    // ariadne starts a new excerpt whenever a label sits above the previous one, so
+    // labels go in file order (the primary's file first) to share one excerpt per file.
+    let mut labels: Vec<(&crate::Label, Color)> = vec![(primary, tint)];
+    labels.extend(d.secondary.iter().map(|l| (l, Color::Blue)));
+    labels.sort_by_key(|(l, _)| (l.span.file != primary.span.file, l.span.file, l.span.start));
     let mut report = Report::build(kind, span(primary.span))
         .with_config(config)
         .with_code(d.code)
-        .with_message(&d.message)
-        .with_label(
-            Label::new(span(primary.span))
-                .with_message(&primary.message)
-                .with_color(tint)
-                .with_order(0),
-        );
-    for (i, l) in d.secondary.iter().enumerate() {
+        .with_message(&d.message);
+    for (i, (l, color)) in labels.into_iter().enumerate() {
         report = report.with_label(
             Label::new(span(l.span))
                 .with_message(&l.message)
-                .with_color(Color::Blue)
-                .with_order(i as i32 + 1),
+                .with_color(color)
+                .with_order(i as i32),
         );
     }
     for n in &d.notes {
