@@ -76,6 +76,15 @@ impl Diagnostic {
         self
     }
 
+    /// Sets the help line unless one is already there (such as a "did you mean").
+    pub fn or_help(self, help: impl Into<String>) -> Self {
+        if self.help.is_some() {
+            self
+        } else {
+            self.with_help(help)
+        }
+    }
+
     /// Adds a "did you mean" help line when a close candidate exists.
     pub fn with_suggestion<'a>(
         self,

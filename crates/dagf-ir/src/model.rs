@@ -44,8 +44,8 @@ pub enum Value {
         module: String,
         name: String,
     },
-    /// An Airflow asset, by URI.
-    Asset(String),
+    /// An Airflow asset: the name it was declared with, and its URI.
+    Asset { name: String, uri: String },
     /// Every one of these assets (`a & b`).
     AssetAll(Vec<Value>),
     /// Any one of these assets (`a | b`).

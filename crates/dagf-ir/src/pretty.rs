@@ -72,7 +72,7 @@ pub(crate) fn value_text(v: &Value) -> String {
                 .join(", ")
         ),
         Value::PyRef { module, name } => format!("pyref({module}.{name})"),
-        Value::Asset(uri) => format!("asset({uri:?})"),
+        Value::Asset { name, .. } => name.clone(),
         Value::AssetAll(xs) => xs.iter().map(value_text).collect::<Vec<_>>().join(" & "),
         Value::AssetAny(xs) => format!(
             "({})",

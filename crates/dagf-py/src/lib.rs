@@ -38,6 +38,13 @@ pub fn generate(dag: &Dag) -> String {
         g.collect(&f.value);
     }
     g.imports.assign_aliases();
+    let mut taken: HashSet<String> = g.imports.names();
+    let mut asset_lines = String::new();
+    for (uri, name) in g.assets.clone() {
+        let var = unique_var(&name, &mut taken);
+        let _ = writeln!(asset_lines, "{var} = Asset({})", py_str(&uri));
+        g.asset_vars.insert(uri, var);
+    }
     let mut body = String::new();
     let mut dag_args: Vec<(String, Value)> =
         vec![("dag_id".into(), Value::Str(dag.dag_id.clone()))];
@@ -66,7 +73,6 @@ pub fn generate(dag: &Dag) -> String {
     body.push('\n');
 
     let mut vars: Vec<String> = Vec::new();
-    let mut taken: HashSet<String> = g.imports.names();
     for t in dag.tasks() {
         let var = unique_var(&t.task_id, &mut taken);
         let mut args: Vec<(String, Value)> =
@@ -78,33 +84,8 @@ pub fn generate(dag: &Dag) -> String {
         vars.push(var);
     }
 
-    // Dependencies, one line per upstream task, downstream tasks in declaration order.
-    let mut downstream: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    for e in dag.graph.edge_indices() {
-        if let Some((a, b)) = dag.graph.edge_endpoints(e) {
-            downstream.entry(a.index()).or_default().insert(b.index());
-        }
-    }
-    if !downstream.is_empty() {
-        body.push('\n');
-    }
-    for (a, bs) in downstream {
-        let bs: Vec<&str> = bs.iter().map(|b| vars[*b].as_str()).collect();
-        let rhs = if bs.len() == 1 {
-            bs[0].to_string()
-        } else {
-            format!("[{}]", bs.join(", "))
-        };
-        let line = format!("{INDENT}{} >> {rhs}", vars[a]);
-        if line.len() <= LINE {
-            let _ = writeln!(body, "{line}");
-        } else {
-            let _ = writeln!(body, "{INDENT}{} >> [", vars[a]);
-            for b in bs {
-                let _ = writeln!(body, "{INDENT}{INDENT}{b},");
-            }
-            let _ = writeln!(body, "{INDENT}]");
-        }
+    for line in dependency_lines(dag, &vars) {
+        body.push_str(&line);
     }
 
     let mut out = String::new();
@@ -115,13 +96,78 @@ pub fn generate(dag: &Dag) -> String {
     );
     out.push_str(&g.imports.render());
     out.push('\n');
+    if !asset_lines.is_empty() {
+        out.push_str(&asset_lines);
+        out.push('\n');
+    }
     out.push_str(&body);
+    out
+}
+
+/// `a >> b` lines: one per upstream task, except that upstream tasks whose only
+/// downstream task is the same one share a line (`[a, b] >> c`). Python has no
+/// list >> list, so nothing else can be merged.
+fn dependency_lines(dag: &Dag, vars: &[String]) -> Vec<String> {
+    let mut downstream: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for e in dag.graph.edge_indices() {
+        if let Some((a, b)) = dag.graph.edge_endpoints(e) {
+            downstream.entry(a.index()).or_default().insert(b.index());
+        }
+    }
+    // (first upstream, upstreams, downstreams), in order of the first upstream.
+    let mut lines: Vec<(usize, Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut fan_in: BTreeMap<usize, usize> = BTreeMap::new();
+    for (a, bs) in &downstream {
+        let bs: Vec<usize> = bs.iter().copied().collect();
+        if let [b] = bs.as_slice() {
+            if let Some(&i) = fan_in.get(b) {
+                lines[i].1.push(*a);
+                continue;
+            }
+            fan_in.insert(*b, lines.len());
+        }
+        lines.push((*a, vec![*a], bs));
+    }
+    let side = |ids: &[usize]| -> Vec<&str> { ids.iter().map(|i| vars[*i].as_str()).collect() };
+    let mut out = Vec::new();
+    if !lines.is_empty() {
+        out.push("\n".to_string());
+    }
+    for (_, ups, downs) in lines {
+        let (ups, downs) = (side(&ups), side(&downs));
+        let flat = |xs: &[&str]| if xs.len() == 1 { xs[0].to_string() } else { format!("[{}]", xs.join(", ")) };
+        let line = format!("{INDENT}{} >> {}", flat(&ups), flat(&downs));
+        if line.len() <= LINE {
+            out.push(format!("{line}\n"));
+            continue;
+        }
+        // Too long: explode the longer list, one task per line.
+        let explode = |xs: &[&str]| {
+            let mut t = "[\n".to_string();
+            for x in xs {
+                let _ = writeln!(t, "{INDENT}{INDENT}{x},");
+            }
+            t.push_str(INDENT);
+            t.push(']');
+            t
+        };
+        let text = if ups.len() > downs.len() {
+            format!("{INDENT}{} >> {}\n", explode(&ups), flat(&downs))
+        } else {
+            format!("{INDENT}{} >> {}\n", flat(&ups), explode(&downs))
+        };
+        out.push(text);
+    }
     out
 }
 
 #[derive(Default)]
 struct Gen {
     imports: Imports,
+    /// Assets the file uses, as (uri, declared name), in order of first use.
+    assets: Vec<(String, String)>,
+    /// The module-level variable of each asset's uri.
+    asset_vars: BTreeMap<String, String>,
 }
 
 impl Gen {
@@ -142,7 +188,12 @@ impl Gen {
             }
             Value::Dict(kv) => kv.iter().for_each(|(_, x)| self.collect(x)),
             Value::PyRef { module, name } => self.imports.add(module, name),
-            Value::Asset(_) => self.imports.add("airflow.sdk", "Asset"),
+            Value::Asset { name, uri } => {
+                self.imports.add("airflow.sdk", "Asset");
+                if !self.assets.iter().any(|(u, _)| u == uri) {
+                    self.assets.push((uri.clone(), name.clone()));
+                }
+            }
             _ => {}
         }
     }
@@ -171,8 +222,12 @@ impl Gen {
     /// `after` more characters. Flat if it fits, otherwise its outer brackets explode.
     fn value(&self, v: &Value, indent: &str, col: usize, after: usize) -> String {
         let flat = self.flat(v);
-        if col + flat.len() + after <= LINE || !flat.contains(['[', '{', '(']) {
+        let breakable = flat.contains(['[', '{', '(']) || matches!(v, Value::AssetAll(_) | Value::AssetAny(_));
+        if col + flat.len() + after <= LINE || !breakable {
             return flat;
+        }
+        if matches!(v, Value::AssetAll(_) | Value::AssetAny(_)) {
+            return self.asset_expr_exploded(v, indent);
         }
         let inner = format!("{indent}{INDENT}");
         let (open, close, items): (&str, &str, Vec<String>) = match v {
@@ -229,10 +284,35 @@ impl Gen {
                     .join(", ")
             ),
             Value::PyRef { module, name } => self.imports.local(module, name),
-            Value::Asset(uri) => format!("Asset({})", py_str(uri)),
+            Value::Asset { uri, .. } => self.asset_var(uri),
             Value::AssetAll(xs) => self.asset_expr(xs, " & "),
             Value::AssetAny(xs) => self.asset_expr(xs, " | "),
         }
+    }
+
+    fn asset_var(&self, uri: &str) -> String {
+        self.asset_vars.get(uri).cloned().unwrap_or_else(|| format!("Asset({})", py_str(uri)))
+    }
+
+    /// An asset expression too long for one line, the way ruff breaks it: in
+    /// parentheses, one operand a line, each after its operator.
+    fn asset_expr_exploded(&self, v: &Value, indent: &str) -> String {
+        let (xs, op) = match v {
+            Value::AssetAll(xs) => (xs, "& "),
+            Value::AssetAny(xs) => (xs, "| "),
+            _ => return self.flat(v),
+        };
+        let inner = format!("{indent}{INDENT}");
+        let mut out = "(\n".to_string();
+        for (i, x) in xs.iter().enumerate() {
+            let operand = match x {
+                Value::AssetAll(_) | Value::AssetAny(_) => format!("({})", self.flat(x)),
+                _ => self.flat(x),
+            };
+            let _ = writeln!(out, "{inner}{}{operand}", if i == 0 { "" } else { op });
+        }
+        let _ = write!(out, "{indent})");
+        out
     }
 
     fn asset_expr(&self, xs: &[Value], op: &str) -> String {

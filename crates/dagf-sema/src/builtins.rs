@@ -112,7 +112,7 @@ pub fn call(
                 match crate::eval::display(item) {
                     Some(t) => parts.push(t),
                     None => {
-                        return Err((0, format!("cannot join a list holding a {}", item.kind())));
+                        return Err((0, format!("cannot join a list holding {}", crate::eval::a_kind(item))));
                     }
                 }
             }
@@ -148,7 +148,7 @@ pub fn call(
         }
         Builtin::Str => match crate::eval::display(&args[0]) {
             Some(t) => text(&t),
-            None => return Err((0, format!("cannot turn a {} into a str", args[0].kind()))),
+            None => return Err((0, format!("cannot turn {} into a str", crate::eval::a_kind(&args[0])))),
         },
         Builtin::Int => match &args[0].v {
             V::Int(n) => V::Int(*n),
@@ -157,7 +157,7 @@ pub fn call(
                 Ok(n) => V::Int(n),
                 Err(_) => return Err((0, format!("`{t}` is not a whole number"))),
             },
-            _ => return Err((0, format!("cannot turn a {} into an int", args[0].kind()))),
+            _ => return Err((0, format!("cannot turn {} into an int", crate::eval::a_kind(&args[0])))),
         },
         Builtin::Getenv => {
             let name = s(0)?;

@@ -154,7 +154,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
     for t in &dag.tasks {
         check_id("task", &t.id, t.name_span, diags);
         let op = &prog.operators[t.op];
-        for f in op.fields.iter().filter(|f| f.required()) {
+        for f in op.fields.iter().filter(|f| f.required() && !t.incomplete) {
             if slot(&t.slots, &f.name).is_none() {
                 diags.push(
                     Diagnostic::at(
@@ -279,6 +279,10 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
 fn check_sensor(t: &crate::eval::TaskB, diags: &mut Diagnostics) {
     let poke = slot(&t.slots, "poke_interval");
     let timeout = slot(&t.slots, "timeout");
+    if [poke, timeout].into_iter().flatten().any(|s| s.value.is_error()) {
+        // Already reported; a default in its place would give a misleading comparison.
+        return;
+    }
     let (p, to) = (
         ms(poke).unwrap_or(DEFAULT_POKE_MS),
         ms(timeout).unwrap_or(DEFAULT_TIMEOUT_MS),
@@ -348,7 +352,9 @@ fn check_sensor(t: &crate::eval::TaskB, diags: &mut Diagnostics) {
     }
     let mode_is_poke =
         slot(&t.slots, "mode").is_none_or(|s| matches!(&s.value.v, V::Str(m) if &**m == "poke"));
-    if mode_is_poke && p >= SLOW_POKE_MS {
+    // A deferrable sensor gives its worker slot back while it waits, whatever the mode.
+    let deferrable = flag("deferrable").is_some();
+    if mode_is_poke && !deferrable && p >= SLOW_POKE_MS {
         let at = poke.map_or(t.name_span, |s| s.span);
         diags.push(
             Diagnostic::at(Code::W0003, at, format!("sensor `{}` holds a worker slot while it waits {} between pokes", t.id, crate::eval::duration_text(p)), "slow poke in poke mode")
@@ -433,7 +439,10 @@ fn lower(v: &Value) -> dagf_ir::Value {
                 name: name.to_string(),
             }
         }
-        V::Asset(a) => I::Asset(a.uri.clone()),
+        V::Asset(a) => I::Asset {
+            name: a.name.clone(),
+            uri: a.uri.clone(),
+        },
         V::AssetAll(xs) => I::AssetAll(xs.iter().map(lower).collect()),
         V::AssetAny(xs) => I::AssetAny(xs.iter().map(lower).collect()),
         V::Task(t) => I::Int(*t as i64),

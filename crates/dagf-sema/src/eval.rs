@@ -49,6 +49,8 @@ pub struct TaskB {
     pub slots: Vec<Slot>,
     pub span: Span,
     pub name_span: Span,
+    /// The body had a syntax error, so a field it seems to lack may be in the broken part.
+    pub incomplete: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -63,10 +65,11 @@ pub struct DagB {
     pub id: String,
     pub span: Span,
     pub name_span: Span,
-    pub module: usize,
     pub slots: Vec<Slot>,
     pub tasks: Vec<TaskB>,
     by_name: HashMap<String, usize>,
+    /// Tasks declared with an error (already reported): `>>` on them says nothing more.
+    failed: Vec<String>,
     edges: Vec<(Endpoint, Endpoint, Span)>,
     layer: Layer,
 }
@@ -264,10 +267,10 @@ impl Cx<'_> {
             id: dag_id,
             span: d.span,
             name_span: d.name.span,
-            module: m,
             slots: Vec::new(),
             tasks: Vec::new(),
             by_name: HashMap::new(),
+            failed: Vec::new(),
             edges: Vec::new(),
             layer: Layer::Factory,
         };
@@ -291,7 +294,7 @@ impl Cx<'_> {
                 V::Error => return,
                 _ => {
                     self.err(
-                        Diagnostic::at(Code::E0208, target.span, format!("a dag is made from a factory, not from a {}", callee.kind()), "not a factory")
+                        Diagnostic::at(Code::E0208, target.span, format!("a dag is made from a factory, not from {}", a_kind(&callee)), "not a factory")
                             .with_help("write `dag name: factory_name(args)`, or `dag name { ... }` for a one-off DAG"),
                     );
                     return;
@@ -378,8 +381,8 @@ impl Cx<'_> {
             Stmt::Decl(d) if scope == Scope::Dag && d.kind == DeclKind::Task => {
                 self.task_decl(m, env, d, dag);
             }
-            Stmt::Deps { first, rest, span } if scope == Scope::Dag => {
-                self.deps(m, env, first, rest, *span, dag)
+            Stmt::Deps { first, rest, .. } if scope == Scope::Dag => {
+                self.deps(m, env, first, rest, dag)
             }
             Stmt::Error(_) => {}
             other => {
@@ -409,10 +412,17 @@ impl Cx<'_> {
     ) {
         let rec = self.dag_args.clone();
         let Some(field) = rec.field(&name.name) else {
+            let hint = self.task_args.field(&name.name).is_some().then(|| {
+                format!(
+                    "`{0}` is a task argument: set it for every task with `default_args {{ {0} = ... }}`",
+                    name.name
+                )
+            });
             self.unknown_field(
                 name,
                 "dag",
                 rec.fields.iter().map(|f| f.name.as_str()).collect(),
+                hint,
             );
             return;
         };
@@ -446,7 +456,9 @@ impl Cx<'_> {
             let (task_args, sensor_args) = (self.task_args.clone(), self.sensor_args.clone());
             let names = task_field_names(prog, &task_args, &sensor_args, op);
             let opname = prog.operators[op].name.clone();
-            self.unknown_field(name, &format!("`{opname}` task"), names);
+            let hint = (!prog.operators[op].is_sensor && sensor_args.field(&name.name).is_some())
+                .then(|| format!("`{}` is a sensor argument, and `{opname}` is not a sensor", name.name));
+            self.unknown_field(name, &format!("`{opname}` task"), names, hint);
             return;
         };
         let v = self.coerce(v, &field.ty, Some(field.span));
@@ -462,17 +474,26 @@ impl Cx<'_> {
         );
     }
 
-    fn unknown_field(&mut self, name: &ast::Ident, what: &str, candidates: Vec<&str>) {
-        self.err(
-            Diagnostic::at(
-                Code::E0203,
-                name.span,
-                format!("a {what} has no field `{}`", name.name),
-                "unknown field",
-            )
-            .with_suggestion(&name.name, candidates.iter().copied())
-            .with_note(format!("known fields: {}", abbreviate(&candidates))),
+    fn unknown_field(
+        &mut self,
+        name: &ast::Ident,
+        what: &str,
+        candidates: Vec<&str>,
+        hint: Option<String>,
+    ) {
+        let d = Diagnostic::at(
+            Code::E0203,
+            name.span,
+            format!("a {what} has no field `{}`", name.name),
+            "unknown field",
         );
+        let d = match hint {
+            Some(h) => d.with_help(h),
+            None => d
+                .with_suggestion(&name.name, candidates.iter().copied())
+                .or_help("remove it, or use one of the known fields"),
+        };
+        self.err(d.with_note(format!("known fields: {}", abbreviate(&candidates))));
     }
 
     /// The declared field of an operator: its own, then the task arguments, then the sensor ones.
@@ -501,6 +522,7 @@ impl Cx<'_> {
     ) -> Option<usize> {
         let id = self.name_of(m, env, &d.name, Some(dag))?;
         let Some(target) = &d.target else {
+            dag.failed.push(id.clone());
             self.err(
                 Diagnostic::at(
                     Code::E0208,
@@ -517,10 +539,14 @@ impl Cx<'_> {
         let callee = self.expr(m, env, target, Some(dag));
         let op = match callee.v {
             V::Item(Item::Operator(op)) => op,
-            V::Error => return None,
+            V::Error => {
+                dag.failed.push(id);
+                return None;
+            }
             _ => {
+                dag.failed.push(id);
                 self.err(
-                    Diagnostic::at(Code::E0208, target.span, format!("a task is made from an operator, not from a {}", callee.kind()), "not an operator")
+                    Diagnostic::at(Code::E0208, target.span, format!("a task is made from an operator, not from {}", a_kind(&callee)), "not an operator")
                         .with_help("name an operator such as `bash`, `python` or `empty`, or declare one with `operator`"),
                 );
                 return None;
@@ -547,6 +573,7 @@ impl Cx<'_> {
             slots: Vec::new(),
             span: d.span,
             name_span: d.name.span,
+            incomplete: d.body.iter().flatten().any(|s| matches!(s, Stmt::Error(_))),
         });
         dag.by_name.insert(id, t);
         for arg in d.args.iter().flatten() {
@@ -579,12 +606,15 @@ impl Cx<'_> {
         env: &mut Env,
         first: &Expr,
         rest: &[(DepOp, Expr)],
-        span: Span,
         dag: &mut DagB,
     ) {
         let mut prev = self.endpoints(m, env, first, dag);
+        let mut prev_span = first.span;
         for (op, e) in rest {
             let next = self.endpoints(m, env, e, dag);
+            // Each edge points at its own `a >> b` link of the chain.
+            let span = prev_span.to(e.span);
+            prev_span = e.span;
             for a in &prev {
                 for b in &next {
                     let (up, down) = match op {
@@ -626,7 +656,7 @@ impl Cx<'_> {
                     Diagnostic::at(
                         Code::E0201,
                         v.span,
-                        format!("`>>` connects tasks, not a {}", v.kind()),
+                        format!("`>>` connects tasks, not {}", a_kind(v)),
                         "not a task",
                     )
                     .with_help("name a task declared in this dag, or a list of tasks"),
@@ -667,6 +697,7 @@ impl Cx<'_> {
                                     "unknown parameter",
                                 )
                                 .with_suggestion(&n.name, params.iter().map(|p| p.name.as_str()))
+                                .or_help("remove it, or pass one of the parameters")
                                 .with_note(format!(
                                     "parameters: {}",
                                     abbreviate(
@@ -907,7 +938,7 @@ impl Cx<'_> {
                                 None if v.is_error() => return V::Error,
                                 None => {
                                     self.err(
-                                        Diagnostic::at(Code::E0201, x.span, format!("cannot put a {} inside a string", v.kind()), "not text")
+                                        Diagnostic::at(Code::E0201, x.span, format!("cannot put {} inside a string", a_kind(&v)), "not text")
                                             .with_help("interpolate a str, number, bool, duration or date; use `join(list, \",\")` for lists"),
                                     );
                                     return V::Error;
@@ -999,7 +1030,7 @@ impl Cx<'_> {
                         V::Error
                     }
                     _ => {
-                        self.err(Diagnostic::at(Code::E0208, callee.span, format!("a {} cannot be called", c.kind()), "not a function").with_help("only built-in functions such as `len` and `join` are called with `(...)`"));
+                        self.err(Diagnostic::at(Code::E0208, callee.span, format!("{} cannot be called", a_kind(&c)), "not a function").with_help("only built-in functions such as `len` and `join` are called with `(...)`"));
                         V::Error
                     }
                 }
@@ -1018,7 +1049,7 @@ impl Cx<'_> {
                             Diagnostic::at(
                                 Code::E0209,
                                 e.span,
-                                format!("`{sym}` does not apply to a {}", v.kind()),
+                                format!("`{sym}` does not apply to {}", a_kind(&v)),
                                 "invalid operand",
                             )
                             .with_help("`-` negates numbers and durations; `not` negates bools"),
@@ -1077,6 +1108,14 @@ impl Cx<'_> {
         if let Some(b) = builtins::lookup(n) {
             return V::Item(Item::Builtin(b));
         }
+        if self.prog.modules[m]
+            .imports
+            .iter()
+            .any(|i| i.target.is_none() && i.alias.as_deref() == Some(n))
+        {
+            // The alias of an import whose file was not found: E0101 said so already.
+            return V::Error;
+        }
         let mut candidates: Vec<&str> = env.iter().map(|(k, _)| &**k).collect();
         candidates.extend(self.prog.visible_names(m));
         candidates.extend(builtins::ALL.iter().map(|(n, _)| *n));
@@ -1109,7 +1148,7 @@ impl Cx<'_> {
                 let owner = self.prog.assets[a].module;
                 self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
             }
-            BindingKind::Let(owner, _) => {
+            BindingKind::Let(owner) => {
                 self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
             }
             BindingKind::Type(_) => {
@@ -1133,6 +1172,7 @@ impl Cx<'_> {
                             "unknown field",
                         )
                         .with_suggestion(&f.name, names.iter().copied())
+                        .or_help("read one of the fields it has")
                         .with_note(format!("its fields: {}", abbreviate(&names))),
                     );
                     V::Error
@@ -1156,7 +1196,8 @@ impl Cx<'_> {
                                 format!("`{}` declares no `{}`", self.prog.modules[t].path, f.name),
                                 "not declared there",
                             )
-                            .with_suggestion(&f.name, names),
+                            .with_suggestion(&f.name, names)
+                            .or_help("only names declared at the top level of that file can be read through its alias"),
                         );
                         V::Error
                     }
@@ -1167,7 +1208,7 @@ impl Cx<'_> {
                     Diagnostic::at(
                         Code::E0209,
                         f.span,
-                        format!("a {} has no fields", b.kind()),
+                        format!("{} has no fields", a_kind(&b)),
                         "no field here",
                     )
                     .with_help("fields are read from records and imported modules"),
@@ -1213,6 +1254,7 @@ impl Cx<'_> {
                             "unknown key",
                         )
                         .with_suggestion(k, names.iter().copied())
+                        .or_help("use one of its keys")
                         .with_note(format!("keys: {}", abbreviate(&names))),
                     );
                     V::Error
@@ -1223,7 +1265,7 @@ impl Cx<'_> {
                     Diagnostic::at(
                         Code::E0209,
                         i.span,
-                        format!("cannot index a {} with a {}", b.kind(), i.kind()),
+                        format!("cannot index {} with {}", a_kind(&b), a_kind(&i)),
                         "invalid index",
                     )
                     .with_help("index lists with an int and records with a str"),
@@ -1516,6 +1558,7 @@ impl Cx<'_> {
                             "unknown trigger rule",
                         )
                         .with_suggestion(s, checks::TRIGGER_RULES.iter().copied())
+                        .or_help("use one of Airflow's trigger rules, such as \"all_success\" or \"none_failed\"")
                         .with_note(format!(
                             "Airflow 3.3's trigger rules: {}",
                             checks::TRIGGER_RULES.join(", ")
@@ -1675,6 +1718,7 @@ impl Cx<'_> {
                             "unknown field",
                         )
                         .with_suggestion(k, names.iter().copied())
+                        .or_help("remove it, or use one of the known fields")
                         .with_note(format!("known fields: {}", abbreviate(&names))),
                     );
                 }
@@ -1792,9 +1836,7 @@ impl Cx<'_> {
         }
         let before = self.diags.error_count();
         let dag_ir = checks::finish(self.ctx(), &dag, &edges);
-        if self.diags.error_count() > before {
-            return;
-        }
+        // Checked even when the dag has errors: two dags with one id clash regardless.
         if let Some(prev) = self.dag_ids.get(&dag.id) {
             let prev = *prev;
             self.err(
@@ -1810,6 +1852,9 @@ impl Cx<'_> {
             return;
         }
         self.dag_ids.insert(dag.id.clone(), dag.name_span);
+        if self.diags.error_count() > before {
+            return;
+        }
         if let Some(d) = dag_ir {
             self.project.dags.push(d);
         }
@@ -1820,6 +1865,7 @@ impl Cx<'_> {
             Endpoint::Task(t) => Some(*t),
             Endpoint::Name(n, span) => match dag.by_name.get(&**n) {
                 Some(t) => Some(*t),
+                None if dag.failed.iter().any(|f| **f == **n) => None,
                 None => {
                     let d = Diagnostic::at(
                         Code::E0104,
@@ -1887,6 +1933,16 @@ fn set_slot(
     diags: &mut Diagnostics,
 ) {
     if value.is_error() {
+        // Already reported. Keep the field as set, so that later checks do not also
+        // call it missing (a required field, `start` for `catchup`).
+        if !slots.iter().any(|s| &*s.name == name) {
+            slots.push(Slot {
+                name: Rc::from(name),
+                value,
+                layer,
+                span,
+            });
+        }
         return;
     }
     let Some(i) = slots.iter().position(|s| &*s.name == name) else {
@@ -1911,6 +1967,10 @@ fn set_slot(
         return;
     };
     let old = &slots[i];
+    if old.value.is_error() && (append || old.layer != layer) {
+        // The earlier value was wrong and reported; there is nothing to merge or conflict with.
+        return;
+    }
     if append {
         match (&old.value.v, &value.v) {
             (V::List(a), V::List(b)) => {
@@ -1953,7 +2013,7 @@ fn set_slot(
         );
         return;
     }
-    if is_override || old.value.same(&value) {
+    if old.value.same(&value) {
         slots[i] = Slot {
             name: Rc::from(name),
             value,
@@ -1962,11 +2022,13 @@ fn set_slot(
         };
         return;
     }
+    // Records merge key by key, also under `override` (which then wins on each key).
     if let (V::Record(a), V::Record(b)) = (&old.value.v, &value.v) {
         let mut merged: Vec<(Rc<str>, Value)> = a.to_vec();
         let mut ok = true;
         for (k, v) in b.iter() {
-            match merged.iter().find(|(n, _)| n == k) {
+            match merged.iter_mut().find(|(n, _)| n == k) {
+                Some((_, prev)) if !prev.same(v) && is_override => *prev = v.clone(),
                 Some((_, prev)) if !prev.same(v) => {
                     ok = false;
                     diags.push(conflict(
@@ -1991,6 +2053,15 @@ fn set_slot(
         }
         return;
     }
+    if is_override {
+        slots[i] = Slot {
+            name: Rc::from(name),
+            value,
+            layer,
+            span,
+        };
+        return;
+    }
     diags.push(conflict(name, span, old.span, old.layer, layer));
 }
 
@@ -2003,7 +2074,11 @@ fn conflict(name: &str, new: Span, old: Span, old_layer: Layer, new_layer: Layer
     )
     .with_label(old, format!("{} set it here", old_layer.describe()))
     .with_help(format!(
-        "write `override {name} = ...` if {} should win, or remove one of them",
+        "write `override {}` if {} should win, or remove one of them",
+        match name.split_once('.') {
+            Some((record, key)) => format!("{record} {{ {key} = ... }}"),
+            None => format!("{name} = ..."),
+        },
         new_layer.describe()
     ))
 }
@@ -2079,7 +2154,7 @@ fn describe(v: &Value) -> String {
     }
 }
 
-fn a_kind(v: &Value) -> String {
+pub(crate) fn a_kind(v: &Value) -> String {
     let k = v.kind();
     let article = if k.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"

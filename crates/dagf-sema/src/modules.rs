@@ -46,8 +46,8 @@ pub enum BindingKind {
     Factory(usize),
     Type(usize),
     Asset(usize),
-    /// A top-level `let`, by (module, item index).
-    Let(usize, usize),
+    /// A top-level `let` of this module.
+    Let(usize),
 }
 
 #[derive(Debug)]
@@ -57,7 +57,6 @@ pub struct OperatorInfo {
     pub class: String,
     pub is_sensor: bool,
     pub fields: Vec<FieldTy>,
-    pub span: Span,
 }
 
 #[derive(Debug)]
@@ -75,7 +74,6 @@ pub struct TypeInfo {
 #[derive(Debug)]
 pub struct AssetInfo {
     pub module: usize,
-    pub item: usize,
 }
 
 /// Every module, in an order where imports come before importers, and the
@@ -234,7 +232,14 @@ pub fn load(
                 )
                 .with_note("imports are resolved relative to the importing file's folder");
                 let rel: Vec<String> = known.iter().map(|k| relative_to(&path, k)).collect();
-                d = match dagf_diag::did_you_mean(&imp.path, rel.iter().map(String::as_str)) {
+                // Paths share long prefixes (`lib/`), so the file names must be close too.
+                let file_name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+                let wanted = file_name(&imp.path);
+                let candidates = rel.iter().map(String::as_str).filter(|c| {
+                    let f = file_name(c);
+                    f == wanted || dagf_diag::did_you_mean(&wanted, [f.as_str()]).is_some()
+                });
+                d = match dagf_diag::did_you_mean(&imp.path, candidates) {
                     Some(c) => d.with_help(format!("did you mean `{c}`?")),
                     None => d.with_help("check the path; it is relative to this file"),
                 };
@@ -378,7 +383,7 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
     // First names (so types may refer to types declared later), then resolve types.
     for m in 0..prog.modules.len() {
         let items = std::mem::take(&mut prog.modules[m].ast.items);
-        for (i, item) in items.iter().enumerate() {
+        for item in &items {
             let (name, kind) = match item {
                 ast::Item::Operator(op) => {
                     prog.operators.push(OperatorInfo {
@@ -387,7 +392,6 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
                         class: op.class.clone(),
                         is_sensor: op.is_sensor,
                         fields: Vec::new(),
-                        span: op.span,
                     });
                     (&op.name, BindingKind::Operator(prog.operators.len() - 1))
                 }
@@ -404,10 +408,10 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
                     (&t.name, BindingKind::Type(prog.types.len() - 1))
                 }
                 ast::Item::Asset(a) => {
-                    prog.assets.push(AssetInfo { module: m, item: i });
+                    prog.assets.push(AssetInfo { module: m });
                     (&a.name, BindingKind::Asset(prog.assets.len() - 1))
                 }
-                ast::Item::Stmt(ast::Stmt::Let { name, .. }) => (name, BindingKind::Let(m, i)),
+                ast::Item::Stmt(ast::Stmt::Let { name, .. }) => (name, BindingKind::Let(m)),
                 _ => continue,
             };
             let scope = &mut prog.modules[m].scope;
@@ -509,7 +513,7 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
         let fields = decl
             .fields
             .iter()
-            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), &p.docs, diags))
+            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
             .collect();
         let (module_path, class) = match decl.class.rsplit_once('.') {
             Some((module, class)) if !module.is_empty() && !class.is_empty() => {
@@ -539,7 +543,7 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
         let params = decl
             .params
             .iter()
-            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), &p.docs, diags))
+            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
             .collect();
         prog.factories[f].params = params;
     }

@@ -60,7 +60,6 @@ pub struct FieldTy {
     pub default: Option<ast::Expr>,
     /// The module whose names the default is evaluated with.
     pub module: usize,
-    pub docs: Vec<String>,
     pub span: Span,
 }
 
@@ -267,6 +266,7 @@ pub fn resolve(
                             "not a type",
                         )
                         .with_suggestion(&name.name, names.iter().copied())
+                        .or_help(format!("use a built-in type, or declare it: `type {} = ...`", name.name))
                         .with_note("types are str, int, float, bool, duration, date, datetime, schedule, pyref, asset, list<T>, map<T>, records and declared `type`s"),
                     );
                     Ty::Error
@@ -296,7 +296,6 @@ pub fn resolve(
                     &f.name,
                     &f.ty,
                     f.default.clone(),
-                    &f.docs,
                     stack,
                     diags,
                 ));
@@ -367,6 +366,7 @@ pub fn resolve(
                         .last()
                         .unwrap_or("invalid")
                         .trim()
+                        .trim_start_matches("error: ")
                         .to_string();
                     diags.push(
                         Diagnostic::at(Code::E0206, *pattern_span, "invalid regular expression", first)
@@ -437,7 +437,6 @@ fn field_ty_in(
     name: &ast::Ident,
     ty: &TypeExpr,
     default: Option<ast::Expr>,
-    docs: &[String],
     stack: &mut Vec<String>,
     diags: &mut Diagnostics,
 ) -> FieldTy {
@@ -446,7 +445,6 @@ fn field_ty_in(
         ty: resolve(prog, module, ty, stack, diags),
         default,
         module,
-        docs: docs.iter().map(|d| d.trim().to_string()).collect(),
         span: name.span,
     }
 }
@@ -457,7 +455,6 @@ pub fn field_ty(
     name: &ast::Ident,
     ty: &TypeExpr,
     default: Option<ast::Expr>,
-    docs: &[String],
     diags: &mut Diagnostics,
 ) -> FieldTy {
     field_ty_in(
@@ -466,7 +463,6 @@ pub fn field_ty(
         name,
         ty,
         default,
-        docs,
         &mut Vec::new(),
         diags,
     )

@@ -285,6 +285,12 @@ pub struct DateTime {
 }
 
 impl Expr {
+    /// Takes the kind out, leaving a leaf behind (`Expr` has a `Drop`, so fields
+    /// cannot simply be moved out).
+    pub fn into_kind(mut self) -> ExprKind {
+        std::mem::replace(&mut self.kind, LEAF)
+    }
+
     pub fn error(span: Span) -> Expr {
         Expr {
             kind: ExprKind::Error,
@@ -319,4 +325,215 @@ impl Stmt {
             Stmt::Decl(d) => d.span,
         }
     }
+}
+
+/// A node of the tree, for walks that must not recurse.
+enum Node {
+    Expr(Expr),
+    Stmt(Stmt),
+}
+
+const LEAF: ExprKind = ExprKind::None;
+
+/// Moves the children of an expression onto `out`, leaving it a leaf.
+fn take_expr_children(kind: &mut ExprKind, out: &mut Vec<Node>) {
+    let take = |b: &mut Box<Expr>| {
+        let span = b.span;
+        Node::Expr(std::mem::replace(&mut **b, Expr { kind: LEAF, span }))
+    };
+    match kind {
+        ExprKind::Str(parts) => out.extend(std::mem::take(parts).into_iter().filter_map(|p| match p {
+            StrPart::Interp(e) => Some(Node::Expr(e)),
+            StrPart::Text(_) => None,
+        })),
+        ExprKind::List(xs) => out.extend(std::mem::take(xs).into_iter().map(Node::Expr)),
+        ExprKind::Comprehension { iter, cond, body, .. } => {
+            out.push(take(iter));
+            out.push(take(body));
+            if let Some(c) = cond {
+                out.push(take(c));
+            }
+        }
+        ExprKind::Record(fs) => out.extend(std::mem::take(fs).into_iter().map(|(_, e)| Node::Expr(e))),
+        ExprKind::Field(b, _) | ExprKind::Unary(_, b) => out.push(take(b)),
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+            out.push(take(a));
+            out.push(take(b));
+        }
+        ExprKind::Call(c, args) => {
+            out.push(take(c));
+            out.extend(std::mem::take(args).into_iter().map(|a| Node::Expr(a.value)));
+        }
+        ExprKind::If(c, a, b) => {
+            out.push(take(c));
+            out.push(take(a));
+            out.push(take(b));
+        }
+        ExprKind::Decl(d) => take_decl_children(d, out),
+        _ => {}
+    }
+}
+
+fn take_decl_children(d: &mut Decl, out: &mut Vec<Node>) {
+    out.push(Node::Expr(std::mem::replace(&mut d.name, Expr { kind: LEAF, span: d.span })));
+    if let Some(t) = d.target.take() {
+        out.push(Node::Expr(t));
+    }
+    out.extend(d.args.take().into_iter().flatten().map(|a| Node::Expr(a.value)));
+    out.extend(d.body.take().into_iter().flatten().map(Node::Stmt));
+}
+
+fn take_stmt_children(s: &mut Stmt, out: &mut Vec<Node>) {
+    let leaf = |span: Span| Expr { kind: LEAF, span };
+    match s {
+        Stmt::Let { value, .. } | Stmt::Field { value, .. } => out.push(Node::Expr(std::mem::replace(value, leaf(value.span)))),
+        Stmt::For { iter, body, .. } => {
+            out.push(Node::Expr(std::mem::replace(iter, leaf(iter.span))));
+            out.extend(std::mem::take(body).into_iter().map(Node::Stmt));
+        }
+        Stmt::If { cond, then, otherwise, .. } => {
+            out.push(Node::Expr(std::mem::replace(cond, leaf(cond.span))));
+            out.extend(std::mem::take(then).into_iter().map(Node::Stmt));
+            out.extend(std::mem::take(otherwise).into_iter().map(Node::Stmt));
+        }
+        Stmt::Decl(d) => take_decl_children(d, out),
+        Stmt::Deps { first, rest, .. } => {
+            out.push(Node::Expr(std::mem::replace(first, leaf(first.span))));
+            out.extend(std::mem::take(rest).into_iter().map(|(_, e)| Node::Expr(e)));
+        }
+        Stmt::Error(_) => {}
+    }
+}
+
+/// Dropping a deep tree recursively can overflow the stack; take it apart in a loop.
+fn drop_iteratively(first: Node) {
+    let mut stack = vec![first];
+    while let Some(mut node) = stack.pop() {
+        match &mut node {
+            Node::Expr(e) => {
+                take_expr_children(&mut e.kind, &mut stack);
+                e.kind = LEAF;
+            }
+            Node::Stmt(s) => take_stmt_children(s, &mut stack),
+        }
+        // `node` is a leaf now; dropping it recurses no further.
+    }
+}
+
+impl Drop for Expr {
+    fn drop(&mut self) {
+        if is_leafy(&self.kind) {
+            return;
+        }
+        let kind = std::mem::replace(&mut self.kind, LEAF);
+        drop_iteratively(Node::Expr(Expr { kind, span: self.span }));
+    }
+}
+
+impl Drop for Stmt {
+    fn drop(&mut self) {
+        if matches!(self, Stmt::Error(_)) {
+            return;
+        }
+        let mut children = Vec::new();
+        take_stmt_children(self, &mut children);
+        for c in children {
+            drop_iteratively(c);
+        }
+    }
+}
+
+fn is_leafy(kind: &ExprKind) -> bool {
+    match kind {
+        ExprKind::Str(parts) => parts.iter().all(|p| matches!(p, StrPart::Text(_))),
+        ExprKind::List(xs) => xs.is_empty(),
+        ExprKind::Record(fs) => fs.is_empty(),
+        ExprKind::None
+        | ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Duration(_)
+        | ExprKind::Date(_)
+        | ExprKind::DateTime(_)
+        | ExprKind::Preset(_)
+        | ExprKind::Name(_)
+        | ExprKind::Error => true,
+        _ => false,
+    }
+}
+
+/// A borrowed node, for walks that must not recurse.
+#[derive(Clone, Copy)]
+enum Ref<'a> {
+    Expr(&'a Expr),
+    Stmt(&'a Stmt),
+}
+
+fn push_decl<'a>(d: &'a Decl, depth: usize, out: &mut Vec<(Ref<'a>, usize)>) {
+    out.push((Ref::Expr(&d.name), depth));
+    out.extend(d.target.iter().map(|t| (Ref::Expr(t), depth)));
+    out.extend(d.args.iter().flatten().map(|a| (Ref::Expr(&a.value), depth)));
+    out.extend(d.body.iter().flatten().map(|s| (Ref::Stmt(s), depth)));
+}
+
+/// The deepest nesting of expressions and blocks under `stmts`, and where it is.
+pub fn max_depth<'a>(roots: impl IntoIterator<Item = &'a Stmt>) -> (usize, Span) {
+    let mut stack: Vec<(Ref<'a>, usize)> = roots.into_iter().map(|s| (Ref::Stmt(s), 1)).collect();
+    let mut best = (0, Span::default());
+    while let Some((node, depth)) = stack.pop() {
+        let d = depth + 1;
+        let span = match node {
+            Ref::Expr(e) => {
+                match &e.kind {
+                    ExprKind::Str(parts) => stack.extend(parts.iter().filter_map(|p| match p {
+                        StrPart::Interp(x) => Some((Ref::Expr(x), d)),
+                        StrPart::Text(_) => None,
+                    })),
+                    ExprKind::List(xs) => stack.extend(xs.iter().map(|x| (Ref::Expr(x), d))),
+                    ExprKind::Comprehension { iter, cond, body, .. } => {
+                        stack.extend([iter, body].into_iter().map(|x| (Ref::Expr(&**x), d)));
+                        stack.extend(cond.iter().map(|c| (Ref::Expr(&**c), d)));
+                    }
+                    ExprKind::Record(fs) => stack.extend(fs.iter().map(|(_, x)| (Ref::Expr(x), d))),
+                    ExprKind::Field(b, _) | ExprKind::Unary(_, b) => stack.push((Ref::Expr(b), d)),
+                    ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+                        stack.push((Ref::Expr(a), d));
+                        stack.push((Ref::Expr(b), d));
+                    }
+                    ExprKind::Call(c, args) => {
+                        stack.push((Ref::Expr(c), d));
+                        stack.extend(args.iter().map(|a| (Ref::Expr(&a.value), d)));
+                    }
+                    ExprKind::If(c, a, b) => stack.extend([c, a, b].into_iter().map(|x| (Ref::Expr(&**x), d))),
+                    ExprKind::Decl(decl) => push_decl(decl, d, &mut stack),
+                    _ => {}
+                }
+                e.span
+            }
+            Ref::Stmt(s) => {
+                match s {
+                    Stmt::Let { value, .. } | Stmt::Field { value, .. } => stack.push((Ref::Expr(value), d)),
+                    Stmt::For { iter, body, .. } => {
+                        stack.push((Ref::Expr(iter), d));
+                        stack.extend(body.iter().map(|s| (Ref::Stmt(s), d)));
+                    }
+                    Stmt::If { cond, then, otherwise, .. } => {
+                        stack.push((Ref::Expr(cond), d));
+                        stack.extend(then.iter().chain(otherwise).map(|s| (Ref::Stmt(s), d)));
+                    }
+                    Stmt::Decl(decl) => push_decl(decl, d, &mut stack),
+                    Stmt::Deps { first, rest, .. } => {
+                        stack.push((Ref::Expr(first), d));
+                        stack.extend(rest.iter().map(|(_, x)| (Ref::Expr(x), d)));
+                    }
+                    Stmt::Error(_) => {}
+                }
+                s.span()
+            }
+        };
+        if depth > best.0 {
+            best = (depth, span);
+        }
+    }
+    best
 }

@@ -196,7 +196,7 @@ fn scan_string(rest: &str, triple: bool) -> Option<usize> {
             continue;
         }
         if depth == 0 {
-            if triple && rest[i..].starts_with("\"\"\"") {
+            if triple && bytes[i..].starts_with(b"\"\"\"") {
                 return Some(i);
             }
             if !triple && b == b'"' {
@@ -205,7 +205,7 @@ fn scan_string(rest: &str, triple: bool) -> Option<usize> {
             if !triple && b == b'\n' {
                 return None;
             }
-            if rest[i..].starts_with("${") {
+            if bytes[i..].starts_with(b"${") {
                 depth = 1;
                 i += 2;
                 continue;
@@ -343,8 +343,21 @@ pub fn lex(text: &str, file: FileId, base: usize) -> (Vec<(Tok, Span)>, Vec<Diag
         let tok = match result {
             Ok(tok) => tok,
             Err(e) => {
+                // An unterminated string still stands where a value is expected, so
+                // the statement around it parses and nothing else is reported for it.
+                let string = e == LexError::Unterminated("string");
                 diags.push(lex_error(e, span, lexer.slice()));
-                Tok::Error
+                // A `#` most likely starts a comment in another language: skip the rest
+                // of the line rather than report every word of it.
+                if lexer.slice() == "#" {
+                    let rest = lexer.remainder();
+                    lexer.bump(rest.find('\n').unwrap_or(rest.len()));
+                }
+                if string {
+                    Tok::Str(String::new())
+                } else {
+                    Tok::Error
+                }
             }
         };
         let prev_end = toks.last().map_or(0, |(_, s)| s.end as usize - base);
@@ -401,7 +414,11 @@ fn lex_error(e: LexError, span: Span, slice: &str) -> Diagnostic {
                 format!("invalid character `{}`", c.escape_debug()),
                 "not part of any token",
             )
-            .with_help("remove it; `.dagf` uses `//` for comments and `\"` for strings")
+            .with_help(if c == '#' {
+                "`.dagf` comments start with `//`"
+            } else {
+                "remove it; `.dagf` uses `//` for comments and `\"` for strings"
+            })
         }
     }
 }

@@ -13,39 +13,146 @@ type Err<'t> = extra::Err<Rich<'t, Tok, SimpleSpan>>;
 /// diagnostics met while lexing and parsing.
 pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     let (toks, mut diags) = lex(text, file, 0);
+    diags.extend(toks.iter().filter_map(|(t, span)| invalid_literal(t, *span)));
     let toks: Vec<(Tok, SimpleSpan)> = toks
         .into_iter()
         .filter(|(t, _)| *t != Tok::Error)
         .map(|(t, s)| (t, SimpleSpan::from(s.range())))
         .collect();
+    if let Some(d) = too_deep(&toks, file) {
+        diags.push(d);
+        return (Module { file, items: Vec::new() }, diags);
+    }
     let eoi = SimpleSpan::from(text.len()..text.len());
     let input = toks.as_slice().map(eoi, |(t, s)| (t, s));
     let (items, errs) = module_parser(file).parse(input).into_output_errors();
-    diags.extend(errs.into_iter().map(|e| syntax_error(e, file)));
-    let module = Module {
-        file,
-        items: items.unwrap_or_default(),
-    };
-    (module, diags)
+    // An unterminated string or comment swallows the closing brackets after it: what
+    // the parser then misses at the end of the file is not worth a second error.
+    let swallowed = diags.iter().any(|d| d.code == Code::E0002);
+    diags.extend(
+        errs.into_iter()
+            .filter(|e| {
+                !(swallowed
+                    && (e.span().start >= text.len()
+                        || matches!(e.reason(), chumsky::error::RichReason::Custom(m) if m == UNCLOSED)))
+            })
+            .map(|e| syntax_error(e, file)),
+    );
+    let mut items = items.unwrap_or_default();
+    for item in &mut items {
+        let (depth, span) = match item {
+            Item::Stmt(s) => max_depth([&*s]),
+            Item::Factory(f) => max_depth(&f.body),
+            _ => continue,
+        };
+        if depth > MAX_NESTING {
+            diags.push(
+                Diagnostic::at(Code::E0210, span, format!("nested more than {MAX_NESTING} levels deep"), "the nesting reaches this deep here")
+                    .with_help("flatten it: bind parts with `let`, or build lists with a loop"),
+            );
+            let whole = match item {
+                Item::Stmt(s) => s.span(),
+                Item::Factory(f) => f.span,
+                _ => span,
+            };
+            *item = Item::Stmt(Stmt::Error(whole));
+        }
+    }
+    (Module { file, items }, diags)
 }
+
+/// How deeply expressions and blocks may nest; deeper input is rejected so that no
+/// stage, the parser included, recurses without bound.
+pub const MAX_NESTING: usize = 128;
+
+/// Brackets nested past [`MAX_NESTING`] stop the parse before it starts.
+fn too_deep(toks: &[(Tok, SimpleSpan)], file: FileId) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    for (t, s) in toks {
+        match t {
+            Tok::LBrace | Tok::LParen | Tok::LParenLine | Tok::LBracket | Tok::LBracketLine | Tok::StrHead(_) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::at(
+                            Code::E0210,
+                            Span::new(file, s.start, s.end),
+                            format!("brackets nested more than {MAX_NESTING} levels deep"),
+                            "this bracket is one too deep",
+                        )
+                        .with_help("flatten it: bind parts with `let`, or build lists with a loop"),
+                    );
+                }
+            }
+            Tok::RBrace | Tok::RParen | Tok::RBracket | Tok::StrTail(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Literals are checked here, once per token, rather than inside the grammar: an error
+/// emitted while parsing would be lost or repeated as the parser backtracks and recovers.
+/// The parser turns such a literal into an `Error` node without a word.
+fn invalid_literal(t: &Tok, span: Span) -> Option<Diagnostic> {
+    let (msg, help) = match t {
+        Tok::Int(s) => match s.replace('_', "").parse::<i64>() {
+            Ok(_) => return None,
+            Err(_) => (
+                format!("`{s}` does not fit in 64 bits"),
+                "integers run from -9223372036854775808 to 9223372036854775807",
+            ),
+        },
+        Tok::Duration(s) => (
+            parse_duration(s).err()?,
+            "a duration must fit in 64 bits of milliseconds (about 292 million years)",
+        ),
+        Tok::Date(s) => (
+            parse_date(s).err()?,
+            "write a real calendar date as YYYY-MM-DD, such as 2024-01-31",
+        ),
+        Tok::DateTime(s) => (
+            parse_datetime(s).err()?,
+            "write a datetime as YYYY-MM-DDTHH:MM[:SS], hours 00-23, minutes and seconds 00-59, offsets up to +14:00",
+        ),
+        _ => return None,
+    };
+    Some(Diagnostic::at(Code::E0004, span, msg, "invalid literal").with_help(help))
+}
+
+/// The error for a block still open at the end of the file, reported at its `{`.
+const UNCLOSED: &str = "this block is never closed";
 
 fn syntax_error(e: Rich<'_, Tok, SimpleSpan>, file: FileId) -> Diagnostic {
     let span = Span::new(file, e.span().start, e.span().end);
+    // After a complete expression every operator could follow; listing them all would
+    // drown the token the user most likely forgot, so they are summed up in one word.
+    let continues_expr = e
+        .expected()
+        .any(|p| matches!(p, chumsky::error::RichPattern::Token(t) if **t == Tok::Plus));
     let mut expected: Vec<String> = e
         .expected()
         .filter_map(|p| match p {
+            chumsky::error::RichPattern::Token(t) if continues_expr && continues(t) => None,
             chumsky::error::RichPattern::Token(t) => Some(t.to_string()),
-            chumsky::error::RichPattern::Label(l) => Some(l.to_string()),
+            chumsky::error::RichPattern::Label(l) => Some(with_article(l)),
             chumsky::error::RichPattern::EndOfInput => Some("end of file".to_string()),
             _ => None,
         })
         .collect();
     expected.sort();
     expected.dedup();
+    if continues_expr {
+        expected.push("an operator".to_string());
+    }
     let found = e
         .found()
         .map_or("end of file".to_string(), |t| t.to_string());
     if let chumsky::error::RichReason::Custom(msg) = e.reason() {
+        if msg == UNCLOSED {
+            return Diagnostic::at(Code::E0001, span, msg.to_string(), "this `{` has no `}`")
+                .with_help("add the missing `}` where the block ends");
+        }
         return Diagnostic::at(Code::E0001, span, msg.to_string(), "here")
             .with_help("see the language reference in the book for the form this takes");
     }
@@ -62,6 +169,40 @@ fn syntax_error(e: Rich<'_, Tok, SimpleSpan>, file: FileId) -> Diagnostic {
         format!("unexpected {found}"),
     )
     .with_help(format!("write {expected_text} here"))
+}
+
+/// Tokens that continue an expression: binary operators, field access, calls, indexing.
+fn continues(t: &Tok) -> bool {
+    matches!(
+        t,
+        Tok::Ne
+            | Tok::EqEq
+            | Tok::Lt
+            | Tok::Le
+            | Tok::Gt
+            | Tok::Ge
+            | Tok::Plus
+            | Tok::Minus
+            | Tok::Star
+            | Tok::Slash
+            | Tok::Pipe
+            | Tok::Amp
+            | Tok::And
+            | Tok::Or
+            | Tok::Dot
+            | Tok::LParen
+            | Tok::LBracket
+    )
+}
+
+/// A grammar label as it reads in a sentence: "expression" becomes "an expression".
+fn with_article(label: &str) -> String {
+    let article = if label.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {label}")
 }
 
 fn module_parser<'t, I>(file: FileId) -> impl Parser<'t, I, Vec<Item>, Err<'t>>
@@ -90,12 +231,23 @@ where
     let mut stmt = Recursive::declare();
     let mut expr = Recursive::declare();
 
-    let block = stmt
-        .clone()
-        .then_ignore(seps.clone())
-        .repeated()
-        .collect::<Vec<Stmt>>()
-        .delimited_by(just(Tok::LBrace), just(Tok::RBrace))
+    // A block left open at the end of the file keeps its statements: the error points
+    // at its `{` (see `syntax_error`), and the statements are not read as top-level ones.
+    let block = just(Tok::LBrace)
+        .map_with(|_, e| e.span())
+        .then(
+            stmt.clone()
+                .then_ignore(seps.clone())
+                .repeated()
+                .collect::<Vec<Stmt>>(),
+        )
+        .then(just(Tok::RBrace).to(true).or(end().to(false)))
+        .validate(|((open, stmts), closed), _, emitter| {
+            if !closed {
+                emitter.emit(Rich::custom(open, UNCLOSED));
+            }
+            stmts
+        })
         .recover_with(via_parser(nested_delimiters(
             Tok::LBrace,
             Tok::RBrace,
@@ -225,8 +377,9 @@ where
 
     // Expressions, loosest last.
     expr.define({
+        // Invalid literals become `Error` nodes; `invalid_literal` has reported them.
         let number = select! {
-            Tok::Int(s) = e => match s.replace('_', "").parse::<i64>() {
+            Tok::Int(s) => match s.replace('_', "").parse::<i64>() {
                 Ok(n) => ExprKind::Int(n),
                 Err(_) => ExprKind::Error,
             },
@@ -234,28 +387,12 @@ where
                 Ok(n) => ExprKind::Float(n),
                 Err(_) => ExprKind::Error,
             },
-        }
-        .validate(|k, e, emitter| {
-            if k == ExprKind::Error {
-                emitter.emit(Rich::custom(
-                    e.span(),
-                    "this number does not fit in 64 bits",
-                ));
-            }
-            k
-        });
+        };
         let temporal = select! {
-            Tok::Duration(s) => parse_duration(&s),
-            Tok::Date(s) => parse_date(&s).map(ExprKind::Date),
-            Tok::DateTime(s) => parse_datetime(&s).map(ExprKind::DateTime),
-        }
-        .validate(|k, e, emitter| match k {
-            Ok(k) => k,
-            Err(msg) => {
-                emitter.emit(Rich::custom(e.span(), msg));
-                ExprKind::Error
-            }
-        });
+            Tok::Duration(s) => parse_duration(&s).unwrap_or(ExprKind::Error),
+            Tok::Date(s) => parse_date(&s).map_or(ExprKind::Error, ExprKind::Date),
+            Tok::DateTime(s) => parse_datetime(&s).map_or(ExprKind::Error, ExprKind::DateTime),
+        };
         let simple = choice((
             just(Tok::True).to(ExprKind::Bool(true)),
             just(Tok::False).to(ExprKind::Bool(false)),
@@ -296,7 +433,7 @@ where
         let paren = expr
             .clone()
             .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen))
-            .map(|e: Expr| e.kind);
+            .map(Expr::into_kind);
         let if_expr = just(Tok::If)
             .ignore_then(expr.clone())
             .then(
@@ -608,13 +745,11 @@ where
                 rest,
                 span: sp(e.span()),
             });
+        // Doc comments may precede any statement; only declarations keep them.
         choice((
-            let_stmt,
-            for_stmt,
-            if_stmt,
-            field,
-            deps,
             decl.clone().map(Stmt::Decl),
+            docs.clone()
+                .ignore_then(choice((let_stmt, for_stmt, if_stmt, field, deps))),
         ))
         .labelled("statement")
         .recover_with(skip_then_retry_until(

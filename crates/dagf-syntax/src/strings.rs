@@ -99,7 +99,7 @@ fn pieces(raw: &str) -> Vec<Piece> {
             i += 2;
             continue;
         }
-        if raw[i..].starts_with("${") {
+        if bytes[i..].starts_with(b"${") {
             let inner = i + 2;
             let mut depth = 1;
             let mut j = inner;

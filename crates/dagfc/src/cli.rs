@@ -269,8 +269,9 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
             summary(
                 args,
                 &format!(
-                    "built {} dags into {} ({} written, {} unchanged, {} removed): {}",
+                    "built {} dags of {} into {} ({} written, {} unchanged, {} removed): {}",
                     planned.len(),
+                    proj.config.project.name.as_deref().unwrap_or("the project"),
                     out_dir.display(),
                     report.written,
                     report.unchanged,

@@ -1,0 +1,230 @@
+//! The command line: exit statuses, output formats, optimisation levels, and the
+//! output folder's safety rules (nothing half-written, nothing foreign touched).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn dagfc(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run dagfc")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A project in a temp folder with these source files.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("dagf.toml"), "[project]\nname = \"t\"\nsrc = [\"src\"]\nout = \"dags\"\n").expect("toml");
+    std::fs::create_dir(dir.path().join("src")).expect("src");
+    for (name, text) in files {
+        std::fs::write(dir.path().join("src").join(name), text).expect("write");
+    }
+    dir
+}
+
+const TWO_DAGS: &str = r#"
+dag first {
+    task a: bash { bash_command = "echo a" }
+    task b: empty
+    a >> b
+}
+dag second { task only: empty }
+"#;
+
+fn listing(dir: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(e.path()).unwrap_or_default())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn version_and_misuse() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let v = dagfc(dir.path(), &["--version"]);
+    assert_eq!(v.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&v.stdout).starts_with("dagfc 0."));
+    assert_eq!(dagfc(dir.path(), &[]).status.code(), Some(2));
+    assert_eq!(dagfc(dir.path(), &["build", "--no-such-flag"]).status.code(), Some(2));
+    assert_eq!(dagfc(dir.path(), &["build", "-O", "7"]).status.code(), Some(2));
+    assert_eq!(dagfc(dir.path(), &["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_or_broken_project_file_is_a_user_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = dagfc(dir.path(), &["build", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("[E0403]"), "{}", stderr(&o));
+
+    std::fs::write(dir.path().join("dagf.toml"), "[project]\nsrcs = [\"src\"]\n").expect("toml");
+    let o = dagfc(dir.path(), &["check", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("[E0402]") && err.contains("dagf.toml:2:1"), "{err}");
+}
+
+#[test]
+fn check_writes_nothing_and_build_writes_one_file_per_dag() {
+    let p = project(&[("main.dagf", TWO_DAGS)]);
+    let o = dagfc(p.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!p.path().join("dags").exists());
+
+    let o = dagfc(p.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let names: Vec<String> = listing(&p.path().join("dags")).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, [".dagf-manifest.json", "first.py", "second.py"]);
+    // Running from a subfolder finds the project upward.
+    let o = dagfc(&p.path().join("src"), &["check", "--quiet"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stderr.is_empty(), "--quiet printed {}", stderr(&o));
+}
+
+#[test]
+fn json_messages_carry_code_span_and_help() {
+    let p = project(&[("main.dagf", "dag d {\n  schedule = @dayly\n  task t: bash { bash_comand = \"x\" }\n}\n")]);
+    let o = dagfc(p.path(), &["check", "--message-format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stderr(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+        .collect();
+    let codes: Vec<&str> = lines.iter().filter_map(|v| v["code"].as_str()).collect();
+    assert_eq!(codes, ["E0304", "E0202", "E0203"]);
+    let first = &lines[0];
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["primary"]["file"], "src/main.dagf");
+    assert_eq!(first["primary"]["line_start"], 2);
+    assert_eq!(first["primary"]["column_start"], 14);
+    assert_eq!(first["help"], "did you mean `@daily`?");
+    assert!(lines.iter().all(|v| v["help"].is_string()));
+}
+
+#[test]
+fn colour_is_on_only_when_asked() {
+    let p = project(&[("main.dagf", "dag d { schedule = @dayly }\n")]);
+    assert!(stderr(&dagfc(p.path(), &["check", "--color", "always"])).contains('\u{1b}'));
+    assert!(!stderr(&dagfc(p.path(), &["check", "--color", "never"])).contains('\u{1b}'));
+    // Not a terminal: plain by default.
+    assert!(!stderr(&dagfc(p.path(), &["check"])).contains('\u{1b}'));
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_output_untouched() {
+    let p = project(&[("main.dagf", TWO_DAGS)]);
+    assert_eq!(dagfc(p.path(), &["build"]).status.code(), Some(0));
+    let out = p.path().join("dags");
+    let before = listing(&out);
+    std::fs::write(p.path().join("src/main.dagf"), TWO_DAGS.replace("echo a", "echo changed") + "dag broken { schedule = 3 }\n")
+        .expect("write");
+    let o = dagfc(p.path(), &["build", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("E0201"));
+    assert_eq!(listing(&out), before, "a failed build changed the output folder");
+    let parent: Vec<String> = std::fs::read_dir(p.path())
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.starts_with(".dagf-stage"))
+        .collect();
+    assert!(parent.is_empty(), "staging folders left behind: {parent:?}");
+}
+
+#[test]
+fn hand_written_files_survive_and_stale_files_go() {
+    let p = project(&[("main.dagf", TWO_DAGS)]);
+    let out = p.path().join("dags");
+    std::fs::create_dir(&out).expect("mkdir");
+    std::fs::write(out.join("helpers.py"), "def f():\n    return 1\n").expect("write");
+    assert_eq!(dagfc(p.path(), &["build"]).status.code(), Some(0));
+    // Drop `second` from the source: its file goes, the hand-written one stays.
+    std::fs::write(p.path().join("src/main.dagf"), TWO_DAGS.replace("dag second { task only: empty }", "")).expect("write");
+    let o = dagfc(p.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 removed"), "{}", stderr(&o));
+    let names: Vec<String> = listing(&out).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, [".dagf-manifest.json", "first.py", "helpers.py"]);
+    assert_eq!(std::fs::read_to_string(out.join("helpers.py")).expect("read"), "def f():\n    return 1\n");
+}
+
+#[test]
+fn a_file_the_build_did_not_write_is_never_overwritten() {
+    let p = project(&[("main.dagf", TWO_DAGS)]);
+    let out = p.path().join("dags");
+    std::fs::create_dir(&out).expect("mkdir");
+    std::fs::write(out.join("second.py"), "# mine\n").expect("write");
+    let o = dagfc(p.path(), &["build", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("[E0401]") && err.contains("second.py") && err.contains("nothing was written"), "{err}");
+    assert_eq!(listing(&out), [("second.py".to_string(), "# mine\n".to_string())]);
+}
+
+#[test]
+fn a_tampered_manifest_cannot_delete_outside_generated_files() {
+    let p = project(&[("main.dagf", TWO_DAGS)]);
+    let out = p.path().join("dags");
+    assert_eq!(dagfc(p.path(), &["build"]).status.code(), Some(0));
+    std::fs::write(p.path().join("precious.py"), "keep\n").expect("write");
+    std::fs::write(out.join("notes.txt"), "keep\n").expect("write");
+    std::fs::write(
+        out.join(".dagf-manifest.json"),
+        r#"{"files": ["first.py", "second.py", "../precious.py", "notes.txt"]}"#,
+    )
+    .expect("write");
+    assert_eq!(dagfc(p.path(), &["build"]).status.code(), Some(0));
+    assert!(p.path().join("precious.py").exists());
+    assert!(out.join("notes.txt").exists());
+}
+
+#[test]
+fn optimisation_levels() {
+    let src = r#"
+dag d {
+    task a: bash { bash_command = "a", retries = 3 }
+    task b: bash { bash_command = "b", retries = 3 }
+    task c: bash { bash_command = "c", retries = 3 }
+    a >> b >> c
+    a >> c
+}
+"#;
+    let p = project(&[("main.dagf", src)]);
+    let ir = |args: &[&str]| {
+        let mut all = vec!["build", "--emit", "ir"];
+        all.extend_from_slice(args);
+        String::from_utf8_lossy(&dagfc(p.path(), &all).stdout).into_owned()
+    };
+    let optimised = ir(&[]);
+    assert!(!optimised.contains("  a >> c"), "{optimised}");
+    assert!(optimised.contains("default_args {\n    retries = 3"), "{optimised}");
+    assert_eq!(optimised.matches("retries = 3").count(), 1);
+    let plain = ir(&["-O0"]);
+    assert!(plain.contains("  a >> c"), "{plain}");
+    assert_eq!(plain.matches("retries = 3").count(), 3);
+    assert!(!plain.contains("default_args"));
+}
+
+#[test]
+fn new_scaffolds_a_project_that_builds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = dagfc(dir.path(), &["new", "acme"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let root: PathBuf = dir.path().join("acme");
+    let o = dagfc(&root, &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(root.join("dags/ingest_crm.py").is_file());
+    assert_eq!(dagfc(dir.path(), &["new", "acme"]).status.code(), Some(1));
+    assert_eq!(dagfc(dir.path(), &["new", "bad name!"]).status.code(), Some(1));
+}
