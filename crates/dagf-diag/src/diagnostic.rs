@@ -8,7 +8,7 @@ pub enum Severity {
 }
 
 /// A span with what to say about it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Label {
     pub span: Span,
     pub message: String,
@@ -24,7 +24,7 @@ impl Label {
 }
 
 /// One problem found in the user's input. Pure data: rendering is elsewhere.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     pub code: Code,
     pub message: String,
@@ -106,10 +106,12 @@ impl Diagnostic {
     }
 }
 
-/// The diagnostics of a run, collected rather than thrown.
+/// The diagnostics of a run, collected rather than thrown. The same diagnostic met
+/// twice (a mistake inside a loop) is kept once, so counts match what is shown.
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    seen: std::collections::HashSet<Diagnostic>,
 }
 
 impl Diagnostics {
@@ -118,11 +120,15 @@ impl Diagnostics {
     }
 
     pub fn push(&mut self, d: Diagnostic) {
-        self.items.push(d);
+        if self.seen.insert(d.clone()) {
+            self.items.push(d);
+        }
     }
 
     pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
-        self.items.extend(ds);
+        for d in ds {
+            self.push(d);
+        }
     }
 
     pub fn has_errors(&self) -> bool {
@@ -150,7 +156,7 @@ impl Diagnostics {
 
     /// Sorted by place (project-level first), duplicates dropped.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        self.items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.items.sort_by_key(Diagnostic::sort_key);
         self.items.dedup();
         self.items
     }

@@ -43,9 +43,9 @@ pub fn reduce_edges(dag: &mut Dag) {
     let (adj, _) = tred::dag_to_toposorted_adjacency_list::<_, u32>(g, &order);
     let (reduction, _closure) = tred::dag_transitive_reduction_closure(&adj);
     let mut keep = std::collections::HashSet::new();
-    for i in 0..order.len() {
+    for (i, &from) in order.iter().enumerate() {
         for j in reduction.neighbors(i as u32) {
-            keep.insert((order[i as usize], order[j as usize]));
+            keep.insert((from, order[j as usize]));
         }
     }
     let mut out: DiGraph<crate::Task, dagf_diag::Span> =

@@ -188,11 +188,11 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
     };
     let proj = match project::load(&root, &mut sources) {
         Ok(p) => p,
-        Err(d) => return fail(d, &sources),
+        Err(d) => return fail(*d, &sources),
     };
     let files = match project::source_files(&proj) {
         Ok(f) => f,
-        Err(d) => return fail(d, &sources),
+        Err(d) => return fail(*d, &sources),
     };
     let loader = project::DiskLoader { root: &proj.root };
     let options = dagf_sema::Options {

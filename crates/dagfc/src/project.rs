@@ -79,7 +79,7 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
 }
 
 /// Reads and checks `dagf.toml`; errors point into the file.
-pub fn load(root: &Path, sources: &mut Sources) -> Result<Project, Diagnostic> {
+pub fn load(root: &Path, sources: &mut Sources) -> Result<Project, Box<Diagnostic>> {
     let path = root.join(FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Diagnostic::new(Code::E0404, format!("cannot read {}: {e}", path.display()))
@@ -88,18 +88,22 @@ pub fn load(root: &Path, sources: &mut Sources) -> Result<Project, Diagnostic> {
     let file = sources.add(FILE, text.clone());
     let config: Config = toml::from_str(&text).map_err(|e| {
         let span = e.span().map_or(Span::new(file, 0, 0), |r| Span::new(file, r.start, r.end));
-        Diagnostic::at(Code::E0402, span, "invalid dagf.toml", e.message().to_string())
-            .with_help("dagf.toml has [project] name, src, out and [target] airflow; see the book's project chapter")
+        Box::new(
+            Diagnostic::at(Code::E0402, span, "invalid dagf.toml", e.message().to_string())
+                .with_help("dagf.toml has [project] name, src, out and [target] airflow; see the book's project chapter"),
+        )
     })?;
     if config.target.airflow != "3.3" {
         let at = text.find(&config.target.airflow).unwrap_or(0);
-        return Err(Diagnostic::at(
-            Code::E0402,
-            Span::new(file, at, at + config.target.airflow.len()),
-            format!("unsupported Airflow target `{}`", config.target.airflow),
-            "not a supported target",
-        )
-        .with_help("dagfc generates code for Airflow 3.3: write `airflow = \"3.3\"`"));
+        return Err(Box::new(
+            Diagnostic::at(
+                Code::E0402,
+                Span::new(file, at, at + config.target.airflow.len()),
+                format!("unsupported Airflow target `{}`", config.target.airflow),
+                "not a supported target",
+            )
+            .with_help("dagfc generates code for Airflow 3.3: write `airflow = \"3.3\"`"),
+        ));
     }
     Ok(Project {
         root: root.to_path_buf(),
@@ -108,7 +112,7 @@ pub fn load(root: &Path, sources: &mut Sources) -> Result<Project, Diagnostic> {
 }
 
 /// Every `.dagf` file under the source folders, as `/`-separated paths relative to the root.
-pub fn source_files(project: &Project) -> Result<Vec<String>, Diagnostic> {
+pub fn source_files(project: &Project) -> Result<Vec<String>, Box<Diagnostic>> {
     let mut out = Vec::new();
     for src in &project.config.project.src {
         let dir = project.root.join(src);
@@ -117,7 +121,8 @@ pub fn source_files(project: &Project) -> Result<Vec<String>, Diagnostic> {
                 Code::E0404,
                 format!("source folder `{src}` does not exist"),
             )
-            .with_help("create it, or fix `src` in dagf.toml"));
+            .with_help("create it, or fix `src` in dagf.toml")
+            .into());
         }
         walk(&dir, &project.root, &mut out).map_err(|e| {
             Diagnostic::new(Code::E0404, format!("cannot list `{src}`: {e}"))
