@@ -274,6 +274,7 @@ impl Cx<'_> {
             edges: Vec::new(),
             layer: Layer::Factory,
         };
+        let mut factory_docs = Vec::new();
         if let Some(target) = &d.target {
             let callee = self.expr(m, env, target, None);
             match callee.v {
@@ -290,6 +291,7 @@ impl Cx<'_> {
                     let mut fenv: Env = bound;
                     dag.layer = Layer::Factory;
                     self.body(info.module, &mut fenv, &decl.body, &mut dag, Scope::Dag);
+                    factory_docs = decl.docs.clone();
                 }
                 V::Error => return,
                 _ => {
@@ -316,6 +318,14 @@ impl Cx<'_> {
             let mark = env.len();
             self.body(m, env, body, &mut dag, Scope::Dag);
             env.truncate(mark);
+        }
+        // `///` docs document the DAG in Airflow's UI unless the body sets `doc`:
+        // the dag's own docs first, else its factory's.
+        let docs = if d.docs.is_empty() { factory_docs } else { d.docs.clone() };
+        if !docs.is_empty() && !dag.slots.iter().any(|s| &*s.name == "doc") {
+            let text: Vec<&str> = docs.iter().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
+            let value = Value::new(V::Str(Rc::from(text.join("\n").trim())), d.span);
+            dag.slots.push(Slot { name: Rc::from("doc"), value, layer: Layer::Factory, span: d.span });
         }
         self.finish(dag);
     }
@@ -555,13 +565,12 @@ impl Cx<'_> {
         if let Some(&prev) = dag.by_name.get(&id) {
             let prev_span = dag.tasks[prev].name_span;
             self.err(
-                Diagnostic::at(
+                declared_again(
                     Code::E0301,
                     d.name.span,
+                    prev_span,
                     format!("task id `{id}` is used twice in dag `{}`", dag.id),
-                    "declared again here",
                 )
-                .with_label(prev_span, "first declared here")
                 .with_help("task ids must be unique within a DAG; rename one of the tasks"),
             );
             return None;
@@ -681,6 +690,8 @@ impl Cx<'_> {
         let mut given: Vec<Option<(Value, Span)>> = vec![None; params.len()];
         let mut ok = true;
         let mut named_seen = false;
+        // Parameters a misspelt argument was taken for: not also reported missing.
+        let mut meant: Vec<&str> = Vec::new();
         for (i, arg) in args.iter().enumerate() {
             let slot = match &arg.name {
                 Some(n) => {
@@ -689,6 +700,10 @@ impl Cx<'_> {
                         Some(p) => p,
                         None => {
                             ok = false;
+                            meant.extend(dagf_diag::did_you_mean(
+                                &n.name,
+                                params.iter().map(|p| p.name.as_str()),
+                            ));
                             self.err(
                                 Diagnostic::at(
                                     Code::E0203,
@@ -730,8 +745,9 @@ impl Cx<'_> {
                             Code::E0203,
                             arg.span,
                             format!(
-                                "`{callee}` takes {} arguments, this is one too many",
-                                params.len()
+                                "`{callee}` takes {} argument{}, this is one too many",
+                                params.len(),
+                                if params.len() == 1 { "" } else { "s" }
                             ),
                             "extra argument",
                         )
@@ -765,6 +781,10 @@ impl Cx<'_> {
                 Some((v, _)) => v,
                 None => match self.default_of(p) {
                     Some(v) => v,
+                    None if meant.contains(&p.name.as_str()) => {
+                        ok = false;
+                        continue;
+                    }
                     None => {
                         ok = false;
                         self.err(
@@ -1840,13 +1860,12 @@ impl Cx<'_> {
         if let Some(prev) = self.dag_ids.get(&dag.id) {
             let prev = *prev;
             self.err(
-                Diagnostic::at(
+                declared_again(
                     Code::E0310,
                     dag.name_span,
+                    prev,
                     format!("dag id `{}` is used twice in the project", dag.id),
-                    "declared again here",
                 )
-                .with_label(prev, "first declared here")
                 .with_help("every DAG needs its own id; rename one of them"),
             );
             return;
@@ -1995,7 +2014,7 @@ fn set_slot(
                     format!("`+=` appends to lists; `{name}` is not a list"),
                     "not a list",
                 )
-                .with_help(format!("write `{name} = ...`")),
+                .with_help(format!("set `{name}` once, to the whole value")),
             ),
         }
         return;
@@ -2063,6 +2082,17 @@ fn set_slot(
         return;
     }
     diags.push(conflict(name, span, old.span, old.layer, layer));
+}
+
+/// A name declared a second time: a label on each declaration, or, when both come from
+/// one declaration run twice by a loop, a note saying so.
+fn declared_again(code: Code, here: Span, first: Span, message: String) -> Diagnostic {
+    if here == first {
+        return Diagnostic::at(code, here, message, "declared more than once here").with_note(
+            "this declaration runs more than once (in a loop) and makes the same id each time",
+        );
+    }
+    Diagnostic::at(code, here, message, "declared again here").with_label(first, "first declared here")
 }
 
 fn conflict(name: &str, new: Span, old: Span, old_layer: Layer, new_layer: Layer) -> Diagnostic {

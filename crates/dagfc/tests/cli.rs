@@ -20,7 +20,11 @@ fn stderr(o: &Output) -> String {
 /// A project in a temp folder with these source files.
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tmp");
-    std::fs::write(dir.path().join("dagf.toml"), "[project]\nname = \"t\"\nsrc = [\"src\"]\nout = \"dags\"\n").expect("toml");
+    std::fs::write(
+        dir.path().join("dagf.toml"),
+        "[project]\nname = \"t\"\nsrc = [\"src\"]\nout = \"dags\"\n",
+    )
+    .expect("toml");
     std::fs::create_dir(dir.path().join("src")).expect("src");
     for (name, text) in files {
         std::fs::write(dir.path().join("src").join(name), text).expect("write");
@@ -57,8 +61,16 @@ fn version_and_misuse() {
     assert_eq!(v.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&v.stdout).starts_with("dagfc 0."));
     assert_eq!(dagfc(dir.path(), &[]).status.code(), Some(2));
-    assert_eq!(dagfc(dir.path(), &["build", "--no-such-flag"]).status.code(), Some(2));
-    assert_eq!(dagfc(dir.path(), &["build", "-O", "7"]).status.code(), Some(2));
+    assert_eq!(
+        dagfc(dir.path(), &["build", "--no-such-flag"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        dagfc(dir.path(), &["build", "-O", "7"]).status.code(),
+        Some(2)
+    );
     assert_eq!(dagfc(dir.path(), &["frobnicate"]).status.code(), Some(2));
 }
 
@@ -69,11 +81,18 @@ fn a_missing_or_broken_project_file_is_a_user_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("[E0403]"), "{}", stderr(&o));
 
-    std::fs::write(dir.path().join("dagf.toml"), "[project]\nsrcs = [\"src\"]\n").expect("toml");
+    std::fs::write(
+        dir.path().join("dagf.toml"),
+        "[project]\nsrcs = [\"src\"]\n",
+    )
+    .expect("toml");
     let o = dagfc(dir.path(), &["check", "--color", "never"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("[E0402]") && err.contains("dagf.toml:2:1"), "{err}");
+    assert!(
+        err.contains("[E0402]") && err.contains("dagf.toml:2:1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -85,7 +104,10 @@ fn check_writes_nothing_and_build_writes_one_file_per_dag() {
 
     let o = dagfc(p.path(), &["build"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let names: Vec<String> = listing(&p.path().join("dags")).into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = listing(&p.path().join("dags"))
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     assert_eq!(names, [".dagf-manifest.json", "first.py", "second.py"]);
     // Running from a subfolder finds the project upward.
     let o = dagfc(&p.path().join("src"), &["check", "--quiet"]);
@@ -95,7 +117,10 @@ fn check_writes_nothing_and_build_writes_one_file_per_dag() {
 
 #[test]
 fn json_messages_carry_code_span_and_help() {
-    let p = project(&[("main.dagf", "dag d {\n  schedule = @dayly\n  task t: bash { bash_comand = \"x\" }\n}\n")]);
+    let p = project(&[(
+        "main.dagf",
+        "dag d {\n  schedule = @dayly\n  task t: bash { bash_comand = \"x\" }\n}\n",
+    )]);
     let o = dagfc(p.path(), &["check", "--message-format", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let lines: Vec<serde_json::Value> = stderr(&o)
@@ -128,12 +153,19 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
     assert_eq!(dagfc(p.path(), &["build"]).status.code(), Some(0));
     let out = p.path().join("dags");
     let before = listing(&out);
-    std::fs::write(p.path().join("src/main.dagf"), TWO_DAGS.replace("echo a", "echo changed") + "dag broken { schedule = 3 }\n")
-        .expect("write");
+    std::fs::write(
+        p.path().join("src/main.dagf"),
+        TWO_DAGS.replace("echo a", "echo changed") + "dag broken { schedule = 3 }\n",
+    )
+    .expect("write");
     let o = dagfc(p.path(), &["build", "--color", "never"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("E0201"));
-    assert_eq!(listing(&out), before, "a failed build changed the output folder");
+    assert_eq!(
+        listing(&out),
+        before,
+        "a failed build changed the output folder"
+    );
     let parent: Vec<String> = std::fs::read_dir(p.path())
         .expect("dir")
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
@@ -150,13 +182,20 @@ fn hand_written_files_survive_and_stale_files_go() {
     std::fs::write(out.join("helpers.py"), "def f():\n    return 1\n").expect("write");
     assert_eq!(dagfc(p.path(), &["build"]).status.code(), Some(0));
     // Drop `second` from the source: its file goes, the hand-written one stays.
-    std::fs::write(p.path().join("src/main.dagf"), TWO_DAGS.replace("dag second { task only: empty }", "")).expect("write");
+    std::fs::write(
+        p.path().join("src/main.dagf"),
+        TWO_DAGS.replace("dag second { task only: empty }", ""),
+    )
+    .expect("write");
     let o = dagfc(p.path(), &["build"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("1 removed"), "{}", stderr(&o));
     let names: Vec<String> = listing(&out).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, [".dagf-manifest.json", "first.py", "helpers.py"]);
-    assert_eq!(std::fs::read_to_string(out.join("helpers.py")).expect("read"), "def f():\n    return 1\n");
+    assert_eq!(
+        std::fs::read_to_string(out.join("helpers.py")).expect("read"),
+        "def f():\n    return 1\n"
+    );
 }
 
 #[test]
@@ -168,8 +207,14 @@ fn a_file_the_build_did_not_write_is_never_overwritten() {
     let o = dagfc(p.path(), &["build", "--color", "never"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("[E0401]") && err.contains("second.py") && err.contains("nothing was written"), "{err}");
-    assert_eq!(listing(&out), [("second.py".to_string(), "# mine\n".to_string())]);
+    assert!(
+        err.contains("[E0401]") && err.contains("second.py") && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(
+        listing(&out),
+        [("second.py".to_string(), "# mine\n".to_string())]
+    );
 }
 
 #[test]
@@ -208,7 +253,10 @@ dag d {
     };
     let optimised = ir(&[]);
     assert!(!optimised.contains("  a >> c"), "{optimised}");
-    assert!(optimised.contains("default_args {\n    retries = 3"), "{optimised}");
+    assert!(
+        optimised.contains("default_args {\n    retries = 3"),
+        "{optimised}"
+    );
     assert_eq!(optimised.matches("retries = 3").count(), 1);
     let plain = ir(&["-O0"]);
     assert!(plain.contains("  a >> c"), "{plain}");
@@ -226,5 +274,24 @@ fn new_scaffolds_a_project_that_builds() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(root.join("dags/ingest_crm.py").is_file());
     assert_eq!(dagfc(dir.path(), &["new", "acme"]).status.code(), Some(1));
-    assert_eq!(dagfc(dir.path(), &["new", "bad name!"]).status.code(), Some(1));
+    assert_eq!(
+        dagfc(dir.path(), &["new", "bad name!"]).status.code(),
+        Some(1)
+    );
+}
+
+/// The README's example compiles to exactly the Python the README shows.
+#[test]
+fn readme_example_is_what_the_compiler_writes() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).expect("README");
+    let block = |lang: &str| -> String {
+        let start = readme.find(&format!("```{lang}\n")).expect("block") + lang.len() + 4;
+        let end = start + readme[start..].find("```").expect("end of block");
+        readme[start..end].to_string()
+    };
+    let p = project(&[("ingest.dagf", &block("dagf"))]);
+    let o = dagfc(p.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let written = std::fs::read_to_string(p.path().join("dags/ingest_crm.py")).expect("output");
+    assert_eq!(written, block("python"));
 }
