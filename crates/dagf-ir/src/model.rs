@@ -45,7 +45,10 @@ pub enum Value {
         name: String,
     },
     /// An Airflow asset: the name it was declared with, and its URI.
-    Asset { name: String, uri: String },
+    Asset {
+        name: String,
+        uri: String,
+    },
     /// Every one of these assets (`a & b`).
     AssetAll(Vec<Value>),
     /// Any one of these assets (`a | b`).
@@ -91,6 +94,7 @@ pub struct Dag {
     pub dag_id: String,
     /// The `.dagf` file (as shown to users) that declared it.
     pub source: String,
+    /// Where its name is written.
     pub span: Span,
     pub args: Vec<Field>,
     pub default_args: Vec<Field>,

@@ -135,7 +135,13 @@ fn dependency_lines(dag: &Dag, vars: &[String]) -> Vec<String> {
     }
     for (_, ups, downs) in lines {
         let (ups, downs) = (side(&ups), side(&downs));
-        let flat = |xs: &[&str]| if xs.len() == 1 { xs[0].to_string() } else { format!("[{}]", xs.join(", ")) };
+        let flat = |xs: &[&str]| {
+            if xs.len() == 1 {
+                xs[0].to_string()
+            } else {
+                format!("[{}]", xs.join(", "))
+            }
+        };
         let line = format!("{INDENT}{} >> {}", flat(&ups), flat(&downs));
         if line.len() <= LINE {
             out.push(format!("{line}\n"));
@@ -222,7 +228,8 @@ impl Gen {
     /// `after` more characters. Flat if it fits, otherwise its outer brackets explode.
     fn value(&self, v: &Value, indent: &str, col: usize, after: usize) -> String {
         let flat = self.flat(v);
-        let breakable = flat.contains(['[', '{', '(']) || matches!(v, Value::AssetAll(_) | Value::AssetAny(_));
+        let breakable =
+            flat.contains(['[', '{', '(']) || matches!(v, Value::AssetAll(_) | Value::AssetAny(_));
         if col + flat.len() + after <= LINE || !breakable {
             return flat;
         }
@@ -291,7 +298,10 @@ impl Gen {
     }
 
     fn asset_var(&self, uri: &str) -> String {
-        self.asset_vars.get(uri).cloned().unwrap_or_else(|| format!("Asset({})", py_str(uri)))
+        self.asset_vars
+            .get(uri)
+            .cloned()
+            .unwrap_or_else(|| format!("Asset({})", py_str(uri)))
     }
 
     /// An asset expression too long for one line, the way ruff breaks it: in
@@ -388,7 +398,7 @@ impl Imports {
                         None => n.clone(),
                     })
                     .collect();
-                names.sort_by(|a, b| isort_key(a).cmp(&isort_key(b)));
+                names.sort_by_key(|a| isort_key(a));
                 let line = format!("from {module} import {}", names.join(", "));
                 if line.len() <= LINE {
                     let _ = writeln!(text, "{line}");

@@ -112,7 +112,10 @@ pub fn call(
                 match crate::eval::display(item) {
                     Some(t) => parts.push(t),
                     None => {
-                        return Err((0, format!("cannot join a list holding {}", crate::eval::a_kind(item))));
+                        return Err((
+                            0,
+                            format!("cannot join a list holding {}", crate::eval::a_kind(item)),
+                        ));
                     }
                 }
             }
@@ -148,7 +151,12 @@ pub fn call(
         }
         Builtin::Str => match crate::eval::display(&args[0]) {
             Some(t) => text(&t),
-            None => return Err((0, format!("cannot turn {} into a str", crate::eval::a_kind(&args[0])))),
+            None => {
+                return Err((
+                    0,
+                    format!("cannot turn {} into a str", crate::eval::a_kind(&args[0])),
+                ));
+            }
         },
         Builtin::Int => match &args[0].v {
             V::Int(n) => V::Int(*n),
@@ -157,7 +165,12 @@ pub fn call(
                 Ok(n) => V::Int(n),
                 Err(_) => return Err((0, format!("`{t}` is not a whole number"))),
             },
-            _ => return Err((0, format!("cannot turn {} into an int", crate::eval::a_kind(&args[0])))),
+            _ => {
+                return Err((
+                    0,
+                    format!("cannot turn {} into an int", crate::eval::a_kind(&args[0])),
+                ));
+            }
         },
         Builtin::Getenv => {
             let name = s(0)?;

@@ -172,7 +172,8 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             }
         }
         if op.is_sensor {
-            check_sensor(t, diags);
+            let can_defer = op.fields.iter().any(|f| f.name == "deferrable");
+            check_sensor(t, can_defer, diags);
         }
     }
 
@@ -209,7 +210,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
     let mut out = dagf_ir::Dag::new(
         dag.id.clone(),
         sources.get(dag.span.file).name.clone(),
-        dag.span,
+        dag.name_span,
     );
     let mut args: Vec<&Slot> = dag.slots.iter().collect();
     args.sort_by_key(|s| dag_args.fields.iter().position(|f| f.name == *s.name));
@@ -276,10 +277,14 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
     Some(out)
 }
 
-fn check_sensor(t: &crate::eval::TaskB, diags: &mut Diagnostics) {
+fn check_sensor(t: &crate::eval::TaskB, can_defer: bool, diags: &mut Diagnostics) {
     let poke = slot(&t.slots, "poke_interval");
     let timeout = slot(&t.slots, "timeout");
-    if [poke, timeout].into_iter().flatten().any(|s| s.value.is_error()) {
+    if [poke, timeout]
+        .into_iter()
+        .flatten()
+        .any(|s| s.value.is_error())
+    {
         // Already reported; a default in its place would give a misleading comparison.
         return;
     }
@@ -358,7 +363,11 @@ fn check_sensor(t: &crate::eval::TaskB, diags: &mut Diagnostics) {
         let at = poke.map_or(t.name_span, |s| s.span);
         diags.push(
             Diagnostic::at(Code::W0003, at, format!("sensor `{}` holds a worker slot while it waits {} between pokes", t.id, crate::eval::duration_text(p)), "slow poke in poke mode")
-                .with_help("set `mode = \"reschedule\"` so the slot is freed between pokes (or make the sensor deferrable)"),
+                .with_help(if can_defer {
+                    "set `mode = \"reschedule\"` so the slot is freed between pokes, or `deferrable = true`"
+                } else {
+                    "set `mode = \"reschedule\"` so the slot is freed between pokes"
+                }),
         );
     }
 }

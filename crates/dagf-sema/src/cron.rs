@@ -11,6 +11,7 @@ pub const PRESETS: &[&str] = &[
     "quarterly",
     "yearly",
     "annually",
+    "midnight",
 ];
 
 const FIELDS: [(&str, u32, u32, &[&str]); 5] = [
@@ -112,8 +113,20 @@ mod tests {
                 .expect_err("must be rejected")
                 .contains("hour field `25`: 25 is outside 0-23")
         );
-        assert!(check("0 6 * *").expect_err("must be rejected").contains("has 4"));
-        assert!(check("*/0 * * * *").expect_err("must be rejected").contains("step"));
-        assert!(check("0 6 * * 5-1").expect_err("must be rejected").contains("backwards"));
+        assert!(
+            check("0 6 * *")
+                .expect_err("must be rejected")
+                .contains("has 4")
+        );
+        assert!(
+            check("*/0 * * * *")
+                .expect_err("must be rejected")
+                .contains("step")
+        );
+        assert!(
+            check("0 6 * * 5-1")
+                .expect_err("must be rejected")
+                .contains("backwards")
+        );
     }
 }

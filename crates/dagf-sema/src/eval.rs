@@ -91,6 +91,7 @@ pub fn run(
         steps: 0,
         depth: 0,
         limit_reported: false,
+        making: None,
         dag_ids: HashMap::new(),
         project: dagf_ir::Project::default(),
         task_args: std_record(prog, "TaskArgs"),
@@ -130,6 +131,8 @@ struct Cx<'a> {
     steps: u64,
     depth: u32,
     limit_reported: bool,
+    /// While a factory body runs: the instantiation, and a label saying so.
+    making: Option<(Span, String)>,
     dag_ids: HashMap<String, Span>,
     project: dagf_ir::Project,
     task_args: Rc<RecordTy>,
@@ -139,6 +142,11 @@ struct Cx<'a> {
 
 impl Cx<'_> {
     fn err(&mut self, d: Diagnostic) {
+        // A mistake in a factory body may depend on the arguments: say which dag it was.
+        let d = match &self.making {
+            Some((span, text)) => d.with_label(*span, text.clone()),
+            None => d,
+        };
         self.diags.push(d);
     }
 
@@ -290,7 +298,10 @@ impl Cx<'_> {
                     };
                     let mut fenv: Env = bound;
                     dag.layer = Layer::Factory;
+                    let label = format!("while making dag `{}` from `{}`", dag.id, decl.name.name);
+                    let outer = self.making.replace((target.span, label));
                     self.body(info.module, &mut fenv, &decl.body, &mut dag, Scope::Dag);
+                    self.making = outer;
                     factory_docs = decl.docs.clone();
                 }
                 V::Error => return,
@@ -302,16 +313,6 @@ impl Cx<'_> {
                     return;
                 }
             }
-        } else if d.args.is_some() {
-            self.err(
-                Diagnostic::at(
-                    Code::E0208,
-                    d.name.span,
-                    "arguments need a factory to go to",
-                    "no factory named",
-                )
-                .with_help("write `dag name: factory_name(args)`"),
-            );
         }
         dag.layer = Layer::Body;
         if let Some(body) = &d.body {
@@ -321,11 +322,23 @@ impl Cx<'_> {
         }
         // `///` docs document the DAG in Airflow's UI unless the body sets `doc`:
         // the dag's own docs first, else its factory's.
-        let docs = if d.docs.is_empty() { factory_docs } else { d.docs.clone() };
+        let docs = if d.docs.is_empty() {
+            factory_docs
+        } else {
+            d.docs.clone()
+        };
         if !docs.is_empty() && !dag.slots.iter().any(|s| &*s.name == "doc") {
-            let text: Vec<&str> = docs.iter().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
+            let text: Vec<&str> = docs
+                .iter()
+                .map(|l| l.strip_prefix(' ').unwrap_or(l))
+                .collect();
             let value = Value::new(V::Str(Rc::from(text.join("\n").trim())), d.span);
-            dag.slots.push(Slot { name: Rc::from("doc"), value, layer: Layer::Factory, span: d.span });
+            dag.slots.push(Slot {
+                name: Rc::from("doc"),
+                value,
+                layer: Layer::Factory,
+                span: d.span,
+            });
         }
         self.finish(dag);
     }
@@ -467,7 +480,12 @@ impl Cx<'_> {
             let names = task_field_names(prog, &task_args, &sensor_args, op);
             let opname = prog.operators[op].name.clone();
             let hint = (!prog.operators[op].is_sensor && sensor_args.field(&name.name).is_some())
-                .then(|| format!("`{}` is a sensor argument, and `{opname}` is not a sensor", name.name));
+                .then(|| {
+                    format!(
+                        "`{}` is a sensor argument, and `{opname}` is not a sensor",
+                        name.name
+                    )
+                });
             self.unknown_field(name, &format!("`{opname}` task"), names, hint);
             return;
         };
@@ -690,6 +708,8 @@ impl Cx<'_> {
         let mut given: Vec<Option<(Value, Span)>> = vec![None; params.len()];
         let mut ok = true;
         let mut named_seen = false;
+        // After an argument out of order, "missing" would only guess at what was meant.
+        let mut out_of_order = false;
         // Parameters a misspelt argument was taken for: not also reported missing.
         let mut meant: Vec<&str> = Vec::new();
         for (i, arg) in args.iter().enumerate() {
@@ -726,6 +746,7 @@ impl Cx<'_> {
                 }
                 None if named_seen => {
                     ok = false;
+                    out_of_order = true;
                     self.err(
                         Diagnostic::at(
                             Code::E0203,
@@ -781,7 +802,7 @@ impl Cx<'_> {
                 Some((v, _)) => v,
                 None => match self.default_of(p) {
                     Some(v) => v,
-                    None if meant.contains(&p.name.as_str()) => {
+                    None if out_of_order || meant.contains(&p.name.as_str()) => {
                         ok = false;
                         continue;
                     }
@@ -1168,9 +1189,7 @@ impl Cx<'_> {
                 let owner = self.prog.assets[a].module;
                 self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
             }
-            BindingKind::Let(owner) => {
-                self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
-            }
+            BindingKind::Let(owner) => self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone()),
             BindingKind::Type(_) => {
                 return None;
             }
@@ -2092,7 +2111,8 @@ fn declared_again(code: Code, here: Span, first: Span, message: String) -> Diagn
             "this declaration runs more than once (in a loop) and makes the same id each time",
         );
     }
-    Diagnostic::at(code, here, message, "declared again here").with_label(first, "first declared here")
+    Diagnostic::at(code, here, message, "declared again here")
+        .with_label(first, "first declared here")
 }
 
 fn conflict(name: &str, new: Span, old: Span, old_layer: Layer, new_layer: Layer) -> Diagnostic {
@@ -2204,6 +2224,10 @@ fn help_for(what: &str) -> String {
         "an int" => "write a whole number such as 3".into(),
         "a bool" => "write `true` or `false`".into(),
         "an asset" => "name an asset declared with `asset name = \"uri\"`".into(),
+        list if list.starts_with("a list<") => {
+            format!("write {list} in brackets, such as `[x, y]`; `[x]` for one value")
+        }
+        map if map.starts_with("a map<") => format!("write {map} as a record: `{{ key = value }}`"),
         other => format!("give {other} here"),
     }
 }

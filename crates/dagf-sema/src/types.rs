@@ -457,13 +457,5 @@ pub fn field_ty(
     default: Option<ast::Expr>,
     diags: &mut Diagnostics,
 ) -> FieldTy {
-    field_ty_in(
-        prog,
-        module,
-        name,
-        ty,
-        default,
-        &mut Vec::new(),
-        diags,
-    )
+    field_ty_in(prog, module, name, ty, default, &mut Vec::new(), diags)
 }

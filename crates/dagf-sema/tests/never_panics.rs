@@ -1,7 +1,7 @@
 //! The compiler never panics: random token soups, arbitrary text, and random edits of
 //! real sources all go through parsing and checking and come out as diagnostics.
 
-use dagf_sema::{check, Loader, Options};
+use dagf_sema::{Loader, Options, check};
 use proptest::prelude::*;
 use std::collections::HashMap;
 
@@ -9,7 +9,10 @@ struct Memory(HashMap<String, String>);
 
 impl Loader for Memory {
     fn read(&self, path: &str) -> Result<String, String> {
-        self.0.get(path).cloned().ok_or_else(|| "not found".to_string())
+        self.0
+            .get(path)
+            .cloned()
+            .ok_or_else(|| "not found".to_string())
     }
 }
 
@@ -18,17 +21,30 @@ impl Loader for Memory {
 fn run(text: &str) -> bool {
     let files: HashMap<String, String> = [
         ("main.dagf".to_string(), text.to_string()),
-        ("lib.dagf".to_string(), "let shared = 3\nfactory f(n: int = 1) { task t: empty }\n".to_string()),
+        (
+            "lib.dagf".to_string(),
+            "let shared = 3\nfactory f(n: int = 1) { task t: empty }\n".to_string(),
+        ),
     ]
     .into_iter()
     .collect();
-    let checked = check(&["main.dagf".to_string()], &Memory(files), &Options::default());
+    let checked = check(
+        &["main.dagf".to_string()],
+        &Memory(files),
+        &Options::default(),
+    );
     for d in checked.diagnostics.iter() {
         assert!(!d.message.is_empty());
         if let Some(p) = &d.primary {
             let file = checked.sources.get(p.span.file);
-            assert!(p.span.end as usize <= file.text.len(), "span past the end: {d:?}");
-            assert!(file.text.is_char_boundary(p.span.start as usize), "span inside a character: {d:?}");
+            assert!(
+                p.span.end as usize <= file.text.len(),
+                "span past the end: {d:?}"
+            );
+            assert!(
+                file.text.is_char_boundary(p.span.start as usize),
+                "span inside a character: {d:?}"
+            );
         }
     }
     checked.project.is_some()
@@ -45,14 +61,106 @@ const SEEDS: &[&str] = &[
 ];
 
 const TOKENS: &[&str] = &[
-    "dag", "task", "group", "factory", "operator", "sensor", "type", "asset", "import", "as", "let", "for", "in", "if",
-    "else", "override", "matches", "true", "false", "none", "and", "or", "not", "x", "y", "bash", "empty", "python", "f",
-    "shared", "lib", "schedule", "start", "tags", "default_args", "bash_command", "retries", "=", "+=", ":", ",", ";",
-    ".", "..", "..=", ">>", "<<", ">", "<", ">=", "==", "+", "-", "*", "/", "?", "|", "&", "{", "}", "(", ")", "[", "]",
-    "\"s\"", "\"${x}\"", "\"\"\"\n  a\n  \"\"\"", "\"${", "}\"", "1", "0", "-1", "3.5", "5m", "1h30m", "2024-01-01",
-    "2024-02-30", "2024-01-01T06:00", "@daily", "@nope", "\"0 6 * * *\"", "\"0 99 * * *\"", "///doc\n", "//c\n", "/*",
-    "*/", "\n", "import \"lib.dagf\"", "import \"nope.dagf\"", "list<str>", "map<int>", "str?", "int in 0..=3",
-    "str matches \"[\"", "range(3)", "len(x)", "join(x, \",\")", "é", "\u{0}", "\\",
+    "dag",
+    "task",
+    "group",
+    "factory",
+    "operator",
+    "sensor",
+    "type",
+    "asset",
+    "import",
+    "as",
+    "let",
+    "for",
+    "in",
+    "if",
+    "else",
+    "override",
+    "matches",
+    "true",
+    "false",
+    "none",
+    "and",
+    "or",
+    "not",
+    "x",
+    "y",
+    "bash",
+    "empty",
+    "python",
+    "f",
+    "shared",
+    "lib",
+    "schedule",
+    "start",
+    "tags",
+    "default_args",
+    "bash_command",
+    "retries",
+    "=",
+    "+=",
+    ":",
+    ",",
+    ";",
+    ".",
+    "..",
+    "..=",
+    ">>",
+    "<<",
+    ">",
+    "<",
+    ">=",
+    "==",
+    "+",
+    "-",
+    "*",
+    "/",
+    "?",
+    "|",
+    "&",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "\"s\"",
+    "\"${x}\"",
+    "\"\"\"\n  a\n  \"\"\"",
+    "\"${",
+    "}\"",
+    "1",
+    "0",
+    "-1",
+    "3.5",
+    "5m",
+    "1h30m",
+    "2024-01-01",
+    "2024-02-30",
+    "2024-01-01T06:00",
+    "@daily",
+    "@nope",
+    "\"0 6 * * *\"",
+    "\"0 99 * * *\"",
+    "///doc\n",
+    "//c\n",
+    "/*",
+    "*/",
+    "\n",
+    "import \"lib.dagf\"",
+    "import \"nope.dagf\"",
+    "list<str>",
+    "map<int>",
+    "str?",
+    "int in 0..=3",
+    "str matches \"[\"",
+    "range(3)",
+    "len(x)",
+    "join(x, \",\")",
+    "é",
+    "\u{0}",
+    "\\",
 ];
 
 proptest! {
@@ -109,17 +217,36 @@ fn seeds_compile_as_they_are() {
 #[test]
 fn deep_nesting_is_a_diagnostic_not_a_crash() {
     // Run on a thread with a modest stack, like a test harness or an editor plugin would.
-    let worker = std::thread::Builder::new().stack_size(8 * 1024 * 1024).spawn(|| {
-        let deep_list = format!("let x = {}1{}\n", "[".repeat(3000), "]".repeat(3000));
-        let deep_neg = format!("let y = {}1\n", "-".repeat(3000));
-        let long_sum = format!("let z = 1{}\n", " + 1".repeat(20000));
-        let deep_blocks = format!("{}{}", "for i in [1] { ".repeat(500), "}".repeat(500));
-        for (name, text) in [("list", deep_list), ("neg", deep_neg), ("sum", long_sum), ("blocks", deep_blocks)] {
-            let files: HashMap<String, String> = [("main.dagf".to_string(), text)].into_iter().collect();
-            let checked = check(&["main.dagf".to_string()], &Memory(files), &Options::default());
-            let codes: Vec<_> = checked.diagnostics.iter().map(|d| d.code.as_str()).collect();
-            assert_eq!(codes, ["E0210"], "{name}");
-        }
-    });
-    assert!(worker.expect("spawn").join().is_ok(), "deeply nested input crashed the compiler");
+    let worker = std::thread::Builder::new()
+        .stack_size(8 * 1024 * 1024)
+        .spawn(|| {
+            let deep_list = format!("let x = {}1{}\n", "[".repeat(3000), "]".repeat(3000));
+            let deep_neg = format!("let y = {}1\n", "-".repeat(3000));
+            let long_sum = format!("let z = 1{}\n", " + 1".repeat(20000));
+            let deep_blocks = format!("{}{}", "for i in [1] { ".repeat(500), "}".repeat(500));
+            for (name, text) in [
+                ("list", deep_list),
+                ("neg", deep_neg),
+                ("sum", long_sum),
+                ("blocks", deep_blocks),
+            ] {
+                let files: HashMap<String, String> =
+                    [("main.dagf".to_string(), text)].into_iter().collect();
+                let checked = check(
+                    &["main.dagf".to_string()],
+                    &Memory(files),
+                    &Options::default(),
+                );
+                let codes: Vec<_> = checked
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.code.as_str())
+                    .collect();
+                assert_eq!(codes, ["E0210"], "{name}");
+            }
+        });
+    assert!(
+        worker.expect("spawn").join().is_ok(),
+        "deeply nested input crashed the compiler"
+    );
 }

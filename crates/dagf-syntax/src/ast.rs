@@ -342,19 +342,25 @@ fn take_expr_children(kind: &mut ExprKind, out: &mut Vec<Node>) {
         Node::Expr(std::mem::replace(&mut **b, Expr { kind: LEAF, span }))
     };
     match kind {
-        ExprKind::Str(parts) => out.extend(std::mem::take(parts).into_iter().filter_map(|p| match p {
-            StrPart::Interp(e) => Some(Node::Expr(e)),
-            StrPart::Text(_) => None,
-        })),
+        ExprKind::Str(parts) => {
+            out.extend(std::mem::take(parts).into_iter().filter_map(|p| match p {
+                StrPart::Interp(e) => Some(Node::Expr(e)),
+                StrPart::Text(_) => None,
+            }))
+        }
         ExprKind::List(xs) => out.extend(std::mem::take(xs).into_iter().map(Node::Expr)),
-        ExprKind::Comprehension { iter, cond, body, .. } => {
+        ExprKind::Comprehension {
+            iter, cond, body, ..
+        } => {
             out.push(take(iter));
             out.push(take(body));
             if let Some(c) = cond {
                 out.push(take(c));
             }
         }
-        ExprKind::Record(fs) => out.extend(std::mem::take(fs).into_iter().map(|(_, e)| Node::Expr(e))),
+        ExprKind::Record(fs) => {
+            out.extend(std::mem::take(fs).into_iter().map(|(_, e)| Node::Expr(e)))
+        }
         ExprKind::Field(b, _) | ExprKind::Unary(_, b) => out.push(take(b)),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
             out.push(take(a));
@@ -362,7 +368,11 @@ fn take_expr_children(kind: &mut ExprKind, out: &mut Vec<Node>) {
         }
         ExprKind::Call(c, args) => {
             out.push(take(c));
-            out.extend(std::mem::take(args).into_iter().map(|a| Node::Expr(a.value)));
+            out.extend(
+                std::mem::take(args)
+                    .into_iter()
+                    .map(|a| Node::Expr(a.value)),
+            );
         }
         ExprKind::If(c, a, b) => {
             out.push(take(c));
@@ -375,23 +385,42 @@ fn take_expr_children(kind: &mut ExprKind, out: &mut Vec<Node>) {
 }
 
 fn take_decl_children(d: &mut Decl, out: &mut Vec<Node>) {
-    out.push(Node::Expr(std::mem::replace(&mut d.name, Expr { kind: LEAF, span: d.span })));
+    out.push(Node::Expr(std::mem::replace(
+        &mut d.name,
+        Expr {
+            kind: LEAF,
+            span: d.span,
+        },
+    )));
     if let Some(t) = d.target.take() {
         out.push(Node::Expr(t));
     }
-    out.extend(d.args.take().into_iter().flatten().map(|a| Node::Expr(a.value)));
+    out.extend(
+        d.args
+            .take()
+            .into_iter()
+            .flatten()
+            .map(|a| Node::Expr(a.value)),
+    );
     out.extend(d.body.take().into_iter().flatten().map(Node::Stmt));
 }
 
 fn take_stmt_children(s: &mut Stmt, out: &mut Vec<Node>) {
     let leaf = |span: Span| Expr { kind: LEAF, span };
     match s {
-        Stmt::Let { value, .. } | Stmt::Field { value, .. } => out.push(Node::Expr(std::mem::replace(value, leaf(value.span)))),
+        Stmt::Let { value, .. } | Stmt::Field { value, .. } => {
+            out.push(Node::Expr(std::mem::replace(value, leaf(value.span))))
+        }
         Stmt::For { iter, body, .. } => {
             out.push(Node::Expr(std::mem::replace(iter, leaf(iter.span))));
             out.extend(std::mem::take(body).into_iter().map(Node::Stmt));
         }
-        Stmt::If { cond, then, otherwise, .. } => {
+        Stmt::If {
+            cond,
+            then,
+            otherwise,
+            ..
+        } => {
             out.push(Node::Expr(std::mem::replace(cond, leaf(cond.span))));
             out.extend(std::mem::take(then).into_iter().map(Node::Stmt));
             out.extend(std::mem::take(otherwise).into_iter().map(Node::Stmt));
@@ -426,7 +455,10 @@ impl Drop for Expr {
             return;
         }
         let kind = std::mem::replace(&mut self.kind, LEAF);
-        drop_iteratively(Node::Expr(Expr { kind, span: self.span }));
+        drop_iteratively(Node::Expr(Expr {
+            kind,
+            span: self.span,
+        }));
     }
 }
 
@@ -472,7 +504,12 @@ enum Ref<'a> {
 fn push_decl<'a>(d: &'a Decl, depth: usize, out: &mut Vec<(Ref<'a>, usize)>) {
     out.push((Ref::Expr(&d.name), depth));
     out.extend(d.target.iter().map(|t| (Ref::Expr(t), depth)));
-    out.extend(d.args.iter().flatten().map(|a| (Ref::Expr(&a.value), depth)));
+    out.extend(
+        d.args
+            .iter()
+            .flatten()
+            .map(|a| (Ref::Expr(&a.value), depth)),
+    );
     out.extend(d.body.iter().flatten().map(|s| (Ref::Stmt(s), depth)));
 }
 
@@ -490,9 +527,11 @@ pub fn max_depth<'a>(roots: impl IntoIterator<Item = &'a Stmt>) -> (usize, Span)
                         StrPart::Text(_) => None,
                     })),
                     ExprKind::List(xs) => stack.extend(xs.iter().map(|x| (Ref::Expr(x), d))),
-                    ExprKind::Comprehension { iter, cond, body, .. } => {
-                        stack.extend([iter, body].into_iter().map(|x| (Ref::Expr(&**x), d)));
-                        stack.extend(cond.iter().map(|c| (Ref::Expr(&**c), d)));
+                    ExprKind::Comprehension {
+                        iter, cond, body, ..
+                    } => {
+                        stack.extend([iter, body].into_iter().map(|x| (Ref::Expr(x), d)));
+                        stack.extend(cond.iter().map(|c| (Ref::Expr(c), d)));
                     }
                     ExprKind::Record(fs) => stack.extend(fs.iter().map(|(_, x)| (Ref::Expr(x), d))),
                     ExprKind::Field(b, _) | ExprKind::Unary(_, b) => stack.push((Ref::Expr(b), d)),
@@ -504,7 +543,9 @@ pub fn max_depth<'a>(roots: impl IntoIterator<Item = &'a Stmt>) -> (usize, Span)
                         stack.push((Ref::Expr(c), d));
                         stack.extend(args.iter().map(|a| (Ref::Expr(&a.value), d)));
                     }
-                    ExprKind::If(c, a, b) => stack.extend([c, a, b].into_iter().map(|x| (Ref::Expr(&**x), d))),
+                    ExprKind::If(c, a, b) => {
+                        stack.extend([c, a, b].into_iter().map(|x| (Ref::Expr(x), d)))
+                    }
                     ExprKind::Decl(decl) => push_decl(decl, d, &mut stack),
                     _ => {}
                 }
@@ -512,12 +553,19 @@ pub fn max_depth<'a>(roots: impl IntoIterator<Item = &'a Stmt>) -> (usize, Span)
             }
             Ref::Stmt(s) => {
                 match s {
-                    Stmt::Let { value, .. } | Stmt::Field { value, .. } => stack.push((Ref::Expr(value), d)),
+                    Stmt::Let { value, .. } | Stmt::Field { value, .. } => {
+                        stack.push((Ref::Expr(value), d))
+                    }
                     Stmt::For { iter, body, .. } => {
                         stack.push((Ref::Expr(iter), d));
                         stack.extend(body.iter().map(|s| (Ref::Stmt(s), d)));
                     }
-                    Stmt::If { cond, then, otherwise, .. } => {
+                    Stmt::If {
+                        cond,
+                        then,
+                        otherwise,
+                        ..
+                    } => {
                         stack.push((Ref::Expr(cond), d));
                         stack.extend(then.iter().chain(otherwise).map(|s| (Ref::Stmt(s), d)));
                     }

@@ -7,4 +7,4 @@ mod parser;
 mod strings;
 
 pub use lexer::{Tok, lex};
-pub use parser::{parse, MAX_NESTING};
+pub use parser::{MAX_NESTING, parse};

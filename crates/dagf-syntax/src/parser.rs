@@ -13,7 +13,10 @@ type Err<'t> = extra::Err<Rich<'t, Tok, SimpleSpan>>;
 /// diagnostics met while lexing and parsing.
 pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     let (toks, mut diags) = lex(text, file, 0);
-    diags.extend(toks.iter().filter_map(|(t, span)| invalid_literal(t, *span)));
+    diags.extend(
+        toks.iter()
+            .filter_map(|(t, span)| invalid_literal(t, *span)),
+    );
     let toks: Vec<(Tok, SimpleSpan)> = toks
         .into_iter()
         .filter(|(t, _)| *t != Tok::Error)
@@ -21,7 +24,13 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
         .collect();
     if let Some(d) = too_deep(&toks, file) {
         diags.push(d);
-        return (Module { file, items: Vec::new() }, diags);
+        return (
+            Module {
+                file,
+                items: Vec::new(),
+            },
+            diags,
+        );
     }
     let eoi = SimpleSpan::from(text.len()..text.len());
     let input = toks.as_slice().map(eoi, |(t, s)| (t, s));
@@ -47,8 +56,13 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
         };
         if depth > MAX_NESTING {
             diags.push(
-                Diagnostic::at(Code::E0210, span, format!("nested more than {MAX_NESTING} levels deep"), "the nesting reaches this deep here")
-                    .with_help("flatten it: bind parts with `let`, or build lists with a loop"),
+                Diagnostic::at(
+                    Code::E0210,
+                    span,
+                    format!("nested more than {MAX_NESTING} levels deep"),
+                    "the nesting reaches this deep here",
+                )
+                .with_help("flatten it: bind parts with `let`, or build lists with a loop"),
             );
             let whole = match item {
                 Item::Stmt(s) => s.span(),
@@ -70,7 +84,12 @@ fn too_deep(toks: &[(Tok, SimpleSpan)], file: FileId) -> Option<Diagnostic> {
     let mut depth = 0usize;
     for (t, s) in toks {
         match t {
-            Tok::LBrace | Tok::LParen | Tok::LParenLine | Tok::LBracket | Tok::LBracketLine | Tok::StrHead(_) => {
+            Tok::LBrace
+            | Tok::LParen
+            | Tok::LParenLine
+            | Tok::LBracket
+            | Tok::LBracketLine
+            | Tok::StrHead(_) => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Some(
@@ -84,7 +103,9 @@ fn too_deep(toks: &[(Tok, SimpleSpan)], file: FileId) -> Option<Diagnostic> {
                     );
                 }
             }
-            Tok::RBrace | Tok::RParen | Tok::RBracket | Tok::StrTail(_) => depth = depth.saturating_sub(1),
+            Tok::RBrace | Tok::RParen | Tok::RBracket | Tok::StrTail(_) => {
+                depth = depth.saturating_sub(1)
+            }
             _ => {}
         }
     }
@@ -348,7 +369,6 @@ where
         )
         .labelled("operator, template or factory");
     let decl = docs
-        .clone()
         .then(decl_kind)
         .then(decl_name)
         .then(
@@ -559,7 +579,6 @@ where
             .collect::<Vec<_>>()
             .map(TypeKind::Union);
         let field = docs
-            .clone()
             .then(ident)
             .then_ignore(just(Tok::Colon))
             .then(ty.clone())
@@ -652,7 +671,6 @@ where
     .boxed();
 
     let param = docs
-        .clone()
         .then(ident)
         .then_ignore(just(Tok::Colon))
         .then(ty.clone())
@@ -745,11 +763,11 @@ where
                 rest,
                 span: sp(e.span()),
             });
-        // Doc comments may precede any statement; only declarations keep them.
+        // Doc comments may precede any statement; only declarations keep them. A
+        // declaration is tried after `deps`, so `task a: empty >> b` is a dependency.
         choice((
+            docs.ignore_then(choice((let_stmt, for_stmt, if_stmt, field, deps))),
             decl.clone().map(Stmt::Decl),
-            docs.clone()
-                .ignore_then(choice((let_stmt, for_stmt, if_stmt, field, deps))),
         ))
         .labelled("statement")
         .recover_with(skip_then_retry_until(
@@ -782,7 +800,6 @@ where
             })
         });
     let operator = docs
-        .clone()
         .then(choice((
             just(Tok::Operator).to(false),
             just(Tok::Sensor).to(true),
@@ -816,7 +833,6 @@ where
             },
         );
     let type_decl = docs
-        .clone()
         .then_ignore(just(Tok::Type))
         .then(ident)
         .then_ignore(just(Tok::Eq))
@@ -830,7 +846,6 @@ where
             })
         });
     let factory = docs
-        .clone()
         .then_ignore(just(Tok::Factory))
         .then(ident)
         .then(
@@ -853,7 +868,6 @@ where
             })
         });
     let asset = docs
-        .clone()
         .then_ignore(just(Tok::Asset))
         .then(ident)
         .then_ignore(just(Tok::Eq))

@@ -166,6 +166,7 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
     let mut sources = Sources::new();
     let fail = |d: Diagnostic, sources: &Sources| {
         printer.print(vec![d], sources);
+        summary(args, &format!("error: {}", counts(1, 0)), true);
         USER_ERROR
     };
     let start = match &args.project {
@@ -221,8 +222,8 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
         summary(
             args,
             &format!(
-                "checked {} dags: {}",
-                ir.dags.len(),
+                "checked {}: {}",
+                plural(ir.dags.len(), "dag"),
                 counts(errors, warnings)
             ),
             false,
@@ -263,16 +264,17 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
             span: d.span,
         })
         .collect();
-    match output::write(&out_dir, &planned) {
+    let shown_out = project::relative(&out_dir, &proj.root);
+    match output::write(&out_dir, &shown_out, &planned) {
         Ok(report) => {
             printer.print(diags, &checked_sources);
             summary(
                 args,
                 &format!(
-                    "built {} dags of {} into {} ({} written, {} unchanged, {} removed): {}",
-                    planned.len(),
+                    "built {} of {} into {} ({} written, {} unchanged, {} removed): {}",
+                    plural(planned.len(), "dag"),
                     proj.config.project.name.as_deref().unwrap_or("the project"),
-                    out_dir.display(),
+                    shown_out,
                     report.written,
                     report.unchanged,
                     report.removed,
@@ -301,8 +303,11 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
     }
 }
 
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 fn counts(errors: usize, warnings: usize) -> String {
-    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     format!(
         "{}, {}",
         plural(errors, "error"),

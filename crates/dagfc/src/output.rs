@@ -35,7 +35,8 @@ fn read_manifest(out: &Path) -> Vec<String> {
 }
 
 /// Checks, then writes. On any error nothing in `out` has changed.
-pub fn write(out: &Path, files: &[Planned]) -> Result<Report, Vec<Diagnostic>> {
+/// `shown` is the output folder as the user should read it (relative to the project).
+pub fn write(out: &Path, shown: &str, files: &[Planned]) -> Result<Report, Vec<Diagnostic>> {
     let previous = read_manifest(out);
     let mut errors = Vec::new();
     for f in files {
@@ -45,7 +46,7 @@ pub fn write(out: &Path, files: &[Planned]) -> Result<Report, Vec<Diagnostic>> {
                 Diagnostic::at(
                     Code::E0401,
                     f.span,
-                    format!("`{}` exists and was not written by dagfc", target.display()),
+                    format!("`{shown}/{}` exists and was not written by dagfc", f.name),
                     "this dag would overwrite it",
                 )
                 .with_help("move or rename that file, or rename this dag; dagfc never overwrites files it did not write"),

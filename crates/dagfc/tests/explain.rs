@@ -1,0 +1,332 @@
+//! Keeps the `dagfc explain` pages honest: every registered code has a page that
+//! `dagfc explain` prints, with an `## Example` and a `## Fix`; every example really
+//! produces its code, and every fix really compiles cleanly.
+//!
+//! A page's example is either a ```dagf block, compiled as `src/example.dagf` of a
+//! fresh project, or (for codes one file cannot trigger) a ```text transcript:
+//! `$ cat PATH` followed by the file's lines, then one `$ dagfc check|build` whose
+//! output lines are for the reader only. The transcript runs in an empty folder.
+
+use dagf_diag::{CODES, Code, Severity};
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PROJECT_FILE: &str = "[project]\nsrc = [\"src\"]\nout = \"dags\"\n";
+
+fn dagfc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dagfc"))
+}
+
+/// What one compile reported.
+struct Run {
+    status: Option<i32>,
+    /// (code, severity) of every diagnostic, in order.
+    diags: Vec<(String, String)>,
+    stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let diags = stderr
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| {
+                let field = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+                (field("code"), field("severity"))
+            })
+            .collect();
+        Run {
+            status: out.status.code(),
+            diags,
+            stderr,
+        }
+    }
+
+    fn has(&self, code: &str) -> bool {
+        self.diags.iter().any(|(c, _)| c == code)
+    }
+}
+
+/// Runs `dagfc SUBCOMMAND --message-format json` inside `dir`.
+fn compile_in(dir: &Path, subcommand: &str) -> Run {
+    let out = dagfc()
+        .args([subcommand, "--message-format", "json", "--color", "never"])
+        .current_dir(dir)
+        .output()
+        .expect("run dagfc");
+    Run::from(out)
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create folder");
+    }
+    std::fs::write(path, text).expect("write file");
+}
+
+/// Compiles one `.dagf` text as the only file of a fresh project.
+fn compile_dagf(source: &str) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "dagf.toml", PROJECT_FILE);
+    write(dir.path(), "src/example.dagf", source);
+    compile_in(dir.path(), "check")
+}
+
+/// Replays a ```text transcript in an empty folder; `None` when it runs no `dagfc`.
+fn replay(transcript: &str) -> Option<Result<Run, String>> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut file: Option<(String, String)> = None;
+    let mut command: Option<String> = None;
+    for line in transcript.lines() {
+        let Some(cmd) = line.strip_prefix("$ ") else {
+            if let Some((_, text)) = &mut file {
+                text.push_str(line);
+                text.push('\n');
+            }
+            continue;
+        };
+        if let Some((path, text)) = file.take() {
+            write(dir.path(), &path, &text);
+        }
+        if let Some(path) = cmd.strip_prefix("cat ") {
+            file = Some((path.trim().to_string(), String::new()));
+        } else if let Some(sub) = cmd.strip_prefix("dagfc ") {
+            if command.replace(sub.trim().to_string()).is_some() {
+                return Some(Err("a transcript runs `dagfc` once".into()));
+            }
+        } else {
+            return Some(Err(format!(
+                "a transcript may only `cat` files and run `dagfc`, not `{cmd}`"
+            )));
+        }
+    }
+    let sub = command?;
+    if sub != "check" && sub != "build" {
+        return Some(Err(format!(
+            "transcripts run `dagfc check` or `dagfc build`, not `dagfc {sub}`"
+        )));
+    }
+    if let Some((path, text)) = file.take() {
+        write(dir.path(), &path, &text);
+    }
+    Some(Ok(compile_in(dir.path(), &sub)))
+}
+
+/// The text of section `## NAME` (up to the next `## ` heading).
+fn section<'p>(page: &'p str, name: &str) -> Option<&'p str> {
+    let heading = format!("\n## {name}\n");
+    let start = page.find(&heading)? + heading.len();
+    let rest = &page[start..];
+    Some(rest.find("\n## ").map_or(rest, |end| &rest[..end]))
+}
+
+/// The fenced blocks with this info string, in order.
+fn blocks(text: &str, lang: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match &mut current {
+            None if line.trim_end() == format!("```{lang}") => current = Some(String::new()),
+            None => {}
+            Some(_) if line.trim_end() == "```" => out.extend(current.take()),
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// What a compile must show for the example: the page's code, and exit 1 for an error
+/// (0 for a lint).
+fn check_example(info: &Page, what: &str, run: &Run, problems: &mut Vec<String>) {
+    let code = info.code.as_str();
+    let status = match info.code.severity() {
+        Severity::Error => 1,
+        Severity::Warning => 0,
+    };
+    if !run.has(code) || run.status != Some(status) {
+        problems.push(format!(
+            "{code}: the {what} should report {code} and exit {status}; it exited {:?} with {:?}\n{}",
+            run.status, run.diags, run.stderr
+        ));
+    }
+}
+
+/// What a compile must show for the fix: success, and no diagnostics at all.
+fn check_fix(info: &Page, what: &str, run: &Run, problems: &mut Vec<String>) {
+    let code = info.code.as_str();
+    if run.status != Some(0) || !run.diags.is_empty() {
+        problems.push(format!(
+            "{code}: the {what} should compile cleanly; it exited {:?} with {:?}\n{}",
+            run.status, run.diags, run.stderr
+        ));
+    }
+}
+
+/// One registered code and its page.
+struct Page {
+    code: Code,
+    title: &'static str,
+    text: &'static str,
+}
+
+/// Every problem with one code's page; empty when the page is honest.
+fn page_problems(info: &Page) -> Vec<String> {
+    let code = info.code.as_str();
+    let mut problems = Vec::new();
+
+    let out = dagfc()
+        .args(["explain", code])
+        .output()
+        .expect("run dagfc explain");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    if out.status.code() != Some(0) || printed != info.text {
+        problems.push(format!(
+            "{code}: `dagfc explain {code}` exited {:?} and printed {} bytes, not the page",
+            out.status.code(),
+            printed.len()
+        ));
+    }
+
+    let page = info.text;
+    let heading = format!("# {code}: {}", info.title);
+    if page.lines().next() != Some(heading.as_str()) {
+        problems.push(format!("{code}: the page must start with `{heading}`"));
+    }
+    let intro = page
+        .split_once('\n')
+        .map_or("", |(_, rest)| rest.split("\n## ").next().unwrap_or(""));
+    if intro.trim().is_empty() {
+        problems.push(format!(
+            "{code}: the page needs a paragraph before `## Example`"
+        ));
+    }
+    let (Some(example), Some(fix)) = (section(page, "Example"), section(page, "Fix")) else {
+        problems.push(format!(
+            "{code}: the page needs `## Example` and then `## Fix`"
+        ));
+        return problems;
+    };
+    if page.find("\n## Example\n") > page.find("\n## Fix\n") {
+        problems.push(format!("{code}: `## Example` must come before `## Fix`"));
+    }
+
+    let dagf_examples = blocks(example, "dagf");
+    let text_examples = blocks(example, "text");
+    match (dagf_examples.as_slice(), text_examples.as_slice()) {
+        ([source], []) => {
+            check_example(info, "example", &compile_dagf(source), &mut problems);
+            match blocks(fix, "dagf").as_slice() {
+                [fixed] => check_fix(info, "fix", &compile_dagf(fixed), &mut problems),
+                other => problems.push(format!(
+                    "{code}: the fix needs exactly one ```dagf block, found {}",
+                    other.len()
+                )),
+            }
+        }
+        ([], [transcript]) => {
+            match replay(transcript) {
+                Some(Ok(run)) => check_example(info, "example transcript", &run, &mut problems),
+                Some(Err(e)) => problems.push(format!("{code}: example transcript: {e}")),
+                None => problems.push(format!("{code}: the ```text example must run `dagfc`")),
+            }
+            if fix.trim().is_empty() {
+                problems.push(format!("{code}: the fix needs at least a sentence"));
+            }
+            // A fix shown as a transcript must work too; a prose fix is fine.
+            for transcript in blocks(fix, "text") {
+                match replay(&transcript) {
+                    Some(Ok(run)) => check_fix(info, "fix transcript", &run, &mut problems),
+                    Some(Err(e)) => problems.push(format!("{code}: fix transcript: {e}")),
+                    None => {}
+                }
+            }
+        }
+        _ => problems.push(format!(
+            "{code}: the example needs one ```dagf block or one ```text transcript, found {} and {}",
+            dagf_examples.len(),
+            text_examples.len()
+        )),
+    }
+    problems
+}
+
+#[test]
+fn every_code_has_an_honest_page() {
+    let problems: Vec<String> = CODES
+        .iter()
+        .map(|i| Page {
+            code: i.code,
+            title: i.title,
+            text: i.page,
+        })
+        .flat_map(|p| page_problems(&p))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn every_page_file_belongs_to_a_code() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dagf-diag/explain");
+    let mut stray = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("explain folder") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let known = name
+            .strip_suffix(".md")
+            .is_some_and(|c| CODES.iter().any(|i| i.code.as_str() == c));
+        if !known {
+            stray.push(name);
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "pages without a code in codes.rs: {stray:?}"
+    );
+}
+
+#[test]
+fn codes_are_found_whatever_their_case() {
+    let lower = dagfc()
+        .args(["explain", "e0201"])
+        .output()
+        .expect("run dagfc");
+    let upper = dagfc()
+        .args(["explain", "E0201"])
+        .output()
+        .expect("run dagfc");
+    assert_eq!(lower.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&lower.stdout).starts_with("# E0201: type mismatch\n"));
+    assert_eq!(lower.stdout, upper.stdout);
+}
+
+#[test]
+fn unknown_codes_are_refused_with_a_hint() {
+    for input in ["E9999", "nonsense"] {
+        let out = dagfc()
+            .args(["explain", input])
+            .output()
+            .expect("run dagfc");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "`dagfc explain {input}`: {stderr}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "`dagfc explain {input}` printed a page"
+        );
+        assert!(
+            stderr.contains(input) && stderr.contains("E0201"),
+            "`dagfc explain {input}` should name the input and show what a code looks like: {stderr}"
+        );
+    }
+}
