@@ -92,6 +92,7 @@ pub fn run(
         depth: 0,
         limit_reported: false,
         making: None,
+        made: Default::default(),
         dag_ids: HashMap::new(),
         project: dagf_ir::Project::default(),
         task_args: std_record(prog, "TaskArgs"),
@@ -133,6 +134,8 @@ struct Cx<'a> {
     limit_reported: bool,
     /// While a factory body runs: the instantiation, and a label saying so.
     making: Option<(Span, String)>,
+    /// Mistakes already reported from a factory body.
+    made: std::collections::HashSet<Diagnostic>,
     dag_ids: HashMap<String, Span>,
     project: dagf_ir::Project,
     task_args: Rc<RecordTy>,
@@ -143,8 +146,14 @@ struct Cx<'a> {
 impl Cx<'_> {
     fn err(&mut self, d: Diagnostic) {
         // A mistake in a factory body may depend on the arguments: say which dag it was.
+        // One that does not is the same for every dag made from the factory: say it once.
         let d = match &self.making {
-            Some((span, text)) => d.with_label(*span, text.clone()),
+            Some((span, text)) => {
+                if !self.made.insert(d.clone()) {
+                    return;
+                }
+                d.with_label(*span, text.clone())
+            }
             None => d,
         };
         self.diags.push(d);
@@ -1143,6 +1152,33 @@ impl Cx<'_> {
         if let Some((_, v)) = env.iter().rev().find(|(k, _)| &**k == n) {
             return v.v.clone();
         }
+        if let Some(b) = self.prog.lookup(m, n) {
+            let owner = match b.kind {
+                BindingKind::Let(owner) => Some(owner),
+                BindingKind::Asset(a) => Some(self.prog.assets[a].module),
+                _ => None,
+            };
+            let not_yet = owner.filter(|o| !self.globals[*o].contains_key(n));
+            if not_yet.is_some_and(|o| self.prog.in_cycle[o]) {
+                // Unset because of an import cycle, which E0102 reported.
+                return V::Error;
+            }
+            if let Some(def) = not_yet.map(|_| b.span) {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0104,
+                        span,
+                        format!("`{n}` is used before it is defined"),
+                        "used here",
+                    )
+                    .with_label(def, "defined here, later")
+                    .with_help(format!(
+                        "move `{n}` above its first use; top-level `let`s run in order"
+                    )),
+                );
+                return V::Error;
+            }
+        }
         if let Some(v) = self.global(m, n) {
             return v;
         }
@@ -1323,6 +1359,21 @@ impl Cx<'_> {
         span: Span,
         mut dag: Option<&mut DagB>,
     ) -> V {
+        if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
+            self.err(
+                Diagnostic::at(
+                    Code::E0203,
+                    named.span,
+                    format!(
+                        "`{}` takes its arguments by position, not by name",
+                        b.name()
+                    ),
+                    "named argument",
+                )
+                .with_help(format!("drop `{} =`", named.name)),
+            );
+            return V::Error;
+        }
         let (lo, hi) = b.arity();
         if args.len() < lo || args.len() > hi {
             let expected = if lo == hi {
@@ -1368,7 +1419,11 @@ impl Cx<'_> {
                         format!("`{}`: {msg}", b.name()),
                         "this argument",
                     )
-                    .with_help(format!("see `{}` in the language reference", b.name())),
+                    .with_help(if code == Code::E0210 {
+                        "a DAG this large is most likely a mistake; use a smaller range".to_string()
+                    } else {
+                        format!("see `{}` in the language reference", b.name())
+                    }),
                 );
                 V::Error
             }
@@ -1422,7 +1477,7 @@ impl Cx<'_> {
             (BinOp::Div, Duration(a), Int(b)) => Some(Duration(a / b)),
             (BinOp::Eq, _, _) => Some(Bool(l.same(&r))),
             (BinOp::Ne, _, _) => Some(Bool(!l.same(&r))),
-            (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, a, b) => {
+            (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, a, b) if ordered(a, b) => {
                 let ord = match (a, b) {
                     (Str(x), Str(y)) => Some(x.cmp(y)),
                     (Duration(x), Duration(y)) => Some(x.cmp(y)),
@@ -1473,7 +1528,13 @@ impl Cx<'_> {
                     Diagnostic::at(Code::E0209, span, format!("`{sym}` does not apply to {} and {}", l.kind(), r.kind()), "invalid operation")
                         .with_label(l.span, l.kind())
                         .with_label(r.span, r.kind())
-                        .with_help("`+` adds numbers, durations, strings and lists; `&` and `|` combine assets"),
+                        .with_help(match op {
+                            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                                "`<`, `<=`, `>` and `>=` compare two numbers, strings, durations or dates"
+                            }
+                            BinOp::All | BinOp::Any => "`&` and `|` combine assets",
+                            _ => "`+` adds numbers, durations, strings and lists; `-`, `*` and `/` work on numbers and durations",
+                        }),
                 );
                 return Error;
             }
@@ -2146,6 +2207,18 @@ fn task_field_names<'a>(
         names.extend(sensor_args.fields.iter().map(|f| f.name.as_str()));
     }
     names
+}
+
+/// Whether `<` and friends compare these two: numbers, or two of the same ordered kind.
+fn ordered(a: &V, b: &V) -> bool {
+    matches!(
+        (a, b),
+        (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_))
+            | (V::Str(_), V::Str(_))
+            | (V::Duration(_), V::Duration(_))
+            | (V::Date(_), V::Date(_))
+            | (V::DateTime(_), V::DateTime(_))
+    )
 }
 
 fn is_asset(v: &V) -> bool {

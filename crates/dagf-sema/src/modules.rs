@@ -83,6 +83,8 @@ pub struct Program {
     pub modules: Vec<ModuleInfo>,
     /// Module indices, imported before importing.
     pub order: Vec<usize>,
+    /// Modules inside an import cycle (already reported); their globals may be unset.
+    pub in_cycle: Vec<bool>,
     pub std_module: usize,
     pub operators: Vec<OperatorInfo>,
     pub factories: Vec<FactoryInfo>,
@@ -254,7 +256,7 @@ pub fn load(
         prog.modules[m].imports = resolved;
     }
 
-    prog.order = import_order(&prog, diags);
+    (prog.order, prog.in_cycle) = import_order(&prog, diags);
     collect_declarations(&mut prog, sources, diags);
     prog
 }
@@ -291,7 +293,7 @@ fn add_module(
 }
 
 /// Orders modules so imports come first; reports each import cycle once, whole.
-fn import_order(prog: &Program, diags: &mut Diagnostics) -> Vec<usize> {
+fn import_order(prog: &Program, diags: &mut Diagnostics) -> (Vec<usize>, Vec<bool>) {
     let mut g: DiGraph<usize, Span> = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..prog.modules.len()).map(|m| g.add_node(m)).collect();
     for (m, module) in prog.modules.iter().enumerate() {
@@ -304,17 +306,19 @@ fn import_order(prog: &Program, diags: &mut Diagnostics) -> Vec<usize> {
     }
     let sccs = petgraph::algo::tarjan_scc(&g);
     let mut order = Vec::new();
+    let mut in_cycle = vec![false; prog.modules.len()];
     // tarjan_scc yields components in reverse topological order.
     for scc in sccs.iter().rev() {
         let cyclic = scc.len() > 1 || g.find_edge(scc[0], scc[0]).is_some();
         if cyclic {
             report_cycle(prog, &g, scc, diags);
+            scc.iter().for_each(|n| in_cycle[g[*n]] = true);
         }
         let mut ms: Vec<usize> = scc.iter().map(|n| g[*n]).collect();
         ms.sort_unstable();
         order.extend(ms);
     }
-    order
+    (order, in_cycle)
 }
 
 fn report_cycle(

@@ -159,9 +159,13 @@ pub fn resolve(
                             Code::E0105,
                             t.span,
                             format!(
-                                "`{}` takes {n} type argument{}",
+                                "`{}` takes {}",
                                 name.name,
-                                if n == 1 { "" } else { "s" }
+                                match n {
+                                    0 => "no type arguments".to_string(),
+                                    1 => "one type argument".to_string(),
+                                    n => format!("{n} type arguments"),
+                                }
                             ),
                             format!("{} given", args.len()),
                         )

@@ -753,6 +753,7 @@ where
             .clone()
             .then(
                 dep_op
+                    .clone()
                     .then(expr.clone())
                     .repeated()
                     .at_least(1)
@@ -764,8 +765,11 @@ where
                 span: sp(e.span()),
             });
         // Doc comments may precede any statement; only declarations keep them. A
-        // declaration is tried after `deps`, so `task a: empty >> b` is a dependency.
+        // declaration followed by `>>` or `<<` starts a dependency (`task a: empty >> b`);
+        // any other is read as a declaration first, so that a syntax error in its body is
+        // reported where it is, not at the token after the body (where `deps` would fail).
         choice((
+            decl.clone().then_ignore(dep_op.not()).map(Stmt::Decl),
             docs.ignore_then(choice((let_stmt, for_stmt, if_stmt, field, deps))),
             decl.clone().map(Stmt::Decl),
         ))

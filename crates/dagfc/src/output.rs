@@ -74,17 +74,21 @@ pub fn write(out: &Path, shown: &str, files: &[Planned]) -> Result<Report, Vec<D
         .tempdir_in(parent)
         .map_err(|e| io(e, "create a staging folder"))?;
     let mut report = Report::default();
-    let mut moves = Vec::new();
-    for f in files {
+    // Stage every changed file; an unchanged one keeps its time stamp.
+    let staged = crate::par::map(files, |f| {
         let target = out.join(&f.name);
-        if std::fs::read_to_string(&target).is_ok_and(|old| old == f.text) {
-            report.unchanged += 1;
-            continue;
+        if std::fs::read(&target).is_ok_and(|old| old == f.text.as_bytes()) {
+            return Ok(None);
         }
         let staged = stage.path().join(&f.name);
-        std::fs::write(&staged, &f.text)
-            .map_err(|e| io(e, &format!("write {}", staged.display())))?;
-        moves.push((staged, target));
+        std::fs::write(&staged, &f.text).map(|()| Some((staged, target)))
+    });
+    let mut moves = Vec::new();
+    for s in staged {
+        match s.map_err(|e| io(e, "write a staged file"))? {
+            Some(m) => moves.push(m),
+            None => report.unchanged += 1,
+        }
     }
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     let manifest = serde_json::json!({

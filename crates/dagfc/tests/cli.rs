@@ -283,7 +283,9 @@ fn new_scaffolds_a_project_that_builds() {
 /// The README's example compiles to exactly the Python the README shows.
 #[test]
 fn readme_example_is_what_the_compiler_writes() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).expect("README");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("README");
     let block = |lang: &str| -> String {
         let start = readme.find(&format!("```{lang}\n")).expect("block") + lang.len() + 4;
         let end = start + readme[start..].find("```").expect("end of block");

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Build benchmark: dagfc versus the usual alternative (a Jinja2 template rendered from
+# Python) on a project of 1,000 DAGs of 10 tasks each, made from one factory.
+#
+#   bash bench/build.sh          (from the repository root)
+#
+# Steps: generate the project (bench/gen.py) in a temp folder; build dagfc once in
+# release mode; time 5 cold `dagfc build`s, each into a fresh empty folder; time 5
+# whole-process runs of bench/render_jinja.py, each into a fresh empty folder; check
+# that every output holds 1,000 files, byte-identical to dagfc's first build; time a
+# rebuild with nothing changed and a few partial pipelines (check, --emit ir/python),
+# and print a table. Any failure exits non-zero.
+#
+# Environment: BENCH_RUNS (default 5); BENCH_KEEP=1 keeps the temp folder; TMPDIR picks
+# where it goes. Creating 1,000 files costs both tools the same kernel time, which on some
+# file systems dominates and varies a lot (e.g. ext4 without a journal right after many
+# deletions): the table shows CPU user/sys so the tools' own work stays visible, and
+# TMPDIR=/dev/shm measures them without the disk.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bench="$repo/bench"
+runs="${BENCH_RUNS:-5}"
+dags=1000
+files=10
+tasks_per_dag=10
+
+die() {
+    echo "bench/build.sh: error: $*" >&2
+    exit 1
+}
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/dagf-bench.XXXXXX")"
+if [[ "${BENCH_KEEP:-}" == 1 ]]; then
+    echo "keeping $tmp" >&2
+else
+    trap 'rm -rf "$tmp"' EXIT
+fi
+
+# --- Python with jinja2 -------------------------------------------------------------
+# The Airflow venv's interpreter is what an Airflow shop would render with; otherwise
+# python3 if it has jinja2; otherwise a private venv under target/ (never a global install).
+pick_python() {
+    local venv="$repo/target/bench-venv"
+    for py in "$repo/target/airflow-venv/bin/python" "$venv/bin/python" python3; do
+        if command -v "$py" >/dev/null && "$py" -c 'import jinja2' 2>/dev/null; then
+            echo "$py"
+            return
+        fi
+    done
+    echo "installing jinja2 into $venv" >&2
+    python3 -m venv "$venv" >&2 && "$venv/bin/pip" install --quiet jinja2 >&2 \
+        || die "cannot create $venv with jinja2"
+    echo "$venv/bin/python"
+}
+py="$(pick_python)"
+# Helpers (generator, timer) need only the standard library.
+helper_py="$(command -v python3)" || die "python3 not found"
+
+# --- Build dagfc once -----------------------------------------------------------------
+echo "building dagfc (release)..." >&2
+(cd "$repo" && cargo build --release --quiet -p dagfc) || die "cargo build failed"
+dagfc="$repo/target/release/dagfc"
+[[ -x "$dagfc" ]] || die "$dagfc missing after cargo build"
+
+# --- Generate the project ---------------------------------------------------------------
+proj="$tmp/project"
+"$helper_py" "$bench/gen.py" "$proj" --dags "$dags" --files "$files" || die "gen.py failed"
+# One untimed build and render each: fail early (with diagnostics) if something is
+# broken, and warm the page cache (binary, interpreter, jinja2's modules) so that every
+# timed run starts from the same state.
+"$dagfc" build -q --project "$proj" --out "$tmp/warmup-dagfc" || die "dagfc cannot build the generated project"
+"$py" "$bench/render_jinja.py" "$bench/pipeline.py.j2" "$proj/params.json" "$tmp/warmup-jinja" \
+    || die "the Jinja2 renderer failed"
+
+timeit() { "$helper_py" "$bench/timing.py" --runs "$runs" "$@"; }
+
+# --- Time -----------------------------------------------------------------------------
+# Cold builds and renders alternate (see timing.py), each into a fresh empty folder.
+echo "timing $runs cold dagfc builds and $runs Jinja2 renders ($py)..." >&2
+runs_dir="$tmp/runs"
+mkdir "$runs_dir"
+{
+    read -r _ dagfc_med dagfc_min dagfc_usr dagfc_sys _ && read -r _ jinja_med jinja_min jinja_usr jinja_sys _
+} < <(timeit --fresh "$runs_dir" -- \
+    dagfc "$dagfc" build -q --project "$proj" --out "{out}" ::: \
+    jinja "$py" "$bench/render_jinja.py" "$bench/pipeline.py.j2" "$proj/params.json" "{out}") \
+    || die "timing the cold builds failed"
+
+echo "timing rebuilds and partial pipelines..." >&2
+# rebuild: nothing changed, so dagfc reads every existing file, finds it equal and writes
+# none. check: load + parse + check only; --emit ir adds the IR passes; --emit python
+# adds code generation, but writes no files.
+{
+    read -r _ rebuild_med rebuild_min rebuild_usr rebuild_sys _ && read -r _ check_med _ \
+        && read -r _ ir_med _ && read -r _ pyemit_med _
+} < <(timeit -- \
+    rebuild "$dagfc" build -q --project "$proj" --out "$runs_dir/dagfc.1" ::: \
+    check "$dagfc" check -q --project "$proj" ::: \
+    ir "$dagfc" build -q --project "$proj" --emit ir ::: \
+    python "$dagfc" build -q --project "$proj" --emit python) \
+    || die "timing the rebuilds failed"
+
+# --- Verify -----------------------------------------------------------------------------
+count_py() { find "$1" -maxdepth 1 -name '*.py' -type f | wc -l; }
+reference="$runs_dir/dagfc.1"
+for i in $(seq 1 "$runs"); do
+    for out in "$runs_dir/dagfc.$i" "$runs_dir/jinja.$i"; do
+        n="$(count_py "$out")"
+        [[ "$n" -eq "$dags" ]] || die "$out holds $n .py files, expected $dags"
+        # dagfc also writes a hidden manifest; the Jinja2 renderer has no such thing.
+        if ! diff -r -x .dagf-manifest.json "$reference" "$out" >"$tmp/diff.txt"; then
+            echo "bench/build.sh: $out differs from $reference:" >&2
+            head -n 40 "$tmp/diff.txt" >&2
+            die "outputs are not byte-identical"
+        fi
+    done
+done
+tasks="$(cat "$reference"/*.py | grep -c '^    [a-z_0-9]* = [A-Za-z]*Operator($')"
+[[ "$tasks" -eq $((dags * tasks_per_dag)) ]] || die "found $tasks tasks, expected $((dags * tasks_per_dag))"
+
+# --- Report -----------------------------------------------------------------------------
+ms() { awk -v s="$1" 'BEGIN { printf "%7.1f ms", s * 1000 }'; }
+ratio="$(awk -v j="$jinja_med" -v d="$dagfc_med" 'BEGIN { printf "%.2fx", j / d }')"
+cpu_ratio="$(awk -v ju="$jinja_usr" -v js="$jinja_sys" -v du="$dagfc_usr" -v ds="$dagfc_sys" \
+    'BEGIN { printf "%.2fx", (ju + js) / (du + ds) }')"
+fs="$(stat -f -c %T "$tmp")"
+cat <<EOF
+
+dagf build benchmark: $dags DAGs, $tasks tasks, $files source files, nproc $(nproc), $runs runs, output on $fs
+                                  wall median   wall min   CPU user    CPU sys
+  dagfc build, cold               $(ms "$dagfc_med") $(ms "$dagfc_min") $(ms "$dagfc_usr") $(ms "$dagfc_sys")
+  Jinja2 render (whole process)   $(ms "$jinja_med") $(ms "$jinja_min") $(ms "$jinja_usr") $(ms "$jinja_sys")
+  ratio jinja2/dagfc                $(printf '%10s' "$ratio")   (CPU user+sys: $cpu_ratio)
+  dagfc rebuild, nothing changed  $(ms "$rebuild_med") $(ms "$rebuild_min") $(ms "$rebuild_usr") $(ms "$rebuild_sys")
+  dagfc stages (wall medians): check $(ms "$check_med"), --emit ir $(ms "$ir_med"), --emit python $(ms "$pyemit_med")
+  outputs: $dags files each, byte-identical (dagfc x$runs, Jinja2 x$runs)
+  python: $py
+EOF

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Time commands with a monotonic clock, several runs each, interleaved.
+
+    python3 timing.py [--runs N] [--fresh DIR] -- NAME CMD ARGS... [::: NAME CMD ARGS...]
+
+Each command gets a NAME. Runs alternate between the commands (A1 B1 A2 B2 ...), so
+that a slow phase of the machine (another build, the file system flushing) hits all of
+them alike rather than whichever happened to run then. With --fresh, run i of command
+NAME gets its own output folder DIR/NAME.i, which must not exist yet, and `{out}` in
+its arguments is replaced by that path (the folders are kept for checking).
+
+Prints one line per command, in seconds: "NAME MEDIAN MIN USER SYS RUN1 RUN2 ...",
+where MEDIAN and MIN are wall-clock times and USER and SYS the medians of the
+command's CPU time in user space and in the kernel. Standard output of the commands is
+discarded; a failing run fails this script.
+"""
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--fresh", type=Path)
+    ap.add_argument("commands", nargs=argparse.REMAINDER)
+    opts = ap.parse_args()
+    words = opts.commands[1:] if opts.commands[:1] == ["--"] else opts.commands
+
+    commands: list[list[str]] = [[]]
+    for w in words:
+        if w == ":::":
+            commands.append([])
+        else:
+            commands[-1].append(w)
+    if any(len(c) < 2 for c in commands):
+        sys.exit("timing.py: every command needs a NAME and a program")
+
+    wall = {c[0]: [] for c in commands}
+    user = {c[0]: [] for c in commands}
+    system = {c[0]: [] for c in commands}
+    for i in range(1, opts.runs + 1):
+        for name, *argv in commands:
+            if opts.fresh:
+                out = opts.fresh / f"{name}.{i}"
+                if out.exists():
+                    sys.exit(f"timing.py: {out} already exists")
+                argv = [a.replace("{out}", str(out)) for a in argv]
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()  # monotonic, highest resolution available
+            r = subprocess.run(argv, stdout=subprocess.DEVNULL)
+            t1 = time.perf_counter()
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if r.returncode != 0:
+                sys.exit(f"timing.py: run {i} of {' '.join(argv)} exited with {r.returncode}")
+            wall[name].append(t1 - t0)
+            user[name].append(r1.ru_utime - r0.ru_utime)
+            system[name].append(r1.ru_stime - r0.ru_stime)
+
+    med = statistics.median
+    for name in wall:
+        ts = [med(wall[name]), min(wall[name]), med(user[name]), med(system[name]), *wall[name]]
+        print(name, " ".join(f"{t:.4f}" for t in ts))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,475 @@
+//! The book's examples are tests. Every ```dagf block in `book/src/**/*.md` is compiled
+//! on its own, as `src/main.dagf` of a fresh project, and must build without a single
+//! diagnostic, unless its info string says what it reports:
+//!
+//! - ```` ```dagf,fails=E0212 ````: exits 1, and its errors are exactly the codes listed
+//!   (`fails=` may be repeated for several codes);
+//! - ```` ```dagf,warns=W0003 ````: builds, and its warnings are exactly the codes listed;
+//! - ```` ```dagf,file=lib.dagf ````: is written as `src/lib.dagf` instead of
+//!   `src/main.dagf`, and a later block of the same chapter that says
+//!   `import "lib.dagf"` gets that file beside it.
+//!
+//! Blocks that show what the compiler printed are checked against it too:
+//!
+//! - ```` ```python,output=NAME.py ````: is the file NAME.py that the nearest ```dagf
+//!   block above it generates (`dagfc build --emit python`);
+//! - ```` ```text,output ````: is what `dagfc check --color never` printed on stderr for
+//!   the nearest ```dagf block above it.
+//!
+//! mdBook's `{{#include PATH}}` (a whole file, on a line of its own) is expanded the way
+//! mdBook expands it, so chapters can quote the example projects.
+//!
+//! When the compiler's output changes on purpose, `DAGF_BOOK_BLESS=1 cargo test -p dagfc
+//! --test book` rewrites the stale output blocks in place.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PROJECT: &str =
+    "[project]\nname = \"book\"\nsrc = [\"src\"]\nout = \"dags\"\n\n[target]\nairflow = \"3.3\"\n";
+
+fn book_src() -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../book/src");
+    src.canonicalize()
+        .unwrap_or_else(|e| panic!("cannot find the book at {}: {e}", src.display()))
+}
+
+/// A fenced code block of a chapter.
+#[derive(Debug)]
+struct Block {
+    /// 1-based line of the opening fence.
+    line: usize,
+    /// 0-based line range of the content (between the fences) in the chapter.
+    content: std::ops::Range<usize>,
+    lang: String,
+    attrs: Vec<(String, Option<String>)>,
+    /// The content with `{{#include}}` expanded.
+    text: String,
+}
+
+impl Block {
+    fn values(&self, key: &str) -> Vec<String> {
+        self.attrs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .filter_map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+fn chapters(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            chapters(&p, out);
+        } else if p.extension().is_some_and(|x| x == "md") {
+            out.push(p);
+        }
+    }
+}
+
+/// The fenced code blocks of a chapter, in order.
+fn blocks(chapter: &Path, text: &str) -> Result<Vec<Block>, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let trimmed = lines[i].trim_start();
+        let fence_char = match trimmed.chars().next() {
+            Some(c @ ('`' | '~')) => c,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let width = trimmed.chars().take_while(|c| *c == fence_char).count();
+        if width < 3 {
+            i += 1;
+            continue;
+        }
+        let info = trimmed[width..].trim();
+        let open = i;
+        let mut close = None;
+        for (j, l) in lines.iter().enumerate().skip(i + 1) {
+            let t = l.trim();
+            let w = t.chars().take_while(|c| *c == fence_char).count();
+            if w >= width && t.len() == w {
+                close = Some(j);
+                break;
+            }
+        }
+        let Some(close) = close else {
+            return Err(format!(
+                "{}:{}: code block is never closed",
+                chapter.display(),
+                open + 1
+            ));
+        };
+        let mut parts = info.split(',').map(str::trim);
+        let lang = parts.next().unwrap_or("").to_string();
+        let attrs = parts
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once('=') {
+                Some((k, v)) => (k.trim().to_string(), Some(v.trim().to_string())),
+                None => (p.to_string(), None),
+            })
+            .collect();
+        let raw: Vec<&str> = lines[open + 1..close].to_vec();
+        let text = expand_includes(chapter, open + 1, &raw)?;
+        out.push(Block {
+            line: open + 1,
+            content: open + 1..close,
+            lang,
+            attrs,
+            text,
+        });
+        i = close + 1;
+    }
+    Ok(out)
+}
+
+/// Expands `{{#include PATH}}` lines, with PATH relative to the chapter's folder.
+fn expand_includes(chapter: &Path, fence_line: usize, lines: &[&str]) -> Result<String, String> {
+    let mut out = String::new();
+    for (n, l) in lines.iter().enumerate() {
+        let t = l.trim();
+        if let Some(rest) = t.strip_prefix("{{#include ") {
+            let Some(path) = rest.strip_suffix("}}") else {
+                return Err(format!(
+                    "{}:{}: malformed include",
+                    chapter.display(),
+                    fence_line + n + 1
+                ));
+            };
+            let path = path.trim();
+            if path.contains(':') {
+                return Err(format!(
+                    "{}:{}: only whole-file includes are supported, not `{path}`",
+                    chapter.display(),
+                    fence_line + n + 1
+                ));
+            }
+            let full = chapter.parent().expect("chapter folder").join(path);
+            let text = std::fs::read_to_string(&full).map_err(|e| {
+                format!(
+                    "{}:{}: cannot include {}: {e}",
+                    chapter.display(),
+                    fence_line + n + 1,
+                    full.display()
+                )
+            })?;
+            out.push_str(text.trim_end_matches('\n'));
+            out.push('\n');
+        } else if t.contains("{{#") {
+            return Err(format!(
+                "{}:{}: unsupported mdBook directive in a code block",
+                chapter.display(),
+                fence_line + n + 1
+            ));
+        } else {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// What the compiler made of a ```dagf block.
+struct Compiled {
+    /// Generated Python files by name (from `--emit python`).
+    python: BTreeMap<String, String>,
+    /// `dagfc check --color never` stderr.
+    human: String,
+}
+
+fn dagfc(project: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .args(args)
+        .arg("--project")
+        .arg(project)
+        .output()
+        .expect("run dagfc")
+}
+
+/// The files `import "..."` names in a source text.
+fn imports(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("import "))
+        .filter_map(|rest| {
+            let rest = rest.trim().strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_string())
+        })
+        .collect()
+}
+
+/// Compiles one block; returns what it printed, or why it does not do what it says.
+fn compile(
+    block: &Block,
+    named: &BTreeMap<String, String>,
+) -> (Option<Compiled>, Result<(), String>) {
+    for (k, v) in &block.attrs {
+        let known = matches!((k.as_str(), v), ("fails" | "warns" | "file", Some(_)));
+        if !known {
+            let shown = v.as_ref().map_or(k.clone(), |v| format!("{k}={v}"));
+            return (
+                None,
+                Err(format!(
+                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE and file=NAME"
+                )),
+            );
+        }
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).expect("src folder");
+    std::fs::write(dir.path().join("dagf.toml"), PROJECT).expect("dagf.toml");
+    let own = block
+        .values("file")
+        .pop()
+        .unwrap_or_else(|| "main.dagf".to_string());
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    files.insert(own, block.text.clone());
+    let mut queue: Vec<String> = imports(&block.text);
+    while let Some(name) = queue.pop() {
+        if files.contains_key(&name) {
+            continue;
+        }
+        if let Some(text) = named.get(&name) {
+            queue.extend(imports(text));
+            files.insert(name, text.clone());
+        }
+    }
+    for (name, text) in &files {
+        let path = src.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
+        std::fs::write(&path, text).expect("write source");
+    }
+
+    let run = dagfc(
+        dir.path(),
+        &[
+            "--color",
+            "never",
+            "--message-format",
+            "json",
+            "build",
+            "--emit",
+            "python",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    let mut errors = BTreeSet::new();
+    let mut warnings = BTreeSet::new();
+    for line in stderr.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let code = v["code"].as_str().unwrap_or("?").to_string();
+        if v["severity"].as_str() == Some("warning") {
+            warnings.insert(code);
+        } else {
+            errors.insert(code);
+        }
+    }
+    let human = String::from_utf8_lossy(&dagfc(dir.path(), &["--color", "never", "check"]).stderr)
+        .into_owned();
+    let mut python = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for line in String::from_utf8_lossy(&run.stdout).split_inclusive('\n') {
+        let header = line
+            .strip_prefix("# ==> ")
+            .and_then(|r| r.trim_end().strip_suffix(" <=="));
+        match header {
+            Some(name) => {
+                if let Some((n, t)) = current.take() {
+                    python.insert(n, t);
+                }
+                current = Some((name.to_string(), String::new()));
+            }
+            None => {
+                if let Some((_, t)) = current.as_mut() {
+                    t.push_str(line);
+                }
+            }
+        }
+    }
+    if let Some((n, t)) = current.take() {
+        python.insert(n, t);
+    }
+    let compiled = Compiled { python, human };
+
+    let want_errors: BTreeSet<String> = block.values("fails").into_iter().collect();
+    let want_warnings: BTreeSet<String> = block.values("warns").into_iter().collect();
+    let want_status = if want_errors.is_empty() { 0 } else { 1 };
+    let mut problems = Vec::new();
+    if run.status.code() != Some(want_status) {
+        problems.push(format!(
+            "dagfc exited with {:?}, expected {want_status}",
+            run.status.code()
+        ));
+    }
+    if errors != want_errors {
+        problems.push(format!("errors {errors:?}, expected {want_errors:?}"));
+    }
+    if warnings != want_warnings {
+        problems.push(format!("warnings {warnings:?}, expected {want_warnings:?}"));
+    }
+    if problems.is_empty() {
+        (Some(compiled), Ok(()))
+    } else {
+        let msg = format!("{}\n{}", problems.join("; "), indent(&compiled.human));
+        (Some(compiled), Err(msg))
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    | {l}\n")).collect()
+}
+
+/// Text as it is compared: no trailing spaces, no trailing blank lines.
+fn normalize(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let mut s = lines.join("\n");
+    while s.ends_with('\n') {
+        s.pop();
+    }
+    s
+}
+
+/// Checks an output block against the compiled block above it; returns the text it
+/// should hold when it does not.
+fn expected_output(block: &Block, last: Option<&Compiled>) -> Result<Option<String>, String> {
+    let Some(last) = last else {
+        return Err("an output block needs a ```dagf block above it".into());
+    };
+    let expected = match block.lang.as_str() {
+        "python" => {
+            let Some(name) = block.values("output").pop() else {
+                return Err("write ```python,output=NAME.py".into());
+            };
+            match last.python.get(&name) {
+                Some(t) => t.clone(),
+                None => {
+                    return Err(format!(
+                        "the ```dagf block above generates no `{name}`; it generates {:?}",
+                        last.python.keys().collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
+        _ => last.human.clone(),
+    };
+    if normalize(&block.text) == normalize(&expected) {
+        Ok(None)
+    } else {
+        Ok(Some(expected))
+    }
+}
+
+#[test]
+fn every_dagf_block_in_the_book_compiles_and_every_output_block_is_current() {
+    let root = book_src();
+    let mut files = Vec::new();
+    chapters(&root, &mut files);
+    assert!(!files.is_empty(), "no chapters under {}", root.display());
+    let bless = std::env::var_os("DAGF_BOOK_BLESS").is_some();
+
+    let mut failures: Vec<String> = Vec::new();
+    let mut dagf_blocks = 0;
+    let mut output_blocks = 0;
+    let mut codes: BTreeSet<String> = BTreeSet::new();
+    for chapter in &files {
+        let text = std::fs::read_to_string(chapter).expect("read chapter");
+        let repo = root.parent().and_then(Path::parent).unwrap_or(&root);
+        let shown = chapter
+            .strip_prefix(repo)
+            .unwrap_or(chapter)
+            .display()
+            .to_string();
+        let blocks = match blocks(chapter, &text) {
+            Ok(b) => b,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        let mut named: BTreeMap<String, String> = BTreeMap::new();
+        let mut last: Option<Compiled> = None;
+        let mut rewrites: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+        for block in &blocks {
+            let is_output = matches!(block.lang.as_str(), "python" | "text")
+                && block.attrs.iter().any(|(k, _)| k == "output");
+            if block.lang == "dagf" {
+                dagf_blocks += 1;
+                codes.extend(block.values("fails"));
+                codes.extend(block.values("warns"));
+                let (compiled, verdict) = compile(block, &named);
+                if let Err(e) = verdict {
+                    failures.push(format!("{shown}:{}: ```dagf block: {e}", block.line));
+                }
+                if let Some(name) = block.values("file").pop() {
+                    named.insert(name, block.text.clone());
+                }
+                last = compiled;
+            } else if is_output {
+                output_blocks += 1;
+                match expected_output(block, last.as_ref()) {
+                    Ok(None) => {}
+                    Ok(Some(expected)) if bless => {
+                        rewrites.push((block.content.clone(), expected));
+                    }
+                    Ok(Some(expected)) => failures.push(format!(
+                        "{shown}:{}: ```{} output block is stale; the compiler prints:\n{}    (DAGF_BOOK_BLESS=1 rewrites it)",
+                        block.line,
+                        block.lang,
+                        indent(&expected)
+                    )),
+                    Err(e) => failures.push(format!("{shown}:{}: {e}", block.line)),
+                }
+            }
+        }
+        if !rewrites.is_empty() {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            for (range, expected) in rewrites.into_iter().rev() {
+                let new: Vec<String> = normalize(&expected).lines().map(str::to_string).collect();
+                lines.splice(range, new);
+            }
+            let mut new_text = lines.join("\n");
+            new_text.push('\n');
+            std::fs::write(chapter, new_text).expect("rewrite chapter");
+            eprintln!("blessed {shown}");
+        }
+    }
+    for code in &codes {
+        let run = Command::new(env!("CARGO_BIN_EXE_dagfc"))
+            .args(["explain", code])
+            .output()
+            .expect("run dagfc explain");
+        if !run.status.success() {
+            failures.push(format!(
+                "`{code}` in a fails= or warns= attribute is not a dagf code"
+            ));
+        }
+    }
+    let mut report = String::new();
+    for f in &failures {
+        let _ = writeln!(report, "{f}\n");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {dagf_blocks} dagf blocks and {output_blocks} output blocks failed:\n\n{report}",
+        failures.len()
+    );
+    assert!(
+        dagf_blocks >= 40,
+        "found only {dagf_blocks} ```dagf blocks under {}; is the book there?",
+        root.display()
+    );
+    eprintln!("book: {dagf_blocks} dagf blocks and {output_blocks} output blocks checked");
+}
