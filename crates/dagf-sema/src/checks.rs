@@ -219,6 +219,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             if let V::Record(fields) = &s.value.v {
                 out.default_args = fields
                     .iter()
+                    .filter(|(_, v)| !matches!(v.v, V::None))
                     .map(|(k, v)| lower_field(k, v, v.span))
                     .collect();
             }

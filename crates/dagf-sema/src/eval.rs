@@ -1847,6 +1847,9 @@ impl Cx<'_> {
                     )
                     .with_help(format!("add `{} = ...`", f.name)),
                 );
+            } else {
+                // An optional field left out reads as `none` (and is not passed to Airflow).
+                out.push((Rc::from(f.name.as_str()), Value::new(V::None, span)));
             }
         }
         if !ok {
@@ -2045,6 +2048,18 @@ fn set_slot(
         return;
     }
     let Some(i) = slots.iter().position(|s| &*s.name == name) else {
+        if append && !matches!(value.v, V::List(_)) {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0209,
+                    span,
+                    format!("`+=` appends to lists; `{name}` is not a list"),
+                    "not a list",
+                )
+                .with_help(format!("write `{name} = ...`")),
+            );
+            return;
+        }
         if is_override {
             diags.push(
                 Diagnostic::at(
@@ -2127,6 +2142,9 @@ fn set_slot(
         let mut ok = true;
         for (k, v) in b.iter() {
             match merged.iter_mut().find(|(n, _)| n == k) {
+                // An optional field left out is `none`: it neither conflicts nor replaces.
+                Some(_) if matches!(v.v, V::None) => {}
+                Some((_, prev)) if matches!(prev.v, V::None) => *prev = v.clone(),
                 Some((_, prev)) if !prev.same(v) && is_override => *prev = v.clone(),
                 Some((_, prev)) if !prev.same(v) => {
                     ok = false;

@@ -332,3 +332,97 @@ fn airflow_loads_serializes_and_runs_every_example() {
         }
     }
 }
+
+/// Every field the standard library declares is a keyword argument the real Airflow
+/// class accepts: operator and sensor fields, the task and sensor arguments, and the
+/// DAG's (under their Python names).
+#[test]
+fn standard_library_matches_airflow_signatures() {
+    use dagf_syntax::ast::{Item, TypeKind};
+    let (module, diags) = dagf_syntax::parse(dagf_sema::STD_SOURCE, dagf_diag::FileId(0));
+    assert!(diags.is_empty());
+    let mut checks = Vec::new();
+    for item in &module.items {
+        match item {
+            Item::Operator(op) => checks.push(serde_json::json!({
+                "what": op.name.name,
+                "class": op.class,
+                "fields": op.fields.iter().map(|f| f.name.name.clone()).collect::<Vec<_>>(),
+            })),
+            Item::TypeDecl(t) => {
+                let class = match t.name.name.as_str() {
+                    "TaskArgs" => "airflow.sdk.BaseOperator",
+                    "SensorArgs" => "airflow.sdk.BaseSensorOperator",
+                    "DagArgs" => "airflow.sdk.DAG",
+                    _ => continue,
+                };
+                let TypeKind::Record(fields) = &t.ty.kind else {
+                    panic!("{} is a record", t.name.name)
+                };
+                let python_name = |n: &str| match n {
+                    "start" => "start_date".to_string(),
+                    "end" => "end_date".to_string(),
+                    "doc" => "doc_md".to_string(),
+                    other => other.to_string(),
+                };
+                checks.push(serde_json::json!({
+                    "what": t.name.name,
+                    "class": class,
+                    "fields": fields.iter().map(|f| python_name(&f.name.name)).collect::<Vec<_>>(),
+                }));
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        checks.len() >= 19,
+        "operators, sensors and the three argument records"
+    );
+    let script = r#"
+import importlib, inspect, json, sys
+
+def accepted(cls):
+    names = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            names |= set(inspect.signature(init).parameters)
+        except (TypeError, ValueError):
+            pass
+    return names - {"self", "args", "kwargs"}
+
+problems = []
+for check in json.load(sys.stdin):
+    module, _, name = check["class"].rpartition(".")
+    cls = getattr(importlib.import_module(module), name)
+    missing = [f for f in check["fields"] if f not in accepted(cls)]
+    if missing:
+        problems.append(f"{check['what']} ({check['class']}): {missing}")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+"#;
+    let mut child = Command::new(venv_python())
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(serde_json::Value::Array(checks).to_string().as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("python");
+    assert!(
+        out.status.success(),
+        "fields Airflow does not accept:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
