@@ -817,25 +817,13 @@ impl Cx<'_> {
                     }
                     None => {
                         ok = false;
-                        self.err(
-                            Diagnostic::at(
-                                Code::E0202,
-                                call,
-                                format!("missing argument `{}` of `{callee}`", p.name),
-                                format!("`{}` is not given", p.name),
-                            )
-                            .with_label(
-                                p.span,
-                                format!(
-                                    "`{}: {}` is declared here without a default",
-                                    p.name, p.ty
-                                ),
-                            )
-                            .with_help(format!(
-                                "pass `{} = ...`, or give the parameter a default",
-                                p.name
-                            )),
-                        );
+                        self.err(missing(
+                            call,
+                            format!("missing argument `{}` of `{callee}`", p.name),
+                            "given",
+                            p,
+                            format!("pass `{} = ...`, or give the parameter a default", p.name),
+                        ));
                         continue;
                     }
                 },
@@ -1834,19 +1822,13 @@ impl Cx<'_> {
                 }
             } else if f.required() {
                 ok = false;
-                self.err(
-                    Diagnostic::at(
-                        Code::E0202,
-                        span,
-                        format!("missing field `{}`", f.name),
-                        format!("`{}` is not set", f.name),
-                    )
-                    .with_label(
-                        f.span,
-                        format!("`{}: {}` is declared here without a default", f.name, f.ty),
-                    )
-                    .with_help(format!("add `{} = ...`", f.name)),
-                );
+                self.err(missing(
+                    span,
+                    format!("missing field `{}`", f.name),
+                    "set",
+                    f,
+                    format!("add `{} = ...`", f.name),
+                ));
             } else {
                 // An optional field left out reads as `none` (and is not passed to Airflow).
                 out.push((Rc::from(f.name.as_str()), Value::new(V::None, span)));
@@ -2225,6 +2207,24 @@ fn task_field_names<'a>(
         names.extend(sensor_args.fields.iter().map(|f| f.name.as_str()));
     }
     names
+}
+
+/// E0202 for a parameter or field that has no value, with its declaration as a label.
+fn missing(at: Span, message: String, what: &str, field: &FieldTy, help: String) -> Diagnostic {
+    Diagnostic::at(
+        Code::E0202,
+        at,
+        message,
+        format!("`{}` is not {what}", field.name),
+    )
+    .with_label(
+        field.span,
+        format!(
+            "`{}: {}` is declared here without a default",
+            field.name, field.ty
+        ),
+    )
+    .with_help(help)
 }
 
 /// Whether `<` and friends compare these two: numbers, or two of the same ordered kind.
