@@ -128,7 +128,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
     if let Some(catchup) = slot(&dag.slots, "catchup") {
         if matches!(catchup.value.v, V::Bool(true)) && start.is_none() {
             diags.push(
-                Diagnostic::at(Code::E0308, catchup.span, format!("dag `{}` catches up but has no `start`", dag.id), "catchup is on here")
+                Diagnostic::at(Code::E0308, catchup.span, format!("{} catches up but has no `start`", dag.what()), "catchup is on here")
                     .with_label(dag.name_span, "this dag sets no start")
                     .with_help("add `start = 2024-01-01` (the first date to catch up from), or turn catchup off"),
             );
@@ -141,7 +141,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
                     Diagnostic::at(
                         Code::E0311,
                         e.span,
-                        format!("dag `{}` ends before it starts", dag.id),
+                        format!("{} ends before it starts", dag.what()),
                         "end is here",
                     )
                     .with_label(s.span, "start is here")
@@ -154,7 +154,11 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
     for t in &dag.tasks {
         check_id("task", &t.id, t.name_span, diags);
         let op = &prog.operators[t.op];
-        for f in op.fields.iter().filter(|f| f.required() && !t.incomplete) {
+        for f in op
+            .fields
+            .iter()
+            .filter(|f| f.required() && !t.incomplete && !t.meant.contains(&f.name))
+        {
             if slot(&t.slots, &f.name).is_none() {
                 diags.push(
                     Diagnostic::at(
@@ -188,8 +192,8 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             Code::E0309,
             *first,
             format!(
-                "dependency cycle in dag `{}`: {} >> {}",
-                dag.id,
+                "dependency cycle in {}: {} >> {}",
+                dag.what(),
                 names.join(" >> "),
                 names[0]
             ),

@@ -51,6 +51,8 @@ pub struct TaskB {
     pub name_span: Span,
     /// The body had a syntax error, so a field it seems to lack may be in the broken part.
     pub incomplete: bool,
+    /// Fields an unknown (misspelt) field was taken for: not also reported missing.
+    pub meant: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -72,6 +74,20 @@ pub struct DagB {
     failed: Vec<String>,
     edges: Vec<(Endpoint, Endpoint, Span)>,
     layer: Layer,
+    /// Checking a factory no dag uses: `id` is the factory's name.
+    unused_factory: bool,
+}
+
+impl DagB {
+    /// How messages name it: "dag `x`", or "factory `x`" when checking an unused factory.
+    pub fn what(&self) -> String {
+        let kind = if self.unused_factory {
+            "factory"
+        } else {
+            "dag"
+        };
+        format!("{kind} `{}`", self.id)
+    }
 }
 
 type Env = Vec<(Rc<str>, Value)>;
@@ -93,6 +109,7 @@ pub fn run(
         limit_reported: false,
         making: None,
         made: Default::default(),
+        used_factories: Default::default(),
         dag_ids: HashMap::new(),
         project: dagf_ir::Project::default(),
         task_args: std_record(prog, "TaskArgs"),
@@ -111,6 +128,12 @@ pub fn run(
                     cx.top_stmt(m, &mut env, stmt);
                 }
             }
+        }
+    }
+    // A factory no dag uses is still checked, with its defaults and unknown arguments.
+    for f in 0..prog.factories.len() {
+        if !cx.used_factories.contains(&f) && prog.factories[f].module != prog.std_module {
+            cx.check_unused_factory(f);
         }
     }
     cx.project
@@ -134,6 +157,8 @@ struct Cx<'a> {
     limit_reported: bool,
     /// While a factory body runs: the instantiation, and a label saying so.
     making: Option<(Span, String)>,
+    /// Factories at least one dag was made from.
+    used_factories: std::collections::HashSet<usize>,
     /// Mistakes already reported from a factory body.
     made: std::collections::HashSet<Diagnostic>,
     dag_ids: HashMap<String, Span>,
@@ -290,12 +315,14 @@ impl Cx<'_> {
             failed: Vec::new(),
             edges: Vec::new(),
             layer: Layer::Factory,
+            unused_factory: false,
         };
         let mut factory_docs = Vec::new();
         if let Some(target) = &d.target {
             let callee = self.expr(m, env, target, None);
             match callee.v {
                 V::Item(Item::Factory(f)) => {
+                    self.used_factories.insert(f);
                     let info = &self.prog.factories[f];
                     let decl = info.decl.clone();
                     let params = info.params.clone();
@@ -495,6 +522,9 @@ impl Cx<'_> {
                         name.name
                     )
                 });
+            if let Some(m) = dagf_diag::did_you_mean(&name.name, names.iter().copied()) {
+                dag.tasks[t].meant.push(m.to_string());
+            }
             self.unknown_field(name, &format!("`{opname}` task"), names, hint);
             return;
         };
@@ -596,7 +626,7 @@ impl Cx<'_> {
                     Code::E0301,
                     d.name.span,
                     prev_span,
-                    format!("task id `{id}` is used twice in dag `{}`", dag.id),
+                    format!("task id `{id}` is used twice in {}", dag.what()),
                 )
                 .with_help("task ids must be unique within a DAG; rename one of the tasks"),
             );
@@ -610,6 +640,7 @@ impl Cx<'_> {
             span: d.span,
             name_span: d.name.span,
             incomplete: d.body.iter().flatten().any(|s| matches!(s, Stmt::Error(_))),
+            meant: Vec::new(),
         });
         dag.by_name.insert(id, t);
         for arg in d.args.iter().flatten() {
@@ -1944,6 +1975,49 @@ impl Cx<'_> {
         }
     }
 
+    /// Runs a factory's body with its parameters' defaults and stand-ins for the rest
+    /// (values whose uses are not checked), then the DAG checks, producing nothing.
+    fn check_unused_factory(&mut self, f: usize) {
+        let info = &self.prog.factories[f];
+        let (decl, params, module) = (info.decl.clone(), info.params.clone(), info.module);
+        let mut env = Env::new();
+        for p in &params {
+            let v = if p.default.is_some() {
+                self.default_of(p)
+            } else {
+                None
+            };
+            env.push((
+                Rc::from(p.name.as_str()),
+                v.unwrap_or_else(|| Value::error(p.span)),
+            ));
+        }
+        let mut dag = DagB {
+            id: decl.name.name.clone(),
+            span: decl.span,
+            name_span: decl.name.span,
+            slots: Vec::new(),
+            tasks: Vec::new(),
+            by_name: HashMap::new(),
+            failed: Vec::new(),
+            edges: Vec::new(),
+            layer: Layer::Factory,
+            unused_factory: true,
+        };
+        self.body(module, &mut env, &decl.body, &mut dag, Scope::Dag);
+        let mut edges = Vec::new();
+        let names: Vec<String> = dag.tasks.iter().map(|t| t.id.clone()).collect();
+        for (a, b, span) in std::mem::take(&mut dag.edges) {
+            if let (Some(a), Some(b)) = (
+                self.resolve_endpoint(&dag, &a, &names),
+                self.resolve_endpoint(&dag, &b, &names),
+            ) {
+                edges.push((a, b, span));
+            }
+        }
+        checks::finish(self.ctx(), &dag, &edges);
+    }
+
     fn resolve_endpoint(&mut self, dag: &DagB, e: &Endpoint, names: &[String]) -> Option<usize> {
         match e {
             Endpoint::Task(t) => Some(*t),
@@ -1954,7 +2028,7 @@ impl Cx<'_> {
                     let d = Diagnostic::at(
                         Code::E0104,
                         *span,
-                        format!("dag `{}` has no task `{n}`", dag.id),
+                        format!("{} has no task `{n}`", dag.what()),
                         "no such task",
                     )
                     .with_suggestion(n, names.iter().map(String::as_str));
