@@ -1598,36 +1598,25 @@ impl Cx<'_> {
             cx.err(d.with_help(help_for(&what)));
             Value::error(v.span)
         };
+        if let Some((accepts, what)) = plain_kind(ty) {
+            return if accepts(&v.v) {
+                v
+            } else {
+                mismatch(self, &v, what.into())
+            };
+        }
         match ty {
+            // Handled by `plain_kind` above.
+            Ty::Str | Ty::Int | Ty::Bool | Ty::Duration | Ty::Date | Ty::Asset | Ty::Task => v,
             Ty::Any | Ty::Error => v,
             Ty::Optional(inner) => match v.v {
                 V::None => v,
                 _ => self.coerce(v, inner, decl),
             },
-            Ty::Str => match v.v {
-                V::Str(_) => v,
-                _ => mismatch(self, &v, "a str".into()),
-            },
-            Ty::Int => match v.v {
-                V::Int(_) => v,
-                _ => mismatch(self, &v, "an int".into()),
-            },
             Ty::Float => match v.v {
                 V::Float(_) => v,
                 V::Int(i) => Value::new(V::Float(i as f64), span),
                 _ => mismatch(self, &v, "a float".into()),
-            },
-            Ty::Bool => match v.v {
-                V::Bool(_) => v,
-                _ => mismatch(self, &v, "a bool".into()),
-            },
-            Ty::Duration => match v.v {
-                V::Duration(_) => v,
-                _ => mismatch(self, &v, "a duration".into()),
-            },
-            Ty::Date => match v.v {
-                V::Date(_) => v,
-                _ => mismatch(self, &v, "a date".into()),
             },
             Ty::DateTime => match v.v {
                 V::DateTime(_) => v,
@@ -1642,14 +1631,6 @@ impl Cx<'_> {
                     span,
                 ),
                 _ => mismatch(self, &v, "a datetime".into()),
-            },
-            Ty::Asset => match v.v {
-                V::Asset(_) => v,
-                _ => mismatch(self, &v, "an asset".into()),
-            },
-            Ty::Task => match v.v {
-                V::Task(_) => v,
-                _ => mismatch(self, &v, "a task".into()),
             },
             Ty::PyRef => match &v.v {
                 V::PyRef(_) => v,
@@ -2281,6 +2262,21 @@ fn task_field_names<'a>(
         names.extend(sensor_args.fields.iter().map(|f| f.name.as_str()));
     }
     names
+}
+
+/// For a type a value either is or is not (no conversion): the test, and how
+/// messages name the type.
+fn plain_kind(ty: &Ty) -> Option<(fn(&V) -> bool, &'static str)> {
+    Some(match ty {
+        Ty::Str => (|v| matches!(v, V::Str(_)), "a str"),
+        Ty::Int => (|v| matches!(v, V::Int(_)), "an int"),
+        Ty::Bool => (|v| matches!(v, V::Bool(_)), "a bool"),
+        Ty::Duration => (|v| matches!(v, V::Duration(_)), "a duration"),
+        Ty::Date => (|v| matches!(v, V::Date(_)), "a date"),
+        Ty::Asset => (|v| matches!(v, V::Asset(_)), "an asset"),
+        Ty::Task => (|v| matches!(v, V::Task(_)), "a task"),
+        _ => return None,
+    })
 }
 
 /// E0202 for a parameter or field that has no value, with its declaration as a label.
