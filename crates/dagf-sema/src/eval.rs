@@ -2264,9 +2264,12 @@ fn task_field_names<'a>(
     names
 }
 
+/// Whether a value is of a plain type.
+type Accepts = fn(&V) -> bool;
+
 /// For a type a value either is or is not (no conversion): the test, and how
 /// messages name the type.
-fn plain_kind(ty: &Ty) -> Option<(fn(&V) -> bool, &'static str)> {
+fn plain_kind(ty: &Ty) -> Option<(Accepts, &'static str)> {
     Some(match ty {
         Ty::Str => (|v| matches!(v, V::Str(_)), "a str"),
         Ty::Int => (|v| matches!(v, V::Int(_)), "an int"),
