@@ -44,6 +44,14 @@ pub enum Value {
         module: String,
         name: String,
     },
+    /// A Python callable to call back: `module.name`, with keyword arguments bound
+    /// (`functools.partial`) or, for an instance, passed to the constructor.
+    Callable {
+        module: String,
+        name: String,
+        args: Vec<(String, Value)>,
+        instance: bool,
+    },
     /// An Airflow asset: the name it was declared with, and its URI.
     Asset {
         name: String,

@@ -73,6 +73,18 @@ pub(crate) fn value_text(v: &Value) -> String {
         ),
         Value::PyRef { module, name } => format!("pyref({module}.{name})"),
         Value::Asset { name, .. } => name.clone(),
+        Value::Callable {
+            module,
+            name,
+            args,
+            instance,
+        } => format!(
+            "{}({module}.{name}{})",
+            if *instance { "instance" } else { "callback" },
+            args.iter()
+                .map(|(k, v)| format!(", {k} = {}", value_text(v)))
+                .collect::<String>()
+        ),
         Value::AssetAll(xs) => xs.iter().map(value_text).collect::<Vec<_>>().join(" & "),
         Value::AssetAny(xs) => format!(
             "({})",

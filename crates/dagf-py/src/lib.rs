@@ -194,6 +194,18 @@ impl Gen {
             }
             Value::Dict(kv) => kv.iter().for_each(|(_, x)| self.collect(x)),
             Value::PyRef { module, name } => self.imports.add(module, name),
+            Value::Callable {
+                module,
+                name,
+                args,
+                instance,
+            } => {
+                self.imports.add(module, name);
+                if !instance && !args.is_empty() {
+                    self.imports.add("functools", "partial");
+                }
+                args.iter().for_each(|(_, x)| self.collect(x));
+            }
             Value::Asset { name, uri } => {
                 self.imports.add("airflow.sdk", "Asset");
                 if !self.assets.iter().any(|(u, _)| u == uri) {
@@ -237,6 +249,19 @@ impl Gen {
             return self.asset_expr_exploded(v, indent);
         }
         let inner = format!("{indent}{INDENT}");
+        if let Some((head, args)) = self.call_parts(v) {
+            // A call: all arguments on one indented line if they fit, else one a line.
+            let one_line = args.join(", ");
+            if inner.len() + one_line.len() <= LINE {
+                return format!("{head}(\n{inner}{one_line}\n{indent})");
+            }
+            let mut out = format!("{head}(\n");
+            for a in args {
+                let _ = writeln!(out, "{inner}{a},");
+            }
+            let _ = write!(out, "{indent})");
+            return out;
+        }
         let (open, close, items): (&str, &str, Vec<String>) = match v {
             Value::List(xs) => (
                 "[",
@@ -265,7 +290,36 @@ impl Gen {
         out
     }
 
+    /// A callable with arguments as (what is called, the arguments as written).
+    fn call_parts(&self, v: &Value) -> Option<(String, Vec<String>)> {
+        let Value::Callable {
+            module,
+            name,
+            args,
+            instance,
+        } = v
+        else {
+            return None;
+        };
+        if args.is_empty() {
+            return None;
+        }
+        let local = self.imports.local(module, name);
+        let mut parts: Vec<String> = Vec::new();
+        let head = if *instance {
+            local
+        } else {
+            parts.push(local);
+            self.imports.local("functools", "partial")
+        };
+        parts.extend(args.iter().map(|(k, x)| format!("{k}={}", self.flat(x))));
+        Some((head, parts))
+    }
+
     fn flat(&self, v: &Value) -> String {
+        if let Some((head, args)) = self.call_parts(v) {
+            return format!("{head}({})", args.join(", "));
+        }
         match v {
             Value::None => "None".into(),
             Value::Bool(true) => "True".into(),
@@ -290,7 +344,9 @@ impl Gen {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            Value::PyRef { module, name } => self.imports.local(module, name),
+            Value::PyRef { module, name } | Value::Callable { module, name, .. } => {
+                self.imports.local(module, name)
+            }
             Value::Asset { uri, .. } => self.asset_var(uri),
             Value::AssetAll(xs) => self.asset_expr(xs, " & "),
             Value::AssetAny(xs) => self.asset_expr(xs, " | "),

@@ -453,6 +453,19 @@ fn lower(v: &Value) -> dagf_ir::Value {
                 name: name.to_string(),
             }
         }
+        V::Callback(c) => {
+            let (module, name) = c.path.rsplit_once('.').unwrap_or(("", &c.path));
+            I::Callable {
+                module: module.to_string(),
+                name: name.to_string(),
+                args: c
+                    .args
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), lower(v)))
+                    .collect(),
+                instance: c.kind == dagf_syntax::ast::CallbackKind::Notifier,
+            }
+        }
         V::Asset(a) => I::Asset {
             name: a.name.clone(),
             uri: a.uri.clone(),

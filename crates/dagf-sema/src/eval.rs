@@ -6,10 +6,12 @@ use crate::builtins::{self, Builtin};
 use crate::checks;
 use crate::modules::{BindingKind, Program};
 use crate::types::{FieldTy, RecordTy, Ty};
-use crate::value::{Asset, Item, V, Value};
+use crate::value::{Asset, Callback, Item, V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
 use dagf_ir::{Date, DateTime};
-use dagf_syntax::ast::{self, BinOp, DeclKind, DepOp, Expr, ExprKind, Stmt, StrPart, UnOp};
+use dagf_syntax::ast::{
+    self, BinOp, CallbackKind, DeclKind, DepOp, Expr, ExprKind, Stmt, StrPart, UnOp,
+};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -20,6 +22,8 @@ const MAX_DEPTH: u32 = 400;
 /// Which layer set a value; a later layer must say `override` to replace an earlier one.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Layer {
+    /// A task template's body, by template; a template's parent comes before it.
+    Template(usize),
     Factory,
     Body,
 }
@@ -27,6 +31,7 @@ pub enum Layer {
 impl Layer {
     fn describe(self) -> &'static str {
         match self {
+            Layer::Template(_) => "the template",
             Layer::Factory => "the factory",
             Layer::Body => "the dag body",
         }
@@ -604,7 +609,17 @@ impl Cx<'_> {
             return None;
         };
         let callee = self.expr(m, env, target, Some(dag));
-        let op = match callee.v {
+        let template = match callee.v {
+            V::Item(Item::Template(tid)) => Some(tid),
+            _ => None,
+        };
+        let base = match template {
+            Some(tid) => self
+                .template_base(tid, target.span)
+                .map_or(V::Error, |op| V::Item(Item::Operator(op))),
+            None => callee.v.clone(),
+        };
+        let op = match base {
             V::Item(Item::Operator(op)) => op,
             V::Error => {
                 dag.failed.push(id);
@@ -643,7 +658,17 @@ impl Cx<'_> {
             meant: Vec::new(),
         });
         dag.by_name.insert(id, t);
-        for arg in d.args.iter().flatten() {
+        if let Some(tid) = template {
+            // The arguments go to the template's parameters; its body (and its parents')
+            // set the fields, each a layer below the task's own body.
+            let info = &self.prog.templates[tid];
+            let (params, name) = (info.params.clone(), info.decl.name.name.clone());
+            let args = d.args.clone().unwrap_or_default();
+            if let Some(tenv) = self.bind_args(m, env, &params, &args, target.span, &name) {
+                self.apply_template(tid, tenv, dag, t);
+            }
+        }
+        for arg in d.args.iter().flatten().filter(|_| template.is_none()) {
             let Some(name) = &arg.name else {
                 self.err(
                     Diagnostic::at(
@@ -1085,6 +1110,7 @@ impl Cx<'_> {
                 let c = self.expr(m, env, callee, dag.as_deref_mut());
                 match c.v {
                     V::Item(Item::Builtin(b)) => self.call_builtin(m, env, b, args, e.span, dag),
+                    V::Item(Item::Callback(c)) => self.bind_callback(m, env, c, args, callee.span),
                     V::Error => V::Error,
                     V::Item(Item::Factory(_)) => {
                         self.err(
@@ -1240,6 +1266,8 @@ impl Cx<'_> {
         Some(match binding {
             BindingKind::Operator(o) => V::Item(Item::Operator(o)),
             BindingKind::Factory(f) => V::Item(Item::Factory(f)),
+            BindingKind::Template(t) => V::Item(Item::Template(t)),
+            BindingKind::Callback(c) => V::Item(Item::Callback(c)),
             BindingKind::Asset(a) => {
                 let owner = self.prog.assets[a].module;
                 self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
@@ -1669,6 +1697,19 @@ impl Cx<'_> {
                 _ => mismatch(self, &v, "a trigger rule string".into()),
             },
             Ty::Schedule => self.schedule(v, decl),
+            Ty::Callbacks => match &v.v {
+                V::List(items) => {
+                    let items: Vec<Value> = items
+                        .iter()
+                        .map(|i| self.callback_value(i.clone(), decl))
+                        .collect();
+                    if items.iter().any(Value::is_error) {
+                        return Value::error(span);
+                    }
+                    Value::new(V::List(Rc::new(items)), span)
+                }
+                _ => self.callback_value(v, decl),
+            },
             Ty::Union(options) => match &v.v {
                 V::Str(s) if options.iter().any(|o| **o == **s) => v,
                 V::Str(s) => {
@@ -1953,6 +1994,193 @@ impl Cx<'_> {
         }
         if let Some(d) = dag_ir {
             self.project.dags.push(d);
+        }
+    }
+
+    /// The operator a task template is built on, following parent templates; reports a
+    /// group template used for a task and templates that build on themselves.
+    fn template_base(&mut self, tid: usize, at: Span) -> Option<usize> {
+        let mut seen = vec![tid];
+        let mut cur = tid;
+        loop {
+            let info = &self.prog.templates[cur];
+            let (module, decl) = (info.module, info.decl.clone());
+            let Some(target) = &decl.target else {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0208,
+                        at,
+                        format!("`{}` is a group template", decl.name.name),
+                        "not a task template",
+                    )
+                    .with_label(decl.name.span, "declared `: group` here")
+                    .with_help(format!(
+                        "make a task group with `group NAME: {}(...)`",
+                        decl.name.name
+                    )),
+                );
+                return None;
+            };
+            match self.expr(module, &mut Env::new(), target, None).v {
+                V::Item(Item::Operator(op)) => return Some(op),
+                V::Item(Item::Template(parent)) if seen.contains(&parent) => {
+                    self.err(
+                        Diagnostic::at(Code::E0208, target.span, format!("template `{}` builds on itself", decl.name.name), "builds on a template that leads back here")
+                            .with_help("a template builds on an operator, or on a template that does not lead back to it"),
+                    );
+                    return None;
+                }
+                V::Item(Item::Template(parent)) => {
+                    seen.push(parent);
+                    cur = parent;
+                }
+                V::Error => return None,
+                other => {
+                    let v = Value::new(other, target.span);
+                    self.err(
+                        Diagnostic::at(Code::E0208, target.span, format!("a task template builds on an operator or a template, not on {}", a_kind(&v)), "not an operator or template")
+                            .with_help("write `template NAME(...): bash { ... }`, or `: group` for a task group"),
+                    );
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Sets a task's fields from a template: its parent first, then its own body.
+    fn apply_template(&mut self, tid: usize, mut env: Env, dag: &mut DagB, t: usize) {
+        let info = &self.prog.templates[tid];
+        let (module, decl) = (info.module, info.decl.clone());
+        if let Some(target) = &decl.target {
+            match self.expr(module, &mut Env::new(), target, None).v {
+                V::Item(Item::Template(parent)) => {
+                    let pinfo = &self.prog.templates[parent];
+                    let (params, name) = (pinfo.params.clone(), pinfo.decl.name.name.clone());
+                    let args = decl.target_args.clone().unwrap_or_default();
+                    match self.bind_args(module, &mut env, &params, &args, target.span, &name) {
+                        Some(penv) => self.apply_template(parent, penv, dag, t),
+                        None => return,
+                    }
+                }
+                _ => {
+                    // Built on an operator: arguments after it are its fields.
+                    let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
+                    for arg in decl.target_args.iter().flatten() {
+                        if let Some(name) = &arg.name {
+                            let v = self.expr(module, &mut env, &arg.value, Some(dag));
+                            self.task_field(dag, t, name, v, false, false, arg.span);
+                        }
+                    }
+                    dag.layer = outer;
+                }
+            }
+        }
+        let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
+        self.body(module, &mut env, &decl.body, dag, Scope::Task(t));
+        dag.layer = outer;
+    }
+
+    /// A callback declaration with arguments bound: its body's fields, evaluated with the
+    /// parameters, become the keyword arguments Airflow's callable gets.
+    fn bind_callback(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        c: usize,
+        args: &[ast::Arg],
+        call: Span,
+    ) -> V {
+        let info = &self.prog.callbacks[c];
+        let (decl, params, module) = (info.decl.clone(), info.params.clone(), info.module);
+        let Some(mut cenv) = self.bind_args(m, env, &params, args, call, &decl.name.name) else {
+            return V::Error;
+        };
+        let mut bound: Vec<(Rc<str>, Value)> = Vec::new();
+        for s in &decl.body {
+            match s {
+                Stmt::Field {
+                    name,
+                    value,
+                    append: false,
+                    is_override: false,
+                    ..
+                } => {
+                    let v = self.expr(module, &mut cenv, value, None);
+                    if v.is_error() {
+                        return V::Error;
+                    }
+                    if bound.iter().any(|(k, _)| **k == *name.name) {
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0211,
+                                name.span,
+                                format!("`{}` is set twice", name.name),
+                                "set again here",
+                            )
+                            .with_help("set each argument once"),
+                        );
+                        return V::Error;
+                    }
+                    bound.push((Rc::from(name.name.as_str()), v));
+                }
+                Stmt::Let { name, value, .. } => {
+                    let v = self.expr(module, &mut cenv, value, None);
+                    cenv.push((Rc::from(name.name.as_str()), v));
+                }
+                Stmt::Error(_) => return V::Error,
+                other => {
+                    self.not_here(
+                        other.span(),
+                        "in a callback body",
+                        "a callback body holds `name = value` arguments and `let`",
+                    );
+                    return V::Error;
+                }
+            }
+        }
+        V::Callback(Rc::new(Callback {
+            kind: decl.kind,
+            path: decl.path.clone(),
+            args: bound,
+        }))
+    }
+
+    /// One callback: a declared callback (called or not), or a "module.function" string.
+    fn callback_value(&mut self, v: Value, decl: Option<Span>) -> Value {
+        let span = v.span;
+        match &v.v {
+            V::Callback(_) | V::Error => v,
+            V::Item(Item::Callback(c)) => {
+                let c = *c;
+                let out = self.bind_callback(
+                    self.prog.callbacks[c].module,
+                    &mut Env::new(),
+                    c,
+                    &[],
+                    span,
+                );
+                Value::new(out, span)
+            }
+            V::Str(_) => match self.coerce(v, &Ty::PyRef, decl).v {
+                V::PyRef(p) => Value::new(
+                    V::Callback(Rc::new(Callback {
+                        kind: CallbackKind::Python,
+                        path: p.to_string(),
+                        args: Vec::new(),
+                    })),
+                    span,
+                ),
+                _ => Value::error(span),
+            },
+            _ => {
+                let mut d = Diagnostic::at(Code::E0201, span, format!("expected a callback, found {}", describe(&v)), format!("this is {}", a_kind(&v)))
+                    .with_help("name a `callback` declaration (`alert(channel = \"#ops\")`), or a \"module.function\" string");
+                if let Some(decl) = decl {
+                    d = d.with_label(decl, "expected a callback because of this declaration");
+                }
+                self.err(d);
+                Value::error(span)
+            }
         }
     }
 

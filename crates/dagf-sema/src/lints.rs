@@ -15,18 +15,48 @@ pub fn run(prog: &Program, diags: &mut Diagnostics) {
             names_in_item(item, &mut used);
         }
         for item in &module.ast.items {
-            if let ast::Item::Factory(f) = item {
-                let mut in_body = HashSet::new();
-                for s in &f.body {
-                    names_in_stmt(s, &mut in_body);
-                }
-                for p in &f.params {
-                    if !in_body.contains(p.name.name.as_str()) && !p.name.name.starts_with('_') {
-                        diags.push(
-                            Diagnostic::at(Code::W0001, p.name.span, format!("parameter `{}` of factory `{}` is never used", p.name.name, f.name.name), "unused parameter")
-                                .with_help(format!("remove it, use it in the body, or name it `_{}` to keep it on purpose", p.name.name)),
-                        );
-                    }
+            // Parameters: of factories, templates and callbacks, each used in its body
+            // (a template's parameters may also feed its parent's arguments).
+            let (kind, name, params, extra): (&str, &ast::Ident, &[ast::Param], Vec<&Expr>) =
+                match item {
+                    ast::Item::Factory(f) => ("factory", &f.name, &f.params, vec![]),
+                    ast::Item::Template(t) => (
+                        "template",
+                        &t.name,
+                        &t.params,
+                        t.target_args.iter().flatten().map(|a| &a.value).collect(),
+                    ),
+                    ast::Item::Callback(c) => ("callback", &c.name, &c.params, vec![]),
+                    _ => continue,
+                };
+            let body: &[Stmt] = match item {
+                ast::Item::Factory(f) => &f.body,
+                ast::Item::Template(t) => &t.body,
+                ast::Item::Callback(c) => &c.body,
+                _ => continue,
+            };
+            let mut in_body = HashSet::new();
+            body.iter().for_each(|s| names_in_stmt(s, &mut in_body));
+            extra
+                .into_iter()
+                .for_each(|e| names_in_expr(e, &mut in_body));
+            for p in params {
+                if !in_body.contains(p.name.name.as_str()) && !p.name.name.starts_with('_') {
+                    diags.push(
+                        Diagnostic::at(
+                            Code::W0001,
+                            p.name.span,
+                            format!(
+                                "parameter `{}` of {kind} `{}` is never used",
+                                p.name.name, name.name
+                            ),
+                            "unused parameter",
+                        )
+                        .with_help(format!(
+                            "remove it, use it in the body, or name it `_{}` to keep it on purpose",
+                            p.name.name
+                        )),
+                    );
                 }
             }
         }
@@ -67,6 +97,31 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
             for s in &f.body {
                 names_in_stmt(s, out);
             }
+        }
+        ast::Item::Template(t) => {
+            for p in &t.params {
+                names_in_type(&p.ty, out);
+                if let Some(d) = &p.default {
+                    names_in_expr(d, out);
+                }
+            }
+            if let Some(target) = &t.target {
+                names_in_expr(target, out);
+            }
+            t.target_args
+                .iter()
+                .flatten()
+                .for_each(|a| names_in_expr(&a.value, out));
+            t.body.iter().for_each(|s| names_in_stmt(s, out));
+        }
+        ast::Item::Callback(c) => {
+            for p in &c.params {
+                names_in_type(&p.ty, out);
+                if let Some(d) = &p.default {
+                    names_in_expr(d, out);
+                }
+            }
+            c.body.iter().for_each(|s| names_in_stmt(s, out));
         }
         ast::Item::Operator(o) => o.fields.iter().for_each(|p| names_in_type(&p.ty, out)),
         ast::Item::TypeDecl(t) => names_in_type(&t.ty, out),

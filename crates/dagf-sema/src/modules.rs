@@ -48,6 +48,8 @@ pub enum BindingKind {
     Asset(usize),
     /// A top-level `let` of this module.
     Let(usize),
+    Template(usize),
+    Callback(usize),
 }
 
 #[derive(Debug)]
@@ -63,6 +65,22 @@ pub struct OperatorInfo {
 pub struct FactoryInfo {
     pub module: usize,
     pub decl: std::rc::Rc<ast::FactoryDecl>,
+    pub params: Vec<FieldTy>,
+}
+
+/// A task or group template, and its resolved parameters.
+#[derive(Debug)]
+pub struct TemplateInfo {
+    pub module: usize,
+    pub decl: std::rc::Rc<ast::TemplateDecl>,
+    pub params: Vec<FieldTy>,
+}
+
+/// A callback declaration, and its resolved parameters.
+#[derive(Debug)]
+pub struct CallbackInfo {
+    pub module: usize,
+    pub decl: std::rc::Rc<ast::CallbackDecl>,
     pub params: Vec<FieldTy>,
 }
 
@@ -88,6 +106,8 @@ pub struct Program {
     pub std_module: usize,
     pub operators: Vec<OperatorInfo>,
     pub factories: Vec<FactoryInfo>,
+    pub templates: Vec<TemplateInfo>,
+    pub callbacks: Vec<CallbackInfo>,
     pub types: Vec<TypeInfo>,
     pub assets: Vec<AssetInfo>,
 }
@@ -407,6 +427,22 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
                     });
                     (&f.name, BindingKind::Factory(prog.factories.len() - 1))
                 }
+                ast::Item::Template(t) => {
+                    prog.templates.push(TemplateInfo {
+                        module: m,
+                        decl: std::rc::Rc::new(t.clone()),
+                        params: Vec::new(),
+                    });
+                    (&t.name, BindingKind::Template(prog.templates.len() - 1))
+                }
+                ast::Item::Callback(c) => {
+                    prog.callbacks.push(CallbackInfo {
+                        module: m,
+                        decl: std::rc::Rc::new(c.clone()),
+                        params: Vec::new(),
+                    });
+                    (&c.name, BindingKind::Callback(prog.callbacks.len() - 1))
+                }
                 ast::Item::TypeDecl(t) => {
                     prog.types.push(TypeInfo { ty: Ty::Error });
                     (&t.name, BindingKind::Type(prog.types.len() - 1))
@@ -550,6 +586,24 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
             .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
             .collect();
         prog.factories[f].params = params;
+    }
+    for t in 0..prog.templates.len() {
+        let m = prog.templates[t].module;
+        let decl = prog.templates[t].decl.clone();
+        prog.templates[t].params = decl
+            .params
+            .iter()
+            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
+            .collect();
+    }
+    for c in 0..prog.callbacks.len() {
+        let m = prog.callbacks[c].module;
+        let decl = prog.callbacks[c].decl.clone();
+        prog.callbacks[c].params = decl
+            .params
+            .iter()
+            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
+            .collect();
     }
     let _ = sources;
 }

@@ -24,6 +24,8 @@ pub enum Ty {
     PyRef,
     /// One of Airflow's trigger rules.
     TriggerRule,
+    /// A callback (declared with `callback`, or a "module.function" string), or a list of them.
+    Callbacks,
     Asset,
     Task,
     List(Box<Ty>),
@@ -100,6 +102,7 @@ impl fmt::Display for Ty {
             Ty::Schedule => f.write_str("schedule"),
             Ty::PyRef => f.write_str("pyref"),
             Ty::TriggerRule => f.write_str("trigger_rule"),
+            Ty::Callbacks => f.write_str("callbacks"),
             Ty::Asset => f.write_str("asset"),
             Ty::Task => f.write_str("task"),
             Ty::List(t) => write!(f, "list<{t}>"),
@@ -193,6 +196,7 @@ pub fn resolve(
                 "pyref" => Some(Ty::PyRef),
                 "trigger_rule" => Some(Ty::TriggerRule),
                 "asset" => Some(Ty::Asset),
+                "callbacks" => Some(Ty::Callbacks),
                 "task" => Some(Ty::Task),
                 _ => None,
             };
@@ -250,6 +254,7 @@ pub fn resolve(
                         "schedule",
                         "pyref",
                         "trigger_rule",
+                        "callbacks",
                         "asset",
                         "task",
                         "list",

@@ -33,6 +33,8 @@ pub enum V {
     AssetAny(Rc<Vec<Value>>),
     /// A task of the DAG being built, by index.
     Task(usize),
+    /// A callback with its arguments bound.
+    Callback(Rc<Callback>),
     /// A declared thing that is not data: an operator, a factory, a module, a built-in.
     Item(Item),
     /// Stands for a value whose error was already reported.
@@ -45,10 +47,21 @@ pub struct Asset {
     pub uri: String,
 }
 
+/// A Python callable to call back: a function with bound keyword arguments, or a
+/// notifier instance.
+#[derive(Clone, Debug)]
+pub struct Callback {
+    pub kind: dagf_syntax::ast::CallbackKind,
+    pub path: String,
+    pub args: Vec<(Rc<str>, Value)>,
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Item {
     Operator(usize),
     Factory(usize),
+    Template(usize),
+    Callback(usize),
     Module(usize),
     Builtin(crate::builtins::Builtin),
 }
@@ -88,6 +101,9 @@ impl Value {
             V::PyRef(_) => "pyref",
             V::Asset(_) | V::AssetAll(_) | V::AssetAny(_) => "asset",
             V::Task(_) => "task",
+            V::Callback(_) => "callback",
+            V::Item(Item::Template(_)) => "template",
+            V::Item(Item::Callback(_)) => "callback",
             V::Item(Item::Operator(_)) => "operator",
             V::Item(Item::Factory(_)) => "factory",
             V::Item(Item::Module(_)) => "module",
@@ -122,6 +138,15 @@ fn same(a: &V, b: &V) -> bool {
         }
         (V::Asset(x), V::Asset(y)) => x.uri == y.uri,
         (V::Task(x), V::Task(y)) => x == y,
+        (V::Callback(x), V::Callback(y)) => {
+            x.kind == y.kind
+                && x.path == y.path
+                && x.args.len() == y.args.len()
+                && x.args
+                    .iter()
+                    .zip(&y.args)
+                    .all(|((a, u), (b, w))| a == b && u.same(w))
+        }
         (V::Item(x), V::Item(y)) => x == y,
         _ => false,
     }

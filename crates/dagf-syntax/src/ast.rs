@@ -22,6 +22,8 @@ pub enum Item {
     Operator(OperatorDecl),
     TypeDecl(TypeDecl),
     Factory(FactoryDecl),
+    Template(TemplateDecl),
+    Callback(CallbackDecl),
     Asset(AssetDecl),
     Stmt(Stmt),
 }
@@ -78,6 +80,42 @@ pub struct FactoryDecl {
     pub docs: Vec<String>,
     pub name: Ident,
     pub params: Vec<Param>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// `template NAME(params): TARGET { body }`: a reusable task (TARGET is an operator or
+/// another task template, maybe with arguments) or task group (TARGET is `group`).
+#[derive(Clone, Debug)]
+pub struct TemplateDecl {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    pub params: Vec<Param>,
+    /// `None` for a group template.
+    pub target: Option<Expr>,
+    pub target_args: Option<Vec<Arg>>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// How a callback calls Python.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CallbackKind {
+    /// A function, with bound keyword arguments (`functools.partial`).
+    Python,
+    /// A notifier class, instantiated with the arguments.
+    Notifier,
+}
+
+/// `callback NAME(params) = python "module.func" { bound args }`, or `= notifier "module.Class" { ... }`.
+#[derive(Clone, Debug)]
+pub struct CallbackDecl {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub kind: CallbackKind,
+    pub path: String,
+    pub path_span: Span,
     pub body: Vec<Stmt>,
     pub span: Span,
 }

@@ -28,6 +28,10 @@ pub enum Tok {
     Type,
     #[token("factory")]
     Factory,
+    #[token("template")]
+    Template,
+    #[token("callback")]
+    Callback,
     #[token("dag")]
     Dag,
     #[token("task")]
@@ -270,6 +274,8 @@ impl fmt::Display for Tok {
             Tok::Sensor => "`sensor`",
             Tok::Type => "`type`",
             Tok::Factory => "`factory`",
+            Tok::Template => "`template`",
+            Tok::Callback => "`callback`",
             Tok::Dag => "`dag`",
             Tok::Task => "`task`",
             Tok::Group => "`group`",

@@ -373,7 +373,7 @@ where
         .then(decl_name)
         .then(
             just(Tok::Colon)
-                .ignore_then(target)
+                .ignore_then(target.clone())
                 .then(args.clone().or_not())
                 .or_not(),
         )
@@ -871,6 +871,67 @@ where
                 span: sp(e.span()),
             })
         });
+    let params = param
+        .clone()
+        .separated_by(just(Tok::Comma))
+        .allow_trailing()
+        .collect::<Vec<_>>()
+        .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen))
+        .or_not()
+        .map(Option::unwrap_or_default)
+        .boxed();
+    let template_target = just(Tok::Group)
+        .to(None)
+        .or(target.clone().then(args.clone().or_not()).map(Some));
+    let template = docs
+        .then_ignore(just(Tok::Template))
+        .then(ident)
+        .then(params.clone())
+        .then_ignore(just(Tok::Colon))
+        .then(template_target)
+        .then(block.clone())
+        .map_with(move |((((docs, name), params), target), body), e| {
+            let (target, target_args) = match target {
+                Some((t, a)) => (Some(t), a),
+                None => (None, None),
+            };
+            Item::Template(TemplateDecl {
+                docs,
+                name,
+                params,
+                target,
+                target_args,
+                body,
+                span: sp(e.span()),
+            })
+        });
+    let callback_kind = select! {
+        Tok::Ident(k) if k == "python" => CallbackKind::Python,
+        Tok::Ident(k) if k == "notifier" => CallbackKind::Notifier,
+    }
+    .labelled("`python` or `notifier`");
+    let callback = docs
+        .then_ignore(just(Tok::Callback))
+        .then(ident)
+        .then(params)
+        .then_ignore(just(Tok::Eq))
+        .then(callback_kind)
+        .then(plain_str.map_with(move |s, e| (s, sp(e.span()))))
+        .then(block.clone().or_not())
+        .map_with(
+            move |(((((docs, name), params), kind), (path, path_span)), body), e| {
+                Item::Callback(CallbackDecl {
+                    docs,
+                    name,
+                    params,
+                    kind,
+                    path,
+                    path_span,
+                    body: body.unwrap_or_default(),
+                    span: sp(e.span()),
+                })
+            },
+        );
     let asset = docs
         .then_ignore(just(Tok::Asset))
         .then(ident)
@@ -890,6 +951,8 @@ where
         operator,
         type_decl,
         factory,
+        template,
+        callback,
         asset,
         stmt.clone().map(Item::Stmt),
     ))
@@ -903,6 +966,8 @@ where
             Tok::Sensor,
             Tok::Type,
             Tok::Factory,
+            Tok::Template,
+            Tok::Callback,
             Tok::Asset,
             Tok::Dag,
             Tok::Let,
