@@ -80,9 +80,25 @@ pub struct OpClass {
     pub class: String,
 }
 
+/// An Airflow TaskGroup. Its tasks' ids start with its path (`outer.inner.`).
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// The id within its parent group.
+    pub group_id: String,
+    pub parent: Option<usize>,
+    pub tooltip: Option<String>,
+    /// How many tasks were declared before it: its place among them in the output.
+    pub order: usize,
+    pub span: Span,
+}
+
 #[derive(Clone, Debug)]
 pub struct Task {
+    /// The full id, group path included, as Airflow shows it.
     pub task_id: String,
+    /// The id within its group (what the generated code passes as `task_id`).
+    pub local_id: String,
+    pub group: Option<usize>,
     pub op: OpClass,
     /// Operator arguments, in the order the operator declares them.
     pub args: Vec<Field>,
@@ -106,6 +122,7 @@ pub struct Dag {
     pub span: Span,
     pub args: Vec<Field>,
     pub default_args: Vec<Field>,
+    pub groups: Vec<Group>,
     pub graph: DiGraph<Task, Span>,
 }
 
@@ -117,12 +134,18 @@ impl Dag {
             span,
             args: Vec::new(),
             default_args: Vec::new(),
+            groups: Vec::new(),
             graph: DiGraph::new(),
         }
     }
 
     pub fn arg(&self, name: &str) -> Option<&Field> {
         self.args.iter().find(|f| f.name == name)
+    }
+
+    /// The `i`-th task, in declaration order.
+    pub fn task(&self, i: usize) -> &Task {
+        &self.graph[NodeIndex::new(i)]
     }
 
     pub fn tasks(&self) -> impl Iterator<Item = &Task> {

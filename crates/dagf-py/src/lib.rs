@@ -28,6 +28,9 @@ pub fn generate(dag: &Dag) -> String {
     let mut g = Gen::default();
     // Reserve the names imports will take before naming tasks.
     g.imports.add("airflow.sdk", "DAG");
+    if !dag.groups.is_empty() {
+        g.imports.add("airflow.sdk", "TaskGroup");
+    }
     for t in dag.tasks() {
         g.imports.add(&t.op.module, &t.op.class);
         for f in &t.args {
@@ -72,17 +75,8 @@ pub fn generate(dag: &Dag) -> String {
     body.push_str(&g.call_exploded("with DAG", &dag_args, "", ":"));
     body.push('\n');
 
-    let mut vars: Vec<String> = Vec::new();
-    for t in dag.tasks() {
-        let var = unique_var(&t.task_id, &mut taken);
-        let mut args: Vec<(String, Value)> =
-            vec![("task_id".into(), Value::Str(t.task_id.clone()))];
-        args.extend(t.args.iter().map(|f| (f.name.clone(), f.value.clone())));
-        let class = g.imports.local(&t.op.module, &t.op.class);
-        body.push_str(&g.call_exploded(&format!("{INDENT}{var} = {class}"), &args, INDENT, ""));
-        body.push('\n');
-        vars.push(var);
-    }
+    let mut vars: Vec<String> = vec![String::new(); dag.graph.node_count()];
+    g.scope(dag, None, INDENT, &mut taken, &mut vars, &mut body);
 
     for line in dependency_lines(dag, &vars) {
         body.push_str(&line);
@@ -167,6 +161,13 @@ fn dependency_lines(dag: &Dag, vars: &[String]) -> Vec<String> {
     out
 }
 
+/// A task or a task group, by index.
+#[derive(Copy, Clone)]
+enum Node {
+    Task(usize),
+    Group(usize),
+}
+
 #[derive(Default)]
 struct Gen {
     imports: Imports,
@@ -177,6 +178,90 @@ struct Gen {
 }
 
 impl Gen {
+    /// The tasks and task groups of one scope (the DAG, or a group) in declaration
+    /// order, groups as `with TaskGroup(...)` blocks holding their own.
+    fn scope(
+        &self,
+        dag: &Dag,
+        scope: Option<usize>,
+        indent: &str,
+        taken: &mut HashSet<String>,
+        vars: &mut [String],
+        out: &mut String,
+    ) {
+        // A group goes before the tasks declared after it: (place, groups first, what).
+        let mut entries: Vec<(usize, u8, Node)> = Vec::new();
+        for (i, t) in dag.tasks().enumerate() {
+            if t.group == scope {
+                entries.push((i, 1, Node::Task(i)));
+            }
+        }
+        for (gi, grp) in dag.groups.iter().enumerate() {
+            if grp.parent == scope {
+                entries.push((grp.order, 0, Node::Group(gi)));
+            }
+        }
+        entries.sort_by_key(|&(place, rank, _)| (place, rank));
+        if entries.is_empty() {
+            let _ = writeln!(out, "{indent}pass");
+        }
+        for (_, _, node) in entries {
+            if let Node::Task(i) = node {
+                let t = dag.task(i);
+                // A name taken by an earlier group's task gets its own group's name in front.
+                let var = match t.task_id.rsplit_once('.') {
+                    Some((path, _)) if taken.contains(&t.local_id) => {
+                        unique_var(&format!("{}_{}", path.replace('.', "_"), t.local_id), taken)
+                    }
+                    _ => unique_var(&t.local_id, taken),
+                };
+                let mut args: Vec<(String, Value)> =
+                    vec![("task_id".into(), Value::Str(t.local_id.clone()))];
+                args.extend(t.args.iter().map(|f| (f.name.clone(), f.value.clone())));
+                let class = self.imports.local(&t.op.module, &t.op.class);
+                out.push_str(&self.call_exploded(
+                    &format!("{indent}{var} = {class}"),
+                    &args,
+                    indent,
+                    "",
+                ));
+                out.push('\n');
+                vars[i] = var;
+            } else if let Node::Group(gi) = node {
+                let grp = &dag.groups[gi];
+                let mut args = vec![("group_id".to_string(), Value::Str(grp.group_id.clone()))];
+                if let Some(tip) = &grp.tooltip {
+                    args.push(("tooltip".into(), Value::Str(tip.clone())));
+                }
+                let class = self.imports.local("airflow.sdk", "TaskGroup");
+                let flat: Vec<String> = args
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", self.flat(v)))
+                    .collect();
+                let line = format!("{indent}with {class}({}):", flat.join(", "));
+                if line.len() <= LINE {
+                    let _ = writeln!(out, "{line}");
+                } else {
+                    out.push_str(&self.call_exploded(
+                        &format!("{indent}with {class}"),
+                        &args,
+                        indent,
+                        ":",
+                    ));
+                    out.push('\n');
+                }
+                self.scope(
+                    dag,
+                    Some(gi),
+                    &format!("{indent}{INDENT}"),
+                    taken,
+                    vars,
+                    out,
+                );
+            }
+        }
+    }
+
     /// Registers the imports a value needs.
     fn collect(&mut self, v: &Value) {
         match v {

@@ -231,6 +231,20 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             out.args.push(lower_field(&s.name, &s.value, s.span));
         }
     }
+    out.groups = dag
+        .groups
+        .iter()
+        .map(|g| dagf_ir::Group {
+            group_id: g.local.clone(),
+            parent: g.parent,
+            tooltip: slot(&g.slots, "tooltip").and_then(|s| match &s.value.v {
+                V::Str(t) => Some(t.to_string()),
+                _ => None,
+            }),
+            order: g.order,
+            span: g.name_span,
+        })
+        .collect();
     let mut nodes: Vec<NodeIndex> = Vec::new();
     for t in &dag.tasks {
         let op = &prog.operators[t.op];
@@ -263,6 +277,8 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         nodes.push(
             out.graph.add_node(Task {
                 task_id: t.id.clone(),
+                local_id: t.local.clone(),
+                group: t.group,
                 op: OpClass {
                     name: op.name.clone(),
                     module: op.module_path.clone(),
@@ -458,9 +474,11 @@ fn lower(v: &Value) -> dagf_ir::Value {
             I::Callable {
                 module: module.to_string(),
                 name: name.to_string(),
+                // An optional argument left as `none` is not passed, like any other.
                 args: c
                     .args
                     .iter()
+                    .filter(|(_, v)| !matches!(v.v, V::None))
                     .map(|(k, v)| (k.to_string(), lower(v)))
                     .collect(),
                 instance: c.kind == dagf_syntax::ast::CallbackKind::Notifier,
@@ -472,6 +490,6 @@ fn lower(v: &Value) -> dagf_ir::Value {
         },
         V::AssetAll(xs) => I::AssetAll(xs.iter().map(lower).collect()),
         V::AssetAny(xs) => I::AssetAny(xs.iter().map(lower).collect()),
-        V::Task(t) => I::Int(*t as i64),
+        V::Task(t) | V::Group(t) => I::Int(*t as i64),
     }
 }

@@ -58,12 +58,39 @@ pub struct TaskB {
     pub incomplete: bool,
     /// Fields an unknown (misspelt) field was taken for: not also reported missing.
     pub meant: Vec<String>,
+    /// The task group it is declared in.
+    pub group: Option<usize>,
+    /// Its name inside that group (`id` has the group path in front).
+    pub local: String,
+}
+
+/// A task or a task group of the DAG being built.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Node {
+    Task(usize),
+    Group(usize),
+}
+
+/// A task group under construction.
+#[derive(Clone, Debug)]
+pub struct GroupB {
+    pub local: String,
+    /// The group path, as Airflow prefixes task ids with it (`outer.inner`).
+    pub id: String,
+    pub parent: Option<usize>,
+    pub name_span: Span,
+    pub slots: Vec<Slot>,
+    /// How many tasks were declared before it (its place among them in the output).
+    pub order: usize,
+    depth: usize,
+    names: HashMap<String, Node>,
 }
 
 #[derive(Clone, Debug)]
 enum Endpoint {
-    Task(usize),
-    Name(Rc<str>, Span),
+    Node(Node),
+    /// A name (or `group.name` path) looked up from a scope once the body is complete.
+    Path(Vec<(Rc<str>, Span)>, Option<usize>),
 }
 
 /// A DAG under construction.
@@ -74,16 +101,94 @@ pub struct DagB {
     pub name_span: Span,
     pub slots: Vec<Slot>,
     pub tasks: Vec<TaskB>,
-    by_name: HashMap<String, usize>,
+    pub groups: Vec<GroupB>,
+    /// Names at the top of the DAG body; each group has its own.
+    by_name: HashMap<String, Node>,
+    /// The group whose body is being evaluated.
+    scope: Option<usize>,
     /// Tasks declared with an error (already reported): `>>` on them says nothing more.
     failed: Vec<String>,
-    edges: Vec<(Endpoint, Endpoint, Span)>,
+    /// Dependencies, with the nesting depth of the body that declared them.
+    edges: Vec<(Endpoint, Endpoint, Span, usize)>,
     layer: Layer,
     /// Checking a factory no dag uses: `id` is the factory's name.
     unused_factory: bool,
 }
 
 impl DagB {
+    fn new(id: String, span: Span, name_span: Span, unused_factory: bool) -> Self {
+        DagB {
+            id,
+            span,
+            name_span,
+            slots: Vec::new(),
+            tasks: Vec::new(),
+            groups: Vec::new(),
+            by_name: HashMap::new(),
+            scope: None,
+            failed: Vec::new(),
+            edges: Vec::new(),
+            layer: Layer::Factory,
+            unused_factory,
+        }
+    }
+
+    fn names_mut(&mut self, scope: Option<usize>) -> &mut HashMap<String, Node> {
+        match scope {
+            Some(g) => &mut self.groups[g].names,
+            None => &mut self.by_name,
+        }
+    }
+
+    fn names(&self, scope: Option<usize>) -> &HashMap<String, Node> {
+        match scope {
+            Some(g) => &self.groups[g].names,
+            None => &self.by_name,
+        }
+    }
+
+    fn node_span(&self, n: Node) -> Span {
+        match n {
+            Node::Task(t) => self.tasks[t].name_span,
+            Node::Group(g) => self.groups[g].name_span,
+        }
+    }
+
+    /// What a name declared in the current scope gets in front of it.
+    fn prefix(&self) -> String {
+        self.scope
+            .map_or(String::new(), |g| format!("{}.", self.groups[g].id))
+    }
+
+    fn depth(&self) -> usize {
+        self.scope.map_or(0, |g| self.groups[g].depth + 1)
+    }
+
+    /// Whether task `t` is inside group `g`, at any depth.
+    fn inside(&self, t: usize, g: usize) -> bool {
+        let mut cur = self.tasks[t].group;
+        while let Some(c) = cur {
+            if c == g {
+                return true;
+            }
+            cur = self.groups[c].parent;
+        }
+        false
+    }
+
+    /// A group's first tasks (`roots`) or last tasks, given the task edges so far.
+    fn ends(&self, g: usize, edges: &[(usize, usize, Span)], roots: bool) -> Vec<usize> {
+        (0..self.tasks.len())
+            .filter(|&t| self.inside(t, g))
+            .filter(|&t| {
+                !edges.iter().any(|&(a, b, _)| {
+                    let (this, other) = if roots { (b, a) } else { (a, b) };
+                    this == t && self.inside(other, g)
+                })
+            })
+            .collect()
+    }
+
     /// How messages name it: "dag `x`", or "factory `x`" when checking an unused factory.
     pub fn what(&self) -> String {
         let kind = if self.unused_factory {
@@ -310,18 +415,7 @@ impl Cx<'_> {
         let Some(dag_id) = self.name_of(m, env, &d.name, None) else {
             return;
         };
-        let mut dag = DagB {
-            id: dag_id,
-            span: d.span,
-            name_span: d.name.span,
-            slots: Vec::new(),
-            tasks: Vec::new(),
-            by_name: HashMap::new(),
-            failed: Vec::new(),
-            edges: Vec::new(),
-            layer: Layer::Factory,
-            unused_factory: false,
-        };
+        let mut dag = DagB::new(dag_id, d.span, d.name.span, false);
         let mut factory_docs = Vec::new();
         if let Some(target) = &d.target {
             let callee = self.expr(m, env, target, None);
@@ -437,15 +531,19 @@ impl Cx<'_> {
                 let v = self.expr(m, env, value, Some(dag));
                 match scope {
                     Scope::Dag => self.dag_field(dag, name, v, *append, *is_override, *span),
+                    Scope::Group(g) => self.group_field(dag, g, name, v, *is_override, *span),
                     Scope::Task(t) => {
                         self.task_field(dag, t, name, v, *append, *is_override, *span)
                     }
                 }
             }
-            Stmt::Decl(d) if scope == Scope::Dag && d.kind == DeclKind::Task => {
+            Stmt::Decl(d) if !matches!(scope, Scope::Task(_)) && d.kind == DeclKind::Task => {
                 self.task_decl(m, env, d, dag);
             }
-            Stmt::Deps { first, rest, .. } if scope == Scope::Dag => {
+            Stmt::Decl(d) if !matches!(scope, Scope::Task(_)) && d.kind == DeclKind::Group => {
+                self.group_decl(m, env, d, dag);
+            }
+            Stmt::Deps { first, rest, .. } if !matches!(scope, Scope::Task(_)) => {
                 self.deps(m, env, first, rest, dag)
             }
             Stmt::Error(_) => {}
@@ -453,7 +551,11 @@ impl Cx<'_> {
                 let (place, help) = match scope {
                     Scope::Dag => (
                         "in a dag body",
-                        "a dag body holds fields, `task` declarations, dependencies, `let`, `for` and `if`",
+                        "a dag body holds fields, `task` and `group` declarations, dependencies, `let`, `for` and `if`",
+                    ),
+                    Scope::Group(_) => (
+                        "in a task group",
+                        "a task group holds `tooltip`, `task` and `group` declarations, dependencies, `let`, `for` and `if`",
                     ),
                     Scope::Task(_) => (
                         "in a task body",
@@ -634,8 +736,8 @@ impl Cx<'_> {
                 return None;
             }
         };
-        if let Some(&prev) = dag.by_name.get(&id) {
-            let prev_span = dag.tasks[prev].name_span;
+        if let Some(&prev) = dag.names(dag.scope).get(&id) {
+            let prev_span = dag.node_span(prev);
             self.err(
                 declared_again(
                     Code::E0301,
@@ -649,7 +751,9 @@ impl Cx<'_> {
         }
         let t = dag.tasks.len();
         dag.tasks.push(TaskB {
-            id: id.clone(),
+            id: format!("{}{id}", dag.prefix()),
+            group: dag.scope,
+            local: id.clone(),
             op,
             slots: Vec::new(),
             span: d.span,
@@ -657,7 +761,8 @@ impl Cx<'_> {
             incomplete: d.body.iter().flatten().any(|s| matches!(s, Stmt::Error(_))),
             meant: Vec::new(),
         });
-        dag.by_name.insert(id, t);
+        let scope = dag.scope;
+        dag.names_mut(scope).insert(id, Node::Task(t));
         if let Some(tid) = template {
             // The arguments go to the template's parameters; its body (and its parents')
             // set the fields, each a layer below the task's own body.
@@ -713,7 +818,8 @@ impl Cx<'_> {
                         DepOp::Then => (a, b),
                         DepOp::After => (b, a),
                     };
-                    dag.edges.push((up.clone(), down.clone(), span));
+                    dag.edges
+                        .push((up.clone(), down.clone(), span, dag.depth()));
                 }
             }
             prev = next;
@@ -725,7 +831,15 @@ impl Cx<'_> {
     fn endpoints(&mut self, m: usize, env: &mut Env, e: &Expr, dag: &mut DagB) -> Vec<Endpoint> {
         match &e.kind {
             ExprKind::Name(n) if !env.iter().any(|(k, _)| &**k == n) => {
-                vec![Endpoint::Name(Rc::from(n.as_str()), e.span)]
+                vec![Endpoint::Path(
+                    vec![(Rc::from(n.as_str()), e.span)],
+                    dag.scope,
+                )]
+            }
+            ExprKind::Field(..)
+                if name_path(e).is_some_and(|p| !env.iter().any(|(k, _)| **k == *p[0].0)) =>
+            {
+                vec![Endpoint::Path(name_path(e).unwrap_or_default(), dag.scope)]
             }
             ExprKind::List(items) => items
                 .iter()
@@ -740,7 +854,8 @@ impl Cx<'_> {
 
     fn value_endpoints(&mut self, v: &Value) -> Vec<Endpoint> {
         match &v.v {
-            V::Task(t) => vec![Endpoint::Task(*t)],
+            V::Task(t) => vec![Endpoint::Node(Node::Task(*t))],
+            V::Group(g) => vec![Endpoint::Node(Node::Group(*g))],
             V::List(items) => items.iter().flat_map(|i| self.value_endpoints(i)).collect(),
             V::Error => vec![],
             _ => {
@@ -1178,6 +1293,10 @@ impl Cx<'_> {
             ExprKind::Decl(d) => match (d.kind, dag) {
                 (DeclKind::Task, Some(dag)) => match self.task_decl(m, env, d, dag) {
                     Some(t) => V::Task(t),
+                    None => V::Error,
+                },
+                (DeclKind::Group, Some(dag)) => match self.group_decl(m, env, d, dag) {
+                    Some(g) => V::Group(g),
                     None => V::Error,
                 },
                 _ => {
@@ -1961,17 +2080,7 @@ impl Cx<'_> {
     // ---- finishing a DAG ------------------------------------------------------------
 
     fn finish(&mut self, mut dag: DagB) {
-        let mut edges = Vec::new();
-        let task_names: Vec<String> = dag.tasks.iter().map(|t| t.id.clone()).collect();
-        for (a, b, span) in std::mem::take(&mut dag.edges) {
-            let (Some(a), Some(b)) = (
-                self.resolve_endpoint(&dag, &a, &task_names),
-                self.resolve_endpoint(&dag, &b, &task_names),
-            ) else {
-                continue;
-            };
-            edges.push((a, b, span));
-        }
+        let edges = self.task_edges(&mut dag);
         let before = self.diags.error_count();
         let dag_ir = checks::finish(self.ctx(), &dag, &edges);
         // Checked even when the dag has errors: two dags with one id clash regardless.
@@ -2201,56 +2310,234 @@ impl Cx<'_> {
                 v.unwrap_or_else(|| Value::error(p.span)),
             ));
         }
-        let mut dag = DagB {
-            id: decl.name.name.clone(),
-            span: decl.span,
-            name_span: decl.name.span,
-            slots: Vec::new(),
-            tasks: Vec::new(),
-            by_name: HashMap::new(),
-            failed: Vec::new(),
-            edges: Vec::new(),
-            layer: Layer::Factory,
-            unused_factory: true,
-        };
+        let mut dag = DagB::new(decl.name.name.clone(), decl.span, decl.name.span, true);
         self.body(module, &mut env, &decl.body, &mut dag, Scope::Dag);
-        let mut edges = Vec::new();
-        let names: Vec<String> = dag.tasks.iter().map(|t| t.id.clone()).collect();
-        for (a, b, span) in std::mem::take(&mut dag.edges) {
-            if let (Some(a), Some(b)) = (
-                self.resolve_endpoint(&dag, &a, &names),
-                self.resolve_endpoint(&dag, &b, &names),
-            ) {
-                edges.push((a, b, span));
-            }
-        }
+        let edges = self.task_edges(&mut dag);
         checks::finish(self.ctx(), &dag, &edges);
     }
 
-    fn resolve_endpoint(&mut self, dag: &DagB, e: &Endpoint, names: &[String]) -> Option<usize> {
-        match e {
-            Endpoint::Task(t) => Some(*t),
-            Endpoint::Name(n, span) => match dag.by_name.get(&**n) {
-                Some(t) => Some(*t),
-                None if dag.failed.iter().any(|f| **f == **n) => None,
+    /// The dependencies as edges between tasks. A group stands for its first tasks
+    /// downstream of `>>` and its last tasks upstream; bodies nested deepest go first,
+    /// so a group's ends are known before an outer dependency uses them.
+    fn task_edges(&mut self, dag: &mut DagB) -> Vec<(usize, usize, Span)> {
+        let mut declared = std::mem::take(&mut dag.edges);
+        declared.sort_by_key(|(_, _, _, depth)| std::cmp::Reverse(*depth));
+        let mut edges: Vec<(usize, usize, Span)> = Vec::new();
+        for (a, b, span, _) in declared {
+            let (Some(a), Some(b)) = (
+                self.resolve_endpoint(dag, &a),
+                self.resolve_endpoint(dag, &b),
+            ) else {
+                continue;
+            };
+            let ups = match a {
+                Node::Task(t) => vec![t],
+                Node::Group(g) => dag.ends(g, &edges, false),
+            };
+            let downs = match b {
+                Node::Task(t) => vec![t],
+                Node::Group(g) => dag.ends(g, &edges, true),
+            };
+            for &u in &ups {
+                for &d in &downs {
+                    edges.push((u, d, span));
+                }
+            }
+        }
+        edges
+    }
+
+    /// Looks a `>>` operand up: a name in the scope it was written in, then in the
+    /// scopes around it; each further part of a `group.name` path inside that group.
+    fn resolve_endpoint(&mut self, dag: &DagB, e: &Endpoint) -> Option<Node> {
+        let (path, scope) = match e {
+            Endpoint::Node(n) => return Some(*n),
+            Endpoint::Path(path, scope) => (path, *scope),
+        };
+        let ((first, first_span), rest) = path.split_first()?;
+        let mut at = scope;
+        let mut node = loop {
+            if let Some(n) = dag.names(at).get(&**first) {
+                break *n;
+            }
+            match at {
+                Some(g) => at = dag.groups[g].parent,
                 None => {
-                    let d = Diagnostic::at(
-                        Code::E0104,
+                    if !dag.failed.iter().any(|f| **f == **first) {
+                        self.no_such(dag, scope, first, *first_span);
+                    }
+                    return None;
+                }
+            }
+        };
+        for (part, span) in rest {
+            let Node::Group(g) = node else {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0209,
                         *span,
-                        format!("{} has no task `{n}`", dag.what()),
-                        "no such task",
+                        format!(
+                            "`{}` is a task, not a group",
+                            dag.tasks[match node {
+                                Node::Task(t) => t,
+                                Node::Group(_) => 0,
+                            }]
+                            .local
+                        ),
+                        "a task has no tasks inside",
                     )
-                    .with_suggestion(n, names.iter().map(String::as_str));
-                    let d = if d.help.is_none() {
-                        d.with_help(format!("declare it with `task {n}: ...`"))
-                    } else {
-                        d
-                    };
-                    self.err(d);
-                    None
+                    .with_help("`group.task` names a task inside a task group"),
+                );
+                return None;
+            };
+            match dag.groups[g].names.get(&**part) {
+                Some(n) => node = *n,
+                None => {
+                    self.no_such(dag, Some(g), part, *span);
+                    return None;
+                }
+            }
+        }
+        Some(node)
+    }
+
+    fn no_such(&mut self, dag: &DagB, scope: Option<usize>, name: &str, span: Span) {
+        let place = match scope {
+            Some(g) => format!("task group `{}` of {}", dag.groups[g].id, dag.what()),
+            None => dag.what(),
+        };
+        let mut names: Vec<&str> = Vec::new();
+        let mut at = scope;
+        loop {
+            names.extend(dag.names(at).keys().map(String::as_str));
+            match at {
+                Some(g) => at = dag.groups[g].parent,
+                None => break,
+            }
+        }
+        let d = Diagnostic::at(
+            Code::E0104,
+            span,
+            format!("{place} has no task or group `{name}`"),
+            "no such task",
+        )
+        .with_suggestion(name, names.iter().copied())
+        .or_help(format!("declare it with `task {name}: ...`"));
+        self.err(d);
+    }
+
+    /// `group NAME: TEMPLATE(args) { body }` or `group NAME { body }`: a TaskGroup.
+    fn group_decl(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        d: &ast::Decl,
+        dag: &mut DagB,
+    ) -> Option<usize> {
+        let local = self.name_of(m, env, &d.name, Some(dag))?;
+        if local.is_empty()
+            || !local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            self.err(
+                Diagnostic::at(Code::E0302, d.name.span, format!("group id `{local}` has characters Airflow rejects"), "invalid group id")
+                    .with_help("group ids may hold only ASCII letters, digits, `-` and `_` (no `.`: it separates groups in task ids)"),
+            );
+            dag.failed.push(local);
+            return None;
+        }
+        if let Some(&prev) = dag.names(dag.scope).get(&local) {
+            let prev_span = dag.node_span(prev);
+            self.err(
+                declared_again(
+                    Code::E0301,
+                    d.name.span,
+                    prev_span,
+                    format!("`{local}` is used twice in {}", dag.what()),
+                )
+                .with_help("tasks and groups in one body need distinct names; rename one"),
+            );
+            return None;
+        }
+        let template = match &d.target {
+            None => None,
+            Some(target) => match self.expr(m, env, target, Some(dag)).v {
+                V::Item(Item::Template(tid)) if self.prog.templates[tid].decl.target.is_none() => {
+                    Some((tid, target.span))
+                }
+                V::Error => {
+                    dag.failed.push(local);
+                    return None;
+                }
+                other => {
+                    let v = Value::new(other, target.span);
+                    self.err(
+                        Diagnostic::at(Code::E0208, target.span, format!("a task group is made from a group template, not from {}", a_kind(&v)), "not a group template")
+                            .with_help("declare one with `template NAME(...): group { ... }`, or write the group's body inline: `group NAME { ... }`"),
+                    );
+                    dag.failed.push(local);
+                    return None;
                 }
             },
+        };
+        let g = dag.groups.len();
+        let parent = dag.scope;
+        dag.groups.push(GroupB {
+            local: local.clone(),
+            id: format!("{}{local}", dag.prefix()),
+            parent,
+            name_span: d.name.span,
+            slots: Vec::new(),
+            order: dag.tasks.len(),
+            depth: dag.depth(),
+            names: HashMap::new(),
+        });
+        dag.names_mut(parent).insert(local, Node::Group(g));
+        dag.scope = Some(g);
+        if let Some((tid, call)) = template {
+            let info = &self.prog.templates[tid];
+            let (module, decl, params) = (info.module, info.decl.clone(), info.params.clone());
+            let args = d.args.clone().unwrap_or_default();
+            if let Some(mut tenv) = self.bind_args(m, env, &params, &args, call, &decl.name.name) {
+                let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
+                self.body(module, &mut tenv, &decl.body, dag, Scope::Group(g));
+                dag.layer = outer;
+            }
         }
+        if let Some(body) = &d.body {
+            let mark = env.len();
+            self.body(m, env, body, dag, Scope::Group(g));
+            env.truncate(mark);
+        }
+        dag.scope = parent;
+        Some(g)
+    }
+
+    fn group_field(
+        &mut self,
+        dag: &mut DagB,
+        g: usize,
+        name: &ast::Ident,
+        v: Value,
+        is_override: bool,
+        span: Span,
+    ) {
+        if name.name != "tooltip" {
+            self.unknown_field(name, "task group", vec!["tooltip"], None);
+            return;
+        }
+        let v = self.coerce(v, &Ty::Str, None);
+        set_slot(
+            &mut dag.groups[g].slots,
+            &name.name,
+            v,
+            false,
+            is_override,
+            dag.layer,
+            span,
+            self.diags,
+        );
     }
 
     pub(crate) fn ctx(&mut self) -> checks::Ctx<'_> {
@@ -2268,6 +2555,7 @@ impl Cx<'_> {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Scope {
     Dag,
+    Group(usize),
     Task(usize),
 }
 
@@ -2490,6 +2778,19 @@ fn task_field_names<'a>(
         names.extend(sensor_args.fields.iter().map(|f| f.name.as_str()));
     }
     names
+}
+
+/// `a.b.c` as its names, when the expression is only names and field accesses.
+fn name_path(e: &Expr) -> Option<Vec<(Rc<str>, Span)>> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(vec![(Rc::from(n.as_str()), e.span)]),
+        ExprKind::Field(base, f) => {
+            let mut p = name_path(base)?;
+            p.push((Rc::from(f.name.as_str()), f.span));
+            Some(p)
+        }
+        _ => None,
+    }
 }
 
 /// Whether a value is of a plain type.

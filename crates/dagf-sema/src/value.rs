@@ -35,6 +35,8 @@ pub enum V {
     Task(usize),
     /// A callback with its arguments bound.
     Callback(Rc<Callback>),
+    /// A task group of the DAG being built, by index.
+    Group(usize),
     /// A declared thing that is not data: an operator, a factory, a module, a built-in.
     Item(Item),
     /// Stands for a value whose error was already reported.
@@ -102,6 +104,7 @@ impl Value {
             V::Asset(_) | V::AssetAll(_) | V::AssetAny(_) => "asset",
             V::Task(_) => "task",
             V::Callback(_) => "callback",
+            V::Group(_) => "task group",
             V::Item(Item::Template(_)) => "template",
             V::Item(Item::Callback(_)) => "callback",
             V::Item(Item::Operator(_)) => "operator",
@@ -137,7 +140,7 @@ fn same(a: &V, b: &V) -> bool {
                     .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && v.same(v2)))
         }
         (V::Asset(x), V::Asset(y)) => x.uri == y.uri,
-        (V::Task(x), V::Task(y)) => x == y,
+        (V::Task(x), V::Task(y)) | (V::Group(x), V::Group(y)) => x == y,
         (V::Callback(x), V::Callback(y)) => {
             x.kind == y.kind
                 && x.path == y.path

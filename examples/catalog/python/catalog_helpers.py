@@ -1,5 +1,7 @@
 """Python callables used by the catalog examples' DAGs."""
 
+from airflow.sdk import BaseNotifier
+
 
 def transform(table: str, day: str) -> str:
     print(f"transforming {table} for {day}")
@@ -15,3 +17,41 @@ def validate_rows(table: str, minimum: int) -> int:
     if rows < minimum:
         raise ValueError(f"{table} has {rows} rows, fewer than {minimum}")
     return rows
+
+
+def check_exports(table: str) -> str:
+    print(f"exports of {table} are complete")
+    return table
+
+
+def report_quality(table: str, checks: int) -> None:
+    print(f"{table}: {checks} checks passed")
+
+
+def clean() -> None:
+    print("cleaned")
+
+
+def dedupe() -> None:
+    print("deduplicated")
+
+
+def post_to_chat(context, channel: str, mention: str | None = None) -> None:
+    who = f"{mention} " if mention else ""
+    print(f"[{channel}] {who}{context['ti'].task_id if 'ti' in context else 'dag'} finished")
+
+
+def record_success(context) -> None:
+    print("recorded success")
+
+
+class PagerNotifier(BaseNotifier):
+    """Pages a team's on-call; a real one would call a paging service."""
+
+    def __init__(self, team: str, urgency: str = "high"):
+        super().__init__()
+        self.team = team
+        self.urgency = urgency
+
+    def notify(self, context) -> None:
+        print(f"paging {self.team} ({self.urgency})")
