@@ -91,6 +91,8 @@ codes! {
     E0211 => "value set twice",
     E0212 => "conflicting values",
     E0213 => "override of nothing",
+    E0214 => "abstract factory instantiated",
+    E0215 => "abstract task not declared",
     // DAG checks
     E0301 => "duplicate task id",
     E0302 => "invalid dag or task id",

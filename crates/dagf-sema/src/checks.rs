@@ -151,6 +151,22 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         }
     }
 
+    // A task named with a dot at one level can meet a task inside a group at another.
+    let mut seen: std::collections::HashMap<&str, Span> = std::collections::HashMap::new();
+    for t in &dag.tasks {
+        if let Some(prev) = seen.insert(&t.id, t.name_span) {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0301,
+                    t.name_span,
+                    format!("two tasks of {} end up with the id `{}`", dag.what(), t.id),
+                    "this one",
+                )
+                .with_label(prev, "and this one")
+                .with_help("task ids include their group path (`group.task`); rename one of them"),
+            );
+        }
+    }
     for t in &dag.tasks {
         check_id("task", &t.id, t.name_span, diags);
         let op = &prog.operators[t.op];

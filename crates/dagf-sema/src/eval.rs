@@ -24,6 +24,8 @@ const MAX_DEPTH: u32 = 400;
 pub enum Layer {
     /// A task template's body, by template; a template's parent comes before it.
     Template(usize),
+    /// The body of a factory the instantiated one extends, by factory.
+    Parent(usize),
     Factory,
     Body,
 }
@@ -32,6 +34,7 @@ impl Layer {
     fn describe(self) -> &'static str {
         match self {
             Layer::Template(_) => "the template",
+            Layer::Parent(_) => "the parent factory",
             Layer::Factory => "the factory",
             Layer::Body => "the dag body",
         }
@@ -113,6 +116,12 @@ pub struct DagB {
     layer: Layer,
     /// Checking a factory no dag uses: `id` is the factory's name.
     unused_factory: bool,
+    /// The factory it is made from, and where that factory's name is written.
+    made_from: Option<(String, Span)>,
+    /// `abstract task` placeholders: (name, where, declaring factory).
+    abstracts: Vec<(String, Span, String)>,
+    /// The abstract factory whose body is being evaluated, if it is one.
+    in_abstract: Option<String>,
 }
 
 impl DagB {
@@ -130,6 +139,9 @@ impl DagB {
             edges: Vec::new(),
             layer: Layer::Factory,
             unused_factory,
+            made_from: None,
+            abstracts: Vec::new(),
+            in_abstract: None,
         }
     }
 
@@ -425,17 +437,24 @@ impl Cx<'_> {
                     let info = &self.prog.factories[f];
                     let decl = info.decl.clone();
                     let params = info.params.clone();
+                    if let Some(at) = decl.is_abstract {
+                        self.err(
+                            Diagnostic::at(Code::E0214, target.span, format!("`{}` is an abstract factory", decl.name.name), "makes no dag itself")
+                                .with_label(at, "declared abstract here")
+                                .with_help(format!("make the dag from a factory that extends `{}` and declares its abstract tasks", decl.name.name)),
+                        );
+                        return;
+                    }
                     let args = d.args.clone().unwrap_or_default();
                     let Some(bound) =
                         self.bind_args(m, env, &params, &args, target.span, &decl.name.name)
                     else {
                         return;
                     };
-                    let mut fenv: Env = bound;
-                    dag.layer = Layer::Factory;
                     let label = format!("while making dag `{}` from `{}`", dag.id, decl.name.name);
                     let outer = self.making.replace((target.span, label));
-                    self.body(info.module, &mut fenv, &decl.body, &mut dag, Scope::Dag);
+                    dag.made_from = Some((decl.name.name.clone(), decl.name.span));
+                    self.run_factory(f, bound, &mut dag, Layer::Factory, &mut vec![f]);
                     self.making = outer;
                     factory_docs = decl.docs.clone();
                 }
@@ -531,12 +550,15 @@ impl Cx<'_> {
                 let v = self.expr(m, env, value, Some(dag));
                 match scope {
                     Scope::Dag => self.dag_field(dag, name, v, *append, *is_override, *span),
-                    Scope::Group(g) => self.group_field(dag, g, name, v, *is_override, *span),
+                    Scope::Group(g) => {
+                        self.group_field(dag, g, name, v, *append, *is_override, *span)
+                    }
                     Scope::Task(t) => {
                         self.task_field(dag, t, name, v, *append, *is_override, *span)
                     }
                 }
             }
+            Stmt::Decl(d) if d.is_abstract => self.abstract_decl(m, env, d, dag, scope),
             Stmt::Decl(d) if !matches!(scope, Scope::Task(_)) && d.kind == DeclKind::Task => {
                 self.task_decl(m, env, d, dag);
             }
@@ -736,7 +758,23 @@ impl Cx<'_> {
                 return None;
             }
         };
-        if let Some(&prev) = dag.names(dag.scope).get(&id) {
+        let replaces = match dag.names(dag.scope).get(&id) {
+            Some(&Node::Task(prev)) if d.is_override => Some(prev),
+            _ => None,
+        };
+        if d.is_override && replaces.is_none() {
+            self.err(
+                Diagnostic::at(
+                    Code::E0213,
+                    d.name.span,
+                    format!("`override task {id}` replaces nothing"),
+                    "no earlier layer declares this task",
+                )
+                .with_help("remove `override`: this declares a new task"),
+            );
+            return None;
+        }
+        if let (Some(&prev), None) = (dag.names(dag.scope).get(&id), replaces) {
             let prev_span = dag.node_span(prev);
             self.err(
                 declared_again(
@@ -745,12 +783,11 @@ impl Cx<'_> {
                     prev_span,
                     format!("task id `{id}` is used twice in {}", dag.what()),
                 )
-                .with_help("task ids must be unique within a DAG; rename one of the tasks"),
+                .with_help(format!("task ids must be unique within a DAG: rename one, or write `override task {id}: ...` to replace a task a template, parent factory or factory declared")),
             );
             return None;
         }
-        let t = dag.tasks.len();
-        dag.tasks.push(TaskB {
+        let task = TaskB {
             id: format!("{}{id}", dag.prefix()),
             group: dag.scope,
             local: id.clone(),
@@ -760,7 +797,18 @@ impl Cx<'_> {
             name_span: d.name.span,
             incomplete: d.body.iter().flatten().any(|s| matches!(s, Stmt::Error(_))),
             meant: Vec::new(),
-        });
+        };
+        // `override task` keeps the replaced task's place (and the dependencies on it).
+        let t = match replaces {
+            Some(prev) => {
+                dag.tasks[prev] = task;
+                prev
+            }
+            None => {
+                dag.tasks.push(task);
+                dag.tasks.len() - 1
+            }
+        };
         let scope = dag.scope;
         dag.names_mut(scope).insert(id, Node::Task(t));
         if let Some(tid) = template {
@@ -769,8 +817,10 @@ impl Cx<'_> {
             let info = &self.prog.templates[tid];
             let (params, name) = (info.params.clone(), info.decl.name.name.clone());
             let args = d.args.clone().unwrap_or_default();
-            if let Some(tenv) = self.bind_args(m, env, &params, &args, target.span, &name) {
-                self.apply_template(tid, tenv, dag, t);
+            match self.bind_args(m, env, &params, &args, target.span, &name) {
+                Some(tenv) => self.apply_template(tid, tenv, dag, t),
+                // The template set nothing: a field it would have set is not also "missing".
+                None => dag.tasks[t].incomplete = true,
             }
         }
         for arg in d.args.iter().flatten().filter(|_| template.is_none()) {
@@ -972,8 +1022,9 @@ impl Cx<'_> {
                 );
                 continue;
             }
+            // A wrong value is already reported; binding goes on with it, so the body is
+            // still checked (uses of the value stay quiet).
             let v = self.coerce(v, &params[slot].ty, Some(params[slot].span));
-            ok &= !v.is_error();
             given[slot] = Some((v, arg.span));
         }
         let mut out = Env::new();
@@ -2080,6 +2131,7 @@ impl Cx<'_> {
     // ---- finishing a DAG ------------------------------------------------------------
 
     fn finish(&mut self, mut dag: DagB) {
+        self.check_abstracts(&dag);
         let edges = self.task_edges(&mut dag);
         let before = self.diags.error_count();
         let dag_ir = checks::finish(self.ctx(), &dag, &edges);
@@ -2175,10 +2227,21 @@ impl Cx<'_> {
                     // Built on an operator: arguments after it are its fields.
                     let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
                     for arg in decl.target_args.iter().flatten() {
-                        if let Some(name) = &arg.name {
-                            let v = self.expr(module, &mut env, &arg.value, Some(dag));
-                            self.task_field(dag, t, name, v, false, false, arg.span);
-                        }
+                        let Some(name) = &arg.name else {
+                            self.err(
+                                Diagnostic::at(
+                                    Code::E0203,
+                                    arg.span,
+                                    "operator fields are passed by name",
+                                    "no field name",
+                                )
+                                .with_help("write `field = value`"),
+                            );
+                            dag.tasks[t].incomplete = true;
+                            continue;
+                        };
+                        let v = self.expr(module, &mut env, &arg.value, Some(dag));
+                        self.task_field(dag, t, name, v, false, false, arg.span);
                     }
                     dag.layer = outer;
                 }
@@ -2186,6 +2249,107 @@ impl Cx<'_> {
         }
         let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
         self.body(module, &mut env, &decl.body, dag, Scope::Task(t));
+        dag.layer = outer;
+    }
+
+    /// `abstract task NAME` in an abstract factory: a task every concrete child declares.
+    fn abstract_decl(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        d: &ast::Decl,
+        dag: &mut DagB,
+        scope: Scope,
+    ) {
+        let Some(owner) = dag
+            .in_abstract
+            .clone()
+            .filter(|_| scope == Scope::Dag && d.kind == DeclKind::Task)
+        else {
+            self.not_here(
+                d.span,
+                "here",
+                "`abstract task NAME` goes at the top of an `abstract factory` body",
+            );
+            return;
+        };
+        if d.target.is_some() || d.body.is_some() {
+            self.err(
+                Diagnostic::at(
+                    Code::E0106,
+                    d.span,
+                    "an abstract task has no operator or body",
+                    "declares more than a name",
+                )
+                .with_help("write `abstract task NAME`; the child factory declares it fully"),
+            );
+            return;
+        }
+        if let Some(name) = self.name_of(m, env, &d.name, Some(dag)) {
+            dag.abstracts.push((name, d.span, owner));
+        }
+    }
+
+    /// Runs a factory's body into `dag` at `layer`, after the bodies of the factories
+    /// it extends (each a layer below). `chain` holds the factories on the way here.
+    fn run_factory(
+        &mut self,
+        f: usize,
+        mut env: Env,
+        dag: &mut DagB,
+        layer: Layer,
+        chain: &mut Vec<usize>,
+    ) {
+        let info = &self.prog.factories[f];
+        let (module, decl) = (info.module, info.decl.clone());
+        if let Some((target, args)) = &decl.extends {
+            match self.expr(module, &mut env, target, None).v {
+                V::Item(Item::Factory(p)) if chain.contains(&p) => {
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0208,
+                            target.span,
+                            format!("factory `{}` extends itself", decl.name.name),
+                            "leads back to this factory",
+                        )
+                        .with_help("a factory extends a factory that does not lead back to it"),
+                    );
+                    return;
+                }
+                V::Item(Item::Factory(p)) => {
+                    let pinfo = &self.prog.factories[p];
+                    let (params, name) = (pinfo.params.clone(), pinfo.decl.name.name.clone());
+                    let Some(penv) =
+                        self.bind_args(module, &mut env, &params, args, target.span, &name)
+                    else {
+                        return;
+                    };
+                    chain.push(p);
+                    self.run_factory(p, penv, dag, Layer::Parent(p), chain);
+                }
+                V::Error => return,
+                other => {
+                    let v = Value::new(other, target.span);
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0208,
+                            target.span,
+                            format!("a factory extends a factory, not {}", a_kind(&v)),
+                            "not a factory",
+                        )
+                        .with_help("write `factory NAME(...) extends PARENT(args) { ... }`"),
+                    );
+                    return;
+                }
+            }
+        }
+        let outer = std::mem::replace(&mut dag.layer, layer);
+        let outer_abstract = std::mem::replace(
+            &mut dag.in_abstract,
+            decl.is_abstract.map(|_| decl.name.name.clone()),
+        );
+        self.body(module, &mut env, &decl.body, dag, Scope::Dag);
+        dag.in_abstract = outer_abstract;
         dag.layer = outer;
     }
 
@@ -2297,7 +2461,7 @@ impl Cx<'_> {
     /// (values whose uses are not checked), then the DAG checks, producing nothing.
     fn check_unused_factory(&mut self, f: usize) {
         let info = &self.prog.factories[f];
-        let (decl, params, module) = (info.decl.clone(), info.params.clone(), info.module);
+        let (decl, params) = (info.decl.clone(), info.params.clone());
         let mut env = Env::new();
         for p in &params {
             let v = if p.default.is_some() {
@@ -2311,9 +2475,39 @@ impl Cx<'_> {
             ));
         }
         let mut dag = DagB::new(decl.name.name.clone(), decl.span, decl.name.span, true);
-        self.body(module, &mut env, &decl.body, &mut dag, Scope::Dag);
+        if decl.is_abstract.is_none() {
+            // A concrete factory must declare its parents' abstract tasks; an abstract one need not.
+            dag.made_from = Some((decl.name.name.clone(), decl.name.span));
+        }
+        self.run_factory(f, env, &mut dag, Layer::Factory, &mut vec![f]);
+        self.check_abstracts(&dag);
         let edges = self.task_edges(&mut dag);
         checks::finish(self.ctx(), &dag, &edges);
+    }
+
+    /// Every `abstract task` of the factories a dag is made from must be declared.
+    fn check_abstracts(&mut self, dag: &DagB) {
+        let Some((child, child_span)) = dag.made_from.clone() else {
+            return;
+        };
+        for (name, span, owner) in &dag.abstracts {
+            if !dag.by_name.contains_key(name) && !dag.failed.contains(name) {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0215,
+                        child_span,
+                        format!(
+                            "`{child}` does not declare the abstract task `{name}` of `{owner}`"
+                        ),
+                        format!("`{name}` is missing here"),
+                    )
+                    .with_label(*span, format!("`{owner}` declares `{name}` abstract here"))
+                    .with_help(format!(
+                        "declare it in `{child}`: `task {name}: OPERATOR {{ ... }}`"
+                    )),
+                );
+            }
+        }
     }
 
     /// The dependencies as edges between tasks. A group stands for its first tasks
@@ -2363,7 +2557,8 @@ impl Cx<'_> {
             match at {
                 Some(g) => at = dag.groups[g].parent,
                 None => {
-                    if !dag.failed.iter().any(|f| **f == **first) {
+                    let abstract_task = dag.abstracts.iter().any(|(n, _, _)| **n == **first);
+                    if !abstract_task && !dag.failed.iter().any(|f| **f == **first) {
                         self.no_such(dag, scope, first, *first_span);
                     }
                     return None;
@@ -2471,9 +2666,12 @@ impl Cx<'_> {
                     return None;
                 }
                 other => {
-                    let v = Value::new(other, target.span);
+                    let what = match &other {
+                        V::Item(Item::Template(_)) => "a task template".to_string(),
+                        _ => a_kind(&Value::new(other.clone(), target.span)),
+                    };
                     self.err(
-                        Diagnostic::at(Code::E0208, target.span, format!("a task group is made from a group template, not from {}", a_kind(&v)), "not a group template")
+                        Diagnostic::at(Code::E0208, target.span, format!("a task group is made from a group template, not from {what}"), "not a group template")
                             .with_help("declare one with `template NAME(...): group { ... }`, or write the group's body inline: `group NAME { ... }`"),
                     );
                     dag.failed.push(local);
@@ -2520,9 +2718,22 @@ impl Cx<'_> {
         g: usize,
         name: &ast::Ident,
         v: Value,
+        append: bool,
         is_override: bool,
         span: Span,
     ) {
+        if append {
+            self.err(
+                Diagnostic::at(
+                    Code::E0209,
+                    span,
+                    format!("`+=` appends to lists; `{}` is not a list", name.name),
+                    "not a list",
+                )
+                .with_help(format!("write `{} = ...`", name.name)),
+            );
+            return;
+        }
         if name.name != "tooltip" {
             self.unknown_field(name, "task group", vec!["tooltip"], None);
             return;

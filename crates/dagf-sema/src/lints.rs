@@ -19,7 +19,15 @@ pub fn run(prog: &Program, diags: &mut Diagnostics) {
             // (a template's parameters may also feed its parent's arguments).
             let (kind, name, params, extra): (&str, &ast::Ident, &[ast::Param], Vec<&Expr>) =
                 match item {
-                    ast::Item::Factory(f) => ("factory", &f.name, &f.params, vec![]),
+                    ast::Item::Factory(f) => (
+                        "factory",
+                        &f.name,
+                        &f.params,
+                        f.extends
+                            .iter()
+                            .flat_map(|(_, args)| args.iter().map(|a| &a.value))
+                            .collect(),
+                    ),
                     ast::Item::Template(t) => (
                         "template",
                         &t.name,
@@ -96,6 +104,10 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
             }
             for s in &f.body {
                 names_in_stmt(s, out);
+            }
+            if let Some((target, args)) = &f.extends {
+                names_in_expr(target, out);
+                args.iter().for_each(|a| names_in_expr(&a.value, out));
             }
         }
         ast::Item::Template(t) => {

@@ -599,6 +599,17 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
     for c in 0..prog.callbacks.len() {
         let m = prog.callbacks[c].module;
         let decl = prog.callbacks[c].decl.clone();
+        if !crate::checks::is_dotted_path(&decl.path) {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0201,
+                    decl.path_span,
+                    format!("`{}` is not a dotted Python path", decl.path),
+                    "expected `module.name`",
+                )
+                .with_help("name the function or class with its module, such as \"alerts.notify\""),
+            );
+        }
         prog.callbacks[c].params = decl
             .params
             .iter()

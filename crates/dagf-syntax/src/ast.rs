@@ -78,8 +78,12 @@ pub struct Param {
 #[derive(Clone, Debug)]
 pub struct FactoryDecl {
     pub docs: Vec<String>,
+    /// Where `abstract` is written: such a factory makes no dag itself.
+    pub is_abstract: Option<Span>,
     pub name: Ident,
     pub params: Vec<Param>,
+    /// `extends PARENT(args)`: the parent's body runs first, a layer below this one.
+    pub extends: Option<(Expr, Vec<Arg>)>,
     pub body: Vec<Stmt>,
     pub span: Span,
 }
@@ -218,6 +222,10 @@ pub enum DeclKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decl {
     pub docs: Vec<String>,
+    /// `abstract task NAME`: a task every concrete child factory must declare.
+    pub is_abstract: bool,
+    /// `override task NAME: ...`: replaces a task an earlier layer declared.
+    pub is_override: bool,
     pub kind: DeclKind,
     pub name: Expr,
     pub target: Option<Expr>,

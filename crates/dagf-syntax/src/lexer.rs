@@ -66,6 +66,10 @@ pub enum Tok {
     Matches,
     #[token("override")]
     Override,
+    #[token("abstract")]
+    Abstract,
+    #[token("extends")]
+    Extends,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
@@ -293,6 +297,8 @@ impl fmt::Display for Tok {
             Tok::Not => "`not`",
             Tok::Matches => "`matches`",
             Tok::Override => "`override`",
+            Tok::Abstract => "`abstract`",
+            Tok::Extends => "`extends`",
             Tok::Ident(_) => "name",
             Tok::Int(_) => "integer",
             Tok::Float(_) => "number",

@@ -368,7 +368,14 @@ where
             },
         )
         .labelled("operator, template or factory");
+    let modifier = choice((
+        just(Tok::Abstract).to((true, false)),
+        just(Tok::Override).to((false, true)),
+    ))
+    .or_not()
+    .map(Option::unwrap_or_default);
     let decl = docs
+        .then(modifier)
         .then(decl_kind)
         .then(decl_name)
         .then(
@@ -378,21 +385,25 @@ where
                 .or_not(),
         )
         .then(block.clone().or_not())
-        .map_with(move |((((docs, kind), name), call), body), e| {
-            let (target, args) = match call {
-                Some((t, a)) => (Some(t), a),
-                None => (None, None),
-            };
-            Decl {
-                docs,
-                kind,
-                name,
-                target,
-                args,
-                body,
-                span: sp(e.span()),
-            }
-        })
+        .map_with(
+            move |(((((docs, (is_abstract, is_override)), kind), name), call), body), e| {
+                let (target, args) = match call {
+                    Some((t, a)) => (Some(t), a),
+                    None => (None, None),
+                };
+                Decl {
+                    docs,
+                    is_abstract,
+                    is_override,
+                    kind,
+                    name,
+                    target,
+                    args,
+                    body,
+                    span: sp(e.span()),
+                }
+            },
+        )
         .boxed();
 
     // Expressions, loosest last.
@@ -850,6 +861,11 @@ where
             })
         });
     let factory = docs
+        .then(
+            just(Tok::Abstract)
+                .map_with(move |_, e| sp(e.span()))
+                .or_not(),
+        )
         .then_ignore(just(Tok::Factory))
         .then(ident)
         .then(
@@ -861,16 +877,26 @@ where
                 .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen))
                 .or_not(),
         )
+        .then(
+            just(Tok::Extends)
+                .ignore_then(target.clone())
+                .then(args.clone().or_not().map(Option::unwrap_or_default))
+                .or_not(),
+        )
         .then(block.clone())
-        .map_with(move |(((docs, name), params), body), e| {
-            Item::Factory(FactoryDecl {
-                docs,
-                name,
-                params: params.unwrap_or_default(),
-                body,
-                span: sp(e.span()),
-            })
-        });
+        .map_with(
+            move |(((((docs, is_abstract), name), params), extends), body), e| {
+                Item::Factory(FactoryDecl {
+                    docs,
+                    is_abstract,
+                    name,
+                    params: params.unwrap_or_default(),
+                    extends,
+                    body,
+                    span: sp(e.span()),
+                })
+            },
+        );
     let params = param
         .clone()
         .separated_by(just(Tok::Comma))
@@ -962,6 +988,7 @@ where
         nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups, |_| ()).or(any().ignored()),
         one_of([
             Tok::Import,
+            Tok::Abstract,
             Tok::Operator,
             Tok::Sensor,
             Tok::Type,
