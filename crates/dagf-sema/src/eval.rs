@@ -2712,6 +2712,7 @@ impl Cx<'_> {
         Some(g)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn group_field(
         &mut self,
         dag: &mut DagB,
