@@ -386,7 +386,8 @@ impl Gen {
         else {
             return None;
         };
-        if args.is_empty() {
+        // A function with nothing bound is passed as it is; a notifier is always built.
+        if args.is_empty() && !instance {
             return None;
         }
         let local = self.imports.local(module, name);
@@ -736,6 +737,22 @@ mod tests {
         assert_eq!(py_timedelta(0), "timedelta(seconds=0)");
         assert_eq!(py_float(0.5), "0.5");
         assert_eq!(py_float(1e-7), "1e-07");
+    }
+
+    #[test]
+    fn callables_are_partials_or_instances() {
+        let g = Gen::default();
+        let call = |args: Vec<(String, Value)>, instance| Value::Callable {
+            module: "alerts".into(),
+            name: "Pager".into(),
+            args,
+            instance,
+        };
+        assert_eq!(g.flat(&call(vec![], true)), "Pager()");
+        assert_eq!(g.flat(&call(vec![], false)), "Pager");
+        let team = vec![("team".to_string(), Value::Str("data".into()))];
+        assert_eq!(g.flat(&call(team.clone(), true)), "Pager(team=\"data\")");
+        assert_eq!(g.flat(&call(team, false)), "partial(Pager, team=\"data\")");
     }
 
     #[test]
