@@ -19,6 +19,10 @@ pub enum Builtin {
     Getenv,
     Contains,
     Keys,
+    /// In a mixin's `after` block: the tasks nothing runs before.
+    Roots,
+    /// In a mixin's `after` block: the tasks nothing runs after.
+    Leaves,
 }
 
 pub const ALL: &[(&str, Builtin)] = &[
@@ -35,6 +39,8 @@ pub const ALL: &[(&str, Builtin)] = &[
     ("getenv", Builtin::Getenv),
     ("contains", Builtin::Contains),
     ("keys", Builtin::Keys),
+    ("roots", Builtin::Roots),
+    ("leaves", Builtin::Leaves),
 ];
 
 pub fn lookup(name: &str) -> Option<Builtin> {
@@ -49,6 +55,7 @@ impl Builtin {
     /// How many arguments it takes, at least and at most.
     pub fn arity(self) -> (usize, usize) {
         match self {
+            Builtin::Roots | Builtin::Leaves => (0, 0),
             Builtin::Len
             | Builtin::Lower
             | Builtin::Upper
@@ -201,6 +208,13 @@ pub fn call(
                 ));
             }
         },
+        // Answered by the evaluator, which knows the DAG being built.
+        Builtin::Roots | Builtin::Leaves => {
+            return Err((
+                0,
+                "is only available in a mixin's `after` block".to_string(),
+            ));
+        }
         Builtin::Keys => match &args[0].v {
             V::Record(r) => V::List(Rc::new(
                 r.iter()

@@ -26,6 +26,9 @@ pub enum Layer {
     Template(usize),
     /// The body of a factory the instantiated one extends, by factory.
     Parent(usize),
+    /// A mixin's body, by application (one mixin applied twice is two layers): mixins
+    /// layer in `with` order.
+    Mixin(usize),
     Factory,
     Body,
 }
@@ -35,6 +38,7 @@ impl Layer {
         match self {
             Layer::Template(_) => "the template",
             Layer::Parent(_) => "the parent factory",
+            Layer::Mixin(_) => "the mixin",
             Layer::Factory => "the factory",
             Layer::Body => "the dag body",
         }
@@ -122,6 +126,19 @@ pub struct DagB {
     abstracts: Vec<(String, Span, String)>,
     /// The abstract factory whose body is being evaluated, if it is one.
     in_abstract: Option<String>,
+    /// Mixins' `after` blocks, run once every body is done.
+    afters: Vec<After>,
+}
+
+/// A mixin's `after` block waiting for the DAG to be complete.
+#[derive(Clone, Debug)]
+struct After {
+    module: usize,
+    env: Env,
+    body: Vec<Stmt>,
+    layer: Layer,
+    /// The tasks the mixin itself declared: not counted among roots and leaves.
+    own: std::ops::Range<usize>,
 }
 
 impl DagB {
@@ -142,6 +159,7 @@ impl DagB {
             made_from: None,
             abstracts: Vec::new(),
             in_abstract: None,
+            afters: Vec::new(),
         }
     }
 
@@ -232,6 +250,8 @@ pub fn run(
         making: None,
         made: Default::default(),
         used_factories: Default::default(),
+        after_ctx: None,
+        mixin_applications: 0,
         dag_ids: HashMap::new(),
         project: dagf_ir::Project::default(),
         task_args: std_record(prog, "TaskArgs"),
@@ -281,6 +301,10 @@ struct Cx<'a> {
     making: Option<(Span, String)>,
     /// Factories at least one dag was made from.
     used_factories: std::collections::HashSet<usize>,
+    /// In an `after` block: what `roots()` and `leaves()` return.
+    after_ctx: Option<(Vec<usize>, Vec<usize>)>,
+    /// Mixins applied so far: each application is a layer of its own.
+    mixin_applications: usize,
     /// Mistakes already reported from a factory body.
     made: std::collections::HashSet<Diagnostic>,
     dag_ids: HashMap<String, Span>,
@@ -468,6 +492,7 @@ impl Cx<'_> {
                 }
             }
         }
+        self.apply_mixins(&d.mixins, m, env, &mut dag, Scope::Dag);
         dag.layer = Layer::Body;
         if let Some(body) = &d.body {
             let mark = env.len();
@@ -553,12 +578,52 @@ impl Cx<'_> {
                     Scope::Group(g) => {
                         self.group_field(dag, g, name, v, *append, *is_override, *span)
                     }
+                    // For a task, `default_args { ... }` (from a mixin made for dags) sets the
+                    // task's own arguments.
+                    Scope::Task(t) if name.name == "default_args" && !*append => match &v.v {
+                        V::Record(fields) => {
+                            for (k, x) in fields.iter() {
+                                let key = ast::Ident {
+                                    name: k.to_string(),
+                                    span: x.span,
+                                };
+                                self.task_field(
+                                    dag,
+                                    t,
+                                    &key,
+                                    x.clone(),
+                                    false,
+                                    *is_override,
+                                    *span,
+                                );
+                            }
+                        }
+                        V::Error => {}
+                        _ => self.task_field(dag, t, name, v, *append, *is_override, *span),
+                    },
                     Scope::Task(t) => {
                         self.task_field(dag, t, name, v, *append, *is_override, *span)
                     }
                 }
             }
             Stmt::Decl(d) if d.is_abstract => self.abstract_decl(m, env, d, dag, scope),
+            Stmt::After { body, span } => {
+                if matches!(dag.layer, Layer::Mixin(_)) && scope == Scope::Dag {
+                    dag.afters.push(After {
+                        module: m,
+                        env: env.clone(),
+                        body: body.clone(),
+                        layer: dag.layer,
+                        own: 0..0,
+                    });
+                } else {
+                    self.not_here(
+                        *span,
+                        "here",
+                        "`after { ... }` goes at the top of a mixin applied to a factory or a dag",
+                    );
+                }
+            }
             Stmt::Decl(d) if !matches!(scope, Scope::Task(_)) && d.kind == DeclKind::Task => {
                 self.task_decl(m, env, d, dag);
             }
@@ -1438,6 +1503,7 @@ impl Cx<'_> {
             BindingKind::Factory(f) => V::Item(Item::Factory(f)),
             BindingKind::Template(t) => V::Item(Item::Template(t)),
             BindingKind::Callback(c) => V::Item(Item::Callback(c)),
+            BindingKind::Mixin(x) => V::Item(Item::Mixin(x)),
             BindingKind::Asset(a) => {
                 let owner = self.prog.assets[a].module;
                 self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
@@ -1588,6 +1654,22 @@ impl Cx<'_> {
                     "named argument",
                 )
                 .with_help(format!("drop `{} =`", named.name)),
+            );
+            return V::Error;
+        }
+        if matches!(b, Builtin::Roots | Builtin::Leaves) && args.is_empty() {
+            if let Some((roots, leaves)) = &self.after_ctx {
+                let tasks = if b == Builtin::Roots { roots } else { leaves };
+                return V::List(Rc::new(
+                    tasks
+                        .iter()
+                        .map(|&t| Value::new(V::Task(t), span))
+                        .collect(),
+                ));
+            }
+            self.err(
+                Diagnostic::at(Code::E0106, span, format!("`{}()` is only available in a mixin's `after` block", b.name()), "not in an `after` block")
+                    .with_help("the DAG's first and last tasks are known once every body has run: use them in `after { ... }`"),
             );
             return V::Error;
         }
@@ -2131,6 +2213,7 @@ impl Cx<'_> {
     // ---- finishing a DAG ------------------------------------------------------------
 
     fn finish(&mut self, mut dag: DagB) {
+        self.run_afters(&mut dag);
         self.check_abstracts(&dag);
         let edges = self.task_edges(&mut dag);
         let before = self.diags.error_count();
@@ -2247,6 +2330,7 @@ impl Cx<'_> {
                 }
             }
         }
+        self.apply_mixins(&decl.mixins, module, &mut env, dag, Scope::Task(t));
         let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
         self.body(module, &mut env, &decl.body, dag, Scope::Task(t));
         dag.layer = outer;
@@ -2287,6 +2371,80 @@ impl Cx<'_> {
         }
         if let Some(name) = self.name_of(m, env, &d.name, Some(dag)) {
             dag.abstracts.push((name, d.span, owner));
+        }
+    }
+
+    /// Applies `with` mixins in order, each its own layer; `m` and `env` are where the
+    /// `with` list is written (its arguments are evaluated there).
+    fn apply_mixins(
+        &mut self,
+        uses: &[ast::MixinUse],
+        m: usize,
+        env: &mut Env,
+        dag: &mut DagB,
+        scope: Scope,
+    ) {
+        for u in uses {
+            let x = match self.expr(m, env, &u.target, None).v {
+                V::Item(Item::Mixin(x)) => x,
+                V::Error => continue,
+                other => {
+                    let v = Value::new(other, u.target.span);
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0208,
+                            u.target.span,
+                            format!("`with` takes mixins, not {}", a_kind(&v)),
+                            "not a mixin",
+                        )
+                        .with_help("declare one with `mixin NAME(...) { ... }`"),
+                    );
+                    continue;
+                }
+            };
+            let info = &self.prog.mixins[x];
+            let (module, decl, params) = (info.module, info.decl.clone(), info.params.clone());
+            let Some(mut menv) =
+                self.bind_args(m, env, &params, &u.args, u.target.span, &decl.name.name)
+            else {
+                continue;
+            };
+            let (tasks_before, afters_before) = (dag.tasks.len(), dag.afters.len());
+            self.mixin_applications += 1;
+            let outer = std::mem::replace(&mut dag.layer, Layer::Mixin(self.mixin_applications));
+            // Errors in the mixin's body also point at where it was mixed in.
+            let label = format!("`{}` is mixed in here", decl.name.name);
+            let outer_making = self.making.replace((u.span, label));
+            self.body(module, &mut menv, &decl.body, dag, scope);
+            self.making = outer_making;
+            dag.layer = outer;
+            let own = tasks_before..dag.tasks.len();
+            for a in &mut dag.afters[afters_before..] {
+                a.own = own.clone();
+            }
+        }
+    }
+
+    /// Runs the mixins' `after` blocks, each with `roots()` and `leaves()` answering for
+    /// the DAG as it stands (the mixin's own tasks left out).
+    fn run_afters(&mut self, dag: &mut DagB) {
+        for after in std::mem::take(&mut dag.afters) {
+            let saved = dag.edges.clone();
+            let edges = self.task_edges(dag);
+            dag.edges = saved;
+            let others = || (0..dag.tasks.len()).filter(|t| !after.own.contains(t));
+            let roots: Vec<usize> = others()
+                .filter(|t| !edges.iter().any(|(a, b, _)| b == t && a != t))
+                .collect();
+            let leaves: Vec<usize> = others()
+                .filter(|t| !edges.iter().any(|(a, b, _)| a == t && a != b))
+                .collect();
+            let outer_ctx = self.after_ctx.replace((roots, leaves));
+            let outer = std::mem::replace(&mut dag.layer, after.layer);
+            let mut env = after.env.clone();
+            self.body(after.module, &mut env, &after.body, dag, Scope::Dag);
+            dag.layer = outer;
+            self.after_ctx = outer_ctx;
         }
     }
 
@@ -2343,6 +2501,7 @@ impl Cx<'_> {
                 }
             }
         }
+        self.apply_mixins(&decl.mixins, module, &mut env, dag, Scope::Dag);
         let outer = std::mem::replace(&mut dag.layer, layer);
         let outer_abstract = std::mem::replace(
             &mut dag.in_abstract,
@@ -2480,6 +2639,7 @@ impl Cx<'_> {
             dag.made_from = Some((decl.name.name.clone(), decl.name.span));
         }
         self.run_factory(f, env, &mut dag, Layer::Factory, &mut vec![f]);
+        self.run_afters(&mut dag);
         self.check_abstracts(&dag);
         let edges = self.task_edges(&mut dag);
         checks::finish(self.ctx(), &dag, &edges);
@@ -2698,6 +2858,7 @@ impl Cx<'_> {
             let (module, decl, params) = (info.module, info.decl.clone(), info.params.clone());
             let args = d.args.clone().unwrap_or_default();
             if let Some(mut tenv) = self.bind_args(m, env, &params, &args, call, &decl.name.name) {
+                self.apply_mixins(&decl.mixins, module, &mut tenv, dag, Scope::Group(g));
                 let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
                 self.body(module, &mut tenv, &decl.body, dag, Scope::Group(g));
                 dag.layer = outer;

@@ -35,12 +35,14 @@ pub fn run(prog: &Program, diags: &mut Diagnostics) {
                         t.target_args.iter().flatten().map(|a| &a.value).collect(),
                     ),
                     ast::Item::Callback(c) => ("callback", &c.name, &c.params, vec![]),
+                    ast::Item::Mixin(x) => ("mixin", &x.name, &x.params, vec![]),
                     _ => continue,
                 };
             let body: &[Stmt] = match item {
                 ast::Item::Factory(f) => &f.body,
                 ast::Item::Template(t) => &t.body,
                 ast::Item::Callback(c) => &c.body,
+                ast::Item::Mixin(x) => &x.body,
                 _ => continue,
             };
             let mut in_body = HashSet::new();
@@ -109,6 +111,10 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
                 names_in_expr(target, out);
                 args.iter().for_each(|a| names_in_expr(&a.value, out));
             }
+            for u in &f.mixins {
+                names_in_expr(&u.target, out);
+                u.args.iter().for_each(|a| names_in_expr(&a.value, out));
+            }
         }
         ast::Item::Template(t) => {
             for p in &t.params {
@@ -125,6 +131,15 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
                 .flatten()
                 .for_each(|a| names_in_expr(&a.value, out));
             t.body.iter().for_each(|s| names_in_stmt(s, out));
+        }
+        ast::Item::Mixin(x) => {
+            for p in &x.params {
+                names_in_type(&p.ty, out);
+                if let Some(d) = &p.default {
+                    names_in_expr(d, out);
+                }
+            }
+            x.body.iter().for_each(|s| names_in_stmt(s, out));
         }
         ast::Item::Callback(c) => {
             for p in &c.params {
@@ -180,6 +195,7 @@ fn names_in_stmt(s: &Stmt, out: &mut HashSet<String>) {
             names_in_expr(first, out);
             rest.iter().for_each(|(_, e)| names_in_expr(e, out));
         }
+        Stmt::After { body, .. } => body.iter().for_each(|s| names_in_stmt(s, out)),
         Stmt::Error(_) => {}
     }
 }
@@ -194,6 +210,10 @@ fn names_in_decl(d: &ast::Decl, out: &mut HashSet<String>) {
         .flatten()
         .for_each(|a| names_in_expr(&a.value, out));
     d.body.iter().flatten().for_each(|s| names_in_stmt(s, out));
+    for u in &d.mixins {
+        names_in_expr(&u.target, out);
+        u.args.iter().for_each(|a| names_in_expr(&a.value, out));
+    }
 }
 
 fn names_in_expr(e: &Expr, out: &mut HashSet<String>) {

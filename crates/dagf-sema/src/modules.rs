@@ -50,6 +50,7 @@ pub enum BindingKind {
     Let(usize),
     Template(usize),
     Callback(usize),
+    Mixin(usize),
 }
 
 #[derive(Debug)]
@@ -73,6 +74,14 @@ pub struct FactoryInfo {
 pub struct TemplateInfo {
     pub module: usize,
     pub decl: std::rc::Rc<ast::TemplateDecl>,
+    pub params: Vec<FieldTy>,
+}
+
+/// A mixin declaration, and its resolved parameters.
+#[derive(Debug)]
+pub struct MixinInfo {
+    pub module: usize,
+    pub decl: std::rc::Rc<ast::MixinDecl>,
     pub params: Vec<FieldTy>,
 }
 
@@ -108,6 +117,7 @@ pub struct Program {
     pub factories: Vec<FactoryInfo>,
     pub templates: Vec<TemplateInfo>,
     pub callbacks: Vec<CallbackInfo>,
+    pub mixins: Vec<MixinInfo>,
     pub types: Vec<TypeInfo>,
     pub assets: Vec<AssetInfo>,
 }
@@ -435,6 +445,14 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
                     });
                     (&t.name, BindingKind::Template(prog.templates.len() - 1))
                 }
+                ast::Item::Mixin(x) => {
+                    prog.mixins.push(MixinInfo {
+                        module: m,
+                        decl: std::rc::Rc::new(x.clone()),
+                        params: Vec::new(),
+                    });
+                    (&x.name, BindingKind::Mixin(prog.mixins.len() - 1))
+                }
                 ast::Item::Callback(c) => {
                     prog.callbacks.push(CallbackInfo {
                         module: m,
@@ -591,6 +609,15 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
         let m = prog.templates[t].module;
         let decl = prog.templates[t].decl.clone();
         prog.templates[t].params = decl
+            .params
+            .iter()
+            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
+            .collect();
+    }
+    for x in 0..prog.mixins.len() {
+        let m = prog.mixins[x].module;
+        let decl = prog.mixins[x].decl.clone();
+        prog.mixins[x].params = decl
             .params
             .iter()
             .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))

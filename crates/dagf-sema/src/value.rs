@@ -64,6 +64,7 @@ pub enum Item {
     Factory(usize),
     Template(usize),
     Callback(usize),
+    Mixin(usize),
     Module(usize),
     Builtin(crate::builtins::Builtin),
 }
@@ -107,6 +108,7 @@ impl Value {
             V::Group(_) => "task group",
             V::Item(Item::Template(_)) => "template",
             V::Item(Item::Callback(_)) => "callback",
+            V::Item(Item::Mixin(_)) => "mixin",
             V::Item(Item::Operator(_)) => "operator",
             V::Item(Item::Factory(_)) => "factory",
             V::Item(Item::Module(_)) => "module",

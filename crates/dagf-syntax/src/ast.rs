@@ -24,6 +24,7 @@ pub enum Item {
     Factory(FactoryDecl),
     Template(TemplateDecl),
     Callback(CallbackDecl),
+    Mixin(MixinDecl),
     Asset(AssetDecl),
     Stmt(Stmt),
 }
@@ -84,6 +85,8 @@ pub struct FactoryDecl {
     pub params: Vec<Param>,
     /// `extends PARENT(args)`: the parent's body runs first, a layer below this one.
     pub extends: Option<(Expr, Vec<Arg>)>,
+    /// `with m1(args), m2`: mixins, applied in order after the parent, before the body.
+    pub mixins: Vec<MixinUse>,
     pub body: Vec<Stmt>,
     pub span: Span,
 }
@@ -98,7 +101,27 @@ pub struct TemplateDecl {
     /// `None` for a group template.
     pub target: Option<Expr>,
     pub target_args: Option<Vec<Arg>>,
+    pub mixins: Vec<MixinUse>,
     pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// `mixin NAME(params) { body }`: a bundle of fields, tasks and an `after` block that
+/// factories, dags and templates take in with `with`.
+#[derive(Clone, Debug)]
+pub struct MixinDecl {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// One mixin named in a `with` list, with its arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MixinUse {
+    pub target: Expr,
+    pub args: Vec<Arg>,
     pub span: Span,
 }
 
@@ -194,6 +217,11 @@ pub enum Stmt {
     },
     /// `dag ...`, `task ...`, `group ...`
     Decl(Decl),
+    /// `after { ... }` in a mixin: runs once the DAG's tasks and dependencies exist.
+    After {
+        body: Vec<Stmt>,
+        span: Span,
+    },
     /// `a >> b >> [c, d]` or `d << c`.
     Deps {
         first: Expr,
@@ -224,6 +252,8 @@ pub struct Decl {
     pub docs: Vec<String>,
     /// `abstract task NAME`: a task every concrete child factory must declare.
     pub is_abstract: bool,
+    /// `dag x ... with m1, m2 { ... }`: mixins applied before the body.
+    pub mixins: Vec<MixinUse>,
     /// `override task NAME: ...`: replaces a task an earlier layer declared.
     pub is_override: bool,
     pub kind: DeclKind,
@@ -367,6 +397,7 @@ impl Stmt {
             | Stmt::If { span, .. }
             | Stmt::Field { span, .. }
             | Stmt::Deps { span, .. }
+            | Stmt::After { span, .. }
             | Stmt::Error(span) => *span,
             Stmt::Decl(d) => d.span,
         }
@@ -472,6 +503,7 @@ fn take_stmt_children(s: &mut Stmt, out: &mut Vec<Node>) {
             out.extend(std::mem::take(otherwise).into_iter().map(Node::Stmt));
         }
         Stmt::Decl(d) => take_decl_children(d, out),
+        Stmt::After { body, .. } => out.extend(std::mem::take(body).into_iter().map(Node::Stmt)),
         Stmt::Deps { first, rest, .. } => {
             out.push(Node::Expr(std::mem::replace(first, leaf(first.span))));
             out.extend(std::mem::take(rest).into_iter().map(|(_, e)| Node::Expr(e)));
@@ -616,6 +648,9 @@ pub fn max_depth<'a>(roots: impl IntoIterator<Item = &'a Stmt>) -> (usize, Span)
                         stack.extend(then.iter().chain(otherwise).map(|s| (Ref::Stmt(s), d)));
                     }
                     Stmt::Decl(decl) => push_decl(decl, d, &mut stack),
+                    Stmt::After { body, .. } => {
+                        stack.extend(body.iter().map(|s| (Ref::Stmt(s), d)))
+                    }
                     Stmt::Deps { first, rest, .. } => {
                         stack.push((Ref::Expr(first), d));
                         stack.extend(rest.iter().map(|(_, x)| (Ref::Expr(x), d)));

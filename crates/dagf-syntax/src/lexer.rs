@@ -70,6 +70,10 @@ pub enum Tok {
     Abstract,
     #[token("extends")]
     Extends,
+    #[token("mixin")]
+    Mixin,
+    #[token("with")]
+    With,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
@@ -299,6 +303,9 @@ impl fmt::Display for Tok {
             Tok::Override => "`override`",
             Tok::Abstract => "`abstract`",
             Tok::Extends => "`extends`",
+            Tok::Mixin => "`mixin`",
+            Tok::With => "`with`",
+
             Tok::Ident(_) => "name",
             Tok::Int(_) => "integer",
             Tok::Float(_) => "number",

@@ -368,6 +368,24 @@ where
             },
         )
         .labelled("operator, template or factory");
+    // `with m1(args), m2`: mixins.
+    let mixins = just(Tok::With)
+        .ignore_then(
+            target
+                .clone()
+                .then(args.clone().or_not().map(Option::unwrap_or_default))
+                .map_with(move |(target, args), e| MixinUse {
+                    target,
+                    args,
+                    span: sp(e.span()),
+                })
+                .separated_by(just(Tok::Comma))
+                .at_least(1)
+                .collect::<Vec<_>>(),
+        )
+        .or_not()
+        .map(Option::unwrap_or_default)
+        .boxed();
     let modifier = choice((
         just(Tok::Abstract).to((true, false)),
         just(Tok::Override).to((false, true)),
@@ -384,15 +402,18 @@ where
                 .then(args.clone().or_not())
                 .or_not(),
         )
+        .then(mixins.clone())
         .then(block.clone().or_not())
         .map_with(
-            move |(((((docs, (is_abstract, is_override)), kind), name), call), body), e| {
+            move |((((((docs, (is_abstract, is_override)), kind), name), call), mixins), body),
+                  e| {
                 let (target, args) = match call {
                     Some((t, a)) => (Some(t), a),
                     None => (None, None),
                 };
                 Decl {
                     docs,
+                    mixins,
                     is_abstract,
                     is_override,
                     kind,
@@ -733,6 +754,13 @@ where
                     span: sp(e.span()),
                 })
         });
+        // `after` is a keyword only here, so fields and parameters may still be named so.
+        let after = select! { Tok::Ident(k) if k == "after" => () }
+            .ignore_then(block.clone())
+            .map_with(move |body, e| Stmt::After {
+                body,
+                span: sp(e.span()),
+            });
         let field = just(Tok::Override)
             .or_not()
             .map(|o| o.is_some())
@@ -781,7 +809,7 @@ where
         // reported where it is, not at the token after the body (where `deps` would fail).
         choice((
             decl.clone().then_ignore(dep_op.not()).map(Stmt::Decl),
-            docs.ignore_then(choice((let_stmt, for_stmt, if_stmt, field, deps))),
+            docs.ignore_then(choice((let_stmt, for_stmt, if_stmt, after, field, deps))),
             decl.clone().map(Stmt::Decl),
         ))
         .labelled("statement")
@@ -883,15 +911,17 @@ where
                 .then(args.clone().or_not().map(Option::unwrap_or_default))
                 .or_not(),
         )
+        .then(mixins.clone())
         .then(block.clone())
         .map_with(
-            move |(((((docs, is_abstract), name), params), extends), body), e| {
+            move |((((((docs, is_abstract), name), params), extends), mixins), body), e| {
                 Item::Factory(FactoryDecl {
                     docs,
                     is_abstract,
                     name,
                     params: params.unwrap_or_default(),
                     extends,
+                    mixins,
                     body,
                     span: sp(e.span()),
                 })
@@ -915,22 +945,26 @@ where
         .then(params.clone())
         .then_ignore(just(Tok::Colon))
         .then(template_target)
+        .then(mixins.clone())
         .then(block.clone())
-        .map_with(move |((((docs, name), params), target), body), e| {
-            let (target, target_args) = match target {
-                Some((t, a)) => (Some(t), a),
-                None => (None, None),
-            };
-            Item::Template(TemplateDecl {
-                docs,
-                name,
-                params,
-                target,
-                target_args,
-                body,
-                span: sp(e.span()),
-            })
-        });
+        .map_with(
+            move |(((((docs, name), params), target), mixins), body), e| {
+                let (target, target_args) = match target {
+                    Some((t, a)) => (Some(t), a),
+                    None => (None, None),
+                };
+                Item::Template(TemplateDecl {
+                    docs,
+                    name,
+                    params,
+                    target,
+                    target_args,
+                    mixins,
+                    body,
+                    span: sp(e.span()),
+                })
+            },
+        );
     let callback_kind = select! {
         Tok::Ident(k) if k == "python" => CallbackKind::Python,
         Tok::Ident(k) if k == "notifier" => CallbackKind::Notifier,
@@ -939,7 +973,7 @@ where
     let callback = docs
         .then_ignore(just(Tok::Callback))
         .then(ident)
-        .then(params)
+        .then(params.clone())
         .then_ignore(just(Tok::Eq))
         .then(callback_kind)
         .then(plain_str.map_with(move |s, e| (s, sp(e.span()))))
@@ -958,6 +992,20 @@ where
                 })
             },
         );
+    let mixin = docs
+        .then_ignore(just(Tok::Mixin))
+        .then(ident)
+        .then(params.clone())
+        .then(block.clone())
+        .map_with(move |(((docs, name), params), body), e| {
+            Item::Mixin(MixinDecl {
+                docs,
+                name,
+                params,
+                body,
+                span: sp(e.span()),
+            })
+        });
     let asset = docs
         .then_ignore(just(Tok::Asset))
         .then(ident)
@@ -979,6 +1027,7 @@ where
         factory,
         template,
         callback,
+        mixin,
         asset,
         stmt.clone().map(Item::Stmt),
     ))
@@ -995,6 +1044,7 @@ where
             Tok::Factory,
             Tok::Template,
             Tok::Callback,
+            Tok::Mixin,
             Tok::Asset,
             Tok::Dag,
             Tok::Let,
