@@ -6,4 +6,4 @@ pub mod passes;
 mod pretty;
 
 pub use model::*;
-pub use pretty::pretty;
+pub use pretty::{pretty, value_text};

@@ -69,6 +69,9 @@ pub struct Field {
     pub name: String,
     pub value: Value,
     pub origin: Span,
+    /// Every layer that set it, oldest first: what it is ("the mixin `alerting`") and
+    /// where. The last one set the value; the others were replaced or merged into it.
+    pub provenance: Vec<(String, Span)>,
 }
 
 /// The Python class an operator or sensor is built from.

@@ -39,7 +39,8 @@ fn fields(fields: &[Field], indent: &str, out: &mut String) {
     }
 }
 
-pub(crate) fn value_text(v: &Value) -> String {
+/// A value as `--emit ir` writes it.
+pub fn value_text(v: &Value) -> String {
     match v {
         Value::None => "none".into(),
         Value::Bool(b) => b.to_string(),

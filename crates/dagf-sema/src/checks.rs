@@ -32,6 +32,8 @@ const DEFAULT_TIMEOUT_MS: i64 = 7 * 86_400_000;
 const SLOW_POKE_MS: i64 = 5 * 60_000;
 
 pub struct Ctx<'a> {
+    /// How provenance names a layer.
+    pub layer_names: &'a dyn Fn(crate::eval::Layer) -> String,
     pub prog: &'a Program,
     pub sources: &'a Sources,
     pub diags: &'a mut Diagnostics,
@@ -121,6 +123,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         task_args,
         sensor_args,
         dag_args,
+        layer_names,
     } = cx;
     check_id("dag", &dag.id, dag.name_span, diags);
 
@@ -240,11 +243,28 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
                 out.default_args = fields
                     .iter()
                     .filter(|(_, v)| !matches!(v.v, V::None))
-                    .map(|(k, v)| lower_field(k, v, v.span))
+                    .map(|(k, v)| {
+                        // A key's layer: the `default_args` statement its value is written in.
+                        let mut f = lower_field(k, v, v.span);
+                        let within = |sp: &Span| {
+                            sp.file == v.span.file
+                                && sp.start <= v.span.start
+                                && v.span.end <= sp.end
+                        };
+                        if let Some((l, _)) = s
+                            .history
+                            .iter()
+                            .chain([&(s.layer, s.span)])
+                            .find(|(_, sp)| within(sp))
+                        {
+                            f.provenance = vec![(layer_names(*l), v.span)];
+                        }
+                        f
+                    })
                     .collect();
             }
         } else if !matches!(s.value.v, V::None) || &*s.name == "schedule" {
-            out.args.push(lower_field(&s.name, &s.value, s.span));
+            out.args.push(lower_slot(s, layer_names));
         }
     }
     out.groups = dag
@@ -290,23 +310,18 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             .filter(|s| !matches!(s.value.v, V::None))
             .collect();
         slots.sort_by_key(|s| order(&s.name));
-        nodes.push(
-            out.graph.add_node(Task {
-                task_id: t.id.clone(),
-                local_id: t.local.clone(),
-                group: t.group,
-                op: OpClass {
-                    name: op.name.clone(),
-                    module: op.module_path.clone(),
-                    class: op.class.clone(),
-                },
-                args: slots
-                    .iter()
-                    .map(|s| lower_field(&s.name, &s.value, s.span))
-                    .collect(),
-                span: t.span,
-            }),
-        );
+        nodes.push(out.graph.add_node(Task {
+            task_id: t.id.clone(),
+            local_id: t.local.clone(),
+            group: t.group,
+            op: OpClass {
+                name: op.name.clone(),
+                module: op.module_path.clone(),
+                class: op.class.clone(),
+            },
+            args: slots.iter().map(|s| lower_slot(s, layer_names)).collect(),
+            span: t.span,
+        }));
     }
     for (a, b, span) in edges {
         out.graph.add_edge(nodes[*a], nodes[*b], *span);
@@ -456,7 +471,20 @@ fn lower_field(name: &str, v: &Value, origin: Span) -> Field {
         name: name.to_string(),
         value: lower(v),
         origin,
+        provenance: vec![("set".to_string(), origin)],
     }
+}
+
+/// A slot as an IR field, with the layers behind it named.
+fn lower_slot(s: &Slot, layer_names: &dyn Fn(crate::eval::Layer) -> String) -> Field {
+    let mut f = lower_field(&s.name, &s.value, s.span);
+    f.provenance = s
+        .history
+        .iter()
+        .chain([&(s.layer, s.span)])
+        .map(|(l, sp)| (layer_names(*l), *sp))
+        .collect();
+    f
 }
 
 fn lower(v: &Value) -> dagf_ir::Value {

@@ -52,6 +52,8 @@ pub struct Slot {
     pub value: Value,
     pub layer: Layer,
     pub span: Span,
+    /// The earlier layers whose values this one replaced or merged with, oldest first.
+    pub history: Vec<(Layer, Span)>,
 }
 
 #[derive(Clone, Debug)]
@@ -137,7 +139,7 @@ struct After {
     env: Env,
     body: Vec<Stmt>,
     layer: Layer,
-    /// The tasks the mixin itself declared: not counted among roots and leaves.
+    /// The tasks the mixin itself declared: not counted among anyone's roots and leaves.
     own: std::ops::Range<usize>,
 }
 
@@ -252,6 +254,7 @@ pub fn run(
         used_factories: Default::default(),
         after_ctx: None,
         mixin_applications: 0,
+        mixin_names: Vec::new(),
         dag_ids: HashMap::new(),
         project: dagf_ir::Project::default(),
         task_args: std_record(prog, "TaskArgs"),
@@ -305,6 +308,8 @@ struct Cx<'a> {
     after_ctx: Option<(Vec<usize>, Vec<usize>)>,
     /// Mixins applied so far: each application is a layer of its own.
     mixin_applications: usize,
+    /// The mixin of each application, for provenance.
+    mixin_names: Vec<String>,
     /// Mistakes already reported from a factory body.
     made: std::collections::HashSet<Diagnostic>,
     dag_ids: HashMap<String, Span>,
@@ -513,6 +518,7 @@ impl Cx<'_> {
                 .collect();
             let value = Value::new(V::Str(Rc::from(text.join("\n").trim())), d.span);
             dag.slots.push(Slot {
+                history: Vec::new(),
                 name: Rc::from("doc"),
                 value,
                 layer: Layer::Factory,
@@ -2217,7 +2223,8 @@ impl Cx<'_> {
         self.check_abstracts(&dag);
         let edges = self.task_edges(&mut dag);
         let before = self.diags.error_count();
-        let dag_ir = checks::finish(self.ctx(), &dag, &edges);
+        let namer = self.layer_namer(&dag);
+        let dag_ir = checks::finish(self.ctx(&namer), &dag, &edges);
         // Checked even when the dag has errors: two dags with one id clash regardless.
         if let Some(prev) = self.dag_ids.get(&dag.id) {
             let prev = *prev;
@@ -2411,6 +2418,9 @@ impl Cx<'_> {
             };
             let (tasks_before, afters_before) = (dag.tasks.len(), dag.afters.len());
             self.mixin_applications += 1;
+            self.mixin_names
+                .resize(self.mixin_applications + 1, String::new());
+            self.mixin_names[self.mixin_applications] = decl.name.name.clone();
             let outer = std::mem::replace(&mut dag.layer, Layer::Mixin(self.mixin_applications));
             // Errors in the mixin's body also point at where it was mixed in.
             let label = format!("`{}` is mixed in here", decl.name.name);
@@ -2428,16 +2438,30 @@ impl Cx<'_> {
     /// Runs the mixins' `after` blocks, each with `roots()` and `leaves()` answering for
     /// the DAG as it stands (the mixin's own tasks left out).
     fn run_afters(&mut self, dag: &mut DagB) {
-        for after in std::mem::take(&mut dag.afters) {
+        let afters = std::mem::take(&mut dag.afters);
+        // Tasks of mixins with `after` blocks (sentinels) are never anyone's roots or leaves.
+        let own: Vec<std::ops::Range<usize>> = afters.iter().map(|a| a.own.clone()).collect();
+        for after in afters {
             let saved = dag.edges.clone();
             let edges = self.task_edges(dag);
             dag.edges = saved;
-            let others = || (0..dag.tasks.len()).filter(|t| !after.own.contains(t));
+            // Sentinels are left out both as candidates and as the edges that would
+            // disqualify one: `gate >> roots()` still finds the tasks after `begin`.
+            let sentinel = |t: &usize| own.iter().any(|r| r.contains(t));
+            let others = || (0..dag.tasks.len()).filter(|t| !sentinel(t));
             let roots: Vec<usize> = others()
-                .filter(|t| !edges.iter().any(|(a, b, _)| b == t && a != t))
+                .filter(|t| {
+                    !edges
+                        .iter()
+                        .any(|(a, b, _)| b == t && a != t && !sentinel(a))
+                })
                 .collect();
             let leaves: Vec<usize> = others()
-                .filter(|t| !edges.iter().any(|(a, b, _)| a == t && a != b))
+                .filter(|t| {
+                    !edges
+                        .iter()
+                        .any(|(a, b, _)| a == t && a != b && !sentinel(b))
+                })
                 .collect();
             let outer_ctx = self.after_ctx.replace((roots, leaves));
             let outer = std::mem::replace(&mut dag.layer, after.layer);
@@ -2642,7 +2666,8 @@ impl Cx<'_> {
         self.run_afters(&mut dag);
         self.check_abstracts(&dag);
         let edges = self.task_edges(&mut dag);
-        checks::finish(self.ctx(), &dag, &edges);
+        let namer = self.layer_namer(&dag);
+        checks::finish(self.ctx(&namer), &dag, &edges);
     }
 
     /// Every `abstract task` of the factories a dag is made from must be declared.
@@ -2913,8 +2938,39 @@ impl Cx<'_> {
         );
     }
 
-    pub(crate) fn ctx(&mut self) -> checks::Ctx<'_> {
+    /// Names layers for provenance: which template, parent factory or mixin.
+    fn layer_namer(&self, dag: &DagB) -> impl Fn(Layer) -> String + use<> {
+        let prog: &Program = self.prog;
+        let templates: Vec<String> = prog
+            .templates
+            .iter()
+            .map(|t| t.decl.name.name.clone())
+            .collect();
+        let factories: Vec<String> = prog
+            .factories
+            .iter()
+            .map(|f| f.decl.name.name.clone())
+            .collect();
+        let mixins = self.mixin_names.clone();
+        let made_from = dag.made_from.as_ref().map(|(n, _)| n.clone());
+        move |layer| match layer {
+            Layer::Template(t) => format!("the template `{}`", templates[t]),
+            Layer::Parent(f) => format!("the parent factory `{}`", factories[f]),
+            Layer::Mixin(a) => format!("the mixin `{}`", mixins.get(a).map_or("?", String::as_str)),
+            Layer::Factory => match &made_from {
+                Some(f) => format!("the factory `{f}`"),
+                None => "the factory".to_string(),
+            },
+            Layer::Body => "the dag body".to_string(),
+        }
+    }
+
+    pub(crate) fn ctx<'b>(
+        &'b mut self,
+        layer_names: &'b dyn Fn(Layer) -> String,
+    ) -> checks::Ctx<'b> {
         checks::Ctx {
+            layer_names,
             prog: self.prog,
             sources: self.sources,
             diags: self.diags,
@@ -2965,6 +3021,7 @@ fn set_slot(
         // call it missing (a required field, `start` for `catchup`).
         if !slots.iter().any(|s| &*s.name == name) {
             slots.push(Slot {
+                history: Vec::new(),
                 name: Rc::from(name),
                 value,
                 layer,
@@ -2999,6 +3056,7 @@ fn set_slot(
             return;
         }
         slots.push(Slot {
+            history: Vec::new(),
             name: Rc::from(name),
             value,
             layer,
@@ -3007,6 +3065,12 @@ fn set_slot(
         return;
     };
     let old = &slots[i];
+    let earlier: Vec<(Layer, Span)> = old
+        .history
+        .iter()
+        .copied()
+        .chain([(old.layer, old.span)])
+        .collect();
     if old.value.is_error() && (append || old.layer != layer) {
         // The earlier value was wrong and reported; there is nothing to merge or conflict with.
         return;
@@ -3022,6 +3086,7 @@ fn set_slot(
                 }
                 let merged = Value::new(V::List(Rc::new(items)), value.span);
                 slots[i] = Slot {
+                    history: earlier.clone(),
                     name: Rc::from(name),
                     value: merged,
                     layer,
@@ -3055,6 +3120,7 @@ fn set_slot(
     }
     if old.value.same(&value) {
         slots[i] = Slot {
+            history: earlier.clone(),
             name: Rc::from(name),
             value,
             layer,
@@ -3088,6 +3154,7 @@ fn set_slot(
         }
         if ok {
             slots[i] = Slot {
+                history: earlier.clone(),
                 name: Rc::from(name),
                 value: Value::new(V::Record(Rc::new(merged)), value.span),
                 layer,
@@ -3098,6 +3165,7 @@ fn set_slot(
     }
     if is_override {
         slots[i] = Slot {
+            history: earlier.clone(),
             name: Rc::from(name),
             value,
             layer,

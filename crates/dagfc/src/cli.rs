@@ -44,6 +44,9 @@ enum Command {
     Check,
     /// Explain a diagnostic code, such as E0201.
     Explain { code: String },
+    /// Show a value of a dag and every layer that set it: `schedule`,
+    /// `default_args.retries`, or `TASK_ID.FIELD`.
+    ExplainValue { dag: String, field: String },
     /// Create a new project folder.
     New { name: String },
 }
@@ -80,7 +83,7 @@ pub fn run(args: Args) -> u8 {
     match &args.command {
         Command::Explain { code } => explain(code),
         Command::New { name } => new(name, args.quiet),
-        Command::Check => compile(&args, None),
+        Command::Check | Command::ExplainValue { .. } => compile(&args, None),
         Command::Build {
             out,
             opt_level,
@@ -217,6 +220,10 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
         summary(args, &format!("error: {}", counts(errors, warnings)), true);
         return USER_ERROR;
     };
+    if let Command::ExplainValue { dag, field } = &args.command {
+        printer.print(diags, &checked_sources);
+        return explain_value(&ir, &checked_sources, dag, field);
+    }
     let Some((out_flag, opt_level, emit)) = build else {
         printer.print(diags, &checked_sources);
         summary(
@@ -303,6 +310,54 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
             USER_ERROR
         }
     }
+}
+
+/// `dagfc explain-value`: the value as the IR has it (before optimisation), and the
+/// layers behind it, each with its place in the source.
+fn explain_value(ir: &dagf_ir::Project, sources: &Sources, dag_id: &str, path: &str) -> u8 {
+    let Some(dag) = ir.dags.iter().find(|d| d.dag_id == dag_id) else {
+        let ids: Vec<&str> = ir.dags.iter().map(|d| d.dag_id.as_str()).collect();
+        eprintln!("error: the project has no dag `{dag_id}`");
+        if let Some(c) = dagf_diag::did_you_mean(dag_id, ids) {
+            eprintln!("help: did you mean `{c}`?");
+        }
+        return USER_ERROR;
+    };
+    let name = match path {
+        "start_date" => "start",
+        "end_date" => "end",
+        "doc_md" => "doc",
+        other => other,
+    };
+    let field = match name.split_once('.') {
+        Some(("default_args", key)) => dag.default_args.iter().find(|f| f.name == key),
+        Some(_) => name.rsplit_once('.').and_then(|(task, key)| {
+            dag.tasks()
+                .find(|t| t.task_id == task)
+                .and_then(|t| t.args.iter().find(|f| f.name == key))
+        }),
+        None => dag.args.iter().find(|f| f.name == name),
+    };
+    let Some(field) = field else {
+        eprintln!("error: dag `{dag_id}` does not set `{path}`");
+        eprintln!(
+            "help: name a dag field (`schedule`), a default argument (`default_args.retries`), or a task's field (`load.retries`)"
+        );
+        return USER_ERROR;
+    };
+    println!("{dag_id}: {path} = {}", dagf_ir::value_text(&field.value));
+    let last = field.provenance.len().saturating_sub(1);
+    for (i, (layer, span)) in field.provenance.iter().enumerate().rev() {
+        let file = sources.get(span.file);
+        let at = file.line_col(span.start);
+        let line = file.text.lines().nth(at.line - 1).unwrap_or("").trim();
+        let role = if i == last { "set by" } else { "  over" };
+        println!(
+            "  {role} {layer} at {}:{}:{}: {line}",
+            file.name, at.line, at.col
+        );
+    }
+    0
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -298,3 +298,59 @@ fn readme_example_is_what_the_compiler_writes() {
     let written = std::fs::read_to_string(p.path().join("dags/ingest_crm.py")).expect("output");
     assert_eq!(written, block("python"));
 }
+
+/// `explain-value` shows a value and every layer that set it, newest first.
+#[test]
+fn explain_value_walks_the_layers() {
+    let src = r#"
+mixin labelled { tags += ["labelled"] }
+factory base(name: str) {
+    schedule = @daily
+    tags = ["base"]
+    default_args { retries = 2 }
+    task run: bash { bash_command = "run ${name}" }
+}
+factory child(name: str) extends base(name = name) with labelled {
+    override schedule = @hourly
+    tags += ["child"]
+}
+dag d: child(name = "x")
+"#;
+    let p = project(&[("main.dagf", src)]);
+    let out = |field: &str| {
+        let o = dagfc(p.path(), &["explain-value", "d", field]);
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, text) = out("schedule");
+    assert_eq!(code, Some(0));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "d: schedule = \"@hourly\"");
+    assert!(
+        lines[1].contains("set by the factory `child` at src/main.dagf:10:5"),
+        "{text}"
+    );
+    assert!(
+        lines[2].contains("over the parent factory `base` at src/main.dagf:4:5"),
+        "{text}"
+    );
+    let (_, text) = out("tags");
+    assert!(
+        text.starts_with("d: tags = [\"base\", \"labelled\", \"child\"]"),
+        "{text}"
+    );
+    assert!(text.contains("the mixin `labelled`"), "{text}");
+    let (_, text) = out("default_args.retries");
+    assert!(text.contains("set by the parent factory `base`"), "{text}");
+    let (_, text) = out("run.bash_command");
+    assert!(text.contains("= \"run x\""), "{text}");
+    assert_eq!(out("nothing").0, Some(1));
+    assert_eq!(
+        dagfc(p.path(), &["explain-value", "nope", "schedule"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
