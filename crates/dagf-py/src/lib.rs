@@ -23,16 +23,74 @@ pub fn file_name(dag: &Dag) -> String {
     format!("{}.py", dag.dag_id)
 }
 
+/// How the generated file builds the DAG.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Style {
+    /// `with DAG(...):` and operator classes.
+    #[default]
+    Classic,
+    /// `@dag` on a function, and `@task` for Python callables where Airflow allows it.
+    Taskflow,
+}
+
+/// The TaskFlow decorator for a task, if it has one: Python callables whose keyword
+/// arguments are valid Python names.
+fn taskflow_decorator(t: &dagf_ir::Task) -> Option<&'static str> {
+    let decorator = match (t.op.module.as_str(), t.op.class.as_str()) {
+        ("airflow.providers.standard.operators.python", "PythonOperator") => "task",
+        ("airflow.providers.standard.operators.python", "BranchPythonOperator") => "task.branch",
+        ("airflow.providers.standard.operators.python", "ShortCircuitOperator") => {
+            "task.short_circuit"
+        }
+        _ => return None,
+    };
+    let plain_keys = t.arg("op_kwargs").is_none_or(|f| match &f.value {
+        Value::Dict(kv) => kv.iter().all(|(k, _)| is_identifier(k)),
+        _ => false,
+    });
+    let callable = t
+        .arg("python_callable")
+        .is_some_and(|f| matches!(f.value, Value::PyRef { .. }));
+    let positional = t
+        .arg("op_args")
+        .is_none_or(|f| matches!(f.value, Value::List(_)));
+    (plain_keys && callable && positional).then_some(decorator)
+}
+
+fn is_identifier(s: &str) -> bool {
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !PY_RESERVED.contains(&s)
+}
+
 /// The whole Python file for one DAG.
-pub fn generate(dag: &Dag) -> String {
-    let mut g = Gen::default();
+pub fn generate(dag: &Dag, style: Style) -> String {
+    let connected = dag
+        .graph
+        .edge_indices()
+        .filter_map(|e| dag.graph.edge_endpoints(e))
+        .flat_map(|(a, b)| [a.index(), b.index()])
+        .collect();
+    let mut g = Gen {
+        style,
+        connected,
+        ..Gen::default()
+    };
     // Reserve the names imports will take before naming tasks.
-    g.imports.add("airflow.sdk", "DAG");
+    match style {
+        Style::Classic => g.imports.add("airflow.sdk", "DAG"),
+        Style::Taskflow => g.imports.add("airflow.sdk", "dag"),
+    }
     if !dag.groups.is_empty() {
         g.imports.add("airflow.sdk", "TaskGroup");
     }
     for t in dag.tasks() {
-        g.imports.add(&t.op.module, &t.op.class);
+        match (style, taskflow_decorator(t)) {
+            (Style::Taskflow, Some(_)) => g.imports.add("airflow.sdk", "task"),
+            _ => g.imports.add(&t.op.module, &t.op.class),
+        }
         for f in &t.args {
             g.collect(&f.value);
         }
@@ -72,14 +130,30 @@ pub fn generate(dag: &Dag) -> String {
         );
         dag_args.insert(pos, ("default_args".into(), dict));
     }
-    body.push_str(&g.call_exploded("with DAG", &dag_args, "", ":"));
-    body.push('\n');
+    let function = match style {
+        Style::Classic => {
+            let class = g.imports.local("airflow.sdk", "DAG");
+            body.push_str(&g.call_exploded(&format!("with {class}"), &dag_args, "", ":"));
+            body.push('\n');
+            None
+        }
+        Style::Taskflow => {
+            let function = unique_var(&dag.dag_id, &mut taken);
+            let decorator = g.imports.local("airflow.sdk", "dag");
+            body.push_str(&g.call_exploded(&format!("@{decorator}"), &dag_args, "", ""));
+            let _ = writeln!(body, "\ndef {function}():");
+            Some(function)
+        }
+    };
 
     let mut vars: Vec<String> = vec![String::new(); dag.graph.node_count()];
     g.scope(dag, None, INDENT, &mut taken, &mut vars, &mut body);
 
     for line in dependency_lines(dag, &vars) {
         body.push_str(&line);
+    }
+    if let Some(function) = function {
+        let _ = write!(body, "\n\n{function}()\n");
     }
 
     let mut out = String::new();
@@ -92,6 +166,10 @@ pub fn generate(dag: &Dag) -> String {
     out.push('\n');
     if !asset_lines.is_empty() {
         out.push_str(&asset_lines);
+        out.push('\n');
+    }
+    if style == Style::Taskflow {
+        // A function definition stands two blank lines from what comes before it.
         out.push('\n');
     }
     out.push_str(&body);
@@ -170,6 +248,9 @@ enum Node {
 
 #[derive(Default)]
 struct Gen {
+    style: Style,
+    /// Tasks some dependency names.
+    connected: HashSet<usize>,
     imports: Imports,
     /// Assets the file uses, as (uri, declared name), in order of first use.
     assets: Vec<(String, String)>,
@@ -215,12 +296,23 @@ impl Gen {
                     }
                     _ => unique_var(&t.local_id, taken),
                 };
+                // In a function, a variable no dependency reads would be an unused local.
+                let bind = if self.style == Style::Taskflow && !self.connected.contains(&i) {
+                    String::new()
+                } else {
+                    format!("{var} = ")
+                };
                 let mut args: Vec<(String, Value)> =
                     vec![("task_id".into(), Value::Str(t.local_id.clone()))];
+                if let (Style::Taskflow, Some(decorator)) = (self.style, taskflow_decorator(t)) {
+                    out.push_str(&self.taskflow_task(t, decorator, &bind, indent));
+                    vars[i] = var;
+                    continue;
+                }
                 args.extend(t.args.iter().map(|f| (f.name.clone(), f.value.clone())));
                 let class = self.imports.local(&t.op.module, &t.op.class);
                 out.push_str(&self.call_exploded(
-                    &format!("{indent}{var} = {class}"),
+                    &format!("{indent}{bind}{class}"),
                     &args,
                     indent,
                     "",
@@ -260,6 +352,54 @@ impl Gen {
                 );
             }
         }
+    }
+
+    /// `var = task(callable, task_id=..., ...)(*op_args, **op_kwargs)`: the decorator
+    /// call always exploded (its trailing comma keeps it so), the task call flat if it fits.
+    fn taskflow_task(
+        &self,
+        t: &dagf_ir::Task,
+        decorator: &str,
+        bind: &str,
+        indent: &str,
+    ) -> String {
+        let inner = format!("{indent}{INDENT}");
+        let local = self.imports.local("airflow.sdk", "task");
+        let decorator = decorator.replacen("task", &local, 1);
+        let mut out = format!("{indent}{bind}{decorator}(\n");
+        if let Some(f) = t.arg("python_callable") {
+            let _ = writeln!(out, "{inner}{},", self.flat(&f.value));
+        }
+        let mut args: Vec<(String, Value)> =
+            vec![("task_id".into(), Value::Str(t.local_id.clone()))];
+        args.extend(
+            t.args
+                .iter()
+                .filter(|f| !matches!(f.name.as_str(), "python_callable" | "op_args" | "op_kwargs"))
+                .map(|f| (f.name.clone(), f.value.clone())),
+        );
+        for (k, v) in &args {
+            let prefix = format!("{inner}{k}=");
+            let _ = writeln!(out, "{prefix}{},", self.value(v, &inner, prefix.len(), 1));
+        }
+        let mut call: Vec<String> = Vec::new();
+        if let Some(Value::List(xs)) = t.arg("op_args").map(|f| &f.value) {
+            call.extend(xs.iter().map(|x| self.flat(x)));
+        }
+        if let Some(Value::Dict(kv)) = t.arg("op_kwargs").map(|f| &f.value) {
+            call.extend(kv.iter().map(|(k, x)| format!("{k}={}", self.flat(x))));
+        }
+        let flat = format!("{indent})({})", call.join(", "));
+        if flat.len() <= LINE {
+            let _ = writeln!(out, "{flat}");
+        } else {
+            let _ = writeln!(out, "{indent})(");
+            for c in call {
+                let _ = writeln!(out, "{inner}{c},");
+            }
+            let _ = writeln!(out, "{indent})");
+        }
+        out
     }
 
     /// Registers the imports a value needs.

@@ -39,6 +39,9 @@ enum Command {
         /// Print an intermediate form instead of writing files.
         #[arg(long, value_enum)]
         emit: Option<Emit>,
+        /// Output style (default: `[codegen] style` in dagf.toml, else classic).
+        #[arg(long, value_enum)]
+        style: Option<project::StyleName>,
     },
     /// Check the project without writing anything.
     Check,
@@ -88,7 +91,8 @@ pub fn run(args: Args) -> u8 {
             out,
             opt_level,
             emit,
-        } => compile(&args, Some((out.clone(), *opt_level, *emit))),
+            style,
+        } => compile(&args, Some((out.clone(), *opt_level, *emit, *style))),
     }
 }
 
@@ -164,7 +168,7 @@ impl Printer {
     }
 }
 
-fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u8 {
+fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     let printer = Printer::new(args);
     let mut sources = Sources::new();
     let fail = |d: Diagnostic, sources: &Sources| {
@@ -224,7 +228,7 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
         printer.print(diags, &checked_sources);
         return explain_value(&ir, &checked_sources, dag, field);
     }
-    let Some((out_flag, opt_level, emit)) = build else {
+    let Some((out_flag, opt_level, emit, style)) = build else {
         printer.print(diags, &checked_sources);
         summary(
             args,
@@ -237,6 +241,7 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
         );
         return 0;
     };
+    let style = style.unwrap_or(proj.config.codegen.style).style();
     let opts = if opt_level == 0 {
         dagf_ir::passes::Options::NONE
     } else {
@@ -255,7 +260,7 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
             printer.print(diags, &checked_sources);
             for dag in &ir.dags {
                 println!("# ==> {} <==", dagf_py::file_name(dag));
-                print!("{}", dagf_py::generate(dag));
+                print!("{}", dagf_py::generate(dag, style));
             }
             return 0;
         }
@@ -264,7 +269,7 @@ fn compile(args: &Args, build: Option<(Option<PathBuf>, u8, Option<Emit>)>) -> u
     let out_dir = out_flag.unwrap_or_else(|| proj.root.join(&proj.config.project.out));
     let planned: Vec<output::Planned> = crate::par::map(&ir.dags, |d| output::Planned {
         name: dagf_py::file_name(d),
-        text: dagf_py::generate(d),
+        text: dagf_py::generate(d, style),
         span: d.span,
     });
     let shown_out = project::relative(&out_dir, &proj.root);
@@ -359,6 +364,14 @@ fn explain_value(ir: &dagf_ir::Project, sources: &Sources, dag_id: &str, path: &
     }
     0
 }
+
+/// `build`'s options: output folder, optimisation level, what to emit, style.
+type BuildOptions = (
+    Option<PathBuf>,
+    u8,
+    Option<Emit>,
+    Option<project::StyleName>,
+);
 
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })

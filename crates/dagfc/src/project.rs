@@ -13,6 +13,36 @@ pub struct Config {
     pub project: ProjectSection,
     #[serde(default)]
     pub target: TargetSection,
+    #[serde(default)]
+    pub codegen: CodegenSection,
+}
+
+/// `[codegen]`: how the generated files are written.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CodegenSection {
+    #[serde(default)]
+    pub style: StyleName,
+}
+
+/// `style = "classic" | "taskflow"`.
+#[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StyleName {
+    /// `with DAG(...):` and operator classes.
+    #[default]
+    Classic,
+    /// `@dag` functions, and `@task` for Python callables.
+    Taskflow,
+}
+
+impl StyleName {
+    pub fn style(self) -> dagf_py::Style {
+        match self {
+            StyleName::Classic => dagf_py::Style::Classic,
+            StyleName::Taskflow => dagf_py::Style::Taskflow,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

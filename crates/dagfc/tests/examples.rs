@@ -41,10 +41,13 @@ fn dagfc(project: &Path, args: &[&str]) -> std::process::Output {
 
 /// Builds an example into `out` and returns its files (name, text), sorted.
 fn build(example: &Path, out: &Path) -> Vec<(String, String)> {
-    let run = dagfc(
-        example,
-        &["build", "--out", out.to_str().expect("utf-8 path")],
-    );
+    build_with(example, out, &[])
+}
+
+fn build_with(example: &Path, out: &Path, extra: &[&str]) -> Vec<(String, String)> {
+    let mut args = vec!["build", "--out", out.to_str().expect("utf-8 path")];
+    args.extend_from_slice(extra);
+    let run = dagfc(example, &args);
     assert!(
         run.status.success(),
         "{} failed to build:\n{}",
@@ -107,6 +110,21 @@ fn examples_build_deterministically_and_match_snapshots() {
             }, {
                 insta::assert_snapshot!(format!("{}__{}", name(&example), file.trim_end_matches(".py")), text);
             });
+        }
+        // The catalog in the other output style too, reviewed the same way.
+        if name(&example) == "catalog" {
+            let c = tempfile::tempdir().expect("tmp");
+            for (file, text) in
+                build_with(&example, &c.path().join("dags"), &["--style", "taskflow"])
+            {
+                insta::with_settings!({
+                    snapshot_path => repo().join("tests/codegen/taskflow"),
+                    prepend_module_to_snapshot => false,
+                    omit_expression => true,
+                }, {
+                    insta::assert_snapshot!(format!("catalog__{}", file.trim_end_matches(".py")), text);
+                });
+            }
         }
     }
 }
@@ -263,36 +281,9 @@ fn airflow_loads_serializes_and_runs_every_example() {
                     .collect()
             })
             .unwrap_or_default();
-        let summary = tmp.path().join("summary.json");
-        let mut cmd = Command::new(&python);
-        cmd.arg(repo().join("tests/airflow/conformance.py"))
-            .arg("--dags")
-            .arg(&dags)
-            .arg("--json")
-            .arg(&summary)
-            .env("PYTHONPATH", &pythonpath);
-        for r in &runs {
-            cmd.arg("--run").arg(r);
-        }
-        let run = cmd.output().expect("run conformance.py");
-        let stdout = String::from_utf8_lossy(&run.stdout);
-        assert!(
-            run.status.success(),
-            "Airflow rejected {}:\n{stdout}\n{}",
-            name(&example),
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let expected_passes = files.len();
-        assert!(
-            stdout.contains(&format!("conformance: {expected_passes} passed, 0 failed")),
-            "{}: {stdout}",
-            name(&example)
-        );
+        let json = conform(&python, &dags, &pythonpath, &runs, files.len());
 
         // Airflow sees exactly the DAGs, tasks, operators and edges of the IR.
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary"))
-                .expect("json");
         let ir = ir_shapes(&example);
         let airflow_ids: BTreeSet<String> = json["dags"]
             .as_object()
@@ -425,4 +416,102 @@ sys.exit(1 if problems else 0)
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Runs the conformance script on a folder of `expected` generated files (and
+/// `airflow dags test` on `runs`); returns its JSON summary.
+fn conform(
+    python: &Path,
+    dags: &Path,
+    pythonpath: &Path,
+    runs: &[String],
+    expected: usize,
+) -> serde_json::Value {
+    let summary = dags.with_extension("summary.json");
+    let mut cmd = Command::new(python);
+    cmd.arg(repo().join("tests/airflow/conformance.py"))
+        .arg("--dags")
+        .arg(dags)
+        .arg("--json")
+        .arg(&summary)
+        .env("PYTHONPATH", pythonpath);
+    for r in runs {
+        cmd.arg("--run").arg(r);
+    }
+    let run = cmd.output().expect("run conformance.py");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "Airflow rejected {}:\n{stdout}\n{}",
+        dags.display(),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("conformance: {expected} passed, 0 failed")),
+        "{}: {stdout}",
+        dags.display()
+    );
+    serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json")
+}
+
+/// The DAG as Airflow has it, less what differs by construction between the styles
+/// (the operator class of a `@task`, and its serialized form).
+fn structure(dag: &serde_json::Value) -> serde_json::Value {
+    let mut dag = dag.clone();
+    if let Some(obj) = dag.as_object_mut() {
+        obj.remove("file");
+    }
+    if let Some(tasks) = dag.get_mut("tasks").and_then(|t| t.as_object_mut()) {
+        for task in tasks.values_mut() {
+            if let Some(t) = task.as_object_mut() {
+                let kwargs = t
+                    .get("serialized")
+                    .and_then(|s| s.get("op_kwargs"))
+                    .cloned();
+                t.retain(|k, _| {
+                    !matches!(k.as_str(), "operator" | "operator_module" | "serialized")
+                });
+                t.insert(
+                    "op_kwargs".into(),
+                    kwargs.unwrap_or(serde_json::Value::Null),
+                );
+            }
+        }
+    }
+    dag
+}
+
+/// Classic and TaskFlow output of every example load in Airflow as the same DAGs:
+/// same ids, tasks, groups, edges, schedules, arguments; a TaskFlow DAG also runs.
+#[test]
+fn classic_and_taskflow_styles_give_the_same_dags() {
+    let python = venv_python();
+    for example in examples() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let pythonpath = example.join("python");
+        let (classic, taskflow) = (tmp.path().join("classic"), tmp.path().join("taskflow"));
+        let n = build_with(&example, &classic, &["--style", "classic"]).len();
+        let files = build_with(&example, &taskflow, &["--style", "taskflow"]);
+        assert!(
+            files.iter().all(|(_, text)| text.contains("@dag(")),
+            "{}",
+            name(&example)
+        );
+        let runs: Vec<String> = if name(&example) == "hello" {
+            vec!["hello".into()]
+        } else {
+            vec![]
+        };
+        let a = conform(&python, &classic, &pythonpath, &[], n);
+        let b = conform(&python, &taskflow, &pythonpath, &runs, files.len());
+        let ids: Vec<&String> = a["dags"].as_object().expect("dags").keys().collect();
+        assert!(!ids.is_empty());
+        for id in ids {
+            assert_eq!(
+                structure(&a["dags"][id]),
+                structure(&b["dags"][id]),
+                "{id} differs between the styles"
+            );
+        }
+    }
 }
