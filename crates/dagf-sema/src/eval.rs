@@ -894,6 +894,8 @@ impl Cx<'_> {
                 None => dag.tasks[t].incomplete = true,
             }
         }
+        // `task t: ... with m { ... }`: the mixins' fields, a layer below the task's body.
+        self.apply_mixins(&d.mixins, m, env, dag, Scope::Task(t));
         for arg in d.args.iter().flatten().filter(|_| template.is_none()) {
             let Some(name) = &arg.name else {
                 self.err(
@@ -2889,6 +2891,7 @@ impl Cx<'_> {
                 dag.layer = outer;
             }
         }
+        self.apply_mixins(&d.mixins, m, env, dag, Scope::Group(g));
         if let Some(body) = &d.body {
             let mark = env.len();
             self.body(m, env, body, dag, Scope::Group(g));

@@ -26,13 +26,27 @@ pub fn run(prog: &Program, diags: &mut Diagnostics) {
                         f.extends
                             .iter()
                             .flat_map(|(_, args)| args.iter().map(|a| &a.value))
+                            .chain(
+                                f.mixins
+                                    .iter()
+                                    .flat_map(|u| u.args.iter().map(|a| &a.value)),
+                            )
                             .collect(),
                     ),
                     ast::Item::Template(t) => (
                         "template",
                         &t.name,
                         &t.params,
-                        t.target_args.iter().flatten().map(|a| &a.value).collect(),
+                        t.target_args
+                            .iter()
+                            .flatten()
+                            .map(|a| &a.value)
+                            .chain(
+                                t.mixins
+                                    .iter()
+                                    .flat_map(|u| u.args.iter().map(|a| &a.value)),
+                            )
+                            .collect(),
                     ),
                     ast::Item::Callback(c) => ("callback", &c.name, &c.params, vec![]),
                     ast::Item::Mixin(x) => ("mixin", &x.name, &x.params, vec![]),
