@@ -120,8 +120,8 @@ pub struct DagB {
     /// Dependencies, with the nesting depth of the body that declared them.
     edges: Vec<(Endpoint, Endpoint, Span, usize)>,
     layer: Layer,
-    /// Checking a factory no dag uses: `id` is the factory's name.
-    unused_factory: bool,
+    /// What messages call it: "dag", or the "factory" or "template" checked on its own.
+    kind: &'static str,
     /// The factory it is made from, and where that factory's name is written.
     made_from: Option<(String, Span)>,
     /// `abstract task` placeholders: (name, where, declaring factory).
@@ -157,7 +157,7 @@ impl DagB {
             failed: Vec::new(),
             edges: Vec::new(),
             layer: Layer::Factory,
-            unused_factory,
+            kind: if unused_factory { "factory" } else { "dag" },
             made_from: None,
             abstracts: Vec::new(),
             in_abstract: None,
@@ -223,12 +223,7 @@ impl DagB {
 
     /// How messages name it: "dag `x`", or "factory `x`" when checking an unused factory.
     pub fn what(&self) -> String {
-        let kind = if self.unused_factory {
-            "factory"
-        } else {
-            "dag"
-        };
-        format!("{kind} `{}`", self.id)
+        format!("{} `{}`", self.kind, self.id)
     }
 }
 
@@ -252,6 +247,8 @@ pub fn run(
         making: None,
         made: Default::default(),
         used_factories: Default::default(),
+        used_templates: Default::default(),
+        used_callbacks: Default::default(),
         after_ctx: None,
         mixin_applications: 0,
         mixin_names: Vec::new(),
@@ -281,6 +278,16 @@ pub fn run(
             cx.check_unused_factory(f);
         }
     }
+    for t in 0..prog.templates.len() {
+        if !cx.used_templates.contains(&t) && prog.templates[t].module != prog.std_module {
+            cx.check_unused_template(t);
+        }
+    }
+    for c in 0..prog.callbacks.len() {
+        if !cx.used_callbacks.contains(&c) && prog.callbacks[c].module != prog.std_module {
+            cx.check_unused_callback(c);
+        }
+    }
     cx.project
 }
 
@@ -304,6 +311,9 @@ struct Cx<'a> {
     making: Option<(Span, String)>,
     /// Factories at least one dag was made from.
     used_factories: std::collections::HashSet<usize>,
+    /// Templates and callbacks something used (the others are checked on their own).
+    used_templates: std::collections::HashSet<usize>,
+    used_callbacks: std::collections::HashSet<usize>,
     /// In an `after` block: what `roots()` and `leaves()` return.
     after_ctx: Option<(Vec<usize>, Vec<usize>)>,
     /// Mixins applied so far: each application is a layer of its own.
@@ -2302,6 +2312,7 @@ impl Cx<'_> {
 
     /// Sets a task's fields from a template: its parent first, then its own body.
     fn apply_template(&mut self, tid: usize, mut env: Env, dag: &mut DagB, t: usize) {
+        self.used_templates.insert(tid);
         let info = &self.prog.templates[tid];
         let (module, decl) = (info.module, info.decl.clone());
         if let Some(target) = &decl.target {
@@ -2548,6 +2559,7 @@ impl Cx<'_> {
         args: &[ast::Arg],
         call: Span,
     ) -> V {
+        self.used_callbacks.insert(c);
         let info = &self.prog.callbacks[c];
         let (decl, params, module) = (info.decl.clone(), info.params.clone(), info.module);
         let Some(mut cenv) = self.bind_args(m, env, &params, args, call, &decl.name.name) else {
@@ -2638,6 +2650,92 @@ impl Cx<'_> {
                 }
                 self.err(d);
                 Value::error(span)
+            }
+        }
+    }
+
+    /// Parameter values for checking a declaration nothing uses: defaults where there
+    /// are, stand-ins (whose uses are not checked) elsewhere.
+    fn stand_ins(&mut self, params: &[FieldTy]) -> Env {
+        let mut env = Env::new();
+        for p in params {
+            let v = if p.default.is_some() {
+                self.default_of(p)
+            } else {
+                None
+            };
+            env.push((
+                Rc::from(p.name.as_str()),
+                v.unwrap_or_else(|| Value::error(p.span)),
+            ));
+        }
+        env
+    }
+
+    /// A template no task or group uses: its body is evaluated as for a use, so a
+    /// misspelt field or a template that builds on itself is still reported. Fields a
+    /// task must still set are not asked for: a template may leave them to its tasks.
+    fn check_unused_template(&mut self, tid: usize) {
+        let info = &self.prog.templates[tid];
+        let (decl, params, module) = (info.decl.clone(), info.params.clone(), info.module);
+        let env = self.stand_ins(&params);
+        let mut dag = DagB::new(decl.name.name.clone(), decl.span, decl.name.span, true);
+        dag.kind = "template";
+        if decl.target.is_none() {
+            let g = dag.groups.len();
+            dag.groups.push(GroupB {
+                local: decl.name.name.clone(),
+                id: decl.name.name.clone(),
+                parent: None,
+                name_span: decl.name.span,
+                slots: Vec::new(),
+                order: 0,
+                depth: 0,
+                names: HashMap::new(),
+            });
+            dag.scope = Some(g);
+            let mut env = env;
+            self.used_templates.insert(tid);
+            self.apply_mixins(&decl.mixins, module, &mut env, &mut dag, Scope::Group(g));
+            let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
+            self.body(module, &mut env, &decl.body, &mut dag, Scope::Group(g));
+            dag.layer = outer;
+            dag.scope = None;
+            self.task_edges(&mut dag);
+            return;
+        }
+        let Some(op) = self.template_base(tid, decl.name.span) else {
+            return;
+        };
+        dag.tasks.push(TaskB {
+            id: decl.name.name.clone(),
+            op,
+            slots: Vec::new(),
+            span: decl.span,
+            name_span: decl.name.span,
+            incomplete: true,
+            meant: Vec::new(),
+            group: None,
+            local: decl.name.name.clone(),
+        });
+        self.apply_template(tid, env, &mut dag, 0);
+    }
+
+    /// A callback nothing uses: its arguments are evaluated with stand-ins.
+    fn check_unused_callback(&mut self, c: usize) {
+        let info = &self.prog.callbacks[c];
+        let (decl, params, module) = (info.decl.clone(), info.params.clone(), info.module);
+        let mut env = self.stand_ins(&params);
+        for s in &decl.body {
+            match s {
+                Stmt::Let { name, value, .. } => {
+                    let v = self.expr(module, &mut env, value, None);
+                    env.push((Rc::from(name.name.as_str()), v));
+                }
+                Stmt::Field { value, .. } => {
+                    self.expr(module, &mut env, value, None);
+                }
+                _ => {}
             }
         }
     }
@@ -2885,6 +2983,7 @@ impl Cx<'_> {
             let (module, decl, params) = (info.module, info.decl.clone(), info.params.clone());
             let args = d.args.clone().unwrap_or_default();
             if let Some(mut tenv) = self.bind_args(m, env, &params, &args, call, &decl.name.name) {
+                self.used_templates.insert(tid);
                 self.apply_mixins(&decl.mixins, module, &mut tenv, dag, Scope::Group(g));
                 let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
                 self.body(module, &mut tenv, &decl.body, dag, Scope::Group(g));
