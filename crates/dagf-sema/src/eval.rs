@@ -906,21 +906,8 @@ impl Cx<'_> {
         }
         // `task t: ... with m { ... }`: the mixins' fields, a layer below the task's body.
         self.apply_mixins(&d.mixins, m, env, dag, Scope::Task(t));
-        for arg in d.args.iter().flatten().filter(|_| template.is_none()) {
-            let Some(name) = &arg.name else {
-                self.err(
-                    Diagnostic::at(
-                        Code::E0203,
-                        arg.span,
-                        "operator fields are passed by name",
-                        "no field name",
-                    )
-                    .with_help("write `field = value`"),
-                );
-                continue;
-            };
-            let v = self.expr(m, env, &arg.value, Some(dag));
-            self.task_field(dag, t, name, v, false, false, arg.span);
+        if template.is_none() {
+            self.operator_args(m, env, d.args.as_deref().unwrap_or_default(), dag, t);
         }
         if let Some(body) = &d.body {
             let mark = env.len();
@@ -2329,23 +2316,8 @@ impl Cx<'_> {
                 _ => {
                     // Built on an operator: arguments after it are its fields.
                     let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
-                    for arg in decl.target_args.iter().flatten() {
-                        let Some(name) = &arg.name else {
-                            self.err(
-                                Diagnostic::at(
-                                    Code::E0203,
-                                    arg.span,
-                                    "operator fields are passed by name",
-                                    "no field name",
-                                )
-                                .with_help("write `field = value`"),
-                            );
-                            dag.tasks[t].incomplete = true;
-                            continue;
-                        };
-                        let v = self.expr(module, &mut env, &arg.value, Some(dag));
-                        self.task_field(dag, t, name, v, false, false, arg.span);
-                    }
+                    let args = decl.target_args.clone().unwrap_or_default();
+                    self.operator_args(module, &mut env, &args, dag, t);
                     dag.layer = outer;
                 }
             }
@@ -2654,6 +2626,35 @@ impl Cx<'_> {
         }
     }
 
+    /// Arguments given to an operator directly (`bash(bash_command = "x")`): its fields,
+    /// by name. A positional one is an error, and leaves the task incomplete.
+    fn operator_args(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        args: &[ast::Arg],
+        dag: &mut DagB,
+        t: usize,
+    ) {
+        for arg in args {
+            let Some(name) = &arg.name else {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0203,
+                        arg.span,
+                        "operator fields are passed by name",
+                        "no field name",
+                    )
+                    .with_help("write `field = value`"),
+                );
+                dag.tasks[t].incomplete = true;
+                continue;
+            };
+            let v = self.expr(m, env, &arg.value, Some(dag));
+            self.task_field(dag, t, name, v, false, false, arg.span);
+        }
+    }
+
     /// Parameter values for checking a declaration nothing uses: defaults where there
     /// are, stand-ins (whose uses are not checked) elsewhere.
     fn stand_ins(&mut self, params: &[FieldTy]) -> Env {
@@ -2745,18 +2746,7 @@ impl Cx<'_> {
     fn check_unused_factory(&mut self, f: usize) {
         let info = &self.prog.factories[f];
         let (decl, params) = (info.decl.clone(), info.params.clone());
-        let mut env = Env::new();
-        for p in &params {
-            let v = if p.default.is_some() {
-                self.default_of(p)
-            } else {
-                None
-            };
-            env.push((
-                Rc::from(p.name.as_str()),
-                v.unwrap_or_else(|| Value::error(p.span)),
-            ));
-        }
+        let env = self.stand_ins(&params);
         let mut dag = DagB::new(decl.name.name.clone(), decl.span, decl.name.span, true);
         if decl.is_abstract.is_none() {
             // A concrete factory must declare its parents' abstract tasks; an abstract one need not.
