@@ -115,6 +115,9 @@ codes! {
     W0001 => "unused parameter",
     W0002 => "unused import",
     W0003 => "sensor pokes slowly in poke mode",
+    W0004 => "too many parameters",
+    W0005 => "unvalidated string in a name",
+    W0006 => "environment read inside a factory",
 }
 
 #[cfg(test)]

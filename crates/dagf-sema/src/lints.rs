@@ -1,4 +1,6 @@
-//! Lints that read the tree without evaluating it: unused parameters and imports.
+//! Lints that read the tree without evaluating it: unused parameters and imports, and
+//! the DAG-factory anti-patterns (too many parameters, unvalidated names, hidden
+//! reads of the environment).
 
 use crate::modules::Program;
 use dagf_diag::{Code, Diagnostic, Diagnostics};
@@ -64,6 +66,7 @@ pub fn run(prog: &Program, diags: &mut Diagnostics) {
             extra
                 .into_iter()
                 .for_each(|e| names_in_expr(e, &mut in_body));
+            anti_patterns(kind, name, params, body, diags);
             for p in params {
                 if !in_body.contains(p.name.name.as_str()) && !p.name.name.starts_with('_') {
                     diags.push(
@@ -183,6 +186,161 @@ fn names_in_type(t: &TypeExpr, out: &mut HashSet<String>) {
         | TypeKind::Matches { base: b, .. } => names_in_type(b, out),
         TypeKind::Union(_) | TypeKind::Error => {}
     }
+}
+
+/// More parameters than this and a factory is doing too many things.
+const MAX_PARAMS: usize = 7;
+
+fn anti_patterns(
+    kind: &str,
+    name: &ast::Ident,
+    params: &[ast::Param],
+    body: &[Stmt],
+    diags: &mut Diagnostics,
+) {
+    if kind != "callback" && params.len() > MAX_PARAMS {
+        diags.push(
+            Diagnostic::at(
+                Code::W0004,
+                name.span,
+                format!("{kind} `{}` takes {} parameters", name.name, params.len()),
+                format!("more than {MAX_PARAMS} parameters"),
+            )
+            .with_help("group related parameters into a record type (`type Config = { ... }`), and move cross-cutting ones (alerting, retries) into mixins"),
+        );
+    }
+    // A plain `str` parameter spelled into a dag, task or group name.
+    let plain: Vec<&ast::Param> = params
+        .iter()
+        .filter(|p| matches!(&p.ty.kind, TypeKind::Named(t, args) if t.name == "str" && args.is_empty()))
+        .collect();
+    let mut names = Vec::new();
+    decl_names(body, &mut names);
+    for e in names {
+        let ExprKind::Str(parts) = &e.kind else {
+            continue;
+        };
+        for part in parts {
+            let StrPart::Interp(x) = part else { continue };
+            let ExprKind::Name(n) = &x.kind else { continue };
+            if let Some(p) = plain.iter().find(|p| p.name.name == *n) {
+                diags.push(
+                    Diagnostic::at(Code::W0005, x.span, format!("`{n}` goes into a name unchecked"), "any string can end up here")
+                        .with_label(p.name.span, format!("`{n}: str` accepts any text"))
+                        .with_help(format!("constrain it where it is declared: `{n}: str matches \"^[a-z][a-z0-9_]*$\"`, so a bad value is an error at the call")),
+                );
+            }
+        }
+    }
+    let mut calls = Vec::new();
+    body.iter()
+        .for_each(|s| getenv_calls_in_stmt(s, &mut calls));
+    for span in calls {
+        diags.push(
+            Diagnostic::at(Code::W0006, span, format!("{kind} `{}` reads the build's environment", name.name), "a hidden input")
+                .with_help("make it a parameter and pass `getenv(...)` where the dag is made, so the value is visible and a test can give another"),
+        );
+    }
+}
+
+/// The names of every `dag`, `task` and `group` declared in these statements.
+fn decl_names<'a>(stmts: &'a [Stmt], out: &mut Vec<&'a Expr>) {
+    for s in stmts {
+        match s {
+            Stmt::Decl(d) => {
+                out.push(&d.name);
+                decl_names(d.body.as_deref().unwrap_or_default(), out);
+            }
+            Stmt::Let { value, .. } => {
+                if let ExprKind::Decl(d) = &value.kind {
+                    out.push(&d.name);
+                }
+            }
+            Stmt::For { body, .. } | Stmt::After { body, .. } => decl_names(body, out),
+            Stmt::If {
+                then, otherwise, ..
+            } => {
+                decl_names(then, out);
+                decl_names(otherwise, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn getenv_calls_in_stmt(s: &Stmt, out: &mut Vec<dagf_diag::Span>) {
+    let mut exprs = HashSet::new();
+    names_in_stmt(s, &mut exprs);
+    if !exprs.contains("getenv") {
+        return;
+    }
+    // Find the calls themselves, for their spans.
+    fn walk(e: &Expr, out: &mut Vec<dagf_diag::Span>) {
+        if let ExprKind::Call(callee, _) = &e.kind {
+            if matches!(&callee.kind, ExprKind::Name(n) if n == "getenv") {
+                out.push(e.span);
+            }
+        }
+        match &e.kind {
+            ExprKind::Str(parts) => parts.iter().for_each(|p| {
+                if let StrPart::Interp(x) = p {
+                    walk(x, out)
+                }
+            }),
+            ExprKind::List(xs) => xs.iter().for_each(|x| walk(x, out)),
+            ExprKind::Record(fs) => fs.iter().for_each(|(_, x)| walk(x, out)),
+            ExprKind::Field(b, _) | ExprKind::Unary(_, b) => walk(b, out),
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+                walk(a, out);
+                walk(b, out);
+            }
+            ExprKind::Call(c, args) => {
+                walk(c, out);
+                args.iter().for_each(|a| walk(&a.value, out));
+            }
+            ExprKind::If(c, a, b) => [c, a, b].iter().for_each(|x| walk(x, out)),
+            ExprKind::Comprehension {
+                iter, cond, body, ..
+            } => {
+                walk(iter, out);
+                if let Some(c) = cond {
+                    walk(c, out);
+                }
+                walk(body, out);
+            }
+            _ => {}
+        }
+    }
+    fn stmt(s: &Stmt, out: &mut Vec<dagf_diag::Span>) {
+        match s {
+            Stmt::Let { value, .. } | Stmt::Field { value, .. } => walk(value, out),
+            Stmt::For { iter, body, .. } => {
+                walk(iter, out);
+                body.iter().for_each(|s| stmt(s, out));
+            }
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+                ..
+            } => {
+                walk(cond, out);
+                then.iter().chain(otherwise).for_each(|s| stmt(s, out));
+            }
+            Stmt::After { body, .. } => body.iter().for_each(|s| stmt(s, out)),
+            Stmt::Decl(d) => {
+                walk(&d.name, out);
+                d.args.iter().flatten().for_each(|a| walk(&a.value, out));
+                d.body.iter().flatten().for_each(|s| stmt(s, out));
+            }
+            Stmt::Deps { first, rest, .. } => {
+                walk(first, out);
+                rest.iter().for_each(|(_, e)| walk(e, out));
+            }
+            Stmt::Error(_) => {}
+        }
+    }
+    stmt(s, out);
 }
 
 fn names_in_stmt(s: &Stmt, out: &mut HashSet<String>) {
