@@ -3002,15 +3002,11 @@ impl Cx<'_> {
         span: Span,
     ) {
         if append {
-            self.err(
-                Diagnostic::at(
-                    Code::E0209,
-                    span,
-                    format!("`+=` appends to lists; `{}` is not a list", name.name),
-                    "not a list",
-                )
-                .with_help(format!("write `{} = ...`", name.name)),
-            );
+            self.err(not_a_list(
+                &name.name,
+                span,
+                format!("write `{} = ...`", name.name),
+            ));
             return;
         }
         if name.name != "tooltip" {
@@ -3108,31 +3104,24 @@ fn set_slot(
     span: Span,
     diags: &mut Diagnostics,
 ) {
+    let slot = |value: Value, history: Vec<(Layer, Span)>| Slot {
+        name: Rc::from(name),
+        value,
+        layer,
+        span,
+        history,
+    };
     if value.is_error() {
         // Already reported. Keep the field as set, so that later checks do not also
         // call it missing (a required field, `start` for `catchup`).
         if !slots.iter().any(|s| &*s.name == name) {
-            slots.push(Slot {
-                history: Vec::new(),
-                name: Rc::from(name),
-                value,
-                layer,
-                span,
-            });
+            slots.push(slot(value, Vec::new()));
         }
         return;
     }
     let Some(i) = slots.iter().position(|s| &*s.name == name) else {
         if append && !matches!(value.v, V::List(_)) {
-            diags.push(
-                Diagnostic::at(
-                    Code::E0209,
-                    span,
-                    format!("`+=` appends to lists; `{name}` is not a list"),
-                    "not a list",
-                )
-                .with_help(format!("write `{name} = ...`")),
-            );
+            diags.push(not_a_list(name, span, format!("write `{name} = ...`")));
             return;
         }
         if is_override {
@@ -3147,13 +3136,7 @@ fn set_slot(
             );
             return;
         }
-        slots.push(Slot {
-            history: Vec::new(),
-            name: Rc::from(name),
-            value,
-            layer,
-            span,
-        });
+        slots.push(slot(value, Vec::new()));
         return;
     };
     let old = &slots[i];
@@ -3177,23 +3160,13 @@ fn set_slot(
                     }
                 }
                 let merged = Value::new(V::List(Rc::new(items)), value.span);
-                slots[i] = Slot {
-                    history: earlier.clone(),
-                    name: Rc::from(name),
-                    value: merged,
-                    layer,
-                    span,
-                };
+                slots[i] = slot(merged, earlier);
             }
-            _ => diags.push(
-                Diagnostic::at(
-                    Code::E0209,
-                    span,
-                    format!("`+=` appends to lists; `{name}` is not a list"),
-                    "not a list",
-                )
-                .with_help(format!("set `{name}` once, to the whole value")),
-            ),
+            _ => diags.push(not_a_list(
+                name,
+                span,
+                format!("set `{name}` once, to the whole value"),
+            )),
         }
         return;
     }
@@ -3211,13 +3184,7 @@ fn set_slot(
         return;
     }
     if old.value.same(&value) {
-        slots[i] = Slot {
-            history: earlier.clone(),
-            name: Rc::from(name),
-            value,
-            layer,
-            span,
-        };
+        slots[i] = slot(value, earlier);
         return;
     }
     // Records merge key by key, also under `override` (which then wins on each key).
@@ -3245,27 +3212,26 @@ fn set_slot(
             }
         }
         if ok {
-            slots[i] = Slot {
-                history: earlier.clone(),
-                name: Rc::from(name),
-                value: Value::new(V::Record(Rc::new(merged)), value.span),
-                layer,
-                span,
-            };
+            slots[i] = slot(Value::new(V::Record(Rc::new(merged)), value.span), earlier);
         }
         return;
     }
     if is_override {
-        slots[i] = Slot {
-            history: earlier.clone(),
-            name: Rc::from(name),
-            value,
-            layer,
-            span,
-        };
+        slots[i] = slot(value, earlier);
         return;
     }
     diags.push(conflict(name, span, old.span, old.layer, layer));
+}
+
+/// `+=` on a field that is not a list.
+fn not_a_list(name: &str, span: Span, help: String) -> Diagnostic {
+    Diagnostic::at(
+        Code::E0209,
+        span,
+        format!("`+=` appends to lists; `{name}` is not a list"),
+        "not a list",
+    )
+    .with_help(help)
 }
 
 /// A name declared a second time: a label on each declaration, or, when both come from

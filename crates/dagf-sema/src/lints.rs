@@ -268,87 +268,38 @@ fn decl_names<'a>(stmts: &'a [Stmt], out: &mut Vec<&'a Expr>) {
     }
 }
 
-fn getenv_calls_in_stmt(s: &Stmt, out: &mut Vec<dagf_diag::Span>) {
-    let mut exprs = HashSet::new();
-    names_in_stmt(s, &mut exprs);
-    if !exprs.contains("getenv") {
-        return;
+fn names_in_stmt(s: &Stmt, out: &mut HashSet<String>) {
+    each_expr_in_stmt(s, &mut |e| collect_name(e, out));
+}
+
+fn names_in_expr(e: &Expr, out: &mut HashSet<String>) {
+    each_expr(e, &mut |x| collect_name(x, out));
+}
+
+fn collect_name(e: &Expr, out: &mut HashSet<String>) {
+    if let ExprKind::Name(n) = &e.kind {
+        out.insert(n.clone());
     }
-    // Find the calls themselves, for their spans.
-    fn walk(e: &Expr, out: &mut Vec<dagf_diag::Span>) {
+}
+
+/// The spans of `getenv(...)` calls in a statement.
+fn getenv_calls_in_stmt(s: &Stmt, out: &mut Vec<dagf_diag::Span>) {
+    each_expr_in_stmt(s, &mut |e| {
         if let ExprKind::Call(callee, _) = &e.kind {
             if matches!(&callee.kind, ExprKind::Name(n) if n == "getenv") {
                 out.push(e.span);
             }
         }
-        match &e.kind {
-            ExprKind::Str(parts) => parts.iter().for_each(|p| {
-                if let StrPart::Interp(x) = p {
-                    walk(x, out)
-                }
-            }),
-            ExprKind::List(xs) => xs.iter().for_each(|x| walk(x, out)),
-            ExprKind::Record(fs) => fs.iter().for_each(|(_, x)| walk(x, out)),
-            ExprKind::Field(b, _) | ExprKind::Unary(_, b) => walk(b, out),
-            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-                walk(a, out);
-                walk(b, out);
-            }
-            ExprKind::Call(c, args) => {
-                walk(c, out);
-                args.iter().for_each(|a| walk(&a.value, out));
-            }
-            ExprKind::If(c, a, b) => [c, a, b].iter().for_each(|x| walk(x, out)),
-            ExprKind::Comprehension {
-                iter, cond, body, ..
-            } => {
-                walk(iter, out);
-                if let Some(c) = cond {
-                    walk(c, out);
-                }
-                walk(body, out);
-            }
-            _ => {}
-        }
-    }
-    fn stmt(s: &Stmt, out: &mut Vec<dagf_diag::Span>) {
-        match s {
-            Stmt::Let { value, .. } | Stmt::Field { value, .. } => walk(value, out),
-            Stmt::For { iter, body, .. } => {
-                walk(iter, out);
-                body.iter().for_each(|s| stmt(s, out));
-            }
-            Stmt::If {
-                cond,
-                then,
-                otherwise,
-                ..
-            } => {
-                walk(cond, out);
-                then.iter().chain(otherwise).for_each(|s| stmt(s, out));
-            }
-            Stmt::After { body, .. } => body.iter().for_each(|s| stmt(s, out)),
-            Stmt::Decl(d) => {
-                walk(&d.name, out);
-                d.args.iter().flatten().for_each(|a| walk(&a.value, out));
-                d.body.iter().flatten().for_each(|s| stmt(s, out));
-            }
-            Stmt::Deps { first, rest, .. } => {
-                walk(first, out);
-                rest.iter().for_each(|(_, e)| walk(e, out));
-            }
-            Stmt::Error(_) => {}
-        }
-    }
-    stmt(s, out);
+    });
 }
 
-fn names_in_stmt(s: &Stmt, out: &mut HashSet<String>) {
+/// Calls `f` on every expression of a statement, nested ones included.
+fn each_expr_in_stmt(s: &Stmt, f: &mut dyn FnMut(&Expr)) {
     match s {
-        Stmt::Let { value, .. } => names_in_expr(value, out),
+        Stmt::Let { value, .. } | Stmt::Field { value, .. } => each_expr(value, f),
         Stmt::For { iter, body, .. } => {
-            names_in_expr(iter, out);
-            body.iter().for_each(|s| names_in_stmt(s, out));
+            each_expr(iter, f);
+            body.iter().for_each(|s| each_expr_in_stmt(s, f));
         }
         Stmt::If {
             cond,
@@ -356,70 +307,68 @@ fn names_in_stmt(s: &Stmt, out: &mut HashSet<String>) {
             otherwise,
             ..
         } => {
-            names_in_expr(cond, out);
+            each_expr(cond, f);
             then.iter()
                 .chain(otherwise)
-                .for_each(|s| names_in_stmt(s, out));
+                .for_each(|s| each_expr_in_stmt(s, f));
         }
-        Stmt::Field { value, .. } => names_in_expr(value, out),
-        Stmt::Decl(d) => names_in_decl(d, out),
+        Stmt::Decl(d) => each_expr_in_decl(d, f),
         Stmt::Deps { first, rest, .. } => {
-            names_in_expr(first, out);
-            rest.iter().for_each(|(_, e)| names_in_expr(e, out));
+            each_expr(first, f);
+            rest.iter().for_each(|(_, e)| each_expr(e, f));
         }
-        Stmt::After { body, .. } => body.iter().for_each(|s| names_in_stmt(s, out)),
+        Stmt::After { body, .. } => body.iter().for_each(|s| each_expr_in_stmt(s, f)),
         Stmt::Error(_) => {}
     }
 }
 
-fn names_in_decl(d: &ast::Decl, out: &mut HashSet<String>) {
-    names_in_expr(&d.name, out);
+fn each_expr_in_decl(d: &ast::Decl, f: &mut dyn FnMut(&Expr)) {
+    each_expr(&d.name, f);
     if let Some(t) = &d.target {
-        names_in_expr(t, out);
+        each_expr(t, f);
     }
-    d.args
+    d.args.iter().flatten().for_each(|a| each_expr(&a.value, f));
+    d.body
         .iter()
         .flatten()
-        .for_each(|a| names_in_expr(&a.value, out));
-    d.body.iter().flatten().for_each(|s| names_in_stmt(s, out));
+        .for_each(|s| each_expr_in_stmt(s, f));
     for u in &d.mixins {
-        names_in_expr(&u.target, out);
-        u.args.iter().for_each(|a| names_in_expr(&a.value, out));
+        each_expr(&u.target, f);
+        u.args.iter().for_each(|a| each_expr(&a.value, f));
     }
 }
 
-fn names_in_expr(e: &Expr, out: &mut HashSet<String>) {
+/// Calls `f` on `e` and on every expression inside it.
+fn each_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
     match &e.kind {
-        ExprKind::Name(n) => {
-            out.insert(n.clone());
-        }
         ExprKind::Str(parts) => parts.iter().for_each(|p| {
             if let StrPart::Interp(x) = p {
-                names_in_expr(x, out)
+                each_expr(x, f)
             }
         }),
-        ExprKind::List(xs) => xs.iter().for_each(|x| names_in_expr(x, out)),
+        ExprKind::List(xs) => xs.iter().for_each(|x| each_expr(x, f)),
         ExprKind::Comprehension {
             iter, cond, body, ..
         } => {
-            names_in_expr(iter, out);
+            each_expr(iter, f);
             if let Some(c) = cond {
-                names_in_expr(c, out);
+                each_expr(c, f);
             }
-            names_in_expr(body, out);
+            each_expr(body, f);
         }
-        ExprKind::Record(fs) => fs.iter().for_each(|(_, x)| names_in_expr(x, out)),
-        ExprKind::Field(b, _) | ExprKind::Unary(_, b) => names_in_expr(b, out),
+        ExprKind::Record(fs) => fs.iter().for_each(|(_, x)| each_expr(x, f)),
+        ExprKind::Field(b, _) | ExprKind::Unary(_, b) => each_expr(b, f),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            names_in_expr(a, out);
-            names_in_expr(b, out);
+            each_expr(a, f);
+            each_expr(b, f);
         }
         ExprKind::Call(c, args) => {
-            names_in_expr(c, out);
-            args.iter().for_each(|a| names_in_expr(&a.value, out));
+            each_expr(c, f);
+            args.iter().for_each(|a| each_expr(&a.value, f));
         }
-        ExprKind::If(c, a, b) => [c, a, b].iter().for_each(|x| names_in_expr(x, out)),
-        ExprKind::Decl(d) => names_in_decl(d, out),
+        ExprKind::If(c, a, b) => [c, a, b].iter().for_each(|x| each_expr(x, f)),
+        ExprKind::Decl(d) => each_expr_in_decl(d, f),
         _ => {}
     }
 }

@@ -287,7 +287,7 @@ pub fn load(
     }
 
     (prog.order, prog.in_cycle) = import_order(&prog, diags);
-    collect_declarations(&mut prog, sources, diags);
+    collect_declarations(&mut prog, diags);
     prog
 }
 
@@ -413,7 +413,7 @@ fn report_cycle(
         .push(d.with_help("move what both files need into a third file that neither imports back"));
 }
 
-fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagnostics) {
+fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
     // First names (so types may refer to types declared later), then resolve types.
     for m in 0..prog.modules.len() {
         let items = std::mem::take(&mut prog.modules[m].ast.items);
@@ -568,11 +568,7 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
         ) else {
             continue;
         };
-        let fields = decl
-            .fields
-            .iter()
-            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
-            .collect();
+        let fields = param_tys(prog, m, &decl.fields, diags);
         let (module_path, class) = match decl.class.rsplit_once('.') {
             Some((module, class)) if !module.is_empty() && !class.is_empty() => {
                 (module.to_string(), class.to_string())
@@ -598,30 +594,18 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
     for f in 0..prog.factories.len() {
         let m = prog.factories[f].module;
         let decl = prog.factories[f].decl.clone();
-        let params = decl
-            .params
-            .iter()
-            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
-            .collect();
+        let params = param_tys(prog, m, &decl.params, diags);
         prog.factories[f].params = params;
     }
     for t in 0..prog.templates.len() {
         let m = prog.templates[t].module;
         let decl = prog.templates[t].decl.clone();
-        prog.templates[t].params = decl
-            .params
-            .iter()
-            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
-            .collect();
+        prog.templates[t].params = param_tys(prog, m, &decl.params, diags);
     }
     for x in 0..prog.mixins.len() {
         let m = prog.mixins[x].module;
         let decl = prog.mixins[x].decl.clone();
-        prog.mixins[x].params = decl
-            .params
-            .iter()
-            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
-            .collect();
+        prog.mixins[x].params = param_tys(prog, m, &decl.params, diags);
     }
     for c in 0..prog.callbacks.len() {
         let m = prog.callbacks[c].module;
@@ -637,13 +621,21 @@ fn collect_declarations(prog: &mut Program, sources: &Sources, diags: &mut Diagn
                 .with_help("name the function or class with its module, such as \"alerts.notify\""),
             );
         }
-        prog.callbacks[c].params = decl
-            .params
-            .iter()
-            .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
-            .collect();
+        prog.callbacks[c].params = param_tys(prog, m, &decl.params, diags);
     }
-    let _ = sources;
+}
+
+/// Parameters (or fields) as typed slots, resolved in the scope of module `m`.
+fn param_tys(
+    prog: &Program,
+    m: usize,
+    params: &[ast::Param],
+    diags: &mut Diagnostics,
+) -> Vec<FieldTy> {
+    params
+        .iter()
+        .map(|p| types::field_ty(prog, m, &p.name, &p.ty, p.default.clone(), diags))
+        .collect()
 }
 
 /// The n-th item (counting only items `pick` accepts) across modules in order.
