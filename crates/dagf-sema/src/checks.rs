@@ -490,7 +490,7 @@ fn lower_slot(s: &Slot, layer_names: &dyn Fn(crate::eval::Layer) -> String) -> F
 fn lower(v: &Value) -> dagf_ir::Value {
     use dagf_ir::Value as I;
     match &v.v {
-        V::None | V::Error | V::Item(_) => I::None,
+        V::None | V::Error | V::Item(_) | V::Partial(_) => I::None,
         V::Bool(b) => I::Bool(*b),
         V::Int(i) => I::Int(*i),
         V::Float(f) => I::Float(*f),

@@ -6,7 +6,7 @@ use crate::builtins::{self, Builtin};
 use crate::checks;
 use crate::modules::{BindingKind, Program};
 use crate::types::{FieldTy, RecordTy, Ty};
-use crate::value::{Asset, Callback, Item, V, Value};
+use crate::value::{Asset, Callback, Item, Partial, V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
 use dagf_ir::{Date, DateTime};
 use dagf_syntax::ast::{
@@ -134,6 +134,17 @@ pub struct DagB {
 
 /// A mixin's `after` block waiting for the DAG to be complete.
 #[derive(Clone, Debug)]
+/// Arguments matched to parameters: a slot per parameter, and whether all was well.
+struct Given {
+    slots: Vec<Option<(Value, Span)>>,
+    ok: bool,
+    /// An argument came out of order: "missing" would only guess at what was meant.
+    out_of_order: bool,
+    /// Parameters a misspelt argument was taken for: not also reported missing.
+    meant: Vec<String>,
+}
+
+#[derive(Debug)]
 struct After {
     module: usize,
     env: Env,
@@ -470,8 +481,8 @@ impl Cx<'_> {
         let mut factory_docs = Vec::new();
         if let Some(target) = &d.target {
             let callee = self.expr(m, env, target, None);
-            match callee.v {
-                V::Item(Item::Factory(f)) => {
+            match callee.as_factory() {
+                Some((f, bound)) => {
                     self.used_factories.insert(f);
                     let info = &self.prog.factories[f];
                     let decl = info.decl.clone();
@@ -486,7 +497,7 @@ impl Cx<'_> {
                     }
                     let args = d.args.clone().unwrap_or_default();
                     let Some(bound) =
-                        self.bind_args(m, env, &params, &args, target.span, &decl.name.name)
+                        self.bind_rest(m, env, &params, bound, &args, target.span, &decl.name.name)
                     else {
                         return;
                     };
@@ -497,8 +508,8 @@ impl Cx<'_> {
                     self.making = outer;
                     factory_docs = decl.docs.clone();
                 }
-                V::Error => return,
-                _ => {
+                None if callee.is_error() => return,
+                None => {
                     self.err(
                         Diagnostic::at(Code::E0208, target.span, format!("a dag is made from a factory, not from {}", a_kind(&callee)), "not a factory")
                             .with_help("write `dag name: factory_name(args)`, or `dag name { ... }` for a one-off DAG"),
@@ -1005,13 +1016,102 @@ impl Cx<'_> {
         call: Span,
         callee: &str,
     ) -> Option<Env> {
+        self.bind_rest(m, env, params, &[], args, call, callee)
+    }
+
+    /// Binds `args` after the arguments a partial factory already carries (`bound`),
+    /// then fills defaults; every parameter must end with a value.
+    #[allow(clippy::too_many_arguments)]
+    fn bind_rest(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        params: &[FieldTy],
+        bound: &[(Rc<str>, Value, Span)],
+        args: &[ast::Arg],
+        call: Span,
+        callee: &str,
+    ) -> Option<Env> {
+        let Given {
+            slots,
+            mut ok,
+            out_of_order,
+            meant,
+        } = self.given_args(m, env, params, bound, args, callee);
+        let mut out = Env::new();
+        for (p, g) in params.iter().zip(slots) {
+            let v = match g {
+                Some((v, _)) => v,
+                None => match self.default_of(p) {
+                    Some(v) => v,
+                    None if out_of_order || meant.contains(&p.name) => {
+                        ok = false;
+                        continue;
+                    }
+                    None => {
+                        ok = false;
+                        self.err(missing(
+                            call,
+                            format!("missing argument `{}` of `{callee}`", p.name),
+                            "given",
+                            p,
+                            format!("pass `{} = ...`, or give the parameter a default", p.name),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            out.push((Rc::from(p.name.as_str()), v));
+        }
+        ok.then_some(out)
+    }
+
+    /// `factory(args)` in an expression: the factory with these arguments given and the
+    /// others left for the `dag` that uses it.
+    fn partial(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        f: usize,
+        bound: &[(Rc<str>, Value, Span)],
+        args: &[ast::Arg],
+    ) -> V {
+        let params = self.prog.factories[f].params.clone();
+        let callee = self.prog.factories[f].decl.name.name.clone();
+        let given = self.given_args(m, env, &params, bound, args, &callee);
+        if !given.ok {
+            return V::Error;
+        }
+        let bound = params
+            .iter()
+            .zip(given.slots)
+            .filter_map(|(p, g)| g.map(|(v, at)| (Rc::from(p.name.as_str()), v, at)))
+            .collect();
+        V::Partial(Rc::new(Partial { factory: f, bound }))
+    }
+
+    /// Matches arguments to parameters and checks each value against its type.
+    fn given_args(
+        &mut self,
+        m: usize,
+        env: &mut Env,
+        params: &[FieldTy],
+        bound: &[(Rc<str>, Value, Span)],
+        args: &[ast::Arg],
+        callee: &str,
+    ) -> Given {
         let mut given: Vec<Option<(Value, Span)>> = vec![None; params.len()];
+        for (name, v, at) in bound {
+            if let Some(slot) = params.iter().position(|p| *p.name == **name) {
+                given[slot] = Some((v.clone(), *at));
+            }
+        }
         let mut ok = true;
         let mut named_seen = false;
         // After an argument out of order, "missing" would only guess at what was meant.
         let mut out_of_order = false;
         // Parameters a misspelt argument was taken for: not also reported missing.
-        let mut meant: Vec<&str> = Vec::new();
+        let mut meant: Vec<String> = Vec::new();
         for (i, arg) in args.iter().enumerate() {
             let slot = match &arg.name {
                 Some(n) => {
@@ -1020,10 +1120,13 @@ impl Cx<'_> {
                         Some(p) => p,
                         None => {
                             ok = false;
-                            meant.extend(dagf_diag::did_you_mean(
-                                &n.name,
-                                params.iter().map(|p| p.name.as_str()),
-                            ));
+                            meant.extend(
+                                dagf_diag::did_you_mean(
+                                    &n.name,
+                                    params.iter().map(|p| p.name.as_str()),
+                                )
+                                .map(str::to_string),
+                            );
                             self.err(
                                 Diagnostic::at(
                                     Code::E0203,
@@ -1097,32 +1200,12 @@ impl Cx<'_> {
             let v = self.coerce(v, &params[slot].ty, Some(params[slot].span));
             given[slot] = Some((v, arg.span));
         }
-        let mut out = Env::new();
-        for (p, g) in params.iter().zip(given) {
-            let v = match g {
-                Some((v, _)) => v,
-                None => match self.default_of(p) {
-                    Some(v) => v,
-                    None if out_of_order || meant.contains(&p.name.as_str()) => {
-                        ok = false;
-                        continue;
-                    }
-                    None => {
-                        ok = false;
-                        self.err(missing(
-                            call,
-                            format!("missing argument `{}` of `{callee}`", p.name),
-                            "given",
-                            p,
-                            format!("pass `{} = ...`, or give the parameter a default", p.name),
-                        ));
-                        continue;
-                    }
-                },
-            };
-            out.push((Rc::from(p.name.as_str()), v));
+        Given {
+            slots: given,
+            ok,
+            out_of_order,
+            meant,
         }
-        ok.then_some(out)
     }
 
     /// A parameter's default value (type-checked), `none` for an optional one, else nothing.
@@ -1348,18 +1431,8 @@ impl Cx<'_> {
                     V::Item(Item::Builtin(b)) => self.call_builtin(m, env, b, args, e.span, dag),
                     V::Item(Item::Callback(c)) => self.bind_callback(m, env, c, args, callee.span),
                     V::Error => V::Error,
-                    V::Item(Item::Factory(_)) => {
-                        self.err(
-                            Diagnostic::at(
-                                Code::E0208,
-                                callee.span,
-                                "a factory is instantiated by a `dag` declaration",
-                                "not callable in an expression",
-                            )
-                            .with_help("write `dag name: factory(args)`"),
-                        );
-                        V::Error
-                    }
+                    V::Item(Item::Factory(f)) => self.partial(m, env, f, &[], args),
+                    V::Partial(p) => self.partial(m, env, p.factory, &p.bound, args),
                     _ => {
                         self.err(Diagnostic::at(Code::E0208, callee.span, format!("{} cannot be called", a_kind(&c)), "not a function").with_help("only built-in functions such as `len` and `join` are called with `(...)`"));
                         V::Error
@@ -1892,8 +1965,24 @@ impl Cx<'_> {
         }
         match ty {
             // Handled by `plain_kind` above.
-            Ty::Str | Ty::Int | Ty::Bool | Ty::Duration | Ty::Date | Ty::Asset | Ty::Task => v,
-            Ty::Any | Ty::Error => v,
+            Ty::Str
+            | Ty::Int
+            | Ty::Bool
+            | Ty::Duration
+            | Ty::Date
+            | Ty::Asset
+            | Ty::Task
+            | Ty::Factory => v,
+            Ty::Error => v,
+            // Anything that becomes a Python value; a factory, a task or a template does not.
+            Ty::Any => match not_data(&v) {
+                Some(bad) => {
+                    let bad = bad.clone();
+                    mismatch(self, &bad, "data (a value with a Python form)".into());
+                    Value::error(span)
+                }
+                None => v,
+            },
             Ty::Optional(inner) => match v.v {
                 V::None => v,
                 _ => self.coerce(v, inner, decl),
@@ -2470,8 +2559,9 @@ impl Cx<'_> {
         let info = &self.prog.factories[f];
         let (module, decl) = (info.module, info.decl.clone());
         if let Some((target, args)) = &decl.extends {
-            match self.expr(module, &mut env, target, None).v {
-                V::Item(Item::Factory(p)) if chain.contains(&p) => {
+            let parent = self.expr(module, &mut env, target, None);
+            match parent.as_factory() {
+                Some((p, _)) if chain.contains(&p) => {
                     self.err(
                         Diagnostic::at(
                             Code::E0208,
@@ -2483,20 +2573,20 @@ impl Cx<'_> {
                     );
                     return;
                 }
-                V::Item(Item::Factory(p)) => {
+                Some((p, bound)) => {
                     let pinfo = &self.prog.factories[p];
                     let (params, name) = (pinfo.params.clone(), pinfo.decl.name.name.clone());
                     let Some(penv) =
-                        self.bind_args(module, &mut env, &params, args, target.span, &name)
+                        self.bind_rest(module, &mut env, &params, bound, args, target.span, &name)
                     else {
                         return;
                     };
                     chain.push(p);
                     self.run_factory(p, penv, dag, Layer::Parent(p), chain);
                 }
-                V::Error => return,
-                other => {
-                    let v = Value::new(other, target.span);
+                None if parent.is_error() => return,
+                None => {
+                    let v = parent;
                     self.err(
                         Diagnostic::at(
                             Code::E0208,
@@ -3292,6 +3382,17 @@ fn name_path(e: &Expr) -> Option<Vec<(Rc<str>, Span)>> {
     }
 }
 
+/// The first part of a value that has no Python form: a factory, template, operator,
+/// module, function, task or group.
+fn not_data(v: &Value) -> Option<&Value> {
+    match &v.v {
+        V::Item(_) | V::Partial(_) | V::Task(_) | V::Group(_) => Some(v),
+        V::List(items) | V::AssetAll(items) | V::AssetAny(items) => items.iter().find_map(not_data),
+        V::Record(fields) => fields.iter().find_map(|(_, x)| not_data(x)),
+        _ => None,
+    }
+}
+
 /// Whether a value is of a plain type.
 type Accepts = fn(&V) -> bool;
 
@@ -3306,6 +3407,10 @@ fn plain_kind(ty: &Ty) -> Option<(Accepts, &'static str)> {
         Ty::Date => (|v| matches!(v, V::Date(_)), "a date"),
         Ty::Asset => (|v| matches!(v, V::Asset(_)), "an asset"),
         Ty::Task => (|v| matches!(v, V::Task(_)), "a task"),
+        Ty::Factory => (
+            |v| matches!(v, V::Item(Item::Factory(_)) | V::Partial(_)),
+            "a factory",
+        ),
         _ => return None,
     })
 }
@@ -3420,6 +3525,10 @@ fn help_for(what: &str) -> String {
             format!("write {list} in brackets, such as `[x, y]`; `[x]` for one value")
         }
         map if map.starts_with("a map<") => format!("write {map} as a record: `{{ key = value }}`"),
+        "data (a value with a Python form)" => {
+            "pass a str, number, list or record; a task's id is `\"name\"`, a factory is used by `dag`".into()
+        }
+        "a factory" => "name a factory, or give some of its arguments: `ingest(owner = \"data\")`".into(),
         other => format!("give {other} here"),
     }
 }

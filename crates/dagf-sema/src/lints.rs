@@ -27,27 +27,24 @@ pub fn run(prog: &Program, diags: &mut Diagnostics) {
                         &f.params,
                         f.extends
                             .iter()
-                            .flat_map(|(_, args)| args.iter().map(|a| &a.value))
-                            .chain(
-                                f.mixins
-                                    .iter()
-                                    .flat_map(|u| u.args.iter().map(|a| &a.value)),
-                            )
+                            .flat_map(|(target, args)| {
+                                std::iter::once(target).chain(args.iter().map(|a| &a.value))
+                            })
+                            .chain(f.mixins.iter().flat_map(|u| {
+                                std::iter::once(&u.target).chain(u.args.iter().map(|a| &a.value))
+                            }))
                             .collect(),
                     ),
                     ast::Item::Template(t) => (
                         "template",
                         &t.name,
                         &t.params,
-                        t.target_args
+                        t.target
                             .iter()
-                            .flatten()
-                            .map(|a| &a.value)
-                            .chain(
-                                t.mixins
-                                    .iter()
-                                    .flat_map(|u| u.args.iter().map(|a| &a.value)),
-                            )
+                            .chain(t.target_args.iter().flatten().map(|a| &a.value))
+                            .chain(t.mixins.iter().flat_map(|u| {
+                                std::iter::once(&u.target).chain(u.args.iter().map(|a| &a.value))
+                            }))
                             .collect(),
                     ),
                     ast::Item::Callback(c) => ("callback", &c.name, &c.params, vec![]),

@@ -28,6 +28,8 @@ pub enum Ty {
     Callbacks,
     Asset,
     Task,
+    /// A factory, or a factory with some arguments given.
+    Factory,
     List(Box<Ty>),
     Map(Box<Ty>),
     Record(Rc<RecordTy>),
@@ -105,6 +107,7 @@ impl fmt::Display for Ty {
             Ty::Callbacks => f.write_str("callbacks"),
             Ty::Asset => f.write_str("asset"),
             Ty::Task => f.write_str("task"),
+            Ty::Factory => f.write_str("factory"),
             Ty::List(t) => write!(f, "list<{t}>"),
             Ty::Map(t) => write!(f, "map<{t}>"),
             Ty::Record(r) => match &r.name {
@@ -198,6 +201,7 @@ pub fn resolve(
                 "asset" => Some(Ty::Asset),
                 "callbacks" => Some(Ty::Callbacks),
                 "task" => Some(Ty::Task),
+                "factory" => Some(Ty::Factory),
                 _ => None,
             };
             if let Some(ty) = simple {

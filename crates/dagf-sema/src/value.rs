@@ -39,6 +39,8 @@ pub enum V {
     Group(usize),
     /// A declared thing that is not data: an operator, a factory, a module, a built-in.
     Item(Item),
+    /// A factory with some of its arguments already given: `ingest(owner = "data")`.
+    Partial(Rc<Partial>),
     /// Stands for a value whose error was already reported.
     Error,
 }
@@ -56,6 +58,14 @@ pub struct Callback {
     pub kind: dagf_syntax::ast::CallbackKind,
     pub path: String,
     pub args: Vec<(Rc<str>, Value)>,
+}
+
+/// A factory applied to some of its arguments; the rest come where a dag is made from it.
+#[derive(Clone, Debug)]
+pub struct Partial {
+    pub factory: usize,
+    /// Each given argument: parameter name, checked value, where it was given.
+    pub bound: Vec<(Rc<str>, Value, Span)>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -76,6 +86,15 @@ impl Value {
 
     pub fn error(span: Span) -> Self {
         Value { v: V::Error, span }
+    }
+
+    /// The factory this value makes dags with, and the arguments it already carries.
+    pub fn as_factory(&self) -> Option<(usize, &[(Rc<str>, Value, Span)])> {
+        match &self.v {
+            V::Item(Item::Factory(f)) => Some((*f, &[])),
+            V::Partial(p) => Some((p.factory, &p.bound)),
+            _ => None,
+        }
     }
 
     pub fn is_error(&self) -> bool {
@@ -110,7 +129,7 @@ impl Value {
             V::Item(Item::Callback(_)) => "callback",
             V::Item(Item::Mixin(_)) => "mixin",
             V::Item(Item::Operator(_)) => "operator",
-            V::Item(Item::Factory(_)) => "factory",
+            V::Item(Item::Factory(_)) | V::Partial(_) => "factory",
             V::Item(Item::Module(_)) => "module",
             V::Item(Item::Builtin(_)) => "built-in function",
             V::Error => "error",
@@ -153,6 +172,14 @@ fn same(a: &V, b: &V) -> bool {
                     .all(|((a, u), (b, w))| a == b && u.same(w))
         }
         (V::Item(x), V::Item(y)) => x == y,
+        (V::Partial(x), V::Partial(y)) => {
+            x.factory == y.factory
+                && x.bound.len() == y.bound.len()
+                && x.bound
+                    .iter()
+                    .zip(&y.bound)
+                    .all(|((a, u, _), (b, w, _))| a == b && u.same(w))
+        }
         _ => false,
     }
 }

@@ -361,9 +361,19 @@ where
             span: i.span,
         })
         .foldl_with(
-            just(Tok::Dot).ignore_then(ident).repeated(),
-            move |base, field, e| Expr {
-                kind: ExprKind::Field(Box::new(base), field),
+            just(Tok::Dot)
+                .ignore_then(ident)
+                .map(Ok)
+                .or(expr
+                    .clone()
+                    .delimited_by(just(Tok::LBracket), just(Tok::RBracket))
+                    .map(Err))
+                .repeated(),
+            move |base, post, e| Expr {
+                kind: match post {
+                    Ok(field) => ExprKind::Field(Box::new(base), field),
+                    Err(index) => ExprKind::Index(Box::new(base), Box::new(index)),
+                },
                 span: sp(e.span()),
             },
         )
@@ -592,6 +602,7 @@ where
         Tok::Task = e => Ident { name: "task".into(), span: sp(e.span()) },
         Tok::Group = e => Ident { name: "group".into(), span: sp(e.span()) },
         Tok::Dag = e => Ident { name: "dag".into(), span: sp(e.span()) },
+        Tok::Factory = e => Ident { name: "factory".into(), span: sp(e.span()) },
     });
     let ty = recursive(|ty| {
         let generic = type_name
