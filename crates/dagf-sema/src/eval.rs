@@ -6,7 +6,7 @@ use crate::builtins::{self, Builtin};
 use crate::checks;
 use crate::modules::{BindingKind, Program};
 use crate::types::{FieldTy, RecordTy, Ty};
-use crate::value::{Asset, Callback, Item, Partial, V, Value};
+use crate::value::{Asset, Bound, Callback, Item, Partial, V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
 use dagf_ir::{Date, DateTime};
 use dagf_syntax::ast::{
@@ -1027,7 +1027,7 @@ impl Cx<'_> {
         m: usize,
         env: &mut Env,
         params: &[FieldTy],
-        bound: &[(Rc<str>, Value, Span)],
+        bound: &[Bound],
         args: &[ast::Arg],
         call: Span,
         callee: &str,
@@ -1073,7 +1073,7 @@ impl Cx<'_> {
         m: usize,
         env: &mut Env,
         f: usize,
-        bound: &[(Rc<str>, Value, Span)],
+        bound: &[Bound],
         args: &[ast::Arg],
     ) -> V {
         let params = self.prog.factories[f].params.clone();
@@ -1096,7 +1096,7 @@ impl Cx<'_> {
         m: usize,
         env: &mut Env,
         params: &[FieldTy],
-        bound: &[(Rc<str>, Value, Span)],
+        bound: &[Bound],
         args: &[ast::Arg],
         callee: &str,
     ) -> Given {

@@ -60,12 +60,14 @@ pub struct Callback {
     pub args: Vec<(Rc<str>, Value)>,
 }
 
+/// An argument a partial factory carries: parameter name, checked value, where it was given.
+pub type Bound = (Rc<str>, Value, Span);
+
 /// A factory applied to some of its arguments; the rest come where a dag is made from it.
 #[derive(Clone, Debug)]
 pub struct Partial {
     pub factory: usize,
-    /// Each given argument: parameter name, checked value, where it was given.
-    pub bound: Vec<(Rc<str>, Value, Span)>,
+    pub bound: Vec<Bound>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -89,7 +91,7 @@ impl Value {
     }
 
     /// The factory this value makes dags with, and the arguments it already carries.
-    pub fn as_factory(&self) -> Option<(usize, &[(Rc<str>, Value, Span)])> {
+    pub fn as_factory(&self) -> Option<(usize, &[Bound])> {
         match &self.v {
             V::Item(Item::Factory(f)) => Some((*f, &[])),
             V::Partial(p) => Some((p.factory, &p.bound)),
