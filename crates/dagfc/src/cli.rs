@@ -213,10 +213,10 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         project: ir,
         diagnostics,
     } = checked;
-    if sources.find(project::FILE).is_some() {
+    let toml_file = sources.find(project::FILE).map(|_| {
         let toml_text = sources.get(dagf_diag::FileId(0)).text.clone();
-        checked_sources.add(project::FILE, toml_text);
-    }
+        checked_sources.add(project::FILE, toml_text)
+    });
     let (errors, warnings) = (diagnostics.error_count(), diagnostics.warning_count());
     let mut diags: Vec<Diagnostic> = diagnostics.into_sorted();
     let Some(mut ir) = ir else {
@@ -241,7 +241,22 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         );
         return 0;
     };
-    let style = style.unwrap_or(proj.config.codegen.style).style();
+    // The flag sets one style for every dag; else dagf.toml decides, dag by dag.
+    let codegen = &proj.config.codegen;
+    if style.is_none()
+        && let Some(file) = toml_file
+        && let Err(d) = codegen.check_rules(ir.dags.iter().map(|d| d.dag_id.as_str()), file)
+    {
+        diags.push(*d);
+        printer.print(diags, &checked_sources);
+        summary(
+            args,
+            &format!("error: {}", counts(errors + 1, warnings)),
+            true,
+        );
+        return USER_ERROR;
+    }
+    let style_of = |d: &dagf_ir::Dag| style.unwrap_or_else(|| codegen.style_of(&d.dag_id)).style();
     let opts = if opt_level == 0 {
         dagf_ir::passes::Options::NONE
     } else {
@@ -260,7 +275,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             printer.print(diags, &checked_sources);
             for dag in &ir.dags {
                 println!("# ==> {} <==", dagf_py::file_name(dag));
-                print!("{}", dagf_py::generate(dag, style));
+                print!("{}", dagf_py::generate(dag, style_of(dag)));
             }
             return 0;
         }
@@ -269,7 +284,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     let out_dir = out_flag.unwrap_or_else(|| proj.root.join(&proj.config.project.out));
     let planned: Vec<output::Planned> = crate::par::map(&ir.dags, |d| output::Planned {
         name: dagf_py::file_name(d),
-        text: dagf_py::generate(d, style),
+        text: dagf_py::generate(d, style_of(d)),
         span: d.span,
     });
     let shown_out = project::relative(&out_dir, &proj.root);

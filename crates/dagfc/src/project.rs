@@ -1,6 +1,6 @@
 //! `dagf.toml`: found by walking up from the working directory, like `Cargo.toml`.
 
-use dagf_diag::{Code, Diagnostic, Sources, Span};
+use dagf_diag::{Code, Diagnostic, FileId, Sources, Span};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +23,78 @@ pub struct Config {
 pub struct CodegenSection {
     #[serde(default)]
     pub style: StyleName,
+    /// `[[codegen.dags]]`: settings for the dags whose id matches a pattern.
+    #[serde(default)]
+    pub dags: Vec<DagRule>,
+}
+
+/// `[[codegen.dags]] match = "reports_*", style = "taskflow"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DagRule {
+    /// A dag_id, with `*` standing for any run of characters.
+    #[serde(rename = "match")]
+    pub pattern: toml::Spanned<String>,
+    pub style: StyleName,
+}
+
+impl CodegenSection {
+    /// The style of one dag: the last rule that matches its id, else the project's.
+    pub fn style_of(&self, dag_id: &str) -> StyleName {
+        self.dags
+            .iter()
+            .rev()
+            .find(|r| glob_match(r.pattern.get_ref(), dag_id))
+            .map_or(self.style, |r| r.style)
+    }
+
+    /// E0402 for a rule that matches none of `dag_ids`: a stale or misspelt pattern.
+    pub fn check_rules<'a>(
+        &self,
+        dag_ids: impl Iterator<Item = &'a str> + Clone,
+        file: FileId,
+    ) -> Result<(), Box<Diagnostic>> {
+        for rule in &self.dags {
+            if !dag_ids
+                .clone()
+                .any(|id| glob_match(rule.pattern.get_ref(), id))
+            {
+                let r = rule.pattern.span();
+                return Err(Box::new(
+                    Diagnostic::at(
+                        Code::E0402,
+                        Span::new(file, r.start, r.end),
+                        format!("`{}` matches no dag", rule.pattern.get_ref()),
+                        "matches nothing",
+                    )
+                    .with_help(
+                        "fix the pattern (`*` matches any run of characters), or remove the rule",
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `text` matches `pattern`, where `*` matches any run of characters.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for p in middle {
+        match rest.find(p) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// `style = "classic" | "taskflow"`.
@@ -195,5 +267,24 @@ impl dagf_sema::Loader for DiskLoader<'_> {
     fn read(&self, path: &str) -> Result<String, String> {
         let bytes = std::fs::read(self.root.join(path)).map_err(|e| e.kind().to_string())?;
         String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("abc", "abc"));
+        assert!(!glob_match("abc", "abcd"));
+        assert!(glob_match("ab*", "abcd"));
+        assert!(glob_match("*cd", "abcd"));
+        assert!(glob_match("a*d", "abcd"));
+        assert!(glob_match("a*b*d", "abcd"));
+        assert!(!glob_match("a*c*c", "abc"));
+        assert!(glob_match("*", ""));
+        assert!(!glob_match("ab*ba", "aba"));
+        assert!(glob_match("ab*ba", "abba"));
     }
 }

@@ -354,3 +354,46 @@ dag d: child(name = "x")
         Some(1)
     );
 }
+
+#[test]
+fn codegen_rules_choose_the_style_dag_by_dag() {
+    let dir = project(&[("two.dagf", TWO_DAGS)]);
+    let toml = dir.path().join("dagf.toml");
+    let base = std::fs::read_to_string(&toml).expect("toml");
+    let rule = |pattern: &str| {
+        format!("{base}\n[[codegen.dags]]\nmatch = \"{pattern}\"\nstyle = \"taskflow\"\n")
+    };
+    std::fs::write(&toml, rule("sec*")).expect("toml");
+    let o = dagfc(dir.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let read = |f: &str| std::fs::read_to_string(dir.path().join("dags").join(f)).expect("read");
+    assert!(
+        read("second.py").contains("@dag("),
+        "the rule makes `second` TaskFlow"
+    );
+    assert!(
+        read("first.py").contains("with DAG("),
+        "`first` keeps the project's style"
+    );
+
+    // `--style` sets one style for every dag.
+    let o = dagfc(dir.path(), &["build", "--style", "classic"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(read("second.py").contains("with DAG("));
+
+    // A rule that matches no dag is an error pointing into dagf.toml; nothing is written.
+    std::fs::write(&toml, rule("secnod*")).expect("toml");
+    let before = listing(&dir.path().join("dags"));
+    let o = dagfc(dir.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("E0402") && err.contains("`secnod*` matches no dag"),
+        "{err}"
+    );
+    assert!(
+        err.contains("dagf.toml:"),
+        "the error points into dagf.toml: {err}"
+    );
+    assert_eq!(listing(&dir.path().join("dags")), before);
+}
