@@ -997,7 +997,11 @@ impl Cx<'_> {
                         format!("`>>` connects tasks, not {}", a_kind(v)),
                         "not a task",
                     )
-                    .with_help("name a task declared in this dag, or a list of tasks"),
+                    .with_help(if matches!(v.v, V::Str(_)) {
+                        "a string is not a task: bind the task where it is declared, `let load = task \"load_${t}\": ...`, and write `load >> ...`"
+                    } else {
+                        "name a task declared in this dag, or a list of tasks"
+                    }),
                 );
                 vec![]
             }

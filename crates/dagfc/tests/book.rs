@@ -7,7 +7,8 @@
 //! - ```` ```dagf,warns=W0003 ````: builds, and its warnings are exactly the codes listed;
 //! - ```` ```dagf,file=lib.dagf ````: is written as `src/lib.dagf` instead of
 //!   `src/main.dagf`, and a later block of the same chapter that says
-//!   `import "lib.dagf"` gets that file beside it.
+//!   `import "lib.dagf"` gets that file beside it;
+//! - ```` ```dagf,style=taskflow ````: its output blocks are generated in that style.
 //!
 //! Blocks that show what the compiler printed are checked against it too:
 //!
@@ -214,13 +215,16 @@ fn compile(
     named: &BTreeMap<String, String>,
 ) -> (Option<Compiled>, Result<(), String>) {
     for (k, v) in &block.attrs {
-        let known = matches!((k.as_str(), v), ("fails" | "warns" | "file", Some(_)));
+        let known = matches!(
+            (k.as_str(), v.as_deref()),
+            ("fails" | "warns" | "file", Some(_)) | ("style", Some("classic" | "taskflow"))
+        );
         if !known {
             let shown = v.as_ref().map_or(k.clone(), |v| format!("{k}={v}"));
             return (
                 None,
                 Err(format!(
-                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE and file=NAME"
+                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE, file=NAME and style=classic|taskflow"
                 )),
             );
         }
@@ -251,6 +255,10 @@ fn compile(
         std::fs::write(&path, text).expect("write source");
     }
 
+    let style = block
+        .values("style")
+        .pop()
+        .unwrap_or_else(|| "classic".to_string());
     let run = dagfc(
         dir.path(),
         &[
@@ -261,6 +269,8 @@ fn compile(
             "build",
             "--emit",
             "python",
+            "--style",
+            &style,
         ],
     );
     let stderr = String::from_utf8_lossy(&run.stderr).into_owned();

@@ -55,3 +55,26 @@ class PagerNotifier(BaseNotifier):
 
     def notify(self, context) -> None:
         print(f"paging {self.team} ({self.urgency})")
+
+
+def extract(table: str) -> int:
+    print(f"extracting {table}")
+    return 10
+
+
+def load(table: str, day: str) -> None:
+    print(f"loading {table} for {day}")
+
+
+def source_ready() -> bool:
+    print("the source reports ready")
+    return True
+
+
+RECORDED: list[str] = []
+
+
+def record_report(report: str) -> None:
+    """A stand-in for `publish` that a test injects: it only remembers the call."""
+    RECORDED.append(report)
+    print(f"recorded report {report}")
