@@ -3532,7 +3532,7 @@ fn help_for(what: &str) -> String {
         "data (a value with a Python form)" => {
             "pass a str, number, list or record; a task's id is `\"name\"`, a factory is used by `dag`".into()
         }
-        "a factory" => "name a factory, or give some of its arguments: `ingest(owner = \"data\")`".into(),
+        "a factory" => "name a factory, or a factory with some arguments given: `name(param = value)`".into(),
         other => format!("give {other} here"),
     }
 }

@@ -189,8 +189,11 @@ struct Compiled {
     human: String,
 }
 
+/// Runs dagfc with an empty environment: a block that reads `getenv` sees its default,
+/// whatever the machine running the tests has set.
 fn dagfc(project: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .env_clear()
         .args(args)
         .arg("--project")
         .arg(project)

@@ -177,6 +177,54 @@ fn invalid_catalog_configs_fail_with_their_codes() {
     }
 }
 
+/// The bad forms of the anti-pattern entries (101.6.x) build, with exactly the
+/// warnings their first line states; each is checked alone.
+#[test]
+fn catalog_antipatterns_warn_with_their_codes() {
+    let catalog = repo().join("examples/catalog");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(catalog.join("antipatterns"))
+        .expect("antipatterns folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "dagf"))
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 3, "one bad form per anti-pattern entry");
+    for case in cases {
+        let text = std::fs::read_to_string(&case).expect("read case");
+        let mut expected: Vec<String> = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// expect: warning "))
+            .expect("first line states the expected warnings")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir(dir.path().join("src")).expect("src");
+        std::fs::write(dir.path().join("dagf.toml"), "[project]\nsrc = [\"src\"]\n").expect("toml");
+        std::fs::write(
+            dir.path().join("src").join(case.file_name().expect("name")),
+            &text,
+        )
+        .expect("write");
+        let run = dagfc(dir.path(), &["build", "--message-format", "json"]);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{} should build",
+            case.display()
+        );
+        let mut codes: Vec<String> = String::from_utf8_lossy(&run.stderr)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["code"].as_str().map(str::to_string))
+            .collect();
+        codes.sort();
+        expected.sort();
+        assert_eq!(codes, expected, "{}", case.display());
+    }
+}
+
 /// `dagfc build --emit ir` edges and tasks, as (task ids, edges, operator classes).
 type Shape = (
     BTreeSet<String>,
@@ -281,7 +329,9 @@ fn airflow_loads_serializes_and_runs_every_example() {
                     .collect()
             })
             .unwrap_or_default();
-        let json = conform(&python, &dags, &pythonpath, &runs, files.len());
+        let env = connections(&conf, tmp.path());
+        let json = conform(&python, &dags, &pythonpath, &runs, &env, files.len());
+        check_outcomes(&python, &conf, tmp.path());
 
         // Airflow sees exactly the DAGs, tasks, operators and edges of the IR.
         let ir = ir_shapes(&example);
@@ -317,9 +367,26 @@ fn airflow_loads_serializes_and_runs_every_example() {
                 .iter()
                 .map(|(t, v)| (t.clone(), v["operator"].as_str().unwrap_or("").to_string()))
                 .collect();
+            // A Python callable in a TaskFlow file is a `@task`: Airflow's decorated
+            // subclass of the operator the IR names.
+            let taskflow = files
+                .iter()
+                .any(|(n, text)| *n == format!("{id}.py") && text.contains("@dag("));
+            let classes: BTreeSet<(String, String)> = classes
+                .iter()
+                .map(|(t, c)| {
+                    let c = match c.as_str() {
+                        "PythonOperator" if taskflow => "_PythonDecoratedOperator",
+                        "BranchPythonOperator" if taskflow => "_BranchPythonDecoratedOperator",
+                        "ShortCircuitOperator" if taskflow => "_ShortCircuitDecoratedOperator",
+                        c => c,
+                    };
+                    (t.clone(), c.to_string())
+                })
+                .collect();
             assert_eq!(&a_tasks, tasks, "tasks of {id}");
             assert_eq!(&a_edges, edges, "edges of {id}");
-            assert_eq!(&a_classes, classes, "operators of {id}");
+            assert_eq!(a_classes, classes, "operators of {id}");
         }
     }
 }
@@ -418,6 +485,62 @@ sys.exit(1 if problems else 0)
     );
 }
 
+/// The Airflow connections an example's `conformance.toml` defines under
+/// `[connections]`, as `AIRFLOW_CONN_*` variables holding Airflow's JSON form;
+/// `{tmp}` in a value stands for a fresh folder, so a SQLite database starts empty.
+fn connections(conf: &toml::Table, tmp: &Path) -> Vec<(String, String)> {
+    let Some(table) = conf.get("connections").and_then(|c| c.as_table()) else {
+        return Vec::new();
+    };
+    table
+        .iter()
+        .map(|(id, fields)| {
+            let fields = fields.as_table().expect("a connection is a table");
+            let json: serde_json::Map<String, serde_json::Value> = fields
+                .iter()
+                .map(|(k, v)| {
+                    let v = v.as_str().expect("connection fields are strings");
+                    let v = v.replace("{tmp}", &tmp.display().to_string());
+                    (k.clone(), serde_json::Value::String(v))
+                })
+                .collect();
+            (
+                format!("AIRFLOW_CONN_{}", id.to_uppercase()),
+                serde_json::Value::Object(json).to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The `[[outcome]]` checks of `conformance.toml`: after the runs, each query on a
+/// SQLite file returns exactly the rows written there.
+fn check_outcomes(python: &Path, conf: &toml::Table, tmp: &Path) {
+    let outcomes = conf.get("outcome").and_then(|o| o.as_array());
+    for o in outcomes.into_iter().flatten() {
+        let field = |k: &str| o.get(k).unwrap_or_else(|| panic!("an outcome has `{k}`"));
+        let db = field("database")
+            .as_str()
+            .expect("database is a path")
+            .replace("{tmp}", &tmp.display().to_string());
+        let query = field("query").as_str().expect("query is text");
+        let want = serde_json::to_value(field("rows")).expect("rows");
+        let script = "import json, sqlite3, sys\n\
+                      rows = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall()\n\
+                      print(json.dumps([list(r) for r in rows]))";
+        let run = Command::new(python)
+            .args(["-c", script, &db, query])
+            .output()
+            .expect("run python");
+        assert!(
+            run.status.success(),
+            "{query} on {db}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let got: serde_json::Value = serde_json::from_slice(&run.stdout).expect("rows as json");
+        assert_eq!(got, want, "{query} on {db}");
+    }
+}
+
 /// Runs the conformance script on a folder of `expected` generated files (and
 /// `airflow dags test` on `runs`); returns its JSON summary.
 fn conform(
@@ -425,6 +548,7 @@ fn conform(
     dags: &Path,
     pythonpath: &Path,
     runs: &[String],
+    env: &[(String, String)],
     expected: usize,
 ) -> serde_json::Value {
     let summary = dags.with_extension("summary.json");
@@ -434,7 +558,8 @@ fn conform(
         .arg(dags)
         .arg("--json")
         .arg(&summary)
-        .env("PYTHONPATH", pythonpath);
+        .env("PYTHONPATH", pythonpath)
+        .envs(env.iter().cloned());
     for r in runs {
         cmd.arg("--run").arg(r);
     }
@@ -502,16 +627,22 @@ fn classic_and_taskflow_styles_give_the_same_dags() {
         } else {
             vec![]
         };
-        let a = conform(&python, &classic, &pythonpath, &[], n);
-        let b = conform(&python, &taskflow, &pythonpath, &runs, files.len());
+        let a = conform(&python, &classic, &pythonpath, &[], &[], n);
+        let b = conform(&python, &taskflow, &pythonpath, &runs, &[], files.len());
         let ids: Vec<&String> = a["dags"].as_object().expect("dags").keys().collect();
         assert!(!ids.is_empty());
         for id in ids {
-            assert_eq!(
-                structure(&a["dags"][id]),
-                structure(&b["dags"][id]),
-                "{id} differs between the styles"
-            );
+            let (classic, mut taskflow) = (structure(&a["dags"][id]), structure(&b["dags"][id]));
+            // A `@task` takes its function's docstring as its doc_md: keep that only
+            // where the classic task has a doc_md of its own.
+            if let Some(tasks) = taskflow["tasks"].as_object_mut() {
+                for (t, task) in tasks.iter_mut() {
+                    if classic["tasks"][t]["doc_md"].is_null() {
+                        task["doc_md"] = serde_json::Value::Null;
+                    }
+                }
+            }
+            assert_eq!(classic, taskflow, "{id} differs between the styles");
         }
     }
 }
