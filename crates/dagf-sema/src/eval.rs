@@ -33,14 +33,43 @@ pub enum Layer {
     Body,
 }
 
-impl Layer {
-    fn describe(self) -> &'static str {
-        match self {
-            Layer::Template(_) => "the template",
-            Layer::Parent(_) => "the parent factory",
-            Layer::Mixin(_) => "the mixin",
-            Layer::Factory => "the factory",
-            Layer::Body => "the dag body",
+/// How messages name the layers of one dag, and where each mixin was mixed in.
+struct Layers<'a> {
+    prog: &'a Program,
+    mixins: &'a [(String, Span)],
+    /// The factory the dag is made from.
+    made_from: Option<&'a str>,
+}
+
+impl Layers<'_> {
+    fn name(&self, layer: Layer) -> String {
+        match layer {
+            Layer::Template(t) => {
+                format!("the template `{}`", self.prog.templates[t].decl.name.name)
+            }
+            Layer::Parent(f) => {
+                format!(
+                    "the parent factory `{}`",
+                    self.prog.factories[f].decl.name.name
+                )
+            }
+            Layer::Mixin(a) => match self.mixins.get(a) {
+                Some((name, _)) => format!("the mixin `{name}`"),
+                None => "the mixin".to_string(),
+            },
+            Layer::Factory => match self.made_from {
+                Some(f) => format!("the factory `{f}`"),
+                None => "the factory".to_string(),
+            },
+            Layer::Body => "the dag body".to_string(),
+        }
+    }
+
+    /// Where a mixin layer was mixed in (`with NAME(...)`).
+    fn mixed_in(&self, layer: Layer) -> Option<(&str, Span)> {
+        match layer {
+            Layer::Mixin(a) => self.mixins.get(a).map(|(n, at)| (n.as_str(), *at)),
+            _ => None,
         }
     }
 }
@@ -262,7 +291,7 @@ pub fn run(
         used_callbacks: Default::default(),
         after_ctx: None,
         mixin_applications: 0,
-        mixin_names: Vec::new(),
+        mixin_uses: Vec::new(),
         dag_ids: HashMap::new(),
         project: dagf_ir::Project::default(),
         task_args: std_record(prog, "TaskArgs"),
@@ -329,8 +358,9 @@ struct Cx<'a> {
     after_ctx: Option<(Vec<usize>, Vec<usize>)>,
     /// Mixins applied so far: each application is a layer of its own.
     mixin_applications: usize,
-    /// The mixin of each application, for provenance.
-    mixin_names: Vec<String>,
+    /// The mixin of each application and where it was mixed in, for provenance and
+    /// for conflicts between layers.
+    mixin_uses: Vec<(String, Span)>,
     /// Mistakes already reported from a factory body.
     made: std::collections::HashSet<Diagnostic>,
     dag_ids: HashMap<String, Span>,
@@ -340,7 +370,7 @@ struct Cx<'a> {
     dag_args: Rc<RecordTy>,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
     fn err(&mut self, d: Diagnostic) {
         // A mistake in a factory body may depend on the arguments: say which dag it was.
         // One that does not is the same for every dag made from the factory: say it once.
@@ -635,7 +665,11 @@ impl Cx<'_> {
             }
             Stmt::Decl(d) if d.is_abstract => self.abstract_decl(m, env, d, dag, scope),
             Stmt::After { body, span } => {
-                if matches!(dag.layer, Layer::Mixin(_)) && scope == Scope::Dag {
+                // Not in an `after` block itself: the graph is finished by then.
+                if matches!(dag.layer, Layer::Mixin(_))
+                    && scope == Scope::Dag
+                    && self.after_ctx.is_none()
+                {
                     dag.afters.push(After {
                         module: m,
                         env: env.clone(),
@@ -647,7 +681,7 @@ impl Cx<'_> {
                     self.not_here(
                         *span,
                         "here",
-                        "`after { ... }` goes at the top of a mixin applied to a factory or a dag",
+                        "`after { ... }` goes at the top of a mixin applied to a factory or a dag, not inside another `after`",
                     );
                 }
             }
@@ -715,6 +749,11 @@ impl Cx<'_> {
             is_override,
             dag.layer,
             span,
+            &Layers {
+                prog: self.prog,
+                mixins: &self.mixin_uses,
+                made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
+            },
             self.diags,
         );
     }
@@ -758,6 +797,11 @@ impl Cx<'_> {
             is_override,
             dag.layer,
             span,
+            &Layers {
+                prog: self.prog,
+                mixins: &self.mixin_uses,
+                made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
+            },
             self.diags,
         );
     }
@@ -2496,9 +2540,9 @@ impl Cx<'_> {
             };
             let (tasks_before, afters_before) = (dag.tasks.len(), dag.afters.len());
             self.mixin_applications += 1;
-            self.mixin_names
-                .resize(self.mixin_applications + 1, String::new());
-            self.mixin_names[self.mixin_applications] = decl.name.name.clone();
+            self.mixin_uses
+                .resize(self.mixin_applications + 1, (String::new(), u.span));
+            self.mixin_uses[self.mixin_applications] = (decl.name.name.clone(), u.span);
             let outer = std::mem::replace(&mut dag.layer, Layer::Mixin(self.mixin_applications));
             // Errors in the mixin's body also point at where it was mixed in.
             let label = format!("`{}` is mixed in here", decl.name.name);
@@ -3116,34 +3160,26 @@ impl Cx<'_> {
             is_override,
             dag.layer,
             span,
+            &Layers {
+                prog: self.prog,
+                mixins: &self.mixin_uses,
+                made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
+            },
             self.diags,
         );
     }
 
     /// Names layers for provenance: which template, parent factory or mixin.
-    fn layer_namer(&self, dag: &DagB) -> impl Fn(Layer) -> String + use<> {
-        let prog: &Program = self.prog;
-        let templates: Vec<String> = prog
-            .templates
-            .iter()
-            .map(|t| t.decl.name.name.clone())
-            .collect();
-        let factories: Vec<String> = prog
-            .factories
-            .iter()
-            .map(|f| f.decl.name.name.clone())
-            .collect();
-        let mixins = self.mixin_names.clone();
+    fn layer_namer(&self, dag: &DagB) -> impl Fn(Layer) -> String + use<'a> {
+        let (prog, mixins) = (self.prog, self.mixin_uses.clone());
         let made_from = dag.made_from.as_ref().map(|(n, _)| n.clone());
-        move |layer| match layer {
-            Layer::Template(t) => format!("the template `{}`", templates[t]),
-            Layer::Parent(f) => format!("the parent factory `{}`", factories[f]),
-            Layer::Mixin(a) => format!("the mixin `{}`", mixins.get(a).map_or("?", String::as_str)),
-            Layer::Factory => match &made_from {
-                Some(f) => format!("the factory `{f}`"),
-                None => "the factory".to_string(),
-            },
-            Layer::Body => "the dag body".to_string(),
+        move |layer| {
+            Layers {
+                prog,
+                mixins: &mixins,
+                made_from: made_from.as_deref(),
+            }
+            .name(layer)
         }
     }
 
@@ -3196,6 +3232,7 @@ fn set_slot(
     is_override: bool,
     layer: Layer,
     span: Span,
+    layers: &Layers,
     diags: &mut Diagnostics,
 ) {
     let slot = |value: Value, history: Vec<(Layer, Span)>| Slot {
@@ -3299,6 +3336,7 @@ fn set_slot(
                         prev.span,
                         old.layer,
                         layer,
+                        layers,
                     ));
                 }
                 Some(_) => {}
@@ -3314,7 +3352,7 @@ fn set_slot(
         slots[i] = slot(value, earlier);
         return;
     }
-    diags.push(conflict(name, span, old.span, old.layer, layer));
+    diags.push(conflict(name, span, old.span, old.layer, layer, layers));
 }
 
 /// `+=` on a field that is not a list.
@@ -3340,21 +3378,54 @@ fn declared_again(code: Code, here: Span, first: Span, message: String) -> Diagn
         .with_label(first, "first declared here")
 }
 
-fn conflict(name: &str, new: Span, old: Span, old_layer: Layer, new_layer: Layer) -> Diagnostic {
-    Diagnostic::at(
-        Code::E0212,
-        new,
-        format!("conflicting values for `{name}`"),
-        format!("{} sets it here", new_layer.describe()),
-    )
-    .with_label(old, format!("{} set it here", old_layer.describe()))
-    .with_help(format!(
-        "write `override {}` if {} should win, or remove one of them",
+fn conflict(
+    name: &str,
+    new: Span,
+    old: Span,
+    old_layer: Layer,
+    new_layer: Layer,
+    layers: &Layers,
+) -> Diagnostic {
+    let (old_name, new_name) = (layers.name(old_layer), layers.name(new_layer));
+    let mut d = if old == new {
+        // One line run by two layers: one mixin applied twice.
+        Diagnostic::at(
+            Code::E0212,
+            new,
+            format!("conflicting values for `{name}`"),
+            "each use sets it here, differently",
+        )
+    } else {
+        Diagnostic::at(
+            Code::E0212,
+            new,
+            format!("conflicting values for `{name}`"),
+            format!("{new_name} sets it here"),
+        )
+        .with_label(old, format!("{old_name} set it here"))
+    };
+    // A mixin's line is the same for every use: show where each was mixed in.
+    let uses = [old_layer, new_layer].map(|l| layers.mixed_in(l));
+    if let [Some((a, first)), Some((b, again))] = uses
+        && a == b
+    {
+        d = d
+            .with_label(first, format!("`{a}` is mixed in here"))
+            .with_label(again, format!("`{b}` is mixed in again here"));
+    } else {
+        for (mixin, at) in uses.into_iter().flatten() {
+            d = d.with_label(at, format!("`{mixin}` is mixed in here"));
+        }
+    }
+    if old == new {
+        return d.with_help("apply it once, or give both uses the same arguments");
+    }
+    d.with_help(format!(
+        "write `override {}` if {new_name} should win, or remove one of them",
         match name.split_once('.') {
             Some((record, key)) => format!("{record} {{ {key} = ... }}"),
             None => format!("{name} = ..."),
         },
-        new_layer.describe()
     ))
 }
 
