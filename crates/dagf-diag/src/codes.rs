@@ -106,6 +106,9 @@ codes! {
     E0310 => "duplicate dag id",
     E0311 => "end before start",
     E0312 => "invalid sensor timing",
+    E0313 => "dependency across tenants",
+    E0314 => "asset without a producer",
+    E0315 => "invalid tenant output folder",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",

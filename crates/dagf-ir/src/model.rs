@@ -114,6 +114,21 @@ impl Task {
     }
 }
 
+/// The tenant a dag is placed in: what the cross-tenant checks need.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scope {
+    pub kind: String,
+    pub tenant: String,
+    /// Where the tenant is declared.
+    pub span: Span,
+    /// Where the dag is placed in it (`in ...`).
+    pub placed: Span,
+    /// Whether dependencies into and out of it are checked.
+    pub isolated: bool,
+    /// URIs of the assets other scopes may consume.
+    pub exports: Vec<String>,
+}
+
 /// A DAG: its own arguments, its `default_args`, and its tasks as a graph whose
 /// edges carry the span of the dependency that made them.
 #[derive(Clone, Debug)]
@@ -123,6 +138,10 @@ pub struct Dag {
     pub source: String,
     /// Where its name is written.
     pub span: Span,
+    /// The subfolder of the output folder its file goes in (`""` for the top).
+    pub folder: String,
+    /// The tenant it is placed in, if any.
+    pub scope: Option<Scope>,
     pub args: Vec<Field>,
     pub default_args: Vec<Field>,
     pub groups: Vec<Group>,
@@ -135,6 +154,8 @@ impl Dag {
             dag_id: dag_id.into(),
             source: source.into(),
             span,
+            folder: String::new(),
+            scope: None,
             args: Vec::new(),
             default_args: Vec::new(),
             groups: Vec::new(),

@@ -56,12 +56,19 @@ pub fn is_dotted_path(s: &str) -> bool {
 
 /// Airflow's rule for dag and task ids: letters, digits, `-`, `.` and `_`, at most 250.
 fn check_id(kind: &str, id: &str, span: Span, diags: &mut Diagnostics) {
+    if let Some(d) = id_problem(kind, id, span) {
+        diags.push(d);
+    }
+}
+
+/// Why Airflow would reject an id, if it would.
+fn id_problem(kind: &str, id: &str, span: Span) -> Option<Diagnostic> {
     let bad: Vec<char> = id
         .chars()
         .filter(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
         .collect();
     if id.is_empty() {
-        diags.push(
+        Some(
             Diagnostic::at(
                 Code::E0302,
                 span,
@@ -69,14 +76,14 @@ fn check_id(kind: &str, id: &str, span: Span, diags: &mut Diagnostics) {
                 "empty name",
             )
             .with_help("give it a name of letters, digits, `-`, `.` or `_`"),
-        );
+        )
     } else if !bad.is_empty() {
         let mut shown: Vec<String> = bad
             .iter()
             .map(|c| format!("`{}`", c.escape_debug()))
             .collect();
         shown.dedup();
-        diags.push(
+        Some(
             Diagnostic::at(
                 Code::E0302,
                 span,
@@ -87,9 +94,9 @@ fn check_id(kind: &str, id: &str, span: Span, diags: &mut Diagnostics) {
                 "invalid id",
             )
             .with_help("ids may hold only ASCII letters, digits, `-`, `.` and `_`"),
-        );
+        )
     } else if id.len() > 250 {
-        diags.push(
+        Some(
             Diagnostic::at(
                 Code::E0302,
                 span,
@@ -100,9 +107,14 @@ fn check_id(kind: &str, id: &str, span: Span, diags: &mut Diagnostics) {
                 "too long",
             )
             .with_help("shorten the name or the naming convention"),
-        );
+        )
+    } else {
+        None
     }
 }
+
+/// The resources of Airflow 3's DAG-level access control.
+const ACCESS_RESOURCES: [&str; 2] = ["DAGs", "DAG Runs"];
 
 fn slot<'s>(slots: &'s [Slot], name: &str) -> Option<&'s Slot> {
     slots.iter().find(|s| &*s.name == name)
@@ -125,7 +137,37 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         dag_args,
         layer_names,
     } = cx;
-    check_id("dag", &dag.id, dag.name_span, diags);
+    if let Some(d) = id_problem("dag", &dag.id, dag.name_span) {
+        diags.push(match dag.named_by {
+            Some(at) => d.with_label(at, "the tenant's naming convention makes the id"),
+            None => d,
+        });
+    }
+
+    // Access control: each role grants actions on Airflow's two DAG resources.
+    if let Some(ac) = slot(&dag.slots, "access_control")
+        && let V::Record(roles) = &ac.value.v
+    {
+        for (role, resources) in roles.iter() {
+            let V::Record(resources) = &resources.v else {
+                continue;
+            };
+            for (resource, _) in resources.iter() {
+                if !ACCESS_RESOURCES.contains(&&**resource) {
+                    diags.push(
+                        Diagnostic::at(
+                            Code::E0203,
+                            ac.span,
+                            format!("role `{role}` grants actions on `{resource}`, which is not a DAG resource"),
+                            "set here",
+                        )
+                        .with_suggestion(resource, ACCESS_RESOURCES)
+                        .or_help("a role's actions are on `DAGs` or `DAG Runs`: `{ viewer = { DAGs = [\"can_read\"] } }`"),
+                    );
+                }
+            }
+        }
+    }
 
     let start = slot(&dag.slots, "start");
     if let Some(catchup) = slot(&dag.slots, "catchup") {
@@ -490,7 +532,7 @@ fn lower_slot(s: &Slot, layer_names: &dyn Fn(crate::eval::Layer) -> String) -> F
 fn lower(v: &Value) -> dagf_ir::Value {
     use dagf_ir::Value as I;
     match &v.v {
-        V::None | V::Error | V::Item(_) | V::Partial(_) => I::None,
+        V::None | V::Error | V::Item(_) | V::Partial(_) | V::Tenant(_) => I::None,
         V::Bool(b) => I::Bool(*b),
         V::Int(i) => I::Int(*i),
         V::Float(f) => I::Float(*f),

@@ -7,6 +7,8 @@ use crate::checks;
 use crate::modules::{BindingKind, Program};
 use crate::types::{FieldTy, RecordTy, Ty};
 use crate::value::{Asset, Bound, Callback, Item, Partial, V, Value};
+
+mod tenants;
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
 use dagf_ir::{Date, DateTime};
 use dagf_syntax::ast::{
@@ -31,6 +33,8 @@ pub enum Layer {
     Mixin(usize),
     Factory,
     Body,
+    /// The policy of the tenant kind the dag is placed in, by kind: applied last.
+    Policy(usize),
 }
 
 /// How messages name the layers of one dag, and where each mixin was mixed in.
@@ -62,6 +66,7 @@ impl Layers<'_> {
                 None => "the factory".to_string(),
             },
             Layer::Body => "the dag body".to_string(),
+            Layer::Policy(k) => format!("the policy of `{}`", self.prog.tenants[k].decl.name.name),
         }
     }
 
@@ -159,10 +164,38 @@ pub struct DagB {
     in_abstract: Option<String>,
     /// Mixins' `after` blocks, run once every body is done.
     afters: Vec<After>,
+    /// The tenant the dag is placed in (`in`), and where that is written.
+    tenant: Option<(usize, Span)>,
+    /// The naming convention that made the id, if one did.
+    pub named_by: Option<Span>,
 }
 
-/// A mixin's `after` block waiting for the DAG to be complete.
+/// One tenant, evaluated when first used.
 #[derive(Clone, Debug)]
+enum InstanceState {
+    Pending,
+    /// Being evaluated: a use now is a cycle.
+    Busy,
+    Done(Rc<Instance>),
+    Failed,
+}
+
+/// A tenant with its fields filled in: what `in` places a dag in.
+#[derive(Debug)]
+pub struct Instance {
+    pub kind: usize,
+    pub name: String,
+    pub name_span: Span,
+    /// `tenant` (its name) and every schema field, for the kind's expressions.
+    pub env: Env,
+    /// The assets other scopes may consume.
+    pub exports: Vec<Value>,
+    /// The output subfolder of its dags.
+    pub folder: String,
+    /// Whether crossing into or out of it (trigger, sensor, asset) is checked.
+    pub isolated: bool,
+}
+
 /// Arguments matched to parameters: a slot per parameter, and whether all was well.
 struct Given {
     slots: Vec<Option<(Value, Span)>>,
@@ -173,7 +206,8 @@ struct Given {
     meant: Vec<String>,
 }
 
-#[derive(Debug)]
+/// A mixin's `after` block waiting for the DAG to be complete.
+#[derive(Clone, Debug)]
 struct After {
     module: usize,
     env: Env,
@@ -202,6 +236,8 @@ impl DagB {
             abstracts: Vec::new(),
             in_abstract: None,
             afters: Vec::new(),
+            tenant: None,
+            named_by: None,
         }
     }
 
@@ -291,6 +327,7 @@ pub fn run(
         used_callbacks: Default::default(),
         after_ctx: None,
         mixin_applications: 0,
+        instances: vec![InstanceState::Pending; prog.instances.len()],
         mixin_uses: Vec::new(),
         dag_ids: HashMap::new(),
         project: dagf_ir::Project::default(),
@@ -298,6 +335,7 @@ pub fn run(
         sensor_args: std_record(prog, "SensorArgs"),
         dag_args: std_record(prog, "DagArgs"),
     };
+    cx.check_kinds();
     // Globals first (assets and top-level lets, in import order), then the DAGs.
     for &m in &prog.order {
         cx.globals_of(m);
@@ -356,6 +394,8 @@ struct Cx<'a> {
     used_callbacks: std::collections::HashSet<usize>,
     /// In an `after` block: what `roots()` and `leaves()` return.
     after_ctx: Option<(Vec<usize>, Vec<usize>)>,
+    /// Every tenant, by declaration.
+    instances: Vec<InstanceState>,
     /// Mixins applied so far: each application is a layer of its own.
     mixin_applications: usize,
     /// The mixin of each application and where it was mixed in, for provenance and
@@ -504,10 +544,22 @@ impl<'a> Cx<'a> {
     }
 
     fn dag_decl(&mut self, m: usize, env: &mut Env, d: &ast::Decl) {
-        let Some(dag_id) = self.name_of(m, env, &d.name, None) else {
+        let Some(mut dag_id) = self.name_of(m, env, &d.name, None) else {
             return;
         };
+        let mut placed = None;
+        if let Some(scope) = &d.scope {
+            let Some((i, id, named_by)) = self.placement(m, env, scope, dag_id) else {
+                return;
+            };
+            dag_id = id;
+            placed = Some(((i, scope.span), named_by));
+        }
         let mut dag = DagB::new(dag_id, d.span, d.name.span, false);
+        if let Some((tenant, named_by)) = placed {
+            dag.tenant = Some(tenant);
+            dag.named_by = named_by;
+        }
         let mut factory_docs = Vec::new();
         if let Some(target) = &d.target {
             let callee = self.expr(m, env, target, None);
@@ -576,6 +628,7 @@ impl<'a> Cx<'a> {
                 span: d.span,
             });
         }
+        self.apply_policy(&mut dag);
         self.finish(dag);
     }
 
@@ -1337,6 +1390,16 @@ impl<'a> Cx<'a> {
                 .iter()
                 .map(|(k, _)| Value::new(V::Str(k.clone()), v.span))
                 .collect(),
+            // Every tenant of a kind, in declaration order.
+            V::Item(Item::Kind(k)) => {
+                let k = *k;
+                (0..self.prog.instances.len())
+                    .filter_map(|i| {
+                        let inst = self.instance(i)?;
+                        (inst.kind == k).then(|| Value::new(V::Tenant(i), v.span))
+                    })
+                    .collect()
+            }
             V::Error => vec![],
             _ => {
                 self.err(
@@ -1461,6 +1524,31 @@ impl<'a> Cx<'a> {
                         continue;
                     }
                     out.push((Rc::from(k.name.as_str()), v));
+                }
+                V::Record(Rc::new(out))
+            }
+            ExprKind::DynRecord(fields) => {
+                let mut out: Vec<(Rc<str>, Value)> = Vec::new();
+                for (k, x) in fields {
+                    let Some(key) = self.name_of(m, env, k, dag.as_deref_mut()) else {
+                        continue;
+                    };
+                    let v = self.expr(m, env, x, dag.as_deref_mut());
+                    if let Some((_, prev)) = out.iter().find(|(n, _)| **n == *key) {
+                        let prev_span = prev.span;
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0211,
+                                k.span,
+                                format!("`{key}` is set twice in one record"),
+                                "set again here",
+                            )
+                            .with_label(prev_span, "first set here")
+                            .with_help("two keys came out the same; make them differ"),
+                        );
+                        continue;
+                    }
+                    out.push((Rc::from(key.as_str()), v));
                 }
                 V::Record(Rc::new(out))
             }
@@ -1635,6 +1723,11 @@ impl<'a> Cx<'a> {
                 self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
             }
             BindingKind::Let(owner) => self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone()),
+            BindingKind::Tenant(k) => V::Item(Item::Kind(k)),
+            BindingKind::Instance(i) => match self.instance(i) {
+                Some(_) => V::Tenant(i),
+                None => V::Error,
+            },
             BindingKind::Type(_) => {
                 return None;
             }
@@ -1644,6 +1737,37 @@ impl<'a> Cx<'a> {
     fn field_of(&mut self, b: Value, f: &ast::Ident) -> V {
         match &b.v {
             V::Error => V::Error,
+            V::Tenant(i) => {
+                let Some(inst) = self.instance(*i) else {
+                    return V::Error;
+                };
+                let found = match f.name.as_str() {
+                    "name" => Some(V::Str(Rc::from(inst.name.as_str()))),
+                    "exports" => Some(V::List(Rc::new(inst.exports.clone()))),
+                    other => inst
+                        .env
+                        .iter()
+                        .skip(1)
+                        .find(|(k, _)| &**k == other)
+                        .map(|(_, v)| v.v.clone()),
+                };
+                found.unwrap_or_else(|| {
+                    let mut names: Vec<&str> = vec!["name", "exports"];
+                    names.extend(inst.env.iter().skip(1).map(|(k, _)| &**k));
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0203,
+                            f.span,
+                            format!("tenant `{}` has no field `{}`", inst.name, f.name),
+                            "unknown field",
+                        )
+                        .with_suggestion(&f.name, names.iter().copied())
+                        .or_help("read one of its fields")
+                        .with_note(format!("its fields: {}", abbreviate(&names))),
+                    );
+                    V::Error
+                })
+            }
             V::Record(fields) => match fields.iter().find(|(k, _)| **k == *f.name) {
                 Some((_, v)) => v.v.clone(),
                 None => {
@@ -2379,7 +2503,27 @@ impl<'a> Cx<'a> {
         if self.diags.error_count() > before {
             return;
         }
-        if let Some(d) = dag_ir {
+        if let Some(mut d) = dag_ir {
+            if let Some((i, placed)) = dag.tenant
+                && let Some(inst) = self.instance(i)
+            {
+                d.folder = inst.folder.clone();
+                d.scope = Some(dagf_ir::Scope {
+                    kind: self.prog.tenants[inst.kind].decl.name.name.clone(),
+                    tenant: inst.name.clone(),
+                    span: inst.name_span,
+                    placed,
+                    isolated: inst.isolated,
+                    exports: inst
+                        .exports
+                        .iter()
+                        .filter_map(|v| match &v.v {
+                            V::Asset(a) => Some(a.uri.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                });
+            }
             self.project.dags.push(d);
         }
     }
@@ -3461,7 +3605,7 @@ fn name_path(e: &Expr) -> Option<Vec<(Rc<str>, Span)>> {
 /// module, function, task or group.
 fn not_data(v: &Value) -> Option<&Value> {
     match &v.v {
-        V::Item(_) | V::Partial(_) | V::Task(_) | V::Group(_) => Some(v),
+        V::Item(_) | V::Partial(_) | V::Task(_) | V::Group(_) | V::Tenant(_) => Some(v),
         V::List(items) | V::AssetAll(items) | V::AssetAny(items) => items.iter().find_map(not_data),
         V::Record(fields) => fields.iter().find_map(|(_, x)| not_data(x)),
         _ => None,

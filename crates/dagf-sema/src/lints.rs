@@ -167,6 +167,23 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
         ast::Item::Operator(o) => o.fields.iter().for_each(|p| names_in_type(&p.ty, out)),
         ast::Item::TypeDecl(t) => names_in_type(&t.ty, out),
         ast::Item::Asset(a) => names_in_expr(&a.uri, out),
+        ast::Item::Tenant(t) => {
+            for p in &t.fields {
+                names_in_type(&p.ty, out);
+                if let Some(d) = &p.default {
+                    names_in_expr(d, out);
+                }
+            }
+            t.settings.iter().for_each(|(_, e)| names_in_expr(e, out));
+            t.policy
+                .iter()
+                .flatten()
+                .for_each(|s| names_in_stmt(s, out));
+        }
+        ast::Item::Instance(i) => {
+            out.insert(i.kind.name.clone());
+            i.body.iter().for_each(|s| names_in_stmt(s, out));
+        }
         ast::Item::Import(_) => {}
     }
 }
@@ -355,6 +372,10 @@ fn each_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             each_expr(body, f);
         }
         ExprKind::Record(fs) => fs.iter().for_each(|(_, x)| each_expr(x, f)),
+        ExprKind::DynRecord(fs) => fs.iter().for_each(|(k, x)| {
+            each_expr(k, f);
+            each_expr(x, f);
+        }),
         ExprKind::Field(b, _) | ExprKind::Unary(_, b) => each_expr(b, f),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
             each_expr(a, f);

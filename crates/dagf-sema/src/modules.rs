@@ -51,6 +51,10 @@ pub enum BindingKind {
     Template(usize),
     Callback(usize),
     Mixin(usize),
+    /// A tenant kind: `tenant Customer { ... }`.
+    Tenant(usize),
+    /// One tenant: `Customer acme { ... }`.
+    Instance(usize),
 }
 
 #[derive(Debug)]
@@ -93,6 +97,21 @@ pub struct CallbackInfo {
     pub params: Vec<FieldTy>,
 }
 
+/// A tenant kind, and its resolved schema.
+#[derive(Debug)]
+pub struct TenantInfo {
+    pub module: usize,
+    pub decl: std::rc::Rc<ast::TenantDecl>,
+    pub fields: Vec<FieldTy>,
+}
+
+/// One tenant, in declaration order (imports first).
+#[derive(Debug)]
+pub struct InstanceInfo {
+    pub module: usize,
+    pub decl: std::rc::Rc<ast::InstanceDecl>,
+}
+
 #[derive(Debug)]
 pub struct TypeInfo {
     pub ty: Ty,
@@ -120,6 +139,8 @@ pub struct Program {
     pub mixins: Vec<MixinInfo>,
     pub types: Vec<TypeInfo>,
     pub assets: Vec<AssetInfo>,
+    pub tenants: Vec<TenantInfo>,
+    pub instances: Vec<InstanceInfo>,
 }
 
 impl Program {
@@ -469,6 +490,21 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                     prog.assets.push(AssetInfo { module: m });
                     (&a.name, BindingKind::Asset(prog.assets.len() - 1))
                 }
+                ast::Item::Tenant(t) => {
+                    prog.tenants.push(TenantInfo {
+                        module: m,
+                        decl: std::rc::Rc::new(t.clone()),
+                        fields: Vec::new(),
+                    });
+                    (&t.name, BindingKind::Tenant(prog.tenants.len() - 1))
+                }
+                ast::Item::Instance(i) => {
+                    prog.instances.push(InstanceInfo {
+                        module: m,
+                        decl: std::rc::Rc::new(i.clone()),
+                    });
+                    (&i.name, BindingKind::Instance(prog.instances.len() - 1))
+                }
                 ast::Item::Stmt(ast::Stmt::Let { name, .. }) => (name, BindingKind::Let(m)),
                 _ => continue,
             };
@@ -601,6 +637,11 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
         let m = prog.templates[t].module;
         let decl = prog.templates[t].decl.clone();
         prog.templates[t].params = param_tys(prog, m, &decl.params, diags);
+    }
+    for k in 0..prog.tenants.len() {
+        let m = prog.tenants[k].module;
+        let decl = prog.tenants[k].decl.clone();
+        prog.tenants[k].fields = param_tys(prog, m, &decl.fields, diags);
     }
     for x in 0..prog.mixins.len() {
         let m = prog.mixins[x].module;

@@ -41,6 +41,8 @@ pub enum V {
     Item(Item),
     /// A factory with some of its arguments already given: `ingest(owner = "data")`.
     Partial(Rc<Partial>),
+    /// A tenant (`Customer acme { ... }`), by declaration.
+    Tenant(usize),
     /// Stands for a value whose error was already reported.
     Error,
 }
@@ -77,6 +79,8 @@ pub enum Item {
     Template(usize),
     Callback(usize),
     Mixin(usize),
+    /// A tenant kind: iterating it walks its tenants.
+    Kind(usize),
     Module(usize),
     Builtin(crate::builtins::Builtin),
 }
@@ -133,6 +137,8 @@ impl Value {
             V::Item(Item::Operator(_)) => "operator",
             V::Item(Item::Factory(_)) | V::Partial(_) => "factory",
             V::Item(Item::Module(_)) => "module",
+            V::Item(Item::Kind(_)) => "tenant kind",
+            V::Tenant(_) => "tenant",
             V::Item(Item::Builtin(_)) => "built-in function",
             V::Error => "error",
         }
@@ -163,7 +169,9 @@ fn same(a: &V, b: &V) -> bool {
                     .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && v.same(v2)))
         }
         (V::Asset(x), V::Asset(y)) => x.uri == y.uri,
-        (V::Task(x), V::Task(y)) | (V::Group(x), V::Group(y)) => x == y,
+        (V::Task(x), V::Task(y)) | (V::Group(x), V::Group(y)) | (V::Tenant(x), V::Tenant(y)) => {
+            x == y
+        }
         (V::Callback(x), V::Callback(y)) => {
             x.kind == y.kind
                 && x.path == y.path

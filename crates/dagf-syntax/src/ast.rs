@@ -26,6 +26,8 @@ pub enum Item {
     Callback(CallbackDecl),
     Mixin(MixinDecl),
     Asset(AssetDecl),
+    Tenant(TenantDecl),
+    Instance(InstanceDecl),
     Stmt(Stmt),
 }
 
@@ -57,12 +59,38 @@ pub struct TypeDecl {
     pub span: Span,
 }
 
-/// `asset NAME = "uri"`.
+/// `asset NAME = "uri"`, or `extern asset ...` for one produced outside the project.
 #[derive(Clone, Debug)]
 pub struct AssetDecl {
     pub docs: Vec<String>,
+    pub is_extern: bool,
     pub name: Ident,
     pub uri: Expr,
+    pub span: Span,
+}
+
+/// `tenant KIND { fields; naming = ...; output = ...; policy { ... } }`: a kind of scope
+/// (customer, team, project, domain) that DAGs are placed in with `in`.
+#[derive(Clone, Debug)]
+pub struct TenantDecl {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    /// The schema every instance fills in.
+    pub fields: Vec<Param>,
+    /// `naming = ...`, `output = ...`, `isolated = ...`: settings evaluated per instance.
+    pub settings: Vec<(Ident, Expr)>,
+    /// `policy { ... }`: a layer applied to every DAG placed in an instance.
+    pub policy: Option<Vec<Stmt>>,
+    pub span: Span,
+}
+
+/// `KIND NAME { field = value ... }`: one tenant of a kind.
+#[derive(Clone, Debug)]
+pub struct InstanceDecl {
+    pub docs: Vec<String>,
+    pub kind: Ident,
+    pub name: Ident,
+    pub body: Vec<Stmt>,
     pub span: Span,
 }
 
@@ -260,6 +288,8 @@ pub struct Decl {
     pub name: Expr,
     pub target: Option<Expr>,
     pub args: Option<Vec<Arg>>,
+    /// `dag x: f() in acme`: the tenant the dag is placed in.
+    pub scope: Option<Expr>,
     pub body: Option<Vec<Stmt>>,
     pub span: Span,
 }
@@ -332,6 +362,8 @@ pub enum ExprKind {
     },
     /// `{ a = 1, "b" = 2 }`
     Record(Vec<(Ident, Expr)>),
+    /// A record literal with a computed key: `{ "${t}_viewer" = ["can_read"] }`.
+    DynRecord(Vec<(Expr, Expr)>),
     Field(Box<Expr>, Ident),
     Index(Box<Expr>, Box<Expr>),
     Call(Box<Expr>, Vec<Arg>),
@@ -438,6 +470,11 @@ fn take_expr_children(kind: &mut ExprKind, out: &mut Vec<Node>) {
         ExprKind::Record(fs) => {
             out.extend(std::mem::take(fs).into_iter().map(|(_, e)| Node::Expr(e)))
         }
+        ExprKind::DynRecord(fs) => out.extend(
+            std::mem::take(fs)
+                .into_iter()
+                .flat_map(|(k, e)| [Node::Expr(k), Node::Expr(e)]),
+        ),
         ExprKind::Field(b, _) | ExprKind::Unary(_, b) => out.push(take(b)),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
             out.push(take(a));
@@ -558,6 +595,7 @@ fn is_leafy(kind: &ExprKind) -> bool {
         ExprKind::Str(parts) => parts.iter().all(|p| matches!(p, StrPart::Text(_))),
         ExprKind::List(xs) => xs.is_empty(),
         ExprKind::Record(fs) => fs.is_empty(),
+        ExprKind::DynRecord(fs) => fs.is_empty(),
         ExprKind::None
         | ExprKind::Bool(_)
         | ExprKind::Int(_)
@@ -612,6 +650,10 @@ pub fn max_depth<'a>(roots: impl IntoIterator<Item = &'a Stmt>) -> (usize, Span)
                         stack.extend(cond.iter().map(|c| (Ref::Expr(c), d)));
                     }
                     ExprKind::Record(fs) => stack.extend(fs.iter().map(|(_, x)| (Ref::Expr(x), d))),
+                    ExprKind::DynRecord(fs) => stack.extend(
+                        fs.iter()
+                            .flat_map(|(k, x)| [(Ref::Expr(k), d), (Ref::Expr(x), d)]),
+                    ),
                     ExprKind::Field(b, _) | ExprKind::Unary(_, b) => stack.push((Ref::Expr(b), d)),
                     ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
                         stack.push((Ref::Expr(a), d));

@@ -293,24 +293,74 @@ where
         .delimited_by(just(Tok::LParen), just(Tok::RParen))
         .boxed();
 
-    // `name = value` entries of a record literal; `name { ... }` nests a record.
+    // `name = value` entries of a record literal; `name { ... }` nests a record. A key
+    // written as an interpolated string (`"${t}_viewer" = ...`) is computed.
     let record_body = recursive(|record_body| {
-        let key = ident.or(plain_str.map_with(move |name, e| Ident {
-            name,
-            span: sp(e.span()),
-        }));
+        let key = ident
+            .or(plain_str.map_with(move |name, e| Ident {
+                name,
+                span: sp(e.span()),
+            }))
+            .map(Ok)
+            .or(select! { Tok::StrHead(s) => s }
+                .then(expr.clone())
+                .then(
+                    select! { Tok::StrMid(s) => s }
+                        .then(expr.clone())
+                        .repeated()
+                        .collect::<Vec<_>>(),
+                )
+                .then(select! { Tok::StrTail(s) => s })
+                .map_with(move |(((head, first), mids), tail), e| {
+                    let mut parts = vec![StrPart::Text(head), StrPart::Interp(first)];
+                    for (text, x) in mids {
+                        parts.push(StrPart::Text(text));
+                        parts.push(StrPart::Interp(x));
+                    }
+                    parts.push(StrPart::Text(tail));
+                    Err(Expr {
+                        kind: ExprKind::Str(parts),
+                        span: sp(e.span()),
+                    })
+                }));
         let entry = key
             .then(choice((
                 just(Tok::Eq).ignore_then(expr.clone()),
-                record_body.map_with(move |fields, e| Expr {
-                    kind: ExprKind::Record(fields),
+                record_body.map_with(move |kind, e| Expr {
+                    kind,
                     span: sp(e.span()),
                 }),
             )))
             .then_ignore(seps.clone());
         seps.clone()
-            .ignore_then(entry.repeated().collect::<Vec<(Ident, Expr)>>())
+            .ignore_then(entry.repeated().collect::<Vec<_>>())
             .delimited_by(just(Tok::LBrace), just(Tok::RBrace))
+            .map(|entries: Vec<(Result<Ident, Expr>, Expr)>| {
+                if entries.iter().all(|(k, _)| k.is_ok()) {
+                    ExprKind::Record(
+                        entries
+                            .into_iter()
+                            .filter_map(|(k, v)| Some((k.ok()?, v)))
+                            .collect(),
+                    )
+                } else {
+                    ExprKind::DynRecord(
+                        entries
+                            .into_iter()
+                            .map(|(k, v)| {
+                                let k = match k {
+                                    Ok(i) => Expr {
+                                        kind: ExprKind::Str(vec![StrPart::Text(i.name)]),
+                                        span: i.span,
+                                    },
+                                    Err(x) => x,
+                                };
+                                (k, v)
+                            })
+                            .collect(),
+                    )
+                }
+            })
     })
     .boxed();
 
@@ -413,9 +463,13 @@ where
                 .or_not(),
         )
         .then(mixins.clone())
+        .then(just(Tok::In).ignore_then(expr.clone()).or_not())
         .then(block.clone().or_not())
         .map_with(
-            move |((((((docs, (is_abstract, is_override)), kind), name), call), mixins), body),
+            move |(
+                ((((((docs, (is_abstract, is_override)), kind), name), call), mixins), scope),
+                body,
+            ),
                   e| {
                 let (target, args) = match call {
                     Some((t, a)) => (Some(t), a),
@@ -430,6 +484,7 @@ where
                     name,
                     target,
                     args,
+                    scope,
                     body,
                     span: sp(e.span()),
                 }
@@ -461,6 +516,8 @@ where
             just(Tok::None).to(ExprKind::None),
             select! { Tok::Preset(p) => ExprKind::Preset(p) },
             select! { Tok::Ident(n) => ExprKind::Name(n) },
+            // `dag` is a keyword, and also the declared name in a tenant's naming convention.
+            just(Tok::Dag).to(ExprKind::Name("dag".into())),
             number,
             temporal,
         ))
@@ -491,7 +548,7 @@ where
             .collect::<Vec<Expr>>()
             .delimited_by(list_open, just(Tok::RBracket))
             .map(ExprKind::List);
-        let record = record_body.clone().map(ExprKind::Record);
+        let record = record_body.clone();
         let paren = expr
             .clone()
             .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen))
@@ -779,11 +836,11 @@ where
             .then(choice((
                 just(Tok::Eq).to(false).then(expr.clone()),
                 just(Tok::PlusEq).to(true).then(expr.clone()),
-                record_body.clone().map_with(move |fields, e| {
+                record_body.clone().map_with(move |kind, e| {
                     (
                         false,
                         Expr {
-                            kind: ExprKind::Record(fields),
+                            kind,
                             span: sp(e.span()),
                         },
                     )
@@ -1017,19 +1074,85 @@ where
                 span: sp(e.span()),
             })
         });
+    let is_extern = select! { Tok::Ident(k) if k == "extern" => () }
+        .or_not()
+        .map(|x| x.is_some());
     let asset = docs
+        .then(is_extern)
         .then_ignore(just(Tok::Asset))
         .then(ident)
         .then_ignore(just(Tok::Eq))
         .then(expr.clone())
-        .map_with(move |((docs, name), uri), e| {
+        .map_with(move |(((docs, is_extern), name), uri), e| {
             Item::Asset(AssetDecl {
                 docs,
+                is_extern,
                 name,
                 uri,
                 span: sp(e.span()),
             })
         });
+
+    // `tenant KIND { field: type = default; setting = expr; policy { ... } }`
+    enum Member {
+        Field(Param),
+        Setting(Ident, Expr),
+        Policy(Vec<Stmt>),
+    }
+    let member = choice((
+        select! { Tok::Ident(k) if k == "policy" => () }
+            .ignore_then(block.clone())
+            .map(Member::Policy),
+        ident
+            .then_ignore(just(Tok::Eq))
+            .then(expr.clone())
+            .map(|(n, v)| Member::Setting(n, v)),
+        param.clone().map(Member::Field),
+    ));
+    // `tenant` is a keyword only here: inside a kind, `tenant` names the tenant.
+    let tenant = docs
+        .then_ignore(select! { Tok::Ident(k) if k == "tenant" => () })
+        .then(ident)
+        .then(
+            seps.clone()
+                .ignore_then(
+                    member
+                        .then_ignore(seps.clone())
+                        .repeated()
+                        .collect::<Vec<_>>(),
+                )
+                .delimited_by(just(Tok::LBrace), just(Tok::RBrace)),
+        )
+        .map_with(move |((docs, name), members), e| {
+            let (mut fields, mut settings, mut policy) = (Vec::new(), Vec::new(), None);
+            for m in members {
+                match m {
+                    Member::Field(p) => fields.push(p),
+                    Member::Setting(n, v) => settings.push((n, v)),
+                    Member::Policy(b) => policy = Some(b),
+                }
+            }
+            Item::Tenant(TenantDecl {
+                docs,
+                name,
+                fields,
+                settings,
+                policy,
+                span: sp(e.span()),
+            })
+        });
+    // `Customer acme { tier = "gold" }`: an instance of a tenant kind.
+    let instance = docs.then(ident).then(ident).then(block.clone()).map_with(
+        move |(((docs, kind), name), body), e| {
+            Item::Instance(InstanceDecl {
+                docs,
+                kind,
+                name,
+                body,
+                span: sp(e.span()),
+            })
+        },
+    );
 
     let item = choice((
         import,
@@ -1040,6 +1163,8 @@ where
         callback,
         mixin,
         asset,
+        tenant,
+        instance,
         stmt.clone().map(Item::Stmt),
     ))
     .then_ignore(seps.clone())
