@@ -289,7 +289,7 @@ pub struct Decl {
     pub target: Option<Expr>,
     pub args: Option<Vec<Arg>>,
     /// `dag x: f() in acme`: the tenant the dag is placed in.
-    pub scope: Option<Expr>,
+    pub scope: Option<Box<Expr>>,
     pub body: Option<Vec<Stmt>>,
     pub span: Span,
 }
