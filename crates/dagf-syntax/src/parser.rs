@@ -1095,7 +1095,7 @@ where
 
     // `tenant KIND { field: type = default; setting = expr; policy { ... } }`
     enum Member {
-        Field(Param),
+        Field(Box<Param>),
         Setting(Ident, Expr),
         Policy(Vec<Stmt>),
     }
@@ -1107,7 +1107,7 @@ where
             .then_ignore(just(Tok::Eq))
             .then(expr.clone())
             .map(|(n, v)| Member::Setting(n, v)),
-        param.clone().map(Member::Field),
+        param.clone().map(|p| Member::Field(Box::new(p))),
     ));
     // `tenant` is a keyword only here: inside a kind, `tenant` names the tenant.
     let tenant = docs
@@ -1127,7 +1127,7 @@ where
             let (mut fields, mut settings, mut policy) = (Vec::new(), Vec::new(), None);
             for m in members {
                 match m {
-                    Member::Field(p) => fields.push(p),
+                    Member::Field(p) => fields.push(*p),
                     Member::Setting(n, v) => settings.push((n, v)),
                     Member::Policy(b) => policy = Some(b),
                 }
