@@ -328,6 +328,7 @@ pub fn run(
         after_ctx: None,
         mixin_applications: 0,
         instances: vec![InstanceState::Pending; prog.instances.len()],
+        asset_decls: HashMap::new(),
         mixin_uses: Vec::new(),
         dag_ids: HashMap::new(),
         project: dagf_ir::Project::default(),
@@ -366,6 +367,7 @@ pub fn run(
             cx.check_unused_callback(c);
         }
     }
+    crate::scopes::check(&cx.project, &cx.asset_decls, cx.diags);
     cx.project
 }
 
@@ -378,6 +380,8 @@ fn std_record(prog: &Program, name: &str) -> Rc<RecordTy> {
 
 struct Cx<'a> {
     prog: &'a Program,
+    /// Declared assets by URI, for the producer check.
+    asset_decls: HashMap<String, crate::scopes::AssetDecl>,
     sources: &'a Sources,
     options: &'a Options,
     diags: &'a mut Diagnostics,
@@ -460,6 +464,14 @@ impl<'a> Cx<'a> {
                 ast::Item::Asset(a) => {
                     let mut env = Env::new();
                     let uri = self.expr(m, &mut env, &a.uri, None);
+                    if let V::Str(s) = &uri.v {
+                        self.asset_decls.entry(s.to_string()).or_insert(
+                            crate::scopes::AssetDecl {
+                                span: a.name.span,
+                                is_extern: a.is_extern,
+                            },
+                        );
+                    }
                     let v = match &uri.v {
                         V::Str(s) if !s.is_empty() => V::Asset(Rc::new(Asset {
                             name: a.name.name.clone(),

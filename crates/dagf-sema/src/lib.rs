@@ -7,6 +7,7 @@ mod cron;
 mod eval;
 mod lints;
 mod modules;
+mod scopes;
 mod types;
 mod value;
 

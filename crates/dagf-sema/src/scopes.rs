@@ -1,0 +1,176 @@
+//! Checks across the whole project once every DAG is built: assets need a producer (or
+//! an `extern` declaration), and no DAG depends on, triggers or senses a DAG of another
+//! tenant unless the tenants allow it.
+
+use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
+use dagf_ir::{Dag, Project, Scope, Value};
+use std::collections::{HashMap, HashSet};
+
+/// A declared asset: where, and whether it is produced outside the project.
+#[derive(Clone, Copy, Debug)]
+pub struct AssetDecl {
+    pub span: Span,
+    pub is_extern: bool,
+}
+
+/// An asset a task lists in its outlets.
+struct Producer {
+    dag: usize,
+    at: Span,
+}
+
+pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut Diagnostics) {
+    let mut producers: HashMap<&str, Vec<Producer>> = HashMap::new();
+    for (d, dag) in project.dags.iter().enumerate() {
+        for task in dag.tasks() {
+            if let Some(f) = task.arg("outlets") {
+                for uri in asset_uris(&f.value) {
+                    producers.entry(uri).or_default().push(Producer { dag: d, at: f.origin });
+                }
+            }
+        }
+    }
+    let by_id: HashMap<&str, usize> = project
+        .dags
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.dag_id.as_str(), i))
+        .collect();
+    for dag in &project.dags {
+        let mut reported: HashSet<&str> = HashSet::new();
+        for (uri, at) in consumed(dag) {
+            if !reported.insert(uri) {
+                continue;
+            }
+            let found = producers.get(uri).map(Vec::as_slice).unwrap_or_default();
+            if found.is_empty() {
+                let decl = assets.get(uri);
+                if decl.is_some_and(|a| a.is_extern) {
+                    continue;
+                }
+                let mut d = Diagnostic::at(
+                    Code::E0314,
+                    at,
+                    format!("dag `{}` waits for `{uri}`, which no task produces", dag.dag_id),
+                    "consumed here",
+                );
+                if let Some(a) = decl {
+                    d = d.with_label(a.span, "declared here, not `extern`");
+                }
+                diags.push(d.with_help(
+                    "add the asset to the `outlets` of the task that writes it, or declare it `extern asset` if something outside the project does",
+                ));
+                continue;
+            }
+            // Crossing into another scope: the producer's tenant must export the asset.
+            for p in found {
+                let from = &project.dags[p.dag];
+                let Some(ps) = &from.scope else { continue };
+                if same_scope(dag.scope.as_ref(), Some(ps)) || !ps.isolated {
+                    continue;
+                }
+                if ps.exports.iter().any(|e| e == uri) {
+                    continue;
+                }
+                let mut d = Diagnostic::at(
+                    Code::E0313,
+                    at,
+                    format!(
+                        "dag `{}` consumes `{uri}`, which tenant `{}` does not export",
+                        dag.dag_id, ps.tenant
+                    ),
+                    where_is(&dag.dag_id, dag.scope.as_ref()),
+                )
+                .with_label(p.at, where_is(&from.dag_id, Some(ps)));
+                d = d.with_label(ps.span, format!("`{}` is declared here", ps.tenant));
+                diags.push(d.with_help(format!(
+                    "list the asset in `exports` of `{}` to share it, or set `isolated = false` on `{}`",
+                    ps.tenant, ps.kind
+                )));
+                break;
+            }
+        }
+        // Triggering or sensing a dag of another tenant.
+        for task in dag.tasks() {
+            let field = match task.op.name.as_str() {
+                "trigger_dag" => task.arg("trigger_dag_id"),
+                "external_task" => task.arg("external_dag_id"),
+                _ => None,
+            };
+            let Some(field) = field else { continue };
+            let Value::Str(target) = &field.value else {
+                continue;
+            };
+            let Some(&t) = by_id.get(target.as_str()) else {
+                continue;
+            };
+            let other = &project.dags[t];
+            let (Some(s), Some(o)) = (&dag.scope, &other.scope) else {
+                continue;
+            };
+            if same_scope(Some(s), Some(o)) || !(s.isolated || o.isolated) {
+                continue;
+            }
+            let verb = if task.op.name == "trigger_dag" {
+                "triggers"
+            } else {
+                "waits for"
+            };
+            diags.push(
+                Diagnostic::at(
+                    Code::E0313,
+                    field.origin,
+                    format!(
+                        "task `{}` of tenant `{}` {verb} dag `{}` of tenant `{}`",
+                        task.task_id, s.tenant, other.dag_id, o.tenant
+                    ),
+                    where_is(&dag.dag_id, Some(s)),
+                )
+                .with_label(other.span, where_is(&other.dag_id, Some(o)))
+                .with_help(format!(
+                    "tenants are isolated: coordinate through an asset that `{}` exports, or set `isolated = false` on both kinds",
+                    o.tenant
+                )),
+            );
+        }
+    }
+}
+
+fn same_scope(a: Option<&Scope>, b: Option<&Scope>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.kind == b.kind && a.tenant == b.tenant,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn where_is(dag_id: &str, scope: Option<&Scope>) -> String {
+    match scope {
+        Some(s) => format!("`{dag_id}` is in tenant `{}`", s.tenant),
+        None => format!("`{dag_id}` is in no tenant"),
+    }
+}
+
+/// The assets a dag waits for (its schedule) or reads (task inlets), with where.
+fn consumed(dag: &Dag) -> Vec<(&str, Span)> {
+    let mut out = Vec::new();
+    if let Some(f) = dag.arg("schedule") {
+        out.extend(asset_uris(&f.value).into_iter().map(|u| (u, f.origin)));
+    }
+    for task in dag.tasks() {
+        if let Some(f) = task.arg("inlets") {
+            out.extend(asset_uris(&f.value).into_iter().map(|u| (u, f.origin)));
+        }
+    }
+    out
+}
+
+fn asset_uris(v: &Value) -> Vec<&str> {
+    match v {
+        Value::Asset { uri, .. } => vec![uri.as_str()],
+        Value::List(xs) | Value::AssetAll(xs) | Value::AssetAny(xs) => {
+            xs.iter().flat_map(asset_uris).collect()
+        }
+        _ => Vec::new(),
+    }
+}
