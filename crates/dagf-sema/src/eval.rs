@@ -465,12 +465,12 @@ impl<'a> Cx<'a> {
                     let mut env = Env::new();
                     let uri = self.expr(m, &mut env, &a.uri, None);
                     if let V::Str(s) = &uri.v {
-                        self.asset_decls.entry(s.to_string()).or_insert(
-                            crate::scopes::AssetDecl {
+                        self.asset_decls
+                            .entry(s.to_string())
+                            .or_insert(crate::scopes::AssetDecl {
                                 span: a.name.span,
                                 is_extern: a.is_extern,
-                            },
-                        );
+                            });
                     }
                     let v = match &uri.v {
                         V::Str(s) if !s.is_empty() => V::Asset(Rc::new(Asset {
@@ -540,6 +540,17 @@ impl<'a> Cx<'a> {
             Stmt::Decl(d) if d.kind == DeclKind::Dag => self.dag_decl(m, env, d),
             Stmt::Error(_) => {}
             other => self.not_here(other.span(), "at the top level of a file", "top-level statements are `dag`, `let`, `for` and `if`; fields, tasks and dependencies go inside a `dag` or `factory` body"),
+        }
+    }
+
+    /// `in TENANT` places dags; a task or group is in its dag's tenant already.
+    fn only_dags_in_tenants(&mut self, d: &ast::Decl) {
+        if let Some(scope) = &d.scope {
+            self.not_here(
+                scope.span,
+                "on a task or group",
+                "`in TENANT` places a whole dag: write it on the `dag` declaration",
+            );
         }
     }
 
@@ -917,6 +928,7 @@ impl<'a> Cx<'a> {
         d: &ast::Decl,
         dag: &mut DagB,
     ) -> Option<usize> {
+        self.only_dags_in_tenants(d);
         let id = self.name_of(m, env, &d.name, Some(dag))?;
         let Some(target) = &d.target else {
             dag.failed.push(id.clone());
@@ -3198,6 +3210,7 @@ impl<'a> Cx<'a> {
         d: &ast::Decl,
         dag: &mut DagB,
     ) -> Option<usize> {
+        self.only_dags_in_tenants(d);
         let local = self.name_of(m, env, &d.name, Some(dag))?;
         if local.is_empty()
             || !local

@@ -25,7 +25,10 @@ pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut
         for task in dag.tasks() {
             if let Some(f) = task.arg("outlets") {
                 for uri in asset_uris(&f.value) {
-                    producers.entry(uri).or_default().push(Producer { dag: d, at: f.origin });
+                    producers.entry(uri).or_default().push(Producer {
+                        dag: d,
+                        at: f.origin,
+                    });
                 }
             }
         }
@@ -51,7 +54,10 @@ pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut
                 let mut d = Diagnostic::at(
                     Code::E0314,
                     at,
-                    format!("dag `{}` waits for `{uri}`, which no task produces", dag.dag_id),
+                    format!(
+                        "dag `{}` waits for `{uri}`, which no task produces",
+                        dag.dag_id
+                    ),
                     "consumed here",
                 );
                 if let Some(a) = decl {

@@ -463,7 +463,12 @@ where
                 .or_not(),
         )
         .then(mixins.clone())
-        .then(just(Tok::In).ignore_then(expr.clone()).map(Box::new).or_not())
+        .then(
+            just(Tok::In)
+                .ignore_then(expr.clone())
+                .map(Box::new)
+                .or_not(),
+        )
         .then(block.clone().or_not())
         .map_with(
             move |(

@@ -274,7 +274,10 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         Some(Emit::Python) => {
             printer.print(diags, &checked_sources);
             for dag in &ir.dags {
-                println!("# ==> {} <==", dagf_py::file_name(dag));
+                match dag.folder.as_str() {
+                    "" => println!("# ==> {} <==", dagf_py::file_name(dag)),
+                    dir => println!("# ==> {dir}/{} <==", dagf_py::file_name(dag)),
+                }
                 print!("{}", dagf_py::generate(dag, style_of(dag)));
             }
             return 0;
@@ -283,6 +286,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     }
     let out_dir = out_flag.unwrap_or_else(|| proj.root.join(&proj.config.project.out));
     let planned: Vec<output::Planned> = crate::par::map(&ir.dags, |d| output::Planned {
+        dir: d.folder.clone(),
         name: dagf_py::file_name(d),
         text: dagf_py::generate(d, style_of(d)),
         span: d.span,

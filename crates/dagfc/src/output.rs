@@ -1,10 +1,14 @@
 //! Writing the output folder safely: everything is staged in a temporary folder and
 //! moved into place only when the whole build succeeded; a manifest lists what the
 //! build wrote, so stale files go and files the build did not write are never touched.
+//!
+//! Dags placed in a tenant go into that tenant's subfolder, and each folder the build
+//! writes has a manifest of its own: removing a tenant removes exactly its files. The
+//! top folder's manifest also lists the subfolders, so one no longer built is found.
 
 use dagf_diag::{Code, Diagnostic, Span};
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 pub const MANIFEST: &str = ".dagf-manifest.json";
 
@@ -18,35 +22,88 @@ pub struct Report {
 
 /// A file to write, and the declaration it comes from (for error labels).
 pub struct Planned {
+    /// The subfolder, `/`-separated and already checked to stay inside (`""`: the top).
+    pub dir: String,
     pub name: String,
     pub text: String,
     pub span: Span,
 }
 
-fn read_manifest(out: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(out.join(MANIFEST)) else {
-        return Vec::new();
+/// What a folder's manifest says: its files, and (in the top folder) the subfolders.
+#[derive(Default)]
+struct Manifest {
+    files: Vec<String>,
+    folders: Vec<String>,
+}
+
+fn read_manifest(dir: &Path) -> Manifest {
+    let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else {
+        return Manifest::default();
     };
-    serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v.get("files").cloned())
-        .and_then(|f| serde_json::from_value::<Vec<String>>(f).ok())
-        .unwrap_or_default()
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let list = |key: &str| {
+        v.get(key)
+            .cloned()
+            .and_then(|f| serde_json::from_value::<Vec<String>>(f).ok())
+            .unwrap_or_default()
+    };
+    Manifest {
+        files: list("files"),
+        folders: list("folders")
+            .into_iter()
+            .filter(|f| is_safe_folder(f))
+            .collect(),
+    }
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 /// Checks, then writes. On any error nothing in `out` has changed.
 /// `shown` is the output folder as the user should read it (relative to the project).
 pub fn write(out: &Path, shown: &str, files: &[Planned]) -> Result<Report, Vec<Diagnostic>> {
-    let previous = read_manifest(out);
+    let top = read_manifest(out);
+    let mut by_dir: BTreeMap<&str, Vec<&Planned>> = BTreeMap::new();
+    by_dir.entry("").or_default();
+    for f in files {
+        by_dir.entry(f.dir.as_str()).or_default().push(f);
+    }
+    // Every folder written now or last time, with what its manifest listed.
+    let folders: BTreeSet<String> = by_dir
+        .keys()
+        .map(|d| d.to_string())
+        .chain(top.folders.iter().cloned())
+        .collect();
+    let previous: BTreeMap<String, Vec<String>> = folders
+        .iter()
+        .map(|d| {
+            let m = if d.is_empty() {
+                top.files.clone()
+            } else {
+                read_manifest(&out.join(d)).files
+            };
+            (d.clone(), m)
+        })
+        .collect();
+
     let mut errors = Vec::new();
     for f in files {
-        let target = out.join(&f.name);
-        if target.exists() && !previous.contains(&f.name) {
+        let target = out.join(&f.dir).join(&f.name);
+        let listed = previous.get(&f.dir).is_some_and(|p| p.contains(&f.name));
+        if target.exists() && !listed {
             errors.push(
                 Diagnostic::at(
                     Code::E0401,
                     f.span,
-                    format!("`{shown}/{}` exists and was not written by dagfc", f.name),
+                    format!(
+                        "`{shown}/{}` exists and was not written by dagfc",
+                        join(&f.dir, &f.name)
+                    ),
                     "this dag would overwrite it",
                 )
                 .with_help("move or rename that file, or rename this dag; dagfc never overwrites files it did not write"),
@@ -73,48 +130,76 @@ pub fn write(out: &Path, shown: &str, files: &[Planned]) -> Result<Report, Vec<D
         .prefix(".dagf-stage-")
         .tempdir_in(parent)
         .map_err(|e| io(e, "create a staging folder"))?;
+    for dir in by_dir.keys().filter(|d| !d.is_empty()) {
+        std::fs::create_dir_all(stage.path().join(dir))
+            .map_err(|e| io(e, "create a staging folder"))?;
+    }
     let mut report = Report::default();
     // Stage every changed file; an unchanged one keeps its time stamp.
     let staged = crate::par::map(files, |f| {
-        let target = out.join(&f.name);
+        let target = out.join(&f.dir).join(&f.name);
         if std::fs::read(&target).is_ok_and(|old| old == f.text.as_bytes()) {
             return Ok(None);
         }
-        let staged = stage.path().join(&f.name);
+        let staged = stage.path().join(&f.dir).join(&f.name);
         std::fs::write(&staged, &f.text).map(|()| Some((staged, target)))
     });
-    let mut moves = Vec::new();
+    let mut moves: Vec<(PathBuf, PathBuf)> = Vec::new();
     for s in staged {
         match s.map_err(|e| io(e, "write a staged file"))? {
             Some(m) => moves.push(m),
             None => report.unchanged += 1,
         }
     }
-    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-    let manifest = serde_json::json!({
-        "generator": concat!("dagfc ", env!("CARGO_PKG_VERSION")),
-        "files": names,
-    });
-    let staged_manifest = stage.path().join(MANIFEST);
-    std::fs::write(&staged_manifest, format!("{:#}\n", manifest))
-        .map_err(|e| io(e, "write the manifest"))?;
-    // Everything is staged: from here on only renames within one folder.
+    let mut manifests = Vec::new();
+    for (dir, planned) in &by_dir {
+        let names: Vec<&str> = planned.iter().map(|f| f.name.as_str()).collect();
+        let mut manifest = serde_json::json!({
+            "generator": concat!("dagfc ", env!("CARGO_PKG_VERSION")),
+            "files": names,
+        });
+        if dir.is_empty() {
+            let subfolders: Vec<&str> = by_dir.keys().copied().filter(|d| !d.is_empty()).collect();
+            manifest["folders"] = serde_json::json!(subfolders);
+        }
+        let staged = stage.path().join(dir).join(MANIFEST);
+        std::fs::write(&staged, format!("{manifest:#}\n"))
+            .map_err(|e| io(e, "write a manifest"))?;
+        manifests.push((staged, out.join(dir).join(MANIFEST)));
+    }
+    // Everything is staged: from here on only folder creation, renames and removals.
+    for dir in by_dir.keys().filter(|d| !d.is_empty()) {
+        std::fs::create_dir_all(out.join(dir))
+            .map_err(|e| io(e, &format!("create {}", out.join(dir).display())))?;
+    }
     for (from, to) in moves {
         std::fs::rename(&from, &to)
             .map_err(|e| io(e, &format!("move {} into place", to.display())))?;
         report.written += 1;
     }
-    let by_name: BTreeMap<&str, ()> = names.iter().map(|n| (*n, ())).collect();
-    for stale in previous
-        .iter()
-        .filter(|p| !by_name.contains_key(p.as_str()))
-    {
-        if is_plain_name(stale) && std::fs::remove_file(out.join(stale)).is_ok() {
-            report.removed += 1;
+    for (dir, listed) in &previous {
+        let now: BTreeSet<&str> = by_dir
+            .get(dir.as_str())
+            .map(|p| p.iter().map(|f| f.name.as_str()).collect())
+            .unwrap_or_default();
+        for stale in listed.iter().filter(|p| !now.contains(p.as_str())) {
+            if is_plain_name(stale) && std::fs::remove_file(out.join(dir).join(stale)).is_ok() {
+                report.removed += 1;
+            }
+        }
+        // A folder no longer built: its manifest goes, and the folders it leaves
+        // empty (nothing else was in them).
+        if !by_dir.contains_key(dir.as_str()) {
+            let _ = std::fs::remove_file(out.join(dir).join(MANIFEST));
+            let mut d = PathBuf::from(dir);
+            while !d.as_os_str().is_empty() && std::fs::remove_dir(out.join(&d)).is_ok() {
+                d.pop();
+            }
         }
     }
-    std::fs::rename(&staged_manifest, out.join(MANIFEST))
-        .map_err(|e| io(e, "move the manifest into place"))?;
+    for (from, to) in manifests {
+        std::fs::rename(&from, &to).map_err(|e| io(e, "move a manifest into place"))?;
+    }
     Ok(report)
 }
 
@@ -125,4 +210,16 @@ fn is_plain_name(name: &str) -> bool {
         && name != ".."
         && name != "."
         && name.ends_with(".py")
+}
+
+/// A subfolder a manifest may name: relative, made of plain names, never `..`.
+fn is_safe_folder(dir: &str) -> bool {
+    !dir.is_empty()
+        && dir.split('/').all(|p| {
+            !p.is_empty()
+                && p != "."
+                && p != ".."
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        })
 }

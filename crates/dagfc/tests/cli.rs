@@ -397,3 +397,58 @@ fn codegen_rules_choose_the_style_dag_by_dag() {
     );
     assert_eq!(listing(&dir.path().join("dags")), before);
 }
+
+const TENANTS: &str = r#"
+tenant Customer {
+    tier: "gold" | "silver"
+    naming = "${tenant}__${dag}"
+    output = "customers/${tenant}"
+}
+Customer acme { tier = "gold" }
+Customer globex { tier = "silver" }
+for c in Customer {
+    dag load in c { task t: empty }
+}
+dag platform { task t: empty }
+"#;
+
+#[test]
+fn each_tenant_has_its_folder_and_removing_one_removes_exactly_its_files() {
+    let dir = project(&[("t.dagf", TENANTS)]);
+    let o = dagfc(dir.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dags = dir.path().join("dags");
+    assert!(dags.join("customers/acme/acme__load.py").is_file());
+    assert!(dags.join("customers/globex/globex__load.py").is_file());
+    assert!(dags.join("platform.py").is_file());
+    // A file of someone else's in a tenant folder.
+    std::fs::write(dags.join("customers/globex/notes.py"), "# mine\n").expect("write");
+
+    let without_globex = TENANTS.replace("Customer globex { tier = \"silver\" }", "");
+    std::fs::write(dir.path().join("src/t.dagf"), without_globex).expect("write");
+    let o = dagfc(dir.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!dags.join("customers/globex/globex__load.py").exists());
+    assert!(!dags.join("customers/globex/.dagf-manifest.json").exists());
+    assert_eq!(
+        std::fs::read_to_string(dags.join("customers/globex/notes.py")).expect("kept"),
+        "# mine\n"
+    );
+    assert!(dags.join("customers/acme/acme__load.py").is_file());
+    assert!(dags.join("platform.py").is_file());
+
+    // Removing the last tenant removes its folder too (the globex folder stays: it
+    // held a file dagfc did not write when its tenant went).
+    let no_tenants = TENANTS
+        .replace("Customer globex { tier = \"silver\" }", "")
+        .replace("Customer acme { tier = \"gold\" }", "");
+    std::fs::write(dir.path().join("src/t.dagf"), no_tenants).expect("write");
+    let o = dagfc(dir.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        !dags.join("customers/acme").exists(),
+        "an emptied tenant folder goes"
+    );
+    assert!(dags.join("customers/globex/notes.py").is_file());
+    assert!(dags.join("platform.py").is_file());
+}
