@@ -87,7 +87,13 @@ pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut
                     ),
                     where_is(&dag.dag_id, dag.scope.as_ref()),
                 )
-                .with_label(p.at, where_is(&from.dag_id, Some(ps)));
+                .with_label(
+                    p.at,
+                    format!(
+                        "produced here by `{}`, in tenant `{}`",
+                        from.dag_id, ps.tenant
+                    ),
+                );
                 d = d.with_label(ps.span, format!("`{}` is declared here", ps.tenant));
                 diags.push(d.with_help(format!(
                     "list the asset in `exports` of `{}` to share it, or set `isolated = false` on `{}`",

@@ -333,6 +333,9 @@ fn airflow_loads_serializes_and_runs_every_example() {
         let json = conform(&python, &dags, &pythonpath, &runs, &env, files.len());
         check_outcomes(&python, &conf, tmp.path());
 
+        // Tags, access control, pools and asset schedules reach the scheduler as written.
+        policies_as_written(&example, &json);
+
         // Airflow sees exactly the DAGs, tasks, operators and edges of the IR.
         let ir = ir_shapes(&example);
         let airflow_ids: BTreeSet<String> = json["dags"]
@@ -510,6 +513,133 @@ fn connections(conf: &toml::Table, tmp: &Path) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// The example's IR, checked in process (what `dagfc build` generates from).
+fn ir_project(example: &Path) -> dagf_ir::Project {
+    struct Disk<'a>(&'a Path);
+    impl dagf_sema::Loader for Disk<'_> {
+        fn read(&self, path: &str) -> Result<String, String> {
+            std::fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
+        }
+    }
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).expect("read src") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else if p.extension().is_some_and(|x| x == "dagf") {
+                let rel = p.strip_prefix(root).expect("inside");
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&example.join("src"), example, &mut files);
+    files.sort();
+    let options = dagf_sema::Options {
+        env_vars: Default::default(),
+    };
+    let checked = dagf_sema::check(&files, &Disk(example), &options);
+    checked.project.expect("the example compiles")
+}
+
+fn ir_json(v: &dagf_ir::Value) -> serde_json::Value {
+    use dagf_ir::Value as I;
+    match v {
+        I::Str(s) => serde_json::json!(s),
+        I::List(xs) => serde_json::Value::Array(xs.iter().map(ir_json).collect()),
+        I::Dict(kv) => {
+            serde_json::Value::Object(kv.iter().map(|(k, v)| (k.clone(), ir_json(v))).collect())
+        }
+        other => serde_json::json!(format!("{other:?}")),
+    }
+}
+
+fn ir_assets(v: &dagf_ir::Value, out: &mut BTreeSet<String>) {
+    use dagf_ir::Value as I;
+    match v {
+        I::Asset { uri, .. } => {
+            out.insert(uri.clone());
+        }
+        I::List(xs) | I::AssetAll(xs) | I::AssetAny(xs) => {
+            xs.iter().for_each(|x| ir_assets(x, out))
+        }
+        _ => {}
+    }
+}
+
+/// For every dag: Airflow's tags, access control, task pools and schedule assets are
+/// the ones the source sets (tenant policies included).
+fn policies_as_written(example: &Path, json: &serde_json::Value) {
+    for dag in ir_project(example).dags {
+        let a = &json["dags"][&dag.dag_id];
+        let mut tags: Vec<serde_json::Value> = dag
+            .arg("tags")
+            .map(|f| match ir_json(&f.value) {
+                serde_json::Value::Array(xs) => xs,
+                _ => vec![],
+            })
+            .unwrap_or_default();
+        tags.sort_by_key(|t| t.to_string());
+        tags.dedup();
+        assert_eq!(
+            a["tags"],
+            serde_json::Value::Array(tags),
+            "tags of {}",
+            dag.dag_id
+        );
+        let mut access = dag
+            .arg("access_control")
+            .map(|f| ir_json(&f.value))
+            .unwrap_or_else(|| serde_json::json!({}));
+        // Actions are a set to Airflow: compare them sorted.
+        for resources in access
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|r| r.values_mut())
+        {
+            for actions in resources
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|r| r.values_mut())
+            {
+                if let Some(list) = actions.as_array_mut() {
+                    list.sort_by_key(|a| a.to_string());
+                }
+            }
+        }
+        assert_eq!(
+            a["access_control"], access,
+            "access_control of {}",
+            dag.dag_id
+        );
+        let mut assets = BTreeSet::new();
+        if let Some(f) = dag.arg("schedule") {
+            ir_assets(&f.value, &mut assets);
+        }
+        let want: Vec<&String> = assets.iter().collect();
+        assert_eq!(
+            a["schedule_assets"],
+            serde_json::json!(want),
+            "schedule of {}",
+            dag.dag_id
+        );
+        let dag_pool = dag.default_args.iter().find(|f| f.name == "pool");
+        for task in dag.tasks() {
+            let pool = match task.arg("pool").or(dag_pool).map(|f| &f.value) {
+                Some(dagf_ir::Value::Str(p)) => p.clone(),
+                _ => "default_pool".to_string(),
+            };
+            assert_eq!(
+                a["tasks"][&task.task_id]["pool"],
+                serde_json::json!(pool),
+                "pool of {}.{}",
+                dag.dag_id,
+                task.task_id
+            );
+        }
+    }
 }
 
 /// The `[[outcome]]` checks of `conformance.toml`: after the runs, each query on a
