@@ -71,7 +71,7 @@ pub struct Field {
     pub origin: Span,
     /// Every layer that set it, oldest first: what it is ("the mixin `alerting`") and
     /// where. The last one set the value; the others were replaced or merged into it.
-    pub provenance: Vec<(String, Span)>,
+    pub provenance: Vec<(std::sync::Arc<str>, Span)>,
 }
 
 /// The Python class an operator or sensor is built from.

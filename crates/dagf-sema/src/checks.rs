@@ -33,7 +33,7 @@ const SLOW_POKE_MS: i64 = 5 * 60_000;
 
 pub struct Ctx<'a> {
     /// How provenance names a layer.
-    pub layer_names: &'a dyn Fn(crate::eval::Layer) -> String,
+    pub layer_names: &'a dyn Fn(crate::eval::Layer) -> std::sync::Arc<str>,
     pub prog: &'a Program,
     pub sources: &'a Sources,
     pub diags: &'a mut Diagnostics,
@@ -513,20 +513,23 @@ fn lower_field(name: &str, v: &Value, origin: Span) -> Field {
         name: name.to_string(),
         value: lower(v),
         origin,
-        provenance: vec![("set".to_string(), origin)],
+        provenance: vec![(std::sync::Arc::from("set"), origin)],
     }
 }
 
 /// A slot as an IR field, with the layers behind it named.
-fn lower_slot(s: &Slot, layer_names: &dyn Fn(crate::eval::Layer) -> String) -> Field {
-    let mut f = lower_field(&s.name, &s.value, s.span);
-    f.provenance = s
-        .history
-        .iter()
-        .chain([&(s.layer, s.span)])
-        .map(|(l, sp)| (layer_names(*l), *sp))
-        .collect();
-    f
+fn lower_slot(s: &Slot, layer_names: &dyn Fn(crate::eval::Layer) -> std::sync::Arc<str>) -> Field {
+    Field {
+        name: s.name.to_string(),
+        value: lower(&s.value),
+        origin: s.span,
+        provenance: s
+            .history
+            .iter()
+            .chain([&(s.layer, s.span)])
+            .map(|(l, sp)| (layer_names(*l), *sp))
+            .collect(),
+    }
 }
 
 fn lower(v: &Value) -> dagf_ir::Value {

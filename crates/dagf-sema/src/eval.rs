@@ -22,7 +22,7 @@ const MAX_STEPS: u64 = 20_000_000;
 const MAX_DEPTH: u32 = 400;
 
 /// Which layer set a value; a later layer must say `override` to replace an earlier one.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layer {
     /// A task template's body, by template; a template's parent comes before it.
     Template(usize),
@@ -168,6 +168,8 @@ pub struct DagB {
     tenant: Option<(usize, Span)>,
     /// The naming convention that made the id, if one did.
     pub named_by: Option<Span>,
+    /// Mixin applications before this dag's: its own are numbered from here.
+    mixin_base: usize,
 }
 
 /// One tenant, evaluated when first used.
@@ -238,6 +240,7 @@ impl DagB {
             afters: Vec::new(),
             tenant: None,
             named_by: None,
+            mixin_base: 0,
         }
     }
 
@@ -579,6 +582,7 @@ impl<'a> Cx<'a> {
             placed = Some(((i, scope.span), named_by));
         }
         let mut dag = DagB::new(dag_id, d.span, d.name.span, false);
+        dag.mixin_base = self.mixin_uses.len();
         if let Some((tenant, named_by)) = placed {
             dag.tenant = Some(tenant);
             dag.named_by = named_by;
@@ -2987,6 +2991,7 @@ impl<'a> Cx<'a> {
         let (decl, params, module) = (info.decl.clone(), info.params.clone(), info.module);
         let env = self.stand_ins(&params);
         let mut dag = DagB::new(decl.name.name.clone(), decl.span, decl.name.span, true);
+        dag.mixin_base = self.mixin_uses.len();
         dag.kind = "template";
         if decl.target.is_none() {
             let g = dag.groups.len();
@@ -3054,6 +3059,7 @@ impl<'a> Cx<'a> {
         let (decl, params) = (info.decl.clone(), info.params.clone());
         let env = self.stand_ins(&params);
         let mut dag = DagB::new(decl.name.name.clone(), decl.span, decl.name.span, true);
+        dag.mixin_base = self.mixin_uses.len();
         if decl.is_abstract.is_none() {
             // A concrete factory must declare its parents' abstract tasks; an abstract one need not.
             dag.made_from = Some((decl.name.name.clone(), decl.name.span));
@@ -3338,23 +3344,38 @@ impl<'a> Cx<'a> {
         );
     }
 
-    /// Names layers for provenance: which template, parent factory or mixin.
-    fn layer_namer(&self, dag: &DagB) -> impl Fn(Layer) -> String + use<'a> {
-        let (prog, mixins) = (self.prog, self.mixin_uses.clone());
+    /// Names layers for provenance: which template, parent factory or mixin. Each
+    /// name is made once per dag and shared by every field it set.
+    fn layer_namer(&self, dag: &DagB) -> impl Fn(Layer) -> std::sync::Arc<str> + use<'a> {
+        // Only this dag's own applications: earlier dags' are not its layers.
+        let base = dag.mixin_base.min(self.mixin_uses.len());
+        let (prog, mixins) = (self.prog, self.mixin_uses[base..].to_vec());
         let made_from = dag.made_from.as_ref().map(|(n, _)| n.clone());
+        let cache: std::cell::RefCell<HashMap<Layer, std::sync::Arc<str>>> = Default::default();
         move |layer| {
-            Layers {
-                prog,
-                mixins: &mixins,
-                made_from: made_from.as_deref(),
-            }
-            .name(layer)
+            cache
+                .borrow_mut()
+                .entry(layer)
+                .or_insert_with(|| {
+                    let layer = match layer {
+                        Layer::Mixin(a) => Layer::Mixin(a.saturating_sub(base)),
+                        other => other,
+                    };
+                    Layers {
+                        prog,
+                        mixins: &mixins,
+                        made_from: made_from.as_deref(),
+                    }
+                    .name(layer)
+                    .into()
+                })
+                .clone()
         }
     }
 
     pub(crate) fn ctx<'b>(
         &'b mut self,
-        layer_names: &'b dyn Fn(Layer) -> String,
+        layer_names: &'b dyn Fn(Layer) -> std::sync::Arc<str>,
     ) -> checks::Ctx<'b> {
         checks::Ctx {
             layer_names,
