@@ -78,11 +78,13 @@ fn id_problem(kind: &str, id: &str, span: Span) -> Option<Diagnostic> {
             .with_help("give it a name of letters, digits, `-`, `.` or `_`"),
         )
     } else if !bad.is_empty() {
-        let mut shown: Vec<String> = bad
-            .iter()
-            .map(|c| format!("`{}`", c.escape_debug()))
-            .collect();
-        shown.dedup();
+        let mut shown: Vec<String> = Vec::new();
+        for c in &bad {
+            let c = format!("`{}`", c.escape_debug());
+            if !shown.contains(&c) {
+                shown.push(c);
+            }
+        }
         Some(
             Diagnostic::at(
                 Code::E0302,

@@ -370,6 +370,7 @@ pub fn run(
             cx.check_unused_callback(c);
         }
     }
+    cx.check_all_instances();
     crate::scopes::check(&cx.project, &cx.asset_decls, cx.diags);
     cx.project
 }
@@ -575,11 +576,12 @@ impl<'a> Cx<'a> {
         };
         let mut placed = None;
         if let Some(scope) = &d.scope {
-            let Some((i, id, named_by)) = self.placement(m, env, scope, dag_id) else {
-                return;
-            };
-            dag_id = id;
-            placed = Some(((i, scope.span), named_by));
+            // A tenant with an error (reported) leaves the dag unplaced: its own body is
+            // still checked.
+            if let Some((i, id, named_by)) = self.placement(m, env, scope, dag_id.clone()) {
+                dag_id = id;
+                placed = Some(((i, scope.span), named_by));
+            }
         }
         let mut dag = DagB::new(dag_id, d.span, d.name.span, false);
         dag.mixin_base = self.mixin_uses.len();
@@ -1421,10 +1423,14 @@ impl<'a> Cx<'a> {
             // Every tenant of a kind, in declaration order.
             V::Item(Item::Kind(k)) => {
                 let k = *k;
-                (0..self.prog.instances.len())
+                let of_kind: Vec<usize> = (0..self.prog.instances.len())
+                    .filter(|&i| self.kind_of(i) == Some(k))
+                    .collect();
+                of_kind
+                    .into_iter()
                     .filter_map(|i| {
-                        let inst = self.instance(i)?;
-                        (inst.kind == k).then(|| Value::new(V::Tenant(i), v.span))
+                        self.instance(i)?;
+                        Some(Value::new(V::Tenant(i), v.span))
                     })
                     .collect()
             }
@@ -2517,13 +2523,20 @@ impl<'a> Cx<'a> {
         if let Some(prev) = self.dag_ids.get(&dag.id) {
             let prev = *prev;
             self.err(
-                declared_again(
-                    Code::E0310,
-                    dag.name_span,
-                    prev,
-                    format!("dag id `{}` is used twice in the project", dag.id),
-                )
-                .with_help("every DAG needs its own id; rename one of them"),
+                {
+                    let d = declared_again(
+                        Code::E0310,
+                        dag.name_span,
+                        prev,
+                        format!("dag id `{}` is used twice in the project", dag.id),
+                    );
+                    match dag.named_by {
+                        Some(at) => d
+                            .with_label(at, "the tenant's naming convention makes the id")
+                            .with_help("rename one of the dags; a naming convention without `${dag}` gives every dag of a tenant one id"),
+                        None => d.with_help("every DAG needs its own id; rename one of them"),
+                    }
+                },
             );
             return;
         }

@@ -177,7 +177,7 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
             t.settings.iter().for_each(|(_, e)| names_in_expr(e, out));
             t.policy
                 .iter()
-                .flatten()
+                .flat_map(|(_, b)| b)
                 .for_each(|s| names_in_stmt(s, out));
         }
         ast::Item::Instance(i) => {

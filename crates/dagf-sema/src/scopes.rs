@@ -24,7 +24,7 @@ pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut
     for (d, dag) in project.dags.iter().enumerate() {
         for task in dag.tasks() {
             if let Some(f) = task.arg("outlets") {
-                for uri in asset_uris(&f.value) {
+                for (uri, _) in asset_uris(&f.value) {
                     producers.entry(uri).or_default().push(Producer {
                         dag: d,
                         at: f.origin,
@@ -41,7 +41,7 @@ pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut
         .collect();
     for dag in &project.dags {
         let mut reported: HashSet<&str> = HashSet::new();
-        for (uri, at) in consumed(dag) {
+        for (uri, name, at, how) in consumed(dag) {
             if !reported.insert(uri) {
                 continue;
             }
@@ -82,7 +82,7 @@ pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut
                     Code::E0313,
                     at,
                     format!(
-                        "dag `{}` consumes `{uri}`, which tenant `{}` does not export",
+                        "dag `{}` {how} asset `{name}`, which tenant `{}` does not export",
                         dag.dag_id, ps.tenant
                     ),
                     where_is(&dag.dag_id, dag.scope.as_ref()),
@@ -96,7 +96,7 @@ pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut
                 );
                 d = d.with_label(ps.span, format!("`{}` is declared here", ps.tenant));
                 diags.push(d.with_help(format!(
-                    "list the asset in `exports` of `{}` to share it, or set `isolated = false` on `{}`",
+                    "add `{name}` to the `exports` of `{}` to share it, or set `isolated = false` on `{}`",
                     ps.tenant, ps.kind
                 )));
                 break;
@@ -140,8 +140,18 @@ pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut
                 )
                 .with_label(other.span, where_is(&other.dag_id, Some(o)))
                 .with_help(format!(
-                    "tenants are isolated: coordinate through an asset that `{}` exports, or set `isolated = false` on both kinds",
-                    o.tenant
+                    "tenants are isolated: coordinate through an asset that `{}` exports{}",
+                    o.tenant,
+                    {
+                        // The kinds that forbid it: those still isolated.
+                        let mut kinds: Vec<&str> = [s, o]
+                            .iter()
+                            .filter(|x| x.isolated)
+                            .map(|x| x.kind.as_str())
+                            .collect();
+                        kinds.dedup();
+                        format!(", or set `isolated = false` on `{}`", kinds.join("` and `"))
+                    }
                 )),
             );
         }
@@ -163,23 +173,33 @@ fn where_is(dag_id: &str, scope: Option<&Scope>) -> String {
     }
 }
 
-/// The assets a dag waits for (its schedule) or reads (task inlets), with where.
-fn consumed(dag: &Dag) -> Vec<(&str, Span)> {
+/// The assets a dag waits for (its schedule) or reads (task inlets): URI, name,
+/// where, and which of the two.
+fn consumed(dag: &Dag) -> Vec<(&str, &str, Span, &'static str)> {
     let mut out = Vec::new();
     if let Some(f) = dag.arg("schedule") {
-        out.extend(asset_uris(&f.value).into_iter().map(|u| (u, f.origin)));
+        out.extend(
+            asset_uris(&f.value)
+                .into_iter()
+                .map(|(u, n)| (u, n, f.origin, "waits for")),
+        );
     }
     for task in dag.tasks() {
         if let Some(f) = task.arg("inlets") {
-            out.extend(asset_uris(&f.value).into_iter().map(|u| (u, f.origin)));
+            out.extend(
+                asset_uris(&f.value)
+                    .into_iter()
+                    .map(|(u, n)| (u, n, f.origin, "reads")),
+            );
         }
     }
     out
 }
 
-fn asset_uris(v: &Value) -> Vec<&str> {
+/// Every asset in a value, as (URI, name).
+fn asset_uris(v: &Value) -> Vec<(&str, &str)> {
     match v {
-        Value::Asset { uri, .. } => vec![uri.as_str()],
+        Value::Asset { uri, name } => vec![(uri.as_str(), name.as_str())],
         Value::List(xs) | Value::AssetAll(xs) | Value::AssetAny(xs) => {
             xs.iter().flat_map(asset_uris).collect()
         }

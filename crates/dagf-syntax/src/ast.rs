@@ -79,8 +79,9 @@ pub struct TenantDecl {
     pub fields: Vec<Param>,
     /// `naming = ...`, `output = ...`, `isolated = ...`: settings evaluated per instance.
     pub settings: Vec<(Ident, Expr)>,
-    /// `policy { ... }`: a layer applied to every DAG placed in an instance.
-    pub policy: Option<Vec<Stmt>>,
+    /// `policy { ... }`: a layer applied to every DAG placed in an instance (one; a
+    /// second is reported), with where `policy` is written.
+    pub policy: Vec<(Span, Vec<Stmt>)>,
     pub span: Span,
 }
 

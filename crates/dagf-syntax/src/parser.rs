@@ -1102,13 +1102,16 @@ where
     enum Member {
         Field(Box<Param>),
         Setting(Ident, Expr),
-        Policy(Vec<Stmt>),
+        Policy(Span, Vec<Stmt>),
     }
+    // Docs may precede any member; they document fields (settings and the policy are
+    // described by the kind's own docs).
     let member = choice((
-        select! { Tok::Ident(k) if k == "policy" => () }
-            .ignore_then(block.clone())
-            .map(Member::Policy),
-        ident
+        docs.ignore_then(select! { Tok::Ident(k) if k == "policy" => () })
+            .map_with(move |_, e| sp(e.span()))
+            .then(block.clone())
+            .map(|(at, b)| Member::Policy(at, b)),
+        docs.ignore_then(ident)
             .then_ignore(just(Tok::Eq))
             .then(expr.clone())
             .map(|(n, v)| Member::Setting(n, v)),
@@ -1129,12 +1132,12 @@ where
                 .delimited_by(just(Tok::LBrace), just(Tok::RBrace)),
         )
         .map_with(move |((docs, name), members), e| {
-            let (mut fields, mut settings, mut policy) = (Vec::new(), Vec::new(), None);
+            let (mut fields, mut settings, mut policy) = (Vec::new(), Vec::new(), Vec::new());
             for m in members {
                 match m {
                     Member::Field(p) => fields.push(*p),
                     Member::Setting(n, v) => settings.push((n, v)),
-                    Member::Policy(b) => policy = Some(b),
+                    Member::Policy(at, b) => policy.push((at, b)),
                 }
             }
             Item::Tenant(TenantDecl {
@@ -1146,9 +1149,13 @@ where
                 span: sp(e.span()),
             })
         });
-    // `Customer acme { tier = "gold" }`: an instance of a tenant kind.
-    let instance = docs.then(ident).then(ident).then(block.clone()).map_with(
-        move |(((docs, kind), name), body), e| {
+    // `Customer acme { tier = "gold" }`: an instance of a tenant kind (of any kind but
+    // `tenant`, so a broken kind declaration is reported as one).
+    let instance = docs
+        .then(ident.filter(|i: &Ident| i.name != "tenant"))
+        .then(ident)
+        .then(block.clone())
+        .map_with(move |(((docs, kind), name), body), e| {
             Item::Instance(InstanceDecl {
                 docs,
                 kind,
@@ -1156,8 +1163,7 @@ where
                 body,
                 span: sp(e.span()),
             })
-        },
-    );
+        });
 
     let item = choice((
         import,

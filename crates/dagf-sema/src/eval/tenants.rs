@@ -28,6 +28,18 @@ impl Cx<'_> {
                     );
                 }
             }
+            if let [(first, _), (again, _), ..] = decl.policy.as_slice() {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0211,
+                        *again,
+                        "a tenant kind has one policy",
+                        "a second policy",
+                    )
+                    .with_label(*first, "the first policy")
+                    .with_help("merge the two blocks into one"),
+                );
+            }
             for f in &decl.fields {
                 if RESERVED.contains(&f.name.name.as_str()) {
                     self.err(
@@ -41,6 +53,22 @@ impl Cx<'_> {
                     );
                 }
             }
+        }
+    }
+
+    /// The kind a tenant declares itself of, without evaluating it.
+    pub(super) fn kind_of(&self, i: usize) -> Option<usize> {
+        let info = &self.prog.instances[i];
+        match self.prog.lookup(info.module, &info.decl.kind.name)?.kind {
+            BindingKind::Tenant(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// Every tenant, so that one no dag is placed in is still checked.
+    pub(super) fn check_all_instances(&mut self) {
+        for i in 0..self.prog.instances.len() {
+            self.instance(i);
         }
     }
 
@@ -130,6 +158,21 @@ impl Cx<'_> {
                 } => {
                     let v = self.expr(m, &mut Env::new(), value, None);
                     if name.name == "exports" {
+                        if let Some(prev) = &exports {
+                            self.err(
+                                Diagnostic::at(
+                                    Code::E0211,
+                                    name.span,
+                                    "`exports` is set twice",
+                                    "set again here",
+                                )
+                                .with_label(prev.span, "first set here")
+                                .with_help(
+                                    "list every exported asset once, in one `exports = [...]`",
+                                ),
+                            );
+                            continue;
+                        }
                         let ty = Ty::List(Box::new(Ty::Asset));
                         exports = Some(self.coerce(v, &ty, None));
                         continue;
@@ -238,7 +281,7 @@ impl Cx<'_> {
                                     format!("the output folder of tenant `{}`", decl.name.name),
                                 )
                                 .with_label(decl.name.span, "for this tenant")
-                                .with_help("write a relative path of names made of letters, digits, `_`, `-` and `.`, separated by `/`, such as \"customers/${tenant}\""),
+                                .with_help("write a relative path of names made of letters, digits, `_`, `-` and `.` (not first), separated by `/`, such as \"customers/${tenant}\""),
                             );
                             return None;
                         }
@@ -329,7 +372,7 @@ impl Cx<'_> {
             return;
         };
         let kind = &self.prog.tenants[inst.kind];
-        let Some(policy) = kind.decl.policy.clone() else {
+        let Some((_, policy)) = kind.decl.policy.first().cloned() else {
             return;
         };
         let module = kind.module;
@@ -344,13 +387,12 @@ impl Cx<'_> {
 }
 
 /// A relative folder: `/`-separated names of letters, digits, `_`, `-` and `.`, none
-/// of them `.` or `..`.
+/// of them hidden (starting with `.`, which rules out `.`, `..` and the manifest).
 fn is_safe_folder(s: &str) -> bool {
     !s.is_empty()
         && s.split('/').all(|part| {
             !part.is_empty()
-                && part != "."
-                && part != ".."
+                && !part.starts_with('.')
                 && part
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
