@@ -202,6 +202,49 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         Ok(f) => f,
         Err(d) => return fail(*d, &sources),
     };
+    // A build (writing files) whose inputs and outputs are as the last one left them
+    // has nothing to do.
+    let stamp_key = build
+        .as_ref()
+        .and_then(|(out_flag, opt_level, emit, style)| {
+            emit.is_none().then(|| {
+                let out_dir = out_flag
+                    .clone()
+                    .unwrap_or_else(|| proj.root.join(&proj.config.project.out));
+                let toml_text = &sources.get(dagf_diag::FileId(0)).text;
+                let options = format!("-O{opt_level} {style:?}");
+                let key = output::hash_text(&[
+                    env!("CARGO_PKG_VERSION"),
+                    &options,
+                    toml_text,
+                    &files.join("\n"),
+                ]);
+                (out_dir, key)
+            })
+        });
+    if let Some((out_dir, key)) = &stamp_key {
+        let read = |p: &str| std::fs::read_to_string(proj.root.join(p)).ok();
+        if let Some((n, warnings)) = output::up_to_date(out_dir, key, &read) {
+            let noted = match warnings {
+                0 => String::new(),
+                w => format!(
+                    "; the last build had {}, `dagfc check` shows them again",
+                    plural(w, "warning")
+                ),
+            };
+            summary(
+                args,
+                &format!(
+                    "{} of {} in {} up to date: nothing changed{noted}",
+                    plural(n, "file"),
+                    proj.config.project.name.as_deref().unwrap_or("the project"),
+                    project::relative(out_dir, &proj.root),
+                ),
+                false,
+            );
+            return 0;
+        }
+    }
     let loader = project::DiskLoader { root: &proj.root };
     let options = dagf_sema::Options {
         env_vars: std::env::vars().collect(),
@@ -294,6 +337,28 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     let shown_out = project::relative(&out_dir, &proj.root);
     let written = output::write(&out_dir, &shown_out, &planned);
     let count = planned.len();
+    // A stamp lets the next build skip all work when nothing changed; a project that
+    // reads the environment (`getenv`) is always rebuilt.
+    let inputs: Vec<(String, String)> = checked_sources
+        .iter()
+        .filter(|(_, f)| !f.name.starts_with('<') && f.name != project::FILE)
+        .map(|(_, f)| (f.name.clone(), output::hash_text(&[&f.text])))
+        .collect();
+    let reads_env = checked_sources
+        .iter()
+        .any(|(_, f)| f.text.contains("getenv"));
+    if written.is_ok()
+        && !reads_env
+        && let Some((_, key)) = &stamp_key
+    {
+        let stamp = output::Stamp {
+            key: key.clone(),
+            inputs,
+            warnings,
+        };
+        // Without the stamp the next build only does the work again.
+        let _ = output::record_stamp(&out_dir, &stamp, &planned);
+    }
     // The process ends right after this: freeing the IR and the files piece by piece
     // would only cost time (about a tenth of a large build).
     std::mem::forget(planned);

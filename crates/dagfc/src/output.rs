@@ -119,13 +119,19 @@ pub fn write(out: &Path, shown: &str, files: &[Planned]) -> Result<Report, Vec<D
                 .with_help("check the output folder's permissions and free space"),
         ]
     };
-    std::fs::create_dir_all(out).map_err(|e| io(e, &format!("create {}", out.display())))?;
+    // A first build into a folder that does not exist yet moves the whole staged
+    // folder into place in one rename.
+    let fresh = !out.exists();
     // Staged beside the output folder (same file system, so moves are renames), never
     // inside it, where Airflow could pick up a half-finished file.
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| io(e, &format!("create {}", parent.display())))?;
+    if !fresh {
+        std::fs::create_dir_all(out).map_err(|e| io(e, &format!("create {}", out.display())))?;
+    }
     let stage = tempfile::Builder::new()
         .prefix(".dagf-stage-")
         .tempdir_in(parent)
@@ -138,7 +144,7 @@ pub fn write(out: &Path, shown: &str, files: &[Planned]) -> Result<Report, Vec<D
     // Stage every changed file; an unchanged one keeps its time stamp.
     let staged = crate::par::map(files, |f| {
         let target = out.join(&f.dir).join(&f.name);
-        if std::fs::read(&target).is_ok_and(|old| old == f.text.as_bytes()) {
+        if !fresh && std::fs::read(&target).is_ok_and(|old| old == f.text.as_bytes()) {
             return Ok(None);
         }
         let staged = stage.path().join(&f.dir).join(&f.name);
@@ -168,6 +174,15 @@ pub fn write(out: &Path, shown: &str, files: &[Planned]) -> Result<Report, Vec<D
         manifests.push((staged, out.join(dir).join(MANIFEST)));
     }
     // Everything is staged: from here on only folder creation, renames and removals.
+    if fresh {
+        let staged = stage.keep();
+        std::fs::rename(&staged, out).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staged);
+            io(e, &format!("move the staged files to {}", out.display()))
+        })?;
+        report.written = moves.len();
+        return Ok(report);
+    }
     for dir in by_dir.keys().filter(|d| !d.is_empty()) {
         std::fs::create_dir_all(out.join(dir))
             .map_err(|e| io(e, &format!("create {}", out.join(dir).display())))?;
@@ -222,4 +237,100 @@ fn is_safe_folder(dir: &str) -> bool {
                 && p.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         })
+}
+
+/// What a build was made from, kept in the top manifest: when nothing in it changed
+/// and every file it wrote is as it was left, the next build has nothing to do.
+pub struct Stamp {
+    /// dagfc's version, the build options and `dagf.toml`, hashed.
+    pub key: String,
+    /// Every source file the build read, with the hash of its text.
+    pub inputs: Vec<(String, String)>,
+    /// Warnings the build reported (a build with nothing to do mentions them).
+    pub warnings: usize,
+}
+
+/// A stable hash of some text, as hex.
+pub fn hash_text(parts: &[&str]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in parts {
+        p.hash(&mut h);
+    }
+    format!("{:016x}", h.finish())
+}
+
+/// A file's size and modification time, to see whether anyone changed it since.
+fn file_state(path: &Path) -> Option<(u64, u128)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some((meta.len(), mtime))
+}
+
+/// Records the stamp and the state of every written file in the top manifest.
+pub fn record_stamp(out: &Path, stamp: &Stamp, files: &[Planned]) -> std::io::Result<()> {
+    let path = out.join(MANIFEST);
+    let text = std::fs::read_to_string(&path)?;
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&text).map_err(std::io::Error::other)?;
+    let outputs: Vec<serde_json::Value> = files
+        .iter()
+        .filter_map(|f| {
+            let (len, mtime) = file_state(&out.join(&f.dir).join(&f.name))?;
+            Some(serde_json::json!([
+                join(&f.dir, &f.name),
+                len,
+                mtime.to_string()
+            ]))
+        })
+        .collect();
+    manifest["stamp"] = serde_json::json!({
+        "key": stamp.key,
+        "inputs": stamp.inputs,
+        "warnings": stamp.warnings,
+        "outputs": outputs,
+    });
+    let tmp = out.join(format!("{MANIFEST}.tmp"));
+    std::fs::write(&tmp, format!("{manifest:#}\n"))?;
+    std::fs::rename(tmp, path)
+}
+
+/// When the last build's stamp still holds (same key, same source texts, every output
+/// file untouched): how many files it wrote, and how many warnings it reported.
+pub fn up_to_date(
+    out: &Path,
+    key: &str,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Option<(usize, usize)> {
+    let text = std::fs::read_to_string(out.join(MANIFEST)).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let stamp = manifest.get("stamp")?;
+    if stamp.get("key")?.as_str()? != key {
+        return None;
+    }
+    for input in stamp.get("inputs")?.as_array()? {
+        let (path, hash) = (input.get(0)?.as_str()?, input.get(1)?.as_str()?);
+        if hash_text(&[&read(path)?]) != hash {
+            return None;
+        }
+    }
+    let outputs = stamp.get("outputs")?.as_array()?;
+    for o in outputs {
+        let (rel, len, mtime) = (
+            o.get(0)?.as_str()?,
+            o.get(1)?.as_u64()?,
+            o.get(2)?.as_str()?,
+        );
+        let (l, m) = file_state(&out.join(rel))?;
+        if l != len || m.to_string() != mtime {
+            return None;
+        }
+    }
+    let warnings = stamp.get("warnings")?.as_u64()? as usize;
+    Some((outputs.len(), warnings))
 }

@@ -452,3 +452,39 @@ fn each_tenant_has_its_folder_and_removing_one_removes_exactly_its_files() {
     assert!(dags.join("customers/globex/notes.py").is_file());
     assert!(dags.join("platform.py").is_file());
 }
+
+#[test]
+fn a_build_with_nothing_changed_does_nothing_and_any_change_rebuilds() {
+    let dir = project(&[("two.dagf", TWO_DAGS)]);
+    let build = || {
+        let o = dagfc(dir.path(), &["build"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stderr(&o)
+    };
+    assert!(build().contains("built 2 dags"));
+    assert!(build().contains("2 files of t in dags up to date"));
+
+    // A source edit rebuilds; so does a generated file edited by hand (it is restored).
+    let src = dir.path().join("src/two.dagf");
+    std::fs::write(&src, TWO_DAGS.replace("echo a", "echo A")).expect("edit");
+    assert!(build().contains("1 written"));
+    assert!(build().contains("up to date"));
+    let first = dir.path().join("dags/first.py");
+    let generated = std::fs::read_to_string(&first).expect("read");
+    std::fs::write(&first, format!("{generated}# edited\n")).expect("edit");
+    assert!(build().contains("1 written"));
+    assert_eq!(std::fs::read_to_string(&first).expect("read"), generated);
+
+    // Other options are another build.
+    let o = dagfc(dir.path(), &["build", "-O0"]);
+    assert!(stderr(&o).contains("built 2 dags"), "{}", stderr(&o));
+
+    // A project that reads the environment is always built.
+    std::fs::write(
+        &src,
+        "dag first { task a: bash { bash_command = getenv(\"HOME\", \"x\") } }\n",
+    )
+    .expect("edit");
+    assert!(build().contains("built 1 dag"));
+    assert!(build().contains("built 1 dag"));
+}
