@@ -332,6 +332,7 @@ pub fn run(
         mixin_applications: 0,
         instances: vec![InstanceState::Pending; prog.instances.len()],
         asset_decls: HashMap::new(),
+        placed_kinds: Default::default(),
         mixin_uses: Vec::new(),
         dag_ids: HashMap::new(),
         project: dagf_ir::Project::default(),
@@ -404,6 +405,8 @@ struct Cx<'a> {
     after_ctx: Option<(Vec<usize>, Vec<usize>)>,
     /// Every tenant, by declaration.
     instances: Vec<InstanceState>,
+    /// Kinds at least one dag was placed in (the others' policies are checked alone).
+    placed_kinds: std::collections::HashSet<usize>,
     /// Mixins applied so far: each application is a layer of its own.
     mixin_applications: usize,
     /// The mixin of each application and where it was mixed in, for provenance and
@@ -411,7 +414,8 @@ struct Cx<'a> {
     mixin_uses: Vec<(String, Span)>,
     /// Mistakes already reported from a factory body.
     made: std::collections::HashSet<Diagnostic>,
-    dag_ids: HashMap<String, Span>,
+    /// Every dag id so far: where it is declared, and where it is placed in a tenant.
+    dag_ids: HashMap<String, (Span, Option<Span>)>,
     project: dagf_ir::Project,
     task_args: Rc<RecordTy>,
     sensor_args: Rc<RecordTy>,
@@ -579,6 +583,9 @@ impl<'a> Cx<'a> {
             // A tenant with an error (reported) leaves the dag unplaced: its own body is
             // still checked.
             if let Some((i, id, named_by)) = self.placement(m, env, scope, dag_id.clone()) {
+                if let Some(k) = self.kind_of(i) {
+                    self.placed_kinds.insert(k);
+                }
                 dag_id = id;
                 placed = Some(((i, scope.span), named_by));
             }
@@ -2520,27 +2527,32 @@ impl<'a> Cx<'a> {
         let namer = self.layer_namer(&dag);
         let dag_ir = checks::finish(self.ctx(&namer), &dag, &edges);
         // Checked even when the dag has errors: two dags with one id clash regardless.
-        if let Some(prev) = self.dag_ids.get(&dag.id) {
-            let prev = *prev;
-            self.err(
-                {
-                    let d = declared_again(
-                        Code::E0310,
-                        dag.name_span,
-                        prev,
-                        format!("dag id `{}` is used twice in the project", dag.id),
-                    );
-                    match dag.named_by {
-                        Some(at) => d
-                            .with_label(at, "the tenant's naming convention makes the id")
-                            .with_help("rename one of the dags; a naming convention without `${dag}` gives every dag of a tenant one id"),
-                        None => d.with_help("every DAG needs its own id; rename one of them"),
+        if let Some(&(prev, prev_placed)) = self.dag_ids.get(&dag.id) {
+            let message = format!("dag id `{}` is used twice in the project", dag.id);
+            let d = match (dag.named_by, dag.tenant, prev_placed) {
+                // Made by a naming convention: show the two placements.
+                (Some(at), Some((_, here)), Some(there)) => {
+                    Diagnostic::at(Code::E0310, here, message, "placed here")
+                        .with_label(there, "and here, with the same id")
+                        .with_label(at, "the tenant's naming convention makes the id")
+                        .with_help("make the naming convention tell these dags apart (it should use `${dag}` and a field unique to each tenant), or rename one of the dags")
+                }
+                (named_by, _, _) => {
+                    let d = declared_again(Code::E0310, dag.name_span, prev, message);
+                    match named_by {
+                        Some(at) => d.with_label(at, "the tenant's naming convention makes the id"),
+                        None => d,
                     }
-                },
-            );
+                    .with_help("every DAG needs its own id; rename one of them")
+                }
+            };
+            self.err(d);
             return;
         }
-        self.dag_ids.insert(dag.id.clone(), dag.name_span);
+        self.dag_ids.insert(
+            dag.id.clone(),
+            (dag.name_span, dag.tenant.map(|(_, at)| at)),
+        );
         if self.diags.error_count() > before {
             return;
         }

@@ -65,10 +65,30 @@ impl Cx<'_> {
         }
     }
 
-    /// Every tenant, so that one no dag is placed in is still checked.
+    /// Every tenant, so that one no dag is placed in is still checked; and the policy
+    /// of a kind no dag is placed in, on an empty dag in its first tenant.
     pub(super) fn check_all_instances(&mut self) {
+        let mut first_of_kind: HashMap<usize, usize> = HashMap::new();
         for i in 0..self.prog.instances.len() {
-            self.instance(i);
+            if let Some(inst) = self.instance(i) {
+                first_of_kind.entry(inst.kind).or_insert(i);
+            }
+        }
+        let mut unplaced: Vec<(usize, usize)> = first_of_kind
+            .into_iter()
+            .filter(|(k, _)| !self.placed_kinds.contains(k))
+            .collect();
+        unplaced.sort();
+        for (k, i) in unplaced {
+            let decl = self.prog.tenants[k].decl.clone();
+            let mut dag = DagB::new(decl.name.name.clone(), decl.span, decl.name.span, true);
+            dag.kind = "tenant policy";
+            dag.mixin_base = self.mixin_uses.len();
+            dag.tenant = Some((i, decl.name.span));
+            self.apply_policy(&mut dag);
+            let edges = self.task_edges(&mut dag);
+            let namer = self.layer_namer(&dag);
+            checks::finish(self.ctx(&namer), &dag, &edges);
         }
     }
 
