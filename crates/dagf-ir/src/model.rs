@@ -75,7 +75,7 @@ pub struct Field {
 }
 
 /// The Python class an operator or sensor is built from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OpClass {
     /// The name the `.dagf` code uses (`bash`).
     pub name: String,
@@ -102,7 +102,8 @@ pub struct Task {
     /// The id within its group (what the generated code passes as `task_id`).
     pub local_id: String,
     pub group: Option<usize>,
-    pub op: OpClass,
+    /// Shared by every task of the operator.
+    pub op: std::sync::Arc<OpClass>,
     /// Operator arguments, in the order the operator declares them.
     pub args: Vec<Field>,
     pub span: Span,

@@ -5,7 +5,7 @@ use crate::modules::Program;
 use crate::types::RecordTy;
 use crate::value::{V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
-use dagf_ir::{Field, OpClass, Task};
+use dagf_ir::{Field, Task};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 /// Airflow 3.3's trigger rules.
@@ -358,11 +358,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             task_id: t.id.clone(),
             local_id: t.local.clone(),
             group: t.group,
-            op: OpClass {
-                name: op.name.clone(),
-                module: op.module_path.clone(),
-                class: op.class.clone(),
-            },
+            op: op.ir.clone(),
             args: slots.iter().map(|s| lower_slot(s, layer_names)).collect(),
             span: t.span,
         }));

@@ -64,6 +64,8 @@ pub struct OperatorInfo {
     pub class: String,
     pub is_sensor: bool,
     pub fields: Vec<FieldTy>,
+    /// The operator as the IR names it, made once and shared by its tasks.
+    pub ir: std::sync::Arc<dagf_ir::OpClass>,
 }
 
 #[derive(Debug)]
@@ -447,6 +449,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                         class: op.class.clone(),
                         is_sensor: op.is_sensor,
                         fields: Vec::new(),
+                        ir: Default::default(),
                     });
                     (&op.name, BindingKind::Operator(prog.operators.len() - 1))
                 }
@@ -623,6 +626,11 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
             }
         };
         let op = &mut prog.operators[o];
+        op.ir = std::sync::Arc::new(dagf_ir::OpClass {
+            name: op.name.clone(),
+            module: module_path.clone(),
+            class: class.clone(),
+        });
         op.fields = fields;
         op.module_path = module_path;
         op.class = class;
