@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Build benchmark: dagfc versus the usual alternative (a Jinja2 template rendered from
-# Python) on a project of 1,000 DAGs of 10 tasks each, made from one factory.
+# Python), on two projects made from one factory of 10 tasks:
+#   factory: 1,000 DAGs;
+#   tenants: 1,000 tenants of the kind in bench/customer.dagf with 10 DAGs each
+#            (10,000 DAGs, 100,000 tasks, one folder per tenant).
 #
-#   bash bench/build.sh          (from the repository root)
+#   bash bench/build.sh          (from the repository root; BENCH_ONLY=factory|tenants)
 #
-# Steps: generate the project (bench/gen.py) in a temp folder; build dagfc once in
-# release mode; time 5 cold `dagfc build`s, each into a fresh empty folder; time 5
-# whole-process runs of bench/render_jinja.py, each into a fresh empty folder; check
-# that every output holds 1,000 files, byte-identical to dagfc's first build; time a
+# Steps, per project: generate it (bench/gen.py) in a temp folder; build dagfc once in
+# release mode; time 5 cold `dagfc build`s, each into a fresh folder; time 5
+# whole-process runs of bench/render_jinja.py, each into a fresh folder; check that
+# every output holds the same files, byte-identical to dagfc's first build; time a
 # rebuild with nothing changed and a few partial pipelines (check, --emit ir/python),
-# and print a table. Any failure exits non-zero.
+# and print a table with the peak memory of each tool. Any failure exits non-zero.
 #
 # Environment: BENCH_RUNS (default 5); BENCH_KEEP=1 keeps the temp folder; TMPDIR picks
 # where it goes. Creating 1,000 files costs both tools the same kernel time, which on some
@@ -21,8 +24,6 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bench="$repo/bench"
 runs="${BENCH_RUNS:-5}"
-dags=1000
-files=10
 tasks_per_dag=10
 
 die() {
@@ -63,25 +64,31 @@ echo "building dagfc (release)..." >&2
 dagfc="$repo/target/release/dagfc"
 [[ -x "$dagfc" ]] || die "$dagfc missing after cargo build"
 
+timeit() { "$helper_py" "$bench/timing.py" --runs "$runs" "$@"; }
+ms() { awk -v s="$1" 'BEGIN { printf "%7.1f ms", s * 1000 }'; }
+
+# bench_project LABEL DAGS GEN_ARGS...: one project, timed and verified, and its table.
+bench_project() {
+local label="$1" dags="$2"
+shift 2
 # --- Generate the project ---------------------------------------------------------------
-proj="$tmp/project"
-"$helper_py" "$bench/gen.py" "$proj" --dags "$dags" --files "$files" || die "gen.py failed"
+local proj="$tmp/$label"
+"$helper_py" "$bench/gen.py" "$proj" "$@" || die "gen.py failed"
 # One untimed build and render each: fail early (with diagnostics) if something is
 # broken, and warm the page cache (binary, interpreter, jinja2's modules) so that every
 # timed run starts from the same state.
-"$dagfc" build -q --project "$proj" --out "$tmp/warmup-dagfc" || die "dagfc cannot build the generated project"
-"$py" "$bench/render_jinja.py" "$bench/pipeline.py.j2" "$proj/params.json" "$tmp/warmup-jinja" \
+"$dagfc" build -q --project "$proj" --out "$tmp/$label-warmup-dagfc" || die "dagfc cannot build the generated project"
+"$py" "$bench/render_jinja.py" "$bench/pipeline.py.j2" "$proj/params.json" "$tmp/$label-warmup-jinja" \
     || die "the Jinja2 renderer failed"
-
-timeit() { "$helper_py" "$bench/timing.py" --runs "$runs" "$@"; }
 
 # --- Time -----------------------------------------------------------------------------
 # Cold builds and renders alternate (see timing.py), each into a fresh empty folder.
 echo "timing $runs cold dagfc builds and $runs Jinja2 renders ($py)..." >&2
-runs_dir="$tmp/runs"
+local runs_dir="$tmp/$label-runs"
 mkdir "$runs_dir"
 {
-    read -r _ dagfc_med dagfc_min dagfc_usr dagfc_sys _ && read -r _ jinja_med jinja_min jinja_usr jinja_sys _
+    read -r _ dagfc_med dagfc_min dagfc_usr dagfc_sys dagfc_rss _ \
+        && read -r _ jinja_med jinja_min jinja_usr jinja_sys jinja_rss _
 } < <(timeit --fresh "$runs_dir" -- \
     dagfc "$dagfc" build -q --project "$proj" --out "{out}" ::: \
     jinja "$py" "$bench/render_jinja.py" "$bench/pipeline.py.j2" "$proj/params.json" "{out}") \
@@ -102,8 +109,8 @@ echo "timing rebuilds and partial pipelines..." >&2
     || die "timing the rebuilds failed"
 
 # --- Verify -----------------------------------------------------------------------------
-count_py() { find "$1" -maxdepth 1 -name '*.py' -type f | wc -l; }
-reference="$runs_dir/dagfc.1"
+count_py() { find "$1" -name '*.py' -type f | wc -l; }
+local reference="$runs_dir/dagfc.1"
 for i in $(seq 1 "$runs"); do
     for out in "$runs_dir/dagfc.$i" "$runs_dir/jinja.$i"; do
         n="$(count_py "$out")"
@@ -116,24 +123,35 @@ for i in $(seq 1 "$runs"); do
         fi
     done
 done
-tasks="$(cat "$reference"/*.py | grep -c '^    [a-z_0-9]* = [A-Za-z]*Operator($')"
+local tasks
+tasks="$(find "$reference" -name '*.py' -exec cat {} + | grep -c '^    [a-z_0-9]* = [A-Za-z]*Operator($')"
 [[ "$tasks" -eq $((dags * tasks_per_dag)) ]] || die "found $tasks tasks, expected $((dags * tasks_per_dag))"
 
 # --- Report -----------------------------------------------------------------------------
-ms() { awk -v s="$1" 'BEGIN { printf "%7.1f ms", s * 1000 }'; }
+local ratio cpu_ratio fs
 ratio="$(awk -v j="$jinja_med" -v d="$dagfc_med" 'BEGIN { printf "%.2fx", j / d }')"
 cpu_ratio="$(awk -v ju="$jinja_usr" -v js="$jinja_sys" -v du="$dagfc_usr" -v ds="$dagfc_sys" \
     'BEGIN { printf "%.2fx", (ju + js) / (du + ds) }')"
 fs="$(stat -f -c %T "$tmp")"
 cat <<EOF
 
-dagf build benchmark: $dags DAGs, $tasks tasks, $files source files, nproc $(nproc), $runs runs, output on $fs
+dagf build benchmark ($label): $dags DAGs, $tasks tasks, $(find "$proj/src" -name '*.dagf' | wc -l) source files, nproc $(nproc), $runs runs, output on $fs
                                   wall median   wall min   CPU user    CPU sys
   dagfc build, cold               $(ms "$dagfc_med") $(ms "$dagfc_min") $(ms "$dagfc_usr") $(ms "$dagfc_sys")
   Jinja2 render (whole process)   $(ms "$jinja_med") $(ms "$jinja_min") $(ms "$jinja_usr") $(ms "$jinja_sys")
   ratio jinja2/dagfc                $(printf '%10s' "$ratio")   (CPU user+sys: $cpu_ratio)
   dagfc rebuild, nothing changed  $(ms "$rebuild_med") $(ms "$rebuild_min") $(ms "$rebuild_usr") $(ms "$rebuild_sys")
   dagfc stages (wall medians): check $(ms "$check_med"), --emit ir $(ms "$ir_med"), --emit python $(ms "$pyemit_med")
+  peak memory (max RSS)           dagfc $(printf '%.0f' "$dagfc_rss") MiB, Jinja2 $(printf '%.0f' "$jinja_rss") MiB
   outputs: $dags files each, byte-identical (dagfc x$runs, Jinja2 x$runs)
   python: $py
 EOF
+}
+
+only="${BENCH_ONLY:-}"
+if [[ -z "$only" || "$only" == factory ]]; then
+    bench_project factory 1000 --dags 1000 --files 10
+fi
+if [[ -z "$only" || "$only" == tenants ]]; then
+    bench_project tenants 10000 --dags 10 --files 100 --tenants 1000
+fi

@@ -117,7 +117,8 @@ def write_tenants(root: Path, opts, rng: random.Random) -> None:
         ]
         for t in range(f * per_file, min((f + 1) * per_file, opts.tenants)):
             tenant = f"c{t:04d}"
-            lines.append(f"Customer {tenant} {{ tier = {json.dumps(rng.choice(['gold', 'silver']))} }}")
+            tier = rng.choice(["gold", "silver"])
+            lines.append(f"Customer {tenant} {{ tier = {json.dumps(tier)} }}")
             for i in range(opts.dags):
                 name = f"x_{i:02d}"
                 args = instance(t * opts.dags + i, rng)
@@ -129,6 +130,7 @@ def write_tenants(root: Path, opts, rng: random.Random) -> None:
                         "file": rel,
                         "args": args,
                         "tenant": tenant,
+                        "tier": tier,
                     }
                 )
             lines.append("")

@@ -24,6 +24,7 @@ DEFAULTS = {
     "schedule": "@daily",
     "owner": "data",
     "extra_tags": [],
+    "pool": None,
 }
 
 
@@ -77,9 +78,20 @@ def main() -> None:
     template = env.get_template(template_path.name)
 
     out_dir.mkdir(parents=True)  # fails if it exists: every run starts empty
+    made: set[Path] = set()
     for p in json.loads(params_path.read_text()):
         values = {**DEFAULTS, **p["args"], "dag_id": p["dag_id"], "file": p["file"]}
-        (out_dir / f"{p['dag_id']}.py").write_text(template.render(values))
+        folder = out_dir
+        if "tenant" in p:
+            # The tenant policy of bench/customer.dagf: tags, pool and folder.
+            t = p["tenant"]
+            values["extra_tags"] = [*values["extra_tags"], f"tenant:{t}", f"tier:{p['tier']}"]
+            values["pool"] = f"tenant_{t}"
+            folder = out_dir / "tenants" / t
+            if folder not in made:
+                folder.mkdir(parents=True)
+                made.add(folder)
+        (folder / f"{p['dag_id']}.py").write_text(template.render(values))
 
 
 if __name__ == "__main__":

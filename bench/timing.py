@@ -9,14 +9,15 @@ them alike rather than whichever happened to run then. With --fresh, run i of co
 NAME gets its own output folder DIR/NAME.i, which must not exist yet, and `{out}` in
 its arguments is replaced by that path (the folders are kept for checking).
 
-Prints one line per command, in seconds: "NAME MEDIAN MIN USER SYS RUN1 RUN2 ...",
-where MEDIAN and MIN are wall-clock times and USER and SYS the medians of the
-command's CPU time in user space and in the kernel. Standard output of the commands is
+Prints one line per command, in seconds: "NAME MEDIAN MIN USER SYS RSS RUN1 RUN2 ...",
+where MEDIAN and MIN are wall-clock times, USER and SYS the medians of the command's
+CPU time in user space and in the kernel, and RSS its largest peak resident memory
+over the runs, in MiB. Standard output of the commands is
 discarded; a failing run fails this script.
 """
 
 import argparse
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -44,6 +45,7 @@ def main() -> None:
     wall = {c[0]: [] for c in commands}
     user = {c[0]: [] for c in commands}
     system = {c[0]: [] for c in commands}
+    rss = {c[0]: 0.0 for c in commands}
     for i in range(1, opts.runs + 1):
         for name, *argv in commands:
             if opts.fresh:
@@ -51,20 +53,29 @@ def main() -> None:
                 if out.exists():
                     sys.exit(f"timing.py: {out} already exists")
                 argv = [a.replace("{out}", str(out)) for a in argv]
-            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()  # monotonic, highest resolution available
-            r = subprocess.run(argv, stdout=subprocess.DEVNULL)
+            p = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+            # wait4: this child's own resource use, peak memory included.
+            _, status, r = os.wait4(p.pid, 0)
             t1 = time.perf_counter()
-            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if r.returncode != 0:
-                sys.exit(f"timing.py: run {i} of {' '.join(argv)} exited with {r.returncode}")
+            p.returncode = os.waitstatus_to_exitcode(status)
+            if p.returncode != 0:
+                sys.exit(f"timing.py: run {i} of {' '.join(argv)} exited with {p.returncode}")
             wall[name].append(t1 - t0)
-            user[name].append(r1.ru_utime - r0.ru_utime)
-            system[name].append(r1.ru_stime - r0.ru_stime)
+            user[name].append(r.ru_utime)
+            system[name].append(r.ru_stime)
+            rss[name] = max(rss[name], r.ru_maxrss / 1024)  # KiB on Linux
 
     med = statistics.median
     for name in wall:
-        ts = [med(wall[name]), min(wall[name]), med(user[name]), med(system[name]), *wall[name]]
+        ts = [
+            med(wall[name]),
+            min(wall[name]),
+            med(user[name]),
+            med(system[name]),
+            rss[name],
+            *wall[name],
+        ]
         print(name, " ".join(f"{t:.4f}" for t in ts))
 
 

@@ -305,9 +305,9 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     } else {
         dagf_ir::passes::Options::DEFAULT
     };
-    for dag in &mut ir.dags {
-        dagf_ir::passes::run(dag, opts, dagf_sema::is_common_task_arg);
-    }
+    crate::par::each_mut(&mut ir.dags, |dag| {
+        dagf_ir::passes::run(dag, opts, dagf_sema::is_common_task_arg)
+    });
     match emit {
         Some(Emit::Ir) => {
             printer.print(diags, &checked_sources);
