@@ -308,49 +308,92 @@ impl DagB {
 
 type Env = Vec<(Rc<str>, Value)>;
 
+/// What evaluating the top-level statements of some modules found.
+struct Share {
+    project: dagf_ir::Project,
+    diags: Diagnostics,
+    /// Mistakes of factory bodies as reported, to the mistake alone.
+    made_as: HashMap<Diagnostic, Diagnostic>,
+    /// Every dag made, errors or not: its id, where declared, named and placed.
+    ids: Vec<(String, IdRecord)>,
+    used_factories: std::collections::HashSet<usize>,
+    used_templates: std::collections::HashSet<usize>,
+    used_callbacks: std::collections::HashSet<usize>,
+    placed_kinds: std::collections::HashSet<usize>,
+}
+
+/// A dag id and where it comes from, for the duplicate check across the project.
+#[derive(Clone, Copy, Debug)]
+struct IdRecord {
+    name_span: Span,
+    named_by: Option<Span>,
+    /// The tenant, and where the dag is placed in it.
+    placed: Option<(usize, Span)>,
+}
+
 pub fn run(
     prog: &Program,
     sources: &Sources,
     options: &Options,
     diags: &mut Diagnostics,
 ) -> dagf_ir::Project {
-    let mut cx = Cx {
-        prog,
-        sources,
-        options,
-        diags,
-        globals: vec![HashMap::new(); prog.modules.len()],
-        steps: 0,
-        depth: 0,
-        limit_reported: false,
-        making: None,
-        made: Default::default(),
-        used_factories: Default::default(),
-        used_templates: Default::default(),
-        used_callbacks: Default::default(),
-        after_ctx: None,
-        mixin_applications: 0,
-        instances: vec![InstanceState::Pending; prog.instances.len()],
-        asset_decls: HashMap::new(),
-        placed_kinds: Default::default(),
-        mixin_uses: Vec::new(),
-        dag_ids: HashMap::new(),
-        project: dagf_ir::Project::default(),
-        task_args: std_record(prog, "TaskArgs"),
-        sensor_args: std_record(prog, "SensorArgs"),
-        dag_args: std_record(prog, "DagArgs"),
+    // The dags of large projects are made on every core: the modules are split into
+    // contiguous runs of about equal size, so the dags keep their order.
+    let shares = split_modules(prog);
+    let results: Vec<Share> = if shares.len() < 2 {
+        shares
+            .iter()
+            .map(|mods| evaluate_share(prog, sources, options, mods))
+            .collect()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = shares
+                .iter()
+                .map(|mods| {
+                    let thread = std::thread::Builder::new()
+                        .stack_size(256 << 20)
+                        .spawn_scoped(s, || evaluate_share(prog, sources, options, mods));
+                    (mods, thread)
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|(mods, h)| match h {
+                    Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                    // No thread to be had: this share is done here.
+                    Err(_) => evaluate_share(prog, sources, options, mods),
+                })
+                .collect()
+        })
     };
+    // The rest is about the whole project: unused declarations, tenants, duplicate
+    // ids, assets across tenants.
+    let mut cx = Cx::new(prog, sources, options, diags);
     cx.check_kinds();
-    // Globals first (assets and top-level lets, in import order), then the DAGs.
     for &m in &prog.order {
         cx.globals_of(m);
     }
-    for &m in &prog.order {
-        let mut env = Env::new();
-        for item in &prog.modules[m].ast.items {
-            if let ast::Item::Stmt(stmt) = item {
-                if !matches!(stmt, Stmt::Let { .. }) {
-                    cx.top_stmt(m, &mut env, stmt);
+    let mut ids: HashMap<String, IdRecord> = HashMap::new();
+    for share in results {
+        for d in share.diags.into_sorted() {
+            // A factory-body mistake another share already reported is said once.
+            if let Some(core) = share.made_as.get(&d)
+                && !cx.made.insert(core.clone())
+            {
+                continue;
+            }
+            cx.diags.push(d);
+        }
+        cx.project.dags.extend(share.project.dags);
+        cx.used_factories.extend(share.used_factories);
+        cx.used_templates.extend(share.used_templates);
+        cx.used_callbacks.extend(share.used_callbacks);
+        cx.placed_kinds.extend(share.placed_kinds);
+        for (id, here) in share.ids {
+            match ids.get(&id) {
+                Some(prev) => cx.err(duplicate_id(&id, here, *prev)),
+                None => {
+                    ids.insert(id, here);
                 }
             }
         }
@@ -374,6 +417,105 @@ pub fn run(
     cx.check_all_instances();
     crate::scopes::check(&cx.project, &cx.asset_decls, cx.diags);
     cx.project
+}
+
+/// The user modules in import order, split for the available cores when the project
+/// is large enough to gain from it.
+fn split_modules(prog: &Program) -> Vec<Vec<usize>> {
+    let modules: Vec<usize> = prog
+        .order
+        .iter()
+        .copied()
+        .filter(|&m| m != prog.std_module)
+        .collect();
+    let weight = |m: &usize| prog.modules[*m].ast.items.len();
+    let total: usize = modules.iter().map(weight).sum();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || total < 2_000 || modules.len() < 2 {
+        return vec![modules];
+    }
+    let per_share = total.div_ceil(cores);
+    let mut shares: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut size = 0;
+    for m in modules {
+        if size >= per_share && shares.len() < cores {
+            shares.push(Vec::new());
+            size = 0;
+        }
+        size += weight(&m);
+        if let Some(last) = shares.last_mut() {
+            last.push(m);
+        }
+    }
+    shares
+}
+
+/// Makes the dags of the top-level statements of `modules`.
+fn evaluate_share(
+    prog: &Program,
+    sources: &Sources,
+    options: &Options,
+    modules: &[usize],
+) -> Share {
+    let mut diags = Diagnostics::new();
+    let mut cx = Cx::new(prog, sources, options, &mut diags);
+    // Globals first (assets and top-level lets, in import order), then the DAGs.
+    for &m in &prog.order {
+        cx.globals_of(m);
+    }
+    for &m in modules {
+        let mut env = Env::new();
+        for item in &prog.modules[m].ast.items {
+            if let ast::Item::Stmt(stmt) = item {
+                if !matches!(stmt, Stmt::Let { .. }) {
+                    cx.top_stmt(m, &mut env, stmt);
+                }
+            }
+        }
+    }
+    let (project, ids) = (std::mem::take(&mut cx.project), std::mem::take(&mut cx.ids));
+    let made_as = std::mem::take(&mut cx.made_as);
+    let used = (
+        std::mem::take(&mut cx.used_factories),
+        std::mem::take(&mut cx.used_templates),
+        std::mem::take(&mut cx.used_callbacks),
+        std::mem::take(&mut cx.placed_kinds),
+    );
+    drop(cx);
+    Share {
+        project,
+        diags,
+        made_as,
+        ids,
+        used_factories: used.0,
+        used_templates: used.1,
+        used_callbacks: used.2,
+        placed_kinds: used.3,
+    }
+}
+
+/// E0310: two dags with one id, each side labelled (and the naming convention, when a
+/// tenant's made the id).
+fn duplicate_id(id: &str, here: IdRecord, prev: IdRecord) -> Diagnostic {
+    let message = format!("dag id `{id}` is used twice in the project");
+    match (here.named_by, here.placed, prev.placed) {
+        // Made by a naming convention from two tenants: show the two placements.
+        (Some(at), Some((a, placed)), Some((b, there))) if a != b => {
+            Diagnostic::at(Code::E0310, placed, message, "placed here")
+                .with_label(there, "and here, with the same id")
+                .with_label(at, "the tenant's naming convention makes the id")
+                .with_help("make the naming convention tell these dags apart (it should use `${dag}` and a field unique to each tenant), or rename one of the dags")
+        }
+        (named_by, _, _) => {
+            let d = declared_again(Code::E0310, here.name_span, prev.name_span, message);
+            match named_by {
+                Some(at) => d
+                    .with_label(at, "the tenant's naming convention makes the id")
+                    .with_help("rename one of the dags, and check that the naming convention uses `${dag}`"),
+                None => d.with_help("every DAG needs its own id; rename one of them"),
+            }
+        }
+    }
 }
 
 fn std_record(prog: &Program, name: &str) -> Rc<RecordTy> {
@@ -414,8 +556,11 @@ struct Cx<'a> {
     mixin_uses: Vec<(String, Span)>,
     /// Mistakes already reported from a factory body.
     made: std::collections::HashSet<Diagnostic>,
-    /// Every dag id so far: where it is declared, and where it is placed in a tenant.
-    dag_ids: HashMap<String, (Span, Option<Span>)>,
+    /// Each of those as reported (with the dag it was made for), to the mistake itself:
+    /// shares of a parallel run say each mistake once between them too.
+    made_as: HashMap<Diagnostic, Diagnostic>,
+    /// Every dag made, for the duplicate-id check over the whole project.
+    ids: Vec<(String, IdRecord)>,
     project: dagf_ir::Project,
     task_args: Rc<RecordTy>,
     sensor_args: Rc<RecordTy>,
@@ -423,6 +568,41 @@ struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
+    fn new(
+        prog: &'a Program,
+        sources: &'a Sources,
+        options: &'a Options,
+        diags: &'a mut Diagnostics,
+    ) -> Self {
+        Cx {
+            prog,
+            sources,
+            options,
+            diags,
+            globals: vec![HashMap::new(); prog.modules.len()],
+            steps: 0,
+            depth: 0,
+            limit_reported: false,
+            making: None,
+            made: Default::default(),
+            made_as: HashMap::new(),
+            used_factories: Default::default(),
+            used_templates: Default::default(),
+            used_callbacks: Default::default(),
+            after_ctx: None,
+            mixin_applications: 0,
+            instances: vec![InstanceState::Pending; prog.instances.len()],
+            asset_decls: HashMap::new(),
+            placed_kinds: Default::default(),
+            mixin_uses: Vec::new(),
+            ids: Vec::new(),
+            project: dagf_ir::Project::default(),
+            task_args: std_record(prog, "TaskArgs"),
+            sensor_args: std_record(prog, "SensorArgs"),
+            dag_args: std_record(prog, "DagArgs"),
+        }
+    }
+
     fn err(&mut self, d: Diagnostic) {
         // A mistake in a factory body may depend on the arguments: say which dag it was.
         // One that does not is the same for every dag made from the factory: say it once.
@@ -431,7 +611,9 @@ impl<'a> Cx<'a> {
                 if !self.made.insert(d.clone()) {
                     return;
                 }
-                d.with_label(*span, text.clone())
+                let full = d.clone().with_label(*span, text.clone());
+                self.made_as.insert(full.clone(), d);
+                full
             }
             None => d,
         };
@@ -2526,33 +2708,15 @@ impl<'a> Cx<'a> {
         let before = self.diags.error_count();
         let namer = self.layer_namer(&dag);
         let dag_ir = checks::finish(self.ctx(&namer), &dag, &edges);
-        // Checked even when the dag has errors: two dags with one id clash regardless.
-        if let Some(&(prev, prev_placed)) = self.dag_ids.get(&dag.id) {
-            let message = format!("dag id `{}` is used twice in the project", dag.id);
-            let d = match (dag.named_by, dag.tenant, prev_placed) {
-                // Made by a naming convention: show the two placements.
-                (Some(at), Some((_, here)), Some(there)) => {
-                    Diagnostic::at(Code::E0310, here, message, "placed here")
-                        .with_label(there, "and here, with the same id")
-                        .with_label(at, "the tenant's naming convention makes the id")
-                        .with_help("make the naming convention tell these dags apart (it should use `${dag}` and a field unique to each tenant), or rename one of the dags")
-                }
-                (named_by, _, _) => {
-                    let d = declared_again(Code::E0310, dag.name_span, prev, message);
-                    match named_by {
-                        Some(at) => d.with_label(at, "the tenant's naming convention makes the id"),
-                        None => d,
-                    }
-                    .with_help("every DAG needs its own id; rename one of them")
-                }
-            };
-            self.err(d);
-            return;
-        }
-        self.dag_ids.insert(
+        // Recorded even when the dag has errors: two dags with one id clash regardless.
+        self.ids.push((
             dag.id.clone(),
-            (dag.name_span, dag.tenant.map(|(_, at)| at)),
-        );
+            IdRecord {
+                name_span: dag.name_span,
+                named_by: dag.named_by,
+                placed: dag.tenant,
+            },
+        ));
         if self.diags.error_count() > before {
             return;
         }

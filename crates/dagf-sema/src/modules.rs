@@ -71,7 +71,7 @@ pub struct OperatorInfo {
 #[derive(Debug)]
 pub struct FactoryInfo {
     pub module: usize,
-    pub decl: std::rc::Rc<ast::FactoryDecl>,
+    pub decl: std::sync::Arc<ast::FactoryDecl>,
     pub params: Vec<FieldTy>,
 }
 
@@ -79,7 +79,7 @@ pub struct FactoryInfo {
 #[derive(Debug)]
 pub struct TemplateInfo {
     pub module: usize,
-    pub decl: std::rc::Rc<ast::TemplateDecl>,
+    pub decl: std::sync::Arc<ast::TemplateDecl>,
     pub params: Vec<FieldTy>,
 }
 
@@ -87,7 +87,7 @@ pub struct TemplateInfo {
 #[derive(Debug)]
 pub struct MixinInfo {
     pub module: usize,
-    pub decl: std::rc::Rc<ast::MixinDecl>,
+    pub decl: std::sync::Arc<ast::MixinDecl>,
     pub params: Vec<FieldTy>,
 }
 
@@ -95,7 +95,7 @@ pub struct MixinInfo {
 #[derive(Debug)]
 pub struct CallbackInfo {
     pub module: usize,
-    pub decl: std::rc::Rc<ast::CallbackDecl>,
+    pub decl: std::sync::Arc<ast::CallbackDecl>,
     pub params: Vec<FieldTy>,
 }
 
@@ -103,7 +103,7 @@ pub struct CallbackInfo {
 #[derive(Debug)]
 pub struct TenantInfo {
     pub module: usize,
-    pub decl: std::rc::Rc<ast::TenantDecl>,
+    pub decl: std::sync::Arc<ast::TenantDecl>,
     pub fields: Vec<FieldTy>,
 }
 
@@ -111,7 +111,7 @@ pub struct TenantInfo {
 #[derive(Debug)]
 pub struct InstanceInfo {
     pub module: usize,
-    pub decl: std::rc::Rc<ast::InstanceDecl>,
+    pub decl: std::sync::Arc<ast::InstanceDecl>,
 }
 
 #[derive(Debug)]
@@ -456,7 +456,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                 ast::Item::Factory(f) => {
                     prog.factories.push(FactoryInfo {
                         module: m,
-                        decl: std::rc::Rc::new(f.clone()),
+                        decl: std::sync::Arc::new(f.clone()),
                         params: Vec::new(),
                     });
                     (&f.name, BindingKind::Factory(prog.factories.len() - 1))
@@ -464,7 +464,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                 ast::Item::Template(t) => {
                     prog.templates.push(TemplateInfo {
                         module: m,
-                        decl: std::rc::Rc::new(t.clone()),
+                        decl: std::sync::Arc::new(t.clone()),
                         params: Vec::new(),
                     });
                     (&t.name, BindingKind::Template(prog.templates.len() - 1))
@@ -472,7 +472,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                 ast::Item::Mixin(x) => {
                     prog.mixins.push(MixinInfo {
                         module: m,
-                        decl: std::rc::Rc::new(x.clone()),
+                        decl: std::sync::Arc::new(x.clone()),
                         params: Vec::new(),
                     });
                     (&x.name, BindingKind::Mixin(prog.mixins.len() - 1))
@@ -480,7 +480,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                 ast::Item::Callback(c) => {
                     prog.callbacks.push(CallbackInfo {
                         module: m,
-                        decl: std::rc::Rc::new(c.clone()),
+                        decl: std::sync::Arc::new(c.clone()),
                         params: Vec::new(),
                     });
                     (&c.name, BindingKind::Callback(prog.callbacks.len() - 1))
@@ -496,7 +496,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                 ast::Item::Tenant(t) => {
                     prog.tenants.push(TenantInfo {
                         module: m,
-                        decl: std::rc::Rc::new(t.clone()),
+                        decl: std::sync::Arc::new(t.clone()),
                         fields: Vec::new(),
                     });
                     (&t.name, BindingKind::Tenant(prog.tenants.len() - 1))
@@ -504,7 +504,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                 ast::Item::Instance(i) => {
                     prog.instances.push(InstanceInfo {
                         module: m,
-                        decl: std::rc::Rc::new(i.clone()),
+                        decl: std::sync::Arc::new(i.clone()),
                     });
                     (&i.name, BindingKind::Instance(prog.instances.len() - 1))
                 }
@@ -588,7 +588,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
         };
         let ty = types::resolve(prog, m, &decl.ty, &mut Vec::new(), diags);
         let ty = match ty {
-            Ty::Record(r) => Ty::Record(std::rc::Rc::new(types::RecordTy {
+            Ty::Record(r) => Ty::Record(std::sync::Arc::new(types::RecordTy {
                 name: Some(decl.name.name.clone()),
                 ..(*r).clone()
             })),

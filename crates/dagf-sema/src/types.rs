@@ -6,7 +6,7 @@ use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
 use dagf_syntax::ast::{self, ExprKind, TypeExpr, TypeKind};
 use regex::Regex;
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub enum Ty {
@@ -32,9 +32,9 @@ pub enum Ty {
     Factory,
     List(Box<Ty>),
     Map(Box<Ty>),
-    Record(Rc<RecordTy>),
+    Record(Arc<RecordTy>),
     Optional(Box<Ty>),
-    Union(Rc<Vec<String>>),
+    Union(Arc<Vec<String>>),
     /// A number or duration within bounds (durations in milliseconds).
     Range {
         base: Box<Ty>,
@@ -44,7 +44,7 @@ pub enum Ty {
     },
     Matches {
         base: Box<Ty>,
-        re: Rc<Regex>,
+        re: Arc<Regex>,
     },
     /// A type that failed to resolve; accepts anything so one mistake is reported once.
     Error,
@@ -286,7 +286,7 @@ pub fn resolve(
                 }
             }
         }
-        TypeKind::Union(vs) => Ty::Union(Rc::new(vs.iter().map(|(s, _)| s.clone()).collect())),
+        TypeKind::Union(vs) => Ty::Union(Arc::new(vs.iter().map(|(s, _)| s.clone()).collect())),
         TypeKind::Record(fields) => {
             let mut out: Vec<FieldTy> = Vec::new();
             for f in fields {
@@ -313,7 +313,7 @@ pub fn resolve(
                     diags,
                 ));
             }
-            Ty::Record(Rc::new(RecordTy {
+            Ty::Record(Arc::new(RecordTy {
                 name: None,
                 fields: out,
             }))
@@ -369,7 +369,7 @@ pub fn resolve(
                     opt,
                     Ty::Matches {
                         base: Box::new(plain),
-                        re: Rc::new(re),
+                        re: Arc::new(re),
                     },
                 ),
                 Err(e) => {
@@ -429,7 +429,7 @@ fn resolve_decl(prog: &Program, id: usize, stack: &mut Vec<String>, diags: &mut 
                     let ty = resolve(prog, m, &d.ty, stack, diags);
                     stack.pop();
                     return match ty {
-                        Ty::Record(r) => Ty::Record(Rc::new(RecordTy {
+                        Ty::Record(r) => Ty::Record(Arc::new(RecordTy {
                             name: Some(d.name.name.clone()),
                             ..(*r).clone()
                         })),
