@@ -111,6 +111,15 @@ impl Sources {
         FileId(self.files.len() as u32 - 1)
     }
 
+    /// How many files it holds (the next file added gets this id).
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

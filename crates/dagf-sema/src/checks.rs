@@ -34,6 +34,8 @@ const SLOW_POKE_MS: i64 = 5 * 60_000;
 pub struct Ctx<'a> {
     /// How provenance names a layer.
     pub layer_names: &'a dyn Fn(crate::eval::Layer) -> std::sync::Arc<str>,
+    /// Whether IR fields record the layers behind them.
+    pub provenance: bool,
     pub prog: &'a Program,
     pub sources: &'a Sources,
     pub diags: &'a mut Diagnostics,
@@ -138,6 +140,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         sensor_args,
         dag_args,
         layer_names,
+        provenance,
     } = cx;
     if let Some(d) = id_problem("dag", &dag.id, dag.name_span) {
         diags.push(match dag.named_by {
@@ -289,7 +292,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
                     .filter(|(_, v)| !matches!(v.v, V::None))
                     .map(|(k, v)| {
                         // A key's layer: the `default_args` statement its value is written in.
-                        let mut f = lower_field(k, v, v.span);
+                        let mut f = lower_field(k, v, v.span, provenance);
                         let within = |sp: &Span| {
                             sp.file == v.span.file
                                 && sp.start <= v.span.start
@@ -301,14 +304,18 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
                             .chain([&(s.layer, s.span)])
                             .find(|(_, sp)| within(sp))
                         {
-                            f.provenance = vec![(layer_names(*l), v.span)];
+                            f.provenance = if provenance {
+                                vec![(layer_names(*l), v.span)]
+                            } else {
+                                Vec::new()
+                            };
                         }
                         f
                     })
                     .collect();
             }
         } else if !matches!(s.value.v, V::None) || &*s.name == "schedule" {
-            out.args.push(lower_slot(s, layer_names));
+            out.args.push(lower_slot(s, layer_names, provenance));
         }
     }
     out.groups = dag
@@ -354,14 +361,19 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             .filter(|s| !matches!(s.value.v, V::None))
             .collect();
         slots.sort_by_key(|s| order(&s.name));
-        nodes.push(out.graph.add_node(Task {
-            task_id: t.id.clone(),
-            local_id: t.local.clone(),
-            group: t.group,
-            op: op.ir.clone(),
-            args: slots.iter().map(|s| lower_slot(s, layer_names)).collect(),
-            span: t.span,
-        }));
+        nodes.push(
+            out.graph.add_node(Task {
+                task_id: t.id.clone(),
+                local_id: t.local.clone(),
+                group: t.group,
+                op: op.ir.clone(),
+                args: slots
+                    .iter()
+                    .map(|s| lower_slot(s, layer_names, provenance))
+                    .collect(),
+                span: t.span,
+            }),
+        );
     }
     for (a, b, span) in edges {
         out.graph.add_edge(nodes[*a], nodes[*b], *span);
@@ -506,27 +518,38 @@ fn find_cycle(n: usize, edges: &[(usize, usize, Span)]) -> Option<Vec<(usize, us
     None
 }
 
-fn lower_field(name: &str, v: &Value, origin: Span) -> Field {
+fn lower_field(name: &str, v: &Value, origin: Span, provenance: bool) -> Field {
     Field {
         name: name.to_string(),
         value: lower(v),
         origin,
-        provenance: vec![(std::sync::Arc::from("set"), origin)],
+        provenance: if provenance {
+            vec![(std::sync::Arc::from("set"), origin)]
+        } else {
+            Vec::new()
+        },
     }
 }
 
 /// A slot as an IR field, with the layers behind it named.
-fn lower_slot(s: &Slot, layer_names: &dyn Fn(crate::eval::Layer) -> std::sync::Arc<str>) -> Field {
+fn lower_slot(
+    s: &Slot,
+    layer_names: &dyn Fn(crate::eval::Layer) -> std::sync::Arc<str>,
+    provenance: bool,
+) -> Field {
     Field {
         name: s.name.to_string(),
         value: lower(&s.value),
         origin: s.span,
-        provenance: s
-            .history
-            .iter()
-            .chain([&(s.layer, s.span)])
-            .map(|(l, sp)| (layer_names(*l), *sp))
-            .collect(),
+        provenance: if provenance {
+            s.history
+                .iter()
+                .chain([&(s.layer, s.span)])
+                .map(|(l, sp)| (layer_names(*l), *sp))
+                .collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -3568,6 +3568,7 @@ impl<'a> Cx<'a> {
     ) -> checks::Ctx<'b> {
         checks::Ctx {
             layer_names,
+            provenance: !self.options.skip_provenance,
             prog: self.prog,
             sources: self.sources,
             diags: self.diags,

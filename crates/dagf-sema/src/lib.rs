@@ -21,6 +21,9 @@ use std::collections::BTreeMap;
 pub struct Options {
     /// Compile-time environment variables that `getenv` may read.
     pub env_vars: BTreeMap<String, String>,
+    /// Leave out which layers set each value (kept for `dagfc explain-value`); a build
+    /// does not need it, and it is a large part of the IR's memory.
+    pub skip_provenance: bool,
 }
 
 /// The result of checking a project: the IR when there were no errors, and every

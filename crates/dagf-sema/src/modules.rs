@@ -237,30 +237,50 @@ pub fn load(
     let mut queue: Vec<String> = roots.to_vec();
     queue.sort();
     queue.dedup();
+    // The roots are read, then parsed on every core, under the file ids the loop
+    // below gives them (in this order, right after the standard library).
+    let mut parsed = parse_roots(&queue, loader, sources.len());
     let mut pending: std::collections::VecDeque<String> = queue.into_iter().collect();
     let mut seen_roots: Vec<String> = Vec::new();
     while let Some(path) = pending.pop_front() {
         if index.contains_key(&path) {
             continue;
         }
-        let text = match loader.read(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                diags.push(
-                    Diagnostic::new(Code::E0404, format!("cannot read `{path}`: {e}"))
-                        .with_help("check that the file exists and is readable UTF-8 text"),
-                );
-                continue;
-            }
+        let (text, pre) = match parsed.remove(&path) {
+            Some(p) => (p.text, Some((p.file, p.ast, p.diags))),
+            None => match loader.read(&path) {
+                Ok(t) => (t, None),
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::new(Code::E0404, format!("cannot read `{path}`: {e}"))
+                            .with_help("check that the file exists and is readable UTF-8 text"),
+                    );
+                    continue;
+                }
+            },
         };
         let file = sources.add(path.clone(), text);
-        let m = add_module(&mut prog, path.clone(), file, sources, diags);
+        let m = match pre {
+            Some((id, ast, parse_diags)) if id == file => {
+                diags.extend(parse_diags);
+                prog.modules.push(ModuleInfo {
+                    path: path.clone(),
+                    ast,
+                    scope: HashMap::new(),
+                    imports: Vec::new(),
+                });
+                prog.modules.len() - 1
+            }
+            _ => add_module(&mut prog, path.clone(), file, sources, diags),
+        };
         index.insert(path.clone(), m);
         seen_roots.push(path.clone());
         for item in &prog.modules[m].ast.items {
             if let ast::Item::Import(imp) = item {
                 let target = resolve_path(&path, &imp.path);
-                if !index.contains_key(&target) && loader.read(&target).is_ok() {
+                if !index.contains_key(&target)
+                    && (parsed.contains_key(&target) || loader.read(&target).is_ok())
+                {
                     pending.push_back(target);
                 }
             }
@@ -325,6 +345,64 @@ fn relative_to(from: &str, target: &str) -> String {
     let mut out: Vec<&str> = vec![".."; from_dir.len() - common];
     out.extend(&to[common..]);
     out.join("/")
+}
+
+/// A root file read and parsed ahead of the loop that loads modules.
+struct Parsed {
+    text: String,
+    file: FileId,
+    ast: ast::Module,
+    diags: Vec<Diagnostic>,
+}
+
+/// Reads the roots (in order), then parses them on every core. The `i`-th readable
+/// root gets file id `first + i`, the id the loading loop will give it.
+fn parse_roots(roots: &[String], loader: &dyn Loader, first: usize) -> HashMap<String, Parsed> {
+    let mut texts: Vec<(String, String, FileId)> = Vec::new();
+    for path in roots {
+        if let Ok(text) = loader.read(path) {
+            let id = FileId((first + texts.len()) as u32);
+            texts.push((path.clone(), text, id));
+        }
+    }
+    let parse = |part: &[(String, String, FileId)]| -> Vec<(String, Parsed)> {
+        part.iter()
+            .map(|(path, text, file)| {
+                let (ast, diags) = dagf_syntax::parse(text, *file);
+                let parsed = Parsed {
+                    text: text.clone(),
+                    file: *file,
+                    ast,
+                    diags,
+                };
+                (path.clone(), parsed)
+            })
+            .collect()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || texts.len() < 8 {
+        return parse(&texts).into_iter().collect();
+    }
+    let chunk = texts.len().div_ceil(cores);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| {
+                std::thread::Builder::new()
+                    .stack_size(256 << 20)
+                    .spawn_scoped(s, move || parse(part))
+            })
+            .collect();
+        let mut out = HashMap::new();
+        for (h, part) in handles.into_iter().zip(texts.chunks(chunk)) {
+            let done = match h {
+                Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                Err(_) => parse(part),
+            };
+            out.extend(done);
+        }
+        out
+    })
 }
 
 fn add_module(

@@ -248,6 +248,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     let loader = project::DiskLoader { root: &proj.root };
     let options = dagf_sema::Options {
         env_vars: std::env::vars().collect(),
+        skip_provenance: !matches!(args.command, Command::ExplainValue { .. }),
     };
     let checked = dagf_sema::check(&files, &loader, &options);
     // The project file stays first so its diagnostics can still point into it.

@@ -539,6 +539,7 @@ fn ir_project(example: &Path) -> dagf_ir::Project {
     files.sort();
     let options = dagf_sema::Options {
         env_vars: Default::default(),
+        skip_provenance: false,
     };
     let checked = dagf_sema::check(&files, &Disk(example), &options);
     checked.project.expect("the example compiles")
