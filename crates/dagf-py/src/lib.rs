@@ -107,28 +107,24 @@ pub fn generate(dag: &Dag, style: Style) -> String {
         g.asset_vars.insert(uri, var);
     }
     let mut body = String::new();
-    let mut dag_args: Vec<(String, Value)> =
-        vec![("dag_id".into(), Value::Str(dag.dag_id.clone()))];
+    // Arguments are borrowed from the IR; only the few made here are owned.
+    let dag_id = Value::Str(dag.dag_id.clone());
+    let default_args = Value::Dict(
+        dag.default_args
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect(),
+    );
+    let mut dag_args: Vec<(&str, &Value)> = vec![("dag_id", &dag_id)];
     for f in &dag.args {
-        dag_args.push((dag_kwarg(&f.name).to_string(), f.value.clone()));
+        dag_args.push((dag_kwarg(&f.name), &f.value));
     }
     if !dag.default_args.is_empty() {
         let pos = dag_args
             .iter()
-            .position(|(k, _)| {
-                matches!(
-                    k.as_str(),
-                    "params" | "max_active_runs" | "max_active_tasks"
-                )
-            })
+            .position(|(k, _)| matches!(*k, "params" | "max_active_runs" | "max_active_tasks"))
             .unwrap_or(dag_args.len());
-        let dict = Value::Dict(
-            dag.default_args
-                .iter()
-                .map(|f| (f.name.clone(), f.value.clone()))
-                .collect(),
-        );
-        dag_args.insert(pos, ("default_args".into(), dict));
+        dag_args.insert(pos, ("default_args", &default_args));
     }
     let function = match style {
         Style::Classic => {
@@ -302,14 +298,14 @@ impl Gen {
                 } else {
                     format!("{var} = ")
                 };
-                let mut args: Vec<(String, Value)> =
-                    vec![("task_id".into(), Value::Str(t.local_id.clone()))];
                 if let (Style::Taskflow, Some(decorator)) = (self.style, taskflow_decorator(t)) {
                     out.push_str(&self.taskflow_task(t, decorator, &bind, indent));
                     vars[i] = var;
                     continue;
                 }
-                args.extend(t.args.iter().map(|f| (f.name.clone(), f.value.clone())));
+                let task_id = Value::Str(t.local_id.clone());
+                let mut args: Vec<(&str, &Value)> = vec![("task_id", &task_id)];
+                args.extend(t.args.iter().map(|f| (f.name.as_str(), &f.value)));
                 let class = self.imports.local(&t.op.module, &t.op.class);
                 out.push_str(&self.call_exploded(
                     &format!("{indent}{bind}{class}"),
@@ -321,9 +317,11 @@ impl Gen {
                 vars[i] = var;
             } else if let Node::Group(gi) = node {
                 let grp = &dag.groups[gi];
-                let mut args = vec![("group_id".to_string(), Value::Str(grp.group_id.clone()))];
-                if let Some(tip) = &grp.tooltip {
-                    args.push(("tooltip".into(), Value::Str(tip.clone())));
+                let group_id = Value::Str(grp.group_id.clone());
+                let tooltip = grp.tooltip.clone().map(Value::Str);
+                let mut args: Vec<(&str, &Value)> = vec![("group_id", &group_id)];
+                if let Some(tip) = &tooltip {
+                    args.push(("tooltip", tip));
                 }
                 let class = self.imports.local("airflow.sdk", "TaskGroup");
                 let flat: Vec<String> = args
@@ -370,13 +368,13 @@ impl Gen {
         if let Some(f) = t.arg("python_callable") {
             let _ = writeln!(out, "{inner}{},", self.flat(&f.value));
         }
-        let mut args: Vec<(String, Value)> =
-            vec![("task_id".into(), Value::Str(t.local_id.clone()))];
+        let task_id = Value::Str(t.local_id.clone());
+        let mut args: Vec<(&str, &Value)> = vec![("task_id", &task_id)];
         args.extend(
             t.args
                 .iter()
                 .filter(|f| !matches!(f.name.as_str(), "python_callable" | "op_args" | "op_kwargs"))
-                .map(|f| (f.name.clone(), f.value.clone())),
+                .map(|f| (f.name.as_str(), &f.value)),
         );
         for (k, v) in &args {
             let prefix = format!("{inner}{k}=");
@@ -445,7 +443,7 @@ impl Gen {
     fn call_exploded(
         &self,
         head: &str,
-        args: &[(String, Value)],
+        args: &[(&str, &Value)],
         indent: &str,
         tail: &str,
     ) -> String {

@@ -55,18 +55,34 @@ fn build_with(example: &Path, out: &Path, extra: &[&str]) -> Vec<(String, String
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(run.stderr.is_empty() || String::from_utf8_lossy(&run.stderr).contains("0 warnings"));
-    let mut files: Vec<(String, String)> = std::fs::read_dir(out)
-        .expect("output folder")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".py"))
-        .map(|n| {
-            let text = std::fs::read_to_string(out.join(&n)).expect("read output");
-            (n, text)
-        })
-        .collect();
+    let mut files = Vec::new();
+    python_files(out, out, &mut files);
     files.sort();
     files
+}
+
+/// Every generated `.py` file under `dir` (tenants' subfolders too), as
+/// (`/`-separated path relative to `root`, text).
+fn python_files(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+    for e in std::fs::read_dir(dir).expect("output folder") {
+        let path = e.expect("entry").path();
+        if path.is_dir() {
+            python_files(&path, root, out);
+        } else if path.extension().is_some_and(|x| x == "py") {
+            let rel = path.strip_prefix(root).expect("inside");
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            out.push((rel, std::fs::read_to_string(&path).expect("read output")));
+        }
+    }
+}
+
+/// A snapshot's name for a generated file: its path, with folders joined by `-`.
+fn snapshot_name(example: &Path, file: &str) -> String {
+    format!(
+        "{}__{}",
+        name(example),
+        file.trim_end_matches(".py").replace('/', "-")
+    )
 }
 
 fn name(example: &Path) -> String {
@@ -108,7 +124,7 @@ fn examples_build_deterministically_and_match_snapshots() {
                 prepend_module_to_snapshot => false,
                 omit_expression => true,
             }, {
-                insta::assert_snapshot!(format!("{}__{}", name(&example), file.trim_end_matches(".py")), text);
+                insta::assert_snapshot!(snapshot_name(&example, file), text);
             });
         }
         // The catalog in the other output style too, reviewed the same way.
@@ -122,7 +138,7 @@ fn examples_build_deterministically_and_match_snapshots() {
                     prepend_module_to_snapshot => false,
                     omit_expression => true,
                 }, {
-                    insta::assert_snapshot!(format!("catalog__{}", file.trim_end_matches(".py")), text);
+                    insta::assert_snapshot!(snapshot_name(&example, &file), text);
                 });
             }
         }
@@ -372,9 +388,9 @@ fn airflow_loads_serializes_and_runs_every_example() {
                 .collect();
             // A Python callable in a TaskFlow file is a `@task`: Airflow's decorated
             // subclass of the operator the IR names.
-            let taskflow = files
-                .iter()
-                .any(|(n, text)| *n == format!("{id}.py") && text.contains("@dag("));
+            let taskflow = files.iter().any(|(n, text)| {
+                n.rsplit('/').next() == Some(format!("{id}.py").as_str()) && text.contains("@dag(")
+            });
             let classes: BTreeSet<(String, String)> = classes
                 .iter()
                 .map(|(t, c)| {
