@@ -297,6 +297,26 @@ fn readme_example_is_what_the_compiler_writes() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let written = std::fs::read_to_string(p.path().join("dags/ingest_crm.py")).expect("output");
     assert_eq!(written, block("python"));
+
+    // The tenants example builds on the first one and writes where the README says.
+    let second = readme
+        .match_indices("```dagf\n")
+        .nth(1)
+        .map(|(i, _)| {
+            let start = i + "```dagf\n".len();
+            readme[start..start + readme[start..].find("```").expect("end")].to_string()
+        })
+        .expect("a second dagf block");
+    let tenants = format!("import \"ingest.dagf\"\n{second}");
+    let p = project(&[("ingest.dagf", &block("dagf")), ("tenants.dagf", &tenants)]);
+    let o = dagfc(p.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in [
+        "customers/acme/acme__ingest.py",
+        "customers/globex/globex__ingest.py",
+    ] {
+        assert!(p.path().join("dags").join(f).is_file(), "{f}");
+    }
 }
 
 /// `explain-value` shows a value and every layer that set it, newest first.
