@@ -611,7 +611,17 @@ impl<'a> Cx<'a> {
                 if !self.made.insert(d.clone()) {
                     return;
                 }
-                let full = d.clone().with_label(*span, text.clone());
+                // Not twice: a conflict may already show where its mixin was mixed in.
+                let shown = d
+                    .primary
+                    .iter()
+                    .chain(&d.secondary)
+                    .any(|l| l.span == *span);
+                let full = if shown {
+                    d.clone()
+                } else {
+                    d.clone().with_label(*span, text.clone())
+                };
                 self.made_as.insert(full.clone(), d);
                 full
             }
@@ -1012,6 +1022,7 @@ impl<'a> Cx<'a> {
             return;
         };
         let v = self.coerce(v, &field.ty, Some(field.span));
+        let mut found = Diagnostics::new();
         set_slot(
             &mut dag.slots,
             &name.name,
@@ -1025,8 +1036,12 @@ impl<'a> Cx<'a> {
                 mixins: &self.mixin_uses,
                 made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
             },
-            self.diags,
+            &mut found,
         );
+        // Through `err`: a conflict in a factory, mixin or policy also says which dag.
+        for d in found.into_sorted() {
+            self.err(d);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1060,6 +1075,7 @@ impl<'a> Cx<'a> {
             return;
         };
         let v = self.coerce(v, &field.ty, Some(field.span));
+        let mut found = Diagnostics::new();
         set_slot(
             &mut dag.tasks[t].slots,
             &name.name,
@@ -1073,8 +1089,12 @@ impl<'a> Cx<'a> {
                 mixins: &self.mixin_uses,
                 made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
             },
-            self.diags,
+            &mut found,
         );
+        // Through `err`: a conflict in a factory, mixin or policy also says which dag.
+        for d in found.into_sorted() {
+            self.err(d);
+        }
     }
 
     fn unknown_field(
@@ -3516,6 +3536,7 @@ impl<'a> Cx<'a> {
             return;
         }
         let v = self.coerce(v, &Ty::Str, None);
+        let mut found = Diagnostics::new();
         set_slot(
             &mut dag.groups[g].slots,
             &name.name,
@@ -3529,8 +3550,12 @@ impl<'a> Cx<'a> {
                 mixins: &self.mixin_uses,
                 made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
             },
-            self.diags,
+            &mut found,
         );
+        // Through `err`: a conflict in a factory, mixin or policy also says which dag.
+        for d in found.into_sorted() {
+            self.err(d);
+        }
     }
 
     /// Names layers for provenance: which template, parent factory or mixin. Each
@@ -3635,7 +3660,8 @@ fn set_slot(
             diags.push(not_a_list(name, span, format!("write `{name} = ...`")));
             return;
         }
-        if is_override {
+        // A policy may force a value on every dag, whether or not it set one.
+        if is_override && !matches!(layer, Layer::Policy(_)) {
             diags.push(
                 Diagnostic::at(
                     Code::E0213,
