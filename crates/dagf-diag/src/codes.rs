@@ -109,6 +109,9 @@ codes! {
     E0313 => "dependency across tenants",
     E0314 => "asset without a producer",
     E0315 => "invalid tenant output folder",
+    // Config sources
+    E0501 => "invalid config file",
+    E0502 => "config file not found",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",

@@ -698,6 +698,10 @@ impl<'a> Cx<'a> {
                     let v = self.expr(m, &mut env, value, None);
                     self.globals[m].insert(name.name.clone(), v);
                 }
+                ast::Item::Source(src) => {
+                    let v = self.config_source(m, src);
+                    self.globals[m].insert(src.name.name.clone(), v);
+                }
                 _ => {}
             }
         }
@@ -741,6 +745,83 @@ impl<'a> Cx<'a> {
             Stmt::Error(_) => {}
             other => self.not_here(other.span(), "at the top level of a file", "top-level statements are `dag`, `let`, `for` and `if`; fields, tasks and dependencies go inside a `dag` or `factory` body"),
         }
+    }
+
+    /// A config source's data: every document of every file, checked against the
+    /// source's type. A `list<T>` collects the documents (a document that is a list
+    /// gives its items); any other type takes exactly one document.
+    fn config_source(&mut self, m: usize, src: &ast::SourceDecl) -> Value {
+        let at = src.name.span;
+        let Some(BindingKind::Source(i)) = self.prog.modules[m]
+            .scope
+            .get(&src.name.name)
+            .map(|b| b.kind.clone())
+        else {
+            return Value::error(at);
+        };
+        let info = &self.prog.sources[i];
+        let (ty, files, complete) = (info.ty.clone(), info.files.clone(), info.complete);
+        if !complete || files.is_empty() {
+            return Value::error(at);
+        }
+        let mut docs = Vec::new();
+        let mut ok = true;
+        for f in files {
+            let text = &self.sources.get(f).text;
+            match crate::config::parse(&src.format.name, text, f) {
+                Ok(d) => docs.extend(d),
+                Err(d) => {
+                    ok = false;
+                    self.err(*d);
+                }
+            }
+        }
+        // The files that parsed are checked too: every mistake in one run.
+        let decl = Some(src.ty.span);
+        match &ty {
+            Ty::List(inner) => {
+                let mut items = Vec::new();
+                for doc in docs {
+                    match doc.v {
+                        V::List(xs) => items.extend(xs.iter().cloned()),
+                        _ => items.push(doc),
+                    }
+                }
+                let items: Vec<Value> = items
+                    .into_iter()
+                    .map(|x| self.coerce(x, inner, decl))
+                    .collect();
+                if !ok || items.iter().any(Value::is_error) {
+                    return Value::error(at);
+                }
+                Value::new(V::List(Rc::new(items)), at)
+            }
+            _ if !ok => Value::error(at),
+            _ => {
+                match <[Value; 1]>::try_from(docs) {
+                    Ok([doc]) => self.coerce(doc, &ty, decl),
+                    Err(docs) => {
+                        self.err(
+                        Diagnostic::at(
+                            Code::E0501,
+                            src.path_span,
+                            format!("`{}` takes one document, and its files hold {}", src.name.name, docs.len()),
+                            "these files",
+                        )
+                        .with_label(src.ty.span, "one value of this type")
+                        .with_help("declare the source as a list (`list<T>`) to read several documents"),
+                    );
+                        Value::error(at)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a value was read from a config file (where durations are strings).
+    fn read_from_config(&self, span: Span) -> bool {
+        let name = &self.sources.get(span.file).name;
+        [".json", ".yaml", ".yml"].iter().any(|x| name.ends_with(x))
     }
 
     /// `in TENANT` places dags; a task or group is in its dag's tenant already.
@@ -1966,6 +2047,10 @@ impl<'a> Cx<'a> {
                 self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
             }
             BindingKind::Let(owner) => self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone()),
+            BindingKind::Source(i) => {
+                let owner = self.prog.sources[i].module;
+                self.globals[owner].get(n).map_or(V::Error, |v| v.v.clone())
+            }
             BindingKind::Tenant(k) => V::Item(Item::Kind(k)),
             BindingKind::Instance(i) => match self.instance(i) {
                 Some(_) => V::Tenant(i),
@@ -2357,6 +2442,21 @@ impl<'a> Cx<'a> {
         if v.is_error() {
             return v;
         }
+        // In a config file a duration is a string: "90s", "1h30m".
+        let wants_duration = match ty {
+            Ty::Duration => true,
+            Ty::Range { base, .. } => matches!(**base, Ty::Duration),
+            _ => false,
+        };
+        let v = match &v.v {
+            V::Str(s) if wants_duration && self.read_from_config(v.span) => {
+                match dagf_syntax::duration_ms(s) {
+                    Some(ms) => Value::new(V::Duration(ms), v.span),
+                    None => v,
+                }
+            }
+            _ => v,
+        };
         let span = v.span;
         let mismatch = |cx: &mut Self, v: &Value, what: String| {
             let mut d = Diagnostic::at(

@@ -3,6 +3,7 @@
 
 mod builtins;
 mod checks;
+mod config;
 mod cron;
 mod eval;
 mod lints;
@@ -33,6 +34,9 @@ pub struct Checked {
     pub sources: Sources,
     pub project: Option<dagf_ir::Project>,
     pub diagnostics: Diagnostics,
+    /// The result depends on folder listings (a config source's `*`), not only on the
+    /// text of the files read: a tool may not assume it is unchanged when they are.
+    pub lists_folders: bool,
 }
 
 /// Checks the project made of `roots` (paths the loader understands, such as
@@ -43,6 +47,7 @@ pub fn check(roots: &[String], loader: &dyn Loader, options: &Options) -> Checke
     let program = modules::load(roots, loader, &mut sources, &mut diags);
     lints::run(&program, &mut diags);
     let project = eval::run(&program, &sources, options, &mut diags);
+    let lists_folders = program.sources.iter().any(|s| s.decl.path.contains('*'));
     let project = if diags.has_errors() {
         None
     } else {
@@ -52,6 +57,7 @@ pub fn check(roots: &[String], loader: &dyn Loader, options: &Options) -> Checke
         sources,
         project,
         diagnostics: diags,
+        lists_folders,
     }
 }
 
@@ -82,4 +88,24 @@ pub fn is_common_task_arg(name: &str) -> bool {
         })
         .iter()
         .any(|n| n == name)
+}
+
+/// Whether `text` matches `pattern`, where `*` matches any run of characters.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for p in middle {
+        match rest.find(p) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }

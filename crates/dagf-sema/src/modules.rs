@@ -11,6 +11,13 @@ use std::collections::HashMap;
 pub trait Loader {
     /// The text of the file at `path` (a `/`-separated path relative to the project).
     fn read(&self, path: &str) -> Result<String, String>;
+
+    /// The names of the files in the folder `dir` (relative to the project; `""` is
+    /// the project itself), for the `*` of a config source's path.
+    fn list(&self, dir: &str) -> Result<Vec<String>, String> {
+        let _ = dir;
+        Err("this loader cannot list folders".to_string())
+    }
 }
 
 /// Display name of the embedded standard library.
@@ -55,6 +62,8 @@ pub enum BindingKind {
     Tenant(usize),
     /// One tenant: `Customer acme { ... }`.
     Instance(usize),
+    /// Data read from config files: `source jobs: list<Job> = yaml("jobs/*.yaml")`.
+    Source(usize),
 }
 
 #[derive(Debug)]
@@ -107,6 +116,18 @@ pub struct TenantInfo {
     pub fields: Vec<FieldTy>,
 }
 
+/// A config source: its declaration, its type, and the files its path matched (each
+/// already in the source map, so errors can point inside it).
+#[derive(Debug)]
+pub struct SourceInfo {
+    pub module: usize,
+    pub decl: std::sync::Arc<ast::SourceDecl>,
+    pub ty: Ty,
+    pub files: Vec<FileId>,
+    /// Whether every file was found and read (else it was reported).
+    pub complete: bool,
+}
+
 /// One tenant, in declaration order (imports first).
 #[derive(Debug)]
 pub struct InstanceInfo {
@@ -143,6 +164,7 @@ pub struct Program {
     pub assets: Vec<AssetInfo>,
     pub tenants: Vec<TenantInfo>,
     pub instances: Vec<InstanceInfo>,
+    pub sources: Vec<SourceInfo>,
 }
 
 impl Program {
@@ -331,7 +353,112 @@ pub fn load(
 
     (prog.order, prog.in_cycle) = import_order(&prog, diags);
     collect_declarations(&mut prog, diags);
+    read_config_files(&mut prog, loader, sources, diags);
     prog
+}
+
+/// Finds and reads the files of every config source (the data is converted later,
+/// against the source's type).
+fn read_config_files(
+    prog: &mut Program,
+    loader: &dyn Loader,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) {
+    for i in 0..prog.sources.len() {
+        let decl = prog.sources[i].decl.clone();
+        let module_path = prog.modules[prog.sources[i].module].path.clone();
+        let ty = types::resolve(
+            prog,
+            prog.sources[i].module,
+            &decl.ty,
+            &mut Vec::new(),
+            diags,
+        );
+        prog.sources[i].ty = ty;
+        if !matches!(decl.format.name.as_str(), "yaml" | "json") {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0502,
+                    decl.format.span,
+                    format!("`{}` is not a config format", decl.format.name),
+                    "unknown format",
+                )
+                .with_suggestion(&decl.format.name, ["yaml", "json"])
+                .or_help("read files with `yaml(\"path\")` or `json(\"path\")`"),
+            );
+            continue;
+        }
+        let path = resolve_path(&module_path, &decl.path);
+        let paths: Vec<String> = match path
+            .rsplit_once('/')
+            .map_or(("", path.as_str()), |(d, f)| (d, f))
+        {
+            (dir, pattern) if pattern.contains('*') => match loader.list(dir) {
+                Ok(mut names) => {
+                    names.retain(|n| crate::glob_match(pattern, n));
+                    names.sort();
+                    names
+                        .into_iter()
+                        .map(|n| {
+                            if dir.is_empty() {
+                                n
+                            } else {
+                                format!("{dir}/{n}")
+                            }
+                        })
+                        .collect()
+                }
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::at(
+                            Code::E0502,
+                            decl.path_span,
+                            format!("cannot list the folder `{dir}`: {e}"),
+                            "the files of this source",
+                        )
+                        .with_help("paths are relative to the file that declares the source"),
+                    );
+                    continue;
+                }
+            },
+            _ => vec![path.clone()],
+        };
+        if paths.is_empty() {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0502,
+                    decl.path_span,
+                    format!("no file matches `{path}`"),
+                    "matches nothing",
+                )
+                .with_help("paths are relative to the file that declares the source; `*` matches any run of characters in a file name"),
+            );
+            continue;
+        }
+        let mut complete = true;
+        for p in paths {
+            match loader.read(&p) {
+                Ok(text) => {
+                    let file = sources.add(p, text);
+                    prog.sources[i].files.push(file);
+                }
+                Err(e) => {
+                    complete = false;
+                    diags.push(
+                        Diagnostic::at(
+                            Code::E0502,
+                            decl.path_span,
+                            format!("cannot read `{p}`: {e}"),
+                            "a file of this source",
+                        )
+                        .with_help("config files are UTF-8 text; paths are relative to the file that declares the source"),
+                    );
+                }
+            }
+        }
+        prog.sources[i].complete = complete;
+    }
 }
 
 fn relative_to(from: &str, target: &str) -> String {
@@ -585,6 +712,16 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                         decl: std::sync::Arc::new(i.clone()),
                     });
                     (&i.name, BindingKind::Instance(prog.instances.len() - 1))
+                }
+                ast::Item::Source(src) => {
+                    prog.sources.push(SourceInfo {
+                        module: m,
+                        decl: std::sync::Arc::new(src.clone()),
+                        ty: Ty::Error,
+                        files: Vec::new(),
+                        complete: false,
+                    });
+                    (&src.name, BindingKind::Source(prog.sources.len() - 1))
                 }
                 ast::Item::Stmt(ast::Stmt::Let { name, .. }) => (name, BindingKind::Let(m)),
                 _ => continue,

@@ -28,6 +28,7 @@ pub enum Item {
     Asset(AssetDecl),
     Tenant(TenantDecl),
     Instance(InstanceDecl),
+    Source(SourceDecl),
     Stmt(Stmt),
 }
 
@@ -82,6 +83,21 @@ pub struct TenantDecl {
     /// `policy { ... }`: a layer applied to every DAG placed in an instance (one; a
     /// second is reported), with where `policy` is written.
     pub policy: Vec<(Span, Vec<Stmt>)>,
+    pub span: Span,
+}
+
+/// `source NAME: TYPE = yaml("configs/*.yaml")`: typed data read from files.
+#[derive(Clone, Debug)]
+pub struct SourceDecl {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    pub ty: TypeExpr,
+    /// `yaml` or `json`.
+    pub format: Ident,
+    /// A path relative to the declaring file; `*` in its last part matches any run of
+    /// characters.
+    pub path: String,
+    pub path_span: Span,
     pub span: Span,
 }
 

@@ -1149,6 +1149,32 @@ where
                 span: sp(e.span()),
             })
         });
+    // `source NAME: TYPE = yaml("path")`; `source` is a keyword only here.
+    let source = docs
+        .then_ignore(select! { Tok::Ident(k) if k == "source" => () })
+        .then(ident)
+        .then_ignore(just(Tok::Colon))
+        .then(ty.clone())
+        .then_ignore(just(Tok::Eq))
+        .then(ident)
+        .then(
+            plain_str
+                .map_with(move |s, e| (s, sp(e.span())))
+                .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen)),
+        )
+        .map_with(
+            move |((((docs, name), ty), format), (path, path_span)), e| {
+                Item::Source(SourceDecl {
+                    docs,
+                    name,
+                    ty,
+                    format,
+                    path,
+                    path_span,
+                    span: sp(e.span()),
+                })
+            },
+        );
     // `Customer acme { tier = "gold" }`: an instance of a tenant kind (of any kind but
     // `tenant`, so a broken kind declaration is reported as one).
     let instance = docs
@@ -1175,6 +1201,7 @@ where
         mixin,
         asset,
         tenant,
+        source,
         instance,
         stmt.clone().map(Item::Stmt),
     ))
@@ -1227,6 +1254,15 @@ where
             span: Span::new(file, e.span().start, e.span().end),
         })
         .boxed()
+}
+
+/// A duration literal such as `90s` or `1h30m`, in milliseconds (for data read from
+/// config files, where durations are strings).
+pub fn duration_ms(s: &str) -> Option<i64> {
+    match parse_duration(s) {
+        Ok(ExprKind::Duration(ms)) => Some(ms),
+        _ => None,
+    }
 }
 
 fn parse_duration(s: &str) -> Result<ExprKind, String> {

@@ -256,6 +256,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         sources: mut checked_sources,
         project: ir,
         diagnostics,
+        lists_folders,
     } = checked;
     let toml_file = sources.find(project::FILE).map(|_| {
         let toml_text = sources.get(dagf_diag::FileId(0)).text.clone();
@@ -339,7 +340,8 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     let written = output::write(&out_dir, &shown_out, &planned);
     let count = planned.len();
     // A stamp lets the next build skip all work when nothing changed; a project that
-    // reads the environment (`getenv`) is always rebuilt.
+    // reads the environment (`getenv`) or lists folders (a source's `*`) is always
+    // rebuilt.
     let inputs: Vec<(String, String)> = checked_sources
         .iter()
         .filter(|(_, f)| !f.name.starts_with('<') && f.name != project::FILE)
@@ -350,6 +352,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         .any(|(_, f)| f.text.contains("getenv"));
     if written.is_ok()
         && !reads_env
+        && !lists_folders
         && let Some((_, key)) = &stamp_key
     {
         let stamp = output::Stamp {

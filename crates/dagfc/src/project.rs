@@ -77,25 +77,7 @@ impl CodegenSection {
     }
 }
 
-/// Whether `text` matches `pattern`, where `*` matches any run of characters.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let mut parts = pattern.split('*');
-    let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = text.strip_prefix(first) else {
-        return false;
-    };
-    let parts: Vec<&str> = parts.collect();
-    let Some((last, middle)) = parts.split_last() else {
-        return rest.is_empty();
-    };
-    for p in middle {
-        match rest.find(p) {
-            Some(i) => rest = &rest[i + p.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
-}
+pub use dagf_sema::glob_match;
 
 /// `style = "classic" | "taskflow"`.
 #[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -265,8 +247,20 @@ pub struct DiskLoader<'a> {
 
 impl dagf_sema::Loader for DiskLoader<'_> {
     fn read(&self, path: &str) -> Result<String, String> {
-        let bytes = std::fs::read(self.root.join(path)).map_err(|e| e.kind().to_string())?;
+        let bytes = std::fs::read(self.root.join(path)).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "there is no such file".to_string(),
+            kind => kind.to_string(),
+        })?;
         String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())
+    }
+
+    fn list(&self, dir: &str) -> Result<Vec<String>, String> {
+        let entries = std::fs::read_dir(self.root.join(dir)).map_err(|e| e.kind().to_string())?;
+        Ok(entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect())
     }
 }
 

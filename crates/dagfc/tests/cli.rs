@@ -508,3 +508,62 @@ fn a_build_with_nothing_changed_does_nothing_and_any_change_rebuilds() {
     assert!(build().contains("built 1 dag"));
     assert!(build().contains("built 1 dag"));
 }
+
+const SOURCES: &str = r#"
+type Job = { name: str matches "^[a-z]+$", command: str }
+source jobs: list<Job> = yaml("jobs/*.yaml")
+source one: Job = json("one.json")
+for j in jobs + [one] {
+    dag "job_${j.name}" { task run: bash { bash_command = j.command } }
+}
+"#;
+
+#[test]
+fn config_files_are_inputs_of_the_build() {
+    let dir = project(&[("jobs.dagf", SOURCES)]);
+    let src = dir.path().join("src");
+    std::fs::create_dir(src.join("jobs")).expect("mkdir");
+    std::fs::write(src.join("jobs/a.yaml"), "name: alpha\ncommand: echo a\n").expect("write");
+    std::fs::write(
+        src.join("one.json"),
+        r#"{"name": "one", "command": "echo 1"}"#,
+    )
+    .expect("write");
+    let build = || {
+        let o = dagfc(dir.path(), &["build"]);
+        (o.status.code(), stderr(&o))
+    };
+    let (code, err) = build();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(dir.path().join("dags/job_alpha.py").is_file());
+
+    // A new file in the folder a `*` lists is picked up (no stale "up to date").
+    std::fs::write(src.join("jobs/b.yaml"), "name: beta\ncommand: echo b\n").expect("write");
+    let (code, err) = build();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(dir.path().join("dags/job_beta.py").is_file(), "{err}");
+
+    // A file that is not UTF-8 text is an error naming it; nothing is written or removed.
+    std::fs::write(src.join("jobs/c.yaml"), [0xff, 0xfe, 0x00, 0x01]).expect("write");
+    let (code, err) = build();
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("E0502") && err.contains("jobs/c.yaml") && err.contains("UTF-8"),
+        "{err}"
+    );
+    assert!(dir.path().join("dags/job_beta.py").is_file());
+    std::fs::remove_file(src.join("jobs/c.yaml")).expect("rm");
+
+    // Errors in two files are reported in one run, each inside its file.
+    std::fs::write(src.join("jobs/a.yaml"), "name: Alpha\ncommand: echo a\n").expect("write");
+    std::fs::write(
+        src.join("one.json"),
+        r#"{"name": "one", "comand": "echo 1"}"#,
+    )
+    .expect("write");
+    let (code, err) = build();
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("src/jobs/a.yaml:1:7"), "{err}");
+    assert!(err.contains("src/one.json:1:"), "{err}");
+    assert!(err.contains("did you mean `command`?"), "{err}");
+}

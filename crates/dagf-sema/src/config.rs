@@ -1,0 +1,430 @@
+//! Config files as values: JSON and YAML documents parsed into the evaluator's values,
+//! every value with the span it has in its file, so that a type error about it points
+//! inside the config file like any error in a `.dagf` file.
+
+use crate::value::{V, Value};
+use dagf_diag::{Code, Diagnostic, FileId, Span};
+use std::rc::Rc;
+
+/// How deeply a config document may nest.
+const MAX_DEPTH: usize = 128;
+
+/// The documents of a file: one for JSON, one or more for YAML (`---` separated).
+pub fn parse(format: &str, text: &str, file: FileId) -> Result<Vec<Value>, Box<Diagnostic>> {
+    if text.trim().is_empty() {
+        return Err(Box::new(
+            Diagnostic::at(
+                Code::E0501,
+                Span::new(file, 0, text.len()),
+                format!("the {} file is empty", format.to_uppercase()),
+                "no data here",
+            )
+            .with_help("write the data the source's type asks for, or remove the file"),
+        ));
+    }
+    match format {
+        "json" => json(text, file).map(|v| vec![v]),
+        _ => yaml(text, file),
+    }
+}
+
+fn syntax_error(file: FileId, at: usize, len: usize, format: &str, what: String) -> Diagnostic {
+    Diagnostic::at(
+        Code::E0501,
+        Span::new(file, at, at + len),
+        format!("invalid {format}: {what}"),
+        what,
+    )
+    .with_help(format!("fix the {format} syntax here"))
+}
+
+// ---- JSON ----------------------------------------------------------------------------
+
+struct Json<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    pos: usize,
+    file: FileId,
+}
+
+fn json(text: &str, file: FileId) -> Result<Value, Box<Diagnostic>> {
+    let mut p = Json {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        file,
+    };
+    let v = p.value(0)?;
+    p.skip_ws();
+    if p.pos < p.bytes.len() {
+        return Err(p.error(1, "more data after the end of the document".into()));
+    }
+    Ok(v)
+}
+
+impl Json<'_> {
+    fn error(&self, len: usize, what: String) -> Box<Diagnostic> {
+        let at = self.pos.min(self.bytes.len());
+        let len = len.min(self.bytes.len() - at);
+        Box::new(syntax_error(self.file, at, len, "JSON", what))
+    }
+
+    fn skip_ws(&mut self) {
+        while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_whitespace() {
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, Box<Diagnostic>> {
+        if depth > MAX_DEPTH {
+            return Err(self.error(1, format!("nested more than {MAX_DEPTH} levels deep")));
+        }
+        self.skip_ws();
+        let start = self.pos;
+        let Some(&c) = self.bytes.get(self.pos) else {
+            return Err(self.error(0, "the document ends where a value should be".into()));
+        };
+        let v = match c {
+            b'{' => {
+                self.pos += 1;
+                let mut fields: Vec<(Rc<str>, Value)> = Vec::new();
+                self.skip_ws();
+                if self.bytes.get(self.pos) == Some(&b'}') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.skip_ws();
+                        if self.bytes.get(self.pos) != Some(&b'"') {
+                            return Err(self.error(1, "expected a key in double quotes".into()));
+                        }
+                        let key = self.string()?;
+                        self.skip_ws();
+                        if self.bytes.get(self.pos) != Some(&b':') {
+                            return Err(self.error(1, "expected `:` after the key".into()));
+                        }
+                        self.pos += 1;
+                        let v = self.value(depth + 1)?;
+                        fields.push((Rc::from(key.as_str()), v));
+                        self.skip_ws();
+                        match self.bytes.get(self.pos) {
+                            Some(b',') => self.pos += 1,
+                            Some(b'}') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return Err(self.error(1, "expected `,` or `}`".into())),
+                        }
+                    }
+                }
+                V::Record(Rc::new(fields))
+            }
+            b'[' => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.bytes.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        items.push(self.value(depth + 1)?);
+                        self.skip_ws();
+                        match self.bytes.get(self.pos) {
+                            Some(b',') => self.pos += 1,
+                            Some(b']') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return Err(self.error(1, "expected `,` or `]`".into())),
+                        }
+                    }
+                }
+                V::List(Rc::new(items))
+            }
+            b'"' => V::Str(Rc::from(self.string()?.as_str())),
+            b't' if self.text[self.pos..].starts_with("true") => {
+                self.pos += 4;
+                V::Bool(true)
+            }
+            b'f' if self.text[self.pos..].starts_with("false") => {
+                self.pos += 5;
+                V::Bool(false)
+            }
+            b'n' if self.text[self.pos..].starts_with("null") => {
+                self.pos += 4;
+                V::None
+            }
+            b'-' | b'0'..=b'9' => self.number()?,
+            _ => {
+                let len = self.text[self.pos..]
+                    .chars()
+                    .next()
+                    .map_or(1, char::len_utf8);
+                return Err(self.error(len, "expected a value".into()));
+            }
+        };
+        Ok(Value::new(v, Span::new(self.file, start, self.pos)))
+    }
+
+    fn string(&mut self) -> Result<String, Box<Diagnostic>> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let Some(c) = self.text[self.pos..].chars().next() else {
+                self.pos = start;
+                return Err(self.error(1, "this string is never closed".into()));
+            };
+            self.pos += c.len_utf8();
+            match c {
+                '"' => return Ok(out),
+                '\\' => {
+                    let Some(e) = self.text[self.pos..].chars().next() else {
+                        continue;
+                    };
+                    self.pos += e.len_utf8();
+                    match e {
+                        '"' | '\\' | '/' => out.push(e),
+                        'n' => out.push('\n'),
+                        't' => out.push('\t'),
+                        'r' => out.push('\r'),
+                        'b' => out.push('\u{8}'),
+                        'f' => out.push('\u{c}'),
+                        'u' => {
+                            let hex = self.text.get(self.pos..self.pos + 4).unwrap_or("");
+                            match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                                Some(ch) => {
+                                    out.push(ch);
+                                    self.pos += 4;
+                                }
+                                None => {
+                                    self.pos -= 2;
+                                    return Err(self.error(6, "invalid \\u escape".into()));
+                                }
+                            }
+                        }
+                        _ => {
+                            self.pos -= 1 + e.len_utf8();
+                            return Err(self.error(2, format!("unknown escape `\\{e}`")));
+                        }
+                    }
+                }
+                c if (c as u32) < 0x20 => {
+                    self.pos -= 1;
+                    return Err(self.error(1, "a control character inside a string".into()));
+                }
+                c => out.push(c),
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<V, Box<Diagnostic>> {
+        let start = self.pos;
+        while self.pos < self.bytes.len()
+            && matches!(
+                self.bytes[self.pos],
+                b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+            )
+        {
+            self.pos += 1;
+        }
+        let s = &self.text[start..self.pos];
+        if let Ok(i) = s.parse::<i64>() {
+            return Ok(V::Int(i));
+        }
+        match s.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(V::Float(f)),
+            _ => {
+                self.pos = start;
+                Err(self.error(s.len(), format!("`{s}` is not a number")))
+            }
+        }
+    }
+}
+
+// ---- YAML ----------------------------------------------------------------------------
+
+/// Builds values from the parser's events. Mapping keys are kept as (key, span)
+/// until their value arrives.
+struct Builder<'t> {
+    text: &'t str,
+    file: FileId,
+    /// Byte offset of each char, when the text is not ASCII (markers count chars).
+    offsets: Option<Vec<usize>>,
+    stack: Vec<Frame>,
+    docs: Vec<Value>,
+    error: Option<Diagnostic>,
+}
+
+enum Frame {
+    List(usize, Vec<Value>),
+    Map(usize, Vec<(Rc<str>, Value)>, Option<(Rc<str>, Span)>),
+}
+
+impl Builder<'_> {
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.offsets {
+            Some(o) => o.get(char_index).copied().unwrap_or(self.text.len()),
+            None => char_index.min(self.text.len()),
+        }
+    }
+
+    fn push(&mut self, v: Value) {
+        match self.stack.last_mut() {
+            Some(Frame::List(_, items)) => items.push(v),
+            Some(Frame::Map(_, fields, key)) => match key.take() {
+                None => {
+                    // A key: only scalars are keys here.
+                    match &v.v {
+                        V::Str(s) => *key = Some((s.clone(), v.span)),
+                        V::Int(_) | V::Float(_) | V::Bool(_) => {
+                            let text = &self.text[v.span.start as usize..v.span.end as usize];
+                            *key = Some((Rc::from(text), v.span));
+                        }
+                        _ => {
+                            self.error.get_or_insert_with(|| {
+                                syntax_error(
+                                    self.file,
+                                    v.span.start as usize,
+                                    1,
+                                    "YAML",
+                                    "a key must be a plain value".into(),
+                                )
+                            });
+                        }
+                    }
+                }
+                Some((k, _)) => {
+                    if let Some((_, prev)) = fields.iter().find(|(n, _)| *n == k) {
+                        let prev = prev.span;
+                        self.error.get_or_insert_with(|| {
+                            Diagnostic::at(
+                                Code::E0501,
+                                v.span,
+                                format!("invalid YAML: `{k}` is set twice"),
+                                "set again here",
+                            )
+                            .with_label(prev, "first set here")
+                            .with_help("keep one of them")
+                        });
+                    }
+                    fields.push((k, v));
+                }
+            },
+            None => self.docs.push(v),
+        }
+    }
+
+    fn scalar(
+        &self,
+        text: String,
+        style: yaml_rust2::scanner::TScalarStyle,
+        start: usize,
+    ) -> Value {
+        use yaml_rust2::scanner::TScalarStyle;
+        let quoted = !matches!(style, TScalarStyle::Plain);
+        let len = if quoted { text.len() + 2 } else { text.len() };
+        let span = Span::new(self.file, start, (start + len).min(self.text.len()));
+        if quoted || matches!(style, TScalarStyle::Literal | TScalarStyle::Folded) {
+            return Value::new(V::Str(Rc::from(text.as_str())), span);
+        }
+        let v = match text.as_str() {
+            "~" | "null" | "Null" | "NULL" | "" => V::None,
+            "true" | "True" | "TRUE" => V::Bool(true),
+            "false" | "False" | "FALSE" => V::Bool(false),
+            t => match t.parse::<i64>() {
+                Ok(i) => V::Int(i),
+                Err(_) => match t.parse::<f64>() {
+                    Ok(f) if f.is_finite() && t.chars().any(|c| c.is_ascii_digit()) => V::Float(f),
+                    _ => V::Str(Rc::from(t)),
+                },
+            },
+        };
+        Value::new(v, span)
+    }
+}
+
+impl yaml_rust2::parser::MarkedEventReceiver for Builder<'_> {
+    fn on_event(&mut self, ev: yaml_rust2::Event, mark: yaml_rust2::scanner::Marker) {
+        use yaml_rust2::Event;
+        if self.error.is_some() {
+            return;
+        }
+        let at = self.byte(mark.index());
+        match ev {
+            Event::Scalar(text, style, _, _) => {
+                let v = self.scalar(text, style, at);
+                self.push(v);
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                self.error = Some(syntax_error(
+                    self.file,
+                    at,
+                    1,
+                    "YAML",
+                    format!("nested more than {MAX_DEPTH} levels deep"),
+                ));
+            }
+            Event::SequenceStart(..) => self.stack.push(Frame::List(at, Vec::new())),
+            Event::MappingStart(..) => self.stack.push(Frame::Map(at, Vec::new(), None)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let v = match self.stack.pop() {
+                    Some(Frame::List(start, items)) => Value::new(
+                        V::List(Rc::new(items)),
+                        Span::new(self.file, start, at.max(start)),
+                    ),
+                    Some(Frame::Map(start, fields, _)) => Value::new(
+                        V::Record(Rc::new(fields)),
+                        Span::new(self.file, start, at.max(start)),
+                    ),
+                    None => return,
+                };
+                self.push(v);
+            }
+            Event::Alias(_) => {
+                self.error = Some(
+                    syntax_error(
+                        self.file,
+                        at,
+                        1,
+                        "YAML",
+                        "aliases (`*name`) are not supported".into(),
+                    )
+                    .with_help("write the value out where it is used"),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn yaml(text: &str, file: FileId) -> Result<Vec<Value>, Box<Diagnostic>> {
+    let offsets = (!text.is_ascii()).then(|| {
+        let mut o: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        o.push(text.len());
+        o
+    });
+    let mut b = Builder {
+        text,
+        file,
+        offsets,
+        stack: Vec::new(),
+        docs: Vec::new(),
+        error: None,
+    };
+    let mut parser = yaml_rust2::parser::Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut b, true) {
+        let at = b.byte(e.marker().index());
+        let len = text[at..].chars().next().map_or(0, char::len_utf8);
+        return Err(Box::new(syntax_error(
+            file,
+            at,
+            len,
+            "YAML",
+            e.info().to_string(),
+        )));
+    }
+    if let Some(e) = b.error {
+        return Err(Box::new(e));
+    }
+    Ok(b.docs)
+}
