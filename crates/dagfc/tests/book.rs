@@ -8,7 +8,9 @@
 //! - ```` ```dagf,file=lib.dagf ````: is written as `src/lib.dagf` instead of
 //!   `src/main.dagf`, and a later block of the same chapter that says
 //!   `import "lib.dagf"` gets that file beside it;
-//! - ```` ```dagf,style=taskflow ````: its output blocks are generated in that style.
+//! - ```` ```dagf,style=taskflow ````: its output blocks are generated in that style;
+//! - ```` ```dagf,configs=DIR ````: the repository folder DIR is copied to `src/configs`
+//!   (the config files a `source` reads).
 //!
 //! Blocks that show what the compiler printed are checked against it too:
 //!
@@ -220,14 +222,15 @@ fn compile(
     for (k, v) in &block.attrs {
         let known = matches!(
             (k.as_str(), v.as_deref()),
-            ("fails" | "warns" | "file", Some(_)) | ("style", Some("classic" | "taskflow"))
+            ("fails" | "warns" | "file" | "configs", Some(_))
+                | ("style", Some("classic" | "taskflow"))
         );
         if !known {
             let shown = v.as_ref().map_or(k.clone(), |v| format!("{k}={v}"));
             return (
                 None,
                 Err(format!(
-                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE, file=NAME and style=classic|taskflow"
+                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE, file=NAME, configs=DIR and style=classic|taskflow"
                 )),
             );
         }
@@ -256,6 +259,16 @@ fn compile(
         let path = src.join(name);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
         std::fs::write(&path, text).expect("write source");
+    }
+    // `configs=DIR`: a folder of the repository copied to `src/configs`.
+    if let Some(dir) = block.values("configs").pop() {
+        let from = book_src().join("../..").join(&dir);
+        let to = src.join("configs");
+        std::fs::create_dir_all(&to).expect("configs folder");
+        for e in std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+            let path = e.expect("entry").path();
+            std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+        }
     }
 
     let style = block
