@@ -1395,16 +1395,22 @@ impl<'a> Cx<'a> {
                 .collect(),
             _ => {
                 let v = self.expr(m, env, e, Some(dag));
-                self.value_endpoints(&v)
+                self.value_endpoints(&v, dag.scope)
             }
         }
     }
 
-    fn value_endpoints(&mut self, v: &Value) -> Vec<Endpoint> {
+    /// Tasks and groups, and strings naming them (data read from a config file names
+    /// its tasks' upstreams by id); a name is looked up when the body is complete.
+    fn value_endpoints(&mut self, v: &Value, scope: Option<usize>) -> Vec<Endpoint> {
         match &v.v {
             V::Task(t) => vec![Endpoint::Node(Node::Task(*t))],
             V::Group(g) => vec![Endpoint::Node(Node::Group(*g))],
-            V::List(items) => items.iter().flat_map(|i| self.value_endpoints(i)).collect(),
+            V::Str(name) => vec![Endpoint::Path(vec![(name.clone(), v.span)], scope)],
+            V::List(items) => items
+                .iter()
+                .flat_map(|i| self.value_endpoints(i, scope))
+                .collect(),
             V::Error => vec![],
             _ => {
                 self.err(
@@ -1414,11 +1420,7 @@ impl<'a> Cx<'a> {
                         format!("`>>` connects tasks, not {}", a_kind(v)),
                         "not a task",
                     )
-                    .with_help(if matches!(v.v, V::Str(_)) {
-                        "a string is not a task: bind the task where it is declared, `let load = task \"load_${t}\": ...`, and write `load >> ...`"
-                    } else {
-                        "name a task declared in this dag, or a list of tasks"
-                    }),
+                    .with_help("name a task declared in this dag (by name or by a string holding its id), or a list of them"),
                 );
                 vec![]
             }

@@ -260,15 +260,22 @@ fn compile(
         std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
         std::fs::write(&path, text).expect("write source");
     }
-    // `configs=DIR`: a folder of the repository copied to `src/configs`.
+    // `configs=DIR`: a folder of the repository copied, with its subfolders, to
+    // `src/configs`.
     if let Some(dir) = block.values("configs").pop() {
-        let from = book_src().join("../..").join(&dir);
-        let to = src.join("configs");
-        std::fs::create_dir_all(&to).expect("configs folder");
-        for e in std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{dir}: {e}")) {
-            let path = e.expect("entry").path();
-            std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+        fn copy(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).expect("configs folder");
+            for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+                let path = e.expect("entry").path();
+                let target = to.join(path.file_name().expect("name"));
+                if path.is_dir() {
+                    copy(&path, &target);
+                } else {
+                    std::fs::copy(&path, target).expect("copy");
+                }
+            }
         }
+        copy(&book_src().join("../..").join(&dir), &src.join("configs"));
     }
 
     let style = block
