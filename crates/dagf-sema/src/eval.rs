@@ -198,6 +198,14 @@ pub struct Instance {
     pub isolated: bool,
 }
 
+/// Whose fields a statement sets.
+#[derive(Copy, Clone, Debug)]
+enum Slots {
+    Dag,
+    Task(usize),
+    Group(usize),
+}
+
 /// Arguments matched to parameters: a slot per parameter, and whether all was well.
 struct Given {
     slots: Vec<Option<(Value, Span)>>,
@@ -787,13 +795,14 @@ impl<'a> Cx<'a> {
                         _ => items.push(doc),
                     }
                 }
+                // A wrong item is reported and left out; the others still make their
+                // dags, so their mistakes are found in the same run (the build fails
+                // all the same).
                 let items: Vec<Value> = items
                     .into_iter()
                     .map(|x| self.coerce(x, inner, decl))
+                    .filter(|x| !x.is_error())
                     .collect();
-                if !ok || items.iter().any(Value::is_error) {
-                    return Value::error(at);
-                }
                 Value::new(V::List(Rc::new(items)), at)
             }
             _ if !ok => Value::error(at),
@@ -822,6 +831,46 @@ impl<'a> Cx<'a> {
     fn read_from_config(&self, span: Span) -> bool {
         let name = &self.sources.get(span.file).name;
         [".json", ".yaml", ".yml"].iter().any(|x| name.ends_with(x))
+    }
+
+    /// Sets a field of the dag, one of its tasks or one of its groups, by the merge
+    /// rules; a conflict goes through `err`, so it also says which dag it is in.
+    #[allow(clippy::too_many_arguments)]
+    fn put(
+        &mut self,
+        dag: &mut DagB,
+        at: Slots,
+        name: &str,
+        v: Value,
+        append: bool,
+        is_override: bool,
+        span: Span,
+    ) {
+        let mut found = Diagnostics::new();
+        let layers = Layers {
+            prog: self.prog,
+            mixins: &self.mixin_uses,
+            made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
+        };
+        let slots = match at {
+            Slots::Dag => &mut dag.slots,
+            Slots::Task(t) => &mut dag.tasks[t].slots,
+            Slots::Group(g) => &mut dag.groups[g].slots,
+        };
+        set_slot(
+            slots,
+            name,
+            v,
+            append,
+            is_override,
+            dag.layer,
+            span,
+            &layers,
+            &mut found,
+        );
+        for d in found.into_sorted() {
+            self.err(d);
+        }
     }
 
     /// `in TENANT` places dags; a task or group is in its dag's tenant already.
@@ -1103,26 +1152,7 @@ impl<'a> Cx<'a> {
             return;
         };
         let v = self.coerce(v, &field.ty, Some(field.span));
-        let mut found = Diagnostics::new();
-        set_slot(
-            &mut dag.slots,
-            &name.name,
-            v,
-            append,
-            is_override,
-            dag.layer,
-            span,
-            &Layers {
-                prog: self.prog,
-                mixins: &self.mixin_uses,
-                made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
-            },
-            &mut found,
-        );
-        // Through `err`: a conflict in a factory, mixin or policy also says which dag.
-        for d in found.into_sorted() {
-            self.err(d);
-        }
+        self.put(dag, Slots::Dag, &name.name, v, append, is_override, span);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1156,26 +1186,15 @@ impl<'a> Cx<'a> {
             return;
         };
         let v = self.coerce(v, &field.ty, Some(field.span));
-        let mut found = Diagnostics::new();
-        set_slot(
-            &mut dag.tasks[t].slots,
+        self.put(
+            dag,
+            Slots::Task(t),
             &name.name,
             v,
             append,
             is_override,
-            dag.layer,
             span,
-            &Layers {
-                prog: self.prog,
-                mixins: &self.mixin_uses,
-                made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
-            },
-            &mut found,
         );
-        // Through `err`: a conflict in a factory, mixin or policy also says which dag.
-        for d in found.into_sorted() {
-            self.err(d);
-        }
     }
 
     fn unknown_field(
@@ -3638,26 +3657,15 @@ impl<'a> Cx<'a> {
             return;
         }
         let v = self.coerce(v, &Ty::Str, None);
-        let mut found = Diagnostics::new();
-        set_slot(
-            &mut dag.groups[g].slots,
+        self.put(
+            dag,
+            Slots::Group(g),
             &name.name,
             v,
             false,
             is_override,
-            dag.layer,
             span,
-            &Layers {
-                prog: self.prog,
-                mixins: &self.mixin_uses,
-                made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
-            },
-            &mut found,
         );
-        // Through `err`: a conflict in a factory, mixin or policy also says which dag.
-        for d in found.into_sorted() {
-            self.err(d);
-        }
     }
 
     /// Names layers for provenance: which template, parent factory or mixin. Each

@@ -293,36 +293,43 @@ where
         .delimited_by(just(Tok::LParen), just(Tok::RParen))
         .boxed();
 
+    // A string, maybe interpolated: `Str` or `StrHead expr (StrMid expr)* StrTail`.
+    let string = select! { Tok::Str(s) => vec![StrPart::Text(s)] }
+        .or(select! { Tok::StrHead(s) => s }
+            .then(expr.clone())
+            .then(
+                select! { Tok::StrMid(s) => s }
+                    .then(expr.clone())
+                    .repeated()
+                    .collect::<Vec<_>>(),
+            )
+            .then(select! { Tok::StrTail(s) => s })
+            .map(|(((head, first), mids), tail)| {
+                let mut parts = vec![StrPart::Text(head), StrPart::Interp(first)];
+                for (text, e) in mids {
+                    parts.push(StrPart::Text(text));
+                    parts.push(StrPart::Interp(e));
+                }
+                parts.push(StrPart::Text(tail));
+                parts.retain(|p| !matches!(p, StrPart::Text(t) if t.is_empty()));
+                parts
+            }))
+        .map_with(move |parts, e| Expr {
+            kind: ExprKind::Str(parts),
+            span: sp(e.span()),
+        })
+        .labelled("string")
+        .boxed();
+
     // `name = value` entries of a record literal; `name { ... }` nests a record. A key
     // written as an interpolated string (`"${t}_viewer" = ...`) is computed.
     let record_body = recursive(|record_body| {
         let key = ident
-            .or(plain_str.map_with(move |name, e| Ident {
-                name,
-                span: sp(e.span()),
-            }))
             .map(Ok)
-            .or(select! { Tok::StrHead(s) => s }
-                .then(expr.clone())
-                .then(
-                    select! { Tok::StrMid(s) => s }
-                        .then(expr.clone())
-                        .repeated()
-                        .collect::<Vec<_>>(),
-                )
-                .then(select! { Tok::StrTail(s) => s })
-                .map_with(move |(((head, first), mids), tail), e| {
-                    let mut parts = vec![StrPart::Text(head), StrPart::Interp(first)];
-                    for (text, x) in mids {
-                        parts.push(StrPart::Text(text));
-                        parts.push(StrPart::Interp(x));
-                    }
-                    parts.push(StrPart::Text(tail));
-                    Err(Expr {
-                        kind: ExprKind::Str(parts),
-                        span: sp(e.span()),
-                    })
-                }));
+            .or(string.clone().map(|e| match e.as_plain_str() {
+                Some(name) => Ok(Ident { name, span: e.span }),
+                None => Err(e),
+            }));
         let entry = key
             .then(choice((
                 just(Tok::Eq).ignore_then(expr.clone()),
@@ -363,34 +370,6 @@ where
             })
     })
     .boxed();
-
-    // A string, maybe interpolated: `Str` or `StrHead expr (StrMid expr)* StrTail`.
-    let string = select! { Tok::Str(s) => vec![StrPart::Text(s)] }
-        .or(select! { Tok::StrHead(s) => s }
-            .then(expr.clone())
-            .then(
-                select! { Tok::StrMid(s) => s }
-                    .then(expr.clone())
-                    .repeated()
-                    .collect::<Vec<_>>(),
-            )
-            .then(select! { Tok::StrTail(s) => s })
-            .map(|(((head, first), mids), tail)| {
-                let mut parts = vec![StrPart::Text(head), StrPart::Interp(first)];
-                for (text, e) in mids {
-                    parts.push(StrPart::Text(text));
-                    parts.push(StrPart::Interp(e));
-                }
-                parts.push(StrPart::Text(tail));
-                parts.retain(|p| !matches!(p, StrPart::Text(t) if t.is_empty()));
-                parts
-            }))
-        .map_with(move |parts, e| Expr {
-            kind: ExprKind::Str(parts),
-            span: sp(e.span()),
-        })
-        .labelled("string")
-        .boxed();
 
     // `dag|task|group NAME (: TARGET(args))? { body }`
     let decl_kind = choice((

@@ -145,43 +145,38 @@ fn examples_build_deterministically_and_match_snapshots() {
     }
 }
 
-/// The broken configurations of catalog entry 101.5.2 fail with the codes they state.
-#[test]
-fn invalid_catalog_configs_fail_with_their_codes() {
+/// Runs `dagfc` on each `.dagf` file of `examples/catalog/FOLDER`, alone in a fresh
+/// project (with the catalog source `companion` beside it, if any), and checks that it
+/// exits with `status` and reports exactly the codes its first line lists after
+/// `prefix` (`// expect: error ` or `// expect: warning `). Returns how many cases ran.
+fn catalog_cases(folder: &str, prefix: &str, companion: Option<&str>, status: i32) -> usize {
     let catalog = repo().join("examples/catalog");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(catalog.join("invalid"))
-        .expect("invalid folder")
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(catalog.join(folder))
+        .expect("case folder")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "dagf"))
         .collect();
     cases.sort();
-    assert!(cases.len() >= 3);
-    for case in cases {
-        let text = std::fs::read_to_string(&case).expect("read case");
+    for case in &cases {
+        let text = std::fs::read_to_string(case).expect("read case");
         let mut expected: Vec<String> = text
             .lines()
             .next()
-            .and_then(|l| l.strip_prefix("// expect: error "))
+            .and_then(|l| l.strip_prefix(prefix))
             .expect("first line states the expected codes")
             .split_whitespace()
             .map(str::to_string)
             .collect();
         let dir = tempfile::tempdir().expect("tmp");
-        std::fs::create_dir(dir.path().join("src")).expect("src");
-        std::fs::copy(catalog.join("dagf.toml"), dir.path().join("dagf.toml")).expect("toml");
-        let valid = "101_05_02_configuration_validation.dagf";
-        std::fs::copy(
-            catalog.join("src").join(valid),
-            dir.path().join("src").join(valid),
-        )
-        .expect("copy");
-        std::fs::write(
-            dir.path().join("src").join(case.file_name().expect("name")),
-            &text,
-        )
-        .expect("write");
-        let run = dagfc(dir.path(), &["check", "--message-format", "json"]);
-        assert_eq!(run.status.code(), Some(1), "{} should fail", case.display());
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).expect("src");
+        std::fs::write(dir.path().join("dagf.toml"), "[project]\nsrc = [\"src\"]\n").expect("toml");
+        if let Some(name) = companion {
+            std::fs::copy(catalog.join("src").join(name), src.join(name)).expect("copy");
+        }
+        std::fs::write(src.join(case.file_name().expect("name")), &text).expect("write");
+        let run = dagfc(dir.path(), &["build", "--message-format", "json"]);
+        assert_eq!(run.status.code(), Some(status), "{}", case.display());
         let mut codes: Vec<String> = String::from_utf8_lossy(&run.stderr)
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -191,54 +186,23 @@ fn invalid_catalog_configs_fail_with_their_codes() {
         expected.sort();
         assert_eq!(codes, expected, "{}", case.display());
     }
+    cases.len()
+}
+
+/// The broken configurations of catalog entry 101.5.2 fail with the codes they state.
+#[test]
+fn invalid_catalog_configs_fail_with_their_codes() {
+    let companion = "101_05_02_configuration_validation.dagf";
+    let n = catalog_cases("invalid", "// expect: error ", Some(companion), 1);
+    assert!(n >= 3);
 }
 
 /// The bad forms of the anti-pattern entries (101.6.x) build, with exactly the
 /// warnings their first line states; each is checked alone.
 #[test]
 fn catalog_antipatterns_warn_with_their_codes() {
-    let catalog = repo().join("examples/catalog");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(catalog.join("antipatterns"))
-        .expect("antipatterns folder")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "dagf"))
-        .collect();
-    cases.sort();
-    assert_eq!(cases.len(), 3, "one bad form per anti-pattern entry");
-    for case in cases {
-        let text = std::fs::read_to_string(&case).expect("read case");
-        let mut expected: Vec<String> = text
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("// expect: warning "))
-            .expect("first line states the expected warnings")
-            .split_whitespace()
-            .map(str::to_string)
-            .collect();
-        let dir = tempfile::tempdir().expect("tmp");
-        std::fs::create_dir(dir.path().join("src")).expect("src");
-        std::fs::write(dir.path().join("dagf.toml"), "[project]\nsrc = [\"src\"]\n").expect("toml");
-        std::fs::write(
-            dir.path().join("src").join(case.file_name().expect("name")),
-            &text,
-        )
-        .expect("write");
-        let run = dagfc(dir.path(), &["build", "--message-format", "json"]);
-        assert_eq!(
-            run.status.code(),
-            Some(0),
-            "{} should build",
-            case.display()
-        );
-        let mut codes: Vec<String> = String::from_utf8_lossy(&run.stderr)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["code"].as_str().map(str::to_string))
-            .collect();
-        codes.sort();
-        expected.sort();
-        assert_eq!(codes, expected, "{}", case.display());
-    }
+    let n = catalog_cases("antipatterns", "// expect: warning ", None, 0);
+    assert_eq!(n, 3, "one bad form per anti-pattern entry");
 }
 
 /// `dagfc build --emit ir` edges and tasks, as (task ids, edges, operator classes).
@@ -537,6 +501,13 @@ fn ir_project(example: &Path) -> dagf_ir::Project {
     impl dagf_sema::Loader for Disk<'_> {
         fn read(&self, path: &str) -> Result<String, String> {
             std::fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
+        }
+        fn list(&self, dir: &str) -> Result<Vec<String>, String> {
+            let entries = std::fs::read_dir(self.0.join(dir)).map_err(|e| e.to_string())?;
+            Ok(entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect())
         }
     }
     fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
