@@ -833,6 +833,29 @@ impl<'a> Cx<'a> {
         [".json", ".yaml", ".yml"].iter().any(|x| name.ends_with(x))
     }
 
+    /// Adds `key = v` to a record being built; a key already there is E0211.
+    fn record_entry(
+        &mut self,
+        out: &mut Vec<(Rc<str>, Value)>,
+        key: Rc<str>,
+        at: Span,
+        v: Value,
+        help: &str,
+    ) {
+        match out.iter().find(|(n, _)| *n == key) {
+            Some((_, prev)) => {
+                let first = prev.span;
+                self.err(set_twice(
+                    &format!("`{key}` is set twice in one record"),
+                    at,
+                    first,
+                    help,
+                ));
+            }
+            None => out.push((key, v)),
+        }
+    }
+
     /// Sets a field of the dag, one of its tasks or one of its groups, by the merge
     /// rules; a conflict goes through `err`, so it also says which dag it is in.
     #[allow(clippy::too_many_arguments)]
@@ -1854,21 +1877,13 @@ impl<'a> Cx<'a> {
                 let mut out: Vec<(Rc<str>, Value)> = Vec::new();
                 for (k, x) in fields {
                     let v = self.expr(m, env, x, dag.as_deref_mut());
-                    if let Some((_, prev)) = out.iter().find(|(n, _)| **n == *k.name) {
-                        let prev_span = prev.span;
-                        self.err(
-                            Diagnostic::at(
-                                Code::E0211,
-                                k.span,
-                                format!("`{}` is set twice in one record", k.name),
-                                "set again here",
-                            )
-                            .with_label(prev_span, "first set here")
-                            .with_help("remove one of them"),
-                        );
-                        continue;
-                    }
-                    out.push((Rc::from(k.name.as_str()), v));
+                    self.record_entry(
+                        &mut out,
+                        Rc::from(k.name.as_str()),
+                        k.span,
+                        v,
+                        "remove one of them",
+                    );
                 }
                 V::Record(Rc::new(out))
             }
@@ -1879,21 +1894,8 @@ impl<'a> Cx<'a> {
                         continue;
                     };
                     let v = self.expr(m, env, x, dag.as_deref_mut());
-                    if let Some((_, prev)) = out.iter().find(|(n, _)| **n == *key) {
-                        let prev_span = prev.span;
-                        self.err(
-                            Diagnostic::at(
-                                Code::E0211,
-                                k.span,
-                                format!("`{key}` is set twice in one record"),
-                                "set again here",
-                            )
-                            .with_label(prev_span, "first set here")
-                            .with_help("two keys came out the same; make them differ"),
-                        );
-                        continue;
-                    }
-                    out.push((Rc::from(key.as_str()), v));
+                    let help = "two keys came out the same; make them differ";
+                    self.record_entry(&mut out, Rc::from(key.as_str()), k.span, v, help);
                 }
                 V::Record(Rc::new(out))
             }
@@ -3818,16 +3820,13 @@ fn set_slot(
         return;
     }
     if old.layer == layer {
-        diags.push(
-            Diagnostic::at(
-                Code::E0211,
-                span,
-                format!("`{name}` is set twice"),
-                "set again here",
-            )
-            .with_label(old.span, "first set here")
-            .with_help("set it once; use `+=` to add to a list"),
-        );
+        let help = "set it once; use `+=` to add to a list";
+        diags.push(set_twice(
+            &format!("`{name}` is set twice"),
+            span,
+            old.span,
+            help,
+        ));
         return;
     }
     if old.value.same(&value) {
@@ -3880,6 +3879,13 @@ fn not_a_list(name: &str, span: Span, help: String) -> Diagnostic {
         "not a list",
     )
     .with_help(help)
+}
+
+/// E0211: a value given a second time, with both places.
+fn set_twice(message: &str, here: Span, first: Span, help: &str) -> Diagnostic {
+    Diagnostic::at(Code::E0211, here, message, "set again here")
+        .with_label(first, "first set here")
+        .with_help(help)
 }
 
 /// A name declared a second time: a label on each declaration, or, when both come from

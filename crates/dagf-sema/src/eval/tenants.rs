@@ -179,18 +179,13 @@ impl Cx<'_> {
                     let v = self.expr(m, &mut Env::new(), value, None);
                     if name.name == "exports" {
                         if let Some(prev) = &exports {
-                            self.err(
-                                Diagnostic::at(
-                                    Code::E0211,
-                                    name.span,
-                                    "`exports` is set twice",
-                                    "set again here",
-                                )
-                                .with_label(prev.span, "first set here")
-                                .with_help(
-                                    "list every exported asset once, in one `exports = [...]`",
-                                ),
-                            );
+                            let help = "list every exported asset once, in one `exports = [...]`";
+                            self.err(set_twice(
+                                "`exports` is set twice",
+                                name.span,
+                                prev.span,
+                                help,
+                            ));
                             continue;
                         }
                         let ty = Ty::List(Box::new(Ty::Asset));
@@ -219,16 +214,13 @@ impl Cx<'_> {
                         continue;
                     };
                     if let Some(prev) = &given[p] {
-                        self.err(
-                            Diagnostic::at(
-                                Code::E0211,
-                                name.span,
-                                format!("`{}` is set twice", name.name),
-                                "set again here",
-                            )
-                            .with_label(prev.span, "first set here")
-                            .with_help("keep one of them"),
-                        );
+                        let message = format!("`{}` is set twice", name.name);
+                        self.err(set_twice(
+                            &message,
+                            name.span,
+                            prev.span,
+                            "keep one of them",
+                        ));
                         continue;
                     }
                     given[p] = Some(self.coerce(v, &fields[p].ty, Some(fields[p].span)));
