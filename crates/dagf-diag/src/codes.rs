@@ -109,14 +109,14 @@ codes! {
     E0313 => "dependency across tenants",
     E0314 => "asset without a producer",
     E0315 => "invalid tenant output folder",
-    // Config sources
-    E0501 => "invalid config file",
-    E0502 => "config file not found",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",
     E0403 => "project not found",
     E0404 => "cannot read or write a file",
+    // Config sources
+    E0501 => "invalid config file",
+    E0502 => "config file not found",
     // Lints
     W0001 => "unused parameter",
     W0002 => "unused import",
