@@ -8,11 +8,13 @@ mod cron;
 mod eval;
 mod lints;
 mod modules;
+mod schema;
 mod scopes;
 mod types;
 mod value;
 
 pub use modules::Loader;
+pub use schema::schema;
 
 use dagf_diag::{Diagnostics, Sources};
 use std::collections::BTreeMap;

@@ -52,6 +52,9 @@ enum Command {
     ExplainValue { dag: String, field: String },
     /// Create a new project folder.
     New { name: String },
+    /// Print a JSON Schema of a record type or of a factory's parameters, for editors
+    /// to check YAML and JSON config files against.
+    Schema { name: String },
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -86,6 +89,7 @@ pub fn run(args: Args) -> u8 {
     match &args.command {
         Command::Explain { code } => explain(code),
         Command::New { name } => new(name, args.quiet),
+        Command::Schema { name } => schema(&args, name),
         Command::Check | Command::ExplainValue { .. } => compile(&args, None),
         Command::Build {
             out,
@@ -400,6 +404,48 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                 ),
                 true,
             );
+            USER_ERROR
+        }
+    }
+}
+
+/// `dagfc schema NAME`: the JSON Schema of a record type or a factory's parameters.
+fn schema(args: &Args, name: &str) -> u8 {
+    let start = match &args.project {
+        Some(p) => p.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    let mut sources = Sources::new();
+    let Some(root) = project::find_root(&start) else {
+        eprintln!(
+            "error: no {} in {} or any folder above it",
+            project::FILE,
+            start.display()
+        );
+        return USER_ERROR;
+    };
+    let proj = match project::load(&root, &mut sources) {
+        Ok(p) => p,
+        Err(d) => {
+            eprintln!("error: {}", d.message);
+            return USER_ERROR;
+        }
+    };
+    let files = match project::source_files(&proj) {
+        Ok(f) => f,
+        Err(d) => {
+            eprintln!("error: {}", d.message);
+            return USER_ERROR;
+        }
+    };
+    let loader = project::DiskLoader { root: &proj.root };
+    match dagf_sema::schema(&files, &loader, name) {
+        Ok(s) => {
+            println!("{s:#}");
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             USER_ERROR
         }
     }

@@ -764,3 +764,68 @@ fn classic_and_taskflow_styles_give_the_same_dags() {
         }
     }
 }
+
+/// `dagfc schema` prints a JSON Schema that real config files pass and broken ones
+/// fail: the YAML pipelines of catalog entry 101.2.1 are checked against the schema of
+/// their type with the `jsonschema` and `yaml` packages of the Airflow environment
+/// (both are dependencies of Airflow itself).
+#[test]
+fn example_configs_validate_against_the_printed_schema() {
+    let python = venv_python();
+    let catalog = repo().join("examples/catalog");
+    let run = dagfc(&catalog, &["schema", "PipelineSpec"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let tmp = tempfile::tempdir().expect("tmp");
+    let schema = tmp.path().join("schema.json");
+    std::fs::write(&schema, &run.stdout).expect("write schema");
+    let script = r#"
+import json, sys, pathlib, yaml, jsonschema
+schema = json.loads(pathlib.Path(sys.argv[1]).read_text())
+validator = jsonschema.Draft202012Validator(schema)
+docs = [d for p in sorted(pathlib.Path(sys.argv[2]).glob("*.yaml"))
+        for d in yaml.safe_load_all(p.read_text())]
+bad = dict(docs[0], shedule="@daily")
+print(json.dumps({
+    "checked": len(docs),
+    "errors": [e.message for d in docs for e in validator.iter_errors(d)],
+    "broken_rejected": not validator.is_valid(bad),
+}))
+"#;
+    let out = Command::new(&python)
+        .args(["-c", script])
+        .arg(&schema)
+        .arg(catalog.join("src/configs/pipelines"))
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(result["checked"], 3, "{result}");
+    assert_eq!(result["errors"], serde_json::json!([]), "{result}");
+    assert_eq!(result["broken_rejected"], true, "{result}");
+
+    // A factory's schema is the object of its parameters.
+    let run = dagfc(&catalog, &["schema", "from_spec"]);
+    let factory: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
+    assert_eq!(
+        factory["required"],
+        serde_json::json!(["spec"]),
+        "{factory}"
+    );
+    assert_eq!(
+        factory["properties"]["spec"]["title"], "PipelineSpec",
+        "{factory}"
+    );
+
+    // A name that is neither a type nor a factory is a user error with a suggestion.
+    let run = dagfc(&catalog, &["schema", "PipelineSpc"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("did you mean `PipelineSpec`?"));
+}
