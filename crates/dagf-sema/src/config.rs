@@ -28,10 +28,31 @@ pub fn parse(format: &str, text: &str, file: FileId) -> Result<Vec<Value>, Box<D
     }
 }
 
-fn syntax_error(file: FileId, at: usize, len: usize, format: &str, what: String) -> Diagnostic {
+/// A span of `text` from `start` to `end`, clamped to the text and widened to whole
+/// characters (positions from a parser may fall inside one).
+fn span_in(text: &str, file: FileId, start: usize, end: usize) -> Span {
+    let mut start = start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = end.clamp(start, text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    Span::new(file, start, end)
+}
+
+fn syntax_error(
+    text: &str,
+    file: FileId,
+    at: usize,
+    len: usize,
+    format: &str,
+    what: String,
+) -> Diagnostic {
     Diagnostic::at(
         Code::E0501,
-        Span::new(file, at, at + len),
+        span_in(text, file, at, at + len),
         format!("invalid {format}: {what}"),
         what,
     )
@@ -66,7 +87,7 @@ impl Json<'_> {
     fn error(&self, len: usize, what: String) -> Box<Diagnostic> {
         let at = self.pos.min(self.bytes.len());
         let len = len.min(self.bytes.len() - at);
-        Box::new(syntax_error(self.file, at, len, "JSON", what))
+        Box::new(syntax_error(self.text, self.file, at, len, "JSON", what))
     }
 
     fn skip_ws(&mut self) {
@@ -162,7 +183,10 @@ impl Json<'_> {
                 return Err(self.error(len, "expected a value".into()));
             }
         };
-        Ok(Value::new(v, Span::new(self.file, start, self.pos)))
+        Ok(Value::new(
+            v,
+            span_in(self.text, self.file, start, self.pos),
+        ))
     }
 
     fn string(&mut self) -> Result<String, Box<Diagnostic>> {
@@ -283,6 +307,7 @@ impl Builder<'_> {
                         _ => {
                             self.error.get_or_insert_with(|| {
                                 syntax_error(
+                                    self.text,
                                     self.file,
                                     v.span.start as usize,
                                     1,
@@ -323,7 +348,7 @@ impl Builder<'_> {
         use yaml_rust2::scanner::TScalarStyle;
         let quoted = !matches!(style, TScalarStyle::Plain);
         let len = if quoted { text.len() + 2 } else { text.len() };
-        let span = Span::new(self.file, start, (start + len).min(self.text.len()));
+        let span = span_in(self.text, self.file, start, start + len);
         if quoted || matches!(style, TScalarStyle::Literal | TScalarStyle::Folded) {
             return Value::new(V::Str(Rc::from(text.as_str())), span);
         }
@@ -357,6 +382,7 @@ impl yaml_rust2::parser::MarkedEventReceiver for Builder<'_> {
             }
             Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
                 self.error = Some(syntax_error(
+                    self.text,
                     self.file,
                     at,
                     1,
@@ -370,11 +396,11 @@ impl yaml_rust2::parser::MarkedEventReceiver for Builder<'_> {
                 let v = match self.stack.pop() {
                     Some(Frame::List(start, items)) => Value::new(
                         V::List(Rc::new(items)),
-                        Span::new(self.file, start, at.max(start)),
+                        span_in(self.text, self.file, start, at),
                     ),
                     Some(Frame::Map(start, fields, _)) => Value::new(
                         V::Record(Rc::new(fields)),
-                        Span::new(self.file, start, at.max(start)),
+                        span_in(self.text, self.file, start, at),
                     ),
                     None => return,
                 };
@@ -383,6 +409,7 @@ impl yaml_rust2::parser::MarkedEventReceiver for Builder<'_> {
             Event::Alias(_) => {
                 self.error = Some(
                     syntax_error(
+                        self.text,
                         self.file,
                         at,
                         1,
@@ -416,6 +443,7 @@ fn yaml(text: &str, file: FileId) -> Result<Vec<Value>, Box<Diagnostic>> {
         let at = b.byte(e.marker().index());
         let len = text[at..].chars().next().map_or(0, char::len_utf8);
         return Err(Box::new(syntax_error(
+            text,
             file,
             at,
             len,
@@ -427,4 +455,100 @@ fn yaml(text: &str, file: FileId) -> Result<Vec<Value>, Box<Diagnostic>> {
         return Err(Box::new(e));
     }
     Ok(b.docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+    use dagf_diag::FileId;
+    use proptest::prelude::*;
+
+    /// Pieces config files are made of, to build near-valid documents from.
+    const PIECES: [&str; 24] = [
+        "{", "}", "[", "]", ":", ",", "\"", "'", "-", "\n", "  ", "name", "tables", "1", "2.5",
+        "-3e9", "true", "null", "~", "&a", "*a", "---", "#", "\\u12",
+    ];
+
+    /// Spans always lie inside the text, on character boundaries.
+    fn spans_are_in_bounds(
+        text: &str,
+        result: &Result<Vec<crate::value::Value>, Box<dagf_diag::Diagnostic>>,
+    ) {
+        let check = |s: dagf_diag::Span| {
+            assert!(
+                s.start <= s.end && s.end as usize <= text.len(),
+                "{s:?} in {text:?}"
+            );
+            assert!(
+                text.is_char_boundary(s.start as usize) && text.is_char_boundary(s.end as usize)
+            );
+        };
+        match result {
+            Ok(docs) => {
+                let mut stack: Vec<&crate::value::Value> = docs.iter().collect();
+                while let Some(v) = stack.pop() {
+                    check(v.span);
+                    match &v.v {
+                        crate::value::V::List(xs) => stack.extend(xs.iter()),
+                        crate::value::V::Record(fs) => stack.extend(fs.iter().map(|(_, x)| x)),
+                        _ => {}
+                    }
+                }
+            }
+            Err(d) => {
+                if let Some(l) = &d.primary {
+                    check(l.span);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_is_data_or_a_diagnostic(text in "\\PC{0,200}", yaml in any::<bool>()) {
+            let format = if yaml { "yaml" } else { "json" };
+            let result = parse(format, &text, FileId(0));
+            spans_are_in_bounds(&text, &result);
+        }
+
+        #[test]
+        fn piece_soup_is_data_or_a_diagnostic(
+            picks in proptest::collection::vec(0..PIECES.len(), 0..60),
+            yaml in any::<bool>(),
+        ) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect::<Vec<_>>().join("");
+            let format = if yaml { "yaml" } else { "json" };
+            let result = parse(format, &text, FileId(0));
+            spans_are_in_bounds(&text, &result);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_a_diagnostic() {
+        for format in ["json", "yaml"] {
+            let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+            let err = parse(format, &text, FileId(0)).expect_err("too deep");
+            assert!(
+                err.message.contains("nested") || err.message.contains("invalid"),
+                "{}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn non_ascii_spans_are_bytes() {
+        let text = "name: \"é\"\nother: ü\n";
+        let docs = parse("yaml", text, FileId(0)).expect("valid");
+        let crate::value::V::Record(fields) = &docs[0].v else {
+            panic!("a record")
+        };
+        let other = &fields[1].1;
+        assert_eq!(
+            &text[other.span.start as usize..other.span.end as usize],
+            "ü"
+        );
+    }
 }
