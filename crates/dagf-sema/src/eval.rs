@@ -345,16 +345,32 @@ pub fn run(
     options: &Options,
     diags: &mut Diagnostics,
 ) -> dagf_ir::Project {
+    let mut cx = Cx::new(prog, sources, options, diags);
+    cx.check_kinds();
+    for &m in &prog.order {
+        cx.globals_of(m);
+    }
     // The dags of large projects are made on every core: the modules are split into
-    // contiguous runs of about equal size, so the dags keep their order.
+    // contiguous runs of about equal size, so the dags keep their order. A project of
+    // one share is made by this evaluator itself.
     let shares = split_modules(prog);
-    let results: Vec<Share> = if shares.len() < 2 {
-        shares
-            .iter()
-            .map(|mods| evaluate_share(prog, sources, options, mods))
-            .collect()
+    let mut ids: HashMap<String, IdRecord> = HashMap::new();
+    let mut check_ids = |cx: &mut Cx, found: Vec<(String, IdRecord)>| {
+        for (id, here) in found {
+            match ids.get(&id) {
+                Some(prev) => cx.err(duplicate_id(&id, here, *prev)),
+                None => {
+                    ids.insert(id, here);
+                }
+            }
+        }
+    };
+    if let [modules] = shares.as_slice() {
+        cx.make_dags(modules);
+        let found = std::mem::take(&mut cx.ids);
+        check_ids(&mut cx, found);
     } else {
-        std::thread::scope(|s| {
+        let results: Vec<Share> = std::thread::scope(|s| {
             let handles: Vec<_> = shares
                 .iter()
                 .map(|mods| {
@@ -372,38 +388,23 @@ pub fn run(
                     Err(_) => evaluate_share(prog, sources, options, mods),
                 })
                 .collect()
-        })
-    };
-    // The rest is about the whole project: unused declarations, tenants, duplicate
-    // ids, assets across tenants.
-    let mut cx = Cx::new(prog, sources, options, diags);
-    cx.check_kinds();
-    for &m in &prog.order {
-        cx.globals_of(m);
-    }
-    let mut ids: HashMap<String, IdRecord> = HashMap::new();
-    for share in results {
-        for d in share.diags.into_sorted() {
-            // A factory-body mistake another share already reported is said once.
-            if let Some(core) = share.made_as.get(&d)
-                && !cx.made.insert(core.clone())
-            {
-                continue;
-            }
-            cx.diags.push(d);
-        }
-        cx.project.dags.extend(share.project.dags);
-        cx.used_factories.extend(share.used_factories);
-        cx.used_templates.extend(share.used_templates);
-        cx.used_callbacks.extend(share.used_callbacks);
-        cx.placed_kinds.extend(share.placed_kinds);
-        for (id, here) in share.ids {
-            match ids.get(&id) {
-                Some(prev) => cx.err(duplicate_id(&id, here, *prev)),
-                None => {
-                    ids.insert(id, here);
+        });
+        for share in results {
+            for d in share.diags.into_sorted() {
+                // A factory-body mistake another share already reported is said once.
+                if let Some(core) = share.made_as.get(&d)
+                    && !cx.made.insert(core.clone())
+                {
+                    continue;
                 }
+                cx.diags.push(d);
             }
+            cx.project.dags.extend(share.project.dags);
+            cx.used_factories.extend(share.used_factories);
+            cx.used_templates.extend(share.used_templates);
+            cx.used_callbacks.extend(share.used_callbacks);
+            cx.placed_kinds.extend(share.placed_kinds);
+            check_ids(&mut cx, share.ids);
         }
     }
     // A factory no dag uses is still checked, with its defaults and unknown arguments.
@@ -471,16 +472,7 @@ fn evaluate_share(
     for &m in &prog.order {
         cx.globals_of(m);
     }
-    for &m in modules {
-        let mut env = Env::new();
-        for item in &prog.modules[m].ast.items {
-            if let ast::Item::Stmt(stmt) = item {
-                if !matches!(stmt, Stmt::Let { .. }) {
-                    cx.top_stmt(m, &mut env, stmt);
-                }
-            }
-        }
-    }
+    cx.make_dags(modules);
     let (project, ids) = (std::mem::take(&mut cx.project), std::mem::take(&mut cx.ids));
     let made_as = std::mem::take(&mut cx.made_as);
     let used = (
@@ -853,6 +845,22 @@ impl<'a> Cx<'a> {
                 ));
             }
             None => out.push((key, v)),
+        }
+    }
+
+    /// Runs the top-level statements of `modules` (globals already evaluated): makes
+    /// their dags.
+    fn make_dags(&mut self, modules: &[usize]) {
+        let prog = self.prog;
+        for &m in modules {
+            let mut env = Env::new();
+            for item in &prog.modules[m].ast.items {
+                if let ast::Item::Stmt(stmt) = item
+                    && !matches!(stmt, Stmt::Let { .. })
+                {
+                    self.top_stmt(m, &mut env, stmt);
+                }
+            }
         }
     }
 
