@@ -341,32 +341,26 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         span: d.span,
     });
     let shown_out = project::relative(&out_dir, &proj.root);
-    let written = output::write(&out_dir, &shown_out, &planned);
-    let count = planned.len();
     // A stamp lets the next build skip all work when nothing changed; a project that
     // reads the environment (`getenv`) or lists folders (a source's `*`) is always
     // rebuilt.
-    let inputs: Vec<(String, String)> = checked_sources
-        .iter()
-        .filter(|(_, f)| !f.name.starts_with('<') && f.name != project::FILE)
-        .map(|(_, f)| (f.name.clone(), output::hash_text(&[&f.text])))
-        .collect();
     let reads_env = checked_sources
         .iter()
         .any(|(_, f)| f.text.contains("getenv"));
-    if written.is_ok()
-        && !reads_env
-        && !lists_folders
-        && let Some((_, key)) = &stamp_key
-    {
-        let stamp = output::Stamp {
+    let stamp = stamp_key
+        .as_ref()
+        .filter(|_| !reads_env && !lists_folders)
+        .map(|(_, key)| output::Stamp {
             key: key.clone(),
-            inputs,
+            inputs: checked_sources
+                .iter()
+                .filter(|(_, f)| !f.name.starts_with('<') && f.name != project::FILE)
+                .map(|(_, f)| (f.name.clone(), output::hash_text(&[&f.text])))
+                .collect(),
             warnings,
-        };
-        // Without the stamp the next build only does the work again.
-        let _ = output::record_stamp(&out_dir, &stamp, &planned);
-    }
+        });
+    let written = output::write(&out_dir, &shown_out, &planned, stamp.as_ref());
+    let count = planned.len();
     // The process ends right after this: freeing the IR and the files piece by piece
     // would only cost time (about a tenth of a large build).
     std::mem::forget(planned);

@@ -66,7 +66,14 @@ fn join(dir: &str, name: &str) -> String {
 
 /// Checks, then writes. On any error nothing in `out` has changed.
 /// `shown` is the output folder as the user should read it (relative to the project).
-pub fn write(out: &Path, shown: &str, files: &[Planned]) -> Result<Report, Vec<Diagnostic>> {
+/// With a `stamp`, the top manifest also records it and the state of every file
+/// written, so that the next build can tell nothing changed.
+pub fn write(
+    out: &Path,
+    shown: &str,
+    files: &[Planned],
+    stamp: Option<&Stamp>,
+) -> Result<Report, Vec<Diagnostic>> {
     let top = read_manifest(out);
     let mut by_dir: BTreeMap<&str, Vec<&Planned>> = BTreeMap::new();
     by_dir.entry("").or_default();
@@ -158,23 +165,36 @@ pub fn write(out: &Path, shown: &str, files: &[Planned]) -> Result<Report, Vec<D
         }
     }
     let mut manifests = Vec::new();
-    for (dir, planned) in &by_dir {
+    let manifest_of = |planned: &[&Planned]| {
         let names: Vec<&str> = planned.iter().map(|f| f.name.as_str()).collect();
-        let mut manifest = serde_json::json!({
+        serde_json::json!({
             "generator": concat!("dagfc ", env!("CARGO_PKG_VERSION")),
             "files": names,
-        });
-        if dir.is_empty() {
-            let subfolders: Vec<&str> = by_dir.keys().copied().filter(|d| !d.is_empty()).collect();
-            manifest["folders"] = serde_json::json!(subfolders);
-        }
+        })
+    };
+    for (dir, planned) in by_dir.iter().filter(|(d, _)| !d.is_empty()) {
         let staged = stage.path().join(dir).join(MANIFEST);
-        std::fs::write(&staged, format!("{manifest:#}\n"))
+        std::fs::write(&staged, format!("{:#}\n", manifest_of(planned)))
             .map_err(|e| io(e, "write a manifest"))?;
         manifests.push((staged, out.join(dir).join(MANIFEST)));
     }
+    // The top manifest is written last, once every file is where its state can be
+    // read (`at` says where a file is at that moment).
+    let top_manifest = |at: &dyn Fn(&Planned) -> PathBuf| {
+        let mut manifest = manifest_of(by_dir.get("").map_or(&[][..], Vec::as_slice));
+        let subfolders: Vec<&str> = by_dir.keys().copied().filter(|d| !d.is_empty()).collect();
+        manifest["folders"] = serde_json::json!(subfolders);
+        if let Some(stamp) = stamp {
+            manifest["stamp"] = stamp.to_json(files, at);
+        }
+        let staged = stage.path().join(MANIFEST);
+        std::fs::write(&staged, format!("{manifest:#}\n")).map(|()| staged)
+    };
     // Everything is staged: from here on only folder creation, renames and removals.
     if fresh {
+        // Renaming the folder keeps each file's time.
+        top_manifest(&|f: &Planned| stage.path().join(&f.dir).join(&f.name))
+            .map_err(|e| io(e, "write the manifest"))?;
         let staged = stage.keep();
         std::fs::rename(&staged, out).map_err(|e| {
             let _ = std::fs::remove_dir_all(&staged);
@@ -212,6 +232,9 @@ pub fn write(out: &Path, shown: &str, files: &[Planned]) -> Result<Report, Vec<D
             }
         }
     }
+    let top = top_manifest(&|f: &Planned| out.join(&f.dir).join(&f.name))
+        .map_err(|e| io(e, "write the manifest"))?;
+    manifests.push((top, out.join(MANIFEST)));
     for (from, to) in manifests {
         std::fs::rename(&from, &to).map_err(|e| io(e, "move a manifest into place"))?;
     }
@@ -250,6 +273,30 @@ pub struct Stamp {
     pub warnings: usize,
 }
 
+impl Stamp {
+    /// The stamp as the manifest keeps it, with the size and time of every file, read
+    /// where `at` says the file is.
+    fn to_json(&self, files: &[Planned], at: &dyn Fn(&Planned) -> PathBuf) -> serde_json::Value {
+        let outputs: Vec<serde_json::Value> = files
+            .iter()
+            .filter_map(|f| {
+                let (len, mtime) = file_state(&at(f))?;
+                Some(serde_json::json!([
+                    join(&f.dir, &f.name),
+                    len,
+                    mtime.to_string()
+                ]))
+            })
+            .collect();
+        serde_json::json!({
+            "key": self.key,
+            "inputs": self.inputs,
+            "warnings": self.warnings,
+            "outputs": outputs,
+        })
+    }
+}
+
 /// A stable hash of some text, as hex.
 pub fn hash_text(parts: &[&str]) -> String {
     use std::hash::{Hash, Hasher};
@@ -270,34 +317,6 @@ fn file_state(path: &Path) -> Option<(u64, u128)> {
         .ok()?
         .as_nanos();
     Some((meta.len(), mtime))
-}
-
-/// Records the stamp and the state of every written file in the top manifest.
-pub fn record_stamp(out: &Path, stamp: &Stamp, files: &[Planned]) -> std::io::Result<()> {
-    let path = out.join(MANIFEST);
-    let text = std::fs::read_to_string(&path)?;
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(&text).map_err(std::io::Error::other)?;
-    let outputs: Vec<serde_json::Value> = files
-        .iter()
-        .filter_map(|f| {
-            let (len, mtime) = file_state(&out.join(&f.dir).join(&f.name))?;
-            Some(serde_json::json!([
-                join(&f.dir, &f.name),
-                len,
-                mtime.to_string()
-            ]))
-        })
-        .collect();
-    manifest["stamp"] = serde_json::json!({
-        "key": stamp.key,
-        "inputs": stamp.inputs,
-        "warnings": stamp.warnings,
-        "outputs": outputs,
-    });
-    let tmp = out.join(format!("{MANIFEST}.tmp"));
-    std::fs::write(&tmp, format!("{manifest:#}\n"))?;
-    std::fs::rename(tmp, path)
 }
 
 /// When the last build's stamp still holds (same key, same source texts, every output

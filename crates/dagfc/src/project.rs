@@ -233,7 +233,10 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
 }
 
 pub fn relative(p: &Path, root: &Path) -> String {
-    let rel = p.strip_prefix(root).unwrap_or(p);
+    let Ok(rel) = p.strip_prefix(root) else {
+        // Outside the project: the path as given.
+        return p.display().to_string();
+    };
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
