@@ -1,20 +1,12 @@
 //! The compiler never panics: random token soups, arbitrary text, and random edits of
 //! real sources all go through parsing and checking and come out as diagnostics.
 
-use dagf_sema::{Loader, Options, check};
+mod common;
+
+use common::Memory;
+use dagf_sema::{Options, check};
 use proptest::prelude::*;
 use std::collections::HashMap;
-
-struct Memory(HashMap<String, String>);
-
-impl Loader for Memory {
-    fn read(&self, path: &str) -> Result<String, String> {
-        self.0
-            .get(path)
-            .cloned()
-            .ok_or_else(|| "not found".to_string())
-    }
-}
 
 /// Checks `text` as `main.dagf` (beside a small importable library) and returns
 /// whether it compiled, after asserting every diagnostic is well formed.

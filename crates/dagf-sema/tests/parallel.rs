@@ -3,19 +3,11 @@
 //! thread gives: every dag in declaration order, each mistake said once, and duplicate
 //! ids found across the threads' shares.
 
-use dagf_sema::{Loader, Options, check};
+mod common;
+
+use common::Memory;
+use dagf_sema::{Options, check};
 use std::collections::HashMap;
-
-struct Memory(HashMap<String, String>);
-
-impl Loader for Memory {
-    fn read(&self, path: &str) -> Result<String, String> {
-        self.0
-            .get(path)
-            .cloned()
-            .ok_or_else(|| "not found".to_string())
-    }
-}
 
 /// A factory in `lib.dagf` (its body given), and `modules` files of 100 dags each.
 fn project(factory_body: &str, modules: usize) -> (Vec<String>, Memory) {
