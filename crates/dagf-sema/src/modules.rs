@@ -492,44 +492,50 @@ fn parse_roots(roots: &[String], loader: &dyn Loader, first: usize) -> HashMap<S
             texts.push((path.clone(), text, id));
         }
     }
-    let parse = |part: &[(String, String, FileId)]| -> Vec<(String, Parsed)> {
+    type Tree = (ast::Module, Vec<Diagnostic>);
+    let parse = |part: &[(String, String, FileId)]| -> Vec<Tree> {
         part.iter()
-            .map(|(path, text, file)| {
-                let (ast, diags) = dagf_syntax::parse(text, *file);
-                let parsed = Parsed {
-                    text: text.clone(),
-                    file: *file,
-                    ast,
-                    diags,
-                };
-                (path.clone(), parsed)
-            })
+            .map(|(_, text, file)| dagf_syntax::parse(text, *file))
             .collect()
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 || texts.len() < 8 {
-        return parse(&texts).into_iter().collect();
-    }
-    let chunk = texts.len().div_ceil(cores);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = texts
-            .chunks(chunk)
-            .map(|part| {
-                std::thread::Builder::new()
-                    .stack_size(256 << 20)
-                    .spawn_scoped(s, move || parse(part))
-            })
-            .collect();
-        let mut out = HashMap::new();
-        for (h, part) in handles.into_iter().zip(texts.chunks(chunk)) {
-            let done = match h {
-                Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                Err(_) => parse(part),
+    let trees: Vec<Tree> = if cores < 2 || texts.len() < 8 {
+        parse(&texts)
+    } else {
+        let chunk = texts.len().div_ceil(cores);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = texts
+                .chunks(chunk)
+                .map(|part| {
+                    std::thread::Builder::new()
+                        .stack_size(256 << 20)
+                        .spawn_scoped(s, move || parse(part))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(texts.chunks(chunk))
+                .flat_map(|(h, part)| match h {
+                    Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                    Err(_) => parse(part),
+                })
+                .collect()
+        })
+    };
+    // The trees come back in the order of the texts, which move into place beside them.
+    texts
+        .into_iter()
+        .zip(trees)
+        .map(|((path, text, file), (ast, diags))| {
+            let parsed = Parsed {
+                text,
+                file,
+                ast,
+                diags,
             };
-            out.extend(done);
-        }
-        out
-    })
+            (path, parsed)
+        })
+        .collect()
 }
 
 fn add_module(
