@@ -2853,12 +2853,8 @@ impl<'a> Cx<'a> {
     // ---- finishing a DAG ------------------------------------------------------------
 
     fn finish(&mut self, mut dag: DagB) {
-        self.run_afters(&mut dag);
-        self.check_abstracts(&dag);
-        let edges = self.task_edges(&mut dag);
         let before = self.diags.error_count();
-        let namer = self.layer_namer(&dag);
-        let dag_ir = checks::finish(self.ctx(&namer), &dag, &edges);
+        let dag_ir = self.check_built(&mut dag);
         // Recorded even when the dag has errors: two dags with one id clash regardless.
         self.ids.push((
             dag.id.clone(),
@@ -3405,11 +3401,17 @@ impl<'a> Cx<'a> {
             dag.made_from = Some((decl.name.name.clone(), decl.name.span));
         }
         self.run_factory(f, env, &mut dag, Layer::Factory, &mut vec![f]);
-        self.run_afters(&mut dag);
-        self.check_abstracts(&dag);
-        let edges = self.task_edges(&mut dag);
-        let namer = self.layer_namer(&dag);
-        checks::finish(self.ctx(&namer), &dag, &edges);
+        self.check_built(&mut dag);
+    }
+
+    /// A dag whose bodies have all run: its `after` blocks, its abstract tasks, its
+    /// edges, the DAG checks, and the IR.
+    fn check_built(&mut self, dag: &mut DagB) -> Option<dagf_ir::Dag> {
+        self.run_afters(dag);
+        self.check_abstracts(dag);
+        let edges = self.task_edges(dag);
+        let namer = self.layer_namer(dag);
+        checks::finish(self.ctx(&namer), dag, &edges)
     }
 
     /// Every `abstract task` of the factories a dag is made from must be declared.

@@ -86,9 +86,7 @@ impl Cx<'_> {
             dag.mixin_base = self.mixin_uses.len();
             dag.tenant = Some((i, decl.name.span));
             self.apply_policy(&mut dag);
-            let edges = self.task_edges(&mut dag);
-            let namer = self.layer_namer(&dag);
-            checks::finish(self.ctx(&namer), &dag, &edges);
+            self.check_built(&mut dag);
         }
     }
 
