@@ -114,9 +114,13 @@ codes! {
     E0402 => "invalid project file",
     E0403 => "project not found",
     E0404 => "cannot read or write a file",
+    E0405 => "unknown environment",
     // Config sources
     E0501 => "invalid config file",
     E0502 => "config file not found",
+    E0503 => "database source failed",
+    E0504 => "conflicting config documents",
+    E0505 => "HTTP source failed",
     // Lints
     W0001 => "unused parameter",
     W0002 => "unused import",
@@ -124,6 +128,7 @@ codes! {
     W0004 => "too many parameters",
     W0005 => "unvalidated string in a name",
     W0006 => "environment read inside a factory",
+    W0007 => "config data from the HTTP cache",
 }
 
 #[cfg(test)]

@@ -164,4 +164,14 @@ impl Diagnostics {
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter()
     }
+
+    /// Takes out the diagnostics pushed after the first `at` (to add to them and push
+    /// them back).
+    pub fn take_from(&mut self, at: usize) -> Vec<Diagnostic> {
+        let taken = self.items.split_off(at.min(self.items.len()));
+        for d in &taken {
+            self.seen.remove(d);
+        }
+        taken
+    }
 }

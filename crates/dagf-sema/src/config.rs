@@ -552,3 +552,54 @@ mod tests {
         );
     }
 }
+
+/// One step into a document: an item of a list, or a key of a record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    Index(usize),
+    Key(Rc<str>),
+}
+
+/// The steps from the top of `doc` to the innermost value that holds `span`.
+pub fn path_to(doc: &Value, span: Span) -> Vec<Step> {
+    let inside = |v: &Value| v.span.start <= span.start && span.end <= v.span.end;
+    let mut steps = Vec::new();
+    let mut at = doc;
+    loop {
+        let next = match &at.v {
+            V::List(xs) => xs
+                .iter()
+                .enumerate()
+                .find(|(_, x)| inside(x))
+                .map(|(i, x)| (Step::Index(i), x)),
+            V::Record(fields) => fields
+                .iter()
+                .find(|(_, x)| inside(x))
+                .map(|(k, x)| (Step::Key(k.clone()), x)),
+            _ => None,
+        };
+        match next {
+            Some((step, x)) => {
+                steps.push(step);
+                at = x;
+            }
+            None => return steps,
+        }
+    }
+}
+
+/// `$.dags[2].schedule`: a path as JSON tools write it.
+pub fn json_path(steps: &[Step]) -> String {
+    let mut out = String::from("$");
+    for s in steps {
+        match s {
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+            Step::Key(k) if k.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Key(k) => out.push_str(&format!("[{}]", serde_json::to_string(&**k).unwrap_or_default())),
+        }
+    }
+    out
+}

@@ -8,6 +8,7 @@ use crate::modules::{BindingKind, Program};
 use crate::types::{FieldTy, RecordTy, Ty};
 use crate::value::{Asset, Bound, Callback, Item, Partial, V, Value};
 
+mod profiles;
 mod tenants;
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
 use dagf_ir::{Date, DateTime};
@@ -33,8 +34,10 @@ pub enum Layer {
     Mixin(usize),
     Factory,
     Body,
-    /// The policy of the tenant kind the dag is placed in, by kind: applied last.
+    /// The policy of the tenant kind the dag is placed in, by kind.
     Policy(usize),
+    /// The profile of the environment built for, by profile: applied last.
+    Profile(usize),
 }
 
 /// How messages name the layers of one dag, and where each mixin was mixed in.
@@ -67,6 +70,7 @@ impl Layers<'_> {
             },
             Layer::Body => "the dag body".to_string(),
             Layer::Policy(k) => format!("the policy of `{}`", self.prog.tenants[k].decl.name.name),
+            Layer::Profile(p) => format!("the profile `{}`", self.prog.profiles[p].decl.name.name),
         }
     }
 
@@ -347,6 +351,7 @@ pub fn run(
 ) -> dagf_ir::Project {
     let mut cx = Cx::new(prog, sources, options, diags);
     cx.check_kinds();
+    cx.check_env();
     for &m in &prog.order {
         cx.globals_of(m);
     }
@@ -764,21 +769,31 @@ impl<'a> Cx<'a> {
         if !complete || files.is_empty() {
             return Value::error(at);
         }
+        let format = match src.format.name.as_str() {
+            "yaml" => "yaml",
+            _ => "json", // files, rows and answers
+        };
         let mut docs = Vec::new();
         let mut ok = true;
+        let mut bases = crate::documents::Inheritance::new(self.sources, &self.prog.config_files, format);
         for f in files {
             let text = &self.sources.get(f).text;
-            match crate::config::parse(&src.format.name, text, f) {
-                Ok(d) => docs.extend(d),
+            match crate::config::parse(format, text, f) {
+                Ok(d) => docs.extend(d.into_iter().filter_map(|d| bases.resolve(d))),
                 Err(d) => {
                     ok = false;
                     self.err(*d);
                 }
             }
         }
+        ok &= bases.diags.is_empty();
+        for d in std::mem::take(&mut bases.diags) {
+            self.err(d);
+        }
         // The files that parsed are checked too: every mistake in one run.
+        let mark = self.diags.len();
         let decl = Some(src.ty.span);
-        match &ty {
+        let value = match &ty {
             Ty::List(inner) => {
                 let mut items = Vec::new();
                 for doc in docs {
@@ -798,24 +813,51 @@ impl<'a> Cx<'a> {
                 Value::new(V::List(Rc::new(items)), at)
             }
             _ if !ok => Value::error(at),
-            _ => {
-                match <[Value; 1]>::try_from(docs) {
-                    Ok([doc]) => self.coerce(doc, &ty, decl),
-                    Err(docs) => {
-                        self.err(
+            _ => match <[Value; 1]>::try_from(docs) {
+                Ok([doc]) => self.coerce(doc, &ty, decl),
+                Err(docs) => {
+                    let args = src.args.first().map_or(src.args_span, |a| a.span);
+                    self.err(
                         Diagnostic::at(
                             Code::E0501,
-                            src.path_span,
+                            args,
                             format!("`{}` takes one document, and its files hold {}", src.name.name, docs.len()),
                             "these files",
                         )
                         .with_label(src.ty.span, "one value of this type")
                         .with_help("declare the source as a list (`list<T>`) to read several documents"),
                     );
-                        Value::error(at)
-                    }
+                    Value::error(at)
                 }
+            },
+        };
+        self.say_where_in_data(i, mark);
+        value
+    }
+
+    /// Adds to the diagnostics from `mark` on that point into a query's rows or an HTTP
+    /// answer which row and column, or which JSON path, they are about.
+    fn say_where_in_data(&mut self, source: usize, mark: usize) {
+        let info = &self.prog.sources[source];
+        let Some(&file) = info.files.first() else {
+            return;
+        };
+        if matches!(info.origin, crate::sources::Origin::Files) || self.diags.len() == mark {
+            return;
+        }
+        let Ok(docs) = crate::config::parse("json", &self.sources.get(file).text, file) else {
+            return;
+        };
+        for mut d in self.diags.take_from(mark) {
+            let place = d
+                .primary
+                .as_ref()
+                .filter(|l| l.span.file == file)
+                .map(|l| crate::config::path_to(&docs[0], l.span));
+            if let Some(path) = place {
+                d = d.with_note(crate::sources::describe(&info.origin, &path));
             }
+            self.diags.push(d);
         }
     }
 
@@ -823,6 +865,7 @@ impl<'a> Cx<'a> {
     fn read_from_config(&self, span: Span) -> bool {
         let name = &self.sources.get(span.file).name;
         [".json", ".yaml", ".yml"].iter().any(|x| name.ends_with(x))
+            || self.prog.sources.iter().any(|s| s.files.contains(&span.file))
     }
 
     /// Adds `key = v` to a record being built; a key already there is E0211.
@@ -877,6 +920,8 @@ impl<'a> Cx<'a> {
         is_override: bool,
         span: Span,
     ) {
+        // A profile replaces what it sets: it is the environment's last word.
+        let is_override = is_override || (!append && matches!(dag.layer, Layer::Profile(_)));
         let mut found = Diagnostics::new();
         let layers = Layers {
             prog: self.prog,
@@ -1018,6 +1063,7 @@ impl<'a> Cx<'a> {
             });
         }
         self.apply_policy(&mut dag);
+        self.apply_profile(&mut dag);
         self.finish(dag);
     }
 
@@ -2034,6 +2080,9 @@ impl<'a> Cx<'a> {
         if let Some(b) = builtins::lookup(n) {
             return V::Item(Item::Builtin(b));
         }
+        if n == "env" {
+            return self.options.env.as_deref().map_or(V::None, |e| V::Str(Rc::from(e)));
+        }
         if self.prog.modules[m]
             .imports
             .iter()
@@ -2045,6 +2094,7 @@ impl<'a> Cx<'a> {
         let mut candidates: Vec<&str> = env.iter().map(|(k, _)| &**k).collect();
         candidates.extend(self.prog.visible_names(m));
         candidates.extend(builtins::ALL.iter().map(|(n, _)| *n));
+        candidates.push("env");
         let d = Diagnostic::at(
             Code::E0104,
             span,
@@ -3783,7 +3833,7 @@ fn set_slot(
             return;
         }
         // A policy may force a value on every dag, whether or not it set one.
-        if is_override && !matches!(layer, Layer::Policy(_)) {
+        if is_override && !matches!(layer, Layer::Policy(_) | Layer::Profile(_)) {
             diags.push(
                 Diagnostic::at(
                     Code::E0213,

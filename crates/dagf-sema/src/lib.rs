@@ -5,15 +5,18 @@ mod builtins;
 mod checks;
 mod config;
 mod cron;
+mod documents;
 mod eval;
 mod lints;
 mod modules;
 mod schema;
 mod scopes;
+mod sources;
 mod types;
 mod value;
 
 pub use modules::Loader;
+pub use sources::{Cached, Cell, SqlError, Table};
 pub use schema::schema;
 
 use dagf_diag::{Diagnostics, Sources};
@@ -27,6 +30,11 @@ pub struct Options {
     /// Leave out which layers set each value (kept for `dagfc explain-value`); a build
     /// does not need it, and it is a large part of the IR's memory.
     pub skip_provenance: bool,
+    /// The environment built for (`--env`, `DAGF_ENV`, `default_env`): its profile is
+    /// the last layer of every DAG, and `env` in expressions is its name.
+    pub env: Option<String>,
+    /// Where the environment's name came from, for messages (`--env`, ...).
+    pub env_origin: String,
 }
 
 /// The result of checking a project: the IR when there were no errors, and every
@@ -36,8 +44,9 @@ pub struct Checked {
     pub sources: Sources,
     pub project: Option<dagf_ir::Project>,
     pub diagnostics: Diagnostics,
-    /// The result depends on folder listings (a config source's `*`), not only on the
-    /// text of the files read: a tool may not assume it is unchanged when they are.
+    /// The result depends on more than the text of the files read (a config source's
+    /// `*` lists a folder, a database, a server): a tool may not assume it is unchanged
+    /// when they are.
     pub lists_folders: bool,
 }
 
@@ -46,10 +55,17 @@ pub struct Checked {
 pub fn check(roots: &[String], loader: &dyn Loader, options: &Options) -> Checked {
     let mut sources = Sources::new();
     let mut diags = Diagnostics::new();
-    let program = modules::load(roots, loader, &mut sources, &mut diags);
+    let program = modules::load(
+        roots,
+        loader,
+        options.env.as_deref(),
+        &mut sources,
+        &mut diags,
+    );
     lints::run(&program, &mut diags);
     let project = eval::run(&program, &sources, options, &mut diags);
-    let lists_folders = program.sources.iter().any(|s| s.decl.path.contains('*'));
+    sources::keep_answers(&program.fresh_answers, loader, &mut diags);
+    let lists_folders = program.reads_beyond_files;
     let project = if diags.has_errors() {
         None
     } else {

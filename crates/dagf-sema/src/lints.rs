@@ -185,6 +185,7 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
             i.body.iter().for_each(|s| names_in_stmt(s, out));
         }
         ast::Item::Source(src) => names_in_type(&src.ty, out),
+        ast::Item::Profile(p) => p.body.iter().for_each(|s| names_in_stmt(s, out)),
         ast::Item::Import(_) => {}
     }
 }

@@ -5,7 +5,9 @@ use crate::types::{self, FieldTy, Ty};
 use dagf_diag::{Code, Diagnostic, Diagnostics, FileId, Sources, Span};
 use dagf_syntax::ast;
 use petgraph::graph::{DiGraph, NodeIndex};
+pub use crate::sources::{Cached, Origin, SqlError, Table};
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// Where source files come from. The CLI reads the disk; tests serve strings.
 pub trait Loader {
@@ -17,6 +19,31 @@ pub trait Loader {
     fn list(&self, dir: &str) -> Result<Vec<String>, String> {
         let _ = dir;
         Err("this loader cannot list folders".to_string())
+    }
+
+    /// The rows `query` gives from the SQLite database at `db` (relative to the
+    /// project), opened read-only.
+    fn sqlite(&self, db: &str, query: &str) -> Result<Table, SqlError> {
+        let _ = (db, query);
+        Err(SqlError::Open("this loader cannot open databases".to_string()))
+    }
+
+    /// The body of a successful (2xx) answer to a GET of `url`, waiting at most `timeout`.
+    fn http_get(&self, url: &str, timeout: Duration) -> Result<String, String> {
+        let _ = (url, timeout);
+        Err("this loader cannot make requests".to_string())
+    }
+
+    /// The last good answer kept for `url`, and its age.
+    fn cache_read(&self, url: &str) -> Option<Cached> {
+        let _ = url;
+        None
+    }
+
+    /// Keeps a good answer for `url`, with the time it came.
+    fn cache_write(&self, url: &str, body: &str) -> Result<(), String> {
+        let _ = (url, body);
+        Ok(())
     }
 }
 
@@ -126,6 +153,15 @@ pub struct SourceInfo {
     pub files: Vec<FileId>,
     /// Whether every file was found and read (else it was reported).
     pub complete: bool,
+    /// Files, a query's rows or an HTTP answer.
+    pub origin: Origin,
+}
+
+/// `profile NAME { ... }`: a layer for every DAG when building for that environment.
+#[derive(Debug)]
+pub struct ProfileInfo {
+    pub module: usize,
+    pub decl: std::sync::Arc<ast::ProfileDecl>,
 }
 
 /// One tenant, in declaration order (imports first).
@@ -165,6 +201,14 @@ pub struct Program {
     pub tenants: Vec<TenantInfo>,
     pub instances: Vec<InstanceInfo>,
     pub sources: Vec<SourceInfo>,
+    /// Every config document read (source files and the bases they extend), by path.
+    pub config_files: HashMap<String, FileId>,
+    pub profiles: Vec<ProfileInfo>,
+    /// A source lists a folder, queries a database or asks a server: the project's
+    /// meaning can change while its files do not.
+    pub reads_beyond_files: bool,
+    /// HTTP answers received while loading, to cache once their data proves good.
+    pub fresh_answers: Vec<crate::sources::FreshAnswer>,
 }
 
 impl Program {
@@ -247,6 +291,7 @@ pub fn resolve_path(from: &str, import: &str) -> String {
 pub fn load(
     roots: &[String],
     loader: &dyn Loader,
+    env: Option<&str>,
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Program {
@@ -353,112 +398,8 @@ pub fn load(
 
     (prog.order, prog.in_cycle) = import_order(&prog, diags);
     collect_declarations(&mut prog, diags);
-    read_config_files(&mut prog, loader, sources, diags);
+    crate::sources::read(&mut prog, loader, env, sources, diags);
     prog
-}
-
-/// Finds and reads the files of every config source (the data is converted later,
-/// against the source's type).
-fn read_config_files(
-    prog: &mut Program,
-    loader: &dyn Loader,
-    sources: &mut Sources,
-    diags: &mut Diagnostics,
-) {
-    for i in 0..prog.sources.len() {
-        let decl = prog.sources[i].decl.clone();
-        let module_path = prog.modules[prog.sources[i].module].path.clone();
-        let ty = types::resolve(
-            prog,
-            prog.sources[i].module,
-            &decl.ty,
-            &mut Vec::new(),
-            diags,
-        );
-        prog.sources[i].ty = ty;
-        if !matches!(decl.format.name.as_str(), "yaml" | "json") {
-            diags.push(
-                Diagnostic::at(
-                    Code::E0502,
-                    decl.format.span,
-                    format!("`{}` is not a config format", decl.format.name),
-                    "unknown format",
-                )
-                .with_suggestion(&decl.format.name, ["yaml", "json"])
-                .or_help("read files with `yaml(\"path\")` or `json(\"path\")`"),
-            );
-            continue;
-        }
-        let path = resolve_path(&module_path, &decl.path);
-        let paths: Vec<String> = match path
-            .rsplit_once('/')
-            .map_or(("", path.as_str()), |(d, f)| (d, f))
-        {
-            (dir, pattern) if pattern.contains('*') => match loader.list(dir) {
-                Ok(mut names) => {
-                    names.retain(|n| crate::glob_match(pattern, n));
-                    names.sort();
-                    names
-                        .into_iter()
-                        .map(|n| {
-                            if dir.is_empty() {
-                                n
-                            } else {
-                                format!("{dir}/{n}")
-                            }
-                        })
-                        .collect()
-                }
-                Err(e) => {
-                    diags.push(
-                        Diagnostic::at(
-                            Code::E0502,
-                            decl.path_span,
-                            format!("cannot list the folder `{dir}`: {e}"),
-                            "the files of this source",
-                        )
-                        .with_help("paths are relative to the file that declares the source"),
-                    );
-                    continue;
-                }
-            },
-            _ => vec![path.clone()],
-        };
-        if paths.is_empty() {
-            diags.push(
-                Diagnostic::at(
-                    Code::E0502,
-                    decl.path_span,
-                    format!("no file matches `{path}`"),
-                    "matches nothing",
-                )
-                .with_help("paths are relative to the file that declares the source; `*` matches any run of characters in a file name"),
-            );
-            continue;
-        }
-        let mut complete = true;
-        for p in paths {
-            match loader.read(&p) {
-                Ok(text) => {
-                    let file = sources.add(p, text);
-                    prog.sources[i].files.push(file);
-                }
-                Err(e) => {
-                    complete = false;
-                    diags.push(
-                        Diagnostic::at(
-                            Code::E0502,
-                            decl.path_span,
-                            format!("cannot read `{p}`: {e}"),
-                            "a file of this source",
-                        )
-                        .with_help("config files are UTF-8 text; paths are relative to the file that declares the source"),
-                    );
-                }
-            }
-        }
-        prog.sources[i].complete = complete;
-    }
 }
 
 fn relative_to(from: &str, target: &str) -> String {
@@ -726,8 +667,28 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                         ty: Ty::Error,
                         files: Vec::new(),
                         complete: false,
+                        origin: Origin::Files,
                     });
                     (&src.name, BindingKind::Source(prog.sources.len() - 1))
+                }
+                ast::Item::Profile(p) => {
+                    match prog.profiles.iter().find(|q| q.decl.name.name == p.name.name) {
+                        Some(prev) => diags.push(
+                            Diagnostic::at(
+                                Code::E0103,
+                                p.name.span,
+                                format!("the profile `{}` is declared twice", p.name.name),
+                                "declared again here",
+                            )
+                            .with_label(prev.decl.name.span, "first declared here")
+                            .with_help("a project has one profile per environment: merge the two"),
+                        ),
+                        None => prog.profiles.push(ProfileInfo {
+                            module: m,
+                            decl: std::sync::Arc::new(p.clone()),
+                        }),
+                    }
+                    continue;
                 }
                 ast::Item::Stmt(ast::Stmt::Let { name, .. }) => (name, BindingKind::Let(m)),
                 _ => continue,

@@ -29,6 +29,7 @@ pub enum Item {
     Tenant(TenantDecl),
     Instance(InstanceDecl),
     Source(SourceDecl),
+    Profile(ProfileDecl),
     Stmt(Stmt),
 }
 
@@ -86,18 +87,29 @@ pub struct TenantDecl {
     pub span: Span,
 }
 
-/// `source NAME: TYPE = yaml("configs/*.yaml")`: typed data read from files.
+/// `source NAME: TYPE = yaml("configs/*.yaml")`: typed data read from files, a
+/// database or a URL.
 #[derive(Clone, Debug)]
 pub struct SourceDecl {
     pub docs: Vec<String>,
     pub name: Ident,
     pub ty: TypeExpr,
-    /// `yaml` or `json`.
+    /// `yaml`, `json`, `sqlite` or `http`.
     pub format: Ident,
-    /// A path relative to the declaring file; `*` in its last part matches any run of
-    /// characters.
-    pub path: String,
-    pub path_span: Span,
+    /// What to read (paths, a query, a URL) and options such as `cache = 10m`.
+    pub args: Vec<Arg>,
+    /// The parenthesised arguments.
+    pub args_span: Span,
+    pub span: Span,
+}
+
+/// `profile NAME { ... }`: the last layer of every DAG when building for environment
+/// `NAME` (`--env NAME`).
+#[derive(Clone, Debug)]
+pub struct ProfileDecl {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    pub body: Vec<Stmt>,
     pub span: Span,
 }
 

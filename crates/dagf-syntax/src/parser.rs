@@ -278,7 +278,7 @@ where
         .boxed();
 
     // Named or positional arguments: `(a = 1, 2)`.
-    let args = ident
+    let arg = ident
         .then_ignore(just(Tok::Eq))
         .or_not()
         .then(expr.clone())
@@ -287,6 +287,9 @@ where
             value,
             span: sp(e.span()),
         })
+        .boxed();
+    let args = arg
+        .clone()
         .separated_by(just(Tok::Comma))
         .allow_trailing()
         .collect::<Vec<Arg>>()
@@ -1137,27 +1140,40 @@ where
         .then_ignore(just(Tok::Eq))
         .then(ident)
         .then(
-            plain_str
-                .map_with(move |s, e| (s, sp(e.span())))
-                .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen)),
+            arg.separated_by(just(Tok::Comma))
+                .allow_trailing()
+                .collect::<Vec<Arg>>()
+                .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen))
+                .map_with(move |args, e| (args, sp(e.span()))),
         )
-        .map_with(
-            move |((((docs, name), ty), format), (path, path_span)), e| {
-                Item::Source(SourceDecl {
-                    docs,
-                    name,
-                    ty,
-                    format,
-                    path,
-                    path_span,
-                    span: sp(e.span()),
-                })
-            },
-        );
+        .map_with(move |((((docs, name), ty), format), (args, args_span)), e| {
+            Item::Source(SourceDecl {
+                docs,
+                name,
+                ty,
+                format,
+                args,
+                args_span,
+                span: sp(e.span()),
+            })
+        });
+    // `profile dev { ... }`; `profile` is a keyword only here.
+    let profile = docs
+        .then_ignore(select! { Tok::Ident(k) if k == "profile" => () })
+        .then(ident)
+        .then(block.clone())
+        .map_with(move |((docs, name), body), e| {
+            Item::Profile(ProfileDecl {
+                docs,
+                name,
+                body,
+                span: sp(e.span()),
+            })
+        });
     // `Customer acme { tier = "gold" }`: an instance of a tenant kind (of any kind but
     // `tenant`, so a broken kind declaration is reported as one).
     let instance = docs
-        .then(ident.filter(|i: &Ident| i.name != "tenant"))
+        .then(ident.filter(|i: &Ident| i.name != "tenant" && i.name != "profile"))
         .then(ident)
         .then(block.clone())
         .map_with(move |(((docs, kind), name), body), e| {
@@ -1181,6 +1197,7 @@ where
         asset,
         tenant,
         source,
+        profile,
         instance,
         stmt.clone().map(Item::Stmt),
     ))

@@ -24,6 +24,10 @@ pub struct Args {
     /// Project folder (default: found by walking up from the working directory).
     #[arg(long, global = true)]
     project: Option<PathBuf>,
+    /// Environment to build for: its `profile` applies to every DAG, and `env` is its
+    /// name (default: `DAGF_ENV`, then `default_env` in dagf.toml).
+    #[arg(long, global = true)]
+    env: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -206,6 +210,24 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         Ok(f) => f,
         Err(d) => return fail(*d, &sources),
     };
+    // The environment: the flag, else DAGF_ENV, else the project's default.
+    let env = args
+        .env
+        .clone()
+        .map(|e| (e, "--env".to_string()))
+        .or_else(|| {
+            std::env::var("DAGF_ENV")
+                .ok()
+                .filter(|e| !e.is_empty())
+                .map(|e| (e, "DAGF_ENV".to_string()))
+        })
+        .or_else(|| {
+            proj.config
+                .project
+                .default_env
+                .clone()
+                .map(|e| (e, format!("`default_env` in {}", project::FILE)))
+        });
     // A build (writing files) whose inputs and outputs are as the last one left them
     // has nothing to do.
     let stamp_key = build
@@ -216,7 +238,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                     .clone()
                     .unwrap_or_else(|| proj.root.join(&proj.config.project.out));
                 let toml_text = &sources.get(dagf_diag::FileId(0)).text;
-                let options = format!("-O{opt_level} {style:?}");
+                let options = format!("-O{opt_level} {style:?} env={:?}", env.as_ref().map(|e| &e.0));
                 let key = output::hash_text(&[
                     env!("CARGO_PKG_VERSION"),
                     &options,
@@ -253,6 +275,8 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     let options = dagf_sema::Options {
         env_vars: std::env::vars().collect(),
         skip_provenance: !matches!(args.command, Command::ExplainValue { .. }),
+        env: env.as_ref().map(|e| e.0.clone()),
+        env_origin: env.map(|e| e.1).unwrap_or_default(),
     };
     let checked = dagf_sema::check(&files, &loader, &options);
     // The project file stays first so its diagnostics can still point into it.

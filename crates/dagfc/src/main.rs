@@ -2,6 +2,7 @@
 //! system and the terminal. Everything it calls is pure.
 
 mod cli;
+mod data;
 mod output;
 mod par;
 mod project;

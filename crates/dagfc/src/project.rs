@@ -110,6 +110,9 @@ pub struct ProjectSection {
     /// The folder the build writes, relative to the project root.
     #[serde(default = "default_out")]
     pub out: String,
+    /// The environment built for when neither `--env` nor `DAGF_ENV` says.
+    #[serde(default)]
+    pub default_env: Option<String>,
 }
 
 impl Default for ProjectSection {
@@ -118,6 +121,7 @@ impl Default for ProjectSection {
             name: None,
             src: default_src(),
             out: default_out(),
+            default_env: None,
         }
     }
 }
@@ -264,6 +268,22 @@ impl dagf_sema::Loader for DiskLoader<'_> {
             .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect())
+    }
+
+    fn sqlite(&self, db: &str, query: &str) -> Result<dagf_sema::Table, dagf_sema::SqlError> {
+        crate::data::query(&self.root.join(db), query)
+    }
+
+    fn http_get(&self, url: &str, timeout: std::time::Duration) -> Result<String, String> {
+        crate::data::get(url, timeout)
+    }
+
+    fn cache_read(&self, url: &str) -> Option<dagf_sema::Cached> {
+        crate::data::cache_read(self.root, url)
+    }
+
+    fn cache_write(&self, url: &str, body: &str) -> Result<(), String> {
+        crate::data::cache_write(self.root, url, body)
     }
 }
 

@@ -1,0 +1,240 @@
+//! Config documents that extend base documents: `extends: base.yaml` (or a list) at the
+//! top of a document. The merge follows the mixin rules: records merge key by key,
+//! lists add the items they lack, and two documents that set one value differently
+//! conflict (both are named) unless the extending document writes it under `override:`.
+
+use crate::modules::resolve_path;
+use crate::value::{V, Value};
+use dagf_diag::{Code, Diagnostic, FileId, Sources, Span};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// The keys a document uses to inherit; they are not data.
+const EXTENDS: &str = "extends";
+const OVERRIDE: &str = "override";
+
+/// The base documents a document names, with where each is named.
+pub fn bases(doc: &Value) -> Vec<(String, Span)> {
+    let Some(v) = field(doc, EXTENDS) else {
+        return Vec::new();
+    };
+    match &v.v {
+        V::Str(s) => vec![(s.to_string(), v.span)],
+        V::List(xs) => xs
+            .iter()
+            .filter_map(|x| match &x.v {
+                V::Str(s) => Some((s.to_string(), x.span)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn field<'v>(doc: &'v Value, name: &str) -> Option<&'v Value> {
+    match &doc.v {
+        V::Record(fields) => fields.iter().find(|(k, _)| &**k == name).map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// Resolves documents against their bases (read earlier into `sources`, by path in `files`).
+pub struct Inheritance<'a> {
+    pub sources: &'a Sources,
+    pub files: &'a HashMap<String, FileId>,
+    pub format: &'a str,
+    pub diags: Vec<Diagnostic>,
+    /// The documents being resolved, innermost last: a base met again is a cycle.
+    stack: Vec<FileId>,
+}
+
+impl<'a> Inheritance<'a> {
+    pub fn new(sources: &'a Sources, files: &'a HashMap<String, FileId>, format: &'a str) -> Self {
+        Inheritance {
+            sources,
+            files,
+            format,
+            diags: Vec::new(),
+            stack: Vec::new(),
+        }
+    }
+
+    /// `doc` merged onto its bases, without `extends` and `override`; a document that
+    /// extends nothing is returned as it is. `None` when an error was reported.
+    pub fn resolve(&mut self, doc: Value) -> Option<Value> {
+        let V::Record(fields) = &doc.v else {
+            return Some(doc);
+        };
+        let extends = fields.iter().find(|(k, _)| &**k == EXTENDS).map(|(_, v)| v.clone());
+        let overrides = fields.iter().find(|(k, _)| &**k == OVERRIDE).map(|(_, v)| v.clone());
+        let Some(extends) = extends else {
+            if let Some(o) = overrides {
+                self.diags.push(
+                    Diagnostic::at(Code::E0501, o.span, "`override:` in a document that extends nothing", "nothing to override")
+                        .with_help("add `extends: BASE` naming the base document, or move these keys up into the document"),
+                );
+                return None;
+            }
+            return Some(doc);
+        };
+        let own: Vec<(Rc<str>, Value)> = fields
+            .iter()
+            .filter(|(k, _)| &**k != EXTENDS && &**k != OVERRIDE)
+            .cloned()
+            .collect();
+        let names = match &extends.v {
+            V::Str(_) => vec![extends.clone()],
+            V::List(xs) if !xs.is_empty() && xs.iter().all(|x| matches!(x.v, V::Str(_))) => xs.to_vec(),
+            _ => {
+                self.diags.push(
+                    Diagnostic::at(Code::E0501, extends.span, "`extends` names base documents", "not a path or a list of paths")
+                        .with_help("write `extends: base.yaml` or `extends: [a.yaml, b.yaml]`, relative to this document"),
+                );
+                return None;
+            }
+        };
+        let here = self.sources.get(doc.span.file).name.clone();
+        let mut merged: Option<Value> = None;
+        let mut ok = true;
+        for name in names {
+            let V::Str(path) = &name.v else { continue };
+            let path = resolve_path(&here, path);
+            let Some(&file) = self.files.get(&path) else {
+                ok = false; // could not be read: reported where it was read
+                continue;
+            };
+            let Some(base) = self.base(file, name.span) else {
+                ok = false;
+                continue;
+            };
+            merged = match merged {
+                None => Some(base),
+                Some(lower) => {
+                    let m = self.merge(lower.clone(), base, false, "");
+                    ok &= m.is_some();
+                    m.or(Some(lower))
+                }
+            };
+        }
+        let merged = merged?;
+        if !ok {
+            return None;
+        }
+        let own = Value::new(V::Record(Rc::new(own)), doc.span);
+        let mut result = self.merge(merged, own, false, "")?;
+        if let Some(o) = overrides {
+            if !matches!(o.v, V::Record(_)) {
+                self.diags.push(
+                    Diagnostic::at(Code::E0501, o.span, "`override:` holds the keys that replace the base's", "not a mapping")
+                        .with_help("write `override:` followed by indented `key: value` lines"),
+                );
+                return None;
+            }
+            result = self.merge(result, o, true, "")?;
+        }
+        Some(result)
+    }
+
+    /// The one document of a base file, resolved against its own bases.
+    fn base(&mut self, file: FileId, named_at: Span) -> Option<Value> {
+        if self.stack.contains(&file) || named_at.file == file {
+            self.diags.push(
+                Diagnostic::at(Code::E0501, named_at, format!("`{}` extends itself through its bases", self.sources.get(file).name), "this leads back")
+                    .with_help("documents extend each other in a chain that ends: remove one `extends`"),
+            );
+            return None;
+        }
+        let docs = match crate::config::parse(self.format, &self.sources.get(file).text, file) {
+            Ok(d) => d,
+            Err(d) => {
+                self.diags.push(*d);
+                return None;
+            }
+        };
+        let Ok([doc]) = <[Value; 1]>::try_from(docs) else {
+            self.diags.push(
+                Diagnostic::at(Code::E0501, named_at, format!("the base `{}` holds several documents", self.sources.get(file).name), "extended here")
+                    .with_help("a base is one document: split the file"),
+            );
+            return None;
+        };
+        self.stack.push(file);
+        let resolved = self.resolve(doc);
+        self.stack.pop();
+        resolved
+    }
+
+    /// `upper` merged onto `lower`: records key by key, lists adding what they lack;
+    /// scalars must agree unless `forced` (then `upper` wins).
+    fn merge(&mut self, lower: Value, upper: Value, forced: bool, key: &str) -> Option<Value> {
+        match (&lower.v, &upper.v) {
+            (V::Record(a), V::Record(b)) => {
+                let mut out: Vec<(Rc<str>, Value)> = a.to_vec();
+                let mut ok = true;
+                for (k, v) in b.iter() {
+                    match out.iter().position(|(n, _)| n == k) {
+                        Some(i) => match self.merge(out[i].1.clone(), v.clone(), forced, &join(key, k)) {
+                            Some(m) => out[i].1 = m,
+                            None => ok = false,
+                        },
+                        None => out.push((k.clone(), v.clone())),
+                    }
+                }
+                ok.then(|| Value::new(V::Record(Rc::new(out)), upper.span))
+            }
+            _ if forced => Some(upper),
+            (V::List(a), V::List(b)) => {
+                let mut out = a.to_vec();
+                for x in b.iter() {
+                    if !out.iter().any(|y| same(x, y)) {
+                        out.push(x.clone());
+                    }
+                }
+                Some(Value::new(V::List(Rc::new(out)), upper.span))
+            }
+            _ if same(&lower, &upper) => Some(upper),
+            _ => {
+                let name = |s: Span| self.sources.get(s.file).name.clone();
+                let (low, up) = (name(lower.span), name(upper.span));
+                self.diags.push(
+                    Diagnostic::at(
+                        Code::E0504,
+                        upper.span,
+                        format!("`{key}` is set to different values by `{up}` and `{low}`"),
+                        format!("set here in `{up}`"),
+                    )
+                    .with_label(lower.span, format!("and here in `{low}`"))
+                    .with_help(format!("to replace the base's value, put the key under `override:` in the document that extends `{low}`; or make the two agree")),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// `a.b`: the path of a key inside a record at `path`.
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Whether two config values are equal (lists in order, records in any order).
+fn same(a: &Value, b: &Value) -> bool {
+    match (&a.v, &b.v) {
+        (V::None, V::None) => true,
+        (V::Bool(x), V::Bool(y)) => x == y,
+        (V::Int(x), V::Int(y)) => x == y,
+        (V::Float(x), V::Float(y)) => x == y,
+        (V::Int(x), V::Float(y)) | (V::Float(y), V::Int(x)) => (*x as f64) == *y,
+        (V::Str(x), V::Str(y)) => x == y,
+        (V::List(x), V::List(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b)),
+        (V::Record(x), V::Record(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && same(v, v2)))
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,56 @@
+//! Environments: `profile NAME { ... }` is the last layer of every dag when building for
+//! `NAME`, and `env` in expressions is that name.
+
+use super::*;
+
+impl Cx<'_> {
+    /// The chosen environment names a profile; an unknown one lists the known ones.
+    pub(super) fn check_env(&mut self) {
+        let Some(env) = self.options.env.clone() else {
+            return;
+        };
+        let profiles = &self.prog.profiles;
+        if profiles.iter().any(|p| p.decl.name.name == env) {
+            return;
+        }
+        let known: Vec<&str> = profiles.iter().map(|p| p.decl.name.name.as_str()).collect();
+        let origin = &self.options.env_origin;
+        let mut d = Diagnostic::new(
+            Code::E0405,
+            format!("there is no profile `{env}` (the environment chosen by {origin})"),
+        );
+        d = match profiles.first() {
+            Some(first) => {
+                let listed = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>();
+                d.with_primary(first.decl.name.span, "profiles are declared here")
+                    .with_note(format!("the known environments are {}", listed.join(", ")))
+                    .with_suggestion(&env, known.iter().copied())
+                    .or_help(format!("choose one of them, or declare `profile {env} {{ }}`"))
+            }
+            None => d.with_help(format!(
+                "the project declares no profiles: declare `profile {env} {{ ... }}` with what differs in that environment"
+            )),
+        };
+        self.err(d);
+    }
+
+    /// The chosen environment's profile, as the last layer of a dag: what it sets
+    /// replaces what the dag had, without `override`.
+    pub(super) fn apply_profile(&mut self, dag: &mut DagB) {
+        let Some(env) = self.options.env.as_deref() else {
+            return;
+        };
+        let Some(p) = self.prog.profiles.iter().position(|p| p.decl.name.name == env) else {
+            return;
+        };
+        let info = &self.prog.profiles[p];
+        let (module, decl) = (info.module, info.decl.clone());
+        let label = format!("the profile `{env}` applies here");
+        let outer_making = self.making.replace((decl.name.span, label));
+        let outer = std::mem::replace(&mut dag.layer, Layer::Profile(p));
+        let mut env = Env::new();
+        self.body(module, &mut env, &decl.body, dag, Scope::Dag);
+        dag.layer = outer;
+        self.making = outer_making;
+    }
+}
