@@ -598,7 +598,10 @@ pub fn json_path(steps: &[Step]) -> String {
                 out.push('.');
                 out.push_str(k);
             }
-            Step::Key(k) => out.push_str(&format!("[{}]", serde_json::to_string(&**k).unwrap_or_default())),
+            Step::Key(k) => out.push_str(&format!(
+                "[{}]",
+                serde_json::to_string(&**k).unwrap_or_default()
+            )),
         }
     }
     out

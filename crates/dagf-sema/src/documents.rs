@@ -65,8 +65,14 @@ impl<'a> Inheritance<'a> {
         let V::Record(fields) = &doc.v else {
             return Some(doc);
         };
-        let extends = fields.iter().find(|(k, _)| &**k == EXTENDS).map(|(_, v)| v.clone());
-        let overrides = fields.iter().find(|(k, _)| &**k == OVERRIDE).map(|(_, v)| v.clone());
+        let extends = fields
+            .iter()
+            .find(|(k, _)| &**k == EXTENDS)
+            .map(|(_, v)| v.clone());
+        let overrides = fields
+            .iter()
+            .find(|(k, _)| &**k == OVERRIDE)
+            .map(|(_, v)| v.clone());
         let Some(extends) = extends else {
             if let Some(o) = overrides {
                 self.diags.push(
@@ -84,7 +90,9 @@ impl<'a> Inheritance<'a> {
             .collect();
         let names = match &extends.v {
             V::Str(_) => vec![extends.clone()],
-            V::List(xs) if !xs.is_empty() && xs.iter().all(|x| matches!(x.v, V::Str(_))) => xs.to_vec(),
+            V::List(xs) if !xs.is_empty() && xs.iter().all(|x| matches!(x.v, V::Str(_))) => {
+                xs.to_vec()
+            }
             _ => {
                 self.diags.push(
                     Diagnostic::at(Code::E0501, extends.span, "`extends` names base documents", "not a path or a list of paths")
@@ -125,8 +133,13 @@ impl<'a> Inheritance<'a> {
         if let Some(o) = overrides {
             if !matches!(o.v, V::Record(_)) {
                 self.diags.push(
-                    Diagnostic::at(Code::E0501, o.span, "`override:` holds the keys that replace the base's", "not a mapping")
-                        .with_help("write `override:` followed by indented `key: value` lines"),
+                    Diagnostic::at(
+                        Code::E0501,
+                        o.span,
+                        "`override:` holds the keys that replace the base's",
+                        "not a mapping",
+                    )
+                    .with_help("write `override:` followed by indented `key: value` lines"),
                 );
                 return None;
             }
@@ -139,8 +152,18 @@ impl<'a> Inheritance<'a> {
     fn base(&mut self, file: FileId, named_at: Span) -> Option<Value> {
         if self.stack.contains(&file) || named_at.file == file {
             self.diags.push(
-                Diagnostic::at(Code::E0501, named_at, format!("`{}` extends itself through its bases", self.sources.get(file).name), "this leads back")
-                    .with_help("documents extend each other in a chain that ends: remove one `extends`"),
+                Diagnostic::at(
+                    Code::E0501,
+                    named_at,
+                    format!(
+                        "`{}` extends itself through its bases",
+                        self.sources.get(file).name
+                    ),
+                    "this leads back",
+                )
+                .with_help(
+                    "documents extend each other in a chain that ends: remove one `extends`",
+                ),
             );
             return None;
         }
@@ -153,8 +176,16 @@ impl<'a> Inheritance<'a> {
         };
         let Ok([doc]) = <[Value; 1]>::try_from(docs) else {
             self.diags.push(
-                Diagnostic::at(Code::E0501, named_at, format!("the base `{}` holds several documents", self.sources.get(file).name), "extended here")
-                    .with_help("a base is one document: split the file"),
+                Diagnostic::at(
+                    Code::E0501,
+                    named_at,
+                    format!(
+                        "the base `{}` holds several documents",
+                        self.sources.get(file).name
+                    ),
+                    "extended here",
+                )
+                .with_help("a base is one document: split the file"),
             );
             return None;
         };
@@ -173,10 +204,12 @@ impl<'a> Inheritance<'a> {
                 let mut ok = true;
                 for (k, v) in b.iter() {
                     match out.iter().position(|(n, _)| n == k) {
-                        Some(i) => match self.merge(out[i].1.clone(), v.clone(), forced, &join(key, k)) {
-                            Some(m) => out[i].1 = m,
-                            None => ok = false,
-                        },
+                        Some(i) => {
+                            match self.merge(out[i].1.clone(), v.clone(), forced, &join(key, k)) {
+                                Some(m) => out[i].1 = m,
+                                None => ok = false,
+                            }
+                        }
                         None => out.push((k.clone(), v.clone())),
                     }
                 }
@@ -230,10 +263,13 @@ fn same(a: &Value, b: &Value) -> bool {
         (V::Float(x), V::Float(y)) => x == y,
         (V::Int(x), V::Float(y)) | (V::Float(y), V::Int(x)) => (*x as f64) == *y,
         (V::Str(x), V::Str(y)) => x == y,
-        (V::List(x), V::List(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b)),
+        (V::List(x), V::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b))
+        }
         (V::Record(x), V::Record(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && same(v, v2)))
+                && x.iter()
+                    .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && same(v, v2)))
         }
         _ => false,
     }

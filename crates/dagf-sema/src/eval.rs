@@ -775,7 +775,8 @@ impl<'a> Cx<'a> {
         };
         let mut docs = Vec::new();
         let mut ok = true;
-        let mut bases = crate::documents::Inheritance::new(self.sources, &self.prog.config_files, format);
+        let mut bases =
+            crate::documents::Inheritance::new(self.sources, &self.prog.config_files, format);
         for f in files {
             let text = &self.sources.get(f).text;
             match crate::config::parse(format, text, f) {
@@ -813,11 +814,12 @@ impl<'a> Cx<'a> {
                 Value::new(V::List(Rc::new(items)), at)
             }
             _ if !ok => Value::error(at),
-            _ => match <[Value; 1]>::try_from(docs) {
-                Ok([doc]) => self.coerce(doc, &ty, decl),
-                Err(docs) => {
-                    let args = src.args.first().map_or(src.args_span, |a| a.span);
-                    self.err(
+            _ => {
+                match <[Value; 1]>::try_from(docs) {
+                    Ok([doc]) => self.coerce(doc, &ty, decl),
+                    Err(docs) => {
+                        let args = src.args.first().map_or(src.args_span, |a| a.span);
+                        self.err(
                         Diagnostic::at(
                             Code::E0501,
                             args,
@@ -827,9 +829,10 @@ impl<'a> Cx<'a> {
                         .with_label(src.ty.span, "one value of this type")
                         .with_help("declare the source as a list (`list<T>`) to read several documents"),
                     );
-                    Value::error(at)
+                        Value::error(at)
+                    }
                 }
-            },
+            }
         };
         self.say_where_in_data(i, mark);
         value
@@ -865,7 +868,11 @@ impl<'a> Cx<'a> {
     fn read_from_config(&self, span: Span) -> bool {
         let name = &self.sources.get(span.file).name;
         [".json", ".yaml", ".yml"].iter().any(|x| name.ends_with(x))
-            || self.prog.sources.iter().any(|s| s.files.contains(&span.file))
+            || self
+                .prog
+                .sources
+                .iter()
+                .any(|s| s.files.contains(&span.file))
     }
 
     /// Adds `key = v` to a record being built; a key already there is E0211.
@@ -2081,7 +2088,11 @@ impl<'a> Cx<'a> {
             return V::Item(Item::Builtin(b));
         }
         if n == "env" {
-            return self.options.env.as_deref().map_or(V::None, |e| V::Str(Rc::from(e)));
+            return self
+                .options
+                .env
+                .as_deref()
+                .map_or(V::None, |e| V::Str(Rc::from(e)));
         }
         if self.prog.modules[m]
             .imports

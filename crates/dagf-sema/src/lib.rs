@@ -16,8 +16,8 @@ mod types;
 mod value;
 
 pub use modules::Loader;
-pub use sources::{Cached, Cell, SqlError, Table};
 pub use schema::schema;
+pub use sources::{Cached, Cell, SqlError, Table};
 
 use dagf_diag::{Diagnostics, Sources};
 use std::collections::BTreeMap;

@@ -1,11 +1,11 @@
 //! Loading: parse every file reachable from the roots, resolve imports relative to the
 //! importing file, report missing files and import cycles, and collect declarations.
 
+pub use crate::sources::{Cached, Origin, SqlError, Table};
 use crate::types::{self, FieldTy, Ty};
 use dagf_diag::{Code, Diagnostic, Diagnostics, FileId, Sources, Span};
 use dagf_syntax::ast;
 use petgraph::graph::{DiGraph, NodeIndex};
-pub use crate::sources::{Cached, Origin, SqlError, Table};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -25,7 +25,9 @@ pub trait Loader {
     /// project), opened read-only.
     fn sqlite(&self, db: &str, query: &str) -> Result<Table, SqlError> {
         let _ = (db, query);
-        Err(SqlError::Open("this loader cannot open databases".to_string()))
+        Err(SqlError::Open(
+            "this loader cannot open databases".to_string(),
+        ))
     }
 
     /// The body of a successful (2xx) answer to a GET of `url`, waiting at most `timeout`.
@@ -672,7 +674,11 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                     (&src.name, BindingKind::Source(prog.sources.len() - 1))
                 }
                 ast::Item::Profile(p) => {
-                    match prog.profiles.iter().find(|q| q.decl.name.name == p.name.name) {
+                    match prog
+                        .profiles
+                        .iter()
+                        .find(|q| q.decl.name.name == p.name.name)
+                    {
                         Some(prev) => diags.push(
                             Diagnostic::at(
                                 Code::E0103,

@@ -46,6 +46,7 @@ pub fn schema(roots: &[String], loader: &dyn Loader, name: &str) -> Result<Json,
 }
 
 fn with_header(name: &str, mut schema: Json) -> Json {
+    may_extend(&mut schema);
     if let Some(obj) = schema.as_object_mut() {
         obj.insert(
             "$schema".into(),
@@ -54,6 +55,35 @@ fn with_header(name: &str, mut schema: Json) -> Json {
         obj.insert("title".into(), json!(name));
     }
     schema
+}
+
+/// A document may extend base documents (`extends`, `override`); one that does may
+/// leave out what its bases give, so its fields are required only when it extends none.
+fn may_extend(schema: &mut Json) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    let Some(Json::Object(properties)) = obj.get_mut("properties") else {
+        return;
+    };
+    properties.insert(
+        "extends".into(),
+        json!({
+            "description": "base documents, relative to this one",
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+        }),
+    );
+    properties.insert(
+        "override".into(),
+        json!({"description": "values that replace the bases' values", "type": "object"}),
+    );
+    let required = obj.remove("required").unwrap_or_else(|| json!([]));
+    obj.insert("if".into(), json!({"required": ["extends"]}));
+    obj.insert("then".into(), json!({}));
+    obj.insert(
+        "else".into(),
+        json!({"required": required, "not": {"required": ["override"]}}),
+    );
 }
 
 /// An object whose properties are the fields; those without a default are required.

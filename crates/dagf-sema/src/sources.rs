@@ -102,7 +102,15 @@ pub fn read(
         let ok = match format {
             "sqlite" => read_rows(prog, i, &args, &module_path, loader, sources, diags),
             "http" => read_answer(prog, i, &args, loader, sources, diags),
-            _ => read_files(prog, i, &args.strings[0], &module_path, loader, sources, diags),
+            _ => read_files(
+                prog,
+                i,
+                &args.strings[0],
+                &module_path,
+                loader,
+                sources,
+                diags,
+            ),
         };
         prog.sources[i].complete = ok;
     }
@@ -190,14 +198,14 @@ fn check_shape(
             let d = Diagnostic::at(
                 Code::E0203,
                 name.span,
-                format!("`{}` sources take no option `{}`", decl.format.name, name.name),
+                format!(
+                    "`{}` sources take no option `{}`",
+                    decl.format.name, name.name
+                ),
                 "unknown option",
             );
             diags.push(if allowed.is_empty() {
-                d.with_help(format!(
-                    "`{}` sources take no options",
-                    decl.format.name
-                ))
+                d.with_help(format!("`{}` sources take no options", decl.format.name))
             } else {
                 d.with_suggestion(&name.name, allowed.iter().copied())
                     .or_help(format!("the options are {}", quoted(allowed)))
@@ -244,21 +252,24 @@ fn string_option(args: &Args, name: &str, diags: &mut Diagnostics) -> Result<Opt
         return Ok(None);
     };
     match &e.kind {
-        ExprKind::Str(parts) if parts.iter().all(|p| matches!(p, StrPart::Text(_))) => {
-            Ok(Some(
-                parts
-                    .iter()
-                    .map(|p| match p {
-                        StrPart::Text(t) => t.as_str(),
-                        StrPart::Interp(_) => "",
-                    })
-                    .collect(),
-            ))
-        }
+        ExprKind::Str(parts) if parts.iter().all(|p| matches!(p, StrPart::Text(_))) => Ok(Some(
+            parts
+                .iter()
+                .map(|p| match p {
+                    StrPart::Text(t) => t.as_str(),
+                    StrPart::Interp(_) => "",
+                })
+                .collect(),
+        )),
         _ => {
             diags.push(
-                Diagnostic::at(Code::E0201, e.span, format!("`{name}` is a column name"), "not a string")
-                    .with_help(format!("write `{name} = \"column\"`")),
+                Diagnostic::at(
+                    Code::E0201,
+                    e.span,
+                    format!("`{name}` is a column name"),
+                    "not a string",
+                )
+                .with_help(format!("write `{name} = \"column\"`")),
             );
             Err(())
         }
@@ -266,7 +277,11 @@ fn string_option(args: &Args, name: &str, diags: &mut Diagnostics) -> Result<Opt
 }
 
 /// A named option that must be a duration written out.
-fn duration_option(args: &Args, name: &str, diags: &mut Diagnostics) -> Result<Option<Duration>, ()> {
+fn duration_option(
+    args: &Args,
+    name: &str,
+    diags: &mut Diagnostics,
+) -> Result<Option<Duration>, ()> {
     let Some((_, e)) = args.named.iter().find(|(n, _)| n.name == name) else {
         return Ok(None);
     };
@@ -274,8 +289,13 @@ fn duration_option(args: &Args, name: &str, diags: &mut Diagnostics) -> Result<O
         ExprKind::Duration(ms) if ms >= 0 => Ok(Some(Duration::from_millis(ms as u64))),
         _ => {
             diags.push(
-                Diagnostic::at(Code::E0201, e.span, format!("`{name}` is a duration"), "not a duration")
-                    .with_help(format!("write `{name} = 10m`, `30s`, `1h` ...")),
+                Diagnostic::at(
+                    Code::E0201,
+                    e.span,
+                    format!("`{name}` is a duration"),
+                    "not a duration",
+                )
+                .with_help(format!("write `{name} = 10m`, `30s`, `1h` ...")),
             );
             Err(())
         }
@@ -305,7 +325,13 @@ fn read_files(
                 names.sort();
                 names
                     .into_iter()
-                    .map(|n| if dir.is_empty() { n } else { format!("{dir}/{n}") })
+                    .map(|n| {
+                        if dir.is_empty() {
+                            n
+                        } else {
+                            format!("{dir}/{n}")
+                        }
+                    })
                     .collect()
             }
             Err(e) => {
@@ -445,12 +471,24 @@ fn read_rows(
             let known = if tables.is_empty() {
                 "the database has no tables".to_string()
             } else {
-                format!("the database has the tables {}", tables.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "the database has the tables {}",
+                    tables
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
             diags.push(
-                Diagnostic::at(Code::E0503, *query_span, format!("the query failed in `{db_path}`: {message}"), "this query")
-                    .with_note(known)
-                    .with_help("fix the query; run it with `sqlite3` to try it out"),
+                Diagnostic::at(
+                    Code::E0503,
+                    *query_span,
+                    format!("the query failed in `{db_path}`: {message}"),
+                    "this query",
+                )
+                .with_note(known)
+                .with_help("fix the query; run it with `sqlite3` to try it out"),
             );
             return false;
         }
@@ -459,10 +497,23 @@ fn read_rows(
         let found = table.columns.iter().position(|c| c == name);
         if found.is_none() {
             diags.push(
-                Diagnostic::at(Code::E0503, at, format!("the query gives no column `{name}`"), "not a column of the result")
-                    .with_label(*query_span, "this query")
-                    .with_suggestion(name, table.columns.iter().map(String::as_str))
-                    .or_help(format!("the columns are {}", table.columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))),
+                Diagnostic::at(
+                    Code::E0503,
+                    at,
+                    format!("the query gives no column `{name}`"),
+                    "not a column of the result",
+                )
+                .with_label(*query_span, "this query")
+                .with_suggestion(name, table.columns.iter().map(String::as_str))
+                .or_help(format!(
+                    "the columns are {}",
+                    table
+                        .columns
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             );
         }
         found
@@ -487,8 +538,15 @@ fn read_rows(
         },
         (Some(_), None) => {
             diags.push(
-                Diagnostic::at(Code::E0503, option_span("version"), "versions are compared per key, and no `key` is given", "needs a key")
-                    .with_help("add `key = \"COLUMN\"`: the column that names a config across its versions"),
+                Diagnostic::at(
+                    Code::E0503,
+                    option_span("version"),
+                    "versions are compared per key, and no `key` is given",
+                    "needs a key",
+                )
+                .with_help(
+                    "add `key = \"COLUMN\"`: the column that names a config across its versions",
+                ),
             );
             return false;
         }
@@ -547,8 +605,19 @@ fn read_rows(
                 Cell::Text(t) => embedded_json(t).unwrap_or_else(|| json_string(t)),
                 Cell::Blob => {
                     diags.push(
-                        Diagnostic::at(Code::E0503, *query_span, format!("row {} of the query holds binary data in column `{}`", name_of(row, n), table.columns[c]), "this query")
-                            .with_help("config columns hold numbers or text; lists and records are JSON text"),
+                        Diagnostic::at(
+                            Code::E0503,
+                            *query_span,
+                            format!(
+                                "row {} of the query holds binary data in column `{}`",
+                                name_of(row, n),
+                                table.columns[c]
+                            ),
+                            "this query",
+                        )
+                        .with_help(
+                            "config columns hold numbers or text; lists and records are JSON text",
+                        ),
                     );
                     return false;
                 }
@@ -593,8 +662,10 @@ fn embedded_json(t: &str) -> Option<String> {
     let trimmed = t.trim();
     let nested = (trimmed.starts_with('[') && trimmed.ends_with(']'))
         || (trimmed.starts_with('{') && trimmed.ends_with('}'));
-    (nested && !trimmed.contains('\n') && serde_json::from_str::<serde_json::Value>(trimmed).is_ok())
-        .then(|| trimmed.to_string())
+    (nested
+        && !trimmed.contains('\n')
+        && serde_json::from_str::<serde_json::Value>(trimmed).is_ok())
+    .then(|| trimmed.to_string())
 }
 
 fn json_string(s: &str) -> String {
@@ -606,7 +677,10 @@ fn json_string(s: &str) -> String {
 #[derive(Clone, Debug)]
 pub enum SqlError {
     Open(String),
-    Query { message: String, tables: Vec<String> },
+    Query {
+        message: String,
+        tables: Vec<String>,
+    },
 }
 
 // ---- HTTP ----------------------------------------------------------------------------
@@ -630,8 +704,13 @@ fn read_answer(
     };
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         diags.push(
-            Diagnostic::at(Code::E0505, *url_span, format!("`{url}` is not an HTTP URL"), "not http:// or https://")
-                .with_help("write the whole URL, such as `http://127.0.0.1:8080/configs`"),
+            Diagnostic::at(
+                Code::E0505,
+                *url_span,
+                format!("`{url}` is not an HTTP URL"),
+                "not http:// or https://",
+            )
+            .with_help("write the whole URL, such as `http://127.0.0.1:8080/configs`"),
         );
         return false;
     }
@@ -704,7 +783,10 @@ pub fn keep_answers(answers: &[FreshAnswer], loader: &dyn Loader, diags: &mut Di
     for a in answers {
         let rejected = diags.iter().any(|d| {
             d.severity() == dagf_diag::Severity::Error
-                && d.primary.iter().chain(&d.secondary).any(|l| l.span.file == a.file)
+                && d.primary
+                    .iter()
+                    .chain(&d.secondary)
+                    .any(|l| l.span.file == a.file)
         });
         if rejected {
             continue;
@@ -778,7 +860,10 @@ pub fn describe(origin: &Origin, steps: &[crate::config::Step]) -> String {
             }
         }
         Origin::Answer { url } => {
-            format!("at `{}` in the answer from `{url}`", crate::config::json_path(steps))
+            format!(
+                "at `{}` in the answer from `{url}`",
+                crate::config::json_path(steps)
+            )
         }
     }
 }

@@ -1146,17 +1146,19 @@ where
                 .delimited_by(one_of([Tok::LParen, Tok::LParenLine]), just(Tok::RParen))
                 .map_with(move |args, e| (args, sp(e.span()))),
         )
-        .map_with(move |((((docs, name), ty), format), (args, args_span)), e| {
-            Item::Source(SourceDecl {
-                docs,
-                name,
-                ty,
-                format,
-                args,
-                args_span,
-                span: sp(e.span()),
-            })
-        });
+        .map_with(
+            move |((((docs, name), ty), format), (args, args_span)), e| {
+                Item::Source(SourceDecl {
+                    docs,
+                    name,
+                    ty,
+                    format,
+                    args,
+                    args_span,
+                    span: sp(e.span()),
+                })
+            },
+        );
     // `profile dev { ... }`; `profile` is a keyword only here.
     let profile = docs
         .then_ignore(select! { Tok::Ident(k) if k == "profile" => () })

@@ -91,7 +91,9 @@ fn cache_file(root: &Path, url: &str) -> std::path::PathBuf {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    root.join(CACHE_DIR).join("http").join(format!("{h:016x}.json"))
+    root.join(CACHE_DIR)
+        .join("http")
+        .join(format!("{h:016x}.json"))
 }
 
 /// The cached answer for `url`, if any, and its age.
@@ -102,7 +104,9 @@ pub fn cache_read(root: &Path, url: &str) -> Option<Cached> {
         return None;
     }
     let fetched = UNIX_EPOCH + Duration::from_secs(entry["fetched_at"].as_u64()?);
-    let age = SystemTime::now().duration_since(fetched).unwrap_or_default();
+    let age = SystemTime::now()
+        .duration_since(fetched)
+        .unwrap_or_default();
     Some(Cached {
         body: entry["body"].as_str()?.to_string(),
         age,

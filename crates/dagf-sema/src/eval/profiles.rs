@@ -40,7 +40,12 @@ impl Cx<'_> {
         let Some(env) = self.options.env.as_deref() else {
             return;
         };
-        let Some(p) = self.prog.profiles.iter().position(|p| p.decl.name.name == env) else {
+        let Some(p) = self
+            .prog
+            .profiles
+            .iter()
+            .position(|p| p.decl.name.name == env)
+        else {
             return;
         };
         let info = &self.prog.profiles[p];
