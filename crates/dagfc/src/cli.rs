@@ -238,7 +238,10 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                     .clone()
                     .unwrap_or_else(|| proj.root.join(&proj.config.project.out));
                 let toml_text = &sources.get(dagf_diag::FileId(0)).text;
-                let options = format!("-O{opt_level} {style:?} env={:?}", env.as_ref().map(|e| &e.0));
+                let options = format!(
+                    "-O{opt_level} {style:?} env={:?}",
+                    env.as_ref().map(|e| &e.0)
+                );
                 let key = output::hash_text(&[
                     env!("CARGO_PKG_VERSION"),
                     &options,
