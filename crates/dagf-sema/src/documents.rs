@@ -274,3 +274,136 @@ fn same(a: &Value, b: &Value) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Resolves the first document of `files[0]`, with every file readable by path.
+    fn resolve(files: &[(&str, &str)]) -> (Option<Value>, Vec<Diagnostic>) {
+        let mut sources = Sources::new();
+        let mut by_path = HashMap::new();
+        for (name, text) in files {
+            let id = sources.add(*name, *text);
+            by_path.insert(name.to_string(), id);
+        }
+        let first = by_path[files[0].0];
+        let doc = crate::config::parse("yaml", &sources.get(first).text, first)
+            .expect("parses")
+            .remove(0);
+        let mut inh = Inheritance::new(&sources, &by_path, "yaml");
+        let v = inh.resolve(doc);
+        (v, inh.diags)
+    }
+
+    fn get<'v>(v: &'v Value, key: &str) -> &'v Value {
+        field(v, key).unwrap_or_else(|| panic!("no `{key}`"))
+    }
+
+    fn strs(v: &Value) -> Vec<String> {
+        match &v.v {
+            V::List(xs) => xs
+                .iter()
+                .map(|x| match &x.v {
+                    V::Str(s) => s.to_string(),
+                    other => format!("{other:?}"),
+                })
+                .collect(),
+            other => panic!("not a list: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn records_merge_key_by_key_and_lists_add_what_they_lack() {
+        let (v, diags) = resolve(&[
+            (
+                "c/child.yaml",
+                "extends: base.yaml\nname: orders\ntags: [b, c]\nargs: {x: 1}\n",
+            ),
+            ("c/base.yaml", "owner: data\ntags: [a, b]\nargs: {y: 2}\n"),
+        ]);
+        assert!(diags.is_empty(), "{diags:?}");
+        let v = v.expect("resolved");
+        assert!(field(&v, "extends").is_none());
+        assert!(matches!(&get(&v, "owner").v, V::Str(s) if &**s == "data"));
+        assert_eq!(strs(get(&v, "tags")), ["a", "b", "c"]);
+        let args = get(&v, "args");
+        assert!(matches!(get(args, "x").v, V::Int(1)));
+        assert!(matches!(get(args, "y").v, V::Int(2)));
+    }
+
+    #[test]
+    fn a_value_set_differently_conflicts_and_names_both_documents() {
+        let (v, diags) = resolve(&[
+            ("child.yaml", "extends: base.yaml\nretries: 3\n"),
+            ("base.yaml", "retries: 2\n"),
+        ]);
+        assert!(v.is_none());
+        assert_eq!(diags.len(), 1);
+        let d = &diags[0];
+        assert_eq!(d.code, Code::E0504);
+        assert!(
+            d.message.contains("`retries`")
+                && d.message.contains("child.yaml")
+                && d.message.contains("base.yaml"),
+            "{}",
+            d.message
+        );
+        let files: Vec<u32> = d
+            .primary
+            .iter()
+            .chain(&d.secondary)
+            .map(|l| l.span.file.0)
+            .collect();
+        assert_eq!(files, [0, 1], "a label in each document");
+    }
+
+    #[test]
+    fn override_replaces_and_two_bases_must_agree() {
+        let (v, diags) = resolve(&[
+            (
+                "child.yaml",
+                "extends: [a.yaml, b.yaml]\noverride:\n  retries: 5\n  tags: [z]\n",
+            ),
+            ("a.yaml", "retries: 2\ntags: [x]\n"),
+            ("b.yaml", "retries: 2\nqueue: q\n"),
+        ]);
+        assert!(diags.is_empty(), "{diags:?}");
+        let v = v.expect("resolved");
+        assert!(matches!(get(&v, "retries").v, V::Int(5)));
+        assert_eq!(strs(get(&v, "tags")), ["z"]);
+        assert!(matches!(&get(&v, "queue").v, V::Str(s) if &**s == "q"));
+
+        let (v, diags) = resolve(&[
+            ("child.yaml", "extends: [a.yaml, b.yaml]\n"),
+            ("a.yaml", "queue: fast\n"),
+            ("b.yaml", "queue: slow\n"),
+        ]);
+        assert!(v.is_none());
+        assert_eq!(diags[0].code, Code::E0504);
+        assert!(diags[0].message.contains("b.yaml") && diags[0].message.contains("a.yaml"));
+    }
+
+    #[test]
+    fn cycles_and_misuse_are_errors_not_loops() {
+        let (v, diags) = resolve(&[
+            ("a.yaml", "extends: b.yaml\nx: 1\n"),
+            ("b.yaml", "extends: a.yaml\ny: 1\n"),
+        ]);
+        assert!(v.is_none());
+        assert_eq!(diags[0].code, Code::E0501);
+        assert!(
+            diags[0].message.contains("extends itself"),
+            "{}",
+            diags[0].message
+        );
+
+        let (v, diags) = resolve(&[("a.yaml", "override:\n  x: 1\n")]);
+        assert!(v.is_none());
+        assert_eq!(diags[0].code, Code::E0501);
+
+        let (v, diags) = resolve(&[("a.yaml", "extends: 3\n")]);
+        assert!(v.is_none());
+        assert_eq!(diags[0].code, Code::E0501);
+    }
+}

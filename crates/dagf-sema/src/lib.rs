@@ -55,8 +55,9 @@ pub struct Checked {
 pub fn check(roots: &[String], loader: &dyn Loader, options: &Options) -> Checked {
     let mut sources = Sources::new();
     let mut diags = Diagnostics::new();
-    let program = modules::load(
-        roots,
+    let mut program = modules::load(roots, loader, &mut sources, &mut diags);
+    sources::read(
+        &mut program,
         loader,
         options.env.as_deref(),
         &mut sources,

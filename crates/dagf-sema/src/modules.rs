@@ -293,7 +293,6 @@ pub fn resolve_path(from: &str, import: &str) -> String {
 pub fn load(
     roots: &[String],
     loader: &dyn Loader,
-    env: Option<&str>,
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Program {
@@ -400,7 +399,6 @@ pub fn load(
 
     (prog.order, prog.in_cycle) = import_order(&prog, diags);
     collect_declarations(&mut prog, diags);
-    crate::sources::read(&mut prog, loader, env, sources, diags);
     prog
 }
 

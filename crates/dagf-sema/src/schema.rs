@@ -10,7 +10,7 @@ use serde_json::{Value as Json, json};
 pub fn schema(roots: &[String], loader: &dyn Loader, name: &str) -> Result<Json, String> {
     let mut sources = Sources::new();
     let mut diags = Diagnostics::new();
-    let prog = crate::modules::load(roots, loader, None, &mut sources, &mut diags);
+    let prog = crate::modules::load(roots, loader, &mut sources, &mut diags);
     let mut found = Vec::new();
     let mut known = Vec::new();
     for (m, module) in prog.modules.iter().enumerate() {
