@@ -811,6 +811,34 @@ fn age(d: Duration) -> String {
     }
 }
 
+/// Where in a source's data a value is, in the source's own terms: a row and a column
+/// of a query, or a JSON path in an HTTP answer.
+pub fn describe(origin: &Origin, steps: &[crate::config::Step]) -> String {
+    use crate::config::Step;
+    match origin {
+        Origin::Files => String::new(),
+        Origin::Rows { db, key, rows } => {
+            let row = match (steps.first(), key) {
+                (Some(Step::Index(i)), Some(k)) => rows
+                    .get(*i)
+                    .map_or(String::new(), |r| format!("the row whose `{k}` is {r}")),
+                (Some(Step::Index(i)), None) => format!("row {} of the result", i + 1),
+                _ => "the result".to_string(),
+            };
+            match steps.get(1) {
+                Some(Step::Key(c)) => format!("in `{db}`: {row}, column `{c}`"),
+                _ => format!("in `{db}`: {row}"),
+            }
+        }
+        Origin::Answer { url } => {
+            format!(
+                "at `{}` in the answer from `{url}`",
+                crate::config::json_path(steps)
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -837,33 +865,5 @@ mod tests {
         assert_eq!(age(Duration::from_secs(5)), "5 s");
         assert_eq!(age(Duration::from_secs(600)), "10 min");
         assert_eq!(age(Duration::from_secs(3 * 3600)), "3 h");
-    }
-}
-
-/// Where in a source's data a value is, in the source's own terms: a row and a column
-/// of a query, or a JSON path in an HTTP answer.
-pub fn describe(origin: &Origin, steps: &[crate::config::Step]) -> String {
-    use crate::config::Step;
-    match origin {
-        Origin::Files => String::new(),
-        Origin::Rows { db, key, rows } => {
-            let row = match (steps.first(), key) {
-                (Some(Step::Index(i)), Some(k)) => rows
-                    .get(*i)
-                    .map_or(String::new(), |r| format!("the row whose `{k}` is {r}")),
-                (Some(Step::Index(i)), None) => format!("row {} of the result", i + 1),
-                _ => "the result".to_string(),
-            };
-            match steps.get(1) {
-                Some(Step::Key(c)) => format!("in `{db}`: {row}, column `{c}`"),
-                _ => format!("in `{db}`: {row}"),
-            }
-        }
-        Origin::Answer { url } => {
-            format!(
-                "at `{}` in the answer from `{url}`",
-                crate::config::json_path(steps)
-            )
-        }
     }
 }

@@ -274,7 +274,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             return 0;
         }
     }
-    let loader = project::DiskLoader { root: &proj.root };
+    let loader = dagf_io::DiskLoader { root: &proj.root };
     let options = dagf_sema::Options {
         env_vars: std::env::vars().collect(),
         skip_provenance: !matches!(args.command, Command::ExplainValue { .. }),
@@ -459,7 +459,7 @@ fn schema(args: &Args, name: &str) -> u8 {
             return USER_ERROR;
         }
     };
-    let loader = project::DiskLoader { root: &proj.root };
+    let loader = dagf_io::DiskLoader { root: &proj.root };
     match dagf_sema::schema(&files, &loader, name) {
         Ok(s) => {
             println!("{s:#}");

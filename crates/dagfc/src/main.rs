@@ -2,7 +2,6 @@
 //! system and the terminal. Everything it calls is pure.
 
 mod cli;
-mod data;
 mod output;
 mod par;
 mod project;

@@ -28,8 +28,57 @@ fn examples() -> Vec<PathBuf> {
     out
 }
 
+/// The port of the configuration API the catalog's API-driven example (101.2.5) reads.
+const CATALOG_API_PORT: u16 = 8765;
+
+/// Serves `examples/catalog/api/` on 127.0.0.1, as the example's API, for as long as
+/// the tests run (started once, before the first build).
+fn catalog_api() {
+    static STARTED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    STARTED.get_or_init(|| {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind(("127.0.0.1", CATALOG_API_PORT))
+            .unwrap_or_else(|e| {
+                panic!("cannot serve the catalog's example API on 127.0.0.1:{CATALOG_API_PORT} ({e}); the API-driven example (101.2.5) reads it: free the port")
+            });
+        let root = repo().join("examples/catalog/api");
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut request = String::new();
+                {
+                    let mut reader = BufReader::new(&stream);
+                    if reader.read_line(&mut request).is_err() {
+                        continue;
+                    }
+                    // Headers end with an empty line.
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                        line.clear();
+                    }
+                }
+                let path = request.split_whitespace().nth(1).unwrap_or("/");
+                let file = root.join(path.trim_start_matches('/'));
+                let safe = !path.contains("..");
+                let (status, body) = match std::fs::read(&file) {
+                    Ok(b) if safe && file.is_file() => ("200 OK", b),
+                    _ => ("404 Not Found", b"not found".to_vec()),
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            }
+        });
+    });
+}
+
 fn dagfc(project: &Path, args: &[&str]) -> std::process::Output {
+    catalog_api();
     Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .env_remove("DAGF_ENV")
         .args(args)
         .arg("--color")
         .arg("never")
@@ -497,19 +546,6 @@ fn connections(conf: &toml::Table, tmp: &Path) -> Vec<(String, String)> {
 
 /// The example's IR, checked in process (what `dagfc build` generates from).
 fn ir_project(example: &Path) -> dagf_ir::Project {
-    struct Disk<'a>(&'a Path);
-    impl dagf_sema::Loader for Disk<'_> {
-        fn read(&self, path: &str) -> Result<String, String> {
-            std::fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
-        }
-        fn list(&self, dir: &str) -> Result<Vec<String>, String> {
-            let entries = std::fs::read_dir(self.0.join(dir)).map_err(|e| e.to_string())?;
-            Ok(entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect())
-        }
-    }
     fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
         for e in std::fs::read_dir(dir).expect("read src") {
             let p = e.expect("entry").path();
@@ -524,11 +560,20 @@ fn ir_project(example: &Path) -> dagf_ir::Project {
     let mut files = Vec::new();
     walk(&example.join("src"), example, &mut files);
     files.sort();
+    // The environment a plain `dagfc build` chooses: the project's default.
+    let project: toml::Table = std::fs::read_to_string(example.join("dagf.toml"))
+        .expect("dagf.toml")
+        .parse()
+        .expect("toml");
+    let env = project["project"]
+        .get("default_env")
+        .and_then(|e| e.as_str())
+        .map(str::to_string);
     let options = dagf_sema::Options {
-        env_vars: Default::default(),
-        skip_provenance: false,
+        env,
+        ..Default::default()
     };
-    let checked = dagf_sema::check(&files, &Disk(example), &options);
+    let checked = dagf_sema::check(&files, &dagf_io::DiskLoader { root: example }, &options);
     checked.project.expect("the example compiles")
 }
 
