@@ -864,6 +864,26 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// Where the key of a config value is written: just before the value in its file
+    /// (`key: value`, `"key": value`); the value itself when it cannot be found.
+    fn key_span(&self, key: &str, value: Span) -> Span {
+        if !self.read_from_config(value) {
+            return value;
+        }
+        let text = &self.sources.get(value.file).text;
+        let before = &text[..(value.start as usize).min(text.len())];
+        match before.rfind(key) {
+            Some(at)
+                if before[at + key.len()..]
+                    .chars()
+                    .all(|c| matches!(c, '"' | '\'' | ':' | ' ' | '\t' | '\r' | '\n')) =>
+            {
+                Span::new(value.file, at, at + key.len())
+            }
+            _ => value,
+        }
+    }
+
     /// Whether a value was read from a config file (where durations are strings).
     fn read_from_config(&self, span: Span) -> bool {
         let name = &self.sources.get(span.file).name;
@@ -2790,6 +2810,7 @@ impl<'a> Cx<'a> {
     fn record(&mut self, span: Span, fields: &[(Rc<str>, Value)], rec: &RecordTy) -> Value {
         let mut out: Vec<(Rc<str>, Value)> = Vec::new();
         let mut ok = true;
+        let mut meant: Vec<String> = Vec::new();
         for (k, x) in fields {
             match rec.field(k) {
                 Some(f) => {
@@ -2804,10 +2825,14 @@ impl<'a> Cx<'a> {
                         .name
                         .as_deref()
                         .map_or("this record".to_string(), |n| format!("`{n}`"));
+                    // A misspelt field is not also reported missing.
+                    if let Some(m) = dagf_diag::did_you_mean(k, names.iter().copied()) {
+                        meant.push(m.to_string());
+                    }
                     self.err(
                         Diagnostic::at(
                             Code::E0203,
-                            x.span,
+                            self.key_span(k, x.span),
                             format!("{what} has no field `{k}`"),
                             "unknown field",
                         )
@@ -2828,6 +2853,9 @@ impl<'a> Cx<'a> {
                 }
             } else if f.required() {
                 ok = false;
+                if meant.contains(&f.name) {
+                    continue;
+                }
                 self.err(missing(
                     span,
                     format!("missing field `{}`", f.name),
