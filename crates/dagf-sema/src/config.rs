@@ -560,9 +560,17 @@ pub enum Step {
     Key(Rc<str>),
 }
 
-/// The steps from the top of `doc` to the innermost value that holds `span`.
-pub fn path_to(doc: &Value, span: Span) -> Vec<Step> {
+/// The steps from the top of `doc` (parsed from `text`) to the innermost value that
+/// holds `span`, or whose key `span` is.
+pub fn path_to(doc: &Value, span: Span, text: &str) -> Vec<Step> {
     let inside = |v: &Value| v.span.start <= span.start && span.end <= v.span.end;
+    // `span` is the key of `v` when only quotes, a colon and blanks lie between them.
+    let key_of = |v: &Value| {
+        span.end <= v.span.start
+            && text
+                .get(span.end as usize..v.span.start as usize)
+                .is_some_and(|gap| gap.chars().all(|c| matches!(c, '"' | '\'' | ':' | ' ' | '\t' | '\r' | '\n')))
+    };
     let mut steps = Vec::new();
     let mut at = doc;
     loop {
@@ -575,12 +583,16 @@ pub fn path_to(doc: &Value, span: Span) -> Vec<Step> {
             V::Record(fields) => fields
                 .iter()
                 .find(|(_, x)| inside(x))
+                .or_else(|| fields.iter().find(|(_, x)| key_of(x)))
                 .map(|(k, x)| (Step::Key(k.clone()), x)),
             _ => None,
         };
         match next {
             Some((step, x)) => {
                 steps.push(step);
+                if !inside(x) {
+                    return steps; // the key of `x`
+                }
                 at = x;
             }
             None => return steps,

@@ -856,7 +856,7 @@ impl<'a> Cx<'a> {
                 .primary
                 .as_ref()
                 .filter(|l| l.span.file == file)
-                .map(|l| crate::config::path_to(&docs[0], l.span));
+                .map(|l| crate::config::path_to(&docs[0], l.span, &self.sources.get(file).text));
             if let Some(path) = place {
                 d = d.with_note(crate::sources::describe(&info.origin, &path));
             }
@@ -1000,7 +1000,7 @@ impl<'a> Cx<'a> {
     }
 
     fn dag_decl(&mut self, m: usize, env: &mut Env, d: &ast::Decl) {
-        let Some(mut dag_id) = self.name_of(m, env, &d.name, None) else {
+        let Some((mut dag_id, name_span)) = self.name_of(m, env, &d.name, None) else {
             return;
         };
         let mut placed = None;
@@ -1015,7 +1015,7 @@ impl<'a> Cx<'a> {
                 placed = Some(((i, scope.span), named_by));
             }
         }
-        let mut dag = DagB::new(dag_id, d.span, d.name.span, false);
+        let mut dag = DagB::new(dag_id, d.span, name_span, false);
         dag.mixin_base = self.mixin_uses.len();
         if let Some((tenant, named_by)) = placed {
             dag.tenant = Some(tenant);
@@ -1348,7 +1348,7 @@ impl<'a> Cx<'a> {
         dag: &mut DagB,
     ) -> Option<usize> {
         self.only_dags_in_tenants(d);
-        let id = self.name_of(m, env, &d.name, Some(dag))?;
+        let (id, name_span) = self.name_of(m, env, &d.name, Some(dag))?;
         let Some(target) = &d.target else {
             dag.failed.push(id.clone());
             self.err(
@@ -1426,7 +1426,7 @@ impl<'a> Cx<'a> {
             op,
             slots: Vec::new(),
             span: d.span,
-            name_span: d.name.span,
+            name_span,
             incomplete: d.body.iter().flatten().any(|s| matches!(s, Stmt::Error(_))),
             meant: Vec::new(),
         };
@@ -1769,16 +1769,35 @@ impl<'a> Cx<'a> {
 
     // ---- expressions ----------------------------------------------------------------
 
+    /// The string a dag, task or group is named by, and where to point at it: a name
+    /// taken whole from a config file (`"${spec.id}"`) points into that file.
     fn name_of(
         &mut self,
         m: usize,
         env: &mut Env,
         e: &Expr,
         dag: Option<&mut DagB>,
-    ) -> Option<String> {
+    ) -> Option<(String, Span)> {
+        if let ExprKind::Str(parts) = &e.kind
+            && let [StrPart::Interp(x)] = parts.as_slice()
+        {
+            let v = self.expr(m, env, x, dag);
+            return match (&v.v, display(&v)) {
+                (V::Str(s), _) if self.read_from_config(v.span) => Some((s.to_string(), v.span)),
+                (_, Some(t)) => Some((t, e.span)),
+                (V::Error, _) => None,
+                _ => {
+                    self.err(
+                        Diagnostic::at(Code::E0201, x.span, format!("cannot put {} inside a string", a_kind(&v)), "not text")
+                            .with_help("interpolate a str, number, bool, duration or date"),
+                    );
+                    None
+                }
+            };
+        }
         let v = self.expr(m, env, e, dag);
         match &v.v {
-            V::Str(s) => Some(s.to_string()),
+            V::Str(s) => Some((s.to_string(), e.span)),
             V::Error => None,
             _ => {
                 self.err(
@@ -1971,7 +1990,7 @@ impl<'a> Cx<'a> {
             ExprKind::DynRecord(fields) => {
                 let mut out: Vec<(Rc<str>, Value)> = Vec::new();
                 for (k, x) in fields {
-                    let Some(key) = self.name_of(m, env, k, dag.as_deref_mut()) else {
+                    let Some((key, _)) = self.name_of(m, env, k, dag.as_deref_mut()) else {
                         continue;
                     };
                     let v = self.expr(m, env, x, dag.as_deref_mut());
@@ -3095,7 +3114,7 @@ impl<'a> Cx<'a> {
             );
             return;
         }
-        if let Some(name) = self.name_of(m, env, &d.name, Some(dag)) {
+        if let Some((name, _)) = self.name_of(m, env, &d.name, Some(dag)) {
             dag.abstracts.push((name, d.span, owner));
         }
     }
@@ -3648,7 +3667,7 @@ impl<'a> Cx<'a> {
         dag: &mut DagB,
     ) -> Option<usize> {
         self.only_dags_in_tenants(d);
-        let local = self.name_of(m, env, &d.name, Some(dag))?;
+        let (local, _) = self.name_of(m, env, &d.name, Some(dag))?;
         if local.is_empty()
             || !local
                 .chars()
