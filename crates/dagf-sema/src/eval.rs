@@ -570,6 +570,12 @@ struct Cx<'a> {
     task_args: Rc<RecordTy>,
     sensor_args: Rc<RecordTy>,
     dag_args: Rc<RecordTy>,
+    /// Whether each file (by id) holds config data: values from there keep pointing
+    /// there when a name, a field or an index reads them.
+    config_file: Vec<bool>,
+    /// Where the value a name, field or index just read was written, when that is in a
+    /// config file (taken by `expr`).
+    data_span: Option<Span>,
 }
 
 impl<'a> Cx<'a> {
@@ -605,7 +611,23 @@ impl<'a> Cx<'a> {
             task_args: std_record(prog, "TaskArgs"),
             sensor_args: std_record(prog, "SensorArgs"),
             dag_args: std_record(prog, "DagArgs"),
+            config_file: {
+                let mut is = vec![false; sources.len()];
+                let files = prog.sources.iter().flat_map(|s| &s.files);
+                for f in files.chain(prog.config_files.values()) {
+                    if let Some(x) = is.get_mut(f.0 as usize) {
+                        *x = true;
+                    }
+                }
+                is
+            },
+            data_span: None,
         }
+    }
+
+    /// Remembers where a value just read was written, if that is in a config file.
+    fn read_data(&mut self, v: &Value) {
+        self.data_span = self.read_from_config(v.span).then_some(v.span);
     }
 
     fn err(&mut self, d: Diagnostic) {
@@ -886,13 +908,10 @@ impl<'a> Cx<'a> {
 
     /// Whether a value was read from a config file (where durations are strings).
     fn read_from_config(&self, span: Span) -> bool {
-        let name = &self.sources.get(span.file).name;
-        [".json", ".yaml", ".yml"].iter().any(|x| name.ends_with(x))
-            || self
-                .prog
-                .sources
-                .iter()
-                .any(|s| s.files.contains(&span.file))
+        self.config_file
+            .get(span.file.0 as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Adds `key = v` to a record being built; a key already there is E0211.
@@ -1411,7 +1430,7 @@ impl<'a> Cx<'a> {
             self.err(
                 declared_again(
                     Code::E0301,
-                    d.name.span,
+                    name_span,
                     prev_span,
                     format!("task id `{id}` is used twice in {}", dag.what()),
                 )
@@ -1891,7 +1910,14 @@ impl<'a> Cx<'a> {
         self.depth += 1;
         let v = self.expr_inner(m, env, e, dag);
         self.depth -= 1;
-        Value::new(v, e.span)
+        // Data read from a config file keeps pointing where it was written.
+        let span = match e.kind {
+            ExprKind::Name(_) | ExprKind::Field(..) | ExprKind::Index(..) => {
+                self.data_span.take().unwrap_or(e.span)
+            }
+            _ => e.span,
+        };
+        Value::new(v, span)
     }
 
     fn expr_inner(&mut self, m: usize, env: &mut Env, e: &Expr, mut dag: Option<&mut DagB>) -> V {
@@ -2090,7 +2116,9 @@ impl<'a> Cx<'a> {
     }
 
     fn name(&mut self, m: usize, env: &Env, n: &str, span: Span) -> V {
+        self.data_span = None;
         if let Some((_, v)) = env.iter().rev().find(|(k, _)| &**k == n) {
+            self.read_data(v);
             return v.v.clone();
         }
         if let Some(b) = self.prog.lookup(m, n) {
@@ -2194,6 +2222,7 @@ impl<'a> Cx<'a> {
     }
 
     fn field_of(&mut self, b: Value, f: &ast::Ident) -> V {
+        self.data_span = None;
         match &b.v {
             V::Error => V::Error,
             V::Tenant(i) => {
@@ -2228,7 +2257,10 @@ impl<'a> Cx<'a> {
                 })
             }
             V::Record(fields) => match fields.iter().find(|(k, _)| **k == *f.name) {
-                Some((_, v)) => v.v.clone(),
+                Some((_, v)) => {
+                    self.read_data(v);
+                    v.v.clone()
+                }
                 None => {
                     let names: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
                     self.err(
@@ -2286,13 +2318,17 @@ impl<'a> Cx<'a> {
     }
 
     fn index(&mut self, b: Value, i: Value) -> V {
+        self.data_span = None;
         match (&b.v, &i.v) {
             (V::Error, _) | (_, V::Error) => V::Error,
             (V::List(items), V::Int(n)) => {
                 let len = items.len() as i64;
                 let idx = if *n < 0 { len + n } else { *n };
                 match items.get(idx as usize).filter(|_| idx >= 0) {
-                    Some(v) => v.v.clone(),
+                    Some(v) => {
+                        self.read_data(v);
+                        v.v.clone()
+                    }
                     None => {
                         self.err(
                             Diagnostic::at(
@@ -2310,7 +2346,10 @@ impl<'a> Cx<'a> {
                 }
             }
             (V::Record(fields), V::Str(k)) => match fields.iter().find(|(n, _)| n == k) {
-                Some((_, v)) => v.v.clone(),
+                Some((_, v)) => {
+                    self.read_data(v);
+                    v.v.clone()
+                }
                 None => {
                     let names: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
                     self.err(
@@ -3667,14 +3706,14 @@ impl<'a> Cx<'a> {
         dag: &mut DagB,
     ) -> Option<usize> {
         self.only_dags_in_tenants(d);
-        let (local, _) = self.name_of(m, env, &d.name, Some(dag))?;
+        let (local, name_span) = self.name_of(m, env, &d.name, Some(dag))?;
         if local.is_empty()
             || !local
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             self.err(
-                Diagnostic::at(Code::E0302, d.name.span, format!("group id `{local}` has characters Airflow rejects"), "invalid group id")
+                Diagnostic::at(Code::E0302, name_span, format!("group id `{local}` has characters Airflow rejects"), "invalid group id")
                     .with_help("group ids may hold only ASCII letters, digits, `-` and `_` (no `.`: it separates groups in task ids)"),
             );
             dag.failed.push(local);
@@ -3685,7 +3724,7 @@ impl<'a> Cx<'a> {
             self.err(
                 declared_again(
                     Code::E0301,
-                    d.name.span,
+                    name_span,
                     prev_span,
                     format!("`{local}` is used twice in {}", dag.what()),
                 )
@@ -3723,7 +3762,7 @@ impl<'a> Cx<'a> {
             local: local.clone(),
             id: format!("{}{local}", dag.prefix()),
             parent,
-            name_span: d.name.span,
+            name_span,
             slots: Vec::new(),
             order: dag.tasks.len(),
             depth: dag.depth(),
