@@ -15,6 +15,16 @@ pub fn query(path: &Path, query: &str) -> Result<Table, SqlError> {
     if !path.is_file() {
         return Err(SqlError::Open("there is no such file".to_string()));
     }
+    // Every SQLite database starts with this header (an empty file is an empty one).
+    let mut head = [0u8; 16];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| SqlError::Open(e.to_string()))?;
+    if read > 0 && head[..read] != b"SQLite format 3\0"[..read] {
+        return Err(SqlError::Open(
+            "the file is not a SQLite database".to_string(),
+        ));
+    }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| SqlError::Open(e.to_string()))?;
     let failed = |e: rusqlite::Error| {

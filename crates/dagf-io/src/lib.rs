@@ -48,4 +48,3 @@ impl dagf_sema::Loader for DiskLoader<'_> {
         data::cache_write(self.root, url, body)
     }
 }
-

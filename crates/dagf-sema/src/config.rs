@@ -569,7 +569,10 @@ pub fn path_to(doc: &Value, span: Span, text: &str) -> Vec<Step> {
         span.end <= v.span.start
             && text
                 .get(span.end as usize..v.span.start as usize)
-                .is_some_and(|gap| gap.chars().all(|c| matches!(c, '"' | '\'' | ':' | ' ' | '\t' | '\r' | '\n')))
+                .is_some_and(|gap| {
+                    gap.chars()
+                        .all(|c| matches!(c, '"' | '\'' | ':' | ' ' | '\t' | '\r' | '\n'))
+                })
     };
     let mut steps = Vec::new();
     let mut at = doc;

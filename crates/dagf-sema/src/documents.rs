@@ -46,6 +46,9 @@ pub struct Inheritance<'a> {
     pub diags: Vec<Diagnostic>,
     /// The documents being resolved, innermost last: a base met again is a cycle.
     stack: Vec<FileId>,
+    /// While bases are merged: the `extends` naming them (where `override:` resolves
+    /// a conflict between them).
+    extending: Option<Span>,
 }
 
 impl<'a> Inheritance<'a> {
@@ -56,6 +59,7 @@ impl<'a> Inheritance<'a> {
             format,
             diags: Vec::new(),
             stack: Vec::new(),
+            extending: None,
         }
     }
 
@@ -76,7 +80,7 @@ impl<'a> Inheritance<'a> {
         let Some(extends) = extends else {
             if let Some(o) = overrides {
                 self.diags.push(
-                    Diagnostic::at(Code::E0501, o.span, "`override:` in a document that extends nothing", "nothing to override")
+                    Diagnostic::at(Code::E0501, self.key_span(OVERRIDE, o.span), "`override:` in a document that extends nothing", "nothing to override")
                         .with_help("add `extends: BASE` naming the base document, or move these keys up into the document"),
                 );
                 return None;
@@ -118,7 +122,9 @@ impl<'a> Inheritance<'a> {
             merged = match merged {
                 None => Some(base),
                 Some(lower) => {
+                    let outer = self.extending.replace(extends.span);
                     let m = self.merge(lower.clone(), base, false, "");
+                    self.extending = outer;
                     ok &= m.is_some();
                     m.or(Some(lower))
                 }
@@ -146,6 +152,17 @@ impl<'a> Inheritance<'a> {
             result = self.merge(result, o, true, "")?;
         }
         Some(result)
+    }
+
+    /// Where `key` is written just before its value `value` (the value itself if it
+    /// cannot be found).
+    fn key_span(&self, key: &str, value: Span) -> Span {
+        let text = &self.sources.get(value.file).text;
+        let before = &text[..(value.start as usize).min(text.len())];
+        match before.rfind(key) {
+            Some(at) => Span::new(value.file, at, at + key.len()),
+            None => value,
+        }
     }
 
     /// The one document of a base file, resolved against its own bases.
@@ -229,14 +246,23 @@ impl<'a> Inheritance<'a> {
             _ => {
                 let name = |s: Span| self.sources.get(s.file).name.clone();
                 let (low, up) = (name(lower.span), name(upper.span));
+                let mut d = Diagnostic::at(
+                    Code::E0504,
+                    upper.span,
+                    format!("`{key}` is set to different values by `{up}` and `{low}`"),
+                    format!("set here in `{up}`"),
+                )
+                .with_label(lower.span, format!("and here in `{low}`"));
+                if let Some(at) = self.extending {
+                    d = d.with_label(
+                        at,
+                        format!(
+                            "both are extended here: `override:` in this document settles `{key}`"
+                        ),
+                    );
+                }
                 self.diags.push(
-                    Diagnostic::at(
-                        Code::E0504,
-                        upper.span,
-                        format!("`{key}` is set to different values by `{up}` and `{low}`"),
-                        format!("set here in `{up}`"),
-                    )
-                    .with_label(lower.span, format!("and here in `{low}`"))
+                    d
                     .with_help(format!("to replace the base's value, put the key under `override:` in the document that extends `{low}`; or make the two agree")),
                 );
                 None

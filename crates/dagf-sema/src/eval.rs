@@ -429,6 +429,7 @@ pub fn run(
         }
     }
     cx.check_all_instances();
+    cx.check_other_profiles();
     crate::scopes::check(&cx.project, &cx.asset_decls, cx.diags);
     cx.project
 }
@@ -802,7 +803,15 @@ impl<'a> Cx<'a> {
         for f in files {
             let text = &self.sources.get(f).text;
             match crate::config::parse(format, text, f) {
-                Ok(d) => docs.extend(d.into_iter().filter_map(|d| bases.resolve(d))),
+                Ok(d) => {
+                    for doc in d {
+                        match bases.resolve(doc) {
+                            Some(doc) => docs.push(doc),
+                            // Reported, here or where its base was read.
+                            None => ok = false,
+                        }
+                    }
+                }
                 Err(d) => {
                     ok = false;
                     self.err(*d);
@@ -874,11 +883,10 @@ impl<'a> Cx<'a> {
             return;
         };
         for mut d in self.diags.take_from(mark) {
-            let place = d
-                .primary
-                .as_ref()
-                .filter(|l| l.span.file == file)
-                .map(|l| crate::config::path_to(&docs[0], l.span, &self.sources.get(file).text));
+            let place =
+                d.primary.as_ref().filter(|l| l.span.file == file).map(|l| {
+                    crate::config::path_to(&docs[0], l.span, &self.sources.get(file).text)
+                });
             if let Some(path) = place {
                 d = d.with_note(crate::sources::describe(&info.origin, &path));
             }
@@ -1807,8 +1815,13 @@ impl<'a> Cx<'a> {
                 (V::Error, _) => None,
                 _ => {
                     self.err(
-                        Diagnostic::at(Code::E0201, x.span, format!("cannot put {} inside a string", a_kind(&v)), "not text")
-                            .with_help("interpolate a str, number, bool, duration or date"),
+                        Diagnostic::at(
+                            Code::E0201,
+                            x.span,
+                            format!("cannot put {} inside a string", a_kind(&v)),
+                            "not text",
+                        )
+                        .with_help("interpolate a str, number, bool, duration or date"),
                     );
                     None
                 }

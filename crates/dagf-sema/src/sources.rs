@@ -223,9 +223,13 @@ fn check_shape(
             },
             decl.args_span,
             format!(
-                "`{}` takes {want}, and {} strings are given",
+                "`{}` takes {want}, and {} given",
                 decl.format.name,
-                args.strings.len()
+                match args.strings.len() {
+                    0 => "no string is".to_string(),
+                    1 => "1 string is".to_string(),
+                    n => format!("{n} strings are"),
+                }
             ),
             format!("expected {want}"),
         );
@@ -457,6 +461,18 @@ fn read_rows(
     ) else {
         return false;
     };
+    if db.trim().is_empty() {
+        diags.push(
+            Diagnostic::at(
+                Code::E0503,
+                *db_span,
+                "no database file is named",
+                "empty path",
+            )
+            .with_help("write the path of the SQLite file, relative to this `.dagf` file"),
+        );
+        return false;
+    }
     let db_path = resolve_path(module_path, db);
     let table = match loader.sqlite(&db_path, query) {
         Ok(t) => t,
@@ -480,16 +496,18 @@ fn read_rows(
                         .join(", ")
                 )
             };
-            diags.push(
-                Diagnostic::at(
-                    Code::E0503,
-                    *query_span,
-                    format!("the query failed in `{db_path}`: {message}"),
-                    "this query",
-                )
-                .with_note(known)
-                .with_help("fix the query; run it with `sqlite3` to try it out"),
-            );
+            let d = Diagnostic::at(
+                Code::E0503,
+                *query_span,
+                format!("the query failed in `{db_path}`: {message}"),
+                "this query",
+            )
+            .with_note(known);
+            let d = match message.strip_prefix("no such table: ") {
+                Some(t) => d.with_suggestion(t, tables.iter().map(String::as_str)),
+                None => d,
+            };
+            diags.push(d.or_help("fix the query; run it with `sqlite3` to try it out"));
             return false;
         }
     };
@@ -582,6 +600,7 @@ fn read_rows(
                 None => {
                     diags.push(
                         Diagnostic::at(Code::E0503, *query_span, format!("the query gives the key {} twice", name_of(row, 0)), "this query")
+                            .with_label(option_span("key"), "rows are named by this column")
                             .with_help("a key names one config: select one row per key, or give `version = \"COLUMN\"` to keep the latest"),
                     );
                     return false;
@@ -629,7 +648,8 @@ fn read_rows(
         text.push_str(&format!("{{{}}}{comma}\n", fields.join(", ")));
     }
     text.push_str("]\n");
-    let file = sources.add(format!("{db_path} (query result)"), text);
+    let name = &prog.sources[i].decl.name.name;
+    let file = sources.add(format!("{db_path} (rows of `{name}`)"), text);
     let info = &mut prog.sources[i];
     info.files.push(file);
     info.origin = Origin::Rows {
@@ -750,7 +770,12 @@ fn read_answer(
             },
         },
     };
-    let file = sources.add(url.clone(), body);
+    let shown = if fresh {
+        url.clone()
+    } else {
+        format!("{url} (cached answer)")
+    };
+    let file = sources.add(shown, body);
     prog.sources[i].files.push(file);
     if fresh {
         // Kept once its data has converted without an error (see `keep_answers`).

@@ -214,12 +214,12 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     let env = args
         .env
         .clone()
-        .map(|e| (e, "--env".to_string()))
+        .map(|e| (e, "`--env`".to_string()))
         .or_else(|| {
             std::env::var("DAGF_ENV")
                 .ok()
                 .filter(|e| !e.is_empty())
-                .map(|e| (e, "DAGF_ENV".to_string()))
+                .map(|e| (e, "`DAGF_ENV`".to_string()))
         })
         .or_else(|| {
             proj.config

@@ -40,22 +40,42 @@ impl Cx<'_> {
         let Some(env) = self.options.env.as_deref() else {
             return;
         };
-        let Some(p) = self
+        if let Some(p) = self
             .prog
             .profiles
             .iter()
             .position(|p| p.decl.name.name == env)
-        else {
-            return;
-        };
+        {
+            let label = format!("the profile `{env}` applies to this dag");
+            let outer_making = self.making.replace((dag.name_span, label));
+            self.profile_layer(p, dag);
+            self.making = outer_making;
+        }
+    }
+
+    fn profile_layer(&mut self, p: usize, dag: &mut DagB) {
         let info = &self.prog.profiles[p];
         let (module, decl) = (info.module, info.decl.clone());
-        let label = format!("the profile `{env}` applies here");
-        let outer_making = self.making.replace((decl.name.span, label));
         let outer = std::mem::replace(&mut dag.layer, Layer::Profile(p));
         let mut env = Env::new();
         self.body(module, &mut env, &decl.body, dag, Scope::Dag);
         dag.layer = outer;
-        self.making = outer_making;
+    }
+
+    /// The profiles of the other environments, each on an empty dag: a mistake in the
+    /// `prod` profile is found by a `dev` build too.
+    pub(super) fn check_other_profiles(&mut self) {
+        let active = self.options.env.as_deref();
+        for p in 0..self.prog.profiles.len() {
+            let decl = self.prog.profiles[p].decl.clone();
+            if Some(decl.name.name.as_str()) == active {
+                continue;
+            }
+            let mut dag = DagB::new(decl.name.name.clone(), decl.span, decl.name.span, true);
+            dag.kind = "profile";
+            dag.mixin_base = self.mixin_uses.len();
+            self.profile_layer(p, &mut dag);
+            self.check_built(&mut dag);
+        }
     }
 }
