@@ -4,8 +4,10 @@
 //!
 //! A page's example is either a ```dagf block, compiled as `src/example.dagf` of a
 //! fresh project, or (for codes one file cannot trigger) a ```text transcript:
-//! `$ cat PATH` followed by the file's lines, then one `$ dagfc check|build` whose
-//! output lines are for the reader only. The transcript runs in an empty folder.
+//! `$ cat PATH` followed by the file's lines, `$ sqlite3 PATH "SQL; SQL"` (runs the SQL on
+//! the SQLite database PATH, created if need be), then one `$ dagfc check|build`,
+//! optionally with `--env NAME`, whose output lines are for the reader only. The
+//! transcript runs in an empty folder.
 
 use dagf_diag::{CODES, Code, Severity};
 use std::path::Path;
@@ -48,14 +50,37 @@ impl Run {
     }
 }
 
-/// Runs `dagfc SUBCOMMAND --message-format json` inside `dir`.
-fn compile_in(dir: &Path, subcommand: &str) -> Run {
+/// Runs `dagfc SUBCOMMAND ARGS --message-format json` inside `dir`.
+fn compile_in(dir: &Path, subcommand: &str, args: &[&str]) -> Run {
     let out = dagfc()
-        .args([subcommand, "--message-format", "json", "--color", "never"])
+        .arg(subcommand)
+        .args(args)
+        .args(["--message-format", "json", "--color", "never"])
         .current_dir(dir)
+        // The environment is the page's to choose (`--env`), not the test runner's.
+        .env_remove("DAGF_ENV")
         .output()
         .expect("run dagfc");
     Run::from(out)
+}
+
+/// `$ sqlite3 PATH "SQL; SQL"`: runs the statements on the database PATH (created if
+/// need be) inside `dir`.
+fn sqlite3(dir: &Path, rest: &str) -> Result<(), String> {
+    let usage = || format!("write `$ sqlite3 PATH \"SQL; SQL\"`, not `$ sqlite3 {rest}`");
+    let (path, sql) = rest.trim().split_once(' ').ok_or_else(usage)?;
+    let sql = sql
+        .trim()
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .ok_or_else(usage)?;
+    let path = dir.join(path);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    rusqlite::Connection::open(&path)
+        .and_then(|c| c.execute_batch(sql))
+        .map_err(|e| format!("`$ sqlite3 {rest}`: {e}"))
 }
 
 fn write(dir: &Path, rel: &str, text: &str) {
@@ -71,7 +96,7 @@ fn compile_dagf(source: &str) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "dagf.toml", PROJECT_FILE);
     write(dir.path(), "src/example.dagf", source);
-    compile_in(dir.path(), "check")
+    compile_in(dir.path(), "check", &[])
 }
 
 /// Replays a ```text transcript in an empty folder; `None` when it runs no `dagfc`.
@@ -92,26 +117,34 @@ fn replay(transcript: &str) -> Option<Result<Run, String>> {
         }
         if let Some(path) = cmd.strip_prefix("cat ") {
             file = Some((path.trim().to_string(), String::new()));
+        } else if let Some(rest) = cmd.strip_prefix("sqlite3 ") {
+            if let Err(e) = sqlite3(dir.path(), rest) {
+                return Some(Err(e));
+            }
         } else if let Some(sub) = cmd.strip_prefix("dagfc ") {
             if command.replace(sub.trim().to_string()).is_some() {
                 return Some(Err("a transcript runs `dagfc` once".into()));
             }
         } else {
             return Some(Err(format!(
-                "a transcript may only `cat` files and run `dagfc`, not `{cmd}`"
+                "a transcript may only `cat` files, run `sqlite3` and run `dagfc`, not `{cmd}`"
             )));
         }
     }
-    let sub = command?;
-    if sub != "check" && sub != "build" {
-        return Some(Err(format!(
-            "transcripts run `dagfc check` or `dagfc build`, not `dagfc {sub}`"
-        )));
-    }
+    let command = command?;
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let (sub, args) = match words.as_slice() {
+        [sub @ ("check" | "build"), args @ ..] if matches!(args, [] | ["--env", _]) => (*sub, args),
+        _ => {
+            return Some(Err(format!(
+                "transcripts run `dagfc check` or `dagfc build`, with at most `--env NAME`, not `dagfc {command}`"
+            )));
+        }
+    };
     if let Some((path, text)) = file.take() {
         write(dir.path(), &path, &text);
     }
-    Some(Ok(compile_in(dir.path(), &sub)))
+    Some(Ok(compile_in(dir.path(), sub, args)))
 }
 
 /// The text of section `## NAME` (up to the next `## ` heading).

@@ -13,6 +13,16 @@
 //! shape of every diagnostic are asserted, and the source followed by the human-readable
 //! diagnostics is snapshotted under `tests/ui/snapshots/`.
 //!
+//! The files of a `.case` folder go to the project's `src/`, as they are (a file need not
+//! be UTF-8 text), except:
+//!
+//! - `NAME.sql` is not copied: the SQL in it is executed to create the SQLite database
+//!   `NAME` beside it (`configs.db.sql` makes `configs.db`);
+//! - `dagf.toml` at the top of the case is the project file, instead of the default one;
+//! - files under `.dagf-cache/` at the top of the case go to the project's `.dagf-cache/`
+//!   (cached HTTP answers), with `@now-SECONDS@` replaced by the Unix time that many
+//!   seconds ago, so that a cached answer has a known age.
+//!
 //! Refresh the snapshots with `INSTA_UPDATE=always cargo test -p dagfc --test ui`, then
 //! read the changed ones.
 
@@ -81,10 +91,43 @@ fn expectation(path: &Path, text: &str) -> Expectation {
     Expectation { outcome, codes }
 }
 
-/// A case: its source files (paths relative to the project's `src/`) and expectation.
+/// A case: its files (paths relative to the case) and expectation.
 struct Case {
-    files: Vec<(String, String)>,
+    files: Vec<(String, Vec<u8>)>,
     expect: Expectation,
+}
+
+/// Where a case file goes in the project, relative to its root.
+fn project_path(rel: &str) -> String {
+    if rel == "dagf.toml" || rel.starts_with(".dagf-cache/") {
+        rel.to_string()
+    } else {
+        format!("src/{rel}")
+    }
+}
+
+/// `@now-SECONDS@` in a cached answer: the Unix time that many seconds ago.
+fn with_times(text: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs();
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("@now-") {
+        let after = &rest[at + "@now-".len()..];
+        let Some((secs, tail)) = after
+            .split_once('@')
+            .and_then(|(n, tail)| Some((n.parse::<u64>().ok()?, tail)))
+        else {
+            break;
+        };
+        out.push_str(&rest[..at]);
+        out.push_str(&now.saturating_sub(secs).to_string());
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The case a globbed file stands for; `None` for a file inside a `.case` folder other
@@ -106,7 +149,7 @@ fn load_case(path: &Path) -> Option<Case> {
         }
         None => {
             let name = path.file_name().expect("a file name").to_string_lossy();
-            let text = std::fs::read_to_string(path).expect("readable case");
+            let text = std::fs::read(path).expect("readable case");
             files.push((name.to_string(), text));
             name.to_string()
         }
@@ -116,12 +159,13 @@ fn load_case(path: &Path) -> Option<Case> {
         .find(|(n, _)| *n == main)
         .expect("the main file")
         .1;
+    let text = std::str::from_utf8(text).expect("a UTF-8 main file");
     let expect = expectation(path, text);
     Some(Case { files, expect })
 }
 
 /// Every file under `dir`, sorted, with `/`-separated paths relative to `root`.
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("readable case folder")
         .map(|e| e.expect("a folder entry").path())
@@ -136,7 +180,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            let text = std::fs::read_to_string(&p).expect("readable case file");
+            let text = std::fs::read(&p).expect("readable case file");
             out.push((rel.join("/"), text));
         }
     }
@@ -171,9 +215,20 @@ fn check(path: &Path) {
     let root = project.path();
     std::fs::write(root.join("dagf.toml"), "[project]\nsrc = [\"src\"]\n").expect("write");
     for (rel, text) in &case.files {
-        let target = root.join("src").join(rel);
+        let target = root.join(project_path(rel));
         std::fs::create_dir_all(target.parent().expect("a folder")).expect("mkdir");
-        std::fs::write(target, text).expect("write");
+        if let Some(db) = rel.strip_suffix(".sql") {
+            let sql = std::str::from_utf8(text).expect("UTF-8 SQL");
+            let db = root.join(project_path(db));
+            rusqlite::Connection::open(&db)
+                .and_then(|c| c.execute_batch(sql))
+                .unwrap_or_else(|e| panic!("{name}: {rel}: {e}"));
+        } else if rel.starts_with(".dagf-cache/") {
+            let text = std::str::from_utf8(text).expect("a UTF-8 cached answer");
+            std::fs::write(target, with_times(text)).expect("write");
+        } else {
+            std::fs::write(target, text).expect("write");
+        }
     }
 
     let human = dagfc(root, &["--color", "never"]);
@@ -256,11 +311,21 @@ fn check(path: &Path) {
     );
 
     let mut shown = String::new();
-    for (rel, text) in &case.files {
+    for (rel, bytes) in &case.files {
         if case.files.len() > 1 {
-            shown.push_str(&format!("// ==> src/{rel} <==\n"));
+            match rel.strip_suffix(".sql") {
+                Some(db) => shown.push_str(&format!(
+                    "// ==> {} <== (a SQLite database, made by this SQL)\n",
+                    project_path(db)
+                )),
+                None => shown.push_str(&format!("// ==> {} <==\n", project_path(rel))),
+            }
         }
-        shown.push_str(text);
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t.to_string(),
+            Err(_) => format!("({} bytes, not UTF-8 text)\n", bytes.len()),
+        };
+        shown.push_str(&text);
         if !text.ends_with('\n') {
             shown.push('\n');
         }

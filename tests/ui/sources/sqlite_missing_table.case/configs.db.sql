@@ -1,0 +1,3 @@
+CREATE TABLE configs (name TEXT);
+CREATE TABLE owners (team TEXT);
+CREATE VIEW latest AS SELECT name FROM configs;
