@@ -11,15 +11,20 @@ use std::collections::HashMap;
 /// Checks `text` as `main.dagf` (beside a small importable library) and returns
 /// whether it compiled, after asserting every diagnostic is well formed.
 fn run(text: &str) -> bool {
-    let files: HashMap<String, String> = [
-        ("main.dagf".to_string(), text.to_string()),
-        (
-            "lib.dagf".to_string(),
-            "let shared = 3\nfactory f(n: int = 1) { task t: empty }\n".to_string(),
-        ),
-    ]
-    .into_iter()
-    .collect();
+    run_files(&[("main.dagf", text)])
+}
+
+/// Checks a project of these files (the first is the root, `lib.dagf` is added),
+/// asserting every diagnostic is well formed.
+fn run_files(files: &[(&str, &str)]) -> bool {
+    let mut files: HashMap<String, String> = files
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    files.insert(
+        "lib.dagf".to_string(),
+        "let shared = 3\nfactory f(n: int = 1) { task t: empty }\n".to_string(),
+    );
     let checked = check(
         &["main.dagf".to_string()],
         &Memory(files),
@@ -153,6 +158,33 @@ const TOKENS: &[&str] = &[
     "é",
     "\u{0}",
     "\\",
+    "profile dev {",
+    "env",
+    "source s: list<C> = yaml(\"c.yaml\")",
+    "source q: C = sqlite(\"c.db\", \"SELECT 1\", key = \"a\")",
+    "source h: C = http(\"http://127.0.0.1:9/x\", cache = 1m)",
+    "\"${env}\"",
+];
+
+/// Pieces of YAML documents that extend each other.
+const DOC_PIECES: &[&str] = &[
+    "extends: base.yaml\n",
+    "extends: [base.yaml, other.yaml]\n",
+    "extends: main.yaml\n",
+    "extends: 3\n",
+    "override:\n",
+    "  name: x\n",
+    "  tags: [a]\n",
+    "name: y\n",
+    "name: [1]\n",
+    "tags: [b, c]\n",
+    "tags: b\n",
+    "args: {k: 1}\n",
+    "args:\n  k: 2\n",
+    "---\n",
+    "- name: z\n",
+    "{\n",
+    "\"\n",
 ];
 
 proptest! {
@@ -192,6 +224,26 @@ proptest! {
             }
         }
         run(&text);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Documents extending each other in every arrangement (cycles, conflicts, bad
+    /// values, broken YAML) come out as diagnostics.
+    #[test]
+    fn documents_that_extend_each_other(
+        docs in proptest::collection::vec(proptest::collection::vec(0..DOC_PIECES.len(), 0..8), 3),
+    ) {
+        let text = |d: &Vec<usize>| d.iter().map(|&i| DOC_PIECES[i]).collect::<String>();
+        let (a, b, c) = (text(&docs[0]), text(&docs[1]), text(&docs[2]));
+        run_files(&[
+            ("main.dagf", "type C = { name: str, tags: list<str> = [], args: { k: int }? }\nsource s: list<C> = yaml(\"main.yaml\")\nfor c in s { dag \"d_${c.name}\" { task t: empty } }\n"),
+            ("main.yaml", &a),
+            ("base.yaml", &b),
+            ("other.yaml", &c),
+        ]);
     }
 }
 
