@@ -42,6 +42,8 @@ pub enum Origin {
     /// The rows of a query; `rows[i]` says how messages name row `i` (its key).
     Rows {
         db: String,
+        /// The table the query reads (its first `FROM`), if it says plainly.
+        table: Option<String>,
         key: Option<String>,
         rows: Vec<String>,
     },
@@ -654,10 +656,20 @@ fn read_rows(
     info.files.push(file);
     info.origin = Origin::Rows {
         db: db_path,
+        table: table_of(query),
         key,
         rows: names,
     };
     true
+}
+
+/// The table a query reads, when its first `FROM` names one plainly.
+fn table_of(query: &str) -> Option<String> {
+    static FROM: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = FROM.get_or_init(|| {
+        regex::Regex::new(r#"(?i)\bfrom\s+["`\[]?([A-Za-z_][A-Za-z0-9_]*)"#).expect("valid regex")
+    });
+    re.captures(query).map(|c| c[1].to_string())
 }
 
 /// Whether version `a` is later than `b`: numbers by value, anything else as text.
@@ -842,7 +854,16 @@ pub fn describe(origin: &Origin, steps: &[crate::config::Step]) -> String {
     use crate::config::Step;
     match origin {
         Origin::Files => String::new(),
-        Origin::Rows { db, key, rows } => {
+        Origin::Rows {
+            db,
+            table,
+            key,
+            rows,
+        } => {
+            let place = match table {
+                Some(t) => format!("in `{db}`, table `{t}`"),
+                None => format!("in `{db}`"),
+            };
             let row = match (steps.first(), key) {
                 (Some(Step::Index(i)), Some(k)) => rows
                     .get(*i)
@@ -851,8 +872,8 @@ pub fn describe(origin: &Origin, steps: &[crate::config::Step]) -> String {
                 _ => "the result".to_string(),
             };
             match steps.get(1) {
-                Some(Step::Key(c)) => format!("in `{db}`: {row}, column `{c}`"),
-                _ => format!("in `{db}`: {row}"),
+                Some(Step::Key(c)) => format!("{place}: {row}, column `{c}`"),
+                _ => format!("{place}: {row}"),
             }
         }
         Origin::Answer { url } => {
@@ -883,6 +904,19 @@ mod tests {
         assert_eq!(embedded_json("{\"a\": 1}").as_deref(), Some("{\"a\": 1}"));
         assert_eq!(embedded_json("[not json"), None);
         assert_eq!(embedded_json("plain"), None);
+    }
+
+    #[test]
+    fn the_table_is_the_first_plain_from() {
+        assert_eq!(
+            table_of("SELECT a FROM dag_configs WHERE x").as_deref(),
+            Some("dag_configs")
+        );
+        assert_eq!(
+            table_of("select a\nfrom \"configs\" c join t").as_deref(),
+            Some("configs")
+        );
+        assert_eq!(table_of("SELECT 1"), None);
     }
 
     #[test]
