@@ -121,6 +121,9 @@ codes! {
     E0503 => "database source failed",
     E0504 => "conflicting config documents",
     E0505 => "HTTP source failed",
+    // Importing dag-factory files
+    E0601 => "cannot import this dag-factory construct",
+    E0602 => "invalid dag-factory file",
     // Lints
     W0001 => "unused parameter",
     W0002 => "unused import",
@@ -129,6 +132,7 @@ codes! {
     W0005 => "unvalidated string in a name",
     W0006 => "environment read inside a factory",
     W0007 => "config data from the HTTP cache",
+    W0601 => "dag-factory setting without effect",
 }
 
 #[cfg(test)]

@@ -59,6 +59,27 @@ enum Command {
     /// Print a JSON Schema of a record type or of a factory's parameters, for editors
     /// to check YAML and JSON config files against.
     Schema { name: String },
+    /// Convert another tool's DAG definitions into a .dagf file.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
+}
+
+/// What `dagfc import` reads.
+#[derive(Subcommand, Debug)]
+enum ImportFrom {
+    /// A dag-factory 1.1 YAML file: prints the equivalent .dagf file (or writes it to --out).
+    DagFactory {
+        /// The dag-factory YAML file.
+        file: PathBuf,
+        /// Write the .dagf file here instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the --out file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -94,6 +115,7 @@ pub fn run(args: Args) -> u8 {
         Command::Explain { code } => explain(code),
         Command::New { name } => new(name, args.quiet),
         Command::Schema { name } => schema(&args, name),
+        Command::Import { from } => import(&args, from),
         Command::Check | Command::ExplainValue { .. } => compile(&args, None),
         Command::Build {
             out,
@@ -427,6 +449,93 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             );
             USER_ERROR
         }
+    }
+}
+
+/// `dagfc import dag-factory FILE`: the .dagf equivalent of a dag-factory YAML file, on
+/// standard output or in `--out` (never replacing a file without `--force`). Nothing is
+/// written when the import has an error.
+fn import(args: &Args, from: &ImportFrom) -> u8 {
+    let ImportFrom::DagFactory { file, out, force } = from;
+    let printer = Printer::new(args);
+    let mut sources = Sources::new();
+    let fail = |d: Diagnostic, sources: &Sources| {
+        printer.print(vec![d], sources);
+        summary(
+            args,
+            "error: 1 error, 0 warnings; nothing was written",
+            true,
+        );
+        USER_ERROR
+    };
+    if let Some(out) = out.as_ref().filter(|o| !force && o.exists()) {
+        return fail(
+            Diagnostic::new(Code::E0404, format!("{} exists", out.display()))
+                .with_help("pass --force to replace it, or choose another --out"),
+            &sources,
+        );
+    }
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(
+                Diagnostic::new(Code::E0404, format!("cannot read {}: {e}", file.display())),
+                &sources,
+            );
+        }
+    };
+    let shown = file.display().to_string();
+    let id = sources.add(shown.clone(), text);
+    let name = file
+        .file_name()
+        .map_or(shown.clone(), |n| n.to_string_lossy().into_owned());
+    let imported = dagf_import::dag_factory(&sources.get(id).text, id, &name);
+    let (errors, warnings) = (
+        imported.diagnostics.error_count(),
+        imported.diagnostics.warning_count(),
+    );
+    printer.print(imported.diagnostics.into_sorted(), &sources);
+    if errors > 0 {
+        summary(
+            args,
+            &format!("error: {}; nothing was written", counts(errors, warnings)),
+            true,
+        );
+        return USER_ERROR;
+    }
+    let Some(out) = out else {
+        print!("{}", imported.dagf);
+        summary(
+            args,
+            &format!("imported {shown}: {}", counts(errors, warnings)),
+            false,
+        );
+        return 0;
+    };
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .create_new(!force)
+        .open(out)
+        .and_then(|mut f| f.write_all(imported.dagf.as_bytes()));
+    match written {
+        Ok(()) => {
+            summary(
+                args,
+                &format!(
+                    "imported {shown} into {}: {}",
+                    out.display(),
+                    counts(errors, warnings)
+                ),
+                false,
+            );
+            0
+        }
+        Err(e) => fail(
+            Diagnostic::new(Code::E0404, format!("cannot write {}: {e}", out.display())),
+            &sources,
+        ),
     }
 }
 

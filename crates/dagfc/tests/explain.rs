@@ -6,8 +6,8 @@
 //! fresh project, or (for codes one file cannot trigger) a ```text transcript:
 //! `$ cat PATH` followed by the file's lines, `$ sqlite3 PATH "SQL; SQL"` (runs the SQL on
 //! the SQLite database PATH, created if need be), then one `$ dagfc check|build`,
-//! optionally with `--env NAME`, whose output lines are for the reader only. The
-//! transcript runs in an empty folder.
+//! optionally with `--env NAME`, or `$ dagfc import dag-factory FILE`, whose output
+//! lines are for the reader only. The transcript runs in an empty folder.
 
 use dagf_diag::{CODES, Code, Severity};
 use std::path::Path;
@@ -135,6 +135,7 @@ fn replay(transcript: &str) -> Option<Result<Run, String>> {
     let words: Vec<&str> = command.split_whitespace().collect();
     let (sub, args) = match words.as_slice() {
         [sub @ ("check" | "build"), args @ ..] if matches!(args, [] | ["--env", _]) => (*sub, args),
+        [sub @ "import", args @ ..] if matches!(args, ["dag-factory", _]) => (*sub, args),
         _ => {
             return Some(Err(format!(
                 "transcripts run `dagfc check` or `dagfc build`, with at most `--env NAME`, not `dagfc {command}`"
