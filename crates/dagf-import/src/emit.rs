@@ -249,28 +249,6 @@ fn triple(s: &str, indent: usize) -> Option<String> {
     }
 }
 
-pub fn duration_text(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".into();
-    }
-    let sign = if ms < 0 { "-" } else { "" };
-    let mut rest = ms.unsigned_abs();
-    let mut out = String::from(sign);
-    for (unit, size) in [
-        ("d", 86_400_000u64),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ] {
-        if rest >= size {
-            out.push_str(&format!("{}{unit}", rest / size));
-            rest %= size;
-        }
-    }
-    out
-}
-
 pub fn float_text(f: f64) -> String {
     let s = format!("{}", f.abs());
     let s = if s.contains('.') { s } else { format!("{s}.0") };
@@ -512,7 +490,7 @@ fn inline(v: &Val, indent: usize) -> Option<String> {
         VK::Float(f) => float_text(*f),
         VK::Str(s) if s.contains('\n') && triple(s, indent).is_some() => return None,
         VK::Str(s) => quote(s),
-        VK::Duration(ms) => duration_text(*ms),
+        VK::Duration(ms) => dagf_syntax::duration_text(*ms),
         VK::Date(d) => date_text(d),
         VK::DateTime(t) => datetime_text(t),
         VK::Ref(name) => name.clone(),
@@ -651,10 +629,10 @@ mod tests {
 
     #[test]
     fn durations_and_floats() {
-        assert_eq!(duration_text(0), "0s");
-        assert_eq!(duration_text(90_000), "1m30s");
-        assert_eq!(duration_text(90_061_001), "1d1h1m1s1ms");
-        assert_eq!(duration_text(-300_000), "-5m");
+        assert_eq!(dagf_syntax::duration_text(0), "0s");
+        assert_eq!(dagf_syntax::duration_text(90_000), "1m30s");
+        assert_eq!(dagf_syntax::duration_text(90_061_001), "1d1h1m1s1ms");
+        assert_eq!(dagf_syntax::duration_text(-300_000), "-5m");
         assert_eq!(float_text(2.5), "2.5");
         assert_eq!(float_text(1e20), "100000000000000000000.0");
         assert_eq!(float_text(-3.0), "-3.0");

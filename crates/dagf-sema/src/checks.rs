@@ -424,22 +424,22 @@ fn check_sensor(t: &crate::eval::TaskB, can_defer: bool, diags: &mut Diagnostics
             (Some(ts), Some(ps)) => d
                 .with_primary(
                     ts.span,
-                    format!("timeout is {}", crate::eval::duration_text(to)),
+                    format!("timeout is {}", dagf_syntax::duration_text(to)),
                 )
                 .with_label(
                     ps.span,
-                    format!("poke_interval is {}", crate::eval::duration_text(p)),
+                    format!("poke_interval is {}", dagf_syntax::duration_text(p)),
                 ),
             (Some(ts), None) => d
                 .with_primary(
                     ts.span,
-                    format!("timeout is {}", crate::eval::duration_text(to)),
+                    format!("timeout is {}", dagf_syntax::duration_text(to)),
                 )
                 .with_note("poke_interval defaults to 1m"),
             (None, Some(ps)) => d
                 .with_primary(
                     ps.span,
-                    format!("poke_interval is {}", crate::eval::duration_text(p)),
+                    format!("poke_interval is {}", dagf_syntax::duration_text(p)),
                 )
                 .with_note("timeout defaults to 7d"),
             (None, None) => d.with_primary(t.name_span, "here"),
@@ -466,7 +466,7 @@ fn check_sensor(t: &crate::eval::TaskB, can_defer: bool, diags: &mut Diagnostics
     if mode_is_poke && !deferrable && p >= SLOW_POKE_MS {
         let at = poke.map_or(t.name_span, |s| s.span);
         diags.push(
-            Diagnostic::at(Code::W0003, at, format!("sensor `{}` holds a worker slot while it waits {} between pokes", t.id, crate::eval::duration_text(p)), "slow poke in poke mode")
+            Diagnostic::at(Code::W0003, at, format!("sensor `{}` holds a worker slot while it waits {} between pokes", t.id, dagf_syntax::duration_text(p)), "slow poke in poke mode")
                 .with_help(if can_defer {
                     "set `mode = \"reschedule\"` so the slot is freed between pokes, or `deferrable = true`"
                 } else {

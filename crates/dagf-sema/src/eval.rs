@@ -4223,7 +4223,7 @@ pub fn display(v: &Value) -> Option<String> {
         V::Int(i) => i.to_string(),
         V::Float(f) => format!("{f}"),
         V::Bool(b) => b.to_string(),
-        V::Duration(ms) => duration_text(*ms),
+        V::Duration(ms) => dagf_syntax::duration_text(*ms),
         V::Date(d) => format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
         V::DateTime(t) => format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
@@ -4234,30 +4234,6 @@ pub fn display(v: &Value) -> Option<String> {
         V::Asset(a) => a.uri.clone(),
         _ => return None,
     })
-}
-
-pub fn duration_text(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    let mut rest = ms.unsigned_abs();
-    if ms < 0 {
-        out.push('-');
-    }
-    for (unit, size) in [
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ] {
-        if rest >= size {
-            out.push_str(&format!("{}{unit}", rest / size));
-            rest %= size;
-        }
-    }
-    out
 }
 
 fn describe(v: &Value) -> String {
@@ -4303,7 +4279,7 @@ fn help_for(what: &str) -> String {
 fn range_text(base: &Ty, lo: Option<f64>, hi: Option<f64>, inclusive: bool) -> String {
     let show = |x: f64| {
         if matches!(base, Ty::Duration) {
-            duration_text(x as i64)
+            dagf_syntax::duration_text(x as i64)
         } else {
             format!("{x}")
         }
