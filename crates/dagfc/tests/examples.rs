@@ -3,16 +3,12 @@
 //! this test creates) loads, serializes and runs it with the same tasks and edges as the
 //! compiler's IR, while ruff finds nothing to change.
 
+mod common;
+
+use common::{repo, venv_python};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repo root")
-}
 
 fn examples() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
@@ -289,31 +285,6 @@ fn ir_shapes(example: &Path) -> std::collections::BTreeMap<String, Shape> {
         }
     }
     out
-}
-
-fn venv_python() -> PathBuf {
-    let script = repo().join("tests/airflow/venv.sh");
-    let run = Command::new("bash")
-        .arg(&script)
-        .output()
-        .expect("run bash");
-    assert!(
-        run.status.success(),
-        "could not set up the Airflow environment (tests/airflow/venv.sh):\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let venv = String::from_utf8_lossy(&run.stdout)
-        .lines()
-        .last()
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    let python = Path::new(&venv).join("bin/python");
-    assert!(
-        python.is_file(),
-        "no python in the Airflow environment at {venv}"
-    );
-    python
 }
 
 #[test]

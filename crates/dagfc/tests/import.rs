@@ -7,15 +7,11 @@
 //! never replacing a file, nothing written on an error) and the book chapter's
 //! examples are checked too.
 
+mod common;
+
+use common::{repo, venv_python};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repo root")
-}
 
 fn dagfc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dagfc"))
@@ -42,30 +38,6 @@ fn samples() -> Vec<PathBuf> {
         "expected at least three samples, found {out:?}"
     );
     out
-}
-
-fn venv_python() -> PathBuf {
-    let run = Command::new("bash")
-        .arg(repo().join("tests/airflow/venv.sh"))
-        .output()
-        .expect("run bash");
-    assert!(
-        run.status.success(),
-        "could not set up the Airflow environment (tests/airflow/venv.sh):\n{}",
-        text(&run.stderr)
-    );
-    let venv = text(&run.stdout)
-        .lines()
-        .last()
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    let python = Path::new(&venv).join("bin/python");
-    assert!(
-        python.is_file(),
-        "no python in the Airflow environment at {venv}"
-    );
-    python
 }
 
 fn name(path: &Path) -> String {
@@ -359,111 +331,6 @@ fn the_book_chapter_shows_what_the_import_does() {
         "only {checked} examples checked in {}",
         chapter.display()
     );
-}
-
-/// The `dagfc explain` pages of the import's codes show `dagfc import` transcripts
-/// (`$ cat FILE` and its lines, then `$ dagfc import dag-factory FILE`): the example
-/// must report the page's code, and a fix must import without any diagnostic.
-#[test]
-fn the_explain_pages_of_the_import_codes_are_honest() {
-    let mut problems = Vec::new();
-    for code in ["E0601", "E0602", "W0601"] {
-        let page =
-            std::fs::read_to_string(repo().join(format!("crates/dagf-diag/explain/{code}.md")))
-                .expect("explain page");
-        let (Some(example), Some(fix)) = (
-            page.split_once("\n## Example\n"),
-            page.split_once("\n## Fix\n"),
-        ) else {
-            problems.push(format!("{code}: no `## Example` and `## Fix`"));
-            continue;
-        };
-        let example = example.1.split("\n## Fix\n").next().unwrap_or("");
-        for (what, section, expect) in [("example", example, Some(code)), ("fix", fix.1, None)] {
-            let transcripts = fenced(section, "text");
-            if what == "example" && transcripts.len() != 1 {
-                problems.push(format!("{code}: the example needs one ```text transcript"));
-            }
-            for t in transcripts {
-                let (status, codes, stderr) = replay(&t);
-                let ok = match expect {
-                    Some(c) => {
-                        codes.iter().any(|x| x == c)
-                            && status == Some(if c.starts_with('W') { 0 } else { 1 })
-                    }
-                    None => codes.is_empty() && status == Some(0),
-                };
-                if !ok {
-                    problems.push(format!(
-                        "{code}: the {what} exited {status:?} with {codes:?}:\n{stderr}"
-                    ));
-                }
-            }
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
-}
-
-/// The ```LANG blocks of a text.
-fn fenced(text: &str, lang: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current: Option<String> = None;
-    for line in text.lines() {
-        match current.as_mut() {
-            None if line.trim_end() == format!("```{lang}") => current = Some(String::new()),
-            None => {}
-            Some(_) if line.trim_end() == "```" => out.extend(current.take()),
-            Some(block) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-        }
-    }
-    out
-}
-
-/// Replays a transcript in an empty folder: its exit status, codes and stderr.
-fn replay(transcript: &str) -> (Option<i32>, Vec<String>, String) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut file: Option<(String, String)> = None;
-    let mut run: Option<String> = None;
-    for line in transcript.lines() {
-        if let Some(cmd) = line.strip_prefix("$ ") {
-            if let Some((path, text)) = file.take() {
-                std::fs::write(dir.path().join(path), text).expect("write");
-            }
-            if let Some(path) = cmd.strip_prefix("cat ") {
-                file = Some((path.trim().to_string(), String::new()));
-            } else if let Some(path) = cmd.strip_prefix("dagfc import dag-factory ") {
-                run = Some(path.trim().to_string());
-            }
-        } else if let Some((_, text)) = file.as_mut() {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    if let Some((path, text)) = file.take() {
-        std::fs::write(dir.path().join(path), text).expect("write");
-    }
-    let Some(path) = run else {
-        return (
-            None,
-            Vec::new(),
-            "the transcript runs no `dagfc import dag-factory`".into(),
-        );
-    };
-    let out = Command::new(env!("CARGO_BIN_EXE_dagfc"))
-        .args(["import", "dag-factory", &path, "--message-format", "json"])
-        .current_dir(dir.path())
-        .output()
-        .expect("run");
-    let stderr = text(&out.stderr);
-    let codes = stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["code"].as_str().map(str::to_string))
-        .collect();
-    (out.status.code(), codes, stderr)
 }
 
 /// Trailing spaces dropped from every line (ariadne pads some lines).
