@@ -25,6 +25,8 @@
 //! When the compiler's output changes on purpose, `DAGF_BOOK_BLESS=1 cargo test -p dagfc
 //! --test book` rewrites the stale output blocks in place.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -407,6 +409,8 @@ fn expected_output(block: &Block, last: Option<&Compiled>) -> Result<Option<Stri
 
 #[test]
 fn every_dagf_block_in_the_book_compiles_and_every_output_block_is_current() {
+    // The API-driven catalog example (101.2.5) reads its configuration service.
+    common::catalog_api();
     let root = book_src();
     let mut files = Vec::new();
     chapters(&root, &mut files);

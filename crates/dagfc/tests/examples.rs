@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{repo, venv_python};
+use common::{catalog_api, repo, venv_python};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,53 +22,6 @@ fn examples() -> Vec<PathBuf> {
         "expected at least five example projects, found {out:?}"
     );
     out
-}
-
-/// The port of the configuration API the catalog's API-driven example (101.2.5) reads.
-const CATALOG_API_PORT: u16 = 8765;
-
-/// Serves `examples/catalog/api/` on 127.0.0.1, as the example's API, for as long as
-/// the tests run (started once, before the first build).
-fn catalog_api() {
-    static STARTED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    STARTED.get_or_init(|| {
-        use std::io::{BufRead, BufReader, Write};
-        let listener = std::net::TcpListener::bind(("127.0.0.1", CATALOG_API_PORT))
-            .unwrap_or_else(|e| {
-                panic!("cannot serve the catalog's example API on 127.0.0.1:{CATALOG_API_PORT} ({e}); the API-driven example (101.2.5) reads it: free the port")
-            });
-        let root = repo().join("examples/catalog/api");
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut request = String::new();
-                {
-                    let mut reader = BufReader::new(&stream);
-                    if reader.read_line(&mut request).is_err() {
-                        continue;
-                    }
-                    // Headers end with an empty line.
-                    let mut line = String::new();
-                    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                        line.clear();
-                    }
-                }
-                let path = request.split_whitespace().nth(1).unwrap_or("/");
-                let file = root.join(path.trim_start_matches('/'));
-                let safe = !path.contains("..");
-                let (status, body) = match std::fs::read(&file) {
-                    Ok(b) if safe && file.is_file() => ("200 OK", b),
-                    _ => ("404 Not Found", b"not found".to_vec()),
-                };
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(&body);
-            }
-        });
-    });
 }
 
 fn dagfc(project: &Path, args: &[&str]) -> std::process::Output {
