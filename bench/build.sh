@@ -19,6 +19,9 @@
 # file systems dominates and varies a lot (e.g. ext4 without a journal right after many
 # deletions): the table shows CPU user/sys so the tools' own work stays visible, and
 # TMPDIR=/dev/shm measures them without the disk.
+#
+# How fast Airflow parses dagfc's output (against dag-factory and hand-written DAGs) is
+# measured by bench/parse.sh.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -16,7 +16,10 @@
 # (bench/parse_dagbag.py), the three folders interleaved, 5 runs each: once as Python
 # normally runs (the DAG files' bytecode cached in __pycache__ by a first, untimed
 # parse) and once with no bytecode cache (every file compiled on every parse, as when
-# the DAG folder is read-only). Prints a table; any failure exits non-zero.
+# the DAG folder is read-only). The dag-factory folder is timed twice: as it is, and with
+# `import dagfactory` done before the clock starts (its YAML loading and DAG building
+# alone). Prints a table with the median and best DagBag fill (in process, after
+# importing Airflow) and whole-process time of each; any failure exits non-zero.
 #
 # Environment: BENCH_RUNS (default 5); BENCH_DAGS (default 100); BENCH_KEEP=1 keeps the
 # temp folder; DAGFC=path uses that dagfc binary instead of building one.
@@ -69,9 +72,8 @@ for name in dagfc handwritten; do
 done
 folders=(dagfc dagfactory handwritten)
 # Copies that no parse ever writes a __pycache__ into, for the no-bytecode-cache runs.
-for name in "${folders[@]}"; do
-    mkdir -p "$tmp/nopyc" && cp -r "$tmp/$name" "$tmp/nopyc/$name"
-done
+mkdir "$tmp/nopyc"
+for name in "${folders[@]}"; do cp -r "$tmp/$name" "$tmp/nopyc/$name"; done
 
 # --- Airflow's environment -------------------------------------------------------------------
 export AIRFLOW_HOME="$tmp/airflow-home"
@@ -83,7 +85,7 @@ export AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY=False DO_NOT_TRACK=1 SCARF_NO_ANAL
 # --- Check: the same DAGs, no import errors -------------------------------------------------
 echo "checking that the three folders load the same DAGs..." >&2
 for name in "${folders[@]}"; do
-    # Logs go to $tmp/NAME.log; the last line of stderr is the reason of a failure.
+    # Output goes to $tmp/NAME.log, whose last line says why, if this fails.
     (cd "$tmp" && PYTHONDONTWRITEBYTECODE=1 AIRFLOW__CORE__DAGS_FOLDER="$tmp/nopyc/$name" \
         "$py" "$bench/parse_dagbag.py" measure "$tmp/nopyc/$name" --describe "$tmp/$name.json" \
         --expect "$dags" "$((dags * tasks_per_dag))" >"$tmp/$name.log" 2>&1) \
@@ -94,12 +96,15 @@ done
     || die "the three folders do not load the same DAGs"
 
 # --- Time ---------------------------------------------------------------------------------------
-# time_mode MODE DIR: one line per folder (see parse_dagbag.py), into $tmp/MODE.txt.
+# dagfactory_pre is the dag-factory folder with `import dagfactory` done before the clock
+# starts: what dag-factory's YAML loading and DAG building cost, without its import.
+# time_mode MODE DIR: one line per entry (see parse_dagbag.py), into $tmp/MODE.txt.
 time_mode() {
-    local mode="$1" dir="$2" args=()
-    for name in "${folders[@]}"; do args+=("$name=$dir/$name"); done
+    local mode="$1" dir="$2"
     echo "timing $runs DagBag fills per folder, interleaved (bytecode: $mode)..." >&2
-    (cd "$tmp" && "$py" "$bench/parse_dagbag.py" time --runs "$runs" --bytecode "$mode" "${args[@]}") >"$tmp/$mode.txt" \
+    (cd "$tmp" && "$py" "$bench/parse_dagbag.py" time --runs "$runs" --bytecode "$mode" \
+        dagfc="$dir/dagfc" dagfactory="$dir/dagfactory" dagfactory_pre="$dir/dagfactory:dagfactory" \
+        handwritten="$dir/handwritten") >"$tmp/$mode.txt" \
         || die "timing failed (bytecode: $mode)"
 }
 time_mode cache "$tmp"
@@ -108,30 +113,41 @@ time_mode none "$tmp/nopyc"
 # --- Report ---------------------------------------------------------------------------------------
 ms() { awk -v s="$1" 'BEGIN { printf "%7.1f ms", s * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
-# row MODE NAME LABEL: a table row; sets med_NAME for the ratios.
+# row MODE NAME LABEL: a table row; sets bag_NAME, cpu_NAME and proc_NAME (medians) for
+# the ratios.
 row() {
-    local mode="$1" name="$2" label="$3" _n bag_med bag_min proc_med proc_min usr sys rss n_dags n_tasks
-    read -r _n bag_med bag_min proc_med proc_min usr sys rss n_dags n_tasks < <(grep "^$name " "$tmp/$mode.txt") \
-        || die "no timing for $name ($mode)"
-    [[ "$n_dags" -eq "$dags" && "$n_tasks" -eq $((dags * tasks_per_dag)) ]] || die "$name loaded $n_dags DAGs, $n_tasks tasks"
-    printf -v "med_$name" '%s' "$bag_med"
-    printf '  %-30s %s %s %s %s %s\n' "$label" "$(ms "$bag_med")" "$(ms "$bag_min")" \
-        "$(ms "$proc_med")" "$(ms "$proc_min")" "$(printf '%4.0f MiB' "$rss")"
+    local mode="$1" name="$2" label="$3" _n bag_med bag_min cpu_med proc_med proc_min _usr _sys rss n_dags n_tasks
+    read -r _n bag_med bag_min cpu_med proc_med proc_min _usr _sys rss n_dags n_tasks \
+        < <(grep "^$name " "$tmp/$mode.txt") || die "no timing for $name ($mode)"
+    [[ "$n_dags" -eq "$dags" && "$n_tasks" -eq $((dags * tasks_per_dag)) ]] \
+        || die "$name loaded $n_dags DAGs and $n_tasks tasks in a timed run"
+    printf -v "bag_$name" '%s' "$bag_med"
+    printf -v "cpu_$name" '%s' "$cpu_med"
+    printf -v "proc_$name" '%s' "$proc_med"
+    printf '  %-32s%s %s %s  %s %s %s\n' "$label" "$(ms "$bag_med")" "$(ms "$bag_min")" "$(ms "$cpu_med")" \
+        "$(ms "$proc_med")" "$(ms "$proc_min")" "$(printf '%5.0f MiB' "$rss")"
 }
 table() {
     local mode="$1" title="$2"
     echo "  $title"
     row "$mode" dagfc "dagfc output ($dags files)"
-    row "$mode" dagfactory "dag-factory (YAML + loader)"
+    row "$mode" dagfactory "dag-factory (1 YAML + loader)"
+    row "$mode" dagfactory_pre "  the same, import excluded"
     row "$mode" handwritten "hand-written ($dags files)"
-    echo "  ratio dag-factory/dagfc            $(printf '%10s' "$(ratio "$med_dagfactory" "$med_dagfc")")"
-    echo "  ratio hand-written/dagfc           $(printf '%10s' "$(ratio "$med_handwritten" "$med_dagfc")")"
+    printf '  %-32s%10s   CPU %s   whole process %s\n' "ratio dag-factory/dagfc" \
+        "$(ratio "$bag_dagfactory" "$bag_dagfc")" "$(ratio "$cpu_dagfactory" "$cpu_dagfc")" \
+        "$(ratio "$proc_dagfactory" "$proc_dagfc")"
+    printf '  %-32s%10s   CPU %s\n' "  the same, import excluded" \
+        "$(ratio "$bag_dagfactory_pre" "$bag_dagfc")" "$(ratio "$cpu_dagfactory_pre" "$cpu_dagfc")"
+    printf '  %-32s%10s   CPU %s   whole process %s\n' "ratio hand-written/dagfc" \
+        "$(ratio "$bag_handwritten" "$bag_dagfc")" "$(ratio "$cpu_handwritten" "$cpu_dagfc")" \
+        "$(ratio "$proc_handwritten" "$proc_dagfc")"
 }
 cat <<EOF
 
-dagf parse benchmark: $dags DAGs, $((dags * tasks_per_dag)) tasks per folder, $versions, nproc $(nproc), $runs runs
-                                  DagBag fill           whole process         peak
-                                  median       min      median       min      RSS
+dagf parse benchmark: $dags DAGs of $tasks_per_dag tasks per folder, $versions, nproc $(nproc), $runs runs
+                                  DagBag fill (in process)             whole process        peak
+                                wall median   wall min  CPU median   wall median   wall min     RSS
 EOF
 table cache "bytecode cached (__pycache__ written by a first parse):"
 table none "no bytecode cache (every DAG file compiled on every parse):"

@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """Fill Airflow's DagBag from folders: time it, check what it loaded.
 
-    python parse_dagbag.py measure FOLDER [--describe OUT.json] [--expect DAGS TASKS]
+    python parse_dagbag.py measure FOLDER [--describe OUT.json] [--expect DAGS TASKS] [--preimport MODULE]
     python parse_dagbag.py compare SPEC.json NAME=DESCRIBED.json...
-    python parse_dagbag.py time [--runs N] [--bytecode cache|none] NAME=FOLDER...
+    python parse_dagbag.py time [--runs N] [--bytecode cache|none] NAME=FOLDER[:MODULE]...
 
 `measure` (run with the Airflow venv's Python) imports Airflow's DagBag, then fills a
-DagBag from FOLDER, timing only the construction with time.perf_counter, and prints one
-JSON line: {"dagbag_s", "import_s", "dags", "tasks", "import_errors"}. With
+DagBag from FOLDER, timing only the construction (wall clock: time.perf_counter; CPU
+time of the process: time.process_time, which waiting for a core on a busy machine does
+not inflate), and prints one JSON line: {"dagbag_s", "dagbag_cpu_s", "import_s",
+"dags", "tasks", "import_errors"}. With
 --describe, it also writes every DAG's schedule, start date, tags, tasks (operator
 class, bash_command, owner, retries, retry_delay) and edges to OUT.json. With
 --expect, it fails (one line on stderr, exit 1) on any import error or on other
-numbers of DAGs and tasks.
+numbers of DAGs and tasks. With --preimport, MODULE is imported before the clock
+starts (to tell a library's import time from its work).
 
 `compare` checks that each described folder holds exactly the DAGs of SPEC.json (from
 gen_parse.py); tags that dag-factory adds to every DAG ("dagfactory") are ignored.
@@ -22,11 +25,12 @@ alike, after one untimed run per folder (which warms the page cache and, with
 `--bytecode cache`, writes the folder's __pycache__ as a first parse would). With
 `--bytecode none` (PYTHONDONTWRITEBYTECODE=1), every run compiles every DAG file from
 source, as when the DAG folder is read-only; a __pycache__ in the folder then fails the
-script. It prints one line per folder: "NAME DAGBAG_MEDIAN DAGBAG_MIN PROC_MEDIAN
-PROC_MIN USER SYS RSS DAGS TASKS", in seconds (RSS: largest peak resident memory, MiB),
+script. It prints one line per folder: "NAME DAGBAG_MEDIAN DAGBAG_MIN DAGBAG_CPU_MEDIAN
+PROC_MEDIAN PROC_MIN USER SYS RSS DAGS TASKS", in seconds (RSS: largest peak resident memory, MiB),
 where PROC is the whole process (interpreter start, Airflow import, DagBag, exit) and
 USER/SYS the medians of its CPU time. A run that fails, loads a different number of
-DAGs than the first, or reports an import error fails the script.
+DAGs than the first, or reports an import error fails the script. FOLDER:MODULE
+measures FOLDER with --preimport MODULE.
 
 The environment of the measured processes is this script's (the caller sets
 AIRFLOW_HOME and the rest), plus AIRFLOW__CORE__DAGS_FOLDER set to the folder.
@@ -38,20 +42,25 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 T_START = time.perf_counter()
 
 
-def measure(folder: str, describe: str | None, expect: list[int] | None) -> None:
+def measure(folder: str, describe: str | None, expect: list[int] | None, preimport: str | None) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
-    t0 = time.perf_counter()
+    if preimport:
+        __import__(preimport)
+
+    c0, t0 = time.process_time(), time.perf_counter()
     bag = DagBag(dag_folder=folder)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     result = {
         "dagbag_s": t1 - t0,
+        "dagbag_cpu_s": c1 - c0,
         "import_s": t0 - T_START,
         "dags": len(bag.dags),
         "tasks": sum(len(d.tasks) for d in bag.dags.values()),
@@ -132,18 +141,24 @@ def child_env(folder: str, bytecode: str) -> dict:
 
 
 def time_folders(runs: int, bytecode: str, folders: list[str]) -> None:
-    named = [f.partition("=")[::2] for f in folders]
-    for name, folder in named:  # the untimed warm-up run
-        subprocess.run([sys.executable, __file__, "measure", folder], env=child_env(folder, bytecode),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    stats = {name: {"dagbag": [], "proc": [], "user": [], "sys": [], "rss": 0.0, "dags": None, "tasks": None}
-             for name, _ in named}
-    out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"parse_dagbag.{os.getpid()}.out"
+    named = []  # (name, folder, measure's argv)
+    for f in folders:
+        name, _, where = f.partition("=")
+        folder, _, module = where.partition(":")
+        argv = [sys.executable, __file__, "measure", folder] + (["--preimport", module] if module else [])
+        named.append((name, folder, argv))
+    for name, folder, argv in named:  # the untimed warm-up run
+        subprocess.run(
+            argv, env=child_env(folder, bytecode), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+        )
+    stats = {
+        name: {"dagbag": [], "cpu": [], "proc": [], "user": [], "sys": [], "rss": 0.0, "dags": None, "tasks": None}
+        for name, _, _ in named
+    }
     for i in range(1, runs + 1):
-        for name, folder in named:
+        for name, folder, argv in named:
             env = child_env(folder, bytecode)
-            argv = [sys.executable, __file__, "measure", folder]
-            with open(out_path, "w+") as out:
+            with tempfile.TemporaryFile("w+") as out:
                 t0 = time.perf_counter()
                 p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
                 _, status, r = os.wait4(p.pid, 0)  # this child's own resource use
@@ -164,15 +179,23 @@ def time_folders(runs: int, bytecode: str, folders: list[str]) -> None:
                 sys.exit(f"parse_dagbag.py: {name}: run {i} loaded {res['dags']} DAGs, run 1 {s['dags']}")
             s["dags"], s["tasks"] = res["dags"], res["tasks"]
             s["dagbag"].append(res["dagbag_s"])
+            s["cpu"].append(res["dagbag_cpu_s"])
             s["proc"].append(t1 - t0)
             s["user"].append(r.ru_utime)
             s["sys"].append(r.ru_stime)
             s["rss"] = max(s["rss"], r.ru_maxrss / 1024)  # KiB on Linux
-    out_path.unlink(missing_ok=True)
     med = statistics.median
     for name, s in stats.items():
-        nums = [med(s["dagbag"]), min(s["dagbag"]), med(s["proc"]), min(s["proc"]),
-                med(s["user"]), med(s["sys"]), s["rss"]]
+        nums = [
+            med(s["dagbag"]),
+            min(s["dagbag"]),
+            med(s["cpu"]),
+            med(s["proc"]),
+            min(s["proc"]),
+            med(s["user"]),
+            med(s["sys"]),
+            s["rss"],
+        ]
         print(name, " ".join(f"{x:.4f}" for x in nums), s["dags"], s["tasks"])
 
 
@@ -183,6 +206,7 @@ def main() -> None:
     m.add_argument("folder")
     m.add_argument("--describe")
     m.add_argument("--expect", type=int, nargs=2, metavar=("DAGS", "TASKS"))
+    m.add_argument("--preimport")
     c = sub.add_parser("compare")
     c.add_argument("spec")
     c.add_argument("described", nargs="+")
@@ -192,7 +216,7 @@ def main() -> None:
     t.add_argument("folders", nargs="+")
     opts = ap.parse_args()
     if opts.cmd == "measure":
-        measure(opts.folder, opts.describe, opts.expect)
+        measure(opts.folder, opts.describe, opts.expect, opts.preimport)
     elif opts.cmd == "compare":
         compare(opts.spec, opts.described)
     else:
