@@ -11,6 +11,26 @@ fi
 cargo build --release --quiet -p dagfc
 dagfc=target/release/dagfc
 
+# The catalog's API-driven example (101.2.5) reads its configuration service, a folder
+# of JSON files served on 127.0.0.1:8765 while the examples build.
+api_port=8765
+if ! command -v python3 >/dev/null 2>&1; then
+    echo "build-examples: python3 is needed to serve examples/catalog/api" >&2
+    exit 1
+fi
+python3 -m http.server "$api_port" --bind 127.0.0.1 --directory examples/catalog/api \
+    >/dev/null 2>&1 &
+api_pid=$!
+trap 'kill "$api_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$api_port") 2>/dev/null && break
+    kill -0 "$api_pid" 2>/dev/null || {
+        echo "build-examples: cannot serve examples/catalog/api on 127.0.0.1:$api_port" >&2
+        exit 1
+    }
+    sleep 0.1
+done
+
 status=0
 for project in examples/*/; do
     [ -f "$project/dagf.toml" ] || continue
