@@ -380,20 +380,27 @@ impl Gen {
             let prefix = format!("{inner}{k}=");
             let _ = writeln!(out, "{prefix}{},", self.value(v, &inner, prefix.len(), 1));
         }
-        let mut call: Vec<String> = Vec::new();
+        // The call's arguments: positional ones, then keywords.
+        let mut call: Vec<(String, &Value)> = Vec::new();
         if let Some(Value::List(xs)) = t.arg("op_args").map(|f| &f.value) {
-            call.extend(xs.iter().map(|x| self.flat(x)));
+            call.extend(xs.iter().map(|x| (String::new(), x)));
         }
         if let Some(Value::Dict(kv)) = t.arg("op_kwargs").map(|f| &f.value) {
-            call.extend(kv.iter().map(|(k, x)| format!("{k}={}", self.flat(x))));
+            call.extend(kv.iter().map(|(k, x)| (format!("{k}="), x)));
         }
-        let flat = format!("{indent})({})", call.join(", "));
+        let flat: Vec<String> = call
+            .iter()
+            .map(|(k, x)| format!("{k}{}", self.flat(x)))
+            .collect();
+        let flat = format!("{indent})({})", flat.join(", "));
         if flat.len() <= LINE {
             let _ = writeln!(out, "{flat}");
         } else {
+            // One argument per line; one too long for its line explodes in turn.
             let _ = writeln!(out, "{indent})(");
-            for c in call {
-                let _ = writeln!(out, "{inner}{c},");
+            for (k, x) in call {
+                let prefix = format!("{inner}{k}");
+                let _ = writeln!(out, "{prefix}{},", self.value(x, &inner, prefix.len(), 1));
             }
             let _ = writeln!(out, "{indent})");
         }

@@ -263,7 +263,10 @@ impl<'a> Inheritance<'a> {
                 }
                 self.diags.push(
                     d
-                    .with_help(format!("to replace the base's value, put the key under `override:` in the document that extends `{low}`; or make the two agree")),
+                    .with_help(match self.extending {
+                        Some(_) => format!("put `{key}` under `override:` in the document that extends both, or make the two agree"),
+                        None => format!("to replace the value from `{low}`, put `{key}` under `override:` in `{up}`; or make the two agree"),
+                    }),
                 );
                 None
             }

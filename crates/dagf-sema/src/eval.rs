@@ -350,8 +350,10 @@ pub fn run(
     diags: &mut Diagnostics,
 ) -> dagf_ir::Project {
     let mut cx = Cx::new(prog, sources, options, diags);
+    if !cx.check_env() {
+        return cx.project;
+    }
     cx.check_kinds();
-    cx.check_env();
     for &m in &prog.order {
         cx.globals_of(m);
     }
@@ -1993,6 +1995,7 @@ impl<'a> Cx<'a> {
                 iter,
                 cond,
                 body,
+                flatten,
             } => {
                 let items = self.iterable(m, env, iter, dag.as_deref_mut());
                 let mut out = Vec::new();
@@ -2006,7 +2009,11 @@ impl<'a> Cx<'a> {
                         None => true,
                     };
                     if keep {
-                        out.push(self.expr(m, env, body, dag.as_deref_mut()));
+                        let v = self.expr(m, env, body, dag.as_deref_mut());
+                        match (&v.v, *flatten) {
+                            (V::List(xs), true) => out.extend(xs.iter().cloned()),
+                            _ => out.push(v),
+                        }
                     }
                     env.truncate(mark);
                 }
@@ -2798,7 +2805,7 @@ impl<'a> Cx<'a> {
                     }
                     Value::new(V::List(Rc::new(items)), span)
                 }
-                _ => mismatch(self, &v, format!("a {ty}")),
+                _ => mismatch(self, &v, with_article(&ty.to_string())),
             },
             Ty::Map(inner) => match &v.v {
                 V::Record(fields) => {
@@ -2811,11 +2818,11 @@ impl<'a> Cx<'a> {
                     }
                     Value::new(V::Record(Rc::new(fields)), span)
                 }
-                _ => mismatch(self, &v, format!("a {ty}")),
+                _ => mismatch(self, &v, with_article(&ty.to_string())),
             },
             Ty::Record(rec) => match &v.v {
                 V::Record(fields) => self.record(span, fields, rec),
-                _ => mismatch(self, &v, format!("a {ty} record")),
+                _ => mismatch(self, &v, with_article(&format!("{ty} record"))),
             },
             Ty::Range {
                 base,
@@ -4299,5 +4306,18 @@ fn abbreviate(names: &[&str]) -> String {
         names.join(", ")
     } else {
         format!("{}, and {} more", names[..12].join(", "), names.len() - 12)
+    }
+}
+
+/// `a list<str>`, `an ApiSource record`, `an int`: a type's name with its article.
+fn with_article(name: &str) -> String {
+    let vowel = name
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    if vowel {
+        format!("an {name}")
+    } else {
+        format!("a {name}")
     }
 }

@@ -382,12 +382,15 @@ pub enum ExprKind {
     Preset(String),
     Name(String),
     List(Vec<Expr>),
-    /// `[for x in xs if cond: expr]`
+    /// `[for x in xs if cond: expr]`; with several clauses, `[for a in xs: for b in ys:
+    /// expr]`, the outer ones have `flatten` set: their body is the next clause's list,
+    /// whose items they take in order.
     Comprehension {
         var: Ident,
         iter: Box<Expr>,
         cond: Option<Box<Expr>>,
         body: Box<Expr>,
+        flatten: bool,
     },
     /// `{ a = 1, "b" = 2 }`
     Record(Vec<(Ident, Expr)>),
@@ -465,7 +468,9 @@ impl Stmt {
     }
 }
 
-/// A node of the tree, for walks that must not recurse.
+/// A node of the tree, for walks that must not recurse. (Only ever on a work stack
+/// while a tree is taken apart, so its size does not matter.)
+#[allow(clippy::large_enum_variant)]
 enum Node {
     Expr(Expr),
     Stmt(Stmt),

@@ -514,18 +514,39 @@ where
         });
 
         let list_open = one_of([Tok::LBracket, Tok::LBracketLine]);
-        let comprehension = just(Tok::For)
+        // `for x in xs if cond:`, once or more, then the item.
+        let clause = just(Tok::For)
             .ignore_then(ident)
             .then_ignore(just(Tok::In))
             .then(expr.clone())
             .then(just(Tok::If).ignore_then(expr.clone()).or_not())
             .then_ignore(just(Tok::Colon))
+            .map_with(move |((var, iter), cond), e| (var, iter, cond, sp(e.span())));
+        let comprehension = clause
+            .repeated()
+            .at_least(1)
+            .collect::<Vec<_>>()
             .then(expr.clone())
-            .map(|(((var, iter), cond), body)| ExprKind::Comprehension {
-                var,
-                iter: Box::new(iter),
-                cond: cond.map(Box::new),
-                body: Box::new(body),
+            .map(|(clauses, body)| {
+                let mut body = body;
+                let mut flatten = false;
+                let mut kind = ExprKind::Error;
+                for (var, iter, cond, at) in clauses.into_iter().rev() {
+                    let span = at.to(body.span);
+                    kind = ExprKind::Comprehension {
+                        var,
+                        iter: Box::new(iter),
+                        cond: cond.map(Box::new),
+                        body: Box::new(body),
+                        flatten,
+                    };
+                    body = Expr {
+                        kind: kind.clone(),
+                        span,
+                    };
+                    flatten = true;
+                }
+                kind
             })
             .delimited_by(list_open.clone(), just(Tok::RBracket));
         let list = expr

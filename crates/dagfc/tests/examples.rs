@@ -240,6 +240,24 @@ fn ir_shapes(example: &Path) -> std::collections::BTreeMap<String, Shape> {
     out
 }
 
+/// ruff: the generated files are lint-clean and already formatted, exactly as written.
+fn ruff_finds_nothing(bin: &Path, dags: &Path, what: &str) {
+    for args in [&["check"][..], &["format", "--check"][..]] {
+        let run = Command::new(bin.join("ruff"))
+            .args(args)
+            .args(["--isolated", "--no-cache", "--target-version", "py310", "."])
+            .current_dir(dags)
+            .output()
+            .expect("run ruff");
+        assert!(
+            run.status.success(),
+            "ruff {args:?} on {what}:\n{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}
+
 #[test]
 fn airflow_loads_serializes_and_runs_every_example() {
     let python = venv_python();
@@ -249,22 +267,7 @@ fn airflow_loads_serializes_and_runs_every_example() {
         let dags = tmp.path().join("dags");
         let files = build(&example, &dags);
 
-        // ruff: lint-clean and already formatted, exactly as generated.
-        for args in [&["check"][..], &["format", "--check"][..]] {
-            let run = Command::new(bin.join("ruff"))
-                .args(args)
-                .args(["--isolated", "--no-cache", "--target-version", "py310", "."])
-                .current_dir(&dags)
-                .output()
-                .expect("run ruff");
-            assert!(
-                run.status.success(),
-                "ruff {args:?} on {}:\n{}{}",
-                name(&example),
-                String::from_utf8_lossy(&run.stdout),
-                String::from_utf8_lossy(&run.stderr)
-            );
-        }
+        ruff_finds_nothing(&bin, &dags, &name(&example));
 
         let conf = std::fs::read_to_string(example.join("conformance.toml")).unwrap_or_default();
         let conf: toml::Table = toml::from_str(&conf).expect("conformance.toml");
@@ -498,7 +501,18 @@ fn ir_project(example: &Path) -> dagf_ir::Project {
         ..Default::default()
     };
     let checked = dagf_sema::check(&files, &dagf_io::DiskLoader { root: example }, &options);
-    checked.project.expect("the example compiles")
+    match checked.project {
+        Some(p) => p,
+        None => panic!(
+            "{} does not compile in process:\n{}",
+            example.display(),
+            dagf_diag::render_human(
+                &checked.diagnostics.into_sorted(),
+                &checked.sources,
+                dagf_diag::ColorChoice::Never
+            )
+        ),
+    }
 }
 
 fn ir_json(v: &dagf_ir::Value) -> serde_json::Value {
@@ -709,6 +723,8 @@ fn classic_and_taskflow_styles_give_the_same_dags() {
             "{}",
             name(&example)
         );
+        let bin = python.parent().expect("bin");
+        ruff_finds_nothing(bin, &taskflow, &format!("{} (taskflow)", name(&example)));
         let runs: Vec<String> = if name(&example) == "hello" {
             vec!["hello".into()]
         } else {

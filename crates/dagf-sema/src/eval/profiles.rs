@@ -4,14 +4,15 @@
 use super::*;
 
 impl Cx<'_> {
-    /// The chosen environment names a profile; an unknown one lists the known ones.
-    pub(super) fn check_env(&mut self) {
+    /// The chosen environment names a profile; an unknown one lists the known ones
+    /// (and is false: nothing built for an unknown environment would mean anything).
+    pub(super) fn check_env(&mut self) -> bool {
         let Some(env) = self.options.env.clone() else {
-            return;
+            return true;
         };
         let profiles = &self.prog.profiles;
         if profiles.iter().any(|p| p.decl.name.name == env) {
-            return;
+            return true;
         }
         let known: Vec<&str> = profiles.iter().map(|p| p.decl.name.name.as_str()).collect();
         let origin = &self.options.env_origin;
@@ -32,6 +33,7 @@ impl Cx<'_> {
             )),
         };
         self.err(d);
+        false
     }
 
     /// The chosen environment's profile, as the last layer of a dag: what it sets
