@@ -751,50 +751,73 @@ fn classic_and_taskflow_styles_give_the_same_dags() {
 }
 
 /// `dagfc schema` prints a JSON Schema that real config files pass and broken ones
-/// fail: the YAML pipelines of catalog entry 101.2.1 are checked against the schema of
-/// their type with the `jsonschema` and `yaml` packages of the Airflow environment
-/// (both are dependencies of Airflow itself).
+/// fail: every config file the catalog's sources read (and the base documents the JSON
+/// pipelines extend, against `--partial`) is checked against the schema of its type
+/// with the `jsonschema` and `yaml` packages of the Airflow environment (both are
+/// dependencies of Airflow itself).
 #[test]
 fn example_configs_validate_against_the_printed_schema() {
     let python = venv_python();
     let catalog = repo().join("examples/catalog");
-    let run = dagfc(&catalog, &["schema", "PipelineSpec"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let configs = catalog.join("src/configs");
+    // (type, `--partial`?, the config files of that type): every catalog source read
+    // from files, and the base documents that the JSON pipelines extend.
+    let cases: &[(&str, bool, &[&str])] = &[
+        ("PipelineSpec", false, &["pipelines/orders.yaml", "pipelines/marketing.yaml"]),
+        ("JsonPipeline", false, &["json/dags/ledger.json", "json/dags/sales_hourly.json"]),
+        ("JsonPipeline", true, &["json/base.json", "json/preflight.json", "json/teams/finance.json", "json/teams/sales.json"]),
+        ("Experiment", false, &["ml/churn.yaml", "ml/fraud.yaml"]),
+        ("SourceSpec", false, &["etl/sources.yaml"]),
+        ("Environments", false, &["environments.yaml"]),
+        ("Pipeline", false, &["formats/crm.yaml", "formats/erp.json"]),
+    ];
     let tmp = tempfile::tempdir().expect("tmp");
-    let schema = tmp.path().join("schema.json");
-    std::fs::write(&schema, &run.stdout).expect("write schema");
+    let mut spec = Vec::new();
+    for (i, (ty, partial, files)) in cases.iter().enumerate() {
+        let mut args = vec!["schema", ty];
+        if *partial {
+            args.push("--partial");
+        }
+        let run = dagfc(&catalog, &args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let schema = tmp.path().join(format!("schema{i}.json"));
+        std::fs::write(&schema, &run.stdout).expect("write schema");
+        let files: Vec<String> = files.iter().map(|f| configs.join(f).display().to_string()).collect();
+        spec.push(serde_json::json!({"type": ty, "schema": schema, "files": files}));
+    }
+    // Each document (or each item of a document that is a list) must be valid, and the
+    // same document with a misspelt key must not.
     let script = r#"
 import json, sys, pathlib, yaml, jsonschema
-schema = json.loads(pathlib.Path(sys.argv[1]).read_text())
-validator = jsonschema.Draft202012Validator(schema)
-docs = [d for p in sorted(pathlib.Path(sys.argv[2]).glob("*.yaml"))
-        for d in yaml.safe_load_all(p.read_text())]
-bad = dict(docs[0], shedule="@daily")
-print(json.dumps({
-    "checked": len(docs),
-    "errors": [e.message for d in docs for e in validator.iter_errors(d)],
-    "broken_rejected": not validator.is_valid(bad),
-}))
+out = []
+for case in json.loads(sys.argv[1]):
+    validator = jsonschema.Draft202012Validator(json.loads(pathlib.Path(case["schema"]).read_text()))
+    docs = []
+    for f in case["files"]:
+        text = pathlib.Path(f).read_text()
+        for d in (yaml.safe_load_all(text) if f.endswith(".yaml") else [json.loads(text)]):
+            docs.extend(d if isinstance(d, list) else [d])
+    out.append({
+        "type": case["type"],
+        "checked": len(docs),
+        "errors": [e.message for d in docs for e in validator.iter_errors(d)],
+        "broken_rejected": all(not validator.is_valid(dict(d, shedule="@daily")) for d in docs),
+    })
+print(json.dumps(out))
 "#;
     let out = Command::new(&python)
         .args(["-c", script])
-        .arg(&schema)
-        .arg(catalog.join("src/configs/pipelines"))
+        .arg(serde_json::Value::Array(spec).to_string())
         .output()
         .expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(result["checked"], 3, "{result}");
-    assert_eq!(result["errors"], serde_json::json!([]), "{result}");
-    assert_eq!(result["broken_rejected"], true, "{result}");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(results.len(), cases.len());
+    for (r, (_, _, files)) in results.iter().zip(cases) {
+        assert!(r["checked"].as_u64().unwrap_or(0) >= files.len() as u64, "{r}");
+        assert_eq!(r["errors"], serde_json::json!([]), "{r}");
+        assert_eq!(r["broken_rejected"], true, "{r}");
+    }
 
     // A factory's schema is the object of its parameters.
     let run = dagfc(&catalog, &["schema", "from_spec"]);
@@ -807,9 +830,15 @@ print(json.dumps({
     );
     assert_eq!(factory["if"]["required"], serde_json::json!(["extends"]));
     assert_eq!(
-        factory["properties"]["spec"]["title"], "PipelineSpec",
+        factory["else"]["properties"]["spec"]["title"], "PipelineSpec",
         "{factory}"
     );
+    // A document that extends bases gives only what it changes: nothing is required,
+    // in nested records either, and what it overrides is typed like the rest.
+    let then = &factory["then"];
+    assert!(then.get("required").is_none(), "{factory}");
+    assert!(then["properties"]["spec"].get("required").is_none(), "{factory}");
+    assert_eq!(then["properties"]["override"]["properties"]["spec"]["title"], "PipelineSpec");
 
     // A name that is neither a type nor a factory is a user error with a suggestion.
     let run = dagfc(&catalog, &["schema", "PipelineSpc"]);
