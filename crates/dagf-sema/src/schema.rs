@@ -6,8 +6,14 @@ use crate::types::{FieldTy, Ty};
 use dagf_diag::{Diagnostics, Sources};
 use serde_json::{Value as Json, json};
 
-/// The schema of the type or factory `name`, declared in one of the project's files.
-pub fn schema(roots: &[String], loader: &dyn Loader, name: &str) -> Result<Json, String> {
+/// The schema of the type or factory `name`, declared in one of the project's files;
+/// `partial` for base documents, which need not be complete (nothing is required).
+pub fn schema(
+    roots: &[String],
+    loader: &dyn Loader,
+    name: &str,
+    partial: bool,
+) -> Result<Json, String> {
     let mut sources = Sources::new();
     let mut diags = Diagnostics::new();
     let prog = crate::modules::load(roots, loader, &mut sources, &mut diags);
@@ -26,11 +32,9 @@ pub fn schema(roots: &[String], loader: &dyn Loader, name: &str) -> Result<Json,
             }
         }
     }
-    let schema = match found.as_slice() {
-        [BindingKind::Type(t)] => with_header(name, ty_schema(&prog.types[*t].ty)),
-        [BindingKind::Factory(f)] => {
-            with_header(name, record_schema(&prog.factories[*f].params, None))
-        }
+    let full = match found.as_slice() {
+        [BindingKind::Type(t)] => ty_schema(&prog.types[*t].ty),
+        [BindingKind::Factory(f)] => record_schema(&prog.factories[*f].params, None),
         [] | [_] => {
             known.sort();
             let hint = dagf_diag::did_you_mean(name, known.iter().map(String::as_str))
@@ -42,11 +46,14 @@ pub fn schema(roots: &[String], loader: &dyn Loader, name: &str) -> Result<Json,
         }
         _ => return Err(format!("`{name}` is declared in several files; rename one")),
     };
-    Ok(schema)
+    Ok(with_header(
+        name,
+        if partial { relaxed(&full) } else { full },
+    ))
 }
 
-fn with_header(name: &str, mut schema: Json) -> Json {
-    may_extend(&mut schema);
+fn with_header(name: &str, schema: Json) -> Json {
+    let mut schema = may_extend(schema);
     if let Some(obj) = schema.as_object_mut() {
         obj.insert(
             "$schema".into(),
@@ -57,33 +64,59 @@ fn with_header(name: &str, mut schema: Json) -> Json {
     schema
 }
 
-/// A document may extend base documents (`extends`, `override`); one that does may
-/// leave out what its bases give, so its fields are required only when it extends none.
-fn may_extend(schema: &mut Json) {
-    let Some(obj) = schema.as_object_mut() else {
-        return;
-    };
-    let Some(Json::Object(properties)) = obj.get_mut("properties") else {
-        return;
-    };
-    properties.insert(
-        "extends".into(),
-        json!({
-            "description": "base documents, relative to this one",
-            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
-        }),
-    );
-    properties.insert(
-        "override".into(),
-        json!({"description": "values that replace the bases' values", "type": "object"}),
-    );
-    let required = obj.remove("required").unwrap_or_else(|| json!([]));
-    obj.insert("if".into(), json!({"required": ["extends"]}));
-    obj.insert("then".into(), json!({}));
-    obj.insert(
-        "else".into(),
-        json!({"required": required, "not": {"required": ["override"]}}),
-    );
+/// A document may extend base documents (`extends: base.yaml`, and `override:` for the
+/// values it replaces). One that does gives only what it adds or changes, so it is
+/// checked against the partial form of the type (no field required, records merged
+/// key by key); one that extends nothing is checked against the whole type.
+fn may_extend(full: Json) -> Json {
+    if full.get("properties").is_none() {
+        return full; // not a record: documents of other types do not extend
+    }
+    let partial = relaxed(&full);
+    let mut extending = partial.clone();
+    if let Some(Json::Object(properties)) = extending.get_mut("properties") {
+        properties.insert(
+            "extends".into(),
+            json!({
+                "description": "base documents, relative to this one",
+                "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+            }),
+        );
+        let mut replaces = partial;
+        if let Some(obj) = replaces.as_object_mut() {
+            obj.insert(
+                "description".into(),
+                json!("values that replace the bases' values"),
+            );
+        }
+        properties.insert("override".into(), replaces);
+    }
+    json!({
+        "if": {"type": "object", "required": ["extends"]},
+        "then": extending,
+        "else": full,
+    })
+}
+
+/// The partial form of a record's schema: nothing required, and the same for the
+/// records among its fields (a document merges onto its bases key by key). Items of
+/// lists stay whole: a list adds items, it does not merge them.
+fn relaxed(schema: &Json) -> Json {
+    let mut out = schema.clone();
+    if let Some(obj) = out.as_object_mut() {
+        obj.remove("required");
+        if let Some(Json::Object(properties)) = obj.get_mut("properties") {
+            for v in properties.values_mut() {
+                *v = relaxed(v);
+            }
+        }
+        if let Some(Json::Array(options)) = obj.get_mut("anyOf") {
+            for v in options.iter_mut() {
+                *v = relaxed(v);
+            }
+        }
+    }
+    out
 }
 
 /// An object whose properties are the fields; those without a default are required.

@@ -58,7 +58,13 @@ enum Command {
     New { name: String },
     /// Print a JSON Schema of a record type or of a factory's parameters, for editors
     /// to check YAML and JSON config files against.
-    Schema { name: String },
+    Schema {
+        name: String,
+        /// The schema of a base document: nothing required (a document that extends
+        /// bases is checked this way anyway).
+        #[arg(long)]
+        partial: bool,
+    },
     /// Convert another tool's DAG definitions into a .dagf file.
     Import {
         #[command(subcommand)]
@@ -114,7 +120,7 @@ pub fn run(args: Args) -> u8 {
     match &args.command {
         Command::Explain { code } => explain(code),
         Command::New { name } => new(name, args.quiet),
-        Command::Schema { name } => schema(&args, name),
+        Command::Schema { name, partial } => schema(&args, name, *partial),
         Command::Import { from } => import(&args, from),
         Command::Check | Command::ExplainValue { .. } => compile(&args, None),
         Command::Build {
@@ -540,7 +546,7 @@ fn import(args: &Args, from: &ImportFrom) -> u8 {
 }
 
 /// `dagfc schema NAME`: the JSON Schema of a record type or a factory's parameters.
-fn schema(args: &Args, name: &str) -> u8 {
+fn schema(args: &Args, name: &str, partial: bool) -> u8 {
     let start = match &args.project {
         Some(p) => p.clone(),
         None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
@@ -569,7 +575,7 @@ fn schema(args: &Args, name: &str) -> u8 {
         }
     };
     let loader = dagf_io::DiskLoader { root: &proj.root };
-    match dagf_sema::schema(&files, &loader, name) {
+    match dagf_sema::schema(&files, &loader, name, partial) {
         Ok(s) => {
             println!("{s:#}");
             0
