@@ -763,9 +763,26 @@ fn example_configs_validate_against_the_printed_schema() {
     // (type, `--partial`?, the config files of that type): every catalog source read
     // from files, and the base documents that the JSON pipelines extend.
     let cases: &[(&str, bool, &[&str])] = &[
-        ("PipelineSpec", false, &["pipelines/orders.yaml", "pipelines/marketing.yaml"]),
-        ("JsonPipeline", false, &["json/dags/ledger.json", "json/dags/sales_hourly.json"]),
-        ("JsonPipeline", true, &["json/base.json", "json/preflight.json", "json/teams/finance.json", "json/teams/sales.json"]),
+        (
+            "PipelineSpec",
+            false,
+            &["pipelines/orders.yaml", "pipelines/marketing.yaml"],
+        ),
+        (
+            "JsonPipeline",
+            false,
+            &["json/dags/ledger.json", "json/dags/sales_hourly.json"],
+        ),
+        (
+            "JsonPipeline",
+            true,
+            &[
+                "json/base.json",
+                "json/preflight.json",
+                "json/teams/finance.json",
+                "json/teams/sales.json",
+            ],
+        ),
         ("Experiment", false, &["ml/churn.yaml", "ml/fraud.yaml"]),
         ("SourceSpec", false, &["etl/sources.yaml"]),
         ("Environments", false, &["environments.yaml"]),
@@ -779,10 +796,17 @@ fn example_configs_validate_against_the_printed_schema() {
             args.push("--partial");
         }
         let run = dagfc(&catalog, &args);
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
         let schema = tmp.path().join(format!("schema{i}.json"));
         std::fs::write(&schema, &run.stdout).expect("write schema");
-        let files: Vec<String> = files.iter().map(|f| configs.join(f).display().to_string()).collect();
+        let files: Vec<String> = files
+            .iter()
+            .map(|f| configs.join(f).display().to_string())
+            .collect();
         spec.push(serde_json::json!({"type": ty, "schema": schema, "files": files}));
     }
     // Each document (or each item of a document that is a list) must be valid, and the
@@ -810,11 +834,18 @@ print(json.dumps(out))
         .arg(serde_json::Value::Array(spec).to_string())
         .output()
         .expect("run python");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let results: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(results.len(), cases.len());
     for (r, (_, _, files)) in results.iter().zip(cases) {
-        assert!(r["checked"].as_u64().unwrap_or(0) >= files.len() as u64, "{r}");
+        assert!(
+            r["checked"].as_u64().unwrap_or(0) >= files.len() as u64,
+            "{r}"
+        );
         assert_eq!(r["errors"], serde_json::json!([]), "{r}");
         assert_eq!(r["broken_rejected"], true, "{r}");
     }
@@ -837,8 +868,14 @@ print(json.dumps(out))
     // in nested records either, and what it overrides is typed like the rest.
     let then = &factory["then"];
     assert!(then.get("required").is_none(), "{factory}");
-    assert!(then["properties"]["spec"].get("required").is_none(), "{factory}");
-    assert_eq!(then["properties"]["override"]["properties"]["spec"]["title"], "PipelineSpec");
+    assert!(
+        then["properties"]["spec"].get("required").is_none(),
+        "{factory}"
+    );
+    assert_eq!(
+        then["properties"]["override"]["properties"]["spec"]["title"],
+        "PipelineSpec"
+    );
 
     // A name that is neither a type nor a factory is a user error with a suggestion.
     let run = dagfc(&catalog, &["schema", "PipelineSpc"]);
