@@ -674,14 +674,7 @@ fn timestamp(c: &regex::Captures) -> Option<V> {
 }
 
 pub fn valid_date(year: i32, month: u32, day: u32) -> Option<Date> {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
+    let days = dagf_syntax::days_in_month(year, month)?;
     (year >= 1 && (1..=days).contains(&day)).then_some(Date { year, month, day })
 }
 

@@ -7,4 +7,4 @@ mod parser;
 mod strings;
 
 pub use lexer::{Tok, lex};
-pub use parser::{MAX_NESTING, duration_ms, duration_text, parse};
+pub use parser::{MAX_NESTING, days_in_month, duration_ms, duration_text, parse};

@@ -1351,6 +1351,18 @@ fn parse_duration(s: &str) -> Result<ExprKind, String> {
     Ok(ExprKind::Duration(total))
 }
 
+/// How many days month `month` (1 to 12) of `year` has, in the Gregorian calendar.
+pub fn days_in_month(year: i32, month: u32) -> Option<u32> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => Some(31),
+        4 | 6 | 9 | 11 => Some(30),
+        2 if leap => Some(29),
+        2 => Some(28),
+        _ => None,
+    }
+}
+
 fn parse_date(s: &str) -> Result<Date, String> {
     let parts: Vec<&str> = s.split('-').collect();
     let [y, m, d] = parts.as_slice() else {
@@ -1361,13 +1373,8 @@ fn parse_date(s: &str) -> Result<Date, String> {
         m.parse::<u32>().unwrap_or(0),
         d.parse::<u32>().unwrap_or(0),
     );
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(format!("`{s}` has no month {month}: months are 01 to 12")),
+    let Some(days) = days_in_month(year, month) else {
+        return Err(format!("`{s}` has no month {month}: months are 01 to 12"));
     };
     if !(1..=days).contains(&day) || year < 1 {
         return Err(format!("`{s}` is not a day of the calendar"));
