@@ -891,6 +891,9 @@ impl<'a> Cx<'a> {
                 });
             if let Some(path) = place {
                 d = d.with_note(crate::sources::describe(&info.origin, &path));
+                if let Some(help) = crate::sources::row_help(&info.origin, &d) {
+                    d.help = Some(help);
+                }
             }
             self.diags.push(d);
         }

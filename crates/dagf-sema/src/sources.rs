@@ -885,6 +885,34 @@ pub fn describe(origin: &Origin, steps: &[crate::config::Step]) -> String {
     }
 }
 
+/// Help for a mistake in a query's rows, in terms of the query rather than of `.dagf`
+/// code: a missing field is a column to select, an unknown one a column to leave out.
+pub fn row_help(origin: &Origin, d: &Diagnostic) -> Option<String> {
+    if !matches!(origin, Origin::Rows { .. }) {
+        return None;
+    }
+    let named = d.message.split('`').nth(1).unwrap_or_default();
+    match d.code.as_str() {
+        "E0202" => Some(format!(
+            "select a column `{named}` in the query (or `... AS {named}`), or give the field a default"
+        )),
+        "E0203" => match &d.help {
+            Some(h) if h.starts_with("did you mean") => Some(format!(
+                "{h} (rename the column with `AS`), or leave it out of the query's SELECT"
+            )),
+            _ => Some(
+                "leave this column out of the query's SELECT, or declare a field for it in the type"
+                    .to_string(),
+            ),
+        },
+        "E0201" if d.message.contains("list") || d.message.contains("record") => Some(
+            "a list or a record is stored as JSON text in its column, such as '[\"a\", \"b\"]'"
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
