@@ -35,11 +35,18 @@ pub fn query(path: &Path, query: &str) -> Result<Table, SqlError> {
                     .collect::<Result<Vec<_>, _>>()
             })
             .unwrap_or_default();
-        let message = match e {
-            rusqlite::Error::SqliteFailure(_, Some(m)) => m,
-            e => e.to_string(),
+        let (message, offset) = match e {
+            rusqlite::Error::SqliteFailure(_, Some(m)) => (m, None),
+            rusqlite::Error::SqlInputError { msg, offset, .. } => {
+                (msg, usize::try_from(offset).ok())
+            }
+            e => (e.to_string(), None),
         };
-        SqlError::Query { message, tables }
+        SqlError::Query {
+            message,
+            tables,
+            offset,
+        }
     };
     let mut stmt = conn.prepare(query).map_err(failed)?;
     let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();

@@ -485,7 +485,11 @@ fn read_rows(
             );
             return false;
         }
-        Err(SqlError::Query { message, tables }) => {
+        Err(SqlError::Query {
+            message,
+            tables,
+            offset,
+        }) => {
             let known = if tables.is_empty() {
                 "the database has no tables".to_string()
             } else {
@@ -505,6 +509,10 @@ fn read_rows(
                 "this query",
             )
             .with_note(known);
+            let d = match offset.and_then(|o| token_in_literal(sources, *query_span, query, o)) {
+                Some(at) => d.with_label(at, "here"),
+                None => d,
+            };
             let d = match message.strip_prefix("no such table: ") {
                 Some(t) => d.with_suggestion(t, tables.iter().map(String::as_str)),
                 None => d,
@@ -672,6 +680,23 @@ fn table_of(query: &str) -> Option<String> {
     re.captures(query).map(|c| c[1].to_string())
 }
 
+/// The span of the token at byte `offset` of `query`, inside the string literal at
+/// `literal` that wrote it (only when the literal holds the query as it is, without
+/// escapes, so that offsets in one are offsets in the other).
+fn token_in_literal(sources: &Sources, literal: Span, query: &str, offset: usize) -> Option<Span> {
+    let text = sources.text(literal);
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    if inner != query || offset >= query.len() || !query.is_char_boundary(offset) {
+        return None;
+    }
+    let len = query[offset..]
+        .find(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .unwrap_or(query.len() - offset)
+        .max(1);
+    let start = literal.start as usize + 1 + offset;
+    Some(Span::new(literal.file, start, start + len))
+}
+
 /// Whether version `a` is later than `b`: numbers by value, anything else as text.
 fn newer(a: &Cell, b: &Cell) -> bool {
     let num = |c: &Cell| match c {
@@ -709,9 +734,11 @@ fn json_string(s: &str) -> String {
 #[derive(Clone, Debug)]
 pub enum SqlError {
     Open(String),
+    /// The query failed; `offset` is where in the query, when SQLite says.
     Query {
         message: String,
         tables: Vec<String>,
+        offset: Option<usize>,
     },
 }
 
