@@ -142,3 +142,35 @@ impl Sources {
             .map(|(i, f)| (FileId(i as u32), f))
     }
 }
+
+/// Byte offsets of a text's characters, for tools that count positions in characters
+/// (such as the YAML parser's markers) when spans count bytes.
+#[derive(Clone, Debug)]
+pub struct CharOffsets {
+    /// The byte offset of each character and of the end; `None` for ASCII text, where
+    /// the two counts agree.
+    offsets: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl CharOffsets {
+    pub fn new(text: &str) -> Self {
+        let offsets = (!text.is_ascii()).then(|| {
+            let mut o: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            o.push(text.len());
+            o
+        });
+        CharOffsets {
+            offsets,
+            len: text.len(),
+        }
+    }
+
+    /// The byte offset of the character at `char_index` (the end of the text past it).
+    pub fn byte(&self, char_index: usize) -> usize {
+        match &self.offsets {
+            Some(o) => o.get(char_index).copied().unwrap_or(self.len),
+            None => char_index.min(self.len),
+        }
+    }
+}

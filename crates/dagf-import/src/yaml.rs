@@ -6,7 +6,7 @@
 //! strings. Anything it would build that the import cannot represent is kept as
 //! [`V::Unsupported`], reported only where it is used.
 
-use dagf_diag::{Code, Diagnostic, FileId, Span};
+use dagf_diag::{CharOffsets, Code, Diagnostic, FileId, Span};
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -127,15 +127,10 @@ impl Node {
 
 /// Parses the file: `Ok(None)` for a file without a document (PyYAML's `None`).
 pub fn parse(text: &str, file: FileId) -> Result<Option<Node>, Box<Diagnostic>> {
-    let offsets = (!text.is_ascii()).then(|| {
-        let mut o: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-        o.push(text.len());
-        o
-    });
     let mut b = Builder {
         text,
         file,
-        offsets,
+        offsets: CharOffsets::new(text),
         stack: Vec::new(),
         docs: Vec::new(),
         anchors: HashMap::new(),
@@ -176,8 +171,8 @@ fn invalid(span: Span, message: impl Into<String>, label: impl Into<String>) -> 
 struct Builder<'t> {
     text: &'t str,
     file: FileId,
-    /// Byte offset of each char, when the text is not ASCII (markers count chars).
-    offsets: Option<Vec<usize>>,
+    /// Markers count chars; spans count bytes.
+    offsets: CharOffsets,
     stack: Vec<Frame>,
     docs: Vec<Node>,
     anchors: HashMap<usize, Node>,
@@ -203,10 +198,7 @@ enum Frame {
 
 impl Builder<'_> {
     fn byte(&self, char_index: usize) -> usize {
-        match &self.offsets {
-            Some(o) => o.get(char_index).copied().unwrap_or(self.text.len()),
-            None => char_index.min(self.text.len()),
-        }
+        self.offsets.byte(char_index)
     }
 
     /// One character at `at` (nothing at the end of the text).

@@ -3,7 +3,7 @@
 //! inside the config file like any error in a `.dagf` file.
 
 use crate::value::{V, Value};
-use dagf_diag::{Code, Diagnostic, FileId, Span};
+use dagf_diag::{CharOffsets, Code, Diagnostic, FileId, Span};
 use std::rc::Rc;
 
 /// How deeply a config document may nest.
@@ -272,8 +272,8 @@ impl Json<'_> {
 struct Builder<'t> {
     text: &'t str,
     file: FileId,
-    /// Byte offset of each char, when the text is not ASCII (markers count chars).
-    offsets: Option<Vec<usize>>,
+    /// Markers count chars; spans count bytes.
+    offsets: CharOffsets,
     stack: Vec<Frame>,
     docs: Vec<Value>,
     error: Option<Diagnostic>,
@@ -286,10 +286,7 @@ enum Frame {
 
 impl Builder<'_> {
     fn byte(&self, char_index: usize) -> usize {
-        match &self.offsets {
-            Some(o) => o.get(char_index).copied().unwrap_or(self.text.len()),
-            None => char_index.min(self.text.len()),
-        }
+        self.offsets.byte(char_index)
     }
 
     fn push(&mut self, v: Value) {
@@ -425,15 +422,10 @@ impl yaml_rust2::parser::MarkedEventReceiver for Builder<'_> {
 }
 
 fn yaml(text: &str, file: FileId) -> Result<Vec<Value>, Box<Diagnostic>> {
-    let offsets = (!text.is_ascii()).then(|| {
-        let mut o: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-        o.push(text.len());
-        o
-    });
     let mut b = Builder {
         text,
         file,
-        offsets,
+        offsets: CharOffsets::new(text),
         stack: Vec::new(),
         docs: Vec::new(),
         error: None,
