@@ -798,6 +798,7 @@ impl<'a> Cx<'a> {
             "yaml" => "yaml",
             _ => "json", // files, rows and answers
         };
+        let from_files = matches!(self.prog.sources[i].origin, crate::sources::Origin::Files);
         let mut docs = Vec::new();
         let mut ok = true;
         let mut bases =
@@ -805,6 +806,8 @@ impl<'a> Cx<'a> {
         for f in files {
             let text = &self.sources.get(f).text;
             match crate::config::parse(format, text, f) {
+                // Only files extend base documents: rows and answers are data as they are.
+                Ok(d) if !from_files => docs.extend(d),
                 Ok(d) => {
                     for doc in d {
                         match bases.resolve(doc) {
@@ -824,6 +827,8 @@ impl<'a> Cx<'a> {
         for d in std::mem::take(&mut bases.diags) {
             self.err(d);
         }
+        // Rows and answers are one document: kept to say where in it a mistake is.
+        let data = docs.first().cloned();
         // The files that parsed are checked too: every mistake in one run.
         let mark = self.diags.len();
         let decl = Some(src.ty.span);
@@ -867,28 +872,26 @@ impl<'a> Cx<'a> {
                 }
             }
         };
-        self.say_where_in_data(i, mark);
+        if let Some(data) = data {
+            self.say_where_in_data(i, &data, mark);
+        }
         value
     }
 
     /// Adds to the diagnostics from `mark` on that point into a query's rows or an HTTP
     /// answer which row and column, or which JSON path, they are about.
-    fn say_where_in_data(&mut self, source: usize, mark: usize) {
+    fn say_where_in_data(&mut self, source: usize, data: &Value, mark: usize) {
         let info = &self.prog.sources[source];
-        let Some(&file) = info.files.first() else {
-            return;
-        };
         if matches!(info.origin, crate::sources::Origin::Files) || self.diags.len() == mark {
             return;
         }
-        let Ok(docs) = crate::config::parse("json", &self.sources.get(file).text, file) else {
-            return;
-        };
+        let file = data.span.file;
         for mut d in self.diags.take_from(mark) {
-            let place =
-                d.primary.as_ref().filter(|l| l.span.file == file).map(|l| {
-                    crate::config::path_to(&docs[0], l.span, &self.sources.get(file).text)
-                });
+            let place = d
+                .primary
+                .as_ref()
+                .filter(|l| l.span.file == file)
+                .map(|l| crate::config::path_to(data, l.span, &self.sources.get(file).text));
             if let Some(path) = place {
                 d = d.with_note(crate::sources::describe(&info.origin, &path));
                 if let Some(help) = crate::sources::row_help(&info.origin, &d) {

@@ -225,6 +225,19 @@ fn an_http_source_caches_its_answer_falls_back_when_the_server_fails_and_follows
         "the cache kept the last good answer"
     );
 
+    // An answer is data as it is: `extends` there is a field like any other, not a base.
+    server.set(Mode::Answer(
+        r#"{"name": "eta", "extends": "base.json"}"#.into(),
+    ));
+    let out = dagfc(root, &["build"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[E0203]") && stderr(&out).contains("`extends`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(dag_files(root), ["api_alpha.py"]);
+
     // The server answers again: the dags follow it.
     server.set(Mode::Answer(
         r#"[{"name": "beta"}, {"name": "delta"}]"#.into(),
