@@ -552,19 +552,30 @@ pub enum Step {
     Key(Rc<str>),
 }
 
+/// Whether `gap` can stand between a key and its value: quotes, a colon and blanks.
+fn between_key_and_value(gap: &str) -> bool {
+    gap.chars()
+        .all(|c| matches!(c, '"' | '\'' | ':' | ' ' | '\t' | '\r' | '\n'))
+}
+
+/// Where `key` is written just before the value at `value` in `text`
+/// (`key: value`, `"key": value`), if it is there.
+pub fn key_before(text: &str, key: &str, value: Span) -> Option<Span> {
+    let before = text.get(..value.start as usize)?;
+    let at = before.rfind(key)?;
+    between_key_and_value(&before[at + key.len()..])
+        .then(|| Span::new(value.file, at, at + key.len()))
+}
+
 /// The steps from the top of `doc` (parsed from `text`) to the innermost value that
 /// holds `span`, or whose key `span` is.
 pub fn path_to(doc: &Value, span: Span, text: &str) -> Vec<Step> {
     let inside = |v: &Value| v.span.start <= span.start && span.end <= v.span.end;
-    // `span` is the key of `v` when only quotes, a colon and blanks lie between them.
     let key_of = |v: &Value| {
         span.end <= v.span.start
             && text
                 .get(span.end as usize..v.span.start as usize)
-                .is_some_and(|gap| {
-                    gap.chars()
-                        .all(|c| matches!(c, '"' | '\'' | ':' | ' ' | '\t' | '\r' | '\n'))
-                })
+                .is_some_and(between_key_and_value)
     };
     let mut steps = Vec::new();
     let mut at = doc;

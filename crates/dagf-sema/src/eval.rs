@@ -908,18 +908,7 @@ impl<'a> Cx<'a> {
         if !self.read_from_config(value) {
             return value;
         }
-        let text = &self.sources.get(value.file).text;
-        let before = &text[..(value.start as usize).min(text.len())];
-        match before.rfind(key) {
-            Some(at)
-                if before[at + key.len()..]
-                    .chars()
-                    .all(|c| matches!(c, '"' | '\'' | ':' | ' ' | '\t' | '\r' | '\n')) =>
-            {
-                Span::new(value.file, at, at + key.len())
-            }
-            _ => value,
-        }
+        crate::config::key_before(&self.sources.get(value.file).text, key, value).unwrap_or(value)
     }
 
     /// Whether a value was read from a config file (where durations are strings).
