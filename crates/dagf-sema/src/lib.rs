@@ -47,7 +47,7 @@ pub struct Checked {
     /// The result depends on more than the text of the files read (a config source's
     /// `*` lists a folder, a database, a server): a tool may not assume it is unchanged
     /// when they are.
-    pub lists_folders: bool,
+    pub reads_beyond_files: bool,
 }
 
 /// Checks the project made of `roots` (paths the loader understands, such as
@@ -66,7 +66,6 @@ pub fn check(roots: &[String], loader: &dyn Loader, options: &Options) -> Checke
     lints::run(&program, &mut diags);
     let project = eval::run(&program, &sources, options, &mut diags);
     sources::keep_answers(&program.fresh_answers, loader, &mut diags);
-    let lists_folders = program.reads_beyond_files;
     let project = if diags.has_errors() {
         None
     } else {
@@ -76,7 +75,7 @@ pub fn check(roots: &[String], loader: &dyn Loader, options: &Options) -> Checke
         sources,
         project,
         diagnostics: diags,
-        lists_folders,
+        reads_beyond_files: program.reads_beyond_files,
     }
 }
 

@@ -315,7 +315,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         sources: mut checked_sources,
         project: ir,
         diagnostics,
-        lists_folders,
+        reads_beyond_files,
     } = checked;
     let toml_file = sources.find(project::FILE).map(|_| {
         let toml_text = sources.get(dagf_diag::FileId(0)).text.clone();
@@ -397,14 +397,14 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     });
     let shown_out = project::relative(&out_dir, &proj.root);
     // A stamp lets the next build skip all work when nothing changed; a project that
-    // reads the environment (`getenv`) or lists folders (a source's `*`) is always
-    // rebuilt.
+    // reads the environment (`getenv`), lists folders (a source's `*`), queries a
+    // database or asks a server is always rebuilt.
     let reads_env = checked_sources
         .iter()
         .any(|(_, f)| f.text.contains("getenv"));
     let stamp = stamp_key
         .as_ref()
-        .filter(|_| !reads_env && !lists_folders)
+        .filter(|_| !reads_env && !reads_beyond_files)
         .map(|(_, key)| output::Stamp {
             key: key.clone(),
             inputs: checked_sources
