@@ -4247,13 +4247,7 @@ fn describe(v: &Value) -> String {
 }
 
 pub(crate) fn a_kind(v: &Value) -> String {
-    let k = v.kind();
-    let article = if k.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {k}")
+    with_article(v.kind())
 }
 
 fn help_for(what: &str) -> String {
