@@ -1,10 +1,24 @@
 use dagf_diag::Span;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-/// Everything a build produces, in declaration order.
+/// Everything a build produces, in declaration order: the DAGs or, when each was
+/// emitted as soon as it was made (see `dagf_sema::check_and_emit`), what became of them.
 #[derive(Clone, Debug, Default)]
 pub struct Project {
     pub dags: Vec<Dag>,
+    pub built: Vec<Built>,
+}
+
+/// A DAG turned into its output file.
+#[derive(Clone, Debug)]
+pub struct Built {
+    pub dag_id: String,
+    /// Where its name is written.
+    pub span: Span,
+    /// The subfolder of the output folder its file goes in (`""` for the top).
+    pub folder: String,
+    pub file: String,
+    pub text: String,
 }
 
 /// A calendar date.

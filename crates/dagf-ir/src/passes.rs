@@ -48,18 +48,18 @@ pub fn reduce_edges(dag: &mut Dag) {
             keep.insert((from, order[j as usize]));
         }
     }
+    // The graph is rebuilt from its own parts, tasks moved, edges in their order.
+    let (nodes, edges) = std::mem::take(&mut dag.graph).into_nodes_edges();
     let mut out: DiGraph<crate::Task, dagf_diag::Span> =
-        DiGraph::with_capacity(g.node_count(), keep.len());
-    for n in g.node_indices() {
-        out.add_node(g[n].clone());
+        DiGraph::with_capacity(nodes.len(), keep.len());
+    for n in nodes {
+        out.add_node(n.weight);
     }
     let mut seen = std::collections::HashSet::new();
-    for e in g.edge_indices() {
-        let Some((a, b)) = g.edge_endpoints(e) else {
-            continue;
-        };
+    for e in edges {
+        let (a, b) = (e.source(), e.target());
         if keep.contains(&(a, b)) && seen.insert((a, b)) {
-            out.add_edge(NodeIndex::new(a.index()), NodeIndex::new(b.index()), g[e]);
+            out.add_edge(a, b, e.weight);
         }
     }
     dag.graph = out;
@@ -71,29 +71,32 @@ pub fn hoist_default_args(dag: &mut Dag, is_common_arg: impl Fn(&str) -> bool) {
     if dag.graph.node_count() < 2 {
         return;
     }
-    let first = dag
-        .graph
-        .node_indices()
-        .next()
-        .map(|i| dag.graph[i].args.clone())
-        .unwrap_or_default();
-    for field in first {
-        if !is_common_arg(&field.name) {
-            continue;
-        }
-        let everywhere = dag
-            .graph
-            .node_weights()
-            .all(|t| t.arg(&field.name).is_some_and(|f| f.value == field.value));
-        let existing = dag.default_args.iter().find(|f| f.name == field.name);
-        if !everywhere || existing.is_some_and(|f| f.value != field.value) {
-            continue;
-        }
-        if existing.is_none() {
-            dag.default_args.push(field.clone());
-        }
+    // The arguments of the first task that every task sets alike, and that either
+    // are not in `default_args` yet or are there with the same value.
+    let first = &dag.graph[NodeIndex::new(0)];
+    let hoisted: Vec<crate::Field> = first
+        .args
+        .iter()
+        .filter(|field| {
+            is_common_arg(&field.name)
+                && dag
+                    .graph
+                    .node_weights()
+                    .all(|t| t.arg(&field.name).is_some_and(|f| f.value == field.value))
+                && dag
+                    .default_args
+                    .iter()
+                    .find(|f| f.name == field.name)
+                    .is_none_or(|f| f.value == field.value)
+        })
+        .cloned()
+        .collect();
+    for field in hoisted {
         for t in dag.graph.node_weights_mut() {
             t.args.retain(|f| f.name != field.name);
+        }
+        if !dag.default_args.iter().any(|f| f.name == field.name) {
+            dag.default_args.push(field);
         }
     }
 }

@@ -323,6 +323,7 @@ type Env = Vec<(Rc<str>, Value)>;
 /// What evaluating the top-level statements of some modules found.
 struct Share {
     project: dagf_ir::Project,
+    facts: Vec<crate::scopes::Facts>,
     diags: Diagnostics,
     /// Mistakes of factory bodies as reported, to the mistake alone.
     made_as: HashMap<Diagnostic, Diagnostic>,
@@ -347,9 +348,10 @@ pub fn run(
     prog: &Program,
     sources: &Sources,
     options: &Options,
+    emit: Option<&crate::Emit>,
     diags: &mut Diagnostics,
 ) -> dagf_ir::Project {
-    let mut cx = Cx::new(prog, sources, options, diags);
+    let mut cx = Cx::new(prog, sources, options, emit, diags);
     if !cx.check_env() {
         return cx.project;
     }
@@ -383,7 +385,7 @@ pub fn run(
                 .map(|mods| {
                     let thread = std::thread::Builder::new()
                         .stack_size(256 << 20)
-                        .spawn_scoped(s, || evaluate_share(prog, sources, options, mods));
+                        .spawn_scoped(s, || evaluate_share(prog, sources, options, emit, mods));
                     (mods, thread)
                 })
                 .collect();
@@ -392,7 +394,7 @@ pub fn run(
                 .map(|(mods, h)| match h {
                     Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
                     // No thread to be had: this share is done here.
-                    Err(_) => evaluate_share(prog, sources, options, mods),
+                    Err(_) => evaluate_share(prog, sources, options, emit, mods),
                 })
                 .collect()
         });
@@ -407,6 +409,8 @@ pub fn run(
                 cx.diags.push(d);
             }
             cx.project.dags.extend(share.project.dags);
+            cx.project.built.extend(share.project.built);
+            cx.facts.extend(share.facts);
             cx.used_factories.extend(share.used_factories);
             cx.used_templates.extend(share.used_templates);
             cx.used_callbacks.extend(share.used_callbacks);
@@ -432,7 +436,7 @@ pub fn run(
     }
     cx.check_all_instances();
     cx.check_other_profiles();
-    crate::scopes::check(&cx.project, &cx.asset_decls, cx.diags);
+    crate::scopes::check(&cx.facts, &cx.asset_decls, cx.diags);
     cx.project
 }
 
@@ -472,10 +476,11 @@ fn evaluate_share(
     prog: &Program,
     sources: &Sources,
     options: &Options,
+    emit: Option<&crate::Emit>,
     modules: &[usize],
 ) -> Share {
     let mut diags = Diagnostics::new();
-    let mut cx = Cx::new(prog, sources, options, &mut diags);
+    let mut cx = Cx::new(prog, sources, options, emit, &mut diags);
     // Globals first (assets and top-level lets, in import order), then the DAGs.
     for &m in &prog.order {
         cx.globals_of(m);
@@ -483,6 +488,7 @@ fn evaluate_share(
     cx.make_dags(modules);
     let (project, ids) = (std::mem::take(&mut cx.project), std::mem::take(&mut cx.ids));
     let made_as = std::mem::take(&mut cx.made_as);
+    let facts = std::mem::take(&mut cx.facts);
     let used = (
         std::mem::take(&mut cx.used_factories),
         std::mem::take(&mut cx.used_templates),
@@ -492,6 +498,7 @@ fn evaluate_share(
     drop(cx);
     Share {
         project,
+        facts,
         diags,
         made_as,
         ids,
@@ -539,6 +546,10 @@ struct Cx<'a> {
     asset_decls: HashMap<String, crate::scopes::AssetDecl>,
     sources: &'a Sources,
     options: &'a Options,
+    /// What each dag becomes once made, when the caller turns them into files now.
+    emit: Option<&'a crate::Emit<'a>>,
+    /// What the checks across the project need of every dag made.
+    facts: Vec<crate::scopes::Facts>,
     diags: &'a mut Diagnostics,
     globals: Vec<HashMap<String, Value>>,
     steps: u64,
@@ -586,12 +597,15 @@ impl<'a> Cx<'a> {
         prog: &'a Program,
         sources: &'a Sources,
         options: &'a Options,
+        emit: Option<&'a crate::Emit<'a>>,
         diags: &'a mut Diagnostics,
     ) -> Self {
         Cx {
             prog,
             sources,
             options,
+            emit,
+            facts: Vec::new(),
             diags,
             globals: vec![HashMap::new(); prog.modules.len()],
             steps: 0,
@@ -1051,9 +1065,10 @@ impl<'a> Cx<'a> {
             match callee.as_factory() {
                 Some((f, bound)) => {
                     self.used_factories.insert(f);
-                    let info = &self.prog.factories[f];
-                    let decl = info.decl.clone();
-                    let params = info.params.clone();
+                    let prog = self.prog;
+                    let info = &prog.factories[f];
+                    let decl = &info.decl;
+                    let params = &info.params;
                     if let Some(at) = decl.is_abstract {
                         self.err(
                             Diagnostic::at(Code::E0214, target.span, format!("`{}` is an abstract factory", decl.name.name), "makes no dag itself")
@@ -1062,9 +1077,9 @@ impl<'a> Cx<'a> {
                         );
                         return;
                     }
-                    let args = d.args.clone().unwrap_or_default();
+                    let args = d.args.as_deref().unwrap_or_default();
                     let Some(bound) =
-                        self.bind_rest(m, env, &params, bound, &args, target.span, &decl.name.name)
+                        self.bind_rest(m, env, params, bound, args, target.span, &decl.name.name)
                     else {
                         return;
                     };
@@ -1646,9 +1661,10 @@ impl<'a> Cx<'a> {
         bound: &[Bound],
         args: &[ast::Arg],
     ) -> V {
-        let params = self.prog.factories[f].params.clone();
-        let callee = self.prog.factories[f].decl.name.name.clone();
-        let given = self.given_args(m, env, &params, bound, args, &callee);
+        let prog = self.prog;
+        let params = &prog.factories[f].params;
+        let callee = &prog.factories[f].decl.name.name;
+        let given = self.given_args(m, env, params, bound, args, callee);
         if !given.ok {
             return V::Error;
         }
@@ -3050,7 +3066,11 @@ impl<'a> Cx<'a> {
                         .collect(),
                 });
             }
-            self.project.dags.push(d);
+            self.facts.push(crate::scopes::Facts::of(&d));
+            match self.emit {
+                Some(emit) => self.project.built.push(emit(d)),
+                None => self.project.dags.push(d),
+            }
         }
     }
 

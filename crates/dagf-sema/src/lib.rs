@@ -50,9 +50,25 @@ pub struct Checked {
     pub reads_beyond_files: bool,
 }
 
+/// A build's step for each DAG, taken as soon as the DAG is made and checked, on the
+/// core that made it: it turns the DAG into its file, so that the IR of a large
+/// project is never held whole. If the project has an error, what it made is dropped.
+pub type Emit<'e> = dyn Fn(dagf_ir::Dag) -> dagf_ir::Built + Sync + 'e;
+
 /// Checks the project made of `roots` (paths the loader understands, such as
 /// `pipelines/daily.dagf`) and everything they import.
 pub fn check(roots: &[String], loader: &dyn Loader, options: &Options) -> Checked {
+    check_and_emit(roots, loader, options, None)
+}
+
+/// [`check`], handing each DAG to `emit` once it is made: the project then holds
+/// what `emit` returned (`built`) instead of the DAGs.
+pub fn check_and_emit(
+    roots: &[String],
+    loader: &dyn Loader,
+    options: &Options,
+    emit: Option<&Emit>,
+) -> Checked {
     let mut sources = Sources::new();
     let mut diags = Diagnostics::new();
     let mut program = modules::load(roots, loader, &mut sources, &mut diags);
@@ -64,7 +80,7 @@ pub fn check(roots: &[String], loader: &dyn Loader, options: &Options) -> Checke
         &mut diags,
     );
     lints::run(&program, &mut diags);
-    let project = eval::run(&program, &sources, options, &mut diags);
+    let project = eval::run(&program, &sources, options, emit, &mut diags);
     sources::keep_answers(&program.fresh_answers, loader, &mut diags);
     let project = if diags.has_errors() {
         None

@@ -3,7 +3,7 @@
 //! tenant unless the tenants allow it.
 
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
-use dagf_ir::{Dag, Project, Scope, Value};
+use dagf_ir::{Dag, Scope, Value};
 use std::collections::{HashMap, HashSet};
 
 /// A declared asset: where, and whether it is produced outside the project.
@@ -13,35 +13,95 @@ pub struct AssetDecl {
     pub is_extern: bool,
 }
 
+/// What the checks across the project need of one DAG, taken when it is made: a
+/// build turns each DAG into its file right away and keeps only this.
+#[derive(Clone, Debug)]
+pub struct Facts {
+    dag_id: String,
+    span: Span,
+    scope: Option<Scope>,
+    /// Assets its tasks list in their outlets: URI, and where.
+    produced: Vec<(String, Span)>,
+    /// Assets it waits for (its schedule) or reads (task inlets): URI, name, where,
+    /// and which of the two.
+    consumed: Vec<(String, String, Span, &'static str)>,
+    /// Tasks that trigger or sense another dag: task id, the verb, the dag id, where.
+    reaches: Vec<(String, &'static str, String, Span)>,
+}
+
+impl Facts {
+    pub fn of(dag: &Dag) -> Facts {
+        let mut facts = Facts {
+            dag_id: dag.dag_id.clone(),
+            span: dag.span,
+            scope: dag.scope.clone(),
+            produced: Vec::new(),
+            consumed: Vec::new(),
+            reaches: Vec::new(),
+        };
+        let mut consumed = |f: &dagf_ir::Field, how: &'static str| {
+            for (uri, name) in asset_uris(&f.value) {
+                facts
+                    .consumed
+                    .push((uri.to_string(), name.to_string(), f.origin, how));
+            }
+        };
+        if let Some(f) = dag.arg("schedule") {
+            consumed(f, "waits for");
+        }
+        for task in dag.tasks() {
+            if let Some(f) = task.arg("inlets") {
+                consumed(f, "reads");
+            }
+        }
+        for task in dag.tasks() {
+            if let Some(f) = task.arg("outlets") {
+                for (uri, _) in asset_uris(&f.value) {
+                    facts.produced.push((uri.to_string(), f.origin));
+                }
+            }
+            let reach = match task.op.name.as_str() {
+                "trigger_dag" => task.arg("trigger_dag_id").map(|f| (f, "triggers")),
+                "external_task" => task.arg("external_dag_id").map(|f| (f, "waits for")),
+                _ => None,
+            };
+            if let Some((field, verb)) = reach
+                && let Value::Str(target) = &field.value
+            {
+                facts
+                    .reaches
+                    .push((task.task_id.clone(), verb, target.clone(), field.origin));
+            }
+        }
+        facts
+    }
+}
+
 /// An asset a task lists in its outlets.
 struct Producer {
     dag: usize,
     at: Span,
 }
 
-pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut Diagnostics) {
+pub fn check(dags: &[Facts], assets: &HashMap<String, AssetDecl>, diags: &mut Diagnostics) {
     let mut producers: HashMap<&str, Vec<Producer>> = HashMap::new();
-    for (d, dag) in project.dags.iter().enumerate() {
-        for task in dag.tasks() {
-            if let Some(f) = task.arg("outlets") {
-                for (uri, _) in asset_uris(&f.value) {
-                    producers.entry(uri).or_default().push(Producer {
-                        dag: d,
-                        at: f.origin,
-                    });
-                }
-            }
+    for (d, dag) in dags.iter().enumerate() {
+        for (uri, at) in &dag.produced {
+            producers
+                .entry(uri)
+                .or_default()
+                .push(Producer { dag: d, at: *at });
         }
     }
-    let by_id: HashMap<&str, usize> = project
-        .dags
+    let by_id: HashMap<&str, usize> = dags
         .iter()
         .enumerate()
         .map(|(i, d)| (d.dag_id.as_str(), i))
         .collect();
-    for dag in &project.dags {
+    for dag in dags {
         let mut reported: HashSet<&str> = HashSet::new();
-        for (uri, name, at, how) in consumed(dag) {
+        for (uri, name, at, how) in &dag.consumed {
+            let (uri, at) = (uri.as_str(), *at);
             if !reported.insert(uri) {
                 continue;
             }
@@ -70,7 +130,7 @@ pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut
             }
             // Crossing into another scope: the producer's tenant must export the asset.
             for p in found {
-                let from = &project.dags[p.dag];
+                let from = &dags[p.dag];
                 let Some(ps) = &from.scope else { continue };
                 if same_scope(dag.scope.as_ref(), Some(ps)) || !ps.isolated {
                     continue;
@@ -103,38 +163,24 @@ pub fn check(project: &Project, assets: &HashMap<String, AssetDecl>, diags: &mut
             }
         }
         // Triggering or sensing a dag of another tenant.
-        for task in dag.tasks() {
-            let field = match task.op.name.as_str() {
-                "trigger_dag" => task.arg("trigger_dag_id"),
-                "external_task" => task.arg("external_dag_id"),
-                _ => None,
-            };
-            let Some(field) = field else { continue };
-            let Value::Str(target) = &field.value else {
-                continue;
-            };
+        for (task_id, verb, target, origin) in &dag.reaches {
             let Some(&t) = by_id.get(target.as_str()) else {
                 continue;
             };
-            let other = &project.dags[t];
+            let other = &dags[t];
             let (Some(s), Some(o)) = (&dag.scope, &other.scope) else {
                 continue;
             };
             if same_scope(Some(s), Some(o)) || !(s.isolated || o.isolated) {
                 continue;
             }
-            let verb = if task.op.name == "trigger_dag" {
-                "triggers"
-            } else {
-                "waits for"
-            };
             diags.push(
                 Diagnostic::at(
                     Code::E0313,
-                    field.origin,
+                    *origin,
                     format!(
-                        "task `{}` of tenant `{}` {verb} dag `{}` of tenant `{}`",
-                        task.task_id, s.tenant, other.dag_id, o.tenant
+                        "task `{task_id}` of tenant `{}` {verb} dag `{}` of tenant `{}`",
+                        s.tenant, other.dag_id, o.tenant
                     ),
                     where_is(&dag.dag_id, Some(s)),
                 )
@@ -171,29 +217,6 @@ fn where_is(dag_id: &str, scope: Option<&Scope>) -> String {
         Some(s) => format!("`{dag_id}` is in tenant `{}`", s.tenant),
         None => format!("`{dag_id}` is in no tenant"),
     }
-}
-
-/// The assets a dag waits for (its schedule) or reads (task inlets): URI, name,
-/// where, and which of the two.
-fn consumed(dag: &Dag) -> Vec<(&str, &str, Span, &'static str)> {
-    let mut out = Vec::new();
-    if let Some(f) = dag.arg("schedule") {
-        out.extend(
-            asset_uris(&f.value)
-                .into_iter()
-                .map(|(u, n)| (u, n, f.origin, "waits for")),
-        );
-    }
-    for task in dag.tasks() {
-        if let Some(f) = task.arg("inlets") {
-            out.extend(
-                asset_uris(&f.value)
-                    .into_iter()
-                    .map(|(u, n)| (u, n, f.origin, "reads")),
-            );
-        }
-    }
-    out
 }
 
 /// Every asset in a value, as (URI, name).

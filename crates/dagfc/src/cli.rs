@@ -309,7 +309,38 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         env: env.as_ref().map(|e| e.0.clone()),
         env_origin: env.map(|e| e.1).unwrap_or_default(),
     };
-    let checked = dagf_sema::check(&files, &loader, &options);
+    // The flag sets one style for every dag; else dagf.toml decides, dag by dag.
+    let codegen = &proj.config.codegen;
+    let style_flag = build.as_ref().and_then(|b| b.3);
+    let style_of = |d: &dagf_ir::Dag| {
+        style_flag
+            .unwrap_or_else(|| codegen.style_of(&d.dag_id))
+            .style()
+    };
+    let opts = match build {
+        Some((_, 0, _, _)) => dagf_ir::passes::Options::NONE,
+        _ => dagf_ir::passes::Options::DEFAULT,
+    };
+    let optimise =
+        |dag: &mut dagf_ir::Dag| dagf_ir::passes::run(dag, opts, dagf_sema::is_common_task_arg);
+    // A build that writes files turns each dag into its file as soon as it is made.
+    let to_file = |mut dag: dagf_ir::Dag| {
+        optimise(&mut dag);
+        let (file, text) = (
+            dagf_py::file_name(&dag),
+            dagf_py::generate(&dag, style_of(&dag)),
+        );
+        dagf_ir::Built {
+            dag_id: dag.dag_id,
+            span: dag.span,
+            folder: dag.folder,
+            file,
+            text,
+        }
+    };
+    let writes = matches!(build, Some((_, _, None, _)));
+    let checked =
+        dagf_sema::check_and_emit(&files, &loader, &options, writes.then_some(&to_file as _));
     // The project file stays first so its diagnostics can still point into it.
     let dagf_sema::Checked {
         sources: mut checked_sources,
@@ -332,7 +363,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         printer.print(diags, &checked_sources);
         return explain_value(&ir, &checked_sources, dag, field);
     }
-    let Some((out_flag, opt_level, emit, style)) = build else {
+    let Some((out_flag, _, emit, _)) = build else {
         printer.print(diags, &checked_sources);
         summary(
             args,
@@ -345,11 +376,14 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         );
         return 0;
     };
-    // The flag sets one style for every dag; else dagf.toml decides, dag by dag.
-    let codegen = &proj.config.codegen;
-    if style.is_none()
+    let dag_ids = ir
+        .dags
+        .iter()
+        .map(|d| d.dag_id.as_str())
+        .chain(ir.built.iter().map(|b| b.dag_id.as_str()));
+    if style_flag.is_none()
         && let Some(file) = toml_file
-        && let Err(d) = codegen.check_rules(ir.dags.iter().map(|d| d.dag_id.as_str()), file)
+        && let Err(d) = codegen.check_rules(dag_ids, file)
     {
         diags.push(*d);
         printer.print(diags, &checked_sources);
@@ -360,22 +394,15 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         );
         return USER_ERROR;
     }
-    let style_of = |d: &dagf_ir::Dag| style.unwrap_or_else(|| codegen.style_of(&d.dag_id)).style();
-    let opts = if opt_level == 0 {
-        dagf_ir::passes::Options::NONE
-    } else {
-        dagf_ir::passes::Options::DEFAULT
-    };
-    crate::par::each_mut(&mut ir.dags, |dag| {
-        dagf_ir::passes::run(dag, opts, dagf_sema::is_common_task_arg)
-    });
     match emit {
         Some(Emit::Ir) => {
+            crate::par::each_mut(&mut ir.dags, optimise);
             printer.print(diags, &checked_sources);
             print!("{}", dagf_ir::pretty(&ir));
             return 0;
         }
         Some(Emit::Python) => {
+            crate::par::each_mut(&mut ir.dags, optimise);
             printer.print(diags, &checked_sources);
             for dag in &ir.dags {
                 match dag.folder.as_str() {
@@ -389,12 +416,16 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         None => {}
     }
     let out_dir = out_flag.unwrap_or_else(|| proj.root.join(&proj.config.project.out));
-    let planned: Vec<output::Planned> = crate::par::map(&ir.dags, |d| output::Planned {
-        dir: d.folder.clone(),
-        name: dagf_py::file_name(d),
-        text: dagf_py::generate(d, style_of(d)),
-        span: d.span,
-    });
+    let planned: Vec<output::Planned> = ir
+        .built
+        .into_iter()
+        .map(|b| output::Planned {
+            dir: b.folder,
+            name: b.file,
+            span: b.span,
+            text: b.text,
+        })
+        .collect();
     let shown_out = project::relative(&out_dir, &proj.root);
     // A stamp lets the next build skip all work when nothing changed; a project that
     // reads the environment (`getenv`), lists folders (a source's `*`), queries a
@@ -416,10 +447,9 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         });
     let written = output::write(&out_dir, &shown_out, &planned, stamp.as_ref());
     let count = planned.len();
-    // The process ends right after this: freeing the IR and the files piece by piece
-    // would only cost time (about a tenth of a large build).
+    // The process ends right after this: freeing the files piece by piece would only
+    // cost time.
     std::mem::forget(planned);
-    std::mem::forget(ir);
     match written {
         Ok(report) => {
             printer.print(diags, &checked_sources);

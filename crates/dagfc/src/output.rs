@@ -25,8 +25,8 @@ pub struct Planned {
     /// The subfolder, `/`-separated and already checked to stay inside (`""`: the top).
     pub dir: String,
     pub name: String,
-    pub text: String,
     pub span: Span,
+    pub text: String,
 }
 
 /// What a folder's manifest says: its files, and (in the top folder) the subfolders.
@@ -74,7 +74,14 @@ pub fn write(
     files: &[Planned],
     stamp: Option<&Stamp>,
 ) -> Result<Report, Vec<Diagnostic>> {
-    let top = read_manifest(out);
+    // A first build into a folder that does not exist yet has nothing to compare with
+    // or to clean up, and moves the whole staged folder into place in one rename.
+    let fresh = !out.exists();
+    let top = if fresh {
+        Manifest::default()
+    } else {
+        read_manifest(out)
+    };
     let mut by_dir: BTreeMap<&str, Vec<&Planned>> = BTreeMap::new();
     by_dir.entry("").or_default();
     for f in files {
@@ -86,23 +93,27 @@ pub fn write(
         .map(|d| d.to_string())
         .chain(top.folders.iter().cloned())
         .collect();
-    let previous: BTreeMap<String, Vec<String>> = folders
-        .iter()
-        .map(|d| {
-            let m = if d.is_empty() {
-                top.files.clone()
-            } else {
-                read_manifest(&out.join(d)).files
-            };
-            (d.clone(), m)
-        })
-        .collect();
+    let previous: BTreeMap<String, Vec<String>> = if fresh {
+        BTreeMap::new()
+    } else {
+        folders
+            .iter()
+            .map(|d| {
+                let m = if d.is_empty() {
+                    top.files.clone()
+                } else {
+                    read_manifest(&out.join(d)).files
+                };
+                (d.clone(), m)
+            })
+            .collect()
+    };
 
     let mut errors = Vec::new();
-    for f in files {
+    for f in files.iter().filter(|_| !fresh) {
         let target = out.join(&f.dir).join(&f.name);
         let listed = previous.get(&f.dir).is_some_and(|p| p.contains(&f.name));
-        if target.exists() && !listed {
+        if !listed && target.exists() {
             errors.push(
                 Diagnostic::at(
                     Code::E0401,
@@ -126,9 +137,6 @@ pub fn write(
                 .with_help("check the output folder's permissions and free space"),
         ]
     };
-    // A first build into a folder that does not exist yet moves the whole staged
-    // folder into place in one rename.
-    let fresh = !out.exists();
     // Staged beside the output folder (same file system, so moves are renames), never
     // inside it, where Airflow could pick up a half-finished file.
     let parent = out
@@ -148,53 +156,74 @@ pub fn write(
             .map_err(|e| io(e, "create a staging folder"))?;
     }
     let mut report = Report::default();
-    // Stage every changed file; an unchanged one keeps its time stamp.
+    // Stage every changed file; an unchanged one keeps its time stamp. Each file's
+    // state (size and time) is taken as it is written, for the stamp.
     let staged = crate::par::map(files, |f| {
+        let text = &f.text;
         let target = out.join(&f.dir).join(&f.name);
-        if !fresh && std::fs::read(&target).is_ok_and(|old| old == f.text.as_bytes()) {
-            return Ok(None);
+        if !fresh && std::fs::read(&target).is_ok_and(|old| old == text.as_bytes()) {
+            return Ok(Staged::Unchanged(file_state(&target)));
         }
         let staged = stage.path().join(&f.dir).join(&f.name);
-        std::fs::write(&staged, &f.text).map(|()| Some((staged, target)))
+        let state = write_file(&staged, text.as_bytes())?;
+        Ok(Staged::Written {
+            staged,
+            target,
+            state,
+        })
     });
     let mut moves: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut states: Vec<Option<FileState>> = Vec::with_capacity(files.len());
     for s in staged {
         match s.map_err(|e| io(e, "write a staged file"))? {
-            Some(m) => moves.push(m),
-            None => report.unchanged += 1,
+            Staged::Written {
+                staged,
+                target,
+                state,
+            } => {
+                moves.push((staged, target));
+                states.push(state);
+            }
+            Staged::Unchanged(state) => {
+                report.unchanged += 1;
+                states.push(state);
+            }
         }
     }
+    // Each subfolder's manifest, staged on every core like the files.
+    let subfolders: Vec<(&str, &Vec<&Planned>)> = by_dir
+        .iter()
+        .filter(|(d, _)| !d.is_empty())
+        .map(|(d, p)| (*d, p))
+        .collect();
     let mut manifests = Vec::new();
-    let manifest_of = |planned: &[&Planned]| {
-        let names: Vec<&str> = planned.iter().map(|f| f.name.as_str()).collect();
-        serde_json::json!({
-            "generator": concat!("dagfc ", env!("CARGO_PKG_VERSION")),
-            "files": names,
-        })
-    };
-    for (dir, planned) in by_dir.iter().filter(|(d, _)| !d.is_empty()) {
+    for staged in crate::par::map(&subfolders, |(dir, planned)| {
         let staged = stage.path().join(dir).join(MANIFEST);
-        std::fs::write(&staged, format!("{:#}\n", manifest_of(planned)))
-            .map_err(|e| io(e, "write a manifest"))?;
-        manifests.push((staged, out.join(dir).join(MANIFEST)));
+        std::fs::write(&staged, format!("{:#}\n", manifest(planned)))
+            .map(|()| (staged, out.join(dir).join(MANIFEST)))
+    }) {
+        manifests.push(staged.map_err(|e| io(e, "write a manifest"))?);
     }
-    // The top manifest is written last, once every file is where its state can be
-    // read (`at` says where a file is at that moment).
-    let top_manifest = |at: &dyn Fn(&Planned) -> PathBuf| {
-        let mut manifest = manifest_of(by_dir.get("").map_or(&[][..], Vec::as_slice));
-        let subfolders: Vec<&str> = by_dir.keys().copied().filter(|d| !d.is_empty()).collect();
-        manifest["folders"] = serde_json::json!(subfolders);
+    // The top manifest is written last, when every file is in place.
+    let top_manifest = || {
+        let folder_names: Vec<&str> = subfolders.iter().map(|(d, _)| *d).collect();
+        let outputs: Vec<(String, FileState)> = files
+            .iter()
+            .zip(&states)
+            .filter_map(|(f, s)| Some((join(&f.dir, &f.name), (*s)?)))
+            .collect();
+        let mut top = manifest(by_dir.get("").map_or(&[][..], Vec::as_slice));
+        top["folders"] = serde_json::json!(folder_names);
         if let Some(stamp) = stamp {
-            manifest["stamp"] = stamp.to_json(files, at);
+            top["stamp"] = stamp.to_json(&outputs);
         }
         let staged = stage.path().join(MANIFEST);
-        std::fs::write(&staged, format!("{manifest:#}\n")).map(|()| staged)
+        std::fs::write(&staged, format!("{top:#}\n")).map(|()| staged)
     };
     // Everything is staged: from here on only folder creation, renames and removals.
     if fresh {
         // Renaming the folder keeps each file's time.
-        top_manifest(&|f: &Planned| stage.path().join(&f.dir).join(&f.name))
-            .map_err(|e| io(e, "write the manifest"))?;
+        top_manifest().map_err(|e| io(e, "write the manifest"))?;
         let staged = stage.keep();
         std::fs::rename(&staged, out).map_err(|e| {
             let _ = std::fs::remove_dir_all(&staged);
@@ -232,13 +261,41 @@ pub fn write(
             }
         }
     }
-    let top = top_manifest(&|f: &Planned| out.join(&f.dir).join(&f.name))
-        .map_err(|e| io(e, "write the manifest"))?;
+    let top = top_manifest().map_err(|e| io(e, "write the manifest"))?;
     manifests.push((top, out.join(MANIFEST)));
     for (from, to) in manifests {
         std::fs::rename(&from, &to).map_err(|e| io(e, "move a manifest into place"))?;
     }
     Ok(report)
+}
+
+/// What staging did with one file.
+enum Staged {
+    /// Written to `staged`, to be moved to `target`.
+    Written {
+        staged: PathBuf,
+        target: PathBuf,
+        state: Option<FileState>,
+    },
+    /// Already in place with this text.
+    Unchanged(Option<FileState>),
+}
+
+/// Writes a file and returns its state, read from the open file.
+fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<Option<FileState>> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    Ok(state_of(&file.metadata()?))
+}
+
+/// A folder's manifest: the files it holds.
+fn manifest(planned: &[&Planned]) -> serde_json::Value {
+    let names: Vec<&str> = planned.iter().map(|f| f.name.as_str()).collect();
+    serde_json::json!({
+        "generator": concat!("dagfc ", env!("CARGO_PKG_VERSION")),
+        "files": names,
+    })
 }
 
 /// A manifest entry we are willing to delete: a file name, never a path out of the folder.
@@ -274,19 +331,11 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    /// The stamp as the manifest keeps it, with the size and time of every file, read
-    /// where `at` says the file is.
-    fn to_json(&self, files: &[Planned], at: &dyn Fn(&Planned) -> PathBuf) -> serde_json::Value {
-        let outputs: Vec<serde_json::Value> = files
+    /// The stamp as the manifest keeps it, with the size and time of every file.
+    fn to_json(&self, outputs: &[(String, FileState)]) -> serde_json::Value {
+        let outputs: Vec<serde_json::Value> = outputs
             .iter()
-            .filter_map(|f| {
-                let (len, mtime) = file_state(&at(f))?;
-                Some(serde_json::json!([
-                    join(&f.dir, &f.name),
-                    len,
-                    mtime.to_string()
-                ]))
-            })
+            .map(|(path, (len, mtime))| serde_json::json!([path, len, mtime.to_string()]))
             .collect();
         serde_json::json!({
             "key": self.key,
@@ -307,9 +356,15 @@ pub fn hash_text(parts: &[&str]) -> String {
     format!("{:016x}", h.finish())
 }
 
-/// A file's size and modification time, to see whether anyone changed it since.
-fn file_state(path: &Path) -> Option<(u64, u128)> {
-    let meta = std::fs::metadata(path).ok()?;
+/// A file's size and modification time (nanoseconds), to see whether anyone changed
+/// it since.
+type FileState = (u64, u128);
+
+fn file_state(path: &Path) -> Option<FileState> {
+    state_of(&std::fs::metadata(path).ok()?)
+}
+
+fn state_of(meta: &std::fs::Metadata) -> Option<FileState> {
     let mtime = meta
         .modified()
         .ok()?

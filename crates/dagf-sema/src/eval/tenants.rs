@@ -381,8 +381,9 @@ impl Cx<'_> {
         let Some(inst) = self.instance(i) else {
             return;
         };
-        let kind = &self.prog.tenants[inst.kind];
-        let Some((_, policy)) = kind.decl.policy.first().cloned() else {
+        let prog = self.prog;
+        let kind = &prog.tenants[inst.kind];
+        let Some((_, policy)) = kind.decl.policy.first() else {
             return;
         };
         let module = kind.module;
@@ -390,7 +391,7 @@ impl Cx<'_> {
         let outer_making = self.making.replace((at, label));
         let outer = std::mem::replace(&mut dag.layer, Layer::Policy(inst.kind));
         let mut env = inst.env.clone();
-        self.body(module, &mut env, &policy, dag, Scope::Dag);
+        self.body(module, &mut env, policy, dag, Scope::Dag);
         dag.layer = outer;
         self.making = outer_making;
     }
