@@ -7,7 +7,34 @@ use chumsky::input::{Input as _, ValueInput};
 use chumsky::prelude::*;
 use dagf_diag::{Code, Diagnostic, FileId, Span};
 
-type Err<'t> = extra::Err<Rich<'t, Tok, SimpleSpan>>;
+type Err<E> = extra::Err<E>;
+
+/// What the parser records of a mistake: a `Rich` error for diagnostics, or nothing
+/// at all (`EmptyErr`) in the first, fast pass over input that is most likely right.
+trait ParseErr<'t, I: chumsky::input::Input<'t>>:
+    chumsky::error::LabelError<'t, I, &'static str>
+    + chumsky::error::LabelError<'t, I, chumsky::DefaultExpected<'t, Tok>>
+    + chumsky::error::Error<'t, I>
+    + 't
+{
+    /// A block left open at the end of the file.
+    fn unclosed(open: SimpleSpan) -> Self;
+}
+
+impl<'t, I> ParseErr<'t, I> for Rich<'t, Tok, SimpleSpan>
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+{
+    fn unclosed(open: SimpleSpan) -> Self {
+        Rich::custom(open, UNCLOSED)
+    }
+}
+
+impl<'t, I: chumsky::input::Input<'t>> ParseErr<'t, I> for EmptyErr {
+    fn unclosed(_: SimpleSpan) -> Self {
+        EmptyErr::default()
+    }
+}
 
 /// Parses one file. Always returns a module (possibly with `Error` nodes) and the
 /// diagnostics met while lexing and parsing.
@@ -34,7 +61,16 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     }
     let eoi = SimpleSpan::from(text.len()..text.len());
     let input = toks.as_slice().map(eoi, |(t, s)| (t, s));
-    let (items, errs) = module_parser(file).parse(input).into_output_errors();
+    // Most files are right: a first pass that keeps no error information is several
+    // times cheaper, and only a file it finds wrong is parsed again for diagnostics.
+    let fast = module_parser::<_, EmptyErr>(file).parse(input.clone());
+    let (items, errs) = if fast.has_errors() {
+        module_parser::<_, Rich<Tok>>(file)
+            .parse(input)
+            .into_output_errors()
+    } else {
+        (fast.into_output(), Vec::new())
+    };
     // An unterminated string or comment swallows the closing brackets after it: what
     // the parser then misses at the end of the file is not worth a second error.
     let swallowed = diags.iter().any(|d| d.code == Code::E0002);
@@ -226,9 +262,10 @@ fn with_article(label: &str) -> String {
     format!("{article} {label}")
 }
 
-fn module_parser<'t, I>(file: FileId) -> impl Parser<'t, I, Vec<Item>, Err<'t>>
+fn module_parser<'t, I, E>(file: FileId) -> impl Parser<'t, I, Vec<Item>, Err<E>>
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    E: ParseErr<'t, I>,
 {
     let sp = move |s: SimpleSpan| Span::new(file, s.start, s.end);
 
@@ -265,7 +302,7 @@ where
         .then(just(Tok::RBrace).to(true).or(end().to(false)))
         .validate(|((open, stmts), closed), _, emitter| {
             if !closed {
-                emitter.emit(Rich::custom(open, UNCLOSED));
+                emitter.emit(E::unclosed(open));
             }
             stmts
         })
@@ -1253,13 +1290,14 @@ where
 }
 
 /// One precedence level of left-associative binary operators.
-fn binary<'t: 'b, 'b, I>(
-    lower: chumsky::Boxed<'t, 'b, I, Expr, Err<'t>>,
+fn binary<'t: 'b, 'b, I, E>(
+    lower: chumsky::Boxed<'t, 'b, I, Expr, Err<E>>,
     ops: Vec<(Tok, BinOp)>,
     file: FileId,
-) -> chumsky::Boxed<'t, 'b, I, Expr, Err<'t>>
+) -> chumsky::Boxed<'t, 'b, I, Expr, Err<E>>
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan> + 'b,
+    E: ParseErr<'t, I> + 'b,
 {
     let op = choice(
         ops.into_iter()
