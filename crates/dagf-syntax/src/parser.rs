@@ -1508,3 +1508,124 @@ for s in ["erp", "billing"] { dag "ingest_${s}": ingest(source = s) }
         assert_eq!(m.items.len(), 3, "{:#?}", m.items);
     }
 }
+
+/// The fast first pass and the diagnostic pass read every input alike: they find a
+/// mistake in the same inputs, and build the same tree where there is none.
+#[cfg(test)]
+mod two_passes {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn agree(text: &str) {
+        let (toks, _) = lex(text, FileId(0), 0);
+        let toks: Vec<(Tok, SimpleSpan)> = toks
+            .into_iter()
+            .filter(|(t, _)| *t != Tok::Error)
+            .map(|(t, s)| (t, SimpleSpan::from(s.range())))
+            .collect();
+        if too_deep(&toks, FileId(0)).is_some() {
+            return;
+        }
+        let eoi = SimpleSpan::from(text.len()..text.len());
+        let input = toks.as_slice().map(eoi, |(t, s)| (t, s));
+        let fast = module_parser::<_, EmptyErr>(FileId(0)).parse(input.clone());
+        let rich = module_parser::<_, Rich<Tok>>(FileId(0)).parse(input);
+        assert_eq!(fast.has_errors(), rich.has_errors(), "{text:?}");
+        if !fast.has_errors() {
+            assert_eq!(
+                format!("{:?}", fast.output()),
+                format!("{:?}", rich.output()),
+                "{text:?}"
+            );
+        }
+    }
+
+    /// Words and marks from every corner of the grammar.
+    const PIECES: &[&str] = &[
+        "dag d",
+        "factory f(",
+        "n: int = 1",
+        ")",
+        "{",
+        "}",
+        "task t: bash",
+        "group g",
+        "mixin m",
+        "template tp",
+        "tenant K {",
+        "naming = \"${tenant}\"",
+        "in k1",
+        "policy {",
+        "tags += [\"a\"]",
+        "override",
+        "default_args {",
+        "retries = 3",
+        "let x = 1",
+        "for i in range(3)",
+        "if x > 1 {",
+        "} else {",
+        "a >> b",
+        "[a, b] << c",
+        "\"${i}\"",
+        "5m",
+        "@daily",
+        "2024-01-01",
+        "x.y",
+        "f(a = 1)",
+        "|",
+        "&",
+        ",",
+        ";",
+        "\n",
+        "import \"lib.dagf\"",
+        "asset a = \"s3://x\"",
+        "extern",
+        "source s: T = yaml(\"c.yaml\")",
+        "profile prod {",
+        "after {",
+        "abstract",
+        "extends",
+        "operator o = \"m.C\" {",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn on_random_pieces(picks in proptest::collection::vec(0..PIECES.len(), 0..60)) {
+            let text: Vec<&str> = picks.iter().map(|&i| PIECES[i]).collect();
+            agree(&text.join(" "));
+        }
+
+        #[test]
+        fn on_real_sources_cut_short(cut in 0usize..4000) {
+            let text = include_str!("../../../bench/pipeline.dagf");
+            let end = text.floor_char_boundary(cut.min(text.len()));
+            agree(&text[..end]);
+        }
+    }
+
+    /// Every `.dagf` file of the examples and the benchmarks, and the standard library.
+    #[test]
+    fn on_every_real_source() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).expect("readable folder").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "dagf") {
+                    out.push(p);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = Vec::new();
+        walk(&root.join("examples"), &mut files);
+        walk(&root.join("bench"), &mut files);
+        walk(&root.join("crates/dagf-sema/src/std"), &mut files);
+        assert!(files.len() > 40, "only {} sources found", files.len());
+        for f in files {
+            agree(&std::fs::read_to_string(&f).expect("readable source"));
+        }
+    }
+}
