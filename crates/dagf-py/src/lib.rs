@@ -1,12 +1,21 @@
 //! The Python backend: one Airflow 3 file per DAG, formatted the way `ruff format`
 //! formats it (so formatting it again changes nothing) and deterministic byte for byte.
+//!
+//! Everything is written straight into one output `String`. Something that is flat if
+//! it fits on its line is written flat first and measured; if it runs past the line it
+//! is cut off again and written exploded instead (see [`flat_or_exploded`]).
 
-use dagf_ir::{Dag, DateTime, Value};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use dagf_ir::{Dag, DateTime, Field, Task, Value};
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::HashSet;
 use std::fmt::Write;
+use std::iter::once;
 
 const LINE: usize = 88;
-const INDENT: &str = "    ";
+/// Spaces per indentation level.
+const INDENT: usize = 4;
+const SDK: &str = "airflow.sdk";
 
 /// Python keyword arguments of `DAG(...)` for the `.dagf` fields whose names differ.
 fn dag_kwarg(name: &str) -> &str {
@@ -33,28 +42,30 @@ pub enum Style {
     Taskflow,
 }
 
-/// The TaskFlow decorator for a task, if it has one: Python callables whose keyword
-/// arguments are valid Python names.
-fn taskflow_decorator(t: &dagf_ir::Task) -> Option<&'static str> {
+/// The TaskFlow decorator for a task, if it has one, as what follows `task` (`""`,
+/// `".branch"`, ...): Python callables whose keyword arguments are valid Python names.
+fn taskflow_decorator(t: &Task) -> Option<&'static str> {
     let decorator = match (t.op.module.as_str(), t.op.class.as_str()) {
-        ("airflow.providers.standard.operators.python", "PythonOperator") => "task",
-        ("airflow.providers.standard.operators.python", "BranchPythonOperator") => "task.branch",
-        ("airflow.providers.standard.operators.python", "ShortCircuitOperator") => {
-            "task.short_circuit"
-        }
+        ("airflow.providers.standard.operators.python", "PythonOperator") => "",
+        ("airflow.providers.standard.operators.python", "BranchPythonOperator") => ".branch",
+        ("airflow.providers.standard.operators.python", "ShortCircuitOperator") => ".short_circuit",
         _ => return None,
     };
-    let plain_keys = t.arg("op_kwargs").is_none_or(|f| match &f.value {
-        Value::Dict(kv) => kv.iter().all(|(k, _)| is_identifier(k)),
-        _ => false,
-    });
-    let callable = t
-        .arg("python_callable")
-        .is_some_and(|f| matches!(f.value, Value::PyRef { .. }));
-    let positional = t
-        .arg("op_args")
-        .is_none_or(|f| matches!(f.value, Value::List(_)));
-    (plain_keys && callable && positional).then_some(decorator)
+    let callable = || {
+        t.arg("python_callable")
+            .is_some_and(|f| matches!(f.value, Value::PyRef { .. }))
+    };
+    let positional = || {
+        t.arg("op_args")
+            .is_none_or(|f| matches!(f.value, Value::List(_)))
+    };
+    let plain_keys = || {
+        t.arg("op_kwargs").is_none_or(|f| match &f.value {
+            Value::Dict(kv) => kv.iter().all(|(k, _)| is_identifier(k)),
+            _ => false,
+        })
+    };
+    (callable() && positional() && plain_keys()).then_some(decorator)
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -62,34 +73,55 @@ fn is_identifier(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !PY_RESERVED.contains(&s)
+        && !is_reserved(s)
 }
 
 /// The whole Python file for one DAG.
 pub fn generate(dag: &Dag, style: Style) -> String {
-    let connected = dag
-        .graph
-        .edge_indices()
-        .filter_map(|e| dag.graph.edge_endpoints(e))
-        .flat_map(|(a, b)| [a.index(), b.index()])
-        .collect();
+    // About what a file takes, so that the buffer rarely grows.
+    let mut out = String::with_capacity(512 + 256 * dag.graph.node_count());
+    generate_into(&mut out, dag, style);
+    out
+}
+
+/// Appends the whole Python file for one DAG to `out`.
+pub fn generate_into(out: &mut String, dag: &Dag, style: Style) {
+    // Dependencies as (upstream, downstream) task indices, sorted, without repeats.
+    let mut edges = Vec::with_capacity(dag.graph.edge_count());
+    edges.extend(
+        dag.graph
+            .edge_indices()
+            .filter_map(|e| dag.graph.edge_endpoints(e))
+            .map(|(a, b)| (a.index(), b.index())),
+    );
+    edges.sort_unstable();
+    edges.dedup();
+    let mut connected = vec![false; dag.graph.node_count()];
+    for &(a, b) in &edges {
+        connected[a] = true;
+        connected[b] = true;
+    }
     let mut g = Gen {
         style,
         connected,
-        ..Gen::default()
+        imports: Imports {
+            names: Vec::with_capacity(16),
+            aliased: false,
+        },
+        assets: Vec::new(),
     };
     // Reserve the names imports will take before naming tasks.
     match style {
-        Style::Classic => g.imports.add("airflow.sdk", "DAG"),
-        Style::Taskflow => g.imports.add("airflow.sdk", "dag"),
+        Style::Classic => g.imports.add(SDK, "DAG"),
+        Style::Taskflow => g.imports.add(SDK, "dag"),
     }
     if !dag.groups.is_empty() {
-        g.imports.add("airflow.sdk", "TaskGroup");
+        g.imports.add(SDK, "TaskGroup");
     }
     for t in dag.tasks() {
-        match (style, taskflow_decorator(t)) {
-            (Style::Taskflow, Some(_)) => g.imports.add("airflow.sdk", "task"),
-            _ => g.imports.add(&t.op.module, &t.op.class),
+        match g.decorator(t) {
+            Some(_) => g.imports.add(SDK, "task"),
+            None => g.imports.add(&t.op.module, &t.op.class),
         }
         for f in &t.args {
             g.collect(&f.value);
@@ -98,141 +130,213 @@ pub fn generate(dag: &Dag, style: Style) -> String {
     for f in dag.args.iter().chain(&dag.default_args) {
         g.collect(&f.value);
     }
-    g.imports.assign_aliases();
-    let mut taken: HashSet<String> = g.imports.names();
-    let mut asset_lines = String::new();
-    for (uri, name) in g.assets.clone() {
-        let var = unique_var(&name, &mut taken);
-        let _ = writeln!(asset_lines, "{var} = Asset({})", py_str(&uri));
-        g.asset_vars.insert(uri, var);
-    }
-    let mut body = String::new();
-    // Arguments are borrowed from the IR; only the few made here are owned.
-    let dag_id = Value::Str(dag.dag_id.clone());
-    let default_args = Value::Dict(
-        dag.default_args
-            .iter()
-            .map(|f| (f.name.clone(), f.value.clone()))
-            .collect(),
-    );
-    let mut dag_args: Vec<(&str, &Value)> = vec![("dag_id", &dag_id)];
-    for f in &dag.args {
-        dag_args.push((dag_kwarg(&f.name), &f.value));
-    }
-    if !dag.default_args.is_empty() {
-        let pos = dag_args
-            .iter()
-            .position(|(k, _)| matches!(*k, "params" | "max_active_runs" | "max_active_tasks"))
-            .unwrap_or(dag_args.len());
-        dag_args.insert(pos, ("default_args", &default_args));
-    }
-    let function = match style {
-        Style::Classic => {
-            let class = g.imports.local("airflow.sdk", "DAG");
-            body.push_str(&g.call_exploded(&format!("with {class}"), &dag_args, "", ":"));
-            body.push('\n');
-            None
-        }
-        Style::Taskflow => {
-            let function = unique_var(&dag.dag_id, &mut taken);
-            let decorator = g.imports.local("airflow.sdk", "dag");
-            body.push_str(&g.call_exploded(&format!("@{decorator}"), &dag_args, "", ""));
-            let _ = writeln!(body, "\ndef {function}():");
-            Some(function)
-        }
-    };
+    g.imports.finish();
 
-    let mut vars: Vec<String> = vec![String::new(); dag.graph.node_count()];
-    g.scope(dag, None, INDENT, &mut taken, &mut vars, &mut body);
+    let mut taken: HashSet<Cow<str>> =
+        HashSet::with_capacity(g.imports.names.len() + g.assets.len() + dag.graph.node_count() + 1);
+    taken.extend(g.imports.locals());
 
-    for line in dependency_lines(dag, &vars) {
-        body.push_str(&line);
-    }
-    if let Some(function) = function {
-        let _ = write!(body, "\n\n{function}()\n");
-    }
-
-    let mut out = String::new();
     let _ = writeln!(
         out,
         "# Generated by dagfc from {}. Do not edit: change the source and run `dagfc build`.",
         dag.source
     );
-    out.push_str(&g.imports.render());
+    g.imports.write_lines(out);
     out.push('\n');
-    if !asset_lines.is_empty() {
-        out.push_str(&asset_lines);
+    if !g.assets.is_empty() {
+        for asset in &mut g.assets {
+            asset.var = unique_var(Cow::Borrowed(asset.name), &mut taken);
+            out.push_str(&asset.var);
+            out.push_str(" = Asset(");
+            push_py_str(out, asset.uri);
+            out.push_str(")\n");
+        }
         out.push('\n');
     }
     if style == Style::Taskflow {
         // A function definition stands two blank lines from what comes before it.
         out.push('\n');
     }
-    out.push_str(&body);
-    out
+
+    // `default_args` goes before the first of these arguments, or last.
+    let split = dag
+        .args
+        .iter()
+        .position(|f| {
+            matches!(
+                dag_kwarg(&f.name),
+                "params" | "max_active_runs" | "max_active_tasks"
+            )
+        })
+        .unwrap_or(dag.args.len());
+    let (before, after) = dag.args.split_at(split);
+    let default_args =
+        (!dag.default_args.is_empty()).then_some(("default_args", Arg::Fields(&dag.default_args)));
+    let dag_args = once(("dag_id", Arg::Str(&dag.dag_id)))
+        .chain(before.iter().map(dag_arg))
+        .chain(default_args)
+        .chain(after.iter().map(dag_arg));
+    let function = match style {
+        Style::Classic => {
+            out.push_str("with ");
+            out.push_str(g.imports.local(SDK, "DAG"));
+            g.kwargs_exploded(out, dag_args, 0, ":");
+            out.push('\n');
+            None
+        }
+        Style::Taskflow => {
+            let function = unique_var(Cow::Borrowed(&dag.dag_id), &mut taken);
+            out.push('@');
+            out.push_str(g.imports.local(SDK, "dag"));
+            g.kwargs_exploded(out, dag_args, 0, "");
+            let _ = writeln!(out, "\ndef {function}():");
+            Some(function)
+        }
+    };
+
+    let mut vars = vec![Cow::Borrowed(""); dag.graph.node_count()];
+    g.scope(out, dag, None, INDENT, &mut taken, &mut vars);
+    write_dependencies(out, &edges, &vars);
+    if let Some(function) = function {
+        let _ = write!(out, "\n\n{function}()\n");
+    }
 }
 
-/// `a >> b` lines: one per upstream task, except that upstream tasks whose only
-/// downstream task is the same one share a line (`[a, b] >> c`). Python has no
-/// list >> list, so nothing else can be merged.
-fn dependency_lines(dag: &Dag, vars: &[String]) -> Vec<String> {
-    let mut downstream: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    for e in dag.graph.edge_indices() {
-        if let Some((a, b)) = dag.graph.edge_endpoints(e) {
-            downstream.entry(a.index()).or_default().insert(b.index());
+/// A DAG field as a keyword argument of `DAG(...)`.
+fn dag_arg(f: &Field) -> (&str, Arg<'_>) {
+    (dag_kwarg(&f.name), Arg::Value(&f.value))
+}
+
+/// Writes the `a >> b` lines: one per upstream task, except that upstream tasks whose
+/// only downstream task is the same one share a line (`[a, b] >> c`). Python has no
+/// list >> list, so nothing else can be merged. `edges` are sorted, without repeats.
+fn write_dependencies(out: &mut String, edges: &[(usize, usize)], vars: &[Cow<str>]) {
+    /// Links between the upstream tasks that share a line, by task index.
+    #[derive(Clone, Copy, Default)]
+    struct Shared {
+        /// The first and the last upstream task whose only downstream task this is.
+        first: Option<usize>,
+        last: Option<usize>,
+        /// The next upstream task on the same line as this one.
+        next: Option<usize>,
+    }
+    let by_upstream = || edges.chunk_by(|x, y| x.0 == y.0);
+    let mut shared = vec![Shared::default(); vars.len()];
+    for run in by_upstream() {
+        if let [(a, b)] = *run {
+            match shared[b].last {
+                Some(last) => shared[last].next = Some(a),
+                None => shared[b].first = Some(a),
+            }
+            shared[b].last = Some(a);
         }
     }
-    // (first upstream, upstreams, downstreams), in order of the first upstream.
-    let mut lines: Vec<(usize, Vec<usize>, Vec<usize>)> = Vec::new();
-    let mut fan_in: BTreeMap<usize, usize> = BTreeMap::new();
-    for (a, bs) in &downstream {
-        let bs: Vec<usize> = bs.iter().copied().collect();
-        if let [b] = bs.as_slice() {
-            if let Some(&i) = fan_in.get(b) {
-                lines[i].1.push(*a);
-                continue;
+    if !edges.is_empty() {
+        out.push('\n');
+    }
+    let name = |i: usize| vars[i].as_ref();
+    // Lines in order of their first upstream task.
+    for run in by_upstream() {
+        let a = run[0].0;
+        if let [(_, b)] = *run {
+            if shared[b].first != Some(a) {
+                continue; // On the line of an earlier task.
             }
-            fan_in.insert(*b, lines.len());
         }
-        lines.push((*a, vec![*a], bs));
+        let ups = std::iter::successors(Some(a), |&x| shared[x].next);
+        let downs = run.iter().map(|&(_, b)| b);
+        let (n_ups, n_downs) = (ups.clone().count(), run.len());
+        flat_or_exploded(
+            out,
+            0,
+            0,
+            |out| {
+                pad(out, INDENT);
+                write_side(out, ups.clone().map(name), n_ups, false);
+                out.push_str(" >> ");
+                write_side(out, downs.clone().map(name), n_downs, false);
+            },
+            |out| {
+                // Too long: explode the longer list, one task per line.
+                let explode_ups = n_ups > n_downs;
+                pad(out, INDENT);
+                write_side(out, ups.clone().map(name), n_ups, explode_ups);
+                out.push_str(" >> ");
+                write_side(out, downs.clone().map(name), n_downs, !explode_ups);
+            },
+        );
+        out.push('\n');
     }
-    let side = |ids: &[usize]| -> Vec<&str> { ids.iter().map(|i| vars[*i].as_str()).collect() };
-    let mut out = Vec::new();
-    if !lines.is_empty() {
-        out.push("\n".to_string());
-    }
-    for (_, ups, downs) in lines {
-        let (ups, downs) = (side(&ups), side(&downs));
-        let flat = |xs: &[&str]| {
-            if xs.len() == 1 {
-                xs[0].to_string()
-            } else {
-                format!("[{}]", xs.join(", "))
-            }
-        };
-        let line = format!("{INDENT}{} >> {}", flat(&ups), flat(&downs));
-        if line.len() <= LINE {
-            out.push(format!("{line}\n"));
-            continue;
+}
+
+/// Writes one side of a `>>`: a task, or a list of `len` tasks (one a line if `exploded`).
+fn write_side<'s>(
+    out: &mut String,
+    mut names: impl Iterator<Item = &'s str>,
+    len: usize,
+    exploded: bool,
+) {
+    if exploded {
+        out.push_str("[\n");
+        for name in names {
+            pad(out, 2 * INDENT);
+            out.push_str(name);
+            out.push_str(",\n");
         }
-        // Too long: explode the longer list, one task per line.
-        let explode = |xs: &[&str]| {
-            let mut t = "[\n".to_string();
-            for x in xs {
-                let _ = writeln!(t, "{INDENT}{INDENT}{x},");
-            }
-            t.push_str(INDENT);
-            t.push(']');
-            t
-        };
-        let text = if ups.len() > downs.len() {
-            format!("{INDENT}{} >> {}\n", explode(&ups), flat(&downs))
-        } else {
-            format!("{INDENT}{} >> {}\n", flat(&ups), explode(&downs))
-        };
-        out.push(text);
+        pad(out, INDENT);
+        out.push(']');
+    } else if len == 1 {
+        out.push_str(names.next().unwrap_or_default());
+    } else {
+        out.push('[');
+        join(out, names, ", ", |out, name| out.push_str(name));
+        out.push(']');
     }
-    out
+}
+
+/// Writes `flat`; if that does not fit on the line (it starts at column `col`, and
+/// `after` more characters follow it), replaces it with `exploded`. Says whether the
+/// flat form stayed.
+fn flat_or_exploded(
+    out: &mut String,
+    col: usize,
+    after: usize,
+    flat: impl FnOnce(&mut String),
+    exploded: impl FnOnce(&mut String),
+) -> bool {
+    let start = out.len();
+    flat(out);
+    if col + (out.len() - start) + after <= LINE {
+        return true;
+    }
+    out.truncate(start);
+    exploded(out);
+    false
+}
+
+/// Writes `items`, `sep` between them.
+fn join<T>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    sep: &str,
+    mut each: impl FnMut(&mut String, T),
+) {
+    for (n, item) in items.into_iter().enumerate() {
+        if n > 0 {
+            out.push_str(sep);
+        }
+        each(out, item);
+    }
+}
+
+/// Writes `n` spaces.
+fn pad(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
+    }
+    out.push_str(&SPACES[..n]);
 }
 
 /// A task or a task group, by index.
@@ -242,32 +346,97 @@ enum Node {
     Group(usize),
 }
 
-#[derive(Default)]
-struct Gen {
-    style: Style,
-    /// Tasks some dependency names.
-    connected: HashSet<usize>,
-    imports: Imports,
-    /// Assets the file uses, as (uri, declared name), in order of first use.
-    assets: Vec<(String, String)>,
-    /// The module-level variable of each asset's uri.
-    asset_vars: BTreeMap<String, String>,
+/// A keyword argument's value: one from the IR, or one the generator makes.
+#[derive(Copy, Clone)]
+enum Arg<'v> {
+    Value(&'v Value),
+    /// A string (an id, a tooltip).
+    Str(&'v str),
+    /// `default_args`: fields as a dict.
+    Fields(&'v [Field]),
 }
 
-impl Gen {
-    /// The tasks and task groups of one scope (the DAG, or a group) in declaration
-    /// order, groups as `with TaskGroup(...)` blocks holding their own.
+/// A callable value that is called: a function with arguments bound (`partial`), or an
+/// instance.
+#[derive(Copy, Clone)]
+struct Call<'v> {
+    module: &'v str,
+    name: &'v str,
+    args: &'v [(String, Value)],
+    instance: bool,
+}
+
+impl<'v> Call<'v> {
+    /// The call a value makes, if any: a function with nothing bound is passed as it
+    /// is; a notifier is always built.
+    fn of(v: &'v Value) -> Option<Self> {
+        match v {
+            Value::Callable {
+                module,
+                name,
+                args,
+                instance,
+            } if *instance || !args.is_empty() => Some(Call {
+                module,
+                name,
+                args,
+                instance: *instance,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The arguments as written: the function a `partial` binds (`None`), then keywords.
+    fn args(self) -> impl Iterator<Item = Option<&'v (String, Value)>> {
+        (!self.instance)
+            .then_some(None)
+            .into_iter()
+            .chain(self.args.iter().map(Some))
+    }
+}
+
+/// An asset the file declares at module level.
+struct AssetVar<'a> {
+    uri: &'a str,
+    /// The name it was declared with.
+    name: &'a str,
+    /// Its variable, once named.
+    var: Cow<'a, str>,
+}
+
+#[derive(Default)]
+struct Gen<'a> {
+    style: Style,
+    /// Tasks some dependency names, by index.
+    connected: Vec<bool>,
+    imports: Imports<'a>,
+    /// Assets the file uses, in order of first use.
+    assets: Vec<AssetVar<'a>>,
+}
+
+impl<'a> Gen<'a> {
+    /// The TaskFlow decorator a task is written with, if any.
+    fn decorator(&self, t: &Task) -> Option<&'static str> {
+        match self.style {
+            Style::Classic => None,
+            Style::Taskflow => taskflow_decorator(t),
+        }
+    }
+
+    /// Writes the tasks and task groups of one scope (the DAG, or a group) in
+    /// declaration order, groups as `with TaskGroup(...)` blocks holding their own.
     fn scope(
         &self,
-        dag: &Dag,
-        scope: Option<usize>,
-        indent: &str,
-        taken: &mut HashSet<String>,
-        vars: &mut [String],
         out: &mut String,
+        dag: &'a Dag,
+        scope: Option<usize>,
+        indent: usize,
+        taken: &mut HashSet<Cow<'a, str>>,
+        vars: &mut [Cow<'a, str>],
     ) {
         // A group goes before the tasks declared after it: (place, groups first, what).
-        let mut entries: Vec<(usize, u8, Node)> = Vec::new();
+        let mut entries: Vec<(usize, u8, Node)> =
+            Vec::with_capacity(dag.graph.node_count() + dag.groups.len());
         for (i, t) in dag.tasks().enumerate() {
             if t.group == scope {
                 entries.push((i, 1, Node::Task(i)));
@@ -280,135 +449,177 @@ impl Gen {
         }
         entries.sort_by_key(|&(place, rank, _)| (place, rank));
         if entries.is_empty() {
-            let _ = writeln!(out, "{indent}pass");
+            pad(out, indent);
+            out.push_str("pass\n");
         }
         for (_, _, node) in entries {
-            if let Node::Task(i) = node {
-                let t = dag.task(i);
-                // A name taken by an earlier group's task gets its own group's name in front.
-                let var = match t.task_id.rsplit_once('.') {
-                    Some((path, _)) if taken.contains(&t.local_id) => {
-                        unique_var(&format!("{}_{}", path.replace('.', "_"), t.local_id), taken)
-                    }
-                    _ => unique_var(&t.local_id, taken),
-                };
-                // In a function, a variable no dependency reads would be an unused local.
-                let bind = if self.style == Style::Taskflow && !self.connected.contains(&i) {
-                    String::new()
-                } else {
-                    format!("{var} = ")
-                };
-                if let (Style::Taskflow, Some(decorator)) = (self.style, taskflow_decorator(t)) {
-                    out.push_str(&self.taskflow_task(t, decorator, &bind, indent));
-                    vars[i] = var;
-                    continue;
-                }
-                let task_id = Value::Str(t.local_id.clone());
-                let mut args: Vec<(&str, &Value)> = vec![("task_id", &task_id)];
-                args.extend(t.args.iter().map(|f| (f.name.as_str(), &f.value)));
-                let class = self.imports.local(&t.op.module, &t.op.class);
-                out.push_str(&self.call_exploded(
-                    &format!("{indent}{bind}{class}"),
-                    &args,
-                    indent,
-                    "",
-                ));
-                out.push('\n');
-                vars[i] = var;
-            } else if let Node::Group(gi) = node {
-                let grp = &dag.groups[gi];
-                let group_id = Value::Str(grp.group_id.clone());
-                let tooltip = grp.tooltip.clone().map(Value::Str);
-                let mut args: Vec<(&str, &Value)> = vec![("group_id", &group_id)];
-                if let Some(tip) = &tooltip {
-                    args.push(("tooltip", tip));
-                }
-                let class = self.imports.local("airflow.sdk", "TaskGroup");
-                let flat: Vec<String> = args
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", self.flat(v)))
-                    .collect();
-                let line = format!("{indent}with {class}({}):", flat.join(", "));
-                if line.len() <= LINE {
-                    let _ = writeln!(out, "{line}");
-                } else {
-                    out.push_str(&self.call_exploded(
-                        &format!("{indent}with {class}"),
-                        &args,
-                        indent,
-                        ":",
-                    ));
-                    out.push('\n');
-                }
-                self.scope(
-                    dag,
-                    Some(gi),
-                    &format!("{indent}{INDENT}"),
-                    taken,
-                    vars,
-                    out,
-                );
+            match node {
+                Node::Task(i) => vars[i] = self.task(out, dag.task(i), i, indent, taken),
+                Node::Group(gi) => self.group(out, dag, gi, indent, taken, vars),
             }
         }
     }
 
-    /// `var = task(callable, task_id=..., ...)(*op_args, **op_kwargs)`: the decorator
-    /// call always exploded (its trailing comma keeps it so), the task call flat if it fits.
-    fn taskflow_task(
+    /// Writes one task, and returns the variable it is bound to.
+    fn task(
         &self,
-        t: &dagf_ir::Task,
-        decorator: &str,
-        bind: &str,
-        indent: &str,
-    ) -> String {
-        let inner = format!("{indent}{INDENT}");
-        let local = self.imports.local("airflow.sdk", "task");
-        let decorator = decorator.replacen("task", &local, 1);
-        let mut out = format!("{indent}{bind}{decorator}(\n");
-        if let Some(f) = t.arg("python_callable") {
-            let _ = writeln!(out, "{inner}{},", self.flat(&f.value));
+        out: &mut String,
+        t: &'a Task,
+        i: usize,
+        indent: usize,
+        taken: &mut HashSet<Cow<'a, str>>,
+    ) -> Cow<'a, str> {
+        // A name taken by an earlier group's task gets its own group's name in front.
+        let group_path = if taken.contains(t.local_id.as_str()) {
+            t.task_id.rsplit_once('.').map(|(path, _)| path)
+        } else {
+            None
+        };
+        let var = match group_path {
+            Some(path) => {
+                let prefixed = format!("{}_{}", path.replace('.', "_"), t.local_id);
+                unique_var(Cow::Owned(prefixed), taken)
+            }
+            None => unique_var(Cow::Borrowed(&t.local_id), taken),
+        };
+        pad(out, indent);
+        // In a function, a variable no dependency reads would be an unused local.
+        if self.style == Style::Classic || self.connected[i] {
+            out.push_str(&var);
+            out.push_str(" = ");
         }
-        let task_id = Value::Str(t.local_id.clone());
-        let mut args: Vec<(&str, &Value)> = vec![("task_id", &task_id)];
-        args.extend(
+        match self.decorator(t) {
+            Some(decorator) => self.taskflow_task(out, t, decorator, indent),
+            None => {
+                out.push_str(self.imports.local(&t.op.module, &t.op.class));
+                let args = once(("task_id", Arg::Str(&t.local_id))).chain(
+                    t.args
+                        .iter()
+                        .map(|f| (f.name.as_str(), Arg::Value(&f.value))),
+                );
+                self.kwargs_exploded(out, args, indent, "");
+                out.push('\n');
+            }
+        }
+        var
+    }
+
+    /// Writes a `with TaskGroup(...):` block: the line flat if it fits, then its scope.
+    fn group(
+        &self,
+        out: &mut String,
+        dag: &'a Dag,
+        gi: usize,
+        indent: usize,
+        taken: &mut HashSet<Cow<'a, str>>,
+        vars: &mut [Cow<'a, str>],
+    ) {
+        let grp = &dag.groups[gi];
+        let tooltip = grp.tooltip.as_deref();
+        let class = self.imports.local(SDK, "TaskGroup");
+        flat_or_exploded(
+            out,
+            0,
+            0,
+            |out| {
+                pad(out, indent);
+                let _ = write!(out, "with {class}(group_id=");
+                push_py_str(out, &grp.group_id);
+                if let Some(tip) = tooltip {
+                    out.push_str(", tooltip=");
+                    push_py_str(out, tip);
+                }
+                out.push_str("):");
+            },
+            |out| {
+                pad(out, indent);
+                let _ = write!(out, "with {class}");
+                let args = once(("group_id", Arg::Str(&grp.group_id)))
+                    .chain(tooltip.map(|tip| ("tooltip", Arg::Str(tip))));
+                self.kwargs_exploded(out, args, indent, ":");
+            },
+        );
+        out.push('\n');
+        self.scope(out, dag, Some(gi), indent + INDENT, taken, vars);
+    }
+
+    /// Writes `task(callable, task_id=..., ...)(*op_args, **op_kwargs)` after the
+    /// binding: the decorator call always exploded (its trailing comma keeps it so), the
+    /// task call flat if it fits.
+    fn taskflow_task(&self, out: &mut String, t: &Task, decorator: &str, indent: usize) {
+        let inner = indent + INDENT;
+        out.push_str(self.imports.local(SDK, "task"));
+        out.push_str(decorator);
+        out.push_str("(\n");
+        if let Some(f) = t.arg("python_callable") {
+            pad(out, inner);
+            self.flat(out, &f.value);
+            out.push_str(",\n");
+        }
+        let args = once(("task_id", Arg::Str(&t.local_id))).chain(
             t.args
                 .iter()
                 .filter(|f| !matches!(f.name.as_str(), "python_callable" | "op_args" | "op_kwargs"))
-                .map(|f| (f.name.as_str(), &f.value)),
+                .map(|f| (f.name.as_str(), Arg::Value(&f.value))),
         );
-        for (k, v) in &args {
-            let prefix = format!("{inner}{k}=");
-            let _ = writeln!(out, "{prefix}{},", self.value(v, &inner, prefix.len(), 1));
+        for (k, v) in args {
+            self.kwarg_line(out, k, v, inner);
         }
-        // The call's arguments: positional ones, then keywords.
-        let mut call: Vec<(String, &Value)> = Vec::new();
-        if let Some(Value::List(xs)) = t.arg("op_args").map(|f| &f.value) {
-            call.extend(xs.iter().map(|x| (String::new(), x)));
-        }
-        if let Some(Value::Dict(kv)) = t.arg("op_kwargs").map(|f| &f.value) {
-            call.extend(kv.iter().map(|(k, x)| (format!("{k}="), x)));
-        }
-        let flat: Vec<String> = call
-            .iter()
-            .map(|(k, x)| format!("{k}{}", self.flat(x)))
-            .collect();
-        let flat = format!("{indent})({})", flat.join(", "));
-        if flat.len() <= LINE {
-            let _ = writeln!(out, "{flat}");
-        } else {
-            // One argument per line; one too long for its line explodes in turn.
-            let _ = writeln!(out, "{indent})(");
-            for (k, x) in call {
-                let prefix = format!("{inner}{k}");
-                let _ = writeln!(out, "{prefix}{},", self.value(x, &inner, prefix.len(), 1));
-            }
-            let _ = writeln!(out, "{indent})");
-        }
-        out
+        // The call's arguments: positional ones (no keyword), then keywords.
+        let positional: &[Value] = match t.arg("op_args").map(|f| &f.value) {
+            Some(Value::List(xs)) => xs,
+            _ => &[],
+        };
+        let keywords: &[(String, Value)] = match t.arg("op_kwargs").map(|f| &f.value) {
+            Some(Value::Dict(kv)) => kv,
+            _ => &[],
+        };
+        let call = || {
+            positional
+                .iter()
+                .map(|x| ("", x))
+                .chain(keywords.iter().map(|(k, x)| (k.as_str(), x)))
+        };
+        flat_or_exploded(
+            out,
+            0,
+            0,
+            |out| {
+                pad(out, indent);
+                out.push_str(")(");
+                join(out, call(), ", ", |out, (k, x)| {
+                    if !k.is_empty() {
+                        out.push_str(k);
+                        out.push('=');
+                    }
+                    self.flat(out, x);
+                });
+                out.push(')');
+            },
+            |out| {
+                // One argument per line; one too long for its line explodes in turn.
+                pad(out, indent);
+                out.push_str(")(\n");
+                for (k, x) in call() {
+                    pad(out, inner);
+                    let mut col = inner;
+                    if !k.is_empty() {
+                        out.push_str(k);
+                        out.push('=');
+                        col += k.len() + 1;
+                    }
+                    self.value(out, x, inner, col, 1);
+                    out.push_str(",\n");
+                }
+                pad(out, indent);
+                out.push(')');
+            },
+        );
+        out.push('\n');
     }
 
-    /// Registers the imports a value needs.
-    fn collect(&mut self, v: &Value) {
+    /// Registers the imports and assets a value needs.
+    fn collect(&mut self, v: &'a Value) {
         match v {
             Value::Duration(_) => self.imports.add("datetime", "timedelta"),
             Value::Date(_) => self.imports.add("datetime", "date"),
@@ -437,287 +648,414 @@ impl Gen {
                 args.iter().for_each(|(_, x)| self.collect(x));
             }
             Value::Asset { name, uri } => {
-                self.imports.add("airflow.sdk", "Asset");
-                if !self.assets.iter().any(|(u, _)| u == uri) {
-                    self.assets.push((uri.clone(), name.clone()));
+                self.imports.add(SDK, "Asset");
+                if !self.assets.iter().any(|a| a.uri == uri) {
+                    self.assets.push(AssetVar {
+                        uri,
+                        name,
+                        var: Cow::Borrowed(""),
+                    });
                 }
             }
             _ => {}
         }
     }
 
-    /// `head(\n    k=v,\n    ...\n)tail`, always exploded: the trailing comma keeps ruff from joining it.
-    fn call_exploded(
+    /// Writes `(\n    k=v,\n    ...\n){tail}` after a call's head, always exploded: the
+    /// trailing comma keeps ruff from joining it.
+    fn kwargs_exploded<'v>(
         &self,
-        head: &str,
-        args: &[(&str, &Value)],
-        indent: &str,
+        out: &mut String,
+        args: impl IntoIterator<Item = (&'v str, Arg<'v>)>,
+        indent: usize,
         tail: &str,
-    ) -> String {
-        let inner = format!("{indent}{INDENT}");
-        let mut out = format!("{head}(\n");
+    ) {
+        out.push_str("(\n");
         for (k, v) in args {
-            let prefix = format!("{inner}{k}=");
-            out.push_str(&prefix);
-            out.push_str(&self.value(v, &inner, prefix.len(), 1));
-            out.push_str(",\n");
+            self.kwarg_line(out, k, v, indent + INDENT);
         }
-        let _ = write!(out, "{indent}){tail}");
-        out
+        pad(out, indent);
+        out.push(')');
+        out.push_str(tail);
     }
 
-    /// A value that starts at column `col` on a line indented by `indent`, followed by
-    /// `after` more characters. Flat if it fits, otherwise its outer brackets explode.
-    fn value(&self, v: &Value, indent: &str, col: usize, after: usize) -> String {
-        let flat = self.flat(v);
-        let breakable =
-            flat.contains(['[', '{', '(']) || matches!(v, Value::AssetAll(_) | Value::AssetAny(_));
-        if col + flat.len() + after <= LINE || !breakable {
-            return flat;
-        }
-        if matches!(v, Value::AssetAll(_) | Value::AssetAny(_)) {
-            return self.asset_expr_exploded(v, indent);
-        }
-        let inner = format!("{indent}{INDENT}");
-        if let Some((head, args)) = self.call_parts(v) {
-            // A call: all arguments on one indented line if they fit, else one a line.
-            let one_line = args.join(", ");
-            if inner.len() + one_line.len() <= LINE {
-                return format!("{head}(\n{inner}{one_line}\n{indent})");
-            }
-            let mut out = format!("{head}(\n");
-            for a in args {
-                let _ = writeln!(out, "{inner}{a},");
-            }
-            let _ = write!(out, "{indent})");
-            return out;
-        }
-        let (open, close, items): (&str, &str, Vec<String>) = match v {
-            Value::List(xs) => (
-                "[",
-                "]",
-                xs.iter()
-                    .map(|x| self.value(x, &inner, inner.len(), 1))
-                    .collect(),
-            ),
-            Value::Dict(kv) => (
-                "{",
-                "}",
-                kv.iter()
-                    .map(|(k, x)| {
-                        let key = format!("{}: ", py_str(k));
-                        format!("{key}{}", self.value(x, &inner, inner.len() + key.len(), 1))
-                    })
-                    .collect(),
-            ),
-            _ => return flat,
-        };
-        let mut out = format!("{open}\n");
-        for item in items {
-            let _ = writeln!(out, "{inner}{item},");
-        }
-        let _ = write!(out, "{indent}{close}");
-        out
+    /// Writes `{indent}k=v,\n`.
+    fn kwarg_line(&self, out: &mut String, k: &str, v: Arg, indent: usize) {
+        pad(out, indent);
+        out.push_str(k);
+        out.push('=');
+        self.arg(out, v, indent, indent + k.len() + 1, 1);
+        out.push_str(",\n");
     }
 
-    /// A callable with arguments as (what is called, the arguments as written).
-    fn call_parts(&self, v: &Value) -> Option<(String, Vec<String>)> {
-        let Value::Callable {
-            module,
-            name,
-            args,
-            instance,
-        } = v
-        else {
-            return None;
-        };
-        // A function with nothing bound is passed as it is; a notifier is always built.
-        if args.is_empty() && !instance {
-            return None;
+    /// Writes an argument's value, as `value` does.
+    fn arg(&self, out: &mut String, a: Arg, indent: usize, col: usize, after: usize) {
+        match a {
+            Arg::Value(v) => self.value(out, v, indent, col, after),
+            Arg::Str(s) => push_py_str(out, s),
+            Arg::Fields(fields) => {
+                let entries = fields.iter().map(|f| (f.name.as_str(), &f.value));
+                self.dict(out, entries, indent, col, after);
+            }
         }
-        let local = self.imports.local(module, name);
-        let mut parts: Vec<String> = Vec::new();
-        let head = if *instance {
-            local
+    }
+
+    /// Writes a value that starts at column `col` on a line indented by `indent`,
+    /// followed by `after` more characters: flat if it fits, otherwise with its outer
+    /// brackets exploded.
+    fn value(&self, out: &mut String, v: &Value, indent: usize, col: usize, after: usize) {
+        let flat = |out: &mut String| self.flat(out, v);
+        let inner = indent + INDENT;
+        match v {
+            Value::List(xs) => {
+                flat_or_exploded(out, col, after, flat, |out| {
+                    out.push_str("[\n");
+                    for x in xs {
+                        pad(out, inner);
+                        self.value(out, x, inner, inner, 1);
+                        out.push_str(",\n");
+                    }
+                    pad(out, indent);
+                    out.push(']');
+                });
+            }
+            Value::Dict(kv) => {
+                let entries = kv.iter().map(|(k, x)| (k.as_str(), x));
+                self.dict(out, entries, indent, col, after);
+            }
+            Value::AssetAll(xs) => {
+                flat_or_exploded(out, col, after, flat, |out| {
+                    self.asset_expr_exploded(out, xs, "& ", indent);
+                });
+            }
+            Value::AssetAny(xs) => {
+                flat_or_exploded(out, col, after, flat, |out| {
+                    self.asset_expr_exploded(out, xs, "| ", indent);
+                });
+            }
+            _ => match Call::of(v) {
+                Some(call) => {
+                    flat_or_exploded(out, col, after, flat, |out| {
+                        self.call_exploded(out, call, indent);
+                    });
+                }
+                None => flat(out),
+            },
+        }
+    }
+
+    /// Writes a dict of `entries`, as `value` does.
+    fn dict<'v>(
+        &self,
+        out: &mut String,
+        entries: impl Iterator<Item = (&'v str, &'v Value)> + Clone,
+        indent: usize,
+        col: usize,
+        after: usize,
+    ) {
+        flat_or_exploded(
+            out,
+            col,
+            after,
+            |out| self.flat_dict(out, entries.clone()),
+            |out| {
+                let inner = indent + INDENT;
+                out.push_str("{\n");
+                for (k, x) in entries.clone() {
+                    let line = out.len();
+                    pad(out, inner);
+                    push_py_str(out, k);
+                    out.push_str(": ");
+                    let col = out.len() - line;
+                    self.value(out, x, inner, col, 1);
+                    out.push_str(",\n");
+                }
+                pad(out, indent);
+                out.push('}');
+            },
+        );
+    }
+
+    /// Writes a call too long for its line: all arguments on one indented line if they
+    /// fit, else one a line.
+    fn call_exploded(&self, out: &mut String, call: Call, indent: usize) {
+        let inner = indent + INDENT;
+        self.call_head(out, call);
+        out.push_str("(\n");
+        let one_line = flat_or_exploded(
+            out,
+            0,
+            0,
+            |out| {
+                pad(out, inner);
+                join(out, call.args(), ", ", |out, a| self.call_arg(out, call, a));
+            },
+            |out| {
+                for a in call.args() {
+                    pad(out, inner);
+                    self.call_arg(out, call, a);
+                    out.push_str(",\n");
+                }
+            },
+        );
+        if one_line {
+            out.push('\n');
+        }
+        pad(out, indent);
+        out.push(')');
+    }
+
+    /// Writes what a call calls: an instance's class, or `partial`.
+    fn call_head(&self, out: &mut String, call: Call) {
+        out.push_str(if call.instance {
+            self.imports.local(call.module, call.name)
         } else {
-            parts.push(local);
             self.imports.local("functools", "partial")
-        };
-        parts.extend(args.iter().map(|(k, x)| format!("{k}={}", self.flat(x))));
-        Some((head, parts))
+        });
     }
 
-    fn flat(&self, v: &Value) -> String {
-        if let Some((head, args)) = self.call_parts(v) {
-            return format!("{head}({})", args.join(", "));
+    /// Writes one argument of a call: the function a `partial` binds, or `k=v`.
+    fn call_arg(&self, out: &mut String, call: Call, arg: Option<&(String, Value)>) {
+        match arg {
+            None => out.push_str(self.imports.local(call.module, call.name)),
+            Some((k, x)) => {
+                out.push_str(k);
+                out.push('=');
+                self.flat(out, x);
+            }
+        }
+    }
+
+    /// Writes a value on one line.
+    fn flat(&self, out: &mut String, v: &Value) {
+        if let Some(call) = Call::of(v) {
+            self.call_head(out, call);
+            out.push('(');
+            join(out, call.args(), ", ", |out, a| self.call_arg(out, call, a));
+            out.push(')');
+            return;
         }
         match v {
-            Value::None => "None".into(),
-            Value::Bool(true) => "True".into(),
-            Value::Bool(false) => "False".into(),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => py_float(*f),
-            Value::Str(s) => py_str(s),
-            Value::Duration(ms) => py_timedelta(*ms),
-            Value::Date(d) => format!("date({}, {}, {})", d.year, d.month, d.day),
-            Value::DateTime(t) => py_datetime(t),
-            Value::List(xs) => format!(
-                "[{}]",
-                xs.iter()
-                    .map(|x| self.flat(x))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Value::Dict(kv) => format!(
-                "{{{}}}",
-                kv.iter()
-                    .map(|(k, x)| format!("{}: {}", py_str(k), self.flat(x)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Value::PyRef { module, name } | Value::Callable { module, name, .. } => {
-                self.imports.local(module, name)
+            Value::None => out.push_str("None"),
+            Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
             }
-            Value::Asset { uri, .. } => self.asset_var(uri),
-            Value::AssetAll(xs) => self.asset_expr(xs, " & "),
-            Value::AssetAny(xs) => self.asset_expr(xs, " | "),
+            Value::Float(f) => push_py_float(out, *f),
+            Value::Str(s) => push_py_str(out, s),
+            Value::Duration(ms) => push_py_timedelta(out, *ms),
+            Value::Date(d) => {
+                let _ = write!(out, "date({}, {}, {})", d.year, d.month, d.day);
+            }
+            Value::DateTime(t) => push_py_datetime(out, t),
+            Value::List(xs) => {
+                out.push('[');
+                join(out, xs, ", ", |out, x| self.flat(out, x));
+                out.push(']');
+            }
+            Value::Dict(kv) => self.flat_dict(out, kv.iter().map(|(k, x)| (k.as_str(), x))),
+            Value::PyRef { module, name } | Value::Callable { module, name, .. } => {
+                out.push_str(self.imports.local(module, name))
+            }
+            Value::Asset { uri, .. } => match self.assets.iter().find(|a| a.uri == uri) {
+                Some(asset) => out.push_str(&asset.var),
+                None => {
+                    out.push_str("Asset(");
+                    push_py_str(out, uri);
+                    out.push(')');
+                }
+            },
+            Value::AssetAll(xs) => self.asset_expr(out, xs, " & "),
+            Value::AssetAny(xs) => self.asset_expr(out, xs, " | "),
         }
     }
 
-    fn asset_var(&self, uri: &str) -> String {
-        self.asset_vars
-            .get(uri)
-            .cloned()
-            .unwrap_or_else(|| format!("Asset({})", py_str(uri)))
+    /// Writes `{k: v, ...}` on one line.
+    fn flat_dict<'v>(&self, out: &mut String, entries: impl Iterator<Item = (&'v str, &'v Value)>) {
+        out.push('{');
+        join(out, entries, ", ", |out, (k, x)| {
+            push_py_str(out, k);
+            out.push_str(": ");
+            self.flat(out, x);
+        });
+        out.push('}');
     }
 
-    /// An asset expression too long for one line, the way ruff breaks it: in
+    /// Writes an asset expression on one line: operands joined by `op`.
+    fn asset_expr(&self, out: &mut String, xs: &[Value], op: &str) {
+        join(out, xs, op, |out, x| self.asset_operand(out, x));
+    }
+
+    /// Writes an asset expression too long for one line, the way ruff breaks it: in
     /// parentheses, one operand a line, each after its operator.
-    fn asset_expr_exploded(&self, v: &Value, indent: &str) -> String {
-        let (xs, op) = match v {
-            Value::AssetAll(xs) => (xs, "& "),
-            Value::AssetAny(xs) => (xs, "| "),
-            _ => return self.flat(v),
-        };
-        let inner = format!("{indent}{INDENT}");
-        let mut out = "(\n".to_string();
+    fn asset_expr_exploded(&self, out: &mut String, xs: &[Value], op: &str, indent: usize) {
+        out.push_str("(\n");
         for (i, x) in xs.iter().enumerate() {
-            let operand = match x {
-                Value::AssetAll(_) | Value::AssetAny(_) => format!("({})", self.flat(x)),
-                _ => self.flat(x),
-            };
-            let _ = writeln!(out, "{inner}{}{operand}", if i == 0 { "" } else { op });
+            pad(out, indent + INDENT);
+            if i > 0 {
+                out.push_str(op);
+            }
+            self.asset_operand(out, x);
+            out.push('\n');
         }
-        let _ = write!(out, "{indent})");
-        out
+        pad(out, indent);
+        out.push(')');
     }
 
-    fn asset_expr(&self, xs: &[Value], op: &str) -> String {
-        xs.iter()
-            .map(|x| match x {
-                Value::AssetAll(_) | Value::AssetAny(_) => format!("({})", self.flat(x)),
-                _ => self.flat(x),
-            })
-            .collect::<Vec<_>>()
-            .join(op)
+    /// Writes an operand of an asset expression, in parentheses if it is one itself.
+    fn asset_operand(&self, out: &mut String, x: &Value) {
+        if matches!(x, Value::AssetAll(_) | Value::AssetAny(_)) {
+            out.push('(');
+            self.flat(out, x);
+            out.push(')');
+        } else {
+            self.flat(out, x);
+        }
     }
+}
+
+/// One `from module import name`.
+struct Import<'a> {
+    module: &'a str,
+    name: &'a str,
+    /// Set where a module earlier in the file exports the same name.
+    alias: Option<String>,
 }
 
 /// `from module import name` lines, grouped and sorted the way ruff's isort rule wants.
 #[derive(Default)]
-struct Imports {
-    /// module -> names
-    by_module: BTreeMap<String, BTreeSet<String>>,
-    /// (module, name) -> local name, where two modules export the same name.
-    aliases: BTreeMap<(String, String), String>,
+struct Imports<'a> {
+    /// Without repeats; once finished, sorted by module, then by name the way isort
+    /// sorts names.
+    names: Vec<Import<'a>>,
+    /// Whether any import has an alias.
+    aliased: bool,
 }
 
-impl Imports {
-    fn add(&mut self, module: &str, name: &str) {
-        self.by_module
-            .entry(module.to_string())
-            .or_default()
-            .insert(name.to_string());
-    }
-
-    /// Gives a second import of an already imported name an alias.
-    fn assign_aliases(&mut self) {
-        let mut seen: HashSet<String> = HashSet::new();
-        for (module, names) in &self.by_module {
-            for name in names {
-                if !seen.insert(name.clone()) {
-                    let alias = format!("{}_{name}", module.replace('.', "_"));
-                    self.aliases.insert((module.clone(), name.clone()), alias);
-                }
-            }
-        }
-    }
-
-    fn local(&self, module: &str, name: &str) -> String {
-        self.aliases
-            .get(&(module.to_string(), name.to_string()))
-            .cloned()
-            .unwrap_or_else(|| name.to_string())
-    }
-
-    fn names(&self) -> HashSet<String> {
-        self.by_module
+impl<'a> Imports<'a> {
+    fn add(&mut self, module: &'a str, name: &'a str) {
+        if !self
+            .names
             .iter()
-            .flat_map(|(m, ns)| ns.iter().map(move |n| self.local(m, n)))
-            .collect()
+            .any(|i| i.name == name && i.module == module)
+        {
+            self.names.push(Import {
+                module,
+                name,
+                alias: None,
+            });
+        }
     }
 
-    fn render(&self) -> String {
-        let (std, other): (Vec<_>, Vec<_>) = self.by_module.iter().partition(|(m, _)| is_stdlib(m));
-        let mut sections = Vec::new();
-        for group in [std, other] {
-            if group.is_empty() {
-                continue;
+    /// Sorts the imports, and gives a second import of an already imported name an alias.
+    fn finish(&mut self) {
+        self.names.sort_unstable_by(|a, b| {
+            (a.module, isort_key(a.name)).cmp(&(b.module, isort_key(b.name)))
+        });
+        for i in 0..self.names.len() {
+            let (earlier, rest) = self.names.split_at_mut(i);
+            let import = &mut rest[0];
+            if earlier.iter().any(|e| e.name == import.name) {
+                import.alias = Some(format!(
+                    "{}_{}",
+                    import.module.replace('.', "_"),
+                    import.name
+                ));
+                self.aliased = true;
             }
-            let mut group = group;
-            group.sort_by_key(|(m, _)| (m.to_lowercase(), (*m).clone()));
-            let mut text = String::new();
-            for (module, names) in group {
-                let mut names: Vec<String> = names
-                    .iter()
-                    .map(|n| match self.aliases.get(&(module.clone(), n.clone())) {
-                        Some(a) => format!("{n} as {a}"),
-                        None => n.clone(),
-                    })
-                    .collect();
-                names.sort_by_key(|a| isort_key(a));
-                let line = format!("from {module} import {}", names.join(", "));
-                if line.len() <= LINE {
-                    let _ = writeln!(text, "{line}");
-                } else {
-                    let _ = writeln!(text, "from {module} import (");
-                    for n in names {
-                        let _ = writeln!(text, "{INDENT}{n},");
-                    }
-                    let _ = writeln!(text, ")");
-                }
-            }
-            sections.push(text);
         }
-        sections.join("\n")
+    }
+
+    /// The name `module.name` goes by in the file.
+    fn local<'s>(&'s self, module: &str, name: &'s str) -> &'s str {
+        let alias = self.aliased.then(|| {
+            self.names
+                .iter()
+                .find(|i| i.module == module && i.name == name)
+                .and_then(|i| i.alias.as_deref())
+        });
+        alias.flatten().unwrap_or(name)
+    }
+
+    /// The names the imports take in the file.
+    fn locals(&self) -> impl Iterator<Item = Cow<'a, str>> + '_ {
+        self.names.iter().map(|i| match &i.alias {
+            Some(alias) => Cow::Owned(alias.clone()),
+            None => Cow::Borrowed(i.name),
+        })
+    }
+
+    /// Writes the import lines: the standard library's, a blank line, then the others.
+    fn write_lines(&self, out: &mut String) {
+        // The names of each module, modules in the order isort puts them.
+        let mut modules: Vec<&[Import]> =
+            self.names.chunk_by(|a, b| a.module == b.module).collect();
+        modules.sort_by(|a, b| {
+            let (a, b) = (a[0].module, b[0].module);
+            (!is_stdlib(a))
+                .cmp(&!is_stdlib(b))
+                .then_with(|| cmp_lowercase(a, b))
+                .then_with(|| a.cmp(b))
+        });
+        let import = |out: &mut String, i: &Import| {
+            out.push_str(i.name);
+            if let Some(alias) = &i.alias {
+                out.push_str(" as ");
+                out.push_str(alias);
+            }
+        };
+        for (n, names) in modules.iter().enumerate() {
+            let module = names[0].module;
+            if n > 0 && is_stdlib(modules[n - 1][0].module) && !is_stdlib(module) {
+                out.push('\n');
+            }
+            flat_or_exploded(
+                out,
+                0,
+                0,
+                |out| {
+                    let _ = write!(out, "from {module} import ");
+                    join(out, names.iter(), ", ", import);
+                },
+                |out| {
+                    let _ = writeln!(out, "from {module} import (");
+                    for i in names.iter() {
+                        pad(out, INDENT);
+                        import(out, i);
+                        out.push_str(",\n");
+                    }
+                    out.push(')');
+                },
+            );
+            out.push('\n');
+        }
+    }
+}
+
+/// Orders strings as their `str::to_lowercase` forms do, without making them when ASCII.
+fn cmp_lowercase(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        let lower = |s| str::bytes(s).map(|c| c.to_ascii_lowercase());
+        lower(a).cmp(lower(b))
+    } else {
+        a.to_lowercase().cmp(&b.to_lowercase())
     }
 }
 
 /// isort's "order by type": CONSTANTS, then Classes, then functions and variables.
-fn isort_key(name: &str) -> (u8, String) {
-    let bare = name.split(' ').next().unwrap_or(name);
-    let rank = if bare.len() > 1
-        && bare
+fn isort_key(name: &str) -> (u8, &str) {
+    let rank = if name.len() > 1
+        && name
             .chars()
             .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
     {
         0
-    } else if bare.starts_with(|c: char| c.is_ascii_uppercase()) {
+    } else if name.starts_with(|c: char| c.is_ascii_uppercase()) {
         1
     } else {
         2
     };
-    (rank, bare.to_string())
+    (rank, name)
 }
 
 fn is_stdlib(module: &str) -> bool {
@@ -727,98 +1065,177 @@ fn is_stdlib(module: &str) -> bool {
     )
 }
 
-const PY_RESERVED: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield", "match", "case", "type", "dag", "print", "list", "dict", "str", "int", "id",
-    "input", "open", "range", "set", "len", "max", "min", "sum", "filter", "map", "format", "hash",
-];
+/// Python keywords, and names a variable had better not shadow.
+fn is_reserved(name: &str) -> bool {
+    matches!(
+        name,
+        "False"
+            | "None"
+            | "True"
+            | "and"
+            | "as"
+            | "assert"
+            | "async"
+            | "await"
+            | "break"
+            | "class"
+            | "continue"
+            | "def"
+            | "del"
+            | "elif"
+            | "else"
+            | "except"
+            | "finally"
+            | "for"
+            | "from"
+            | "global"
+            | "if"
+            | "import"
+            | "in"
+            | "is"
+            | "lambda"
+            | "nonlocal"
+            | "not"
+            | "or"
+            | "pass"
+            | "raise"
+            | "return"
+            | "try"
+            | "while"
+            | "with"
+            | "yield"
+            | "match"
+            | "case"
+            | "type"
+            | "dag"
+            | "print"
+            | "list"
+            | "dict"
+            | "str"
+            | "int"
+            | "id"
+            | "input"
+            | "open"
+            | "range"
+            | "set"
+            | "len"
+            | "max"
+            | "min"
+            | "sum"
+            | "filter"
+            | "map"
+            | "format"
+            | "hash"
+    )
+}
 
-/// A Python variable name for a task id, unique in the file.
-fn unique_var(task_id: &str, taken: &mut HashSet<String>) -> String {
-    let mut base: String = task_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+/// A Python variable name for a task id, unique in the file (borrowed when the id
+/// already is one).
+fn unique_var<'a>(task_id: Cow<'a, str>, taken: &mut HashSet<Cow<'a, str>>) -> Cow<'a, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut base = if task_id.chars().all(plain) {
+        task_id
+    } else {
+        Cow::Owned(
+            task_id
+                .chars()
+                .map(|c| if plain(c) { c } else { '_' })
+                .collect(),
+        )
+    };
     if base.starts_with(|c: char| c.is_ascii_digit()) || base.is_empty() {
-        base = format!("t_{base}");
+        base = Cow::Owned(format!("t_{base}"));
     }
-    if PY_RESERVED.contains(&base.as_str()) || taken.contains(&base) {
-        base = format!("{base}_task");
+    if is_reserved(&base) || taken.contains(&*base) {
+        base = Cow::Owned(format!("{base}_task"));
     }
-    let mut name = base.clone();
-    let mut n = 2;
-    while taken.contains(&name) {
-        name = format!("{base}_{n}");
-        n += 1;
+    if taken.contains(&*base) {
+        let mut n = 2;
+        base = loop {
+            let name = format!("{base}_{n}");
+            if !taken.contains(name.as_str()) {
+                break Cow::Owned(name);
+            }
+            n += 1;
+        };
     }
-    taken.insert(name.clone());
-    name
+    taken.insert(base.clone());
+    base
 }
 
 /// A Python string literal in the quotes ruff prefers: double, unless single saves escapes.
 pub fn py_str(s: &str) -> String {
-    let quote = if s.contains('"') && !s.contains('\'') {
-        '\''
-    } else {
-        '"'
-    };
     let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
+    push_py_str(&mut out, s);
     out
 }
 
-fn py_float(f: f64) -> String {
-    if f.is_finite() {
-        let s = format!("{f:?}");
-        if s.contains(['e', 'E']) {
-            // Python writes exponents with a sign and two digits: 1e-07.
-            let (m, e) = s.split_once(['e', 'E']).unwrap_or((&s, "0"));
-            let (sign, digits) = match e.strip_prefix('-') {
-                Some(d) => ("-", d),
-                None => ("+", e),
-            };
-            format!("{m}e{sign}{digits:0>2}")
+/// Appends `s` as a Python string literal to `out`, the way [`py_str`] writes it.
+pub fn push_py_str(out: &mut String, s: &str) {
+    let quote = if s.contains('"') && !s.contains('\'') {
+        b'\''
+    } else {
+        b'"'
+    };
+    out.push(char::from(quote));
+    // Everything to escape is ASCII, so the runs between are whole characters.
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\t' => "\\t",
+            b'\r' => "\\r",
+            b'"' if quote == b'"' => "\\\"",
+            b'\'' if quote == b'\'' => "\\'",
+            0..0x20 | 0x7f => "",
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\x{b:02x}");
         } else {
-            s
+            out.push_str(escaped);
+        }
+        run = i + 1;
+    }
+    out.push_str(&s[run..]);
+    out.push(char::from(quote));
+}
+
+/// Writes a float the way Python's `repr` does.
+fn push_py_float(out: &mut String, f: f64) {
+    if f.is_finite() {
+        let start = out.len();
+        let _ = write!(out, "{f:?}");
+        // Python writes exponents with a sign and two digits: 1e-07.
+        if let Some(e) = out[start..].find(['e', 'E']).map(|e| start + e) {
+            out.replace_range(e..=e, "e");
+            if !out[e + 1..].starts_with('-') {
+                out.insert(e + 1, '+');
+            }
+            if out.len() - (e + 2) < 2 {
+                out.insert(e + 2, '0');
+            }
         }
     } else if f.is_nan() {
-        "float(\"nan\")".into()
+        out.push_str("float(\"nan\")");
     } else if f > 0.0 {
-        "float(\"inf\")".into()
+        out.push_str("float(\"inf\")");
     } else {
-        "float(\"-inf\")".into()
+        out.push_str("float(\"-inf\")");
     }
 }
 
-fn py_timedelta(ms: i64) -> String {
-    let neg = ms < 0;
+/// Writes `timedelta(...)` for a number of milliseconds.
+fn push_py_timedelta(out: &mut String, ms: i64) {
+    let sign = if ms < 0 { "-" } else { "" };
     let mut rest = ms.unsigned_abs();
-    let mut parts = Vec::new();
+    out.push_str("timedelta(");
+    if rest == 0 {
+        out.push_str("seconds=0");
+    }
+    let mut first = true;
     for (unit, size) in [
         ("days", 86_400_000u64),
         ("hours", 3_600_000),
@@ -827,39 +1244,33 @@ fn py_timedelta(ms: i64) -> String {
         ("milliseconds", 1),
     ] {
         if rest >= size {
-            let n = rest / size;
+            if !first {
+                out.push_str(", ");
+            }
+            first = false;
+            let _ = write!(out, "{unit}={sign}{}", rest / size);
             rest %= size;
-            parts.push(format!("{unit}={}{n}", if neg { "-" } else { "" }));
         }
     }
-    if parts.is_empty() {
-        parts.push("seconds=0".into());
-    }
-    format!("timedelta({})", parts.join(", "))
+    out.push(')');
 }
 
-fn py_datetime(t: &DateTime) -> String {
-    let tz = if t.offset_minutes == 0 {
-        "timezone.utc".to_string()
-    } else {
-        format!(
-            "timezone({})",
-            py_timedelta(i64::from(t.offset_minutes) * 60_000)
-        )
-    };
+/// Writes `datetime(...)` with its time zone.
+fn push_py_datetime(out: &mut String, t: &DateTime) {
     let d = &t.date;
-    if t.hour == 0 && t.minute == 0 && t.second == 0 {
-        format!("datetime({}, {}, {}, tzinfo={tz})", d.year, d.month, d.day)
-    } else if t.second == 0 {
-        format!(
-            "datetime({}, {}, {}, {}, {}, tzinfo={tz})",
-            d.year, d.month, d.day, t.hour, t.minute
-        )
+    let _ = write!(out, "datetime({}, {}, {}", d.year, d.month, d.day);
+    if (t.hour, t.minute, t.second) != (0, 0, 0) {
+        let _ = write!(out, ", {}, {}", t.hour, t.minute);
+        if t.second != 0 {
+            let _ = write!(out, ", {}", t.second);
+        }
+    }
+    if t.offset_minutes == 0 {
+        out.push_str(", tzinfo=timezone.utc)");
     } else {
-        format!(
-            "datetime({}, {}, {}, {}, {}, {}, tzinfo={tz})",
-            d.year, d.month, d.day, t.hour, t.minute, t.second
-        )
+        out.push_str(", tzinfo=timezone(");
+        push_py_timedelta(out, i64::from(t.offset_minutes) * 60_000);
+        out.push_str("))");
     }
 }
 
@@ -867,21 +1278,35 @@ fn py_datetime(t: &DateTime) -> String {
 mod tests {
     use super::*;
 
+    /// What `write` writes.
+    fn text(write: impl FnOnce(&mut String)) -> String {
+        let mut out = String::new();
+        write(&mut out);
+        out
+    }
+
     #[test]
     fn strings_use_the_quotes_ruff_prefers() {
         assert_eq!(py_str("plain"), "\"plain\"");
         assert_eq!(py_str("say \"hi\""), "'say \"hi\"'");
         assert_eq!(py_str("both \" and '"), "\"both \\\" and '\"");
         assert_eq!(py_str("a\nb\\"), "\"a\\nb\\\\\"");
+        assert_eq!(py_str("é\u{1}\u{7f}ü"), "\"é\\x01\\x7fü\"");
     }
 
     #[test]
     fn durations_and_floats_read_like_python() {
-        assert_eq!(py_timedelta(5 * 60_000), "timedelta(minutes=5)");
-        assert_eq!(py_timedelta(5_400_000), "timedelta(hours=1, minutes=30)");
-        assert_eq!(py_timedelta(0), "timedelta(seconds=0)");
-        assert_eq!(py_float(0.5), "0.5");
-        assert_eq!(py_float(1e-7), "1e-07");
+        let td = |ms| text(|out| push_py_timedelta(out, ms));
+        assert_eq!(td(5 * 60_000), "timedelta(minutes=5)");
+        assert_eq!(td(5_400_000), "timedelta(hours=1, minutes=30)");
+        assert_eq!(td(-5_400_000), "timedelta(hours=-1, minutes=-30)");
+        assert_eq!(td(0), "timedelta(seconds=0)");
+        let float = |f| text(|out| push_py_float(out, f));
+        assert_eq!(float(0.5), "0.5");
+        assert_eq!(float(1e-7), "1e-07");
+        assert_eq!(float(1e20), "1e+20");
+        assert_eq!(float(1.5e300), "1.5e+300");
+        assert_eq!(float(f64::NEG_INFINITY), "float(\"-inf\")");
     }
 
     #[test]
@@ -893,19 +1318,41 @@ mod tests {
             args,
             instance,
         };
-        assert_eq!(g.flat(&call(vec![], true)), "Pager()");
-        assert_eq!(g.flat(&call(vec![], false)), "Pager");
+        let flat = |v: &Value| text(|out| g.flat(out, v));
+        assert_eq!(flat(&call(vec![], true)), "Pager()");
+        assert_eq!(flat(&call(vec![], false)), "Pager");
         let team = vec![("team".to_string(), Value::Str("data".into()))];
-        assert_eq!(g.flat(&call(team.clone(), true)), "Pager(team=\"data\")");
-        assert_eq!(g.flat(&call(team, false)), "partial(Pager, team=\"data\")");
+        assert_eq!(flat(&call(team.clone(), true)), "Pager(team=\"data\")");
+        assert_eq!(flat(&call(team, false)), "partial(Pager, team=\"data\")");
+    }
+
+    #[test]
+    fn values_explode_only_past_the_line() {
+        let g = Gen::default();
+        let list = Value::List(vec![Value::Str("x".repeat(30)), Value::Str("y".repeat(30))]);
+        let value = |col| text(|out| g.value(out, &list, 4, col, 1));
+        let flat = format!("[\"{}\", \"{}\"]", "x".repeat(30), "y".repeat(30));
+        assert_eq!(value(0), flat);
+        assert_eq!(
+            value(20),
+            format!(
+                "[\n        \"{}\",\n        \"{}\",\n    ]",
+                "x".repeat(30),
+                "y".repeat(30)
+            )
+        );
     }
 
     #[test]
     fn task_variables_avoid_keywords_and_imports() {
-        let mut taken: HashSet<String> = ["load".to_string()].into_iter().collect();
-        assert_eq!(unique_var("load", &mut taken), "load_task");
-        assert_eq!(unique_var("load", &mut taken), "load_task_2");
-        assert_eq!(unique_var("class", &mut taken), "class_task");
-        assert_eq!(unique_var("3-x.y", &mut taken), "t_3_x_y");
+        let mut taken: HashSet<Cow<str>> = [Cow::Borrowed("load")].into_iter().collect();
+        assert_eq!(unique_var("load".into(), &mut taken), "load_task");
+        assert_eq!(unique_var("load".into(), &mut taken), "load_task_2");
+        assert_eq!(unique_var("class".into(), &mut taken), "class_task");
+        assert_eq!(unique_var("3-x.y".into(), &mut taken), "t_3_x_y");
+        assert!(matches!(
+            unique_var("fresh".into(), &mut taken),
+            Cow::Borrowed("fresh")
+        ));
     }
 }
