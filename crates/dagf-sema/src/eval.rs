@@ -2897,15 +2897,19 @@ impl<'a> Cx<'a> {
     }
 
     fn record(&mut self, span: Span, fields: &[(Rc<str>, Value)], rec: &RecordTy) -> Value {
-        let mut out: Vec<(Rc<str>, Value)> = Vec::new();
+        // Each entry with the place of its field in the declaration, which orders them.
+        let mut out: Vec<(usize, Rc<str>, Value)> = Vec::with_capacity(rec.fields.len());
+        let mut given = vec![false; rec.fields.len()];
         let mut ok = true;
         let mut meant: Vec<String> = Vec::new();
         for (k, x) in fields {
-            match rec.field(k) {
-                Some(f) => {
+            match rec.fields.iter().position(|f| f.name == **k) {
+                Some(i) => {
+                    let f = &rec.fields[i];
                     let v = self.coerce(x.clone(), &f.ty, Some(f.span));
                     ok &= !v.is_error();
-                    out.push((k.clone(), v));
+                    given[i] = true;
+                    out.push((i, k.clone(), v));
                 }
                 None => {
                     ok = false;
@@ -2932,13 +2936,13 @@ impl<'a> Cx<'a> {
                 }
             }
         }
-        for f in &rec.fields {
-            if out.iter().any(|(k, _)| **k == *f.name) {
+        for (i, f) in rec.fields.iter().enumerate() {
+            if given[i] {
                 continue;
             }
             if f.default.is_some() {
                 if let Some(v) = self.default_of(f) {
-                    out.push((Rc::from(f.name.as_str()), Value::new(v.v, span)));
+                    out.push((i, Rc::from(f.name.as_str()), Value::new(v.v, span)));
                 }
             } else if f.required() {
                 ok = false;
@@ -2954,14 +2958,15 @@ impl<'a> Cx<'a> {
                 ));
             } else {
                 // An optional field left out reads as `none` (and is not passed to Airflow).
-                out.push((Rc::from(f.name.as_str()), Value::new(V::None, span)));
+                out.push((i, Rc::from(f.name.as_str()), Value::new(V::None, span)));
             }
         }
         if !ok {
             return Value::error(span);
         }
         // Keep the declared field order: output does not depend on how the literal was written.
-        out.sort_by_key(|(k, _)| rec.fields.iter().position(|f| f.name == **k));
+        out.sort_by_key(|(i, _, _)| *i);
+        let out: Vec<(Rc<str>, Value)> = out.into_iter().map(|(_, k, v)| (k, v)).collect();
         Value::new(V::Record(Rc::new(out)), span)
     }
 
