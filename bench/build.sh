@@ -15,10 +15,12 @@
 # and print a table with the peak memory of each tool. Any failure exits non-zero.
 #
 # Environment: BENCH_RUNS (default 5); BENCH_KEEP=1 keeps the temp folder; TMPDIR picks
-# where it goes. Creating 1,000 files costs both tools the same kernel time, which on some
-# file systems dominates and varies a lot (e.g. ext4 without a journal right after many
-# deletions): the table shows CPU user/sys so the tools' own work stays visible, and
-# TMPDIR=/dev/shm measures them without the disk.
+# where it goes. Creating the files costs both tools the same kernel time, which on some
+# file systems dominates and varies a lot: ext4 without a journal does not reuse inodes
+# freed in the last one to six minutes and scans past them on every file it creates, so
+# right after many deletions (this script's own cleanup, for one) both tools take seconds.
+# The table shows CPU user/sys so the tools' own work stays visible; TMPDIR=/dev/shm
+# measures them without the disk.
 #
 # How fast Airflow parses dagfc's output (against dag-factory and hand-written DAGs) is
 # measured by bench/parse.sh.

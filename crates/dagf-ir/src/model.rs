@@ -13,10 +13,12 @@ pub struct Project {
 #[derive(Clone, Debug)]
 pub struct Built {
     pub dag_id: String,
-    /// Where its name is written.
+    /// Where its name is written (what an error about its file points at).
     pub span: Span,
-    /// The subfolder of the output folder its file goes in (`""` for the top).
+    /// The subfolder of the output folder its file goes in: `/`-separated, checked to
+    /// stay inside (`""` for the top).
     pub folder: String,
+    /// The file's name in that folder.
     pub file: String,
     pub text: String,
 }

@@ -416,16 +416,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         None => {}
     }
     let out_dir = out_flag.unwrap_or_else(|| proj.root.join(&proj.config.project.out));
-    let planned: Vec<output::Planned> = ir
-        .built
-        .into_iter()
-        .map(|b| output::Planned {
-            dir: b.folder,
-            name: b.file,
-            span: b.span,
-            text: b.text,
-        })
-        .collect();
+    let planned = ir.built;
     let shown_out = project::relative(&out_dir, &proj.root);
     // A stamp lets the next build skip all work when nothing changed; a project that
     // reads the environment (`getenv`), lists folders (a source's `*`), queries a

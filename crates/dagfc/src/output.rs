@@ -6,7 +6,8 @@
 //! writes has a manifest of its own: removing a tenant removes exactly its files. The
 //! top folder's manifest also lists the subfolders, so one no longer built is found.
 
-use dagf_diag::{Code, Diagnostic, Span};
+use dagf_diag::{Code, Diagnostic};
+use dagf_ir::Built;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -18,15 +19,6 @@ pub struct Report {
     pub written: usize,
     pub unchanged: usize,
     pub removed: usize,
-}
-
-/// A file to write, and the declaration it comes from (for error labels).
-pub struct Planned {
-    /// The subfolder, `/`-separated and already checked to stay inside (`""`: the top).
-    pub dir: String,
-    pub name: String,
-    pub span: Span,
-    pub text: String,
 }
 
 /// What a folder's manifest says: its files, and (in the top folder) the subfolders.
@@ -71,7 +63,7 @@ fn join(dir: &str, name: &str) -> String {
 pub fn write(
     out: &Path,
     shown: &str,
-    files: &[Planned],
+    files: &[Built],
     stamp: Option<&Stamp>,
 ) -> Result<Report, Vec<Diagnostic>> {
     // A first build into a folder that does not exist yet has nothing to compare with
@@ -82,10 +74,10 @@ pub fn write(
     } else {
         read_manifest(out)
     };
-    let mut by_dir: BTreeMap<&str, Vec<&Planned>> = BTreeMap::new();
+    let mut by_dir: BTreeMap<&str, Vec<&Built>> = BTreeMap::new();
     by_dir.entry("").or_default();
     for f in files {
-        by_dir.entry(f.dir.as_str()).or_default().push(f);
+        by_dir.entry(f.folder.as_str()).or_default().push(f);
     }
     // Every folder written now or last time, with what its manifest listed.
     let folders: BTreeSet<String> = by_dir
@@ -111,8 +103,8 @@ pub fn write(
 
     let mut errors = Vec::new();
     for f in files.iter().filter(|_| !fresh) {
-        let target = out.join(&f.dir).join(&f.name);
-        let listed = previous.get(&f.dir).is_some_and(|p| p.contains(&f.name));
+        let target = out.join(&f.folder).join(&f.file);
+        let listed = previous.get(&f.folder).is_some_and(|p| p.contains(&f.file));
         if !listed && target.exists() {
             errors.push(
                 Diagnostic::at(
@@ -120,7 +112,7 @@ pub fn write(
                     f.span,
                     format!(
                         "`{shown}/{}` exists and was not written by dagfc",
-                        join(&f.dir, &f.name)
+                        join(&f.folder, &f.file)
                     ),
                     "this dag would overwrite it",
                 )
@@ -160,11 +152,11 @@ pub fn write(
     // state (size and time) is taken as it is written, for the stamp.
     let staged = crate::par::map(files, |f| {
         let text = &f.text;
-        let target = out.join(&f.dir).join(&f.name);
+        let target = out.join(&f.folder).join(&f.file);
         if !fresh && std::fs::read(&target).is_ok_and(|old| old == text.as_bytes()) {
             return Ok(Staged::Unchanged(file_state(&target)));
         }
-        let staged = stage.path().join(&f.dir).join(&f.name);
+        let staged = stage.path().join(&f.folder).join(&f.file);
         let state = write_file(&staged, text.as_bytes())?;
         Ok(Staged::Written {
             staged,
@@ -191,7 +183,7 @@ pub fn write(
         }
     }
     // Each subfolder's manifest, staged on every core like the files.
-    let subfolders: Vec<(&str, &Vec<&Planned>)> = by_dir
+    let subfolders: Vec<(&str, &Vec<&Built>)> = by_dir
         .iter()
         .filter(|(d, _)| !d.is_empty())
         .map(|(d, p)| (*d, p))
@@ -210,7 +202,7 @@ pub fn write(
         let outputs: Vec<(String, FileState)> = files
             .iter()
             .zip(&states)
-            .filter_map(|(f, s)| Some((join(&f.dir, &f.name), (*s)?)))
+            .filter_map(|(f, s)| Some((join(&f.folder, &f.file), (*s)?)))
             .collect();
         let mut top = manifest(by_dir.get("").map_or(&[][..], Vec::as_slice));
         top["folders"] = serde_json::json!(folder_names);
@@ -244,7 +236,7 @@ pub fn write(
     for (dir, listed) in &previous {
         let now: BTreeSet<&str> = by_dir
             .get(dir.as_str())
-            .map(|p| p.iter().map(|f| f.name.as_str()).collect())
+            .map(|p| p.iter().map(|f| f.file.as_str()).collect())
             .unwrap_or_default();
         for stale in listed.iter().filter(|p| !now.contains(p.as_str())) {
             if is_plain_name(stale) && std::fs::remove_file(out.join(dir).join(stale)).is_ok() {
@@ -290,8 +282,8 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<Option<FileState>> {
 }
 
 /// A folder's manifest: the files it holds.
-fn manifest(planned: &[&Planned]) -> serde_json::Value {
-    let names: Vec<&str> = planned.iter().map(|f| f.name.as_str()).collect();
+fn manifest(planned: &[&Built]) -> serde_json::Value {
+    let names: Vec<&str> = planned.iter().map(|f| f.file.as_str()).collect();
     serde_json::json!({
         "generator": concat!("dagfc ", env!("CARGO_PKG_VERSION")),
         "files": names,
