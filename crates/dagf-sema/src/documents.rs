@@ -44,8 +44,9 @@ pub struct Inheritance<'a> {
     pub files: &'a HashMap<String, FileId>,
     pub format: &'a str,
     pub diags: Vec<Diagnostic>,
-    /// The documents being resolved, innermost last: a base met again is a cycle.
-    stack: Vec<FileId>,
+    /// The bases being resolved, innermost last, each with the `extends` that named
+    /// it: a base met again is a cycle, and these are its steps.
+    stack: Vec<(FileId, Span)>,
     /// While bases are merged: the `extends` naming them (where `override:` resolves
     /// a conflict between them).
     extending: Option<Span>,
@@ -167,23 +168,35 @@ impl<'a> Inheritance<'a> {
         }
     }
 
+    /// E0501 for `file`, named again at `named_at` while it is being resolved (from
+    /// `start` in the stack, or by itself): every `extends` of the cycle is labelled.
+    fn cycle(&self, file: FileId, start: Option<usize>, named_at: Span) -> Diagnostic {
+        let name = |f: FileId| format!("`{}`", self.sources.get(f).name);
+        let steps = start.map_or(&[][..], |i| &self.stack[i + 1..]);
+        let mut chain = vec![name(file)];
+        chain.extend(steps.iter().map(|(f, _)| name(*f)));
+        chain.push(name(file));
+        let mut d = Diagnostic::at(
+            Code::E0501,
+            named_at,
+            format!(
+                "documents extend each other in a cycle: {} extends {}",
+                chain[0],
+                chain[1..].join(", which extends ")
+            ),
+            format!("this leads back to {}", name(file)),
+        );
+        for (f, at) in steps {
+            d = d.with_label(*at, format!("extends {}", name(*f)));
+        }
+        d.with_help("documents extend each other in a chain that ends: remove one `extends`")
+    }
+
     /// The one document of a base file, resolved against its own bases.
     fn base(&mut self, file: FileId, named_at: Span) -> Option<Value> {
-        if self.stack.contains(&file) || named_at.file == file {
-            self.diags.push(
-                Diagnostic::at(
-                    Code::E0501,
-                    named_at,
-                    format!(
-                        "`{}` extends itself through its bases",
-                        self.sources.get(file).name
-                    ),
-                    "this leads back",
-                )
-                .with_help(
-                    "documents extend each other in a chain that ends: remove one `extends`",
-                ),
-            );
+        let start = self.stack.iter().position(|(f, _)| *f == file);
+        if start.is_some() || named_at.file == file {
+            self.diags.push(self.cycle(file, start, named_at));
             return None;
         }
         let docs = match crate::config::parse(self.format, &self.sources.get(file).text, file) {
@@ -208,7 +221,7 @@ impl<'a> Inheritance<'a> {
             );
             return None;
         };
-        self.stack.push(file);
+        self.stack.push((file, named_at));
         let resolved = self.resolve(doc);
         self.stack.pop();
         resolved
@@ -423,11 +436,11 @@ mod tests {
         ]);
         assert!(v.is_none());
         assert_eq!(diags[0].code, Code::E0501);
-        assert!(
-            diags[0].message.contains("extends itself"),
-            "{}",
-            diags[0].message
+        assert_eq!(
+            diags[0].message,
+            "documents extend each other in a cycle: `b.yaml` extends `a.yaml`, which extends `b.yaml`"
         );
+        assert_eq!(diags[0].secondary.len(), 1, "{:?}", diags[0].secondary);
 
         let (v, diags) = resolve(&[("a.yaml", "override:\n  x: 1\n")]);
         assert!(v.is_none());
