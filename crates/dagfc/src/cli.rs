@@ -238,24 +238,28 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         Ok(f) => f,
         Err(d) => return fail(*d, &sources),
     };
-    // The environment: the flag, else DAGF_ENV, else the project's default.
+    // The environment: the flag, else DAGF_ENV, else the project's default (which is
+    // written somewhere in dagf.toml, for a message about it).
     let env = args
         .env
         .clone()
-        .map(|e| (e, "`--env`".to_string()))
+        .map(|e| (e, "`--env`".to_string(), None))
         .or_else(|| {
             std::env::var("DAGF_ENV")
                 .ok()
                 .filter(|e| !e.is_empty())
-                .map(|e| (e, "`DAGF_ENV`".to_string()))
+                .map(|e| (e, "`DAGF_ENV`".to_string(), None))
         })
         .or_else(|| {
-            proj.config
-                .project
-                .default_env
-                .clone()
-                .map(|e| (e, format!("`default_env` in {}", project::FILE)))
+            proj.config.project.default_env.as_ref().map(|e| {
+                (
+                    e.get_ref().clone(),
+                    format!("`default_env` in {}", project::FILE),
+                    Some(e.span()),
+                )
+            })
         });
+    let env_written_at = env.as_ref().and_then(|e| e.2.clone());
     // A build (writing files) whose inputs and outputs are as the last one left them
     // has nothing to do.
     let stamp_key = build
@@ -354,6 +358,21 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     });
     let (errors, warnings) = (diagnostics.error_count(), diagnostics.warning_count());
     let mut diags: Vec<Diagnostic> = diagnostics.into_sorted();
+    // An unknown environment chosen by dagf.toml is shown there, beside the profiles.
+    if let (Some(at), Some(file)) = (&env_written_at, toml_file) {
+        for d in diags
+            .iter_mut()
+            .filter(|d| d.code == dagf_diag::Code::E0405)
+        {
+            let chosen = dagf_diag::Label {
+                span: dagf_diag::Span::new(file, at.start, at.end),
+                message: "the environment is chosen here".to_string(),
+            };
+            if let Some(profiles) = d.primary.replace(chosen) {
+                d.secondary.insert(0, profiles);
+            }
+        }
+    }
     let Some(mut ir) = ir else {
         printer.print(diags, &checked_sources);
         summary(args, &format!("error: {}", counts(errors, warnings)), true);

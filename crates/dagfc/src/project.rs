@@ -110,9 +110,10 @@ pub struct ProjectSection {
     /// The folder the build writes, relative to the project root.
     #[serde(default = "default_out")]
     pub out: String,
-    /// The environment built for when neither `--env` nor `DAGF_ENV` says.
+    /// The environment built for when neither `--env` nor `DAGF_ENV` says (with where
+    /// it is written, for an unknown one).
     #[serde(default)]
-    pub default_env: Option<String>,
+    pub default_env: Option<toml::Spanned<String>>,
 }
 
 impl Default for ProjectSection {
