@@ -17,7 +17,9 @@
 //! - ```` ```python,output=NAME.py ````: is the file NAME.py that the nearest ```dagf
 //!   block above it generates (`dagfc build --emit python`);
 //! - ```` ```text,output ````: is what `dagfc check --color never` printed on stderr for
-//!   the nearest ```dagf block above it.
+//!   the nearest ```dagf block above it;
+//! - either with `env=NAME` (```` ```text,output,env=prod ````): the same, for that
+//!   block built with `--env NAME`.
 //!
 //! mdBook's `{{#include PATH}}` (a whole file, on a line of its own) is expanded the way
 //! mdBook expands it, so chapters can quote the example projects.
@@ -216,10 +218,12 @@ fn imports(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Compiles one block; returns what it printed, or why it does not do what it says.
+/// Compiles one block (for the environment `env`, if any); returns what it printed, or
+/// why it does not do what it says.
 fn compile(
     block: &Block,
     named: &BTreeMap<String, String>,
+    env: Option<&str>,
 ) -> (Option<Compiled>, Result<(), String>) {
     for (k, v) in &block.attrs {
         let known = matches!(
@@ -284,19 +288,24 @@ fn compile(
         .values("style")
         .pop()
         .unwrap_or_else(|| "classic".to_string());
+    let env_flag: Vec<&str> = env.map(|e| vec!["--env", e]).unwrap_or_default();
     let run = dagfc(
         dir.path(),
         &[
-            "--color",
-            "never",
-            "--message-format",
-            "json",
-            "build",
-            "--emit",
-            "python",
-            "--style",
-            &style,
-        ],
+            &env_flag[..],
+            &[
+                "--color",
+                "never",
+                "--message-format",
+                "json",
+                "build",
+                "--emit",
+                "python",
+                "--style",
+                &style,
+            ],
+        ]
+        .concat(),
     );
     let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
     let mut errors = BTreeSet::new();
@@ -312,8 +321,14 @@ fn compile(
             errors.insert(code);
         }
     }
-    let human = String::from_utf8_lossy(&dagfc(dir.path(), &["--color", "never", "check"]).stderr)
-        .into_owned();
+    let human = String::from_utf8_lossy(
+        &dagfc(
+            dir.path(),
+            &[&env_flag[..], &["--color", "never", "check"]].concat(),
+        )
+        .stderr,
+    )
+    .into_owned();
     let mut python = BTreeMap::new();
     let mut current: Option<(String, String)> = None;
     for line in String::from_utf8_lossy(&run.stdout).split_inclusive('\n') {
@@ -438,6 +453,7 @@ fn every_dagf_block_in_the_book_compiles_and_every_output_block_is_current() {
         };
         let mut named: BTreeMap<String, String> = BTreeMap::new();
         let mut last: Option<Compiled> = None;
+        let mut last_block: Option<&Block> = None;
         let mut rewrites: Vec<(std::ops::Range<usize>, String)> = Vec::new();
         for block in &blocks {
             let is_output = matches!(block.lang.as_str(), "python" | "text")
@@ -446,7 +462,7 @@ fn every_dagf_block_in_the_book_compiles_and_every_output_block_is_current() {
                 dagf_blocks += 1;
                 codes.extend(block.values("fails"));
                 codes.extend(block.values("warns"));
-                let (compiled, verdict) = compile(block, &named);
+                let (compiled, verdict) = compile(block, &named, None);
                 if let Err(e) = verdict {
                     failures.push(format!("{shown}:{}: ```dagf block: {e}", block.line));
                 }
@@ -454,9 +470,20 @@ fn every_dagf_block_in_the_book_compiles_and_every_output_block_is_current() {
                     named.insert(name, block.text.clone());
                 }
                 last = compiled;
+                last_block = Some(block);
             } else if is_output {
                 output_blocks += 1;
-                match expected_output(block, last.as_ref()) {
+                // `env=NAME`: the block above, built again for that environment.
+                let for_env = block
+                    .values("env")
+                    .pop()
+                    .and_then(|e| compile(last_block?, &named, Some(&e)).0);
+                let against = if block.values("env").is_empty() {
+                    last.as_ref()
+                } else {
+                    for_env.as_ref()
+                };
+                match expected_output(block, against) {
                     Ok(None) => {}
                     Ok(Some(expected)) if bless => {
                         rewrites.push((block.content.clone(), expected));
