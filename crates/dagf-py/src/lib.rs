@@ -85,7 +85,7 @@ pub fn generate(dag: &Dag, style: Style) -> String {
 }
 
 /// Appends the whole Python file for one DAG to `out`.
-pub fn generate_into(out: &mut String, dag: &Dag, style: Style) {
+fn generate_into(out: &mut String, dag: &Dag, style: Style) {
     // Dependencies as (upstream, downstream) task indices, sorted, without repeats.
     let mut edges = Vec::with_capacity(dag.graph.edge_count());
     edges.extend(
@@ -1171,7 +1171,7 @@ pub fn py_str(s: &str) -> String {
 }
 
 /// Appends `s` as a Python string literal to `out`, the way [`py_str`] writes it.
-pub fn push_py_str(out: &mut String, s: &str) {
+fn push_py_str(out: &mut String, s: &str) {
     let quote = if s.contains('"') && !s.contains('\'') {
         b'\''
     } else {

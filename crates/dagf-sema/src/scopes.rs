@@ -31,33 +31,22 @@ pub struct Facts {
 
 impl Facts {
     pub fn of(dag: &Dag) -> Facts {
-        let mut facts = Facts {
-            dag_id: dag.dag_id.clone(),
-            span: dag.span,
-            scope: dag.scope.clone(),
-            produced: Vec::new(),
-            consumed: Vec::new(),
-            reaches: Vec::new(),
-        };
-        let mut consumed = |f: &dagf_ir::Field, how: &'static str| {
+        let (mut consumed, mut produced, mut reaches) = (Vec::new(), Vec::new(), Vec::new());
+        let mut consume = |f: &dagf_ir::Field, how: &'static str| {
             for (uri, name) in asset_uris(&f.value) {
-                facts
-                    .consumed
-                    .push((uri.to_string(), name.to_string(), f.origin, how));
+                consumed.push((uri.to_string(), name.to_string(), f.origin, how));
             }
         };
         if let Some(f) = dag.arg("schedule") {
-            consumed(f, "waits for");
+            consume(f, "waits for");
         }
         for task in dag.tasks() {
             if let Some(f) = task.arg("inlets") {
-                consumed(f, "reads");
+                consume(f, "reads");
             }
-        }
-        for task in dag.tasks() {
             if let Some(f) = task.arg("outlets") {
                 for (uri, _) in asset_uris(&f.value) {
-                    facts.produced.push((uri.to_string(), f.origin));
+                    produced.push((uri.to_string(), f.origin));
                 }
             }
             let reach = match task.op.name.as_str() {
@@ -68,12 +57,17 @@ impl Facts {
             if let Some((field, verb)) = reach
                 && let Value::Str(target) = &field.value
             {
-                facts
-                    .reaches
-                    .push((task.task_id.clone(), verb, target.clone(), field.origin));
+                reaches.push((task.task_id.clone(), verb, target.clone(), field.origin));
             }
         }
-        facts
+        Facts {
+            dag_id: dag.dag_id.clone(),
+            span: dag.span,
+            scope: dag.scope.clone(),
+            produced,
+            consumed,
+            reaches,
+        }
     }
 }
 

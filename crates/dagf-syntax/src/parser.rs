@@ -7,8 +7,6 @@ use chumsky::input::{Input as _, ValueInput};
 use chumsky::prelude::*;
 use dagf_diag::{Code, Diagnostic, FileId, Span};
 
-type Err<E> = extra::Err<E>;
-
 /// What the parser records of a mistake: a `Rich` error for diagnostics, or nothing
 /// at all (`EmptyErr`) in the first, fast pass over input that is most likely right.
 trait ParseErr<'t, I: chumsky::input::Input<'t>>:
@@ -36,6 +34,15 @@ impl<'t, I: chumsky::input::Input<'t>> ParseErr<'t, I> for EmptyErr {
     }
 }
 
+/// The lexer's tokens as the parser reads them: without the ones it could not read
+/// (already reported), with chumsky's spans.
+fn parser_tokens(toks: Vec<(Tok, Span)>) -> Vec<(Tok, SimpleSpan)> {
+    toks.into_iter()
+        .filter(|(t, _)| *t != Tok::Error)
+        .map(|(t, s)| (t, SimpleSpan::from(s.range())))
+        .collect()
+}
+
 /// Parses one file. Always returns a module (possibly with `Error` nodes) and the
 /// diagnostics met while lexing and parsing.
 pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
@@ -44,11 +51,7 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
         toks.iter()
             .filter_map(|(t, span)| invalid_literal(t, *span)),
     );
-    let toks: Vec<(Tok, SimpleSpan)> = toks
-        .into_iter()
-        .filter(|(t, _)| *t != Tok::Error)
-        .map(|(t, s)| (t, SimpleSpan::from(s.range())))
-        .collect();
+    let toks = parser_tokens(toks);
     if let Some(d) = too_deep(&toks, file) {
         diags.push(d);
         return (
@@ -262,7 +265,7 @@ fn with_article(label: &str) -> String {
     format!("{article} {label}")
 }
 
-fn module_parser<'t, I, E>(file: FileId) -> impl Parser<'t, I, Vec<Item>, Err<E>>
+fn module_parser<'t, I, E>(file: FileId) -> impl Parser<'t, I, Vec<Item>, extra::Err<E>>
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
     E: ParseErr<'t, I>,
@@ -1291,10 +1294,10 @@ where
 
 /// One precedence level of left-associative binary operators.
 fn binary<'t: 'b, 'b, I, E>(
-    lower: chumsky::Boxed<'t, 'b, I, Expr, Err<E>>,
+    lower: chumsky::Boxed<'t, 'b, I, Expr, extra::Err<E>>,
     ops: Vec<(Tok, BinOp)>,
     file: FileId,
-) -> chumsky::Boxed<'t, 'b, I, Expr, Err<E>>
+) -> chumsky::Boxed<'t, 'b, I, Expr, extra::Err<E>>
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan> + 'b,
     E: ParseErr<'t, I> + 'b,
@@ -1517,12 +1520,7 @@ mod two_passes {
     use proptest::prelude::*;
 
     fn agree(text: &str) {
-        let (toks, _) = lex(text, FileId(0), 0);
-        let toks: Vec<(Tok, SimpleSpan)> = toks
-            .into_iter()
-            .filter(|(t, _)| *t != Tok::Error)
-            .map(|(t, s)| (t, SimpleSpan::from(s.range())))
-            .collect();
+        let toks = parser_tokens(lex(text, FileId(0), 0).0);
         if too_deep(&toks, FileId(0)).is_some() {
             return;
         }

@@ -364,10 +364,10 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             .iter_mut()
             .filter(|d| d.code == dagf_diag::Code::E0405)
         {
-            let chosen = dagf_diag::Label {
-                span: dagf_diag::Span::new(file, at.start, at.end),
-                message: "the environment is chosen here".to_string(),
-            };
+            let chosen = dagf_diag::Label::new(
+                dagf_diag::Span::new(file, at.start, at.end),
+                "the environment is chosen here",
+            );
             if let Some(profiles) = d.primary.replace(chosen) {
                 d.secondary.insert(0, profiles);
             }
@@ -435,7 +435,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         None => {}
     }
     let out_dir = out_flag.unwrap_or_else(|| proj.root.join(&proj.config.project.out));
-    let planned = ir.built;
+    let built = ir.built;
     let shown_out = project::relative(&out_dir, &proj.root);
     // A stamp lets the next build skip all work when nothing changed; a project that
     // reads the environment (`getenv`), lists folders (a source's `*`), queries a
@@ -455,11 +455,11 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                 .collect(),
             warnings,
         });
-    let written = output::write(&out_dir, &shown_out, &planned, stamp.as_ref());
-    let count = planned.len();
+    let written = output::write(&out_dir, &shown_out, &built, stamp.as_ref());
+    let count = built.len();
     // The process ends right after this: freeing the files piece by piece would only
     // cost time.
-    std::mem::forget(planned);
+    std::mem::forget(built);
     match written {
         Ok(report) => {
             printer.print(diags, &checked_sources);

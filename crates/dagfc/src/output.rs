@@ -101,11 +101,11 @@ pub fn write(
             .collect()
     };
 
+    // A file in the way that the last build did not write (none in a fresh folder).
     let mut errors = Vec::new();
-    for f in files.iter().filter(|_| !fresh) {
-        let target = out.join(&f.folder).join(&f.file);
+    for f in files {
         let listed = previous.get(&f.folder).is_some_and(|p| p.contains(&f.file));
-        if !listed && target.exists() {
+        if !fresh && !listed && out.join(&f.folder).join(&f.file).exists() {
             errors.push(
                 Diagnostic::at(
                     Code::E0401,
@@ -151,13 +151,12 @@ pub fn write(
     // Stage every changed file; an unchanged one keeps its time stamp. Each file's
     // state (size and time) is taken as it is written, for the stamp.
     let staged = crate::par::map(files, |f| {
-        let text = &f.text;
         let target = out.join(&f.folder).join(&f.file);
-        if !fresh && std::fs::read(&target).is_ok_and(|old| old == text.as_bytes()) {
+        if !fresh && std::fs::read(&target).is_ok_and(|old| old == f.text.as_bytes()) {
             return Ok(Staged::Unchanged(file_state(&target)));
         }
         let staged = stage.path().join(&f.folder).join(&f.file);
-        let state = write_file(&staged, text.as_bytes())?;
+        let state = write_file(&staged, f.text.as_bytes())?;
         Ok(Staged::Written {
             staged,
             target,
@@ -189,9 +188,9 @@ pub fn write(
         .map(|(d, p)| (*d, p))
         .collect();
     let mut manifests = Vec::new();
-    for staged in crate::par::map(&subfolders, |(dir, planned)| {
+    for staged in crate::par::map(&subfolders, |(dir, in_dir)| {
         let staged = stage.path().join(dir).join(MANIFEST);
-        std::fs::write(&staged, format!("{:#}\n", manifest(planned)))
+        std::fs::write(&staged, format!("{:#}\n", manifest(in_dir)))
             .map(|()| (staged, out.join(dir).join(MANIFEST)))
     }) {
         manifests.push(staged.map_err(|e| io(e, "write a manifest"))?);
@@ -282,8 +281,8 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<Option<FileState>> {
 }
 
 /// A folder's manifest: the files it holds.
-fn manifest(planned: &[&Built]) -> serde_json::Value {
-    let names: Vec<&str> = planned.iter().map(|f| f.file.as_str()).collect();
+fn manifest(files: &[&Built]) -> serde_json::Value {
+    let names: Vec<&str> = files.iter().map(|f| f.file.as_str()).collect();
     serde_json::json!({
         "generator": concat!("dagfc ", env!("CARGO_PKG_VERSION")),
         "files": names,

@@ -474,14 +474,13 @@ fn every_dagf_block_in_the_book_compiles_and_every_output_block_is_current() {
             } else if is_output {
                 output_blocks += 1;
                 // `env=NAME`: the block above, built again for that environment.
-                let for_env = block
-                    .values("env")
-                    .pop()
-                    .and_then(|e| compile(last_block?, &named, Some(&e)).0);
-                let against = if block.values("env").is_empty() {
-                    last.as_ref()
-                } else {
-                    for_env.as_ref()
+                let for_env;
+                let against = match block.values("env").pop() {
+                    Some(e) => {
+                        for_env = last_block.and_then(|b| compile(b, &named, Some(&e)).0);
+                        for_env.as_ref()
+                    }
+                    None => last.as_ref(),
                 };
                 match expected_output(block, against) {
                     Ok(None) => {}
