@@ -70,6 +70,7 @@ codes! {
     E0002 => "unterminated string or comment",
     E0003 => "invalid character",
     E0004 => "invalid literal",
+    E0005 => "file is not UTF-8 text",
     // Modules and names
     E0101 => "imported file not found",
     E0102 => "import cycle",
@@ -121,6 +122,8 @@ codes! {
     E0503 => "database source failed",
     E0504 => "conflicting config documents",
     E0505 => "HTTP source failed",
+    E0506 => "not a regular file",
+    E0507 => "read limit reached",
     // Importing dag-factory files
     E0601 => "cannot import this dag-factory construct",
     E0602 => "invalid dag-factory file",

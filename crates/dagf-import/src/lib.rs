@@ -57,11 +57,11 @@ const CHECKED_NAME: &str = "imported.dagf";
 struct OneFile<'a>(&'a str);
 
 impl dagf_sema::Loader for OneFile<'_> {
-    fn read(&self, path: &str) -> Result<String, String> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, dagf_sema::ReadError> {
         if path == CHECKED_NAME {
-            Ok(self.0.to_string())
+            Ok(self.0.as_bytes().to_vec())
         } else {
-            Err(format!("`{path}` is not part of an import"))
+            Err(dagf_sema::ReadError::NotFound)
         }
     }
 }

@@ -2,18 +2,25 @@
 //! HTTP servers, with the last good answer of each URL kept in the project's cache
 //! folder (`.dagf-cache/http/`).
 
-use dagf_sema::{Cached, Cell, SqlError, Table};
+use dagf_sema::{Cached, Cell, HttpError, HttpLimits, SqlError, SqlLimit, SqlLimits, Table};
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The cache folder, relative to the project root.
 pub const CACHE_DIR: &str = ".dagf-cache";
 
-/// Runs `query` on the database at `path`, opened read-only (never created).
-pub fn query(path: &Path, query: &str) -> Result<Table, SqlError> {
-    use rusqlite::{Connection, OpenFlags, types::ValueRef};
-    if !path.is_file() {
-        return Err(SqlError::Open("there is no such file".to_string()));
+/// Runs `query` on the database at `path`, opened read-only (never created), within
+/// `limits`: SQLite checks the clock as it runs (a recursive query that never ends is
+/// stopped), no one value may be larger than `max_bytes` (SQLite refuses to make it),
+/// and the rows are counted, and their bytes, as they come.
+pub fn query(path: &Path, query: &str, limits: &SqlLimits) -> Result<Table, SqlError> {
+    use rusqlite::{Connection, OpenFlags, limits::Limit, types::ValueRef};
+    let meta =
+        std::fs::metadata(path).map_err(|_| SqlError::Open("there is no such file".to_string()))?;
+    if let Some(what) = crate::not_a_file(&meta) {
+        return Err(SqlError::NotAFile(what));
     }
     // Every SQLite database starts with this header (an empty file is an empty one).
     let mut head = [0u8; 16];
@@ -27,7 +34,37 @@ pub fn query(path: &Path, query: &str) -> Result<Table, SqlError> {
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| SqlError::Open(e.to_string()))?;
+    let max_value = i32::try_from(limits.max_bytes).unwrap_or(i32::MAX);
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, max_value)
+        .map_err(|e| SqlError::Open(e.to_string()))?;
+    // Sorting or grouping a query's rows takes memory SQLite counts against this
+    // (the process's only SQLite use); past it, the query fails instead of the build.
+    let heap = limits.max_bytes.saturating_mul(4).max(256 << 20);
+    conn.execute_batch(&format!("PRAGMA hard_heap_limit = {heap}"))
+        .map_err(|e| SqlError::Open(e.to_string()))?;
+    let started = Instant::now();
+    let timeout = limits.timeout;
+    let out_of_time = Arc::new(AtomicBool::new(false));
+    let flag = out_of_time.clone();
+    conn.progress_handler(
+        10_000,
+        Some(move || {
+            let over = started.elapsed() > timeout;
+            if over {
+                flag.store(true, Ordering::Relaxed);
+            }
+            over
+        }),
+    );
     let failed = |e: rusqlite::Error| {
+        if out_of_time.load(Ordering::Relaxed) {
+            return SqlError::Limit(SqlLimit::Time);
+        }
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            if f.code == rusqlite::ErrorCode::TooBig {
+                return SqlError::Limit(SqlLimit::Bytes);
+            }
+        }
         let tables = conn
             .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
             .and_then(|mut s| {
@@ -52,6 +89,7 @@ pub fn query(path: &Path, query: &str) -> Result<Table, SqlError> {
     let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
     let n = columns.len();
     let mut rows = Vec::new();
+    let mut size: u64 = 0;
     let mut cursor = stmt.query([]).map_err(failed)?;
     loop {
         let row = match cursor.next() {
@@ -59,41 +97,71 @@ pub fn query(path: &Path, query: &str) -> Result<Table, SqlError> {
             Ok(None) => break,
             Err(e) => return Err(failed(e)),
         };
+        if rows.len() as u64 >= limits.max_rows {
+            return Err(SqlError::Limit(SqlLimit::Rows));
+        }
         let mut cells = Vec::with_capacity(n);
         for i in 0..n {
-            cells.push(match row.get_ref(i) {
+            let cell = match row.get_ref(i) {
                 Ok(ValueRef::Null) | Err(_) => Cell::Null,
                 Ok(ValueRef::Integer(v)) => Cell::Int(v),
                 Ok(ValueRef::Real(v)) => Cell::Real(v),
-                Ok(ValueRef::Text(t)) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
-                Ok(ValueRef::Blob(_)) => Cell::Blob,
-            });
+                Ok(ValueRef::Text(t)) => {
+                    size += t.len() as u64;
+                    if size > limits.max_bytes {
+                        return Err(SqlError::Limit(SqlLimit::Bytes));
+                    }
+                    Cell::Text(String::from_utf8_lossy(t).into_owned())
+                }
+                Ok(ValueRef::Blob(b)) => {
+                    size += b.len() as u64;
+                    Cell::Blob
+                }
+            };
+            size += 8;
+            if size > limits.max_bytes {
+                return Err(SqlError::Limit(SqlLimit::Bytes));
+            }
+            cells.push(cell);
         }
         rows.push(cells);
     }
     Ok(Table { columns, rows })
 }
 
-/// The body of a GET of `url`; anything but a 2xx answer within `timeout` is an error.
-pub fn get(url: &str, timeout: Duration) -> Result<String, String> {
+/// The body of a GET of `url`; anything but a 2xx answer, within the time and size
+/// `limits`, is an error. The time covers the whole exchange: a server that sends its
+/// answer slowly for ever is cut off as surely as one that never answers.
+pub fn get(url: &str, limits: &HttpLimits) -> Result<Vec<u8>, HttpError> {
+    let timeout = limits.timeout;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(true)
         .build()
         .into();
-    let mut answer = agent.get(url).call().map_err(|e| match e {
-        ureq::Error::StatusCode(code) => format!("the server answered {code}"),
-        ureq::Error::Timeout(_) => format!("no answer within {}", seconds(timeout)),
-        ureq::Error::ConnectionFailed => "cannot connect to the server".to_string(),
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            "the server refused the connection".to_string()
+    let failed = |e: ureq::Error| match e {
+        ureq::Error::StatusCode(code) => HttpError::Failed(format!("the server answered {code}")),
+        ureq::Error::Timeout(_) => {
+            HttpError::Failed(format!("no whole answer within {}", seconds(timeout)))
         }
-        e => e.to_string(),
-    })?;
+        ureq::Error::ConnectionFailed => {
+            HttpError::Failed("cannot connect to the server".to_string())
+        }
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            HttpError::Failed("the server refused the connection".to_string())
+        }
+        ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge {
+            limit: limits.max_bytes,
+        },
+        e => HttpError::Failed(format!("cannot read the answer: {e}")),
+    };
+    let mut answer = agent.get(url).call().map_err(failed)?;
     answer
         .body_mut()
-        .read_to_string()
-        .map_err(|e| format!("cannot read the answer: {e}"))
+        .with_config()
+        .limit(limits.max_bytes)
+        .read_to_vec()
+        .map_err(failed)
 }
 
 fn seconds(d: Duration) -> String {

@@ -6,6 +6,8 @@ mod data;
 
 pub use data::CACHE_DIR;
 
+use dagf_sema::{HttpError, HttpLimits, MAX_FILE_BYTES, ReadError, SqlLimits};
+use std::io::Read;
 use std::path::Path;
 
 /// Reads a project's files, databases and URLs; paths are relative to `root`, the
@@ -15,29 +17,29 @@ pub struct DiskLoader<'a> {
 }
 
 impl dagf_sema::Loader for DiskLoader<'_> {
-    fn read(&self, path: &str) -> Result<String, String> {
-        let bytes = std::fs::read(self.root.join(path)).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "there is no such file".to_string(),
-            kind => kind.to_string(),
-        })?;
-        String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())
+    fn read(&self, path: &str) -> Result<Vec<u8>, ReadError> {
+        read_file(&self.root.join(path), MAX_FILE_BYTES)
     }
 
     fn list(&self, dir: &str) -> Result<Vec<String>, String> {
         let entries = std::fs::read_dir(self.root.join(dir)).map_err(|e| e.kind().to_string())?;
         Ok(entries
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect())
     }
 
-    fn sqlite(&self, db: &str, query: &str) -> Result<dagf_sema::Table, dagf_sema::SqlError> {
-        data::query(&self.root.join(db), query)
+    fn sqlite(
+        &self,
+        db: &str,
+        query: &str,
+        limits: &SqlLimits,
+    ) -> Result<dagf_sema::Table, dagf_sema::SqlError> {
+        data::query(&self.root.join(db), query, limits)
     }
 
-    fn http_get(&self, url: &str, timeout: std::time::Duration) -> Result<String, String> {
-        data::get(url, timeout)
+    fn http_get(&self, url: &str, limits: &HttpLimits) -> Result<Vec<u8>, HttpError> {
+        data::get(url, limits)
     }
 
     fn cache_read(&self, url: &str) -> Option<dagf_sema::Cached> {
@@ -47,4 +49,55 @@ impl dagf_sema::Loader for DiskLoader<'_> {
     fn cache_write(&self, url: &str, body: &str) -> Result<(), String> {
         data::cache_write(self.root, url, body)
     }
+}
+
+/// What is at `path`, when it is not a regular file: reading a named pipe blocks until
+/// someone writes to it, and a device such as `/dev/zero` never ends.
+pub fn not_a_file(meta: &std::fs::Metadata) -> Option<&'static str> {
+    let t = meta.file_type();
+    if t.is_file() {
+        return None;
+    }
+    if t.is_dir() {
+        return Some("a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some("a named pipe");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// The bytes of the regular file at `path`, at most `limit` of them. Anything else is
+/// refused before it is opened (opening a named pipe would already block).
+pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => ReadError::NotFound,
+        kind => ReadError::Other(kind.to_string()),
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if let Some(what) = not_a_file(&meta) {
+        return Err(ReadError::NotAFile(what));
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    // The file may have grown since it was looked at: read one byte past the limit to
+    // tell.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    Ok(bytes)
 }

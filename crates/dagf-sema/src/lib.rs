@@ -7,6 +7,7 @@ mod config;
 mod cron;
 mod documents;
 mod eval;
+mod files;
 mod lints;
 mod modules;
 mod schema;
@@ -15,9 +16,13 @@ mod sources;
 mod types;
 mod value;
 
+pub use files::{
+    HttpLimits, MAX_DATA_BYTES, MAX_FILE_BYTES, NotText, ReadError, SQL_MAX_ROWS, SQL_TIMEOUT,
+    SqlLimits, bytes, decode,
+};
 pub use modules::Loader;
 pub use schema::schema;
-pub use sources::{Cached, Cell, SqlError, Table};
+pub use sources::{Cached, Cell, HttpError, SqlError, SqlLimit, Table};
 
 use dagf_diag::{Diagnostics, Sources};
 use std::collections::BTreeMap;

@@ -1,39 +1,44 @@
 //! Loading: parse every file reachable from the roots, resolve imports relative to the
 //! importing file, report missing files and import cycles, and collect declarations.
 
-pub use crate::sources::{Cached, Origin, SqlError, Table};
+pub use crate::files::{HttpLimits, ReadError, SqlLimits};
+pub use crate::sources::{Cached, HttpError, Origin, SqlError, Table};
 use crate::types::{self, FieldTy, Ty};
 use dagf_diag::{Code, Diagnostic, Diagnostics, FileId, Sources, Span};
 use dagf_syntax::ast;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// Where source files come from. The CLI reads the disk; tests serve strings.
 pub trait Loader {
-    /// The text of the file at `path` (a `/`-separated path relative to the project).
-    fn read(&self, path: &str) -> Result<String, String>;
+    /// The bytes of the file at `path` (a `/`-separated path relative to the project).
+    /// Anything but a regular file is refused, never read (a named pipe would block), and
+    /// so is a file larger than [`MAX_FILE_BYTES`](crate::MAX_FILE_BYTES).
+    fn read(&self, path: &str) -> Result<Vec<u8>, ReadError>;
 
-    /// The names of the files in the folder `dir` (relative to the project; `""` is
-    /// the project itself), for the `*` of a config source's path.
+    /// The names of the entries in the folder `dir` (relative to the project; `""` is
+    /// the project itself), for the `*` of a config source's path. Entries that are not
+    /// regular files are listed too: they are refused when read, with a message.
     fn list(&self, dir: &str) -> Result<Vec<String>, String> {
         let _ = dir;
         Err("this loader cannot list folders".to_string())
     }
 
     /// The rows `query` gives from the SQLite database at `db` (relative to the
-    /// project), opened read-only.
-    fn sqlite(&self, db: &str, query: &str) -> Result<Table, SqlError> {
-        let _ = (db, query);
+    /// project), opened read-only, within `limits`.
+    fn sqlite(&self, db: &str, query: &str, limits: &SqlLimits) -> Result<Table, SqlError> {
+        let _ = (db, query, limits);
         Err(SqlError::Open(
             "this loader cannot open databases".to_string(),
         ))
     }
 
-    /// The body of a successful (2xx) answer to a GET of `url`, waiting at most `timeout`.
-    fn http_get(&self, url: &str, timeout: Duration) -> Result<String, String> {
-        let _ = (url, timeout);
-        Err("this loader cannot make requests".to_string())
+    /// The body of a successful (2xx) answer to a GET of `url`, within `limits`.
+    fn http_get(&self, url: &str, limits: &HttpLimits) -> Result<Vec<u8>, HttpError> {
+        let _ = (url, limits);
+        Err(HttpError::Failed(
+            "this loader cannot make requests".to_string(),
+        ))
     }
 
     /// The last good answer kept for `url`, and its age.
@@ -309,22 +314,27 @@ pub fn load(
     // below gives them (in this order, right after the standard library).
     let mut parsed = parse_roots(&queue, loader, sources.len());
     let mut pending: std::collections::VecDeque<String> = queue.into_iter().collect();
-    let mut seen_roots: Vec<String> = Vec::new();
+    // Imported files, read when their import is met; and those that could not be read,
+    // reported at the first import naming them (not as missing).
+    let mut texts: HashMap<String, String> = HashMap::new();
+    let mut failed: HashMap<String, Option<Failure>> = HashMap::new();
+    let mut failed_roots: Vec<(String, Failure)> = Vec::new();
     while let Some(path) = pending.pop_front() {
         if index.contains_key(&path) {
             continue;
         }
         let (text, pre) = match parsed.remove(&path) {
-            Some(p) => (p.text, Some((p.file, p.ast, p.diags))),
-            None => match loader.read(&path) {
-                Ok(t) => (t, None),
-                Err(e) => {
-                    diags.push(
-                        Diagnostic::new(Code::E0404, format!("cannot read `{path}`: {e}"))
-                            .with_help("check that the file exists and is readable UTF-8 text"),
-                    );
-                    continue;
-                }
+            Some(Root::Parsed(p)) => (p.text, Some((p.file, p.ast, p.diags))),
+            Some(Root::Failed(f)) => {
+                // Reported after the loop: a root's text added now would take the
+                // file id of the next root. Its imports are not reported again.
+                failed.insert(path.clone(), None);
+                failed_roots.push((path, f));
+                continue;
+            }
+            None => match texts.remove(&path) {
+                Some(t) => (t, None),
+                None => continue,
             },
         };
         let file = sources.add(path.clone(), text);
@@ -342,17 +352,33 @@ pub fn load(
             _ => add_module(&mut prog, path.clone(), file, sources, diags),
         };
         index.insert(path.clone(), m);
-        seen_roots.push(path.clone());
         for item in &prog.modules[m].ast.items {
             if let ast::Item::Import(imp) = item {
                 let target = resolve_path(&path, &imp.path);
-                if !index.contains_key(&target)
-                    && (parsed.contains_key(&target) || loader.read(&target).is_ok())
+                if index.contains_key(&target)
+                    || parsed.contains_key(&target)
+                    || texts.contains_key(&target)
+                    || failed.contains_key(&target)
                 {
                     pending.push_back(target);
+                    continue;
+                }
+                match read_text(loader, &target) {
+                    Ok(text) => {
+                        texts.insert(target.clone(), text);
+                        pending.push_back(target);
+                    }
+                    Err(Failure::Read(ReadError::NotFound)) => {}
+                    Err(f) => {
+                        failed.insert(target, Some(f));
+                    }
                 }
             }
         }
+    }
+
+    for (path, f) in failed_roots {
+        report_root(&path, f, sources, diags);
     }
 
     // Resolve imports now that every reachable file is loaded.
@@ -367,26 +393,15 @@ pub fn load(
             let target_path = resolve_path(&path, &imp.path);
             let target = index.get(&target_path).copied();
             if target.is_none() {
-                let mut d = Diagnostic::at(
-                    Code::E0101,
-                    imp.path_span,
-                    format!("imported file `{}` not found", imp.path),
-                    format!("no file at `{target_path}`"),
-                )
-                .with_note("imports are resolved relative to the importing file's folder");
-                let rel: Vec<String> = known.iter().map(|k| relative_to(&path, k)).collect();
-                // Paths share long prefixes (`lib/`), so the file names must be close too.
-                let file_name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
-                let wanted = file_name(&imp.path);
-                let candidates = rel.iter().map(String::as_str).filter(|c| {
-                    let f = file_name(c);
-                    f == wanted || dagf_diag::did_you_mean(&wanted, [f.as_str()]).is_some()
-                });
-                d = match dagf_diag::did_you_mean(&imp.path, candidates) {
-                    Some(c) => d.with_help(format!("did you mean `{c}`?")),
-                    None => d.with_help("check the path; it is relative to this file"),
-                };
-                diags.push(d);
+                match failed.get_mut(&target_path) {
+                    // One unreadable file is one error, however many files import it.
+                    Some(f) => {
+                        if let Some(f) = f.take() {
+                            report_import(&target_path, f, imp.path_span, sources, diags);
+                        }
+                    }
+                    None => diags.push(missing_import(imp, &path, &target_path, &known)),
+                }
             }
             resolved.push(ResolvedImport {
                 target,
@@ -400,6 +415,70 @@ pub fn load(
     (prog.order, prog.in_cycle) = import_order(&prog, diags);
     collect_declarations(&mut prog, diags);
     prog
+}
+
+/// E0101 for an import of a file that does not exist, with the nearest known path.
+fn missing_import(
+    imp: &ast::Import,
+    path: &str,
+    target_path: &str,
+    known: &[String],
+) -> Diagnostic {
+    let d = Diagnostic::at(
+        Code::E0101,
+        imp.path_span,
+        format!("imported file `{}` not found", imp.path),
+        format!("no file at `{target_path}`"),
+    )
+    .with_note("imports are resolved relative to the importing file's folder");
+    let rel: Vec<String> = known.iter().map(|k| relative_to(path, k)).collect();
+    // Paths share long prefixes (`lib/`), so the file names must be close too.
+    let file_name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let wanted = file_name(&imp.path);
+    let candidates = rel.iter().map(String::as_str).filter(|c| {
+        let f = file_name(c);
+        f == wanted || dagf_diag::did_you_mean(&wanted, [f.as_str()]).is_some()
+    });
+    match dagf_diag::did_you_mean(&imp.path, candidates) {
+        Some(c) => d.with_help(format!("did you mean `{c}`?")),
+        None => d.with_help("check the path; it is relative to this file"),
+    }
+}
+
+/// Why a file's text could not be had: it could not be read, or it is not UTF-8.
+enum Failure {
+    Read(ReadError),
+    NotText(crate::files::NotText),
+}
+
+/// The text of the file at `path`.
+fn read_text(loader: &dyn Loader, path: &str) -> Result<String, Failure> {
+    let bytes = loader.read(path).map_err(Failure::Read)?;
+    crate::files::decode(bytes).map_err(Failure::NotText)
+}
+
+/// Reports a root (a file of the project's source folders) that could not be read.
+fn report_root(path: &str, f: Failure, sources: &mut Sources, diags: &mut Diagnostics) {
+    match f {
+        Failure::NotText(e) => diags.push(crate::files::not_text(path, e, sources).1),
+        Failure::Read(e) => diags.push(crate::files::unreadable("the source file", path, &e, None)),
+    }
+}
+
+/// Reports an imported file that could not be read, at the import.
+fn report_import(path: &str, f: Failure, at: Span, sources: &mut Sources, diags: &mut Diagnostics) {
+    match f {
+        Failure::NotText(e) => {
+            let (_, d) = crate::files::not_text(path, e, sources);
+            diags.push(d.with_label(at, "imported here"));
+        }
+        Failure::Read(e) => diags.push(crate::files::unreadable(
+            "the imported file",
+            path,
+            &e,
+            Some((at, "imported here")),
+        )),
+    }
 }
 
 fn relative_to(from: &str, target: &str) -> String {
@@ -423,14 +502,27 @@ struct Parsed {
     diags: Vec<Diagnostic>,
 }
 
-/// Reads the roots (in order), then parses them on every core. The `i`-th readable
-/// root gets file id `first + i`, the id the loading loop will give it.
-fn parse_roots(roots: &[String], loader: &dyn Loader, first: usize) -> HashMap<String, Parsed> {
+/// A root, parsed, or why it could not be.
+enum Root {
+    Parsed(Parsed),
+    Failed(Failure),
+}
+
+/// Reads the roots (in order), then parses them on every core. The `i`-th root read
+/// as text gets file id `first + i`, the id the loading loop will give it; one that is
+/// not UTF-8 text is added to the source map only when it is reported, after them all.
+fn parse_roots(roots: &[String], loader: &dyn Loader, first: usize) -> HashMap<String, Root> {
     let mut texts: Vec<(String, String, FileId)> = Vec::new();
+    let mut out: HashMap<String, Root> = HashMap::new();
     for path in roots {
-        if let Ok(text) = loader.read(path) {
-            let id = FileId((first + texts.len()) as u32);
-            texts.push((path.clone(), text, id));
+        match read_text(loader, path) {
+            Ok(text) => {
+                let id = FileId((first + texts.len()) as u32);
+                texts.push((path.clone(), text, id));
+            }
+            Err(f) => {
+                out.insert(path.clone(), Root::Failed(f));
+            }
         }
     }
     type Tree = (ast::Module, Vec<Diagnostic>);
@@ -464,19 +556,16 @@ fn parse_roots(roots: &[String], loader: &dyn Loader, first: usize) -> HashMap<S
         })
     };
     // The trees come back in the order of the texts, which move into place beside them.
-    texts
-        .into_iter()
-        .zip(trees)
-        .map(|((path, text, file), (ast, diags))| {
-            let parsed = Parsed {
-                text,
-                file,
-                ast,
-                diags,
-            };
-            (path, parsed)
-        })
-        .collect()
+    for ((path, text, file), (ast, diags)) in texts.into_iter().zip(trees) {
+        let parsed = Parsed {
+            text,
+            file,
+            ast,
+            diags,
+        };
+        out.insert(path, Root::Parsed(parsed));
+    }
+    out
 }
 
 fn add_module(

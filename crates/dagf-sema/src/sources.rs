@@ -3,6 +3,7 @@
 //! [`Loader`]; rows and answers become JSON text in [`Sources`], so the evaluator
 //! converts them like any config file and an error points into them.
 
+use crate::files::{HttpLimits, ReadError, SqlLimits};
 use crate::modules::{Loader, Program, resolve_path};
 use crate::types;
 use dagf_diag::{Code, Diagnostic, Diagnostics, FileId, Sources, Span};
@@ -79,8 +80,11 @@ pub fn read(
         let format = decl.format.name.as_str();
         let (allowed, strings): (&[&str], &[&str]) = match format {
             "yaml" | "json" => (&[], &["a path"]),
-            "sqlite" => (&["key", "version"], &["a database file", "a query"]),
-            "http" => (&["cache", "timeout"], &["a URL"]),
+            "sqlite" => (
+                &["key", "version", "timeout", "max_rows", "max_bytes"],
+                &["a database file", "a query"],
+            ),
+            "http" => (&["cache", "timeout", "max_bytes"], &["a URL"]),
             _ => {
                 diags.push(
                     Diagnostic::at(
@@ -308,6 +312,28 @@ fn duration_option(
     }
 }
 
+/// A named option that must be a positive whole number written out.
+fn count_option(args: &Args, name: &str, diags: &mut Diagnostics) -> Result<Option<u64>, ()> {
+    let Some((_, e)) = args.named.iter().find(|(n, _)| n.name == name) else {
+        return Ok(None);
+    };
+    match e.kind {
+        ExprKind::Int(n) if n > 0 => Ok(Some(n as u64)),
+        _ => {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0201,
+                    e.span,
+                    format!("`{name}` is a positive whole number"),
+                    "not a positive integer",
+                )
+                .with_help(format!("write `{name} = 500_000`")),
+            );
+            Err(())
+        }
+    }
+}
+
 // ---- files ---------------------------------------------------------------------------
 
 /// Reads the files a path matches, and every base document they name.
@@ -370,27 +396,52 @@ fn read_files(
     let format = prog.sources[i].decl.format.name.clone();
     let mut complete = true;
     for p in paths {
-        match loader.read(&p) {
+        match config_text(loader, &p, *path_span, "a file of this source", sources) {
             Ok(text) => {
                 let file = sources.add(p, text);
                 prog.sources[i].files.push(file);
                 read_bases(prog, &format, file, loader, sources, diags);
             }
-            Err(e) => {
+            Err(d) => {
                 complete = false;
-                diags.push(
-                    Diagnostic::at(
-                        Code::E0502,
-                        *path_span,
-                        format!("cannot read `{p}`: {e}"),
-                        "a file of this source",
-                    )
-                    .with_help("config files are UTF-8 text; paths are relative to the file that declares the source"),
-                );
+                diags.push(*d);
             }
         }
     }
     complete
+}
+
+/// The text of the config file at `path`, named at `at`; or the diagnostic saying why
+/// there is none: not found (E0502), not a regular file (E0506), too large (E0507), not
+/// UTF-8 (E0005, pointing at the first bad byte in the file).
+fn config_text(
+    loader: &dyn Loader,
+    path: &str,
+    at: Span,
+    label: &str,
+    sources: &mut Sources,
+) -> Result<String, Box<Diagnostic>> {
+    let bytes = match loader.read(path) {
+        Ok(b) => b,
+        Err(e @ (ReadError::NotFound | ReadError::Other(_))) => {
+            return Err(Box::new(
+                Diagnostic::at(Code::E0502, at, format!("cannot read `{path}`: {e}"), label)
+                    .with_help("paths are relative to the file that declares the source"),
+            ));
+        }
+        Err(e) => {
+            return Err(Box::new(crate::files::unreadable(
+                "the config file",
+                path,
+                &e,
+                Some((at, label)),
+            )));
+        }
+    };
+    crate::files::decode(bytes).map_err(|e| {
+        let (_, d) = crate::files::not_text(path, e, sources);
+        Box::new(d.with_label(at, label))
+    })
 }
 
 /// Reads the documents `file`'s documents extend, and theirs, once each. A base that
@@ -420,21 +471,22 @@ fn read_bases(
                     todo.push(known);
                     continue;
                 }
-                match loader.read(&path) {
+                match config_text(loader, &path, at, "extended here", sources) {
                     Ok(text) => {
                         let b = sources.add(path.clone(), text);
                         prog.config_files.insert(path, b);
                         todo.push(b);
                     }
-                    Err(e) => diags.push(
+                    Err(d) if d.code == Code::E0502 => diags.push(
                         Diagnostic::at(
                             Code::E0502,
                             at,
-                            format!("cannot read the base document `{path}`: {e}"),
+                            d.message.replacen("cannot read", "cannot read the base document", 1),
                             "extended here",
                         )
                         .with_help("the path of a base document is relative to the document that extends it"),
                     ),
+                    Err(d) => diags.push(*d),
                 }
             }
         }
@@ -457,11 +509,20 @@ fn read_rows(
     diags: &mut Diagnostics,
 ) -> bool {
     let ((db, db_span), (query, query_span)) = (&args.strings[0], &args.strings[1]);
-    let (Ok(key), Ok(version)) = (
+    let (Ok(key), Ok(version), Ok(timeout), Ok(max_rows), Ok(max_bytes)) = (
         string_option(args, "key", diags),
         string_option(args, "version", diags),
+        duration_option(args, "timeout", diags),
+        count_option(args, "max_rows", diags),
+        count_option(args, "max_bytes", diags),
     ) else {
         return false;
+    };
+    let defaults = SqlLimits::default();
+    let limits = SqlLimits {
+        timeout: timeout.unwrap_or(defaults.timeout),
+        max_rows: max_rows.unwrap_or(defaults.max_rows),
+        max_bytes: max_bytes.unwrap_or(defaults.max_bytes),
     };
     if db.trim().is_empty() {
         diags.push(
@@ -476,8 +537,50 @@ fn read_rows(
         return false;
     }
     let db_path = resolve_path(module_path, db);
-    let table = match loader.sqlite(&db_path, query) {
+    let table = match loader.sqlite(&db_path, query, &limits) {
         Ok(t) => t,
+        Err(SqlError::NotAFile(what)) => {
+            diags.push(crate::files::unreadable(
+                "the database",
+                &db_path,
+                &ReadError::NotAFile(what),
+                Some((*db_span, "this database")),
+            ));
+            return false;
+        }
+        Err(SqlError::Limit(what)) => {
+            let option = match what {
+                SqlLimit::Time => "timeout",
+                SqlLimit::Rows => "max_rows",
+                SqlLimit::Bytes => "max_bytes",
+            };
+            let said = match what {
+                SqlLimit::Time => format!("ran longer than {} s", limits.timeout.as_secs_f64()),
+                SqlLimit::Rows => format!("gave more than {} rows", limits.max_rows),
+                SqlLimit::Bytes => format!(
+                    "gave more than {} of data",
+                    crate::files::bytes(limits.max_bytes)
+                ),
+            };
+            let at = args
+                .named
+                .iter()
+                .find(|(n, _)| n.name == option)
+                .map(|(_, e)| e.span);
+            let mut d = Diagnostic::at(
+                Code::E0507,
+                *query_span,
+                format!("the query in `{db_path}` {said}, and was stopped"),
+                "this query",
+            );
+            if let Some(at) = at {
+                d = d.with_label(at, "the limit");
+            }
+            diags.push(d.with_help(format!(
+                "config queries are bounded so that a build cannot hang or run out of memory: select less (a `WHERE`, a `LIMIT`), or raise the bound with `{option} = ...`"
+            )));
+            return false;
+        }
         Err(SqlError::Open(e)) => {
             diags.push(
                 Diagnostic::at(Code::E0503, *db_span, format!("cannot open the database `{db_path}`: {e}"), "this database")
@@ -595,12 +698,18 @@ fn read_rows(
     };
     // Keep the latest version of each key (first seen on a tie), in first-seen order.
     let mut rows: Vec<&Vec<Cell>> = Vec::new();
+    // Where each key's row is in `rows`: a query may give many rows.
+    let mut by_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for row in &table.rows {
         let Some(k) = key_col else {
             rows.push(row);
             continue;
         };
-        match rows.iter().position(|r| r[k] == row[k]) {
+        let seen = by_key.get(&format!("{:?}", row[k])).copied();
+        if seen.is_none() {
+            by_key.insert(format!("{:?}", row[k]), rows.len());
+        }
+        match seen {
             Some(at) => match version_col {
                 Some(v) => {
                     if newer(&row[v], &rows[at][v]) {
@@ -734,6 +843,10 @@ fn json_string(s: &str) -> String {
 #[derive(Clone, Debug)]
 pub enum SqlError {
     Open(String),
+    /// The database path names a folder, a named pipe, a device...
+    NotAFile(&'static str),
+    /// The query was stopped at one of its limits.
+    Limit(SqlLimit),
     /// The query failed; `offset` is where in the query, when SQLite says.
     Query {
         message: String,
@@ -742,7 +855,37 @@ pub enum SqlError {
     },
 }
 
+/// Which bound of a query was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqlLimit {
+    Time,
+    Rows,
+    Bytes,
+}
+
 // ---- HTTP ----------------------------------------------------------------------------
+
+/// Why a GET gave no answer to use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HttpError {
+    /// No answer, an error status, a broken connection..., as a sentence.
+    Failed(String),
+    /// The answer went on past `max_bytes`, and was cut off.
+    TooLarge { limit: u64 },
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HttpError::Failed(e) => f.write_str(e),
+            HttpError::TooLarge { limit } => write!(
+                f,
+                "the answer is larger than {}",
+                crate::files::bytes(*limit)
+            ),
+        }
+    }
+}
 
 /// Gets a source's URL, or its cached answer: within `cache` of the last good answer no
 /// request is made; when the server fails, the cached answer is used with a warning.
@@ -755,11 +898,16 @@ fn read_answer(
     diags: &mut Diagnostics,
 ) -> bool {
     let (url, url_span) = &args.strings[0];
-    let (Ok(cache), Ok(timeout)) = (
+    let (Ok(cache), Ok(timeout), Ok(max_bytes)) = (
         duration_option(args, "cache", diags),
         duration_option(args, "timeout", diags),
+        count_option(args, "max_bytes", diags),
     ) else {
         return false;
+    };
+    let limits = HttpLimits {
+        timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+        max_bytes: max_bytes.unwrap_or(crate::files::MAX_DATA_BYTES),
     };
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         diags.push(
@@ -780,11 +928,18 @@ fn read_answer(
     let mut fresh = false;
     let body = match within {
         Some(c) => c.body.clone(),
-        None => match loader.http_get(url, timeout.unwrap_or(DEFAULT_TIMEOUT)) {
-            Ok(body) => {
-                fresh = true;
-                body
-            }
+        None => match loader.http_get(url, &limits) {
+            Ok(body) => match crate::files::decode(body) {
+                Ok(text) => {
+                    fresh = true;
+                    text
+                }
+                Err(e) => {
+                    let (_, d) = crate::files::not_text(&format!("{url} (answer)"), e, sources);
+                    diags.push(d.with_label(*url_span, "the answer of this source"));
+                    return false;
+                }
+            },
             Err(e) => match cached {
                 Some(c) => {
                     diags.push(
@@ -799,11 +954,20 @@ fn read_answer(
                     c.body
                 }
                 None => {
-                    diags.push(
-                        Diagnostic::at(Code::E0505, *url_span, format!("`{url}` failed: {e}"), "this source")
-                            .with_note("no earlier answer is cached, so there is nothing to build from")
+                    let d = match &e {
+                        HttpError::TooLarge { .. } => {
+                            let mut d = Diagnostic::at(Code::E0507, *url_span, format!("`{url}` failed: {e}, and was cut off"), "this source");
+                            if let Some((_, at)) = args.named.iter().find(|(n, _)| n.name == "max_bytes") {
+                                d = d.with_label(at.span, "the limit");
+                            }
+                            d.with_help("answers are bounded so that a build cannot run out of memory: ask for less, or raise the bound with `max_bytes = ...`")
+                        }
+                        HttpError::Failed(_) => Diagnostic::at(Code::E0505, *url_span, format!("`{url}` failed: {e}"), "this source")
                             .with_help("check that the server is up and the URL is right; once it has answered, its answer is kept in `.dagf-cache/` and used when it fails"),
-                    );
+                    };
+                    diags.push(d.with_note(
+                        "no earlier answer is cached, so there is nothing to build from",
+                    ));
                     return false;
                 }
             },

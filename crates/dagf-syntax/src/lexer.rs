@@ -368,9 +368,13 @@ pub fn lex(text: &str, file: FileId, base: usize) -> (Vec<(Tok, Span)>, Vec<Diag
                 // the statement around it parses and nothing else is reported for it.
                 let string = e == LexError::Unterminated("string");
                 diags.push(lex_error(e, span, lexer.slice()));
-                // A `#` most likely starts a comment in another language: skip the rest
-                // of the line rather than report every word of it.
-                if lexer.slice() == "#" {
+                // A `#` after a blank most likely starts a comment in another language:
+                // skip the rest of the line rather than report every word of it. One
+                // right after a token is more likely text, of a string whose quotes
+                // are paired wrongly.
+                let glued =
+                    range.start > 0 && !text[..range.start].ends_with(|c: char| c.is_whitespace());
+                if lexer.slice() == "#" && !glued {
                     let rest = lexer.remainder();
                     lexer.bump(rest.find('\n').unwrap_or(rest.len()));
                 }

@@ -4,6 +4,7 @@
 pub mod ast;
 mod lexer;
 mod parser;
+mod repair;
 mod strings;
 
 pub use lexer::{Tok, lex};

@@ -46,7 +46,8 @@ fn parser_tokens(toks: Vec<(Tok, Span)>) -> Vec<(Tok, SimpleSpan)> {
 /// Parses one file. Always returns a module (possibly with `Error` nodes) and the
 /// diagnostics met while lexing and parsing.
 pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
-    let (toks, mut diags) = lex(text, file, 0);
+    let (toks, diags) = lex(text, file, 0);
+    let (toks, mut diags) = close_string(text, file, &diags).unwrap_or((toks, diags));
     diags.extend(
         toks.iter()
             .filter_map(|(t, span)| invalid_literal(t, *span)),
@@ -63,29 +64,43 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
         );
     }
     let eoi = SimpleSpan::from(text.len()..text.len());
-    let input = toks.as_slice().map(eoi, |(t, s)| (t, s));
     // Most files are right: a first pass that keeps no error information is several
-    // times cheaper, and only a file it finds wrong is parsed again for diagnostics.
-    let fast = module_parser::<_, EmptyErr>(file).parse(input.clone());
-    let (items, errs) = if fast.has_errors() {
-        module_parser::<_, Rich<Tok>>(file)
-            .parse(input)
-            .into_output_errors()
-    } else {
-        (fast.into_output(), Vec::new())
+    // times cheaper, and only a file it finds wrong is looked at again.
+    let items = match clean_parse(&toks, eoi, file) {
+        Some(items) => Some(items),
+        None => {
+            let reported: Vec<std::ops::Range<usize>> = diags
+                .iter()
+                .filter(|d| d.code == Code::E0002)
+                .filter_map(|d| d.primary.as_ref().map(|l| l.span.range()))
+                .collect();
+            let fixed = repair(text, file, toks, eoi, &reported);
+            diags.extend(fixed.said);
+            match fixed.items {
+                Some(items) => Some(items),
+                None => {
+                    let input = fixed.toks.as_slice().map(eoi, |(t, s)| (t, s));
+                    let (items, errs) = module_parser::<_, Rich<Tok>>(file)
+                        .parse(input)
+                        .into_output_errors();
+                    // An unterminated string or comment swallows the closing brackets
+                    // after it: what the parser then misses at the end of the file is
+                    // not worth a second error.
+                    let swallowed = diags.iter().any(|d| d.code == Code::E0002);
+                    diags.extend(
+                        errs.into_iter()
+                            .filter(|e| {
+                                !(swallowed
+                                    && (e.span().start >= text.len()
+                                        || matches!(e.reason(), chumsky::error::RichReason::Custom(m) if m == UNCLOSED)))
+                            })
+                            .map(|e| syntax_error(e, file)),
+                    );
+                    items
+                }
+            }
+        }
     };
-    // An unterminated string or comment swallows the closing brackets after it: what
-    // the parser then misses at the end of the file is not worth a second error.
-    let swallowed = diags.iter().any(|d| d.code == Code::E0002);
-    diags.extend(
-        errs.into_iter()
-            .filter(|e| {
-                !(swallowed
-                    && (e.span().start >= text.len()
-                        || matches!(e.reason(), chumsky::error::RichReason::Custom(m) if m == UNCLOSED)))
-            })
-            .map(|e| syntax_error(e, file)),
-    );
     let mut items = items.unwrap_or_default();
     for item in &mut items {
         let (depth, span) = match item {
@@ -112,6 +127,330 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
         }
     }
     (Module { file, items }, diags)
+}
+
+/// A `"` string left open swallows the rest of its line, brackets and all. Where the
+/// closing quote was most likely meant (before a `,`, a closing bracket or the end of
+/// the line, after the opening quote or, when quotes were paired wrongly, before it),
+/// the text with that quote added is lexed again; the first place that makes the whole
+/// file parse is taken, and the string is reported there once.
+fn close_string(
+    text: &str,
+    file: FileId,
+    diags: &[Diagnostic],
+) -> Option<(Vec<(Tok, Span)>, Vec<Diagnostic>)> {
+    let open = diags.iter().find_map(|d| {
+        let at = d.primary.as_ref()?.span.start as usize;
+        (d.code == Code::E0002 && text[at..].starts_with('"') && !text[at..].starts_with("\"\"\""))
+            .then_some(at)
+    })?;
+    if text.len() / 4 > MAX_REPAIR_TOKENS {
+        return None;
+    }
+    let line_start = text[..open].rfind('\n').map_or(0, |n| n + 1);
+    let line_end = text[open..].find('\n').map_or(text.len(), |n| open + n);
+    let line = &text[line_start..line_end];
+    let end = line_start + line.trim_end().len();
+    // Before a delimiter, and before the blanks ahead of it.
+    let mut after = Vec::new();
+    let mut before = Vec::new();
+    for (i, c) in line.char_indices() {
+        let at = line_start + i;
+        if at >= end {
+            break;
+        }
+        let places = if at > open { &mut after } else { &mut before };
+        if matches!(c, ',' | ')' | ']' | '}' | ';' | ':' | '=' | '{' | '>' | '|') {
+            places.push(line_start + line[..i].trim_end().len());
+            places.push(at);
+        } else if c.is_whitespace() && !line[..i].ends_with(char::is_whitespace) {
+            places.push(at);
+        }
+    }
+    after.push(end);
+    after.dedup();
+    before.dedup();
+    // An empty string is the least likely: `",)` is more likely `","` than `""`.
+    if let Some(empty) = after.iter().position(|&a| a == open + 1) {
+        let a = after.remove(empty);
+        after.push(a);
+    }
+    let eoi = SimpleSpan::from(text.len()..text.len());
+    let arithmetic_before = strings_in_arithmetic(&lex(text, file, 0).0);
+    // The shortest string first: after the open quote, then (for quotes paired wrongly)
+    // from the start of the line.
+    for at in after
+        .into_iter()
+        .chain(before)
+        .filter(|&a| a != open)
+        .take(32)
+    {
+        let fixed = format!("{}\"{}", &text[..at], &text[at..]);
+        let (toks, ds) = lex(&fixed, file, 0);
+        let back = |o: u32| if o as usize > at { o - 1 } else { o };
+        let moved = |s: Span| Span {
+            file: s.file,
+            start: back(s.start),
+            end: back(s.end),
+        };
+        if ds.iter().any(|d| {
+            d.code == Code::E0002
+                && d.primary
+                    .as_ref()
+                    .is_some_and(|l| (l.span.start as usize) < line_end + 1)
+        }) {
+            continue;
+        }
+        let toks: Vec<(Tok, Span)> = toks.into_iter().map(|(t, s)| (t, moved(s))).collect();
+        if strings_in_arithmetic(&toks) > arithmetic_before {
+            continue;
+        }
+        let parsed = parser_tokens(toks.clone());
+        if too_deep(&parsed, file).is_some() || clean_parse(&parsed, eoi, file).is_none() {
+            continue;
+        }
+        // The string the quote closes: from its opening quote to the quote added.
+        let closing = toks.iter().rposition(|(_, s)| s.end as usize == at)?;
+        let mut depth = 0usize;
+        let mut start = closing;
+        for i in (0..=closing).rev() {
+            match &toks[i].0 {
+                Tok::StrTail(_) => depth += 1,
+                Tok::StrHead(_) if depth <= 1 => {
+                    start = i;
+                    break;
+                }
+                Tok::StrHead(_) => depth -= 1,
+                Tok::Str(_) if i == closing => {
+                    start = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let string = Span::new(file, toks[start].1.start as usize, at);
+        let mut out: Vec<Diagnostic> = ds
+            .into_iter()
+            .map(|mut d| {
+                for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
+                    l.span = moved(l.span);
+                }
+                d
+            })
+            .collect();
+        // Where the string seems to end, when that is before the end of the line: at
+        // the next character that is not a blank.
+        let next = text[at..end]
+            .char_indices()
+            .find(|(_, c)| !c.is_whitespace())
+            .map(|(i, c)| Span::new(file, at + i, at + i + c.len_utf8()));
+        let mut d = Diagnostic::at(
+            Code::E0002,
+            string,
+            "unterminated string",
+            "this string is never closed",
+        );
+        if let Some(next) = next {
+            d = d.with_label(next, "its closing `\"` seems to belong before this");
+        }
+        out.push(d.with_help(
+            "close the string with `\"` on the same line, or use `\"\"\"` for text over several lines",
+        ));
+        return Some((toks, out));
+    }
+    None
+}
+
+/// Where a statement stands, for [`misplaced`].
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    Top,
+    Body,
+    Task,
+}
+
+/// How many statements of a repaired file stand where they are never allowed: fields,
+/// dependencies, tasks and groups at the top level, DAGs inside a body, declarations and
+/// dependencies in a task's body. Of two edits that make a file parse, the one that
+/// leaves fewer is the likelier reading.
+fn misplaced(items: &[Item]) -> usize {
+    fn count(stmts: &[Stmt], at: Place) -> usize {
+        stmts
+            .iter()
+            .map(|s| match s {
+                Stmt::Field { .. } => usize::from(at == Place::Top),
+                Stmt::Deps { .. } | Stmt::After { .. } => usize::from(at != Place::Body),
+                Stmt::Decl(d) => {
+                    let (wrong, inside) = match (at, d.kind) {
+                        (Place::Top, DeclKind::Dag) => (false, Place::Body),
+                        (Place::Body, DeclKind::Task) => (false, Place::Task),
+                        (Place::Body, DeclKind::Group) => (false, Place::Body),
+                        (_, DeclKind::Task) => (true, Place::Task),
+                        _ => (true, Place::Body),
+                    };
+                    usize::from(wrong) + d.body.as_deref().map_or(0, |b| count(b, inside))
+                }
+                Stmt::For { body, .. } => count(body, at),
+                Stmt::If {
+                    then, otherwise, ..
+                } => count(then, at) + count(otherwise, at),
+                Stmt::Let { .. } | Stmt::Error(_) => 0,
+            })
+            .sum()
+    }
+    items
+        .iter()
+        .map(|i| match i {
+            Item::Stmt(s) => count(std::slice::from_ref(s), Place::Top),
+            Item::Factory(f) => count(&f.body, Place::Body),
+            // A source reads from strings; everything else is `name = value`.
+            Item::Source(src) => src
+                .args
+                .iter()
+                .filter(|a| a.name.is_none() && !matches!(a.value.kind, ExprKind::Str(_)))
+                .count(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// How many times a string literal is an operand of `*`, `/` or `-`, which never
+/// applies to text: `"0 6 *" * 1-5` is a string closed in the wrong place.
+fn strings_in_arithmetic(toks: &[(Tok, Span)]) -> usize {
+    let arithmetic = |t: &Tok| matches!(t, Tok::Star | Tok::Slash | Tok::Minus);
+    let string = |t: &Tok| matches!(t, Tok::Str(_) | Tok::StrTail(_) | Tok::StrHead(_));
+    toks.windows(2)
+        .filter(|w| {
+            (string(&w[0].0) && arithmetic(&w[1].0)) || (arithmetic(&w[0].0) && string(&w[1].0))
+        })
+        .count()
+}
+
+/// The items of a token stream with no syntax error in it, from the fast pass.
+fn clean_parse(toks: &[(Tok, SimpleSpan)], eoi: SimpleSpan, file: FileId) -> Option<Vec<Item>> {
+    let input = toks.map(eoi, |(t, s)| (t, s));
+    let fast = module_parser::<_, EmptyErr>(file).parse(input);
+    if fast.has_errors() {
+        None
+    } else {
+        fast.into_output()
+    }
+}
+
+/// How many one-token edits a file gets before its remaining mistakes are reported as
+/// the parser recovers from them.
+const MAX_REPAIRS: usize = 8;
+/// How many edits are tried for one mistake.
+const MAX_CANDIDATES: usize = 24;
+/// How many of those are tried for getting further when none makes the file parse
+/// (each such try is a slower, diagnostic parse).
+const MAX_PARTIAL: usize = 4;
+/// Larger files are not repaired: each try parses the whole file again.
+const MAX_REPAIR_TOKENS: usize = 200_000;
+
+/// What [`repair`] made of a file with mistakes.
+struct Repaired {
+    /// The tokens with the edits made.
+    toks: Vec<(Tok, SimpleSpan)>,
+    /// One diagnostic per edit.
+    said: Vec<Diagnostic>,
+    /// The items, when the edits left no mistake.
+    items: Option<Vec<Item>>,
+}
+
+/// Looks for one-token edits (see `crate::repair`) that make the file parse, one
+/// mistake at a time, starting with the first.
+fn repair(
+    text: &str,
+    file: FileId,
+    toks: Vec<(Tok, SimpleSpan)>,
+    eoi: SimpleSpan,
+    reported: &[std::ops::Range<usize>],
+) -> Repaired {
+    use crate::repair::{Candidates, Lines, apply};
+    let lines = Lines::new(text);
+    let mut work = toks;
+    let mut said = Vec::new();
+    let first_error = |toks: &[(Tok, SimpleSpan)]| -> Option<Rich<'static, Tok, SimpleSpan>> {
+        let input = toks.map(eoi, |(t, s)| (t, s));
+        let errs = module_parser::<_, Rich<Tok>>(file)
+            .parse(input)
+            .into_errors();
+        errs.into_iter()
+            .min_by_key(|e| e.span().start)
+            .map(|e| e.into_owned())
+    };
+    for _ in 0..MAX_REPAIRS {
+        if work.len() > MAX_REPAIR_TOKENS {
+            break;
+        }
+        let Some(first) = first_error(&work) else {
+            break;
+        };
+        let p = work.partition_point(|(_, s)| s.start < first.span().start);
+        let error = syntax_error(first, file);
+        let candidates = Candidates {
+            toks: &work,
+            lines: &lines,
+            file,
+            reported,
+        }
+        .all(p, &error);
+        let mut chosen = None;
+        // Of the edits that make the file parse, the one whose brackets agree best with
+        // the indentation: `{ task t: empty` and `task t: empty {` both parse with a `}`
+        // added at the end of the line, and with the `{` removed.
+        let mut best: Option<(
+            usize,
+            &crate::repair::Candidate,
+            Vec<(Tok, SimpleSpan)>,
+            Vec<Item>,
+        )> = None;
+        for c in candidates.iter().take(MAX_CANDIDATES) {
+            let edited = apply(&work, &c.edit);
+            if let Some(items) = clean_parse(&edited, eoi, file) {
+                let score = lines.misfits(&edited) + misplaced(&items);
+                if best.as_ref().is_none_or(|(b, ..)| score < *b) {
+                    best = Some((score, c, edited, items));
+                }
+                if score == 0 {
+                    break;
+                }
+            }
+        }
+        if let Some((_, c, edited, items)) = best {
+            said.extend(c.diag.clone());
+            return Repaired {
+                toks: edited,
+                said,
+                items: Some(items),
+            };
+        }
+        // No edit makes the whole file parse: there is more than one mistake. Take an
+        // edit that gets the parser well past this one, and go on with the next.
+        for c in candidates.iter().take(MAX_PARTIAL) {
+            let edited = apply(&work, &c.edit);
+            let next = first_error(&edited).map_or(usize::MAX, |e| {
+                edited.partition_point(|(_, s)| s.start < e.span().start)
+            });
+            if next > c.edit.at() + 3 && next > p {
+                chosen = Some((c, edited));
+                break;
+            }
+        }
+        match chosen {
+            Some((c, edited)) => {
+                said.extend(c.diag.clone());
+                work = edited;
+            }
+            None => break,
+        }
+    }
+    Repaired {
+        toks: work,
+        said,
+        items: None,
+    }
 }
 
 /// How deeply expressions and blocks may nest; deeper input is rejected so that no

@@ -284,7 +284,13 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             })
         });
     if let Some((out_dir, key)) = &stamp_key {
-        let read = |p: &str| std::fs::read_to_string(proj.root.join(p)).ok();
+        // Through the loader's checks: a source replaced by a named pipe since the last
+        // build must not block here.
+        let read = |p: &str| {
+            dagf_io::read_file(&proj.root.join(p), dagf_sema::MAX_FILE_BYTES)
+                .ok()
+                .and_then(|b| dagf_sema::decode(b).ok())
+        };
         if let Some((n, warnings)) = output::up_to_date(out_dir, key, &read) {
             let noted = match warnings {
                 0 => String::new(),

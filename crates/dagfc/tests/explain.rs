@@ -5,7 +5,9 @@
 //! A page's example is either a ```dagf block, compiled as `src/example.dagf` of a
 //! fresh project, or (for codes one file cannot trigger) a ```text transcript:
 //! `$ cat PATH` followed by the file's lines, `$ sqlite3 PATH "SQL; SQL"` (runs the SQL on
-//! the SQLite database PATH, created if need be), then one `$ dagfc check|build`,
+//! the SQLite database PATH, created if need be), `$ printf 'TEXT' > PATH` (bytes that are
+//! not UTF-8, as octal escapes), `$ mkfifo PATH` (a named pipe), then one
+//! `$ dagfc check|build`,
 //! optionally with `--env NAME`, or `$ dagfc import dag-factory FILE`, whose output
 //! lines are for the reader only. The transcript runs in an empty folder.
 
@@ -83,6 +85,66 @@ fn sqlite3(dir: &Path, rest: &str) -> Result<(), String> {
         .map_err(|e| format!("`$ sqlite3 {rest}`: {e}"))
 }
 
+/// `$ printf 'TEXT' > PATH`: writes TEXT, with the escapes of the shell's `printf`
+/// (`\n`, `\t`, `\\` and octal `\NNN`, for bytes that are not UTF-8), to PATH.
+fn printf(dir: &Path, rest: &str) -> Result<(), String> {
+    let usage = || format!("write `$ printf 'TEXT' > PATH`, not `$ printf {rest}`");
+    let (quoted, path) = rest.rsplit_once(" > ").ok_or_else(usage)?;
+    let text = quoted
+        .trim()
+        .strip_prefix('\'')
+        .and_then(|s| s.strip_suffix('\''))
+        .ok_or_else(usage)?;
+    let mut bytes = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0u8; 4];
+            bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some('n') => bytes.push(b'\n'),
+            Some('t') => bytes.push(b'\t'),
+            Some('\\') => bytes.push(b'\\'),
+            Some(d @ '0'..='7') => {
+                let mut n = d.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match chars.peek().and_then(|c| c.to_digit(8)) {
+                        Some(v) => {
+                            n = n * 8 + v;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                bytes.push(u8::try_from(n).map_err(|_| usage())?);
+            }
+            _ => return Err(usage()),
+        }
+    }
+    let path = dir.join(path.trim());
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(path, bytes).map_err(|e| e.to_string())
+}
+
+/// `$ mkfifo PATH`: makes a named pipe, with the system's `mkfifo`.
+fn mkfifo(path: &Path) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .map_err(|e| format!("`mkfifo`: {e}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("`mkfifo {}` failed", path.display()))
+}
+
 fn write(dir: &Path, rel: &str, text: &str) {
     let path = dir.join(rel);
     if let Some(parent) = path.parent() {
@@ -121,13 +183,21 @@ fn replay(transcript: &str) -> Option<Result<Run, String>> {
             if let Err(e) = sqlite3(dir.path(), rest) {
                 return Some(Err(e));
             }
+        } else if let Some(rest) = cmd.strip_prefix("printf ") {
+            if let Err(e) = printf(dir.path(), rest) {
+                return Some(Err(e));
+            }
+        } else if let Some(path) = cmd.strip_prefix("mkfifo ") {
+            if let Err(e) = mkfifo(&dir.path().join(path.trim())) {
+                return Some(Err(e));
+            }
         } else if let Some(sub) = cmd.strip_prefix("dagfc ") {
             if command.replace(sub.trim().to_string()).is_some() {
                 return Some(Err("a transcript runs `dagfc` once".into()));
             }
         } else {
             return Some(Err(format!(
-                "a transcript may only `cat` files, run `sqlite3` and run `dagfc`, not `{cmd}`"
+                "a transcript may only `cat`, `printf` or `mkfifo` files, run `sqlite3` and run `dagfc`, not `{cmd}`"
             )));
         }
     }

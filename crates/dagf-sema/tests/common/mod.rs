@@ -1,16 +1,16 @@
 //! What the integration tests share.
 
-use dagf_sema::Loader;
+use dagf_sema::{Loader, ReadError};
 use std::collections::HashMap;
 
 /// Source files held in memory, by path.
 pub struct Memory(pub HashMap<String, String>);
 
 impl Loader for Memory {
-    fn read(&self, path: &str) -> Result<String, String> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, ReadError> {
         self.0
             .get(path)
-            .cloned()
-            .ok_or_else(|| "not found".to_string())
+            .map(|t| t.clone().into_bytes())
+            .ok_or(ReadError::NotFound)
     }
 }
