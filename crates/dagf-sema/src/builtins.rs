@@ -43,6 +43,17 @@ pub const ALL: &[(&str, Builtin)] = &[
     ("leaves", Builtin::Leaves),
 ];
 
+/// The literal a name most likely means: `True`, `FALSE`, `None`, `null` are how other
+/// languages write `true`, `false` and `none`.
+pub fn literal_meant(name: &str) -> Option<&'static str> {
+    match name {
+        "True" | "TRUE" => Some("true"),
+        "False" | "FALSE" => Some("false"),
+        "None" | "NONE" | "null" | "Null" | "NULL" | "nil" => Some("none"),
+        _ => None,
+    }
+}
+
 pub fn lookup(name: &str) -> Option<Builtin> {
     ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
 }

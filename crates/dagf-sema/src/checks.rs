@@ -63,6 +63,37 @@ fn check_id(kind: &str, id: &str, span: Span, diags: &mut Diagnostics) {
     }
 }
 
+/// E0208 for templates that build on each other in a circle: one error for the circle,
+/// the same whichever of its templates (or of those built on it) is met first.
+pub fn template_cycle(prog: &crate::modules::Program, cycle: &[usize]) -> Diagnostic {
+    let mut members: Vec<(&str, Span)> = cycle
+        .iter()
+        .map(|&t| {
+            let d = &prog.templates[t].decl;
+            (
+                d.name.name.as_str(),
+                d.target.as_ref().map_or(d.name.span, |e| e.span),
+            )
+        })
+        .collect();
+    members.sort_by_key(|(_, at)| *at);
+    let names: Vec<String> = members.iter().map(|(n, _)| format!("`{n}`")).collect();
+    let message = match names.as_slice() {
+        [one] => format!("template {one} builds on itself"),
+        _ => format!("templates {} build on each other", names.join(", ")),
+    };
+    let mut d = Diagnostic::at(
+        Code::E0208,
+        members[0].1,
+        message,
+        "builds on a template that leads back here",
+    );
+    for (name, at) in &members[1..] {
+        d = d.with_label(*at, format!("`{name}` leads back too"));
+    }
+    d.with_help("a template builds on an operator, or on a template that does not lead back to it")
+}
+
 /// Why Airflow would reject an id, if it would.
 fn id_problem(kind: &str, id: &str, span: Span) -> Option<Diagnostic> {
     let bad: Vec<char> = id
@@ -143,9 +174,29 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         provenance,
     } = cx;
     if let Some(d) = id_problem("dag", &dag.id, dag.name_span) {
-        diags.push(match dag.named_by {
-            Some(at) => d.with_label(at, "the tenant's naming convention makes the id"),
-            None => d,
+        diags.push(match (dag.named_by, dag.tenant) {
+            // The convention gives every dag of the tenant such an id: one mistake, one
+            // error, the same from each of its dags (and so kept once).
+            (Some(at), Some((i, _))) => {
+                let tenant = &prog.instances[i].decl.name;
+                let flaw = d
+                    .message
+                    .split_once("` has ")
+                    .map_or("is not a valid id", |(_, flaw)| flaw);
+                Diagnostic::at(
+                    Code::E0302,
+                    at,
+                    format!(
+                        "the naming convention gives the dags of `{}` ids that have {flaw}",
+                        tenant.name
+                    ),
+                    "the naming convention makes the ids",
+                )
+                .with_label(tenant.span, "from the fields of this tenant")
+                .with_help("ids may hold only ASCII letters, digits, `-`, `.` and `_`: change the convention, or the tenant's fields it reads")
+            }
+            (Some(at), None) => d.with_label(at, "the tenant's naming convention makes the id"),
+            _ => d,
         });
     }
 

@@ -59,6 +59,19 @@ fn syntax_error(
     .with_help(format!("fix the {format} syntax here"))
 }
 
+/// E0501 for a key given twice in one mapping, at the second, with the first: a parser
+/// that kept one of them would drop the other without a word.
+fn twice(format: &str, key: &str, again: Span, first: Span) -> Diagnostic {
+    Diagnostic::at(
+        Code::E0501,
+        again,
+        format!("invalid {format}: `{key}` is set twice"),
+        "set again here",
+    )
+    .with_label(first, "first set here")
+    .with_help("keep one of them")
+}
+
 // ---- JSON ----------------------------------------------------------------------------
 
 struct Json<'t> {
@@ -109,6 +122,8 @@ impl Json<'_> {
             b'{' => {
                 self.pos += 1;
                 let mut fields: Vec<(Rc<str>, Value)> = Vec::new();
+                // Where each key is written, for a key given twice.
+                let mut keys: Vec<Span> = Vec::new();
                 self.skip_ws();
                 if self.bytes.get(self.pos) == Some(&b'}') {
                     self.pos += 1;
@@ -118,7 +133,13 @@ impl Json<'_> {
                         if self.bytes.get(self.pos) != Some(&b'"') {
                             return Err(self.error(1, "expected a key in double quotes".into()));
                         }
+                        let key_start = self.pos;
                         let key = self.string()?;
+                        let key_span = span_in(self.text, self.file, key_start, self.pos);
+                        if let Some(i) = fields.iter().position(|(k, _)| **k == *key) {
+                            return Err(Box::new(twice("JSON", &key, key_span, keys[i])));
+                        }
+                        keys.push(key_span);
                         self.skip_ws();
                         if self.bytes.get(self.pos) != Some(&b':') {
                             return Err(self.error(1, "expected `:` after the key".into()));
@@ -281,7 +302,14 @@ struct Builder<'t> {
 
 enum Frame {
     List(usize, Vec<Value>),
-    Map(usize, Vec<(Rc<str>, Value)>, Option<(Rc<str>, Span)>),
+    /// A mapping: where it starts, its entries with where each key is written, and the
+    /// key waiting for its value.
+    Map(
+        usize,
+        Vec<(Rc<str>, Value)>,
+        Vec<Span>,
+        Option<(Rc<str>, Span)>,
+    ),
 }
 
 impl Builder<'_> {
@@ -292,7 +320,7 @@ impl Builder<'_> {
     fn push(&mut self, v: Value) {
         match self.stack.last_mut() {
             Some(Frame::List(_, items)) => items.push(v),
-            Some(Frame::Map(_, fields, key)) => match key.take() {
+            Some(Frame::Map(_, fields, keys, key)) => match key.take() {
                 None => {
                     // A key: only scalars are keys here.
                     match &v.v {
@@ -315,21 +343,14 @@ impl Builder<'_> {
                         }
                     }
                 }
-                Some((k, _)) => {
-                    if let Some((_, prev)) = fields.iter().find(|(n, _)| *n == k) {
-                        let prev = prev.span;
-                        self.error.get_or_insert_with(|| {
-                            Diagnostic::at(
-                                Code::E0501,
-                                v.span,
-                                format!("invalid YAML: `{k}` is set twice"),
-                                "set again here",
-                            )
-                            .with_label(prev, "first set here")
-                            .with_help("keep one of them")
-                        });
+                Some((k, at)) => {
+                    if let Some(i) = fields.iter().position(|(n, _)| *n == k) {
+                        let first = keys[i];
+                        self.error
+                            .get_or_insert_with(|| twice("YAML", &k, at, first));
                     }
                     fields.push((k, v));
+                    keys.push(at);
                 }
             },
             None => self.docs.push(v),
@@ -388,14 +409,17 @@ impl yaml_rust2::parser::MarkedEventReceiver for Builder<'_> {
                 ));
             }
             Event::SequenceStart(..) => self.stack.push(Frame::List(at, Vec::new())),
-            Event::MappingStart(..) => self.stack.push(Frame::Map(at, Vec::new(), None)),
+            Event::MappingStart(..) => {
+                self.stack
+                    .push(Frame::Map(at, Vec::new(), Vec::new(), None))
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 let v = match self.stack.pop() {
                     Some(Frame::List(start, items)) => Value::new(
                         V::List(Rc::new(items)),
                         span_in(self.text, self.file, start, at),
                     ),
-                    Some(Frame::Map(start, fields, _)) => Value::new(
+                    Some(Frame::Map(start, fields, _, _)) => Value::new(
                         V::Record(Rc::new(fields)),
                         span_in(self.text, self.file, start, at),
                     ),
@@ -531,6 +555,45 @@ mod tests {
     }
 
     #[test]
+    fn a_key_given_twice_is_an_error_at_the_second_key() {
+        for (format, text) in [
+            ("json", "{\"name\": \"a\", \"retries\": 1, \"name\": \"b\"}"),
+            ("yaml", "name: a\nretries: 1\nname: b\n"),
+        ] {
+            let d = parse(format, text, FileId(0)).expect_err("a key twice");
+            assert_eq!(d.code, dagf_diag::Code::E0501, "{format}");
+            assert!(d.message.contains("`name` is set twice"), "{}", d.message);
+            let at = |s: dagf_diag::Span| &text[s.range()];
+            let primary = d.primary.as_ref().expect("a place").span;
+            assert!(at(primary).contains("name"), "{format}: {:?}", at(primary));
+            assert!(primary.start as usize > text.find("retries").unwrap_or(0));
+            let first = d.secondary.first().expect("the first key").span;
+            assert!(at(first).contains("name") && first.start < 3, "{format}");
+        }
+        // Nested mappings keep their own keys.
+        assert!(parse("json", "{\"a\": {\"x\": 1}, \"b\": {\"x\": 2}}", FileId(0)).is_ok());
+    }
+
+    /// "Billion laughs": nine levels of aliases, each ten times the one before, would
+    /// be 10^9 values expanded. Aliases are refused at the first one, in linear time.
+    #[test]
+    fn an_alias_bomb_is_refused_at_its_first_alias() {
+        let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let started = std::time::Instant::now();
+        let d = parse("yaml", &text, FileId(0)).expect_err("aliases are refused");
+        assert!(d.message.contains("aliases"), "{}", d.message);
+        let at = d.primary.expect("a place").span;
+        assert_eq!(&text[at.start as usize..at.start as usize + 4], "*a0,");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
     fn non_ascii_spans_are_bytes() {
         let text = "name: \"é\"\nother: ü\n";
         let docs = parse("yaml", text, FileId(0)).expect("valid");
@@ -558,13 +621,21 @@ fn between_key_and_value(gap: &str) -> bool {
         .all(|c| matches!(c, '"' | '\'' | ':' | ' ' | '\t' | '\r' | '\n'))
 }
 
-/// Where `key` is written just before the value at `value` in `text`
-/// (`key: value`, `"key": value`), if it is there.
-pub fn key_before(text: &str, key: &str, value: Span) -> Option<Span> {
+/// Where `key` is written just before the value at `value` in `text`: `key: value`,
+/// `"key": value` in a config file, `key = value` or `key { ... }` in `.dagf` text
+/// (`dagf`), if it is there.
+pub fn key_written(text: &str, key: &str, value: Span, dagf: bool) -> Option<Span> {
     let before = text.get(..value.start as usize)?;
     let at = before.rfind(key)?;
-    between_key_and_value(&before[at + key.len()..])
-        .then(|| Span::new(value.file, at, at + key.len()))
+    let gap = &before[at + key.len()..];
+    let fits = if dagf {
+        gap.chars()
+            .all(|c| matches!(c, '"' | '=' | ' ' | '\t' | '\r' | '\n'))
+            && before[..at].ends_with(|c: char| !(c.is_alphanumeric() || c == '_'))
+    } else {
+        between_key_and_value(gap)
+    };
+    fits.then(|| Span::new(value.file, at, at + key.len()))
 }
 
 /// The steps from the top of `doc` (parsed from `text`) to the innermost value that

@@ -158,7 +158,7 @@ impl<'a> Inheritance<'a> {
     /// Where `key` is written just before its value `value` (the value itself if it
     /// cannot be found).
     fn key_span(&self, key: &str, value: Span) -> Span {
-        // Not `config::key_before`: a mapping's span starts at its first entry, so the
+        // Not `config::key_written`: a mapping's span starts at its first entry, so the
         // text between `override` and it holds that entry's key.
         let text = &self.sources.get(value.file).text;
         let before = &text[..(value.start as usize).min(text.len())];

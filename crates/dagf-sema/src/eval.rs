@@ -169,7 +169,7 @@ pub struct DagB {
     /// Mixins' `after` blocks, run once every body is done.
     afters: Vec<After>,
     /// The tenant the dag is placed in (`in`), and where that is written.
-    tenant: Option<(usize, Span)>,
+    pub tenant: Option<(usize, Span)>,
     /// The naming convention that made the id, if one did.
     pub named_by: Option<Span>,
     /// Mixin applications before this dag's: its own are numbered from here.
@@ -919,10 +919,8 @@ impl<'a> Cx<'a> {
     /// Where the key of a config value is written: just before the value in its file
     /// (`key: value`, `"key": value`); the value itself when it cannot be found.
     fn key_span(&self, key: &str, value: Span) -> Span {
-        if !self.read_from_config(value) {
-            return value;
-        }
-        crate::config::key_before(&self.sources.get(value.file).text, key, value).unwrap_or(value)
+        let text = &self.sources.get(value.file).text;
+        crate::config::key_written(text, key, value, !self.read_from_config(value)).unwrap_or(value)
     }
 
     /// Whether a value was read from a config file (where durations are strings).
@@ -2195,9 +2193,10 @@ impl<'a> Cx<'a> {
         if self.prog.modules[m]
             .imports
             .iter()
-            .any(|i| i.target.is_none() && i.alias.as_deref() == Some(n))
+            .any(|i| i.target.is_none() && (i.alias.is_none() || i.alias.as_deref() == Some(n)))
         {
-            // The alias of an import whose file was not found: E0101 said so already.
+            // The alias of an import whose file was not found or read, or maybe a name it
+            // holds: E0101 (or why it could not be read) said so already.
             return V::Error;
         }
         let mut candidates: Vec<&str> = env.iter().map(|(k, _)| &**k).collect();
@@ -2209,8 +2208,13 @@ impl<'a> Cx<'a> {
             span,
             format!("unknown name `{n}`"),
             "not defined",
-        )
-        .with_suggestion(n, candidates);
+        );
+        let d = match builtins::literal_meant(n) {
+            Some(l) => d.with_help(format!(
+                "did you mean `{l}`? `.dagf` literals are lowercase"
+            )),
+            None => d.with_suggestion(n, candidates),
+        };
         let d = if d.help.is_none() {
             d.with_help("define it with `let`, declare it, or import the file that declares it")
         } else {
@@ -3106,10 +3110,8 @@ impl<'a> Cx<'a> {
             match self.expr(module, &mut Env::new(), target, None).v {
                 V::Item(Item::Operator(op)) => return Some(op),
                 V::Item(Item::Template(parent)) if seen.contains(&parent) => {
-                    self.err(
-                        Diagnostic::at(Code::E0208, target.span, format!("template `{}` builds on itself", decl.name.name), "builds on a template that leads back here")
-                            .with_help("a template builds on an operator, or on a template that does not lead back to it"),
-                    );
+                    let cycle = &seen[seen.iter().position(|&t| t == parent).unwrap_or(0)..];
+                    self.err(crate::checks::template_cycle(self.prog, cycle));
                     return None;
                 }
                 V::Item(Item::Template(parent)) => {

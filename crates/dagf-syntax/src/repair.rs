@@ -249,6 +249,14 @@ const KEYWORDS: &[(&str, Tok)] = &[
     ("extern", Tok::Error),
 ];
 
+/// The words that start an item or a statement, for "did you mean" elsewhere (a
+/// misspelt `dag` that reads as a tenant of an unknown kind).
+pub const START_WORDS: &[&str] = &[
+    "import", "operator", "sensor", "type", "factory", "template", "callback", "dag", "task",
+    "group", "asset", "let", "for", "if", "mixin", "abstract", "override", "tenant", "source",
+    "profile", "after", "extern",
+];
+
 /// The token a keyword is written as.
 fn keyword_tok(word: &str) -> Option<Tok> {
     KEYWORDS.iter().find(|(w, _)| *w == word).map(|(w, t)| {
@@ -478,7 +486,19 @@ impl Candidates<'_> {
             }
         });
         for x in likely {
-            found.push(self.stray_closer(x, self.opener_of(x)));
+            let stray = self.stray_closer(x, self.opener_of(x));
+            // `f(a = 1) b = 2)`: the `)` may stand for a `,`.
+            let comma = (*kind != Tok::RBrace).then(|| Candidate {
+                edit: Edit::Replace(x, Tok::Comma),
+                diag: stray.diag.clone().map(|d| {
+                    d.with_help(format!(
+                        "remove this {}, or write `,` if what follows belongs inside",
+                        name(kind)
+                    ))
+                }),
+            });
+            found.push(stray);
+            found.extend(comma);
         }
         found.push(self.stray_closer(c, open));
         if *kind != Tok::RBrace {
@@ -610,7 +630,7 @@ impl Candidates<'_> {
             if !starts || keyword_tok(word).is_some() {
                 continue;
             }
-            let Some(kw) = dagf_diag::did_you_mean(word, KEYWORDS.iter().map(|(w, _)| *w)) else {
+            let Some(kw) = dagf_diag::did_you_mean(word, START_WORDS.iter().copied()) else {
                 continue;
             };
             let Some(tok) = keyword_tok(kw) else { continue };

@@ -19,6 +19,44 @@ pub(crate) fn split(
     out: &mut Vec<(Tok, Span)>,
     diags: &mut Vec<Diagnostic>,
 ) {
+    let mut bad = Vec::new();
+    split_into(raw, base, triple, file, out, diags, &mut bad);
+    // One string with several bad escapes (a Windows path) is one mistake.
+    if let Some(((first, c), rest)) = bad.split_first() {
+        let mut d = Diagnostic::at(
+            Code::E0004,
+            *first,
+            format!("unknown escape `\\{c}`"),
+            "not an escape",
+        );
+        if !rest.is_empty() {
+            d.message = format!(
+                "unknown escapes {}",
+                bad.iter()
+                    .map(|(_, c)| format!("`\\{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        for (span, _) in rest {
+            d = d.with_label(*span, "not an escape either");
+        }
+        diags.push(d.with_help(
+            "the escapes are \\n \\t \\r \\\\ \\\" and \\$; write `\\\\` for a backslash",
+        ));
+    }
+}
+
+/// [`split`], gathering the bad escapes in `bad`.
+fn split_into(
+    raw: &str,
+    base: usize,
+    triple: bool,
+    file: FileId,
+    out: &mut Vec<(Tok, Span)>,
+    diags: &mut Vec<Diagnostic>,
+    bad: &mut Vec<(Span, char)>,
+) {
     let quote = if triple { 3 } else { 1 };
     let pieces = pieces(raw);
     let dropped = if triple {
@@ -31,7 +69,7 @@ pub(crate) fn split(
         .filter(|p| matches!(p, Piece::Interp(_)))
         .count();
     if n == 0 {
-        let text = unescape(raw, 0..raw.len(), &dropped, base, file, diags);
+        let text = unescape(raw, 0..raw.len(), &dropped, base, file, bad);
         out.push((
             Tok::Str(text),
             Span::new(file, base - quote, base + raw.len() + quote),
@@ -63,7 +101,7 @@ pub(crate) fn split(
                 } else {
                     base + r.end
                 };
-                let text = unescape(raw, r.clone(), &dropped, base, file, diags);
+                let text = unescape(raw, r.clone(), &dropped, base, file, bad);
                 pending_text = Some((text, Span::new(file, start, end)));
             }
             Piece::Interp(r) => {
@@ -182,7 +220,7 @@ fn unescape(
     dropped: &[bool],
     base: usize,
     file: FileId,
-    diags: &mut Vec<Diagnostic>,
+    bad: &mut Vec<(Span, char)>,
 ) -> String {
     let mut out = String::with_capacity(range.len());
     let mut chars = raw[range.clone()].char_indices().peekable();
@@ -208,11 +246,10 @@ fn unescape(
             '$' => out.push('$'),
             '\n' => {}
             other => {
-                let span = Span::new(file, base + at, base + at + 1 + other.len_utf8());
-                diags.push(
-                    Diagnostic::at(Code::E0004, span, format!("unknown escape `\\{other}`"), "not an escape")
-                        .with_help("the escapes are \\n \\t \\r \\\\ \\\" and \\$; write `\\\\` for a backslash"),
-                );
+                bad.push((
+                    Span::new(file, base + at, base + at + 1 + other.len_utf8()),
+                    other,
+                ));
                 out.push(other);
             }
         }

@@ -151,7 +151,14 @@ impl Cx<'_> {
                         format!("unknown tenant kind `{}`", decl.kind.name),
                         "not defined",
                     )
-                    .with_suggestion(&decl.kind.name, kinds.iter().copied())
+                    // `dga report { ... }` reads as a tenant of the kind `dga`.
+                    .with_suggestion(
+                        &decl.kind.name,
+                        kinds
+                            .iter()
+                            .copied()
+                            .chain(dagf_syntax::START_WORDS.iter().copied()),
+                    )
                     .or_help(
                         "declare it with `tenant NAME { fields }`, or import the file that does",
                     ),

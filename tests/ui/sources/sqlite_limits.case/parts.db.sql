@@ -1,0 +1,1 @@
+CREATE TABLE parts (name TEXT);
