@@ -478,11 +478,18 @@ impl Candidates<'_> {
                 earlier.push(x);
             }
         }
+        // Between an earlier closer and `c`, nothing but more of the same list: `f(a) ,
+        // b = 2)` more likely ends `f(a, b = 2)` than `f(a)` and a field.
+        let flat = |x: usize| {
+            self.toks[x + 1..c]
+                .iter()
+                .all(|(t, _)| opener(t).is_none() && !is_closer(t))
+        };
         let (likely, rest): (Vec<usize>, Vec<usize>) = earlier.into_iter().partition(|&x| {
             if *kind == Tok::RBrace {
                 followed(x, &|t| !is_closer(t))
             } else {
-                followed(x, &starts_value)
+                followed(x, &starts_value) || (followed(x, &|t| *t == Tok::Comma) && flat(x))
             }
         });
         for x in likely {
