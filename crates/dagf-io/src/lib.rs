@@ -6,7 +6,7 @@ mod data;
 
 pub use data::CACHE_DIR;
 
-use dagf_sema::{HttpError, HttpLimits, MAX_FILE_BYTES, ReadError, SqlLimits};
+use dagf_sema::{HttpError, HttpLimits, MAX_FILE_BYTES, MAX_SOURCE_BYTES, ReadError, SqlLimits};
 use std::io::Read;
 use std::path::Path;
 
@@ -18,7 +18,12 @@ pub struct DiskLoader<'a> {
 
 impl dagf_sema::Loader for DiskLoader<'_> {
     fn read(&self, path: &str) -> Result<Vec<u8>, ReadError> {
-        read_file(&self.root.join(path), MAX_FILE_BYTES)
+        let limit = if path.ends_with(".dagf") {
+            MAX_SOURCE_BYTES
+        } else {
+            MAX_FILE_BYTES
+        };
+        read_file(&self.root.join(path), limit)
     }
 
     fn list(&self, dir: &str) -> Result<Vec<String>, String> {

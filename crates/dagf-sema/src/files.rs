@@ -6,8 +6,11 @@ use dagf_diag::{Code, Diagnostic, FileId, Sources, Span};
 use std::fmt;
 use std::time::Duration;
 
-/// The largest file (`.dagf` or config) read, in bytes.
+/// The largest config file read, in bytes.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
+/// The largest `.dagf` file read, in bytes: each byte of source may become a token of
+/// some 50 bytes in memory (a project's sources are a few hundred kilobytes).
+pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
 
 /// How long a SQLite query may run, how many rows and how many bytes of data it may
 /// give, unless the source says otherwise.

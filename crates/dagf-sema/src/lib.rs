@@ -17,8 +17,8 @@ mod types;
 mod value;
 
 pub use files::{
-    HttpLimits, MAX_DATA_BYTES, MAX_FILE_BYTES, NotText, ReadError, SQL_MAX_ROWS, SQL_TIMEOUT,
-    SqlLimits, bytes, decode,
+    HttpLimits, MAX_DATA_BYTES, MAX_FILE_BYTES, MAX_SOURCE_BYTES, NotText, ReadError, SQL_MAX_ROWS,
+    SQL_TIMEOUT, SqlLimits, bytes, decode,
 };
 pub use modules::Loader;
 pub use schema::schema;

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 pub trait Loader {
     /// The bytes of the file at `path` (a `/`-separated path relative to the project).
     /// Anything but a regular file is refused, never read (a named pipe would block), and
-    /// so is a file larger than [`MAX_FILE_BYTES`](crate::MAX_FILE_BYTES).
+    /// so is a file larger than [`MAX_SOURCE_BYTES`](crate::MAX_SOURCE_BYTES) (a `.dagf` file) or
+    /// [`MAX_FILE_BYTES`](crate::MAX_FILE_BYTES) (any other).
     fn read(&self, path: &str) -> Result<Vec<u8>, ReadError>;
 
     /// The names of the entries in the folder `dir` (relative to the project; `""` is

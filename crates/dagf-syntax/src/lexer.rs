@@ -358,7 +358,13 @@ pub fn lex(text: &str, file: FileId, base: usize) -> (Vec<(Tok, Span)>, Vec<Diag
     let mut toks: Vec<(Tok, Span)> = Vec::with_capacity(text.len() / 4 + 16);
     let mut diags = Vec::new();
     let mut lexer = Tok::lexer(text);
+    // Brackets nested too deep are an error (see `parse`): the tokens after the first
+    // one too deep are not needed, and 10 MB of `[` would be 10 million of them.
+    let mut depth = 0usize;
     while let Some(result) = lexer.next() {
+        if depth > crate::parser::MAX_NESTING {
+            break;
+        }
         let range = lexer.span();
         let span = Span::new(file, base + range.start, base + range.end);
         let tok = match result {
@@ -395,6 +401,13 @@ pub fn lex(text: &str, file: FileId, base: usize) -> (Vec<(Tok, Span)>, Vec<Diag
             Tok::Lt if text[range.end..].starts_with('<') => Tok::LtJoined,
             t => t,
         };
+        match tok {
+            Tok::LBrace | Tok::LParen | Tok::LParenLine | Tok::LBracket | Tok::LBracketLine => {
+                depth += 1
+            }
+            Tok::RBrace | Tok::RParen | Tok::RBracket => depth = depth.saturating_sub(1),
+            _ => {}
+        }
         match tok {
             Tok::RawStr(raw) => crate::strings::split(
                 &raw,
