@@ -142,7 +142,7 @@ pub fn get(url: &str, limits: &HttpLimits) -> Result<Vec<u8>, HttpError> {
     let failed = |e: ureq::Error| match e {
         ureq::Error::StatusCode(code) => HttpError::Failed(format!("the server answered {code}")),
         ureq::Error::Timeout(_) => {
-            HttpError::Failed(format!("no whole answer within {}", seconds(timeout)))
+            HttpError::Failed(format!("no answer within {}", seconds(timeout)))
         }
         ureq::Error::ConnectionFailed => {
             HttpError::Failed("cannot connect to the server".to_string())
