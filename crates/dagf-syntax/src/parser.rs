@@ -129,16 +129,15 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     (Module { file, items }, diags)
 }
 
+/// A file's tokens and the diagnostics met while lexing it.
+type Lexed = (Vec<(Tok, Span)>, Vec<Diagnostic>);
+
 /// A `"` string left open swallows the rest of its line, brackets and all. Where the
 /// closing quote was most likely meant (before a `,`, a closing bracket or the end of
 /// the line, after the opening quote or, when quotes were paired wrongly, before it),
 /// the text with that quote added is lexed again; the first place that makes the whole
 /// file parse is taken, and the string is reported there once.
-fn close_string(
-    text: &str,
-    file: FileId,
-    diags: &[Diagnostic],
-) -> Option<(Vec<(Tok, Span)>, Vec<Diagnostic>)> {
+fn close_string(text: &str, file: FileId, diags: &[Diagnostic]) -> Option<Lexed> {
     let open = diags.iter().find_map(|d| {
         let at = d.primary.as_ref()?.span.start as usize;
         (d.code == Code::E0002 && text[at..].starts_with('"') && !text[at..].starts_with("\"\"\""))
@@ -348,6 +347,15 @@ const MAX_PARTIAL: usize = 4;
 /// Larger files are not repaired: each try parses the whole file again.
 const MAX_REPAIR_TOKENS: usize = 200_000;
 
+/// The edit that made the file parse with the fewest misfits so far: their count, the
+/// edit, the tokens as edited, and their items.
+type Best<'c> = (
+    usize,
+    &'c crate::repair::Candidate,
+    Vec<(Tok, SimpleSpan)>,
+    Vec<Item>,
+);
+
 /// What [`repair`] made of a file with mistakes.
 struct Repaired {
     /// The tokens with the edits made.
@@ -400,12 +408,7 @@ fn repair(
         // Of the edits that make the file parse, the one whose brackets agree best with
         // the indentation: `{ task t: empty` and `task t: empty {` both parse with a `}`
         // added at the end of the line, and with the `{` removed.
-        let mut best: Option<(
-            usize,
-            &crate::repair::Candidate,
-            Vec<(Tok, SimpleSpan)>,
-            Vec<Item>,
-        )> = None;
+        let mut best: Option<Best> = None;
         for c in candidates.iter().take(MAX_CANDIDATES) {
             let edited = apply(&work, &c.edit);
             if let Some(items) = clean_parse(&edited, eoi, file) {

@@ -108,9 +108,19 @@ fn shown(what: &str, run: &Run) -> String {
 
 const TYPE: &str = "type Cfg = { name: str }\n";
 
+/// A project's files, what to add beside them (a pipe, a link), and the code and words
+/// the error must have.
+type Case = (
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    Box<dyn Fn(&Path)>,
+    &'static str,
+    &'static str,
+);
+
 #[test]
 fn named_pipes_and_devices_are_refused_not_read() {
-    let cases: Vec<(&str, Vec<(&str, &str)>, Box<dyn Fn(&Path)>, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "an imported named pipe",
             vec![(
