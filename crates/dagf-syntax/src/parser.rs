@@ -47,7 +47,14 @@ fn parser_tokens(toks: Vec<(Tok, Span)>) -> Vec<(Tok, SimpleSpan)> {
 /// diagnostics met while lexing and parsing.
 pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     let (toks, diags) = lex(text, file, 0);
-    let (toks, mut diags) = close_string(text, file, &diags).unwrap_or((toks, diags));
+    let left_open = diags.iter().find_map(|d| {
+        let at = d.primary.as_ref()?.span.start as usize;
+        (d.code == Code::E0002 && text[at..].starts_with('"') && !text[at..].starts_with("\"\"\""))
+            .then_some(at)
+    });
+    let (toks, mut diags) = left_open
+        .and_then(|open| close_string(text, file, open))
+        .unwrap_or((toks, diags));
     diags.extend(
         toks.iter()
             .filter_map(|(t, span)| invalid_literal(t, *span)),
@@ -66,7 +73,26 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     let eoi = SimpleSpan::from(text.len()..text.len());
     // Most files are right: a first pass that keeps no error information is several
     // times cheaper, and only a file it finds wrong is looked at again.
-    let items = match clean_parse(&toks, eoi, file) {
+    // Quotes paired wrongly can leave no string open: `"a, "s3://b" }` is a string, a
+    // name, and a comment. A line with an odd number of quotes is tried as one.
+    let mut closed = clean_parse(&toks, eoi, file);
+    let mut toks = toks;
+    if closed.is_none() && left_open.is_none() {
+        if let Some((fixed, ds)) = odd_quote(text).and_then(|open| close_string(text, file, open)) {
+            let parsed = parser_tokens(fixed.clone());
+            if let Some(items) = clean_parse(&parsed, eoi, file) {
+                diags = ds;
+                diags.extend(
+                    fixed
+                        .iter()
+                        .filter_map(|(t, span)| invalid_literal(t, *span)),
+                );
+                closed = Some(items);
+                toks = parsed;
+            }
+        }
+    }
+    let items = match closed {
         Some(items) => Some(items),
         None => {
             let reported: Vec<std::ops::Range<usize>> = diags
@@ -129,6 +155,31 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     (Module { file, items }, diags)
 }
 
+/// The last `"` of the first line with an odd number of them (not counting `\"`, nor
+/// the lines of a `"""` string).
+fn odd_quote(text: &str) -> Option<usize> {
+    let mut in_triple = false;
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let triples = line.matches("\"\"\"").count();
+        if triples % 2 == 1 {
+            in_triple = !in_triple;
+        }
+        if triples == 0 && !in_triple {
+            let quotes: Vec<usize> = line
+                .match_indices('"')
+                .map(|(i, _)| i)
+                .filter(|&i| !line[..i].ends_with('\\'))
+                .collect();
+            if quotes.len() % 2 == 1 {
+                return quotes.last().map(|q| start + q);
+            }
+        }
+        start += line.len();
+    }
+    None
+}
+
 /// A file's tokens and the diagnostics met while lexing it.
 type Lexed = (Vec<(Tok, Span)>, Vec<Diagnostic>);
 
@@ -137,12 +188,7 @@ type Lexed = (Vec<(Tok, Span)>, Vec<Diagnostic>);
 /// the line, after the opening quote or, when quotes were paired wrongly, before it),
 /// the text with that quote added is lexed again; the first place that makes the whole
 /// file parse is taken, and the string is reported there once.
-fn close_string(text: &str, file: FileId, diags: &[Diagnostic]) -> Option<Lexed> {
-    let open = diags.iter().find_map(|d| {
-        let at = d.primary.as_ref()?.span.start as usize;
-        (d.code == Code::E0002 && text[at..].starts_with('"') && !text[at..].starts_with("\"\"\""))
-            .then_some(at)
-    })?;
+fn close_string(text: &str, file: FileId, open: usize) -> Option<Lexed> {
     if text.len() / 4 > MAX_REPAIR_TOKENS {
         return None;
     }
@@ -1840,6 +1886,103 @@ dag crm: ingest(source = "crm")
 for s in ["erp", "billing"] { dag "ingest_${s}": ingest(source = s) }
 "#);
         assert_eq!(m.items.len(), 7);
+    }
+
+    /// One mistake, one diagnostic, at the mistake, saying what it is; and the rest of
+    /// the file read as it was meant (every dag and task still there).
+    #[test]
+    fn one_token_mistakes_are_repaired_and_reported_once() {
+        let cases: &[(&str, &str, &str, usize)] = &[
+            // (text, what the message says, the text at the error, how many dags)
+            (
+                "dag a {\n    task x: empty )\n    task y: empty\n}\ndag b { task z: empty }\n",
+                "unexpected `)`",
+                ")",
+                2,
+            ),
+            (
+                "dag a {\n    task x: empty }\n    task y: empty\n    x >> y\n}\ndag b { task z: empty }\n",
+                "unexpected `}`",
+                "}",
+                2,
+            ),
+            (
+                "dag a {\n    task x: bash {\n        bash_command = \"x\"\n    task y: empty\n}\ndag b { task z: empty }\n",
+                "this `{` is never closed",
+                "{",
+                2,
+            ),
+            (
+                "dag a {\n    tags = [\"a\", \"b\"\n    task y: empty\n}\n",
+                "this `[` is never closed",
+                "[",
+                1,
+            ),
+            (
+                "dag a {\n    taks x: empty\n}\ndag b { task z: empty }\n",
+                "`taks` is not a keyword",
+                "taks",
+                2,
+            ),
+            (
+                "dga a {\n    task x: empty\n}\nfactroy f() { task t: empty }\n",
+                "`factroy` is not a keyword",
+                "factroy",
+                0,
+            ),
+            (
+                "dag a {\n    task x: bash {\n        bash_command: \"x\"\n    }\n}\n",
+                "fields are set with `=`, not `:`",
+                ":",
+                1,
+            ),
+            (
+                "dag a {\n    tags = [\"a\" \"b\"]\n}\ndag b { task z: empty }\n",
+                "expected `,` before this string",
+                "\"b\"",
+                2,
+            ),
+            (
+                "dag a {\n    task x: bash { bash_command = \"x {{ ds }} }\n    task y: empty\n}\n",
+                "unterminated string",
+                "\"x {{ ds }}",
+                1,
+            ),
+            (
+                "dag a {\n    tags = [\"a, \"b\"]\n    task y: empty\n}\n",
+                "unterminated string",
+                "\"a",
+                1,
+            ),
+        ];
+        for (text, says, at, dags) in cases {
+            let (m, diags) = parse(text, FileId(0));
+            assert_eq!(diags.len(), 1, "{text:?}: {diags:#?}");
+            let d = &diags[0];
+            assert_eq!(d.message, *says, "{text:?}");
+            let span = d.primary.as_ref().expect("a place").span;
+            assert_eq!(&text[span.range()], *at, "{text:?}");
+            let decls = m
+                .items
+                .iter()
+                .filter(|i| matches!(i, Item::Stmt(Stmt::Decl(d)) if d.kind == DeclKind::Dag))
+                .count();
+            assert_eq!(decls, *dags, "{text:?}: {:#?}", m.items);
+        }
+    }
+
+    /// A block still open at the end of the file is reported at its `{`, with the end of
+    /// the file labelled.
+    #[test]
+    fn a_block_open_at_the_end_is_reported_at_its_brace() {
+        let text = "dag a {\n    task x: empty\n";
+        let (_, diags) = parse(text, FileId(0));
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        let d = &diags[0];
+        assert_eq!(d.primary.as_ref().map(|l| l.span.start), Some(6));
+        assert_eq!(d.secondary.len(), 1);
+        assert_eq!(d.secondary[0].span.start as usize, text.len());
+        assert_eq!(d.secondary[0].message, "the file ends here");
     }
 
     #[test]

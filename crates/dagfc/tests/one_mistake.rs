@@ -276,8 +276,8 @@ fn try_one(
     let [one] = errors.as_slice() else {
         return Some(format!("{place}: {} errors\n{}", errors.len(), shown()));
     };
-    // The error is at the mistake: on its line (or, for a `{` never closed, there or
-    // where the file ends).
+    // The error is at the mistake: the bracket or character added, the string left
+    // open (a `{` never closed is reported at itself, with where it would end).
     let label = one.primary.as_ref()?;
     let file = sources.get(label.span.file);
     if file.name != subject.path {
@@ -286,12 +286,29 @@ fn try_one(
             shown()
         ));
     }
-    let line = |b: usize| file.text[..b.min(file.text.len())].matches('\n').count();
-    let at_line = line(at);
     let start = label.span.start as usize;
-    if line(start) != at_line {
+    let text = &file.text;
+    let placed = match mistake {
+        // Quotes paired wrongly may show the mistake at another string of the line.
+        Mistake::OpenString => {
+            let line = |b: usize| text[..b.min(text.len())].matches('\n').count();
+            line(start) == line(at)
+        }
+        // `} } }` with one `}` added: removing any of them is the same fix, and any
+        // may be named.
+        _ => {
+            let (a, b) = (at.min(start), at.max(start));
+            let c = text[a..].chars().next();
+            start == at
+                || (c == text[b..].chars().next()
+                    && text[a..b]
+                        .chars()
+                        .all(|x| x.is_whitespace() || Some(x) == c))
+        }
+    };
+    if !placed {
         return Some(format!(
-            "{place}: the error is not on the mistake's line\n{}",
+            "{place}: the error is not at the mistake\n{}",
             shown()
         ));
     }
