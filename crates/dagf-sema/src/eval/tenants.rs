@@ -97,7 +97,15 @@ impl Cx<'_> {
             InstanceState::Done(inst) => return Some(inst.clone()),
             InstanceState::Failed => return None,
             InstanceState::Busy => {
-                let decl = &self.prog.instances[i].decl;
+                // Tenants computed inside one another (a default that walks every
+                // tenant of the kind) meet each other again: one mistake, reported
+                // once, for the first of them.
+                let first = self
+                    .instances
+                    .iter()
+                    .position(|s| matches!(s, InstanceState::Busy))
+                    .unwrap_or(i);
+                let decl = &self.prog.instances[first].decl;
                 self.err(
                     Diagnostic::at(
                         Code::E0209,
