@@ -47,7 +47,14 @@ fn parser_tokens(toks: Vec<(Tok, Span)>) -> Vec<(Tok, SimpleSpan)> {
 /// diagnostics met while lexing and parsing.
 pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     let (toks, diags) = lex(text, file, 0);
-    let left_open = diags.iter().find_map(|d| {
+    // A text with many characters that are no token is no `.dagf` file with a mistake
+    // or two: it is not repaired (see `repair`).
+    let lex_errors = diags
+        .iter()
+        .filter(|d| matches!(d.code.as_str(), "E0002" | "E0003"))
+        .count();
+    let garbage = lex_errors > MAX_LEX_ERRORS;
+    let left_open = diags.iter().filter(|_| !garbage).find_map(|d| {
         let at = d.primary.as_ref()?.span.start as usize;
         (d.code == Code::E0002 && text[at..].starts_with('"') && !text[at..].starts_with("\"\"\""))
             .then_some(at)
@@ -77,7 +84,7 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     // name, and a comment. A line with an odd number of quotes is tried as one.
     let mut closed = clean_parse(&toks, eoi, file);
     let mut toks = toks;
-    if closed.is_none() && left_open.is_none() {
+    if closed.is_none() && left_open.is_none() && !garbage {
         if let Some((fixed, ds)) = odd_quote(text).and_then(|open| close_string(text, file, open)) {
             let parsed = parser_tokens(fixed.clone());
             if let Some(items) = clean_parse(&parsed, eoi, file) {
@@ -100,15 +107,15 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
                 .filter(|d| d.code == Code::E0002)
                 .filter_map(|d| d.primary.as_ref().map(|l| l.span.range()))
                 .collect();
-            let fixed = repair(text, file, toks, eoi, &reported);
+            let fixed = repair(text, file, toks, eoi, &reported, garbage);
             diags.extend(fixed.said);
             match fixed.items {
                 Some(items) => Some(items),
                 None => {
-                    let input = fixed.toks.as_slice().map(eoi, |(t, s)| (t, s));
-                    let (items, errs) = module_parser::<_, Rich<Tok>>(file)
-                        .parse(input)
-                        .into_output_errors();
+                    let (items, errs) = match fixed.last {
+                        Some(done) => done,
+                        None => recovering_parse(&fixed.toks, eoi, file),
+                    };
                     // An unterminated string or comment swallows the closing brackets
                     // after it: what the parser then misses at the end of the file is
                     // not worth a second error.
@@ -374,7 +381,7 @@ fn strings_in_arithmetic(toks: &[(Tok, Span)]) -> usize {
 /// The items of a token stream with no syntax error in it, from the fast pass.
 fn clean_parse(toks: &[(Tok, SimpleSpan)], eoi: SimpleSpan, file: FileId) -> Option<Vec<Item>> {
     let input = toks.map(eoi, |(t, s)| (t, s));
-    let fast = module_parser::<_, EmptyErr>(file).parse(input);
+    let fast = module_parser::<_, EmptyErr>(file, false).parse(input);
     if fast.has_errors() {
         None
     } else {
@@ -384,14 +391,24 @@ fn clean_parse(toks: &[(Tok, SimpleSpan)], eoi: SimpleSpan, file: FileId) -> Opt
 
 /// How many one-token edits a file gets before its remaining mistakes are reported as
 /// the parser recovers from them.
-const MAX_REPAIRS: usize = 8;
+const MAX_REPAIRS: usize = 6;
 /// How many edits are tried for one mistake.
 const MAX_CANDIDATES: usize = 24;
 /// How many of those are tried for getting further when none makes the file parse
 /// (each such try is a slower, diagnostic parse).
-const MAX_PARTIAL: usize = 4;
+const MAX_PARTIAL: usize = 2;
 /// Larger files are not repaired: each try parses the whole file again.
 const MAX_REPAIR_TOKENS: usize = 200_000;
+/// How many times its own length the tries of one file may parse in all (a diagnostic
+/// parse, which recovers from every mistake, counts for several): the cost of a file
+/// with many mistakes stays in proportion to its size.
+const REPAIR_BUDGET: usize = 80;
+/// What a diagnostic parse costs, in fast parses.
+const RICH_COST: usize = 6;
+/// A text with more characters that are no token (or strings left open) than this is
+/// not a `.dagf` file with a mistake or two: it is reported as the parser recovers,
+/// without repairs.
+const MAX_LEX_ERRORS: usize = 3;
 
 /// The edit that made the file parse with the fewest misfits so far: their count, the
 /// edit, the tokens as edited, and their items.
@@ -410,6 +427,21 @@ struct Repaired {
     said: Vec<Diagnostic>,
     /// The items, when the edits left no mistake.
     items: Option<Vec<Item>>,
+    /// The recovering parse of `toks`, when one was made last.
+    last: Option<Recovered>,
+}
+
+/// What a parse that recovers from every mistake gives: the items it could read, and
+/// the mistakes.
+type Recovered = (Option<Vec<Item>>, Vec<Rich<'static, Tok, SimpleSpan>>);
+
+/// Parses `toks`, recovering from every mistake.
+fn recovering_parse(toks: &[(Tok, SimpleSpan)], eoi: SimpleSpan, file: FileId) -> Recovered {
+    let input = toks.map(eoi, |(t, s)| (t, s));
+    let (items, errs) = module_parser::<_, Rich<Tok>>(file, true)
+        .parse(input)
+        .into_output_errors();
+    (items, errs.into_iter().map(Rich::into_owned).collect())
 }
 
 /// Looks for one-token edits (see `crate::repair`) that make the file parse, one
@@ -420,25 +452,35 @@ fn repair(
     toks: Vec<(Tok, SimpleSpan)>,
     eoi: SimpleSpan,
     reported: &[std::ops::Range<usize>],
+    garbage: bool,
 ) -> Repaired {
     use crate::repair::{Candidates, Lines, apply};
     let lines = Lines::new(text);
     let mut work = toks;
     let mut said = Vec::new();
-    let first_error = |toks: &[(Tok, SimpleSpan)]| -> Option<Rich<'static, Tok, SimpleSpan>> {
-        let input = toks.map(eoi, |(t, s)| (t, s));
-        let errs = module_parser::<_, Rich<Tok>>(file)
-            .parse(input)
-            .into_errors();
-        errs.into_iter()
-            .min_by_key(|e| e.span().start)
-            .map(|e| e.into_owned())
+    // The first mistake.
+    let first_of = |errs: &[Rich<'static, Tok, SimpleSpan>]| {
+        errs.iter().min_by_key(|e| e.span().start).cloned()
+    };
+    // The recovering parse of `work`, once made: the diagnostics of what is left.
+    let mut last: Option<Recovered> = None;
+    let mut budget = REPAIR_BUDGET * (work.len() + 1);
+    let mut spend = |n: usize| -> bool {
+        budget = budget.saturating_sub(n + 1);
+        budget > 0
     };
     for _ in 0..MAX_REPAIRS {
-        if work.len() > MAX_REPAIR_TOKENS {
+        if garbage || work.len() > MAX_REPAIR_TOKENS {
             break;
         }
-        let Some(first) = first_error(&work) else {
+        let done = match last.take() {
+            Some(done) => done,
+            None if spend(RICH_COST * work.len()) => recovering_parse(&work, eoi, file),
+            None => break,
+        };
+        let first = first_of(&done.1);
+        last = Some(done);
+        let Some(first) = first else {
             break;
         };
         let p = work.partition_point(|(_, s)| s.start < first.span().start);
@@ -456,6 +498,9 @@ fn repair(
         // added at the end of the line, and with the `{` removed.
         let mut best: Option<Best> = None;
         for c in candidates.iter().take(MAX_CANDIDATES) {
+            if !spend(work.len()) {
+                break;
+            }
             let edited = apply(&work, &c.edit);
             if let Some(items) = clean_parse(&edited, eoi, file) {
                 let score = lines.misfits(&edited) + misplaced(&items);
@@ -473,24 +518,30 @@ fn repair(
                 toks: edited,
                 said,
                 items: Some(items),
+                last: None,
             };
         }
         // No edit makes the whole file parse: there is more than one mistake. Take an
         // edit that gets the parser well past this one, and go on with the next.
         for c in candidates.iter().take(MAX_PARTIAL) {
+            if !spend(RICH_COST * work.len()) {
+                break;
+            }
             let edited = apply(&work, &c.edit);
-            let next = first_error(&edited).map_or(usize::MAX, |e| {
+            let done = recovering_parse(&edited, eoi, file);
+            let next = first_of(&done.1).map_or(usize::MAX, |e| {
                 edited.partition_point(|(_, s)| s.start < e.span().start)
             });
             if next > c.edit.at() + 3 && next > p {
-                chosen = Some((c, edited));
+                chosen = Some((c, edited, done));
                 break;
             }
         }
         match chosen {
-            Some((c, edited)) => {
+            Some((c, edited, done)) => {
                 said.extend(c.diag.clone());
                 work = edited;
+                last = Some(done);
             }
             None => break,
         }
@@ -499,6 +550,7 @@ fn repair(
         toks: work,
         said,
         items: None,
+        last,
     }
 }
 
@@ -653,12 +705,21 @@ fn with_article(label: &str) -> String {
     format!("{article} {label}")
 }
 
-fn module_parser<'t, I, E>(file: FileId) -> impl Parser<'t, I, Vec<Item>, extra::Err<E>>
+/// The grammar. With `recover`, a mistake is skipped over and parsing goes on (for the
+/// diagnostics of every mistake); without, the first mistake ends the parse, which is all
+/// a pass that only asks whether a text parses needs (and recovering from text that is
+/// not `.dagf` at all is slow).
+fn module_parser<'t, I, E>(
+    file: FileId,
+    recover: bool,
+) -> impl Parser<'t, I, Vec<Item>, extra::Err<E>>
 where
     I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
     E: ParseErr<'t, I>,
 {
     let sp = move |s: SimpleSpan| Span::new(file, s.start, s.end);
+    // Fails unless recovering: the first step of every recovery.
+    let recovering = empty().filter(move |_: &()| recover);
 
     let ident =
         select! { Tok::Ident(name) = e => Ident { name, span: sp(e.span()) } }.labelled("name");
@@ -697,11 +758,10 @@ where
             }
             stmts
         })
-        .recover_with(via_parser(nested_delimiters(
-            Tok::LBrace,
-            Tok::RBrace,
-            brace_groups.clone(),
-            move |s| vec![Stmt::Error(sp(s))],
+        .recover_with(via_parser(recovering.clone().ignore_then(
+            nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups.clone(), move |s| {
+                vec![Stmt::Error(sp(s))]
+            }),
         )))
         .boxed();
 
@@ -1013,17 +1073,21 @@ where
                 },
             ),
         ))
-        .recover_with(via_parser(nested_delimiters(
-            Tok::LParen,
-            Tok::RParen,
-            [(Tok::LBracket, Tok::RBracket), (Tok::LBrace, Tok::RBrace)],
-            move |s| Expr::error(sp(s)),
+        .recover_with(via_parser(recovering.clone().ignore_then(
+            nested_delimiters(
+                Tok::LParen,
+                Tok::RParen,
+                [(Tok::LBracket, Tok::RBracket), (Tok::LBrace, Tok::RBrace)],
+                move |s| Expr::error(sp(s)),
+            ),
         )))
-        .recover_with(via_parser(nested_delimiters(
-            Tok::LBracket,
-            Tok::RBracket,
-            [(Tok::LParen, Tok::RParen), (Tok::LBrace, Tok::RBrace)],
-            move |s| Expr::error(sp(s)),
+        .recover_with(via_parser(recovering.clone().ignore_then(
+            nested_delimiters(
+                Tok::LBracket,
+                Tok::RBracket,
+                [(Tok::LParen, Tok::RParen), (Tok::LBrace, Tok::RBrace)],
+                move |s| Expr::error(sp(s)),
+            ),
         )))
         .boxed();
 
@@ -1318,8 +1382,10 @@ where
         ))
         .labelled("statement")
         .recover_with(skip_then_retry_until(
-            nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups.clone(), |_| ())
-                .or(any().and_is(just(Tok::RBrace).not()).ignored()),
+            recovering.clone().ignore_then(
+                nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups.clone(), |_| ())
+                    .or(any().and_is(just(Tok::RBrace).not()).ignored()),
+            ),
             one_of([
                 Tok::RBrace,
                 Tok::Dag,
@@ -1655,7 +1721,9 @@ where
     .then_ignore(seps.clone())
     .labelled("item")
     .recover_with(skip_then_retry_until(
-        nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups, |_| ()).or(any().ignored()),
+        recovering.ignore_then(
+            nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups, |_| ()).or(any().ignored()),
+        ),
         one_of([
             Tok::Import,
             Tok::Abstract,
@@ -2011,8 +2079,8 @@ mod two_passes {
         }
         let eoi = SimpleSpan::from(text.len()..text.len());
         let input = toks.as_slice().map(eoi, |(t, s)| (t, s));
-        let fast = module_parser::<_, EmptyErr>(FileId(0)).parse(input.clone());
-        let rich = module_parser::<_, Rich<Tok>>(FileId(0)).parse(input);
+        let fast = module_parser::<_, EmptyErr>(FileId(0), false).parse(input.clone());
+        let rich = module_parser::<_, Rich<Tok>>(FileId(0), true).parse(input);
         assert_eq!(fast.has_errors(), rich.has_errors(), "{text:?}");
         if !fast.has_errors() {
             assert_eq!(

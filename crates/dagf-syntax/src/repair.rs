@@ -12,6 +12,9 @@ use crate::lexer::Tok;
 use chumsky::span::SimpleSpan;
 use dagf_diag::{Code, Diagnostic, FileId, Span};
 
+/// How many bracket edits are gathered for one mistake.
+const MAX_EDITS: usize = 48;
+
 /// A one-token change of the token stream.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Edit {
@@ -21,8 +24,8 @@ pub(crate) enum Edit {
     Replace(usize, Tok),
 }
 
-/// Where an edit puts its change, in tokens of the stream before it.
 impl Edit {
+    /// Where the edit puts its change, in tokens of the stream before it.
     pub(crate) fn at(&self) -> usize {
         match self {
             Edit::Delete(i) | Edit::Insert(i, _) | Edit::Replace(i, _) => *i,
@@ -43,8 +46,9 @@ pub(crate) fn apply(toks: &[(Tok, SimpleSpan)], edit: &Edit) -> Vec<(Tok, Simple
     let mut out = Vec::with_capacity(toks.len() + 1);
     match edit {
         Edit::Delete(i) => {
-            out.extend_from_slice(&toks[..*i]);
-            out.extend_from_slice(&toks[(*i + 1).min(toks.len())..]);
+            let i = (*i).min(toks.len());
+            out.extend_from_slice(&toks[..i]);
+            out.extend_from_slice(&toks[(i + 1).min(toks.len())..]);
         }
         Edit::Insert(i, tok) => {
             let i = (*i).min(toks.len());
@@ -304,7 +308,10 @@ impl Candidates<'_> {
     /// Every candidate, in the order they are tried.
     pub(crate) fn all(&self, p: usize, error: &Diagnostic) -> Vec<Candidate> {
         let mut out = Vec::new();
-        self.brackets(p, &mut out);
+        self.brackets(&mut out);
+        // A file with many brackets at odd indentations gives many edits; the first are
+        // the likely ones, and only so many are tried.
+        out.truncate(MAX_EDITS);
         self.local(p, error, &mut out);
         let mut seen: Vec<Edit> = Vec::new();
         out.retain(|c| {
@@ -320,7 +327,7 @@ impl Candidates<'_> {
 
     /// Edits the brackets suggest: a closer that matches nothing, or that closes a
     /// block whose indentation says it goes on; an opener never closed.
-    fn brackets(&self, p: usize, out: &mut Vec<Candidate>) {
+    fn brackets(&self, out: &mut Vec<Candidate>) {
         let mut stack: Vec<usize> = Vec::new();
         // Edits the indentation points to, and edits only the count of brackets does.
         let mut strong: Vec<Candidate> = Vec::new();
@@ -335,6 +342,9 @@ impl Candidates<'_> {
             }
             if !is_closer(t) {
                 continue;
+            }
+            if strong.len() + weak.len() > MAX_EDITS {
+                break;
             }
             match stack.last() {
                 None => {
@@ -372,7 +382,6 @@ impl Candidates<'_> {
             weak.push(self.unclosed(o, Edit::Insert(self.toks.len(), close)));
         }
         // In the order met: the first mistake comes first, and so do its edits.
-        let _ = p;
         out.extend(strong);
         out.extend(weak);
     }
@@ -622,6 +631,9 @@ impl Candidates<'_> {
     /// Edits at the first error: a misspelt keyword, `:` for `=`, the token removed, a
     /// closer or a comma added.
     fn local(&self, p: usize, error: &Diagnostic, out: &mut Vec<Candidate>) {
+        if self.toks.is_empty() {
+            return;
+        }
         // A misspelt keyword where an item or statement starts; the error is found a
         // token or two after it.
         for i in (p.saturating_sub(2)..=p.min(self.toks.len().saturating_sub(1))).rev() {
