@@ -758,11 +758,12 @@ where
             }
             stmts
         })
-        .recover_with(via_parser(recovering.clone().ignore_then(
-            nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups.clone(), move |s| {
-                vec![Stmt::Error(sp(s))]
-            }),
-        )))
+        .recover_with(via_parser(recovering.ignore_then(nested_delimiters(
+            Tok::LBrace,
+            Tok::RBrace,
+            brace_groups.clone(),
+            move |s| vec![Stmt::Error(sp(s))],
+        ))))
         .boxed();
 
     // Named or positional arguments: `(a = 1, 2)`.
@@ -1073,22 +1074,18 @@ where
                 },
             ),
         ))
-        .recover_with(via_parser(recovering.clone().ignore_then(
-            nested_delimiters(
-                Tok::LParen,
-                Tok::RParen,
-                [(Tok::LBracket, Tok::RBracket), (Tok::LBrace, Tok::RBrace)],
-                move |s| Expr::error(sp(s)),
-            ),
-        )))
-        .recover_with(via_parser(recovering.clone().ignore_then(
-            nested_delimiters(
-                Tok::LBracket,
-                Tok::RBracket,
-                [(Tok::LParen, Tok::RParen), (Tok::LBrace, Tok::RBrace)],
-                move |s| Expr::error(sp(s)),
-            ),
-        )))
+        .recover_with(via_parser(recovering.ignore_then(nested_delimiters(
+            Tok::LParen,
+            Tok::RParen,
+            [(Tok::LBracket, Tok::RBracket), (Tok::LBrace, Tok::RBrace)],
+            move |s| Expr::error(sp(s)),
+        ))))
+        .recover_with(via_parser(recovering.ignore_then(nested_delimiters(
+            Tok::LBracket,
+            Tok::RBracket,
+            [(Tok::LParen, Tok::RParen), (Tok::LBrace, Tok::RBrace)],
+            move |s| Expr::error(sp(s)),
+        ))))
         .boxed();
 
         enum Post {
@@ -1382,7 +1379,7 @@ where
         ))
         .labelled("statement")
         .recover_with(skip_then_retry_until(
-            recovering.clone().ignore_then(
+            recovering.ignore_then(
                 nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups.clone(), |_| ())
                     .or(any().and_is(just(Tok::RBrace).not()).ignored()),
             ),
