@@ -165,6 +165,73 @@ impl Diagnostics {
         self.items.iter()
     }
 
+    /// One error per mistake: a mistake in a factory's body is met by every dag made
+    /// from it, and each reports it, at the same place, with the same code and label
+    /// (differing only in the value met, or in the dag named). These are kept once, with
+    /// a note naming the other dags; warnings and project-level problems are kept as
+    /// they are.
+    pub fn one_per_place(self) -> Diagnostics {
+        let items = self.into_sorted();
+        let mut out = Diagnostics::new();
+        let mut groups: Vec<(Diagnostic, Vec<Diagnostic>)> = Vec::new();
+        let mut index: std::collections::HashMap<(crate::Code, Label, Option<String>), usize> =
+            std::collections::HashMap::new();
+        for d in items {
+            let Some(primary) = d
+                .primary
+                .clone()
+                .filter(|_| d.severity() == Severity::Error)
+            else {
+                groups.push((d, Vec::new()));
+                continue;
+            };
+            match index.entry((d.code, primary, d.help.clone())) {
+                std::collections::hash_map::Entry::Occupied(e) => groups[*e.get()].1.push(d),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(groups.len());
+                    groups.push((d, Vec::new()));
+                }
+            }
+        }
+        for (first, more) in groups {
+            if more.is_empty() {
+                out.push(first);
+                continue;
+            }
+            // The one kept does not depend on the order the dags were made in.
+            let mut all = more;
+            all.push(first);
+            all.sort_by_key(|d| {
+                let labels: Vec<(Span, String)> = d
+                    .secondary
+                    .iter()
+                    .map(|l| (l.span, l.message.clone()))
+                    .collect();
+                (d.message.clone(), labels)
+            });
+            let kept = all.remove(0);
+            let dags: Vec<&str> = all
+                .iter()
+                .flat_map(|d| &d.secondary)
+                .filter_map(|l| l.message.strip_prefix("while making dag `"))
+                .filter_map(|m| m.split('`').next())
+                .collect();
+            let note = if dags.len() == all.len() {
+                format!(
+                    "the dags {} meet the same mistake",
+                    dags.iter()
+                        .map(|d| format!("`{d}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                format!("met {} more times, the same mistake", all.len())
+            };
+            out.push(kept.with_note(note));
+        }
+        out
+    }
+
     /// Takes out the diagnostics pushed after the first `at` (to add to them and push
     /// them back).
     pub fn take_from(&mut self, at: usize) -> Vec<Diagnostic> {

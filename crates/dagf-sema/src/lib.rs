@@ -95,7 +95,7 @@ pub fn check_and_emit(
     Checked {
         sources,
         project,
-        diagnostics: diags,
+        diagnostics: diags.one_per_place(),
         reads_beyond_files: program.reads_beyond_files,
     }
 }
