@@ -242,3 +242,58 @@ impl Diagnostics {
         taken
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FileId;
+
+    fn met_by(dag: &str, value: &str) -> Diagnostic {
+        Diagnostic::at(
+            Code::E0201,
+            Span::new(FileId(1), 10, 16),
+            format!("expected a list<str>, found str {value:?}"),
+            "this is a str",
+        )
+        .with_label(
+            Span::new(FileId(1), 40, 46),
+            format!("while making dag `{dag}` from `ingest`"),
+        )
+        .with_help("write a list")
+    }
+
+    #[test]
+    fn a_mistake_met_by_several_dags_is_kept_once() {
+        let mut ds = Diagnostics::new();
+        ds.push(met_by("ingest_c", "c"));
+        ds.push(met_by("ingest_a", "a"));
+        ds.push(met_by("ingest_b", "b"));
+        // Elsewhere, or a warning: kept.
+        ds.push(Diagnostic::at(
+            Code::E0201,
+            Span::new(FileId(1), 60, 61),
+            "other",
+            "x",
+        ));
+        ds.push(Diagnostic::at(
+            Code::W0001,
+            Span::new(FileId(1), 10, 16),
+            "unused",
+            "x",
+        ));
+        ds.push(Diagnostic::at(
+            Code::W0001,
+            Span::new(FileId(1), 10, 16),
+            "unused 2",
+            "x",
+        ));
+        let kept = ds.one_per_place().into_sorted();
+        assert_eq!(kept.len(), 4, "{kept:#?}");
+        let first = &kept[0];
+        assert!(first.message.ends_with("\"a\""), "{}", first.message);
+        assert_eq!(
+            first.notes,
+            ["the dags `ingest_b`, `ingest_c` meet the same mistake"]
+        );
+    }
+}
