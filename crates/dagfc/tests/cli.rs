@@ -543,12 +543,13 @@ fn config_files_are_inputs_of_the_build() {
     assert_eq!(code, Some(0), "{err}");
     assert!(dir.path().join("dags/job_beta.py").is_file(), "{err}");
 
-    // A file that is not UTF-8 text is an error naming it; nothing is written or removed.
+    // A file that is not UTF-8 text is an error naming it, at its first bad byte;
+    // nothing is written or removed.
     std::fs::write(src.join("jobs/c.yaml"), [0xff, 0xfe, 0x00, 0x01]).expect("write");
     let (code, err) = build();
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("E0502") && err.contains("jobs/c.yaml") && err.contains("UTF-8"),
+        err.contains("E0005") && err.contains("src/jobs/c.yaml:1:1") && err.contains("UTF-8"),
         "{err}"
     );
     assert!(dir.path().join("dags/job_beta.py").is_file());
