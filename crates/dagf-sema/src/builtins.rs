@@ -116,12 +116,12 @@ pub fn call(
             let sep = s(1)?;
             let mut parts = Vec::with_capacity(items.len());
             for item in items.iter() {
-                match crate::eval::display(item) {
+                match crate::words::display(item) {
                     Some(t) => parts.push(t),
                     None => {
                         return Err((
                             0,
-                            format!("cannot join a list holding {}", crate::eval::a_kind(item)),
+                            format!("cannot join a list holding {}", crate::words::a_kind(item)),
                         ));
                     }
                 }
@@ -156,12 +156,12 @@ pub fn call(
                 (lo..hi).map(|i| Value::new(V::Int(i), span)).collect(),
             ))
         }
-        Builtin::Str => match crate::eval::display(&args[0]) {
+        Builtin::Str => match crate::words::display(&args[0]) {
             Some(t) => text(&t),
             None => {
                 return Err((
                     0,
-                    format!("cannot turn {} into a str", crate::eval::a_kind(&args[0])),
+                    format!("cannot turn {} into a str", crate::words::a_kind(&args[0])),
                 ));
             }
         },
@@ -175,7 +175,7 @@ pub fn call(
             _ => {
                 return Err((
                     0,
-                    format!("cannot turn {} into an int", crate::eval::a_kind(&args[0])),
+                    format!("cannot turn {} into an int", crate::words::a_kind(&args[0])),
                 ));
             }
         },

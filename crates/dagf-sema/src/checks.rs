@@ -1,6 +1,7 @@
 //! Checks on a finished DAG (ids, timing, sensors, cycles) and its lowering to the IR.
 
-use crate::eval::{DagB, Slot};
+use crate::dag::DagB;
+use crate::layers::Slot;
 use crate::modules::Program;
 use crate::types::RecordTy;
 use crate::value::{V, Value};
@@ -33,7 +34,7 @@ const SLOW_POKE_MS: i64 = 5 * 60_000;
 
 pub struct Ctx<'a> {
     /// How provenance names a layer.
-    pub layer_names: &'a dyn Fn(crate::eval::Layer) -> std::sync::Arc<str>,
+    pub layer_names: &'a dyn Fn(crate::layers::Layer) -> std::sync::Arc<str>,
     /// Whether IR fields record the layers behind them.
     pub provenance: bool,
     pub prog: &'a Program,
@@ -381,7 +382,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
     Some(out)
 }
 
-fn check_sensor(t: &crate::eval::TaskB, can_defer: bool, diags: &mut Diagnostics) {
+fn check_sensor(t: &crate::dag::TaskB, can_defer: bool, diags: &mut Diagnostics) {
     let poke = slot(&t.slots, "poke_interval");
     let timeout = slot(&t.slots, "timeout");
     if [poke, timeout]
@@ -534,7 +535,7 @@ fn lower_field(name: &str, v: &Value, origin: Span, provenance: bool) -> Field {
 /// A slot as an IR field, with the layers behind it named.
 fn lower_slot(
     s: &Slot,
-    layer_names: &dyn Fn(crate::eval::Layer) -> std::sync::Arc<str>,
+    layer_names: &dyn Fn(crate::layers::Layer) -> std::sync::Arc<str>,
     provenance: bool,
 ) -> Field {
     Field {

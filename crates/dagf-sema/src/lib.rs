@@ -5,8 +5,10 @@ mod builtins;
 mod checks;
 mod config;
 mod cron;
+mod dag;
 mod documents;
 mod eval;
+mod layers;
 mod lints;
 mod modules;
 mod schema;
@@ -14,6 +16,7 @@ mod scopes;
 mod sources;
 mod types;
 mod value;
+mod words;
 
 pub use modules::Loader;
 pub use schema::schema;
