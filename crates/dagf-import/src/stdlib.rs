@@ -101,7 +101,7 @@ pub fn get() -> &'static Std {
 }
 
 fn load() -> Std {
-    let (module, _) = dagf_syntax::parse(dagf_sema::STD_SOURCE, dagf_diag::FileId(0));
+    let module = dagf_sema::std_module();
     let records: Vec<(String, Vec<ParamLite>)> = module
         .items
         .iter()

@@ -102,15 +102,9 @@ fn seconds(d: Duration) -> String {
 
 /// The cache file of a URL: named by a stable hash of it.
 fn cache_file(root: &Path, url: &str) -> std::path::PathBuf {
-    // FNV-1a: stable across builds of dagfc, unlike the standard hasher.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in url.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
     root.join(CACHE_DIR)
         .join("http")
-        .join(format!("{h:016x}.json"))
+        .join(format!("{}.json", dagf_sema::stable_hash(&[url])))
 }
 
 /// The cached answer for `url`, if any, and its age.

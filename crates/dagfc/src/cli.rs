@@ -274,7 +274,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                     "-O{opt_level} {style:?} env={:?}",
                     env.as_ref().map(|e| &e.0)
                 );
-                let key = output::hash_text(&[
+                let key = dagf_sema::stable_hash(&[
                     env!("CARGO_PKG_VERSION"),
                     &options,
                     toml_text,
@@ -451,7 +451,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             inputs: checked_sources
                 .iter()
                 .filter(|(_, f)| !f.name.starts_with('<') && f.name != project::FILE)
-                .map(|(_, f)| (f.name.clone(), output::hash_text(&[&f.text])))
+                .map(|(_, f)| (f.name.clone(), dagf_sema::stable_hash(&[&f.text])))
                 .collect(),
             warnings,
         });

@@ -337,16 +337,6 @@ impl Stamp {
     }
 }
 
-/// A stable hash of some text, as hex.
-pub fn hash_text(parts: &[&str]) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for p in parts {
-        p.hash(&mut h);
-    }
-    format!("{:016x}", h.finish())
-}
-
 /// A file's size and modification time (nanoseconds), to see whether anyone changed
 /// it since.
 type FileState = (u64, u128);
@@ -380,7 +370,7 @@ pub fn up_to_date(
     }
     for input in stamp.get("inputs")?.as_array()? {
         let (path, hash) = (input.get(0)?.as_str()?, input.get(1)?.as_str()?);
-        if hash_text(&[&read(path)?]) != hash {
+        if dagf_sema::stable_hash(&[&read(path)?]) != hash {
             return None;
         }
     }

@@ -19,6 +19,28 @@ pub(super) fn is_asset(v: &V) -> bool {
 }
 
 impl Cx<'_> {
+    /// A record's entry by name (`r.name` or `r["name"]`); a missing one is E0203 with
+    /// the names it has.
+    fn lookup_key(&mut self, fields: &[(Rc<str>, Value)], key: &str, at: Span, what: &str) -> V {
+        if let Some((_, v)) = fields.iter().find(|(k, _)| **k == *key) {
+            self.read_data(v);
+            return v.v.clone();
+        }
+        let names: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
+        self.err(
+            Diagnostic::at(
+                Code::E0203,
+                at,
+                format!("this record has no {what} `{key}`"),
+                format!("unknown {what}"),
+            )
+            .with_suggestion(key, names.iter().copied())
+            .or_help(format!("use one of its {what}s"))
+            .with_note(format!("its {what}s: {}", abbreviate(&names))),
+        );
+        V::Error
+    }
+
     pub(super) fn field_of(&mut self, b: Value, f: &ast::Ident) -> V {
         self.data_span = None;
         match &b.v {
@@ -54,27 +76,7 @@ impl Cx<'_> {
                     V::Error
                 })
             }
-            V::Record(fields) => match fields.iter().find(|(k, _)| **k == *f.name) {
-                Some((_, v)) => {
-                    self.read_data(v);
-                    v.v.clone()
-                }
-                None => {
-                    let names: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
-                    self.err(
-                        Diagnostic::at(
-                            Code::E0203,
-                            f.span,
-                            format!("this record has no field `{}`", f.name),
-                            "unknown field",
-                        )
-                        .with_suggestion(&f.name, names.iter().copied())
-                        .or_help("read one of the fields it has")
-                        .with_note(format!("its fields: {}", abbreviate(&names))),
-                    );
-                    V::Error
-                }
-            },
+            V::Record(fields) => self.lookup_key(fields, &f.name, f.span, "field"),
             V::Item(Item::Module(t)) => {
                 let t = *t;
                 let in_scope = self.prog.modules[t].scope.contains_key(&f.name);
@@ -143,27 +145,7 @@ impl Cx<'_> {
                     }
                 }
             }
-            (V::Record(fields), V::Str(k)) => match fields.iter().find(|(n, _)| n == k) {
-                Some((_, v)) => {
-                    self.read_data(v);
-                    v.v.clone()
-                }
-                None => {
-                    let names: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
-                    self.err(
-                        Diagnostic::at(
-                            Code::E0203,
-                            i.span,
-                            format!("no key `{k}` here"),
-                            "unknown key",
-                        )
-                        .with_suggestion(k, names.iter().copied())
-                        .or_help("use one of its keys")
-                        .with_note(format!("keys: {}", abbreviate(&names))),
-                    );
-                    V::Error
-                }
-            },
+            (V::Record(fields), V::Str(k)) => self.lookup_key(fields, k, i.span, "key"),
             _ => {
                 self.err(
                     Diagnostic::at(
