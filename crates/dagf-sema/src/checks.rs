@@ -319,6 +319,30 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             out.args.push(lower_slot(s, layer_names, provenance));
         }
     }
+    // Airflow's default for `catchup` is a setting, and it changed between versions:
+    // every file says what it does, so no reader needs to know the default.
+    if out.arg("catchup").is_none() {
+        let place = |name: &str| dag_args.fields.iter().position(|f| f.name == name);
+        let at = out
+            .args
+            .iter()
+            .position(|f| place(&f.name) > place("catchup"))
+            .unwrap_or(out.args.len());
+        let provenance = if provenance {
+            vec![(std::sync::Arc::from("dagf's default"), dag.name_span)]
+        } else {
+            Vec::new()
+        };
+        out.args.insert(
+            at,
+            Field {
+                name: "catchup".to_string(),
+                value: dagf_ir::Value::Bool(false),
+                origin: dag.name_span,
+                provenance,
+            },
+        );
+    }
     out.groups = dag
         .groups
         .iter()
