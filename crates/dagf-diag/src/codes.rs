@@ -109,6 +109,7 @@ codes! {
     E0313 => "dependency across tenants",
     E0314 => "asset without a producer",
     E0315 => "invalid tenant output folder",
+    E0316 => "not a Python name",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",

@@ -45,18 +45,6 @@ pub struct Ctx<'a> {
     pub dag_args: &'a RecordTy,
 }
 
-/// `module.name` with identifiers only.
-pub fn is_dotted_path(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() >= 2
-        && parts.iter().all(|p| {
-            let mut cs = p.chars();
-            cs.next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
-}
-
 /// Airflow's rule for dag and task ids: letters, digits, `-`, `.` and `_`, at most 250.
 fn check_id(kind: &str, id: &str, span: Span, diags: &mut Diagnostics) {
     if let Some(d) = id_problem(kind, id, span) {

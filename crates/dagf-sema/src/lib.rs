@@ -11,6 +11,7 @@ mod eval;
 mod layers;
 mod lints;
 mod modules;
+mod python;
 mod schema;
 mod scopes;
 mod sources;

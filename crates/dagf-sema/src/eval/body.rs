@@ -201,6 +201,9 @@ impl Cx<'_> {
     ) {
         let op = dag.tasks[t].op;
         let Some(field) = self.task_field_ty(op, &name.name) else {
+            if self.prog.operators[op].rejected.contains(&name.name) {
+                return;
+            }
             let prog = self.prog;
             let (task_args, sensor_args) = (self.task_args.clone(), self.sensor_args.clone());
             let names = task_field_names(prog, &task_args, &sensor_args, op);

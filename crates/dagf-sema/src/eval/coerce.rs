@@ -125,14 +125,12 @@ impl Cx<'_> {
             Ty::PyRef => match &v.v {
                 V::PyRef(_) => v,
                 V::Str(s) => {
-                    if checks::is_dotted_path(s) {
-                        Value::new(V::PyRef(s.clone()), span)
-                    } else {
-                        self.err(
-                            Diagnostic::at(Code::E0201, span, format!("`{s}` is not a dotted Python path"), "expected `module.name`")
-                                .with_help("name the callable with its module, such as \"etl.transforms.clean\""),
-                        );
-                        Value::error(span)
+                    match crate::python::check_path(s, span, "object", "etl.transforms.clean") {
+                        None => Value::new(V::PyRef(s.clone()), span),
+                        Some(d) => {
+                            self.err(d);
+                            Value::error(span)
+                        }
                     }
                 }
                 _ => mismatch(self, &v, "a pyref (a \"module.name\" string)".into()),
