@@ -61,19 +61,17 @@ pub fn is_identifier(s: &str) -> bool {
 /// Why `s` cannot be used as a name in Python code, if it cannot.
 pub fn name_problem(s: &str) -> Option<String> {
     if s.is_empty() {
-        Some("it is empty".to_string())
-    } else if is_keyword(s) {
-        Some(format!("`{s}` is a Python keyword"))
-    } else if s.starts_with(|c: char| c.is_ascii_digit()) {
-        Some(format!("`{s}` starts with a digit"))
-    } else if let Some(c) = s
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
-    {
-        Some(format!("`{s}` holds `{}`", c.escape_debug()))
-    } else {
-        None
+        return Some("it is empty".to_string());
     }
+    if is_keyword(s) {
+        return Some(format!("`{s}` is a Python keyword"));
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(format!("`{s}` starts with a digit"));
+    }
+    s.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map(|c| format!("`{s}` holds `{}`", c.escape_debug()))
 }
 
 /// Why `path` cannot be imported as `from module import name` (it needs a module and a
