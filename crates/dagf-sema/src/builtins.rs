@@ -167,7 +167,11 @@ pub fn call(
         },
         Builtin::Int => match &args[0].v {
             V::Int(n) => V::Int(*n),
-            V::Float(f) => V::Int(f.trunc() as i64),
+            // In range: `as` would saturate a float past the ends of i64.
+            V::Float(f) if (-9.223_372_036_854_775e18..9.223_372_036_854_775e18).contains(f) => {
+                V::Int(f.trunc() as i64)
+            }
+            V::Float(f) => return Err((0, format!("{f:e} does not fit in an int's 64 bits"))),
             V::Str(t) => match t.trim().parse::<i64>() {
                 Ok(n) => V::Int(n),
                 Err(_) => return Err((0, format!("`{t}` is not a whole number"))),

@@ -163,6 +163,16 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         }
     }
 
+    // Every value written must be one Python can hold.
+    let all_slots = dag
+        .slots
+        .iter()
+        .chain(dag.tasks.iter().flat_map(|t| &t.slots))
+        .chain(dag.groups.iter().flat_map(|g| &g.slots));
+    for s in all_slots {
+        python_value_check(&s.value, diags);
+    }
+
     let start = slot(&dag.slots, "start");
     if let Some(catchup) = slot(&dag.slots, "catchup") {
         if matches!(catchup.value.v, V::Bool(true)) && start.is_none() {
@@ -487,6 +497,57 @@ fn check_sensor(t: &crate::dag::TaskB, can_defer: bool, diags: &mut Diagnostics)
                 }),
         );
     }
+}
+
+/// The longest `timedelta` Python has: 999,999,999 days (and a day less a
+/// microsecond), in milliseconds either way.
+const MAX_TIMEDELTA_MS: i64 = 999_999_999 * 86_400_000 + 86_399_999;
+const MIN_TIMEDELTA_MS: i64 = -999_999_999 * 86_400_000;
+
+/// Reports durations Python's `timedelta` cannot hold and datetimes Airflow cannot turn
+/// into UTC (it converts every start and end date), anywhere inside `v`.
+fn python_value_check(v: &Value, diags: &mut Diagnostics) {
+    match &v.v {
+        V::Duration(ms) if !(MIN_TIMEDELTA_MS..=MAX_TIMEDELTA_MS).contains(ms) => diags.push(
+            Diagnostic::at(
+                Code::E0204,
+                v.span,
+                format!(
+                    "{} is longer than Python's timedelta can hold",
+                    dagf_syntax::duration_text(*ms)
+                ),
+                "out of range",
+            )
+            .with_help("a duration is at most 999999999 days either way"),
+        ),
+        V::DateTime(t) if !utc_year_in_range(t) => diags.push(
+            Diagnostic::at(
+                Code::E0204,
+                v.span,
+                "this datetime falls outside the years 1 to 9999 once converted to UTC",
+                "out of range",
+            )
+            .with_help("Airflow converts dates to UTC; move it away from the end of the calendar"),
+        ),
+        V::List(xs) | V::AssetAll(xs) | V::AssetAny(xs) => {
+            xs.iter().for_each(|x| python_value_check(x, diags))
+        }
+        V::Record(kv) => kv.iter().for_each(|(_, x)| python_value_check(x, diags)),
+        V::Callback(c) => c
+            .args
+            .iter()
+            .for_each(|(_, x)| python_value_check(x, diags)),
+        _ => {}
+    }
+}
+
+/// Whether a datetime stays within Python's years once its offset is taken off.
+fn utc_year_in_range(t: &dagf_ir::DateTime) -> bool {
+    let d = t.date;
+    let minutes = i64::from(t.hour) * 60 + i64::from(t.minute) - i64::from(t.offset_minutes);
+    let earliest = (d.year, d.month, d.day) == (1, 1, 1) && minutes < 0;
+    let latest = (d.year, d.month, d.day) == (9999, 12, 31) && minutes >= 24 * 60;
+    !(earliest || latest)
 }
 
 /// The first cycle in the task graph as (from, to, span) edges, if there is one.

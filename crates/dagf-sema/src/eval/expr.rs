@@ -289,9 +289,15 @@ impl Cx<'_> {
                 let v = self.expr(m, env, x, dag);
                 match (op, &v.v) {
                     (_, V::Error) => V::Error,
-                    (UnOp::Neg, V::Int(i)) => V::Int(i.wrapping_neg()),
+                    (UnOp::Neg, V::Int(i)) => match i.checked_neg() {
+                        Some(n) => V::Int(n),
+                        None => self.overflow(e.span),
+                    },
                     (UnOp::Neg, V::Float(f)) => V::Float(-f),
-                    (UnOp::Neg, V::Duration(d)) => V::Duration(-d),
+                    (UnOp::Neg, V::Duration(d)) => match d.checked_neg() {
+                        Some(n) => V::Duration(n),
+                        None => self.overflow(e.span),
+                    },
                     (UnOp::Not, V::Bool(b)) => V::Bool(!b),
                     _ => {
                         let sym = if *op == UnOp::Neg { "-" } else { "not" };

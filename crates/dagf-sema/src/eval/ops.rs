@@ -175,26 +175,27 @@ impl Cx<'_> {
             (BinOp::Add, Int(a), Int(b)) => a.checked_add(*b).map(Int),
             (BinOp::Sub, Int(a), Int(b)) => a.checked_sub(*b).map(Int),
             (BinOp::Mul, Int(a), Int(b)) => a.checked_mul(*b).map(Int),
-            (BinOp::Div, Int(_), Int(0))
-            | (BinOp::Div, Float(_), Int(0))
-            | (BinOp::Div, Duration(_), Int(0)) => {
+            (BinOp::Div, Int(_) | Float(_) | Duration(_), Int(0))
+            | (BinOp::Div, Int(_) | Float(_), Float(0.0)) => {
                 self.err(
                     Diagnostic::at(Code::E0209, r.span, "division by zero", "this is zero")
                         .with_help("divide by a non-zero number"),
                 );
                 return Error;
             }
-            (BinOp::Div, Int(a), Int(b)) => Some(Int(a / b)),
+            (BinOp::Div, Int(a), Int(b)) => a.checked_div(*b).map(Int),
             (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div, a, b)
                 if num(a).is_some() && num(b).is_some() =>
             {
                 let (x, y) = (num(a).unwrap_or(0.0), num(b).unwrap_or(0.0));
-                Some(Float(match op {
+                let z = match op {
                     BinOp::Add => x + y,
                     BinOp::Sub => x - y,
                     BinOp::Mul => x * y,
                     _ => x / y,
-                }))
+                };
+                // Floats stay finite: Python's `inf` and `nan` are never written.
+                z.is_finite().then_some(Float(z))
             }
             (BinOp::Add, Str(a), Str(b)) => Some(Str(Rc::from(format!("{a}{b}")))),
             (BinOp::Add, List(a), List(b)) => {
@@ -205,7 +206,7 @@ impl Cx<'_> {
             (BinOp::Mul, Duration(a), Int(b)) | (BinOp::Mul, Int(b), Duration(a)) => {
                 a.checked_mul(*b).map(Duration)
             }
-            (BinOp::Div, Duration(a), Int(b)) => Some(Duration(a / b)),
+            (BinOp::Div, Duration(a), Int(b)) => a.checked_div(*b).map(Duration),
             (BinOp::Eq, _, _) => Some(Bool(l.same(&r))),
             (BinOp::Ne, _, _) => Some(Bool(!l.same(&r))),
             (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, a, b) if ordered(a, b) => {
@@ -272,18 +273,21 @@ impl Cx<'_> {
         };
         match out {
             Some(v) => v,
-            Option::None => {
-                self.err(
-                    Diagnostic::at(
-                        Code::E0209,
-                        span,
-                        "arithmetic overflow",
-                        "result does not fit in 64 bits",
-                    )
-                    .with_help("use smaller numbers"),
-                );
-                Error
-            }
+            Option::None => self.overflow(span),
         }
+    }
+
+    /// E0209 for a result that does not fit its type.
+    pub(super) fn overflow(&mut self, span: Span) -> V {
+        self.err(
+            Diagnostic::at(
+                Code::E0209,
+                span,
+                "arithmetic overflow",
+                "the result does not fit: integers and durations have 64 bits, floats stay finite",
+            )
+            .with_help("use smaller numbers"),
+        );
+        V::Error
     }
 }
