@@ -110,6 +110,13 @@ codes! {
     E0314 => "asset without a producer",
     E0315 => "invalid tenant output folder",
     E0316 => "not a Python name",
+    E0317 => "text too long for Airflow",
+    E0318 => "invalid owner link",
+    E0319 => "schedule that never runs as written",
+    E0320 => "trigger rule not allowed in a fail_fast dag",
+    E0321 => "arguments that exclude each other",
+    E0322 => "invalid or repeated state",
+    E0326 => "invalid team",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",
@@ -133,6 +140,8 @@ codes! {
     W0005 => "unvalidated string in a name",
     W0006 => "environment read inside a factory",
     W0007 => "config data from the HTTP cache",
+    W0008 => "text Airflow reads as a file name",
+    W0009 => "deprecated access_control",
     W0601 => "dag-factory setting without effect",
 }
 

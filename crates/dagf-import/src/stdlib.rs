@@ -170,7 +170,7 @@ fn ty(t: &TypeExpr, records: &[(String, Vec<ParamLite>)], depth: usize) -> Ty {
             ("int", _) => Ty::Int,
             ("float", _) => Ty::Float,
             ("bool", _) => Ty::Bool,
-            ("duration", _) => Ty::Duration,
+            ("duration" | "seconds", _) => Ty::Duration,
             ("datetime" | "date", _) => Ty::DateTime,
             ("schedule", _) => Ty::Schedule,
             ("pyref", _) => Ty::Pyref,

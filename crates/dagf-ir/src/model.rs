@@ -144,6 +144,8 @@ pub struct Scope {
     pub isolated: bool,
     /// URIs of the assets other scopes may consume.
     pub exports: Vec<String>,
+    /// The Airflow team that owns the tenant's dags (multi-team mode).
+    pub team: Option<String>,
 }
 
 /// A DAG: its own arguments, its `default_args`, and its tasks as a graph whose

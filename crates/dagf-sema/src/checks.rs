@@ -246,6 +246,12 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         }
     }
 
+    let op_class = |t: &crate::dag::TaskB| {
+        let op = &prog.operators[t.op];
+        format!("{}.{}", op.module_path, op.class)
+    };
+    crate::rules::check(dag, &op_class, diags);
+
     let cycle = find_cycle(dag.tasks.len(), edges);
     if let Some(cycle) = cycle {
         let names: Vec<&str> = cycle

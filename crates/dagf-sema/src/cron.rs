@@ -51,6 +51,55 @@ pub fn check(expr: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether a checked cron expression matches some date. A day of the month no month
+/// in the expression has (`0 0 30 2 *`) never comes, and Airflow then never schedules
+/// the DAG, without an error. When both day fields are restricted, cron fires on
+/// either (`day_or`), so only a restricted day of the month with any day of the week
+/// can fail to match.
+pub fn fires(expr: &str) -> bool {
+    let parts: Vec<&str> = expr.split_whitespace().collect();
+    let [_, _, dom, month, dow] = parts.as_slice() else {
+        return true;
+    };
+    if *dom == "*" || *dow != "*" {
+        return true;
+    }
+    let (days, months) = (expand(dom, FIELDS[2]), expand(month, FIELDS[3]));
+    // February counts its 29th: it comes in leap years.
+    const LONGEST: [u32; 13] = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    months.iter().any(|&m| {
+        days.iter()
+            .any(|&d| LONGEST.get(m as usize).is_some_and(|&n| d <= n))
+    })
+}
+
+/// The values a checked field matches.
+fn expand(part: &str, (_, lo, hi, names): (&str, u32, u32, &[&str])) -> Vec<u32> {
+    let value = |s: &str| {
+        names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(s))
+            .map(|i| i as u32 + lo)
+            .or_else(|| s.parse().ok())
+            .unwrap_or(lo)
+    };
+    let mut out = Vec::new();
+    for item in part.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((r, s)) => (r, s.parse::<u32>().unwrap_or(1).max(1)),
+            None => (item, 1),
+        };
+        let (a, b) = match range.split_once('-') {
+            _ if range == "*" => (lo, hi),
+            Some((a, b)) => (value(a), value(b)),
+            None if item.contains('/') => (value(range), hi),
+            None => (value(range), value(range)),
+        };
+        out.extend((a..=b).step_by(step as usize));
+    }
+    out
+}
+
 fn check_item(item: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(), String> {
     let (range, step) = match item.split_once('/') {
         Some((r, s)) => (r, Some(s)),
@@ -104,6 +153,18 @@ mod tests {
         ] {
             assert_eq!(check(ok), Ok(()), "{ok}");
         }
+    }
+
+    #[test]
+    fn knows_a_day_that_never_comes() {
+        use super::fires;
+        assert!(fires("0 0 29 2 *"), "a leap day comes");
+        assert!(fires("0 0 31 * *"));
+        assert!(fires("0 0 30 2 1"), "either day field fires");
+        assert!(!fires("0 0 30 2 *"));
+        assert!(!fires("0 0 31 4,6,9,11 *"));
+        assert!(!fires("0 0 30-31 feb *"));
+        assert!(fires("0 0 */10 2 *"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod layers;
 mod lints;
 mod modules;
 mod python;
+mod rules;
 mod schema;
 mod scopes;
 mod sources;

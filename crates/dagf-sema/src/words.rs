@@ -68,6 +68,8 @@ pub(crate) fn range_text(base: &Ty, lo: Option<f64>, hi: Option<f64>, inclusive:
     match (lo, hi) {
         (Some(lo), Some(hi)) if inclusive => format!("from {} to {}", show(lo), show(hi)),
         (Some(lo), Some(hi)) => format!("from {} to below {}", show(lo), show(hi)),
+        // The smallest duration there is: said as what it means.
+        (Some(lo), None) if lo == 1.0 && matches!(base, Ty::Duration) => "greater than zero".into(),
         (Some(lo), None) => format!("at least {}", show(lo)),
         (None, Some(hi)) if inclusive => format!("at most {}", show(hi)),
         (None, Some(hi)) => format!("below {}", show(hi)),

@@ -45,7 +45,7 @@ impl Cx<'_> {
         }
         // In a config file a duration is a string: "90s", "1h30m".
         let wants_duration = match ty {
-            Ty::Duration => true,
+            Ty::Duration | Ty::Seconds => true,
             Ty::Range { base, .. } => matches!(**base, Ty::Duration),
             _ => false,
         };
@@ -98,6 +98,31 @@ impl Cx<'_> {
                     Value::error(span)
                 }
                 None => v,
+            },
+            // Written as seconds: whole ones as an int.
+            Ty::Seconds => match v.v {
+                V::Duration(ms) if ms > 0 && ms % 1000 == 0 => Value::new(V::Int(ms / 1000), span),
+                V::Duration(ms) if ms > 0 => Value::new(V::Float(ms as f64 / 1000.0), span),
+                V::Duration(ms) => {
+                    let mut d = Diagnostic::at(
+                        Code::E0204,
+                        span,
+                        format!(
+                            "{} is not a positive duration",
+                            dagf_syntax::duration_text(ms)
+                        ),
+                        "must be positive",
+                    );
+                    if let Some(decl) = decl {
+                        d = d.with_label(
+                            decl,
+                            "a positive duration is expected because of this declaration",
+                        );
+                    }
+                    self.err(d.with_help("give a positive duration such as 30s"));
+                    Value::error(span)
+                }
+                _ => mismatch(self, &v, "a duration".into()),
             },
             Ty::Optional(inner) => match v.v {
                 V::None => v,

@@ -191,6 +191,7 @@ impl<'a> Cx<'a> {
                     span: inst.name_span,
                     placed,
                     isolated: inst.isolated,
+                    team: inst.team.as_ref().map(|(t, _)| t.clone()),
                     exports: inst
                         .exports
                         .iter()
@@ -216,7 +217,33 @@ impl<'a> Cx<'a> {
         self.check_abstracts(dag);
         let edges = self.task_edges(dag);
         let namer = self.layer_namer(dag);
-        checks::finish(self.ctx(&namer), dag, &edges)
+        let mut found = Diagnostics::new();
+        let ir = checks::finish(self.ctx(&namer, &mut found), dag, &edges);
+        for d in found.into_sorted() {
+            self.err_checked(d, &dag.id);
+        }
+        ir
+    }
+
+    /// A mistake the DAG checks found. Written in a factory, template or mixin that
+    /// several dags share, it is the same mistake in each: it is said once, for the
+    /// first dag (two mistakes of the same kind at one place, with different values,
+    /// are still told apart by their messages).
+    pub(super) fn err_checked(&mut self, d: Diagnostic, dag_id: &str) {
+        let blank = |l: &dagf_diag::Label| dagf_diag::Label::new(l.span, "");
+        let core = Diagnostic {
+            code: d.code,
+            message: d.message.replace(&format!("`{dag_id}`"), "`_`"),
+            primary: d.primary.as_ref().map(blank),
+            secondary: d.secondary.iter().map(blank).collect(),
+            notes: Vec::new(),
+            help: None,
+        };
+        if !self.made.insert(core.clone()) {
+            return;
+        }
+        self.made_as.insert(d.clone(), core);
+        self.diags.push(d);
     }
 
     /// Every `abstract task` of the factories a dag is made from must be declared.
@@ -277,15 +304,16 @@ impl<'a> Cx<'a> {
     }
 
     pub(crate) fn ctx<'b>(
-        &'b mut self,
+        &'b self,
         layer_names: &'b dyn Fn(Layer) -> std::sync::Arc<str>,
+        diags: &'b mut Diagnostics,
     ) -> checks::Ctx<'b> {
         checks::Ctx {
             layer_names,
             provenance: !self.options.skip_provenance,
             prog: self.prog,
             sources: self.sources,
-            diags: self.diags,
+            diags,
             task_args: &self.task_args,
             sensor_args: &self.sensor_args,
             dag_args: &self.dag_args,

@@ -66,6 +66,8 @@ pub struct Instance {
     pub folder: String,
     /// Whether crossing into or out of it (trigger, sensor, asset) is checked.
     pub isolated: bool,
+    /// The Airflow team that owns its dags (multi-team mode), and where that is set.
+    pub team: Option<(String, Span)>,
 }
 
 type Env = Vec<(Rc<str>, Value)>;
