@@ -116,6 +116,8 @@ codes! {
     E0320 => "trigger rule not allowed in a fail_fast dag",
     E0321 => "arguments that exclude each other",
     E0322 => "invalid or repeated state",
+    E0323 => "asset URI Airflow rejects",
+    E0324 => "one asset spelled two ways",
     E0326 => "invalid team",
     // Project and output
     E0401 => "output file not written by dagfc",

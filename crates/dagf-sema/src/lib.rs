@@ -1,6 +1,7 @@
 //! Semantics: modules and names, types, evaluation of factories and DAG bodies, the
 //! DAG checks, and lowering to the IR. Pure: files come in through a [`Loader`].
 
+mod assets;
 mod builtins;
 mod checks;
 mod config;
@@ -20,6 +21,7 @@ mod types;
 mod value;
 mod words;
 
+pub use assets::{normalize as normalize_asset_uri, uri_problem as asset_uri_problem};
 pub use modules::Loader;
 pub use schema::schema;
 pub use sources::{Cached, Cell, SqlError, Table};

@@ -4,6 +4,34 @@
 use super::*;
 
 impl Cx<'_> {
+    /// E0324: Airflow stores an asset under its normalised URI (scheme in lower case,
+    /// query sorted, no trailing `/` or fragment) and names it by the URI as written,
+    /// so two spellings of one URI are two names for one asset, and one of them never
+    /// becomes active.
+    fn same_asset_spelled_twice(&mut self, uri: &str, at: Span) {
+        let key = crate::assets::normalize(uri);
+        match self.asset_spellings.get(&key) {
+            Some((first, first_at)) if first != uri => {
+                let (first, first_at) = (first.clone(), *first_at);
+                self.err(
+                    Diagnostic::at(
+                        Code::E0324,
+                        at,
+                        format!("\"{uri}\" and \"{first}\" are one asset to Airflow, \"{key}\""),
+                        "spelled this way here",
+                    )
+                    .with_label(first_at, "and this way here")
+                    .with_note("Airflow names an asset by the URI as written and keeps one name per asset: the second spelling would never become active, and tasks that use it would fail")
+                    .with_help(format!("write the asset's URI one way everywhere, such as \"{key}\"")),
+                );
+            }
+            Some(_) => {}
+            None => {
+                self.asset_spellings.insert(key, (uri.to_string(), at));
+            }
+        }
+    }
+
     pub(super) fn globals_of(&mut self, m: usize) {
         let prog = self.prog;
         for item in &prog.modules[m].ast.items {
@@ -20,10 +48,27 @@ impl Cx<'_> {
                             });
                     }
                     let v = match &uri.v {
-                        V::Str(s) if !s.is_empty() => V::Asset(Rc::new(Asset {
-                            name: a.name.name.clone(),
-                            uri: s.to_string(),
-                        })),
+                        V::Str(s) if !s.is_empty() => match crate::assets::uri_problem(s) {
+                            Some(why) => {
+                                self.err(
+                                    Diagnostic::at(
+                                        Code::E0323,
+                                        uri.span,
+                                        format!("Airflow rejects the asset URI \"{s}\": {why}"),
+                                        "not an asset URI Airflow takes",
+                                    )
+                                    .with_help("write a URI such as \"s3://bucket/path\" of ASCII characters, without credentials"),
+                                );
+                                V::Error
+                            }
+                            None => {
+                                self.same_asset_spelled_twice(s, uri.span);
+                                V::Asset(Rc::new(Asset {
+                                    name: a.name.name.clone(),
+                                    uri: s.to_string(),
+                                }))
+                            }
+                        },
                         V::Error => V::Error,
                         _ => {
                             self.err(

@@ -233,10 +233,12 @@ fn evaluate_share(
 ) -> Share {
     let mut diags = Diagnostics::new();
     let mut cx = Cx::new(prog, sources, options, emit, &mut diags);
-    // Globals first (assets and top-level lets, in import order), then the DAGs.
+    // Globals first (assets and top-level lets, in import order), then the DAGs. The
+    // main evaluator has already reported the globals' mistakes.
     for &m in &prog.order {
         cx.globals_of(m);
     }
+    cx.diags.take_from(0);
     cx.make_dags(modules);
     let (project, ids) = (std::mem::take(&mut cx.project), std::mem::take(&mut cx.ids));
     let made_as = std::mem::take(&mut cx.made_as);
@@ -296,6 +298,8 @@ struct Cx<'a> {
     prog: &'a Program,
     /// Declared assets by URI, for the producer check.
     asset_decls: HashMap<String, crate::scopes::AssetDecl>,
+    /// Declared asset URIs by their normal form, with the first spelling and where.
+    asset_spellings: HashMap<String, (String, Span)>,
     sources: &'a Sources,
     options: &'a Options,
     /// What each dag becomes once made, when the caller turns them into files now.
@@ -373,6 +377,7 @@ impl<'a> Cx<'a> {
             mixin_applications: 0,
             instances: vec![InstanceState::Pending; prog.instances.len()],
             asset_decls: HashMap::new(),
+            asset_spellings: HashMap::new(),
             placed_kinds: Default::default(),
             mixin_uses: Vec::new(),
             ids: Vec::new(),
