@@ -19,6 +19,41 @@ pub(super) fn is_asset(v: &V) -> bool {
 }
 
 impl Cx<'_> {
+    /// `Kind["name"]`: the tenant of that kind with that name. A name read from a config
+    /// file that names no tenant is an error there, so config can never drop a dag by
+    /// naming a tenant that does not exist.
+    fn tenant_named(&mut self, kind: usize, name: &str, at: Span) -> V {
+        let of_kind: Vec<usize> = (0..self.prog.instances.len())
+            .filter(|&i| self.kind_of(i) == Some(kind))
+            .collect();
+        let found = of_kind
+            .iter()
+            .copied()
+            .find(|&i| self.prog.instances[i].decl.name.name == name);
+        if let Some(i) = found {
+            return match self.instance(i) {
+                Some(_) => V::Tenant(i),
+                None => V::Error,
+            };
+        }
+        let kind_name = self.prog.tenants[kind].decl.name.name.clone();
+        let names: Vec<&str> = of_kind
+            .iter()
+            .map(|&i| self.prog.instances[i].decl.name.name.as_str())
+            .collect();
+        let d = Diagnostic::at(
+            Code::E0104,
+            at,
+            format!("there is no `{kind_name}` named `{name}`"),
+            "no such tenant",
+        )
+        .with_suggestion(name, names.iter().copied())
+        .or_help(format!("declare it with `{kind_name} {name} {{ ... }}`, or name one of the tenants of `{kind_name}`"))
+        .with_note(format!("tenants of `{kind_name}`: {}", abbreviate(&names)));
+        self.err(d);
+        V::Error
+    }
+
     /// A record's entry by name (`r.name` or `r["name"]`); a missing one is E0203 with
     /// the names it has.
     fn lookup_key(&mut self, fields: &[(Rc<str>, Value)], key: &str, at: Span, what: &str) -> V {
@@ -146,6 +181,7 @@ impl Cx<'_> {
                 }
             }
             (V::Record(fields), V::Str(k)) => self.lookup_key(fields, k, i.span, "key"),
+            (V::Item(Item::Kind(kind)), V::Str(name)) => self.tenant_named(*kind, name, i.span),
             _ => {
                 self.err(
                     Diagnostic::at(
