@@ -250,7 +250,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         let op = &prog.operators[t.op];
         format!("{}.{}", op.module_path, op.class)
     };
-    crate::rules::check(dag, &op_class, diags);
+    crate::rules::check(dag, edges, &op_class, diags);
 
     let cycle = find_cycle(dag.tasks.len(), edges);
     if let Some(cycle) = cycle {

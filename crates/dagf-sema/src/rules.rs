@@ -12,7 +12,12 @@ use crate::value::{V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
 
 /// Every check of this module on one finished dag.
-pub(crate) fn check(dag: &DagB, op_class: &dyn Fn(&TaskB) -> String, diags: &mut Diagnostics) {
+pub(crate) fn check(
+    dag: &DagB,
+    edges: &[(usize, usize, Span)],
+    op_class: &dyn Fn(&TaskB) -> String,
+    diags: &mut Diagnostics,
+) {
     tags(dag, diags);
     owner_links(dag, diags);
     schedule(dag, diags);
@@ -20,7 +25,7 @@ pub(crate) fn check(dag: &DagB, op_class: &dyn Fn(&TaskB) -> String, diags: &mut
     group_ids(dag, diags);
     docs(dag, diags);
     access_control(dag, diags);
-    priority_weights(dag, diags);
+    priority_weights(dag, edges, diags);
     for t in &dag.tasks {
         match op_class(t).as_str() {
             EXTERNAL_TASK_SENSOR => external_task_sensor(t, diags),
@@ -149,6 +154,19 @@ fn schedule(dag: &DagB, diags: &mut Diagnostics) {
         return;
     };
     match &s.value.v {
+        V::Duration(ms) if *ms > MAX_INTERVAL_MS => diags.push(
+            Diagnostic::at(
+                Code::E0319,
+                s.value.span,
+                format!(
+                    "a schedule interval of {} runs past the end of Python's calendar",
+                    dagf_syntax::duration_text(*ms)
+                ),
+                "too long",
+            )
+            .with_note("Airflow adds the interval to the current time when it loads the file, and a date past the year 9999 fails the file")
+            .with_help("a schedule interval is at most 1000000d (about 2,700 years); for a DAG run only by hand, write `none`"),
+        ),
         V::Duration(ms) if *ms <= 0 => diags.push(
             Diagnostic::at(
                 Code::E0319,
@@ -196,6 +214,10 @@ fn schedule(dag: &DagB, diags: &mut Diagnostics) {
         _ => {}
     }
 }
+
+/// The longest schedule interval: `_delta.py:37-40` adds it to the current time, which
+/// fails past the year 9999. A million days is safe from any date before 7200.
+const MAX_INTERVAL_MS: i64 = 1_000_000 * 86_400_000;
 
 /// The trigger rule a task runs with: its own, its dag's `default_args`, else Airflow's.
 fn trigger_rule<'d>(dag: &'d DagB, t: &'d TaskB) -> (&'d str, Option<Span>) {
@@ -336,42 +358,70 @@ fn access_control(dag: &DagB, diags: &mut Diagnostics) {
 }
 
 /// `priority_strategy.py:67-93`: with the default weight rule a task's weight is its own
-/// plus every downstream task's, and it is stored as a 32-bit integer.
-fn priority_weights(dag: &DagB, diags: &mut Diagnostics) {
-    let weight = |t: &TaskB| -> i64 {
-        match slot(&t.slots, "priority_weight").map(|s| &s.value.v) {
-            Some(V::Int(w)) => *w,
-            _ => match default_arg(dag, "priority_weight").map(|v| &v.v) {
-                Some(V::Int(w)) => *w,
-                _ => 1,
-            },
-        }
+/// plus every downstream task's (every upstream task's with `upstream`), and Airflow
+/// stores it as a 32-bit integer.
+fn priority_weights(dag: &DagB, edges: &[(usize, usize, Span)], diags: &mut Diagnostics) {
+    let arg = |t: &TaskB, name: &str| -> Option<V> {
+        slot(&t.slots, name)
+            .map(|s| s.value.v.clone())
+            .or_else(|| default_arg(dag, name).map(|v| v.v.clone()))
     };
-    // The sum of every weight bounds every effective weight; only a project past it
-    // needs the exact sums.
-    let total: i64 = dag
+    let weights: Vec<i64> = dag
         .tasks
         .iter()
-        .map(|t| weight(t).saturating_abs())
-        .fold(0i64, i64::saturating_add);
+        .map(|t| match arg(t, "priority_weight") {
+            Some(V::Int(w)) => w,
+            _ => 1,
+        })
+        .collect();
+    // The sum of every weight bounds every effective weight: only a dag past it needs
+    // the exact sums, which walk the graph from each task.
+    let total: i64 = weights
+        .iter()
+        .map(|w| w.saturating_abs())
+        .fold(0, i64::saturating_add);
     if total <= i64::from(i32::MAX) {
         return;
     }
-    let at = dag
-        .tasks
-        .iter()
-        .find_map(|t| slot(&t.slots, "priority_weight"))
-        .map_or(dag.name_span, |s| s.value.span);
-    diags.push(
-        Diagnostic::at(
-            Code::E0204,
-            at,
-            "the priority weights of this dag add up past 2147483647",
-            "a weight of this dag",
-        )
-        .with_note("Airflow adds the weights of all downstream (or upstream) tasks to each task's own and stores the sum as a 32-bit integer")
-        .with_help("use small weights: they only order tasks against each other"),
-    );
+    let n = dag.tasks.len();
+    let (mut down, mut up) = (vec![Vec::new(); n], vec![Vec::new(); n]);
+    for &(a, b, _) in edges {
+        down[a].push(b);
+        up[b].push(a);
+    }
+    for (t, task) in dag.tasks.iter().enumerate() {
+        let relatives = match arg(task, "weight_rule") {
+            Some(V::Str(r)) if &*r == "absolute" => None,
+            Some(V::Str(r)) if &*r == "upstream" => Some(&up),
+            _ => Some(&down),
+        };
+        let mut sum = i128::from(weights[t]);
+        if let Some(next) = relatives {
+            let mut seen = vec![false; n];
+            let mut stack = next[t].clone();
+            while let Some(x) = stack.pop() {
+                if std::mem::replace(&mut seen[x], true) {
+                    continue;
+                }
+                sum += i128::from(weights[x]);
+                stack.extend(next[x].iter().copied());
+            }
+        }
+        if sum > i128::from(i32::MAX) || sum < i128::from(i32::MIN) {
+            let at = slot(&task.slots, "priority_weight").map_or(task.name_span, |s| s.value.span);
+            diags.push(
+                Diagnostic::at(
+                    Code::E0204,
+                    at,
+                    format!("the priority weight of task `{}` adds up to {sum}, past Airflow's 32 bits", task.id),
+                    "this task's weight",
+                )
+                .with_note("Airflow adds the weights of all downstream (or upstream) tasks to each task's own and stores the sum as a 32-bit integer")
+                .with_help("use small weights: they only order tasks against each other"),
+            );
+            return;
+        }
+    }
 }
 
 /// Task states (`State.task_states`) and dag run states (`State.dag_states`).

@@ -138,12 +138,64 @@ impl Cx<'_> {
 
     /// Looks a `>>` operand up: a name in the scope it was written in, then in the
     /// scopes around it; each further part of a `group.name` path inside that group.
+    /// `group.task` written as one string: a group declared in `scope` (or around it)
+    /// whose name is a prefix, then the rest inside it (task ids may hold dots too).
+    fn dotted(dag: &DagB, mut scope: Option<usize>, path: &str) -> Option<Node> {
+        loop {
+            for (i, _) in path.match_indices('.') {
+                if let Some(&Node::Group(g)) = dag.names(scope).get(&path[..i]) {
+                    let rest = &path[i + 1..];
+                    if let Some(&n) = dag.groups[g].names.get(rest) {
+                        return Some(n);
+                    }
+                    if let Some(n) = Self::dotted(dag, Some(g), rest) {
+                        return Some(n);
+                    }
+                }
+            }
+            match scope {
+                Some(g) => scope = dag.groups[g].parent,
+                None => return None,
+            }
+        }
+    }
+
+    /// Whether `name` is declared in `scope` or a scope around it.
+    fn declared(dag: &DagB, mut scope: Option<usize>, name: &str) -> bool {
+        loop {
+            if dag.names(scope).contains_key(name) {
+                return true;
+            }
+            match scope {
+                Some(g) => scope = dag.groups[g].parent,
+                None => return false,
+            }
+        }
+    }
+
     pub(super) fn resolve_endpoint(&mut self, dag: &DagB, e: &Endpoint) -> Option<Node> {
         let (path, scope) = match e {
             Endpoint::Node(n) => return Some(*n),
             Endpoint::Path(path, scope) => (path, *scope),
         };
         let ((first, first_span), rest) = path.split_first()?;
+        // A string naming a task inside a group (`"stage.load-orders"`, as config files
+        // write it) is a path, unless a task of the scope has that very id.
+        if rest.is_empty() && first.contains('.') && !Self::declared(dag, scope, first) {
+            if let Some(node) = Self::dotted(dag, scope, first) {
+                return Some(node);
+            }
+            // A name under a group that failed was reported with the group.
+            let under_failed = dag.failed.iter().any(|f| {
+                first
+                    .strip_prefix(f.as_str())
+                    .is_some_and(|r| r.is_empty() || r.starts_with('.'))
+            });
+            if !under_failed {
+                self.no_such(dag, scope, first, *first_span);
+            }
+            return None;
+        }
         let mut at = scope;
         let mut node = loop {
             if let Some(n) = dag.names(at).get(&**first) {
