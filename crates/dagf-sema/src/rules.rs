@@ -469,9 +469,15 @@ fn external_task_sensor(t: &TaskB, diags: &mut Diagnostics) {
     } else {
         (DAG_RUN_STATES, "dag run states (no task is named)")
     };
+    // Airflow's default for an empty `allowed_states` is `["success"]` (`:211`): a
+    // sensor that lists "success" among its failed states clashes with it.
+    let default = slot(&t.slots, "allowed_states")
+        .is_none_or(|s| strings(&s.value).is_empty())
+        .then_some(("success", t.name_span));
     states(
         t,
         &["allowed_states", "skipped_states", "failed_states"],
+        default,
         vocabulary,
         kind,
         diags,
@@ -483,15 +489,24 @@ fn trigger_dag_run(t: &TaskB, diags: &mut Diagnostics) {
     states(
         t,
         &["allowed_states", "failed_states"],
+        None,
         DAG_RUN_STATES,
         "dag run states",
         diags,
     );
 }
 
-/// Each state in `fields` is in `vocabulary`, and none is listed twice.
-fn states(t: &TaskB, fields: &[&str], vocabulary: &[&str], kind: &str, diags: &mut Diagnostics) {
-    let mut seen: Vec<(&str, Span)> = Vec::new();
+/// Each state in `fields` is in `vocabulary`, and none is listed twice (`implied` is a
+/// state Airflow lists when a field is left out).
+fn states(
+    t: &TaskB,
+    fields: &[&str],
+    implied: Option<(&'static str, Span)>,
+    vocabulary: &[&str],
+    kind: &str,
+    diags: &mut Diagnostics,
+) {
+    let mut seen: Vec<(&str, Span)> = implied.into_iter().collect();
     for field in fields {
         let Some(s) = slot(&t.slots, field) else {
             continue;
@@ -517,7 +532,14 @@ fn states(t: &TaskB, fields: &[&str], vocabulary: &[&str], kind: &str, diags: &m
                         format!("state `{state}` is listed twice"),
                         "listed again",
                     )
-                    .with_label(*first, "first listed here")
+                    .with_label(
+                        *first,
+                        if implied.is_some_and(|(_, at)| at == *first) {
+                            "the sensor allows \"success\" when `allowed_states` is not set"
+                        } else {
+                            "first listed here"
+                        },
+                    )
                     .with_help("list each state once, in one of the lists"),
                 );
             } else {

@@ -764,7 +764,7 @@ fn batch(seed: u64, programs: usize, dir: &Path) -> (usize, usize, Vec<String>) 
     }
     let loaded = report["dags"].as_object().map_or(0, |d| d.len());
     assert!(
-        refused.len() > 0 || loaded == files,
+        !refused.is_empty() || loaded == files,
         "Airflow loaded {loaded} DAGs of {files} files written"
     );
     (accepted, files, refused)
