@@ -413,7 +413,12 @@ impl<'a> Plan<'a> {
         }
         let tree = stage.join("tree");
         for dir in self.by_dir.keys() {
-            std::fs::create_dir_all(tree.join(dir)).map_err(io("create a staging folder"))?;
+            std::fs::create_dir_all(tree.join(dir)).map_err(|e| {
+                Failure::untouched(cannot(
+                    &format!("stage the folder `{}`", join(self.shown, dir)),
+                    &e,
+                ))
+            })?;
         }
         let out = self.out;
         // Stage every changed file; an unchanged one keeps its time stamp. Each file's
@@ -1069,11 +1074,17 @@ mod fault {
         /// How many changes, and how many undos, succeed before one fails.
         static CHANGES: Cell<Option<usize>> = const { Cell::new(None) };
         static UNDOS: Cell<Option<usize>> = const { Cell::new(None) };
+        /// How many changes succeed before the build dies (a panic, which undoes nothing).
+        static DEATH: Cell<Option<usize>> = const { Cell::new(None) };
     }
 
     pub fn set(changes: Option<usize>, undos: Option<usize>) {
         CHANGES.with(|c| c.set(changes));
         UNDOS.with(|c| c.set(undos));
+    }
+
+    pub fn die_after(changes: Option<usize>) {
+        DEATH.with(|c| c.set(changes));
     }
 
     fn tick(left: &'static std::thread::LocalKey<Cell<Option<usize>>>) -> io::Result<()> {
@@ -1090,6 +1101,9 @@ mod fault {
     }
 
     pub fn change() -> io::Result<()> {
+        if tick(&DEATH).is_err() {
+            panic!("the build died");
+        }
         tick(&CHANGES)
     }
 
@@ -1233,10 +1247,7 @@ mod tests {
         let expected = {
             let out = after_first(tmp.path());
             write_all(&out, &second()).expect("second build");
-            snapshot(&out)
-                .into_iter()
-                .filter(|(k, _)| k.ends_with(".py"))
-                .collect::<BTreeMap<_, _>>()
+            python_files(&out)
         };
         for k in 1..12 {
             for j in 0..k {
@@ -1257,31 +1268,66 @@ mod tests {
                     notes.iter().any(|n| n.contains("now list every file")),
                     "{notes:?}"
                 );
-                // Every Python file there is listed in its folder's manifest.
-                for (rel, content) in snapshot(&out) {
-                    if content.is_none() || !rel.ends_with(".py") {
-                        continue;
-                    }
-                    let (dir, file) = rel.rsplit_once('/').unwrap_or(("", &rel));
-                    let m = read_manifest(&out.join(dir), dir, dir.is_empty(), &mut Sources::new())
-                        .unwrap_or_else(|d| panic!("{}", d.message));
-                    assert!(m.files.iter().any(|f| f == file), "{k}/{j}: {rel} unlisted");
-                    if !dir.is_empty() {
-                        let top = read_manifest(&out, "", true, &mut Sources::new())
-                            .unwrap_or_else(|d| panic!("{}", d.message));
-                        assert!(top.folders.iter().any(|f| f == dir), "{k}/{j}: {dir}");
-                    }
-                }
+                assert_all_listed(&out, &format!("{k}/{j}"));
                 // The next build finishes the job.
                 write_all(&out, &second())
                     .unwrap_or_else(|f| panic!("{k}/{j}: {:?}", f.diagnostics));
-                let now: BTreeMap<_, _> = snapshot(&out)
-                    .into_iter()
-                    .filter(|(k, _)| k.ends_with(".py"))
-                    .collect();
-                assert_eq!(now, expected, "{k}/{j}");
+                assert_eq!(python_files(&out), expected, "{k}/{j}");
                 assert!(!out.join(workdir::WORK).exists());
             }
+        }
+    }
+
+    /// A build that dies after any change (killed, the machine stopped) leaves every
+    /// file it moved in listed, so that the next build finishes the job.
+    #[test]
+    fn a_build_that_dies_half_way_leaves_every_file_listed() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let expected = {
+            let out = after_first(tmp.path());
+            write_all(&out, &second()).expect("second build");
+            python_files(&out)
+        };
+        for k in 0..12 {
+            let out = after_first(tmp.path());
+            fault::die_after(Some(k));
+            let died = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                write_all(&out, &second())
+            }));
+            fault::die_after(None);
+            assert!(
+                died.is_err(),
+                "the build should have died after {k} changes"
+            );
+            assert_all_listed(&out, &format!("died after {k}"));
+            write_all(&out, &second())
+                .unwrap_or_else(|f| panic!("after dying at {k}: {:?}", f.diagnostics));
+            assert_eq!(python_files(&out), expected, "died after {k}");
+        }
+    }
+
+    /// The Python files under `out`, with their text.
+    fn python_files(out: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+        snapshot(out)
+            .into_iter()
+            .filter(|(k, _)| k.ends_with(".py"))
+            .collect()
+    }
+
+    /// Every Python file under `out` is listed in its folder's manifest, and every
+    /// folder holding one in the top manifest.
+    fn assert_all_listed(out: &Path, case: &str) {
+        let top = read_manifest(out, "", true, &mut Sources::new())
+            .unwrap_or_else(|d| panic!("{case}: {}", d.message));
+        for rel in python_files(out).keys() {
+            let (dir, file) = rel.rsplit_once('/').unwrap_or(("", rel));
+            let m = read_manifest(&out.join(dir), dir, dir.is_empty(), &mut Sources::new())
+                .unwrap_or_else(|d| panic!("{case}: {}", d.message));
+            assert!(m.files.iter().any(|f| f == file), "{case}: {rel} unlisted");
+            assert!(
+                dir.is_empty() || top.folders.iter().any(|f| f == dir),
+                "{case}: folder {dir} unlisted"
+            );
         }
     }
 
