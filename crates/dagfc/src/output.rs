@@ -278,10 +278,7 @@ pub fn write(
         // The staged folder becomes the output folder in one rename, which keeps each
         // file's time.
         std::fs::rename(&staged.tree, out).map_err(|e| {
-            Failure::untouched(cannot(
-                &format!("move the staged files to {}", out.display()),
-                &e,
-            ))
+            Failure::untouched(cannot(&format!("move the staged files to `{shown}`"), &e))
         })?;
         return Ok(staged.report);
     }
