@@ -882,9 +882,7 @@ fn a_first_build_that_fails_leaves_nothing_behind() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
         err.contains("[E0404]")
-            && err.contains(&format!(
-                "cannot stage the folder `../made/for/dags/{long}`"
-            )),
+            && err.contains(&format!("/made/for/dags/{long}`: File name too long")),
         "{err}"
     );
     assert!(err.contains("nothing was written"), "{err}");
