@@ -125,6 +125,9 @@ codes! {
     E0403 => "project not found",
     E0404 => "cannot read or write a file",
     E0405 => "unknown environment",
+    E0406 => "invalid output folder",
+    E0407 => "damaged output manifest",
+    E0408 => "output folder locked by another build",
     // Config sources
     E0501 => "invalid config file",
     E0502 => "config file not found",

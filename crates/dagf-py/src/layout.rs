@@ -178,10 +178,10 @@ pub(crate) fn write_dependencies(out: &mut String, edges: &[(usize, usize)], var
     // Lines in order of their first upstream task.
     for run in by_upstream() {
         let a = run[0].0;
-        if let [(_, b)] = *run {
-            if shared[b].first != Some(a) {
-                continue; // On the line of an earlier task.
-            }
+        if let [(_, b)] = *run
+            && shared[b].first != Some(a)
+        {
+            continue; // On the line of an earlier task.
         }
         let ups = std::iter::successors(Some(a), |&x| shared[x].next);
         let downs = run.iter().map(|&(_, b)| b);

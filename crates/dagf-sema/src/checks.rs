@@ -174,30 +174,37 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
     }
 
     let start = slot(&dag.slots, "start");
-    if let Some(catchup) = slot(&dag.slots, "catchup") {
-        if matches!(catchup.value.v, V::Bool(true)) && start.is_none() {
-            diags.push(
-                Diagnostic::at(Code::E0308, catchup.span, format!("{} catches up but has no `start`", dag.what()), "catchup is on here")
-                    .with_label(dag.name_span, "this dag sets no start")
-                    .with_help("add `start = 2024-01-01` (the first date to catch up from), or turn catchup off"),
-            );
-        }
+    if let Some(catchup) = slot(&dag.slots, "catchup")
+        && matches!(catchup.value.v, V::Bool(true))
+        && start.is_none()
+    {
+        diags.push(
+            Diagnostic::at(
+                Code::E0308,
+                catchup.span,
+                format!("{} catches up but has no `start`", dag.what()),
+                "catchup is on here",
+            )
+            .with_label(dag.name_span, "this dag sets no start")
+            .with_help(
+                "add `start = 2024-01-01` (the first date to catch up from), or turn catchup off",
+            ),
+        );
     }
-    if let (Some(s), Some(e)) = (start, slot(&dag.slots, "end")) {
-        if let (V::DateTime(a), V::DateTime(b)) = (&s.value.v, &e.value.v) {
-            if b < a {
-                diags.push(
-                    Diagnostic::at(
-                        Code::E0311,
-                        e.span,
-                        format!("{} ends before it starts", dag.what()),
-                        "end is here",
-                    )
-                    .with_label(s.span, "start is here")
-                    .with_help("make `end` later than `start`, or remove it"),
-                );
-            }
-        }
+    if let (Some(s), Some(e)) = (start, slot(&dag.slots, "end"))
+        && let (V::DateTime(a), V::DateTime(b)) = (&s.value.v, &e.value.v)
+        && b < a
+    {
+        diags.push(
+            Diagnostic::at(
+                Code::E0311,
+                e.span,
+                format!("{} ends before it starts", dag.what()),
+                "end is here",
+            )
+            .with_label(s.span, "start is here")
+            .with_help("make `end` later than `start`, or remove it"),
+        );
     }
 
     // A task named with a dot at one level can meet a task inside a group at another.
@@ -426,19 +433,19 @@ fn check_sensor(t: &crate::dag::TaskB, can_defer: bool, diags: &mut Diagnostics)
         ms(timeout).unwrap_or(DEFAULT_TIMEOUT_MS),
     );
     for (s, name) in [(poke, "poke_interval"), (timeout, "timeout")] {
-        if let Some(s) = s {
-            if ms(Some(s)).is_some_and(|v| v <= 0) {
-                diags.push(
-                    Diagnostic::at(
-                        Code::E0312,
-                        s.span,
-                        format!("`{name}` of sensor `{}` must be positive", t.id),
-                        "zero or negative",
-                    )
-                    .with_help(format!("set `{name}` to a positive duration such as 1m")),
-                );
-                return;
-            }
+        if let Some(s) = s
+            && ms(Some(s)).is_some_and(|v| v <= 0)
+        {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0312,
+                    s.span,
+                    format!("`{name}` of sensor `{}` must be positive", t.id),
+                    "zero or negative",
+                )
+                .with_help(format!("set `{name}` to a positive duration such as 1m")),
+            );
+            return;
         }
     }
     if to < p {

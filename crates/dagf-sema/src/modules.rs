@@ -225,10 +225,10 @@ impl Program {
             return Some(b);
         }
         for imp in &m.imports {
-            if let (Some(t), None) = (imp.target, &imp.alias) {
-                if let Some(b) = self.modules[t].scope.get(name) {
-                    return Some(b);
-                }
+            if let (Some(t), None) = (imp.target, &imp.alias)
+                && let Some(b) = self.modules[t].scope.get(name)
+            {
+                return Some(b);
             }
         }
         self.modules[self.std_module].scope.get(name)

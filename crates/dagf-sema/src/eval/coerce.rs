@@ -296,23 +296,22 @@ impl Cx<'_> {
             }
             Ty::Matches { base, re } => {
                 let v = self.coerce(v, base, decl);
-                if let V::Str(s) = &v.v {
-                    if !re.is_match(s) {
-                        let mut d = Diagnostic::at(
-                            Code::E0205,
-                            span,
-                            format!("\"{s}\" does not match the pattern {:?}", re.as_str()),
-                            "does not match",
-                        );
-                        if let Some(decl) = decl {
-                            d = d.with_label(decl, "the pattern is declared here");
-                        }
-                        self.err(d.with_help(format!(
-                            "change the value so it matches {:?}",
-                            re.as_str()
-                        )));
-                        return Value::error(span);
+                if let V::Str(s) = &v.v
+                    && !re.is_match(s)
+                {
+                    let mut d = Diagnostic::at(
+                        Code::E0205,
+                        span,
+                        format!("\"{s}\" does not match the pattern {:?}", re.as_str()),
+                        "does not match",
+                    );
+                    if let Some(decl) = decl {
+                        d = d.with_label(decl, "the pattern is declared here");
                     }
+                    self.err(
+                        d.with_help(format!("change the value so it matches {:?}", re.as_str())),
+                    );
+                    return Value::error(span);
                 }
                 v
             }
