@@ -153,6 +153,7 @@ fn schedule(dag: &DagB, diags: &mut Diagnostics) {
     let Some(s) = slot(&dag.slots, "schedule") else {
         return;
     };
+    first_run(dag, s, diags);
     match &s.value.v {
         V::Duration(ms) if *ms > MAX_INTERVAL_MS => diags.push(
             Diagnostic::at(
@@ -212,6 +213,90 @@ fn schedule(dag: &DagB, diags: &mut Diagnostics) {
             .with_help("Airflow would load the DAG and never schedule it: check the day of the month against the months"),
         ),
         _ => {}
+    }
+}
+
+/// Minutes since 1970 of a minute of the calendar (days from civil, Hinnant's method).
+fn epoch_minutes((y, m, d, h, mi): crate::cron::Minute) -> i64 {
+    let y = i64::from(if m <= 2 { y - 1 } else { y });
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let (m, d) = (i64::from(m), i64::from(d));
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 1440 + i64::from(h) * 60 + i64::from(mi)
+}
+
+/// The minute a datetime starts, on its own clock, and its UTC offset in minutes.
+fn local_minute(t: &dagf_ir::DateTime) -> (crate::cron::Minute, i64) {
+    let d = t.date;
+    (
+        (d.year, d.month, d.day, t.hour, t.minute),
+        i64::from(t.offset_minutes),
+    )
+}
+
+/// The last minute Python's calendar has.
+const END_OF_CALENDAR: crate::cron::Minute = (9999, 12, 31, 23, 59);
+
+/// A DAG's first run comes after its start (on the start's clock, which is the DAG's
+/// time zone): it must come before the end of Python's calendar, and before `end`.
+fn first_run(dag: &DagB, s: &Slot, diags: &mut Diagnostics) {
+    let Some(V::DateTime(start)) = slot(&dag.slots, "start").map(|x| &x.value.v) else {
+        return;
+    };
+    let (from, offset) = local_minute(start);
+    let first = match &s.value.v {
+        // A cron that matches no date at all is said once, below.
+        V::Str(cron) if !crate::cron::fires(cron) => return,
+        V::Str(cron) => crate::cron::first_run(cron, from),
+        V::Preset(p) => match crate::cron::preset_cron(p) {
+            Some(cron) => crate::cron::first_run(cron, from),
+            None => return,
+        },
+        V::Duration(ms) if *ms > 0 && *ms <= MAX_INTERVAL_MS => {
+            let at = epoch_minutes(from) + ms / 60_000;
+            (at <= epoch_minutes(END_OF_CALENDAR)).then_some(from)
+        }
+        _ => return,
+    };
+    let Some(first) = first else {
+        diags.push(
+            Diagnostic::at(
+                Code::E0319,
+                s.value.span,
+                "the first run after the dag's start falls past the year 9999",
+                "no run before the end of the calendar",
+            )
+            .with_help("start the dag earlier: Python's dates end with the year 9999"),
+        );
+        return;
+    };
+    let Some(end) = slot(&dag.slots, "end") else {
+        return;
+    };
+    let V::DateTime(e) = &end.value.v else {
+        return;
+    };
+    let (end_at, end_offset) = local_minute(e);
+    let end_at = epoch_minutes(end_at) - end_offset;
+    // An end before the start is E0311, said once.
+    if end_at < epoch_minutes(from) - offset {
+        return;
+    }
+    if epoch_minutes(first) - offset > end_at {
+        let (y, m, d, h, mi) = first;
+        diags.push(
+            Diagnostic::at(
+                Code::E0319,
+                end.value.span,
+                format!("the dag ends before its first run, {y:04}-{m:02}-{d:02}T{h:02}:{mi:02}"),
+                "ends before the first run",
+            )
+            .with_label(s.value.span, "the schedule")
+            .with_help("move `end` after the first run, or remove it"),
+        );
     }
 }
 
