@@ -247,6 +247,27 @@ fn first_run(dag: &DagB, s: &Slot, diags: &mut Diagnostics) {
         return;
     };
     let (from, offset) = local_minute(start);
+    // A cron timetable also looks back from the start for its time before it, which
+    // must fall in Python's calendar too.
+    let cron = match &s.value.v {
+        V::Str(cron) if crate::cron::fires(cron) => Some(&**cron),
+        V::Preset(p) => crate::cron::preset_cron(p),
+        _ => None,
+    };
+    if let Some(cron) = cron
+        && crate::cron::first_run(cron, (1, 1, 1, 0, 0)).is_none_or(|at| at > from)
+    {
+        diags.push(
+            Diagnostic::at(
+                Code::E0319,
+                s.value.span,
+                "the schedule has no time at or before the dag's start in Python's calendar",
+                "Airflow looks back from the start for one",
+            )
+            .with_help("start the dag later: the schedule's last time before the start would fall before the year 1"),
+        );
+        return;
+    }
     let first = match &s.value.v {
         // A cron that matches no date at all is said once, below.
         V::Str(cron) if !crate::cron::fires(cron) => return,
