@@ -42,6 +42,11 @@ pub enum Style {
     Taskflow,
 }
 
+/// Whether the DAG, written in `style`, has tasks written with TaskFlow's `@task`.
+pub fn decorates_tasks(dag: &Dag, style: Style) -> bool {
+    style == Style::Taskflow && dag.tasks().any(|t| taskflow_decorator(t).is_some())
+}
+
 /// The TaskFlow decorator for a task, if it has one, as what follows `task` (`""`,
 /// `".branch"`, ...): Python callables whose keyword arguments are valid Python names.
 fn taskflow_decorator(t: &Task) -> Option<&'static str> {
