@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # What the optimiser costs: `dagfc build` at -O0 and at -O1 on one DAG of 20,000 tasks,
-# in three shapes:
+# in five shapes:
 #   chain:  t0 >> t1 >> ... >> t19999 (no edge is implied by others);
 #   fan:    start >> [t0 .. t19999] >> end (none either);
+#   fan+:   the fan and start >> end, which the optimiser drops;
 #   ladder: the chain plus ti >> t(i+2) for every i: 19,998 edges implied by others,
-#           each of which the optimiser has to decide.
+#           each of which the optimiser has to decide (and keeps: t(i-1) >> t(i+1)
+#           joins from outside);
+#   star:   the chain plus t0 >> ti for every i: 19,998 edges it could drop, each
+#           decided by looking at most of the DAG, so the budgets decide how many.
 #
 #   bash bench/optimiser.sh      (from the repository root; BENCH_TASKS, BENCH_RUNS)
 #
@@ -60,6 +64,31 @@ dag fan {
 }
 EOF
 
+project fan+ <<EOF
+dag fan {
+    task start: empty
+    task end: empty
+    for i in range($n) {
+        start >> task "t\${i}": empty >> end
+    }
+    start >> end
+}
+EOF
+
+project star <<EOF
+dag star {
+    for i in range($n) {
+        task "t\${i}": empty
+    }
+    for i in range($((n - 1))) {
+        "t\${i}" >> "t\${i + 1}"
+    }
+    for i in range(2, $n) {
+        t0 >> "t\${i}"
+    }
+}
+EOF
+
 project ladder <<EOF
 dag ladder {
     for i in range($n) {
@@ -76,7 +105,7 @@ EOF
 
 printf '%s: %s tasks per DAG, %s runs each, nproc %s\n' "$(basename "$DAGFC")" "$n" "$runs" "$(nproc)"
 printf '%-8s %-4s %12s %12s %10s\n' shape opt "wall median" "max RSS" edges
-for shape in chain fan ladder; do
+for shape in chain fan fan+ ladder star; do
     for level in -O0 -O1; do
         walls=()
         rss=0
@@ -92,7 +121,7 @@ for shape in chain fan ladder; do
             ((kb > rss)) && rss="$kb"
         done
         median="$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"
-        edges="$("$DAGFC" build "$level" --emit ir --project "$tmp/$shape" | grep -c '^  [^ ]* >> [^ ]*$')"
+        edges="$("$DAGFC" build "$level" --emit ir --project "$tmp/$shape" | grep -c '^  [^ ]* >> [^ ]*$' || true)"
         printf '%-8s %-4s %10.3f s %8d MiB %10s\n' "$shape" "$level" "$median" "$((rss / 1024))" "$edges"
     done
 done

@@ -35,11 +35,16 @@ pub fn run(dag: &mut Dag, opts: Options, is_common_arg: impl Fn(&str) -> bool) {
     }
 }
 
-/// How many edges deciding one edge may look at; past that the edge is kept.
-const EDGE_BUDGET: usize = 10_000;
-/// How many edges deciding all the edges of a DAG may look at, per task and per edge
-/// of the DAG; past that every edge not decided yet is kept.
+/// How many edges deciding all the edges of a DAG may look at: this many, plus
+/// [`DAG_BUDGET_PER_ITEM`] per task and per edge of the DAG. Past that, every edge not
+/// decided yet is kept.
+const DAG_BUDGET_FLOOR: usize = 100_000;
 const DAG_BUDGET_PER_ITEM: usize = 32;
+/// How many edges deciding one edge may look at: this many, plus
+/// [`EDGE_BUDGET_PER_ITEM`] per task and per edge (enough to see the whole DAG), so
+/// that a few costly edges leave budget for the others. Past that the edge is kept.
+const EDGE_BUDGET_FLOOR: usize = 10_000;
+const EDGE_BUDGET_PER_ITEM: usize = 4;
 
 /// Drops duplicate edges, and each edge `a >> c` that provably changes nothing Airflow
 /// does: in every run, with every outcome of every task, each task ends in the same
@@ -96,9 +101,9 @@ const DAG_BUDGET_PER_ITEM: usize = 32;
 /// graph has the same tasks downstream of every task, so `priority_weight`, leaves and
 /// short-circuiting of everything downstream are unchanged.
 ///
-/// Deciding an edge explores S from `c`, pruned at `a`'s topological position, with a
-/// fixed budget, and the DAG as a whole has a budget proportional to its size: the pass
-/// is linear in the size of the DAG. A cyclic graph is left alone (the checker reports
+/// Deciding an edge explores S from `c`, pruned at `a`'s topological position, within
+/// a budget of work, and all the edges of a DAG share a budget proportional to its
+/// size: the pass takes time linear in the size of the DAG, and no transitive closure. A cyclic graph is left alone (the checker reports
 /// cycles first) apart from its duplicate edges.
 pub fn reduce_edges(dag: &mut Dag) {
     let (nodes, edges) = std::mem::take(&mut dag.graph).into_nodes_edges();
@@ -144,6 +149,8 @@ struct Reducer {
     transparent: Vec<bool>,
     /// Edges still to be looked at in the whole DAG.
     budget: usize,
+    /// Edges one edge's decision may look at.
+    edge_budget: usize,
     /// Marks of the current search: `mark[t] == stamp` when `t` is in S.
     mark: Vec<u32>,
     stamp: u32,
@@ -226,7 +233,12 @@ impl Reducer {
             source,
             join,
             transparent,
-            budget: DAG_BUDGET_PER_ITEM.saturating_mul(n + pairs.len()),
+            budget: DAG_BUDGET_PER_ITEM
+                .saturating_mul(n + pairs.len())
+                .saturating_add(DAG_BUDGET_FLOOR),
+            edge_budget: EDGE_BUDGET_PER_ITEM
+                .saturating_mul(n + pairs.len())
+                .saturating_add(EDGE_BUDGET_FLOOR),
             mark: vec![0; n],
             stamp: 0,
             stack: Vec::new(),
@@ -251,7 +263,7 @@ impl Reducer {
     /// Whether S, explored from `c`, meets condition 3 of [`reduce_edges`] within the
     /// budget.
     fn droppable(&mut self, a: u32, c: u32) -> bool {
-        let limit = EDGE_BUDGET.min(self.budget);
+        let limit = self.edge_budget.min(self.budget);
         let mut work = 0usize;
         let ok = self.explore(a, c, limit, &mut work);
         self.budget = self.budget.saturating_sub(work);
