@@ -1593,6 +1593,8 @@ mod two_passes {
         "abstract",
         "extends",
         "operator o = \"m.C\" {",
+        "plain",
+        "branching sensor s = \"m.S\"",
     ];
 
     proptest! {

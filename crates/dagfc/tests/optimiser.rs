@@ -3,7 +3,8 @@
 //! `fail_fast`, `wait_for_downstream`, trigger rules in `default_args` and many edges
 //! implied by others, are built at `-O0` and at `-O1` by the real `dagfc`, and each
 //! build is run in real Airflow 3.3.2 (`dag.test()`, every DAG once): every task of
-//! every DAG must end in the same state, and so must every run.
+//! every DAG must end in the same state, and so must every run. (Setup and teardown
+//! tasks cannot be written in dagf, so there are none.)
 
 mod common;
 
