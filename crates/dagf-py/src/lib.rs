@@ -34,6 +34,11 @@ pub enum Style {
     Taskflow,
 }
 
+/// Whether the DAG, written in `style`, has tasks written with TaskFlow's `@task`.
+pub fn decorates_tasks(dag: &Dag, style: Style) -> bool {
+    style == Style::Taskflow && dag.tasks().any(|t| tasks::taskflow_decorator(t).is_some())
+}
+
 /// The whole Python file for one DAG.
 pub fn generate(dag: &Dag, style: Style) -> String {
     // About what a file takes, so that the buffer rarely grows.

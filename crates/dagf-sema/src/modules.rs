@@ -824,11 +824,17 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                 (String::new(), decl.class.clone())
             }
         };
+        let behaviour = match decl.behaviour {
+            ast::OpBehaviour::Unknown => dagf_ir::Behaviour::Unknown,
+            ast::OpBehaviour::Plain => dagf_ir::Behaviour::Plain,
+            ast::OpBehaviour::Branching => dagf_ir::Behaviour::Branching,
+        };
         let op = &mut prog.operators[o];
         op.ir = std::sync::Arc::new(dagf_ir::OpClass {
             name: op.name.clone(),
             module: module_path.clone(),
             class: class.clone(),
+            behaviour,
         });
         op.fields = fields;
         op.rejected = rejected;

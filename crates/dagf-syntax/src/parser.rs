@@ -958,7 +958,15 @@ where
                 span: sp(e.span()),
             })
         });
+    // `plain` and `branching` are keywords only here, before `operator` or `sensor`.
+    let behaviour = select! {
+        Tok::Ident(k) if k == "plain" => OpBehaviour::Plain,
+        Tok::Ident(k) if k == "branching" => OpBehaviour::Branching,
+    }
+    .or_not()
+    .map(Option::unwrap_or_default);
     let operator = docs
+        .then(behaviour)
         .then(choice((
             just(Tok::Operator).to(false),
             just(Tok::Sensor).to(true),
@@ -979,9 +987,10 @@ where
                 .or_not(),
         )
         .map_with(
-            move |((((docs, is_sensor), name), (class, class_span)), fields), e| {
+            move |(((((docs, behaviour), is_sensor), name), (class, class_span)), fields), e| {
                 Item::Operator(OperatorDecl {
                     docs,
+                    behaviour,
                     is_sensor,
                     name,
                     class,
@@ -1584,6 +1593,8 @@ mod two_passes {
         "abstract",
         "extends",
         "operator o = \"m.C\" {",
+        "plain",
+        "branching sensor s = \"m.S\"",
     ];
 
     proptest! {

@@ -339,8 +339,16 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         Some((_, 0, _, _)) => dagf_ir::passes::Options::NONE,
         _ => dagf_ir::passes::Options::DEFAULT,
     };
-    let optimise =
-        |dag: &mut dagf_ir::Dag| dagf_ir::passes::run(dag, opts, dagf_sema::is_common_task_arg);
+    let optimise = |dag: &mut dagf_ir::Dag| {
+        // `@task` hands `default_args` entries to the function by parameter name, so an
+        // argument moved there could reach the function.
+        let opts = dagf_ir::passes::Options {
+            hoist_default_args: opts.hoist_default_args
+                && !dagf_py::decorates_tasks(dag, style_of(dag)),
+            ..opts
+        };
+        dagf_ir::passes::run(dag, opts, dagf_sema::is_common_task_arg)
+    };
     // A build that writes files turns each dag into its file as soon as it is made.
     let to_file = |mut dag: dagf_ir::Dag| {
         optimise(&mut dag);

@@ -278,6 +278,31 @@ dag d {
     assert!(!plain.contains("default_args"));
 }
 
+/// TaskFlow's `@task` hands `default_args` entries to the function by parameter name
+/// and ignores `multiple_outputs` there: a DAG written with it keeps its arguments.
+#[test]
+fn taskflow_dags_keep_their_arguments_where_they_are() {
+    let src = r#"
+dag d {
+    task a: python { python_callable = "jobs.a", retries = 3, multiple_outputs = true }
+    task b: python { python_callable = "jobs.b", retries = 3, multiple_outputs = true }
+    a >> b
+}
+"#;
+    let p = project(&[("main.dagf", src)]);
+    let ir = |style: &str| {
+        let run = dagfc(p.path(), &["build", "--emit", "ir", "--style", style]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    let classic = ir("classic");
+    assert!(classic.contains("default_args {"), "{classic}");
+    assert_eq!(classic.matches("retries = 3").count(), 1, "{classic}");
+    let taskflow = ir("taskflow");
+    assert!(!taskflow.contains("default_args"), "{taskflow}");
+    assert_eq!(taskflow.matches("retries = 3").count(), 2, "{taskflow}");
+}
+
 #[test]
 fn new_scaffolds_a_project_that_builds() {
     let dir = tempfile::tempdir().expect("tmp");
