@@ -222,6 +222,7 @@ def load_and_serialize(dags_dir: Path, report: Report) -> tuple[dict, dict]:
                 data = DagSerialization.to_dict(dag)
                 restored = DagSerialization.from_dict(data)
                 check_round_trip(dag, restored)
+                check_schedules(restored)
                 serialized[dag_id] = (data["dag"], restored)
             except Exception as e:  # noqa: BLE001 - any error here is the finding
                 report.fail(dag_id, f"serialization: {type(e).__name__}: {e}")
@@ -290,6 +291,26 @@ def check_round_trip(dag, restored) -> None:
         )
     if edges(restored) != edges(dag):
         raise ValueError(f"edges changed: {edges(dag)} -> {edges(restored)}")
+
+
+def check_schedules(restored) -> None:
+    """A DAG on a cron or an interval, with no end date, has a next run.
+
+    Airflow loads a DAG whose cron names a day that never comes, or whose interval
+    cannot be added to the current time, and then never schedules it: the scheduler
+    logs "Failed to fetch run info" and stores no next run. This asks the scheduler's
+    own question, and fails where the answer is an exception or no run.
+    """
+    timetable = restored.timetable
+    if not getattr(timetable, "periodic", False) or restored.end_date is not None:
+        return
+    info = timetable.next_dagrun_info_v2(
+        last_dagrun_info=None, restriction=restored._time_restriction
+    )
+    if info is None:
+        raise ValueError(
+            f"never scheduled: {type(timetable).__name__} ({timetable.summary}) has no next run"
+        )
 
 
 def edges(dag) -> list[list[str]]:

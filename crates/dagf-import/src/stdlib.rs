@@ -101,7 +101,7 @@ pub fn get() -> &'static Std {
 }
 
 fn load() -> Std {
-    let (module, _) = dagf_syntax::parse(dagf_sema::STD_SOURCE, dagf_diag::FileId(0));
+    let module = dagf_sema::std_module();
     let records: Vec<(String, Vec<ParamLite>)> = module
         .items
         .iter()
@@ -170,7 +170,7 @@ fn ty(t: &TypeExpr, records: &[(String, Vec<ParamLite>)], depth: usize) -> Ty {
             ("int", _) => Ty::Int,
             ("float", _) => Ty::Float,
             ("bool", _) => Ty::Bool,
-            ("duration", _) => Ty::Duration,
+            ("duration" | "seconds", _) => Ty::Duration,
             ("datetime" | "date", _) => Ty::DateTime,
             ("schedule", _) => Ty::Schedule,
             ("pyref", _) => Ty::Pyref,

@@ -61,10 +61,10 @@ fn contains_lines(text: &str, lines: &[&str]) {
 #[test]
 fn tasks_as_a_list_and_as_a_mapping_give_the_same_dags() {
     let list = format!(
-        "etl:\n  tasks:\n    - task_id: extract\n      operator: {BASH}\n      bash_command: extract.sh\n    - task_id: load\n      operator: {EMPTY}\n      dependencies: [extract]\n"
+        "etl:\n  tasks:\n    - task_id: extract\n      operator: {BASH}\n      bash_command: echo extract\n    - task_id: load\n      operator: {EMPTY}\n      dependencies: [extract]\n"
     );
     let mapping = format!(
-        "etl:\n  tasks:\n    extract:\n      operator: {BASH}\n      bash_command: extract.sh\n    load:\n      operator: {EMPTY}\n      dependencies: [extract]\n"
+        "etl:\n  tasks:\n    extract:\n      operator: {BASH}\n      bash_command: echo extract\n    load:\n      operator: {EMPTY}\n      dependencies: [extract]\n"
     );
     let a = clean(&list);
     assert_eq!(a, clean(&mapping));
@@ -73,7 +73,7 @@ fn tasks_as_a_list_and_as_a_mapping_give_the_same_dags() {
         &[
             "dag etl {",
             "task extract: bash {",
-            "bash_command = \"extract.sh\"",
+            "bash_command = \"echo extract\"",
             "task load: empty",
             "extract >> load",
         ],

@@ -60,10 +60,10 @@ pub fn query(path: &Path, query: &str, limits: &SqlLimits) -> Result<Table, SqlE
         if out_of_time.load(Ordering::Relaxed) {
             return SqlError::Limit(SqlLimit::Time);
         }
-        if let rusqlite::Error::SqliteFailure(f, _) = &e {
-            if f.code == rusqlite::ErrorCode::TooBig {
-                return SqlError::Limit(SqlLimit::Bytes);
-            }
+        if let rusqlite::Error::SqliteFailure(f, _) = &e
+            && f.code == rusqlite::ErrorCode::TooBig
+        {
+            return SqlError::Limit(SqlLimit::Bytes);
         }
         let tables = conn
             .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
@@ -170,15 +170,9 @@ fn seconds(d: Duration) -> String {
 
 /// The cache file of a URL: named by a stable hash of it.
 fn cache_file(root: &Path, url: &str) -> std::path::PathBuf {
-    // FNV-1a: stable across builds of dagfc, unlike the standard hasher.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in url.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
     root.join(CACHE_DIR)
         .join("http")
-        .join(format!("{h:016x}.json"))
+        .join(format!("{}.json", dagf_sema::stable_hash(&[url])))
 }
 
 /// The cached answer for `url`, if any, and its age.

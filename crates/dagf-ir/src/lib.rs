@@ -4,6 +4,7 @@
 mod model;
 pub mod passes;
 mod pretty;
+pub mod python;
 
 pub use model::*;
 pub use pretty::{pretty, value_text};

@@ -97,6 +97,32 @@ pub struct OpClass {
     pub name: String,
     pub module: String,
     pub class: String,
+    /// What its declaration promises about its tasks.
+    pub behaviour: Behaviour,
+}
+
+/// What the optimiser may assume about an operator's tasks: what `plain operator` or
+/// `branching operator` promises. A class declared without either promises nothing.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Nothing is known: the class may skip other tasks, take BaseOperator's arguments
+    /// its own way, or make its tasks setup or teardown tasks.
+    #[default]
+    Unknown,
+    /// A task decides only its own state, takes BaseOperator's arguments (such as
+    /// `trigger_rule`) as given, and is never a setup or teardown task.
+    Plain,
+    /// As `Plain`, except that a task may skip tasks downstream of it, as
+    /// BranchPythonOperator and ShortCircuitOperator do.
+    Branching,
+}
+
+impl Behaviour {
+    /// Whether the class passes BaseOperator's arguments through unchanged and never
+    /// makes a setup or teardown task.
+    pub fn takes_task_args(self) -> bool {
+        matches!(self, Behaviour::Plain | Behaviour::Branching)
+    }
 }
 
 /// An Airflow TaskGroup. Its tasks' ids start with its path (`outer.inner.`).
@@ -144,6 +170,8 @@ pub struct Scope {
     pub isolated: bool,
     /// URIs of the assets other scopes may consume.
     pub exports: Vec<String>,
+    /// The Airflow team that owns the tenant's dags (multi-team mode).
+    pub team: Option<String>,
 }
 
 /// A DAG: its own arguments, its `default_args`, and its tasks as a graph whose

@@ -127,12 +127,12 @@ pub fn call(
             let sep = s(1)?;
             let mut parts = Vec::with_capacity(items.len());
             for item in items.iter() {
-                match crate::eval::display(item) {
+                match crate::words::display(item) {
                     Some(t) => parts.push(t),
                     None => {
                         return Err((
                             0,
-                            format!("cannot join a list holding {}", crate::eval::a_kind(item)),
+                            format!("cannot join a list holding {}", crate::words::a_kind(item)),
                         ));
                     }
                 }
@@ -167,18 +167,22 @@ pub fn call(
                 (lo..hi).map(|i| Value::new(V::Int(i), span)).collect(),
             ))
         }
-        Builtin::Str => match crate::eval::display(&args[0]) {
+        Builtin::Str => match crate::words::display(&args[0]) {
             Some(t) => text(&t),
             None => {
                 return Err((
                     0,
-                    format!("cannot turn {} into a str", crate::eval::a_kind(&args[0])),
+                    format!("cannot turn {} into a str", crate::words::a_kind(&args[0])),
                 ));
             }
         },
         Builtin::Int => match &args[0].v {
             V::Int(n) => V::Int(*n),
-            V::Float(f) => V::Int(f.trunc() as i64),
+            // In range: `as` would saturate a float past the ends of i64.
+            V::Float(f) if (-9.223_372_036_854_775e18..9.223_372_036_854_775e18).contains(f) => {
+                V::Int(f.trunc() as i64)
+            }
+            V::Float(f) => return Err((0, format!("{f:e} does not fit in an int's 64 bits"))),
             V::Str(t) => match t.trim().parse::<i64>() {
                 Ok(n) => V::Int(n),
                 Err(_) => return Err((0, format!("`{t}` is not a whole number"))),
@@ -186,7 +190,7 @@ pub fn call(
             _ => {
                 return Err((
                     0,
-                    format!("cannot turn {} into an int", crate::eval::a_kind(&args[0])),
+                    format!("cannot turn {} into an int", crate::words::a_kind(&args[0])),
                 ));
             }
         },

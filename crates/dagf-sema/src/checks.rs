@@ -1,6 +1,7 @@
 //! Checks on a finished DAG (ids, timing, sensors, cycles) and its lowering to the IR.
 
-use crate::eval::{DagB, Slot};
+use crate::dag::DagB;
+use crate::layers::Slot;
 use crate::modules::Program;
 use crate::types::RecordTy;
 use crate::value::{V, Value};
@@ -33,7 +34,7 @@ const SLOW_POKE_MS: i64 = 5 * 60_000;
 
 pub struct Ctx<'a> {
     /// How provenance names a layer.
-    pub layer_names: &'a dyn Fn(crate::eval::Layer) -> std::sync::Arc<str>,
+    pub layer_names: &'a dyn Fn(crate::layers::Layer) -> std::sync::Arc<str>,
     /// Whether IR fields record the layers behind them.
     pub provenance: bool,
     pub prog: &'a Program,
@@ -42,18 +43,6 @@ pub struct Ctx<'a> {
     pub task_args: &'a RecordTy,
     pub sensor_args: &'a RecordTy,
     pub dag_args: &'a RecordTy,
-}
-
-/// `module.name` with identifiers only.
-pub fn is_dotted_path(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() >= 2
-        && parts.iter().all(|p| {
-            let mut cs = p.chars();
-            cs.next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
 }
 
 /// Airflow's rule for dag and task ids: letters, digits, `-`, `.` and `_`, at most 250.
@@ -225,31 +214,48 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         }
     }
 
-    let start = slot(&dag.slots, "start");
-    if let Some(catchup) = slot(&dag.slots, "catchup") {
-        if matches!(catchup.value.v, V::Bool(true)) && start.is_none() {
-            diags.push(
-                Diagnostic::at(Code::E0308, catchup.span, format!("{} catches up but has no `start`", dag.what()), "catchup is on here")
-                    .with_label(dag.name_span, "this dag sets no start")
-                    .with_help("add `start = 2024-01-01` (the first date to catch up from), or turn catchup off"),
-            );
-        }
+    // Every value written must be one Python can hold.
+    let all_slots = dag
+        .slots
+        .iter()
+        .chain(dag.tasks.iter().flat_map(|t| &t.slots))
+        .chain(dag.groups.iter().flat_map(|g| &g.slots));
+    for s in all_slots {
+        python_value_check(&s.value, diags);
     }
-    if let (Some(s), Some(e)) = (start, slot(&dag.slots, "end")) {
-        if let (V::DateTime(a), V::DateTime(b)) = (&s.value.v, &e.value.v) {
-            if b < a {
-                diags.push(
-                    Diagnostic::at(
-                        Code::E0311,
-                        e.span,
-                        format!("{} ends before it starts", dag.what()),
-                        "end is here",
-                    )
-                    .with_label(s.span, "start is here")
-                    .with_help("make `end` later than `start`, or remove it"),
-                );
-            }
-        }
+
+    let start = slot(&dag.slots, "start");
+    if let Some(catchup) = slot(&dag.slots, "catchup")
+        && matches!(catchup.value.v, V::Bool(true))
+        && start.is_none()
+    {
+        diags.push(
+            Diagnostic::at(
+                Code::E0308,
+                catchup.span,
+                format!("{} catches up but has no `start`", dag.what()),
+                "catchup is on here",
+            )
+            .with_label(dag.name_span, "this dag sets no start")
+            .with_help(
+                "add `start = 2024-01-01` (the first date to catch up from), or turn catchup off",
+            ),
+        );
+    }
+    if let (Some(s), Some(e)) = (start, slot(&dag.slots, "end"))
+        && let (V::DateTime(a), V::DateTime(b)) = (&s.value.v, &e.value.v)
+        && b < a
+    {
+        diags.push(
+            Diagnostic::at(
+                Code::E0311,
+                e.span,
+                format!("{} ends before it starts", dag.what()),
+                "end is here",
+            )
+            .with_label(s.span, "start is here")
+            .with_help("make `end` later than `start`, or remove it"),
+        );
     }
 
     // A task named with a dot at one level can meet a task inside a group at another.
@@ -297,6 +303,12 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             check_sensor(t, can_defer, diags);
         }
     }
+
+    let op_class = |t: &crate::dag::TaskB| {
+        let op = &prog.operators[t.op];
+        format!("{}.{}", op.module_path, op.class)
+    };
+    crate::rules::check(dag, edges, &op_class, diags);
 
     let cycle = find_cycle(dag.tasks.len(), edges);
     if let Some(cycle) = cycle {
@@ -369,6 +381,30 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             out.args.push(lower_slot(s, layer_names, provenance));
         }
     }
+    // Airflow's default for `catchup` is a setting, and it changed between versions:
+    // every file says what it does, so no reader needs to know the default.
+    if out.arg("catchup").is_none() {
+        let place = |name: &str| dag_args.fields.iter().position(|f| f.name == name);
+        let at = out
+            .args
+            .iter()
+            .position(|f| place(&f.name) > place("catchup"))
+            .unwrap_or(out.args.len());
+        let provenance = if provenance {
+            vec![(std::sync::Arc::from("dagf's default"), dag.name_span)]
+        } else {
+            Vec::new()
+        };
+        out.args.insert(
+            at,
+            Field {
+                name: "catchup".to_string(),
+                value: dagf_ir::Value::Bool(false),
+                origin: dag.name_span,
+                provenance,
+            },
+        );
+    }
     out.groups = dag
         .groups
         .iter()
@@ -432,7 +468,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
     Some(out)
 }
 
-fn check_sensor(t: &crate::eval::TaskB, can_defer: bool, diags: &mut Diagnostics) {
+fn check_sensor(t: &crate::dag::TaskB, can_defer: bool, diags: &mut Diagnostics) {
     let poke = slot(&t.slots, "poke_interval");
     let timeout = slot(&t.slots, "timeout");
     if [poke, timeout]
@@ -448,19 +484,19 @@ fn check_sensor(t: &crate::eval::TaskB, can_defer: bool, diags: &mut Diagnostics
         ms(timeout).unwrap_or(DEFAULT_TIMEOUT_MS),
     );
     for (s, name) in [(poke, "poke_interval"), (timeout, "timeout")] {
-        if let Some(s) = s {
-            if ms(Some(s)).is_some_and(|v| v <= 0) {
-                diags.push(
-                    Diagnostic::at(
-                        Code::E0312,
-                        s.span,
-                        format!("`{name}` of sensor `{}` must be positive", t.id),
-                        "zero or negative",
-                    )
-                    .with_help(format!("set `{name}` to a positive duration such as 1m")),
-                );
-                return;
-            }
+        if let Some(s) = s
+            && ms(Some(s)).is_some_and(|v| v <= 0)
+        {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0312,
+                    s.span,
+                    format!("`{name}` of sensor `{}` must be positive", t.id),
+                    "zero or negative",
+                )
+                .with_help(format!("set `{name}` to a positive duration such as 1m")),
+            );
+            return;
         }
     }
     if to < p {
@@ -527,6 +563,57 @@ fn check_sensor(t: &crate::eval::TaskB, can_defer: bool, diags: &mut Diagnostics
     }
 }
 
+/// The longest `timedelta` Python has: 999,999,999 days (and a day less a
+/// microsecond), in milliseconds either way.
+const MAX_TIMEDELTA_MS: i64 = 999_999_999 * 86_400_000 + 86_399_999;
+const MIN_TIMEDELTA_MS: i64 = -999_999_999 * 86_400_000;
+
+/// Reports durations Python's `timedelta` cannot hold and datetimes Airflow cannot turn
+/// into UTC (it converts every start and end date), anywhere inside `v`.
+fn python_value_check(v: &Value, diags: &mut Diagnostics) {
+    match &v.v {
+        V::Duration(ms) if !(MIN_TIMEDELTA_MS..=MAX_TIMEDELTA_MS).contains(ms) => diags.push(
+            Diagnostic::at(
+                Code::E0204,
+                v.span,
+                format!(
+                    "{} is longer than Python's timedelta can hold",
+                    dagf_syntax::duration_text(*ms)
+                ),
+                "out of range",
+            )
+            .with_help("a duration is at most 999999999 days either way"),
+        ),
+        V::DateTime(t) if !utc_year_in_range(t) => diags.push(
+            Diagnostic::at(
+                Code::E0204,
+                v.span,
+                "this datetime falls outside the years 1 to 9999 once converted to UTC",
+                "out of range",
+            )
+            .with_help("Airflow converts dates to UTC; move it away from the end of the calendar"),
+        ),
+        V::List(xs) | V::AssetAll(xs) | V::AssetAny(xs) => {
+            xs.iter().for_each(|x| python_value_check(x, diags))
+        }
+        V::Record(kv) => kv.iter().for_each(|(_, x)| python_value_check(x, diags)),
+        V::Callback(c) => c
+            .args
+            .iter()
+            .for_each(|(_, x)| python_value_check(x, diags)),
+        _ => {}
+    }
+}
+
+/// Whether a datetime stays within Python's years once its offset is taken off.
+fn utc_year_in_range(t: &dagf_ir::DateTime) -> bool {
+    let d = t.date;
+    let minutes = i64::from(t.hour) * 60 + i64::from(t.minute) - i64::from(t.offset_minutes);
+    let earliest = (d.year, d.month, d.day) == (1, 1, 1) && minutes < 0;
+    let latest = (d.year, d.month, d.day) == (9999, 12, 31) && minutes >= 24 * 60;
+    !(earliest || latest)
+}
+
 /// The first cycle in the task graph as (from, to, span) edges, if there is one.
 fn find_cycle(n: usize, edges: &[(usize, usize, Span)]) -> Option<Vec<(usize, usize, Span)>> {
     let mut g: DiGraph<(), Span> = DiGraph::new();
@@ -585,7 +672,7 @@ fn lower_field(name: &str, v: &Value, origin: Span, provenance: bool) -> Field {
 /// A slot as an IR field, with the layers behind it named.
 fn lower_slot(
     s: &Slot,
-    layer_names: &dyn Fn(crate::eval::Layer) -> std::sync::Arc<str>,
+    layer_names: &dyn Fn(crate::layers::Layer) -> std::sync::Arc<str>,
     provenance: bool,
 ) -> Field {
     Field {

@@ -251,13 +251,13 @@ impl<'a> Inheritance<'a> {
             (V::List(a), V::List(b)) => {
                 let mut out = a.to_vec();
                 for x in b.iter() {
-                    if !out.iter().any(|y| same(x, y)) {
+                    if !out.iter().any(|y| x.same(y)) {
                         out.push(x.clone());
                     }
                 }
                 Some(Value::new(V::List(Rc::new(out)), upper.span))
             }
-            _ if same(&lower, &upper) => Some(upper),
+            _ if lower.same(&upper) => Some(upper),
             _ => {
                 let name = |s: Span| self.sources.get(s.file).name.clone();
                 let (low, up) = (name(lower.span), name(upper.span));
@@ -295,27 +295,6 @@ fn join(path: &str, key: &str) -> String {
         key.to_string()
     } else {
         format!("{path}.{key}")
-    }
-}
-
-/// Whether two config values are equal (lists in order, records in any order).
-fn same(a: &Value, b: &Value) -> bool {
-    match (&a.v, &b.v) {
-        (V::None, V::None) => true,
-        (V::Bool(x), V::Bool(y)) => x == y,
-        (V::Int(x), V::Int(y)) => x == y,
-        (V::Float(x), V::Float(y)) => x == y,
-        (V::Int(x), V::Float(y)) | (V::Float(y), V::Int(x)) => (*x as f64) == *y,
-        (V::Str(x), V::Str(y)) => x == y,
-        (V::List(x), V::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b))
-        }
-        (V::Record(x), V::Record(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && same(v, v2)))
-        }
-        _ => false,
     }
 }
 

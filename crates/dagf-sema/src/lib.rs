@@ -1,21 +1,28 @@
 //! Semantics: modules and names, types, evaluation of factories and DAG bodies, the
 //! DAG checks, and lowering to the IR. Pure: files come in through a [`Loader`].
 
+mod assets;
 mod builtins;
 mod checks;
 mod config;
 mod cron;
+mod dag;
 mod documents;
 mod eval;
 mod files;
+mod layers;
 mod lints;
 mod modules;
+mod python;
+mod rules;
 mod schema;
 mod scopes;
 mod sources;
 mod types;
 mod value;
+mod words;
 
+pub use assets::{normalize as normalize_asset_uri, uri_problem as asset_uri_problem};
 pub use files::{
     HttpLimits, MAX_DATA_BYTES, MAX_FILE_BYTES, MAX_SOURCE_BYTES, NotText, ReadError, SQL_MAX_ROWS,
     SQL_TIMEOUT, SqlLimits, bytes, decode,
@@ -103,20 +110,26 @@ pub fn check_and_emit(
 /// The text of the embedded standard library, for documentation and tools.
 pub const STD_SOURCE: &str = include_str!("std/std.dagf");
 
+/// The standard library's declarations, parsed once, for tools that read them (its
+/// spans point nowhere: a build loads it as a module of its own, with its own file).
+pub fn std_module() -> &'static dagf_syntax::ast::Module {
+    static MODULE: std::sync::OnceLock<dagf_syntax::ast::Module> = std::sync::OnceLock::new();
+    MODULE.get_or_init(|| dagf_syntax::parse(STD_SOURCE, dagf_diag::FileId(u32::MAX)).0)
+}
+
 /// Whether every operator accepts this argument (so it may move into `default_args`).
 pub fn is_common_task_arg(name: &str) -> bool {
-    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     NAMES
         .get_or_init(|| {
-            let (module, _) = dagf_syntax::parse(STD_SOURCE, dagf_diag::FileId(0));
-            module
+            std_module()
                 .items
                 .iter()
                 .find_map(|i| match i {
                     dagf_syntax::ast::Item::TypeDecl(t) if t.name.name == "TaskArgs" => {
                         match &t.ty.kind {
                             dagf_syntax::ast::TypeKind::Record(fields) => {
-                                Some(fields.iter().map(|f| f.name.name.clone()).collect())
+                                Some(fields.iter().map(|f| f.name.name.as_str()).collect())
                             }
                             _ => None,
                         }
@@ -125,8 +138,22 @@ pub fn is_common_task_arg(name: &str) -> bool {
                 })
                 .unwrap_or_default()
         })
-        .iter()
-        .any(|n| n == name)
+        .contains(&name)
+}
+
+/// A hash of some texts that is the same on every machine and in every build of dagfc
+/// (FNV-1a, 64 bits, the parts kept apart by a byte UTF-8 never holds), as 16 hex
+/// digits: it names cache files and stamps builds, so it must not change between runs.
+pub fn stable_hash(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, part) in parts.iter().enumerate() {
+        let sep: &[u8] = if i == 0 { &[] } else { &[0xff] };
+        for &b in sep.iter().chain(part.as_bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
 }
 
 /// Whether `text` matches `pattern`, where `*` matches any run of characters.

@@ -301,10 +301,10 @@ fn collect_name(e: &Expr, out: &mut HashSet<String>) {
 /// The spans of `getenv(...)` calls in a statement.
 fn getenv_calls_in_stmt(s: &Stmt, out: &mut Vec<dagf_diag::Span>) {
     each_expr_in_stmt(s, &mut |e| {
-        if let ExprKind::Call(callee, _) = &e.kind {
-            if matches!(&callee.kind, ExprKind::Name(n) if n == "getenv") {
-                out.push(e.span);
-            }
+        if let ExprKind::Call(callee, _) = &e.kind
+            && matches!(&callee.kind, ExprKind::Name(n) if n == "getenv")
+        {
+            out.push(e.span);
         }
     });
 }

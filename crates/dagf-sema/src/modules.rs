@@ -108,6 +108,9 @@ pub struct OperatorInfo {
     pub class: String,
     pub is_sensor: bool,
     pub fields: Vec<FieldTy>,
+    /// Fields declared with a name no call can pass (E0316, reported at the
+    /// declaration): a task setting one is not told again.
+    pub rejected: Vec<String>,
     /// The operator as the IR names it, made once and shared by its tasks.
     pub ir: std::sync::Arc<dagf_ir::OpClass>,
 }
@@ -228,10 +231,10 @@ impl Program {
             return Some(b);
         }
         for imp in &m.imports {
-            if let (Some(t), None) = (imp.target, &imp.alias) {
-                if let Some(b) = self.modules[t].scope.get(name) {
-                    return Some(b);
-                }
+            if let (Some(t), None) = (imp.target, &imp.alias)
+                && let Some(b) = self.modules[t].scope.get(name)
+            {
+                return Some(b);
             }
         }
         self.modules[self.std_module].scope.get(name)
@@ -691,6 +694,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                         class: op.class.clone(),
                         is_sensor: op.is_sensor,
                         fields: Vec::new(),
+                        rejected: Vec::new(),
                         ir: Default::default(),
                     });
                     (&op.name, BindingKind::Operator(prog.operators.len() - 1))
@@ -883,31 +887,47 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
         ) else {
             continue;
         };
-        let fields = param_tys(prog, m, &decl.fields, diags);
-        let (module_path, class) = match decl.class.rsplit_once('.') {
-            Some((module, class)) if !module.is_empty() && !class.is_empty() => {
-                (module.to_string(), class.to_string())
+        let mut fields = param_tys(prog, m, &decl.fields, diags);
+        // A field Python or dagfc cannot pass is reported once, and left out, so no
+        // task is also asked to set it.
+        let mut rejected = Vec::new();
+        fields.retain(|f| {
+            let owner = format!("operator `{}`", decl.name.name);
+            let problem = crate::python::check_kwarg(&f.name, f.span, &owner, &["task_id"]);
+            let ok = problem.is_none();
+            if !ok {
+                rejected.push(f.name.clone());
             }
-            _ => {
-                diags.push(
-                    Diagnostic::at(
-                        Code::E0201,
-                        decl.class_span,
-                        format!("`{}` is not a dotted Python class path", decl.class),
-                        "expected `package.module.Class`",
-                    )
-                    .with_help("write the full import path of the operator class"),
-                );
+            diags.extend(problem);
+            ok
+        });
+        let problem = crate::python::check_path(
+            &decl.class,
+            decl.class_span,
+            "class",
+            "airflow.providers.standard.operators.bash.BashOperator",
+        );
+        let (module_path, class) = match (problem, decl.class.rsplit_once('.')) {
+            (None, Some((module, class))) => (module.to_string(), class.to_string()),
+            (problem, _) => {
+                diags.extend(problem);
                 (String::new(), decl.class.clone())
             }
+        };
+        let behaviour = match decl.behaviour {
+            ast::OpBehaviour::Unknown => dagf_ir::Behaviour::Unknown,
+            ast::OpBehaviour::Plain => dagf_ir::Behaviour::Plain,
+            ast::OpBehaviour::Branching => dagf_ir::Behaviour::Branching,
         };
         let op = &mut prog.operators[o];
         op.ir = std::sync::Arc::new(dagf_ir::OpClass {
             name: op.name.clone(),
             module: module_path.clone(),
             class: class.clone(),
+            behaviour,
         });
         op.fields = fields;
+        op.rejected = rejected;
         op.module_path = module_path;
         op.class = class;
     }
@@ -935,16 +955,21 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
     for c in 0..prog.callbacks.len() {
         let m = prog.callbacks[c].module;
         let decl = prog.callbacks[c].decl.clone();
-        if !crate::checks::is_dotted_path(&decl.path) {
-            diags.push(
-                Diagnostic::at(
-                    Code::E0201,
-                    decl.path_span,
-                    format!("`{}` is not a dotted Python path", decl.path),
-                    "expected `module.name`",
-                )
-                .with_help("name the function or class with its module, such as \"alerts.notify\""),
-            );
+        diags.extend(crate::python::check_path(
+            &decl.path,
+            decl.path_span,
+            "function or class",
+            "alerts.notify",
+        ));
+        for s in &decl.body {
+            if let ast::Stmt::Field { name, .. } = s {
+                diags.extend(crate::python::check_kwarg(
+                    &name.name,
+                    name.span,
+                    &format!("callback `{}`", decl.name.name),
+                    &[],
+                ));
+            }
         }
         prog.callbacks[c].params = param_tys(prog, m, &decl.params, diags);
     }

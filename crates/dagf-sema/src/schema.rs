@@ -149,7 +149,7 @@ fn ty_schema(ty: &Ty) -> Json {
         Ty::Float => json!({"type": "number"}),
         Ty::Bool => json!({"type": "boolean"}),
         // Durations are strings in config files: "90s", "1h30m".
-        Ty::Duration => json!({
+        Ty::Duration | Ty::Seconds => json!({
             "type": "string",
             "pattern": "^([0-9]+(ms|s|m|h|d|w))+$",
         }),

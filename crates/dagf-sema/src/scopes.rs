@@ -20,6 +20,8 @@ pub struct Facts {
     dag_id: String,
     span: Span,
     scope: Option<Scope>,
+    /// The output subfolder its file goes in.
+    folder: String,
     /// Assets its tasks list in their outlets: URI, and where.
     produced: Vec<(String, Span)>,
     /// Assets it waits for (its schedule) or reads (task inlets): URI, name, where,
@@ -64,6 +66,7 @@ impl Facts {
             dag_id: dag.dag_id.clone(),
             span: dag.span,
             scope: dag.scope.clone(),
+            folder: dag.folder.clone(),
             produced,
             consumed,
             reaches,
@@ -78,6 +81,7 @@ struct Producer {
 }
 
 pub fn check(dags: &[Facts], assets: &HashMap<String, AssetDecl>, diags: &mut Diagnostics) {
+    teams(dags, diags);
     let mut producers: HashMap<&str, Vec<Producer>> = HashMap::new();
     for (d, dag) in dags.iter().enumerate() {
         for (uri, at) in &dag.produced {
@@ -193,6 +197,83 @@ pub fn check(dags: &[Facts], assets: &HashMap<String, AssetDecl>, diags: &mut Di
                         format!(", or set `isolated = false` on `{}`", kinds.join("` and `"))
                     }
                 )),
+            );
+        }
+    }
+}
+
+/// Airflow's multi-team mode gives each team's dags a bundle of their own: a folder
+/// that holds that team's dags and nothing else. So a tenant with a team has an output
+/// folder of its own (not the top), one folder belongs to one team, and no other dag
+/// is written inside a team's folder.
+fn teams(dags: &[Facts], diags: &mut Diagnostics) {
+    // Each folder once: who placed a dag there first, and its team.
+    let mut folders: Vec<(&str, Option<&str>, &Scope, &str)> = Vec::new();
+    let mut untenanted: Option<&Facts> = None;
+    for d in dags {
+        let Some(s) = &d.scope else {
+            untenanted.get_or_insert(d);
+            continue;
+        };
+        let team = s.team.as_deref();
+        match folders.iter().find(|(f, ..)| *f == d.folder) {
+            Some((_, other, o, _)) if *other != team => {
+                let (a, b) = (team.unwrap_or("no team"), other.unwrap_or("no team"));
+                diags.push(
+                    Diagnostic::at(
+                        Code::E0326,
+                        s.placed,
+                        format!("tenants `{}` ({a}) and `{}` ({b}) write into one folder, `{}`", s.tenant, o.tenant, d.folder),
+                        format!("`{}` is placed here", d.dag_id),
+                    )
+                    .with_label(o.span, format!("`{}` is declared here", o.tenant))
+                    .with_help("a team's dags are a bundle of their own: give each team its own `output` folder"),
+                );
+            }
+            Some(_) => {}
+            None => folders.push((&d.folder, team, s, &d.dag_id)),
+        }
+    }
+    for &(folder, team, s, dag_id) in &folders {
+        let Some(team) = team else { continue };
+        if folder.is_empty() {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0326,
+                    s.span,
+                    format!("tenant `{}` has team `{team}` but no output folder of its own", s.tenant),
+                    format!("`{dag_id}` would be written at the top of the output folder"),
+                )
+                .with_help("give its kind an `output` setting, such as \"teams/${tenant}\": the folder becomes the team's bundle"),
+            );
+            continue;
+        }
+        // Another folder inside this team's: its dags would join the team's bundle.
+        let inside = |f: &str| {
+            f.strip_prefix(folder)
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
+        if let Some((f, _, o, _)) = folders
+            .iter()
+            .find(|(f, t, ..)| inside(f) && *t != Some(team))
+        {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0326,
+                    o.placed,
+                    format!(
+                        "tenant `{}` writes into `{f}`, inside the folder of team `{team}`",
+                        o.tenant
+                    ),
+                    "placed here",
+                )
+                .with_label(
+                    s.span,
+                    format!("`{}` of team `{team}` owns `{folder}`", s.tenant),
+                )
+                .with_help(
+                    "a team's folder is its bundle: move the other tenant's `output` out of it",
+                ),
             );
         }
     }

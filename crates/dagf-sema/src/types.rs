@@ -16,6 +16,9 @@ pub enum Ty {
     Float,
     Bool,
     Duration,
+    /// A positive duration that Airflow takes as a number of seconds (an `int`
+    /// argument such as `TriggerDagRunOperator(poke_interval=60)`).
+    Seconds,
     Date,
     DateTime,
     /// A preset, cron string, duration, `none` or asset expression.
@@ -99,6 +102,7 @@ impl fmt::Display for Ty {
             Ty::Float => f.write_str("float"),
             Ty::Bool => f.write_str("bool"),
             Ty::Duration => f.write_str("duration"),
+            Ty::Seconds => f.write_str("seconds"),
             Ty::Date => f.write_str("date"),
             Ty::DateTime => f.write_str("datetime"),
             Ty::Schedule => f.write_str("schedule"),
@@ -193,6 +197,7 @@ pub fn resolve(
                 "float" => Some(Ty::Float),
                 "bool" => Some(Ty::Bool),
                 "duration" => Some(Ty::Duration),
+                "seconds" => Some(Ty::Seconds),
                 "date" => Some(Ty::Date),
                 "datetime" => Some(Ty::DateTime),
                 "schedule" => Some(Ty::Schedule),

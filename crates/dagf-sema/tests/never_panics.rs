@@ -311,7 +311,7 @@ fn large_inputs_finish_in_bounded_time() {
         (
             "string",
             format!(
-                "let s = \"{}\"\ndag d {{\n    tags = [s]\n    task t: empty\n}}\n",
+                "let s = \"{}\"\ndag d {{\n    description = s\n    task t: empty\n}}\n",
                 "x".repeat(1 << 20)
             ),
             &[],

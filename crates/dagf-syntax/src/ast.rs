@@ -45,12 +45,28 @@ pub struct Import {
 #[derive(Clone, Debug)]
 pub struct OperatorDecl {
     pub docs: Vec<String>,
+    /// What `plain` or `branching` before `operator` promises about its tasks.
+    pub behaviour: OpBehaviour,
     pub is_sensor: bool,
     pub name: Ident,
     pub class: String,
     pub class_span: Span,
     pub fields: Vec<Param>,
     pub span: Span,
+}
+
+/// What an operator declaration promises about the class's tasks, for the optimiser.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum OpBehaviour {
+    /// Nothing: a class declared without `plain` or `branching`.
+    #[default]
+    Unknown,
+    /// `plain operator`: a task decides only its own state, takes BaseOperator's
+    /// arguments as given, and is never a setup or teardown task.
+    Plain,
+    /// `branching operator`: as `plain`, except that a task may skip tasks downstream
+    /// of it (a branch or short-circuit operator).
+    Branching,
 }
 
 #[derive(Clone, Debug)]

@@ -84,19 +84,21 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     // name, and a comment. A line with an odd number of quotes is tried as one.
     let mut closed = clean_parse(&toks, eoi, file);
     let mut toks = toks;
-    if closed.is_none() && left_open.is_none() && !garbage {
-        if let Some((fixed, ds)) = odd_quote(text).and_then(|open| close_string(text, file, open)) {
-            let parsed = parser_tokens(fixed.clone());
-            if let Some(items) = clean_parse(&parsed, eoi, file) {
-                diags = ds;
-                diags.extend(
-                    fixed
-                        .iter()
-                        .filter_map(|(t, span)| invalid_literal(t, *span)),
-                );
-                closed = Some(items);
-                toks = parsed;
-            }
+    if closed.is_none()
+        && left_open.is_none()
+        && !garbage
+        && let Some((fixed, ds)) = odd_quote(text).and_then(|open| close_string(text, file, open))
+    {
+        let parsed = parser_tokens(fixed.clone());
+        if let Some(items) = clean_parse(&parsed, eoi, file) {
+            diags = ds;
+            diags.extend(
+                fixed
+                    .iter()
+                    .filter_map(|(t, span)| invalid_literal(t, *span)),
+            );
+            closed = Some(items);
+            toks = parsed;
         }
     }
     let items = match closed {
@@ -1409,7 +1411,15 @@ where
                 span: sp(e.span()),
             })
         });
+    // `plain` and `branching` are keywords only here, before `operator` or `sensor`.
+    let behaviour = select! {
+        Tok::Ident(k) if k == "plain" => OpBehaviour::Plain,
+        Tok::Ident(k) if k == "branching" => OpBehaviour::Branching,
+    }
+    .or_not()
+    .map(Option::unwrap_or_default);
     let operator = docs
+        .then(behaviour)
         .then(choice((
             just(Tok::Operator).to(false),
             just(Tok::Sensor).to(true),
@@ -1430,9 +1440,10 @@ where
                 .or_not(),
         )
         .map_with(
-            move |((((docs, is_sensor), name), (class, class_span)), fields), e| {
+            move |(((((docs, behaviour), is_sensor), name), (class, class_span)), fields), e| {
                 Item::Operator(OperatorDecl {
                     docs,
+                    behaviour,
                     is_sensor,
                     name,
                     class,
@@ -2134,6 +2145,8 @@ mod two_passes {
         "abstract",
         "extends",
         "operator o = \"m.C\" {",
+        "plain",
+        "branching sensor s = \"m.S\"",
     ];
 
     proptest! {

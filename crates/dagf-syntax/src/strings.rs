@@ -201,15 +201,15 @@ fn dedent_mask(raw: &str) -> Vec<bool> {
     }
     if raw.starts_with('\n') {
         drop[0] = true;
-    } else if let Some(nl) = raw.find('\n') {
-        if raw[..nl].trim().is_empty() {
-            drop[..=nl].iter_mut().for_each(|b| *b = true);
-        }
+    } else if let Some(nl) = raw.find('\n')
+        && raw[..nl].trim().is_empty()
+    {
+        drop[..=nl].iter_mut().for_each(|b| *b = true);
     }
-    if let Some(last_nl) = raw.rfind('\n') {
-        if raw[last_nl + 1..].trim().is_empty() {
-            drop[last_nl..].iter_mut().for_each(|b| *b = true);
-        }
+    if let Some(last_nl) = raw.rfind('\n')
+        && raw[last_nl + 1..].trim().is_empty()
+    {
+        drop[last_nl..].iter_mut().for_each(|b| *b = true);
     }
     drop
 }

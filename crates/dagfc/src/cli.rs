@@ -1,6 +1,7 @@
 //! Command-line parsing and the commands themselves.
 
-use crate::{output, project, scaffold};
+use crate::stdio::{errln, out, outln};
+use crate::{outdir, output, project, scaffold};
 use clap::{Parser, Subcommand, ValueEnum};
 use dagf_diag::{Code, ColorChoice, Diagnostic, Diagnostics, Sources, render_human, render_json};
 use std::io::{IsTerminal, Write};
@@ -135,12 +136,12 @@ pub fn run(args: Args) -> u8 {
 fn explain(code: &str) -> u8 {
     match Code::parse(code) {
         Some(c) => {
-            print!("{}", c.info().page);
+            out!("{}", c.info().page);
             0
         }
         None => {
-            eprintln!("error: `{code}` is not a dagf diagnostic code");
-            eprintln!("help: codes look like E0201 or W0001; every diagnostic prints its code");
+            errln!("error: `{code}` is not a dagf diagnostic code");
+            errln!("help: codes look like E0201 or W0001; every diagnostic prints its code");
             USER_ERROR
         }
     }
@@ -152,18 +153,18 @@ fn new(name: &str, quiet: bool) -> u8 {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
-        eprintln!("error: `{name}` is not a project name: use letters, digits, `-` and `_`");
+        errln!("error: `{name}` is not a project name: use letters, digits, `-` and `_`");
         return USER_ERROR;
     }
     match scaffold::create(Path::new(name), name) {
         Ok(()) => {
             if !quiet {
-                println!("created project `{name}`: cd {name} && dagfc build");
+                outln!("created project `{name}`: cd {name} && dagfc build");
             }
             0
         }
         Err(e) => {
-            eprintln!("error: cannot create `{name}`: {e}");
+            errln!("error: cannot create `{name}`: {e}");
             USER_ERROR
         }
     }
@@ -238,6 +239,19 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         Ok(f) => f,
         Err(d) => return fail(*d, &sources),
     };
+    // Where a build writes (and, for `check`, where dagf.toml says it would), refused
+    // before any work when it is no place for generated files.
+    let out_dir = match &build {
+        Some((flag, _, None, _)) => Some(flag.as_deref()),
+        None if matches!(args.command, Command::Check) => Some(None),
+        _ => None,
+    }
+    .map(|flag| outdir::resolve(flag, &proj, sources.find(project::FILE)))
+    .transpose();
+    let out_dir = match out_dir {
+        Ok(o) => o,
+        Err(d) => return fail(*d, &sources),
+    };
     // The environment: the flag, else DAGF_ENV, else the project's default (which is
     // written somewhere in dagf.toml, for a message about it).
     let env = args
@@ -262,27 +276,27 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     let env_written_at = env.as_ref().and_then(|e| e.2.clone());
     // A build (writing files) whose inputs and outputs are as the last one left them
     // has nothing to do.
-    let stamp_key = build
-        .as_ref()
-        .and_then(|(out_flag, opt_level, emit, style)| {
-            emit.is_none().then(|| {
-                let out_dir = out_flag
-                    .clone()
-                    .unwrap_or_else(|| proj.root.join(&proj.config.project.out));
-                let toml_text = &sources.get(dagf_diag::FileId(0)).text;
-                let options = format!(
-                    "-O{opt_level} {style:?} env={:?}",
-                    env.as_ref().map(|e| &e.0)
-                );
-                let key = output::hash_text(&[
-                    env!("CARGO_PKG_VERSION"),
-                    &options,
-                    toml_text,
-                    &files.join("\n"),
-                ]);
-                (out_dir, key)
-            })
-        });
+    let stamp_key =
+        build
+            .as_ref()
+            .zip(out_dir.as_ref())
+            .and_then(|((_, opt_level, emit, style), out_dir)| {
+                emit.is_none().then(|| {
+                    let out_dir = out_dir.path.clone();
+                    let toml_text = &sources.get(dagf_diag::FileId(0)).text;
+                    let options = format!(
+                        "-O{opt_level} {style:?} env={:?}",
+                        env.as_ref().map(|e| &e.0)
+                    );
+                    let key = dagf_sema::stable_hash(&[
+                        env!("CARGO_PKG_VERSION"),
+                        &options,
+                        toml_text,
+                        &files.join("\n"),
+                    ]);
+                    (out_dir, key)
+                })
+            });
     if let Some((out_dir, key)) = &stamp_key {
         // Through the loader's checks: a source replaced by a named pipe since the last
         // build must not block here.
@@ -331,8 +345,16 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         Some((_, 0, _, _)) => dagf_ir::passes::Options::NONE,
         _ => dagf_ir::passes::Options::DEFAULT,
     };
-    let optimise =
-        |dag: &mut dagf_ir::Dag| dagf_ir::passes::run(dag, opts, dagf_sema::is_common_task_arg);
+    let optimise = |dag: &mut dagf_ir::Dag| {
+        // `@task` hands `default_args` entries to the function by parameter name, so an
+        // argument moved there could reach the function.
+        let opts = dagf_ir::passes::Options {
+            hoist_default_args: opts.hoist_default_args
+                && !dagf_py::decorates_tasks(dag, style_of(dag)),
+            ..opts
+        };
+        dagf_ir::passes::run(dag, opts, dagf_sema::is_common_task_arg)
+    };
     // A build that writes files turns each dag into its file as soon as it is made.
     let to_file = |mut dag: dagf_ir::Dag| {
         optimise(&mut dag);
@@ -388,7 +410,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         printer.print(diags, &checked_sources);
         return explain_value(&ir, &checked_sources, dag, field);
     }
-    let Some((out_flag, _, emit, _)) = build else {
+    let Some((_, _, emit, _)) = build else {
         printer.print(diags, &checked_sources);
         summary(
             args,
@@ -423,7 +445,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         Some(Emit::Ir) => {
             crate::par::each_mut(&mut ir.dags, optimise);
             printer.print(diags, &checked_sources);
-            print!("{}", dagf_ir::pretty(&ir));
+            out!("{}", dagf_ir::pretty(&ir));
             return 0;
         }
         Some(Emit::Python) => {
@@ -431,18 +453,23 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             printer.print(diags, &checked_sources);
             for dag in &ir.dags {
                 match dag.folder.as_str() {
-                    "" => println!("# ==> {} <==", dagf_py::file_name(dag)),
-                    dir => println!("# ==> {dir}/{} <==", dagf_py::file_name(dag)),
+                    "" => outln!("# ==> {} <==", dagf_py::file_name(dag)),
+                    dir => outln!("# ==> {dir}/{} <==", dagf_py::file_name(dag)),
                 }
-                print!("{}", dagf_py::generate(dag, style_of(dag)));
+                out!("{}", dagf_py::generate(dag, style_of(dag)));
             }
             return 0;
         }
         None => {}
     }
-    let out_dir = out_flag.unwrap_or_else(|| proj.root.join(&proj.config.project.out));
+    let Some(outdir::OutDir {
+        path: out_dir,
+        shown: shown_out,
+    }) = out_dir
+    else {
+        return USER_ERROR;
+    };
     let built = ir.built;
-    let shown_out = project::relative(&out_dir, &proj.root);
     // A stamp lets the next build skip all work when nothing changed; a project that
     // reads the environment (`getenv`), lists folders (a source's `*`), queries a
     // database or asks a server is always rebuilt.
@@ -457,11 +484,18 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             inputs: checked_sources
                 .iter()
                 .filter(|(_, f)| !f.name.starts_with('<') && f.name != project::FILE)
-                .map(|(_, f)| (f.name.clone(), output::hash_text(&[&f.text])))
+                .map(|(_, f)| (f.name.clone(), dagf_sema::stable_hash(&[&f.text])))
                 .collect(),
             warnings,
         });
-    let written = output::write(&out_dir, &shown_out, &built, stamp.as_ref());
+    let written = output::write(
+        &out_dir,
+        &shown_out,
+        &built,
+        stamp.as_ref(),
+        &mut checked_sources,
+        &|line| summary(args, line, false),
+    );
     let count = built.len();
     // The process ends right after this: freeing the files piece by piece would only
     // cost time.
@@ -485,17 +519,18 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             );
             0
         }
-        Err(more) => {
-            let n = more.len();
-            diags.extend(more);
+        Err(failure) => {
+            let n = failure.diagnostics.len();
+            diags.extend(failure.diagnostics);
             let mut all = Diagnostics::new();
             all.extend(diags);
             printer.print(all.into_sorted(), &checked_sources);
             summary(
                 args,
                 &format!(
-                    "error: {}; nothing was written",
-                    counts(errors + n, warnings)
+                    "error: {}; {}",
+                    counts(errors + n, warnings),
+                    failure.outcome
                 ),
                 true,
             );
@@ -556,7 +591,7 @@ fn import(args: &Args, from: &ImportFrom) -> u8 {
         return USER_ERROR;
     }
     let Some(out) = out else {
-        print!("{}", imported.dagf);
+        out!("{}", imported.dagf);
         summary(
             args,
             &format!("imported {shown}: {}", counts(errors, warnings)),
@@ -599,7 +634,7 @@ fn schema(args: &Args, name: &str, partial: bool) -> u8 {
     };
     let mut sources = Sources::new();
     let Some(root) = project::find_root(&start) else {
-        eprintln!(
+        errln!(
             "error: no {} in {} or any folder above it",
             project::FILE,
             start.display()
@@ -609,25 +644,25 @@ fn schema(args: &Args, name: &str, partial: bool) -> u8 {
     let proj = match project::load(&root, &mut sources) {
         Ok(p) => p,
         Err(d) => {
-            eprintln!("error: {}", d.message);
+            errln!("error: {}", d.message);
             return USER_ERROR;
         }
     };
     let files = match project::source_files(&proj) {
         Ok(f) => f,
         Err(d) => {
-            eprintln!("error: {}", d.message);
+            errln!("error: {}", d.message);
             return USER_ERROR;
         }
     };
     let loader = dagf_io::DiskLoader { root: &proj.root };
     match dagf_sema::schema(&files, &loader, name, partial) {
         Ok(s) => {
-            println!("{s:#}");
+            outln!("{s:#}");
             0
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             USER_ERROR
         }
     }
@@ -638,9 +673,9 @@ fn schema(args: &Args, name: &str, partial: bool) -> u8 {
 fn explain_value(ir: &dagf_ir::Project, sources: &Sources, dag_id: &str, path: &str) -> u8 {
     let Some(dag) = ir.dags.iter().find(|d| d.dag_id == dag_id) else {
         let ids: Vec<&str> = ir.dags.iter().map(|d| d.dag_id.as_str()).collect();
-        eprintln!("error: the project has no dag `{dag_id}`");
+        errln!("error: the project has no dag `{dag_id}`");
         if let Some(c) = dagf_diag::did_you_mean(dag_id, ids) {
-            eprintln!("help: did you mean `{c}`?");
+            errln!("help: did you mean `{c}`?");
         }
         return USER_ERROR;
     };
@@ -660,22 +695,24 @@ fn explain_value(ir: &dagf_ir::Project, sources: &Sources, dag_id: &str, path: &
         None => dag.args.iter().find(|f| f.name == name),
     };
     let Some(field) = field else {
-        eprintln!("error: dag `{dag_id}` does not set `{path}`");
-        eprintln!(
+        errln!("error: dag `{dag_id}` does not set `{path}`");
+        errln!(
             "help: name a dag field (`schedule`), a default argument (`default_args.retries`), or a task's field (`load.retries`)"
         );
         return USER_ERROR;
     };
-    println!("{dag_id}: {path} = {}", dagf_ir::value_text(&field.value));
+    outln!("{dag_id}: {path} = {}", dagf_ir::value_text(&field.value));
     let last = field.provenance.len().saturating_sub(1);
     for (i, (layer, span)) in field.provenance.iter().enumerate().rev() {
         let file = sources.get(span.file);
         let at = file.line_col(span.start);
         let line = file.text.lines().nth(at.line - 1).unwrap_or("").trim();
         let role = if i == last { "set by" } else { "  over" };
-        println!(
+        outln!(
             "  {role} {layer} at {}:{}:{}: {line}",
-            file.name, at.line, at.col
+            file.name,
+            at.line,
+            at.col
         );
     }
     0
@@ -708,5 +745,5 @@ fn summary(args: &Args, line: &str, is_error: bool) {
     if args.message_format == MessageFormat::Json {
         return;
     }
-    eprintln!("{line}");
+    errln!("{line}");
 }

@@ -2,10 +2,13 @@
 //! system and the terminal. Everything it calls is pure.
 
 mod cli;
+mod outdir;
 mod output;
 mod par;
 mod project;
 mod scaffold;
+mod stdio;
+mod workdir;
 
 use std::process::ExitCode;
 
@@ -23,8 +26,8 @@ fn main() -> ExitCode {
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
         _ => {
-            eprintln!(
-                "error: dagfc stopped unexpectedly; please report this with the input that caused it"
+            stdio::write_err(
+                "error: dagfc stopped unexpectedly; please report this with the input that caused it\n",
             );
             ExitCode::from(101)
         }

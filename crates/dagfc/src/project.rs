@@ -107,9 +107,10 @@ pub struct ProjectSection {
     /// Folders holding `.dagf` files, relative to the project root.
     #[serde(default = "default_src")]
     pub src: Vec<String>,
-    /// The folder the build writes, relative to the project root.
+    /// The folder the build writes, relative to the project root (with where it is
+    /// written, for an output folder that is refused).
     #[serde(default = "default_out")]
-    pub out: String,
+    pub out: toml::Spanned<String>,
     /// The environment built for when neither `--env` nor `DAGF_ENV` says (with where
     /// it is written, for an unknown one).
     #[serde(default)]
@@ -145,8 +146,8 @@ impl Default for TargetSection {
 fn default_src() -> Vec<String> {
     vec!["src".into()]
 }
-fn default_out() -> String {
-    "dags".into()
+fn default_out() -> toml::Spanned<String> {
+    toml::Spanned::new(0..0, "dags".into())
 }
 fn default_airflow() -> String {
     "3.3".into()

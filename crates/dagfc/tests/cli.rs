@@ -167,12 +167,14 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
         before,
         "a failed build changed the output folder"
     );
-    let parent: Vec<String> = std::fs::read_dir(p.path())
-        .expect("dir")
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .filter(|n| n.starts_with(".dagf-stage"))
-        .collect();
-    assert!(parent.is_empty(), "staging folders left behind: {parent:?}");
+    for dir in [p.path(), &out] {
+        let left: Vec<String> = std::fs::read_dir(dir)
+            .expect("dir")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| n.starts_with(".dagf~build") || n.starts_with(".dagf-stage"))
+            .collect();
+        assert!(left.is_empty(), "work folders left behind: {left:?}");
+    }
 }
 
 #[test]
@@ -218,6 +220,8 @@ fn a_file_the_build_did_not_write_is_never_overwritten() {
     );
 }
 
+/// A manifest naming files outside its folder, or files dagfc never writes, is refused
+/// as a whole (one E0407), and nothing is deleted.
 #[test]
 fn a_tampered_manifest_cannot_delete_outside_generated_files() {
     let p = project(&[("main.dagf", TWO_DAGS)]);
@@ -227,12 +231,21 @@ fn a_tampered_manifest_cannot_delete_outside_generated_files() {
     std::fs::write(out.join("notes.txt"), "keep\n").expect("write");
     std::fs::write(
         out.join(".dagf-manifest.json"),
-        r#"{"files": ["first.py", "second.py", "../precious.py", "notes.txt"]}"#,
+        r#"{"files": ["first.py", "../precious.py", "notes.txt"]}"#,
     )
     .expect("write");
-    assert_eq!(dagfc(p.path(), &["build"]).status.code(), Some(0));
+    let o = dagfc(p.path(), &["build", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.matches("[E0407]").count(), 1, "{err}");
+    assert_eq!(err.matches("Error:").count(), 1, "{err}");
+    assert!(
+        err.contains("\"../precious.py\" is not a `.py` file of this folder"),
+        "{err}"
+    );
     assert!(p.path().join("precious.py").exists());
     assert!(out.join("notes.txt").exists());
+    assert!(out.join("second.py").exists());
 }
 
 #[test]
@@ -263,6 +276,31 @@ dag d {
     assert!(plain.contains("  a >> c"), "{plain}");
     assert_eq!(plain.matches("retries = 3").count(), 3);
     assert!(!plain.contains("default_args"));
+}
+
+/// TaskFlow's `@task` hands `default_args` entries to the function by parameter name
+/// and ignores `multiple_outputs` there: a DAG written with it keeps its arguments.
+#[test]
+fn taskflow_dags_keep_their_arguments_where_they_are() {
+    let src = r#"
+dag d {
+    task a: python { python_callable = "jobs.a", retries = 3, multiple_outputs = true }
+    task b: python { python_callable = "jobs.b", retries = 3, multiple_outputs = true }
+    a >> b
+}
+"#;
+    let p = project(&[("main.dagf", src)]);
+    let ir = |style: &str| {
+        let run = dagfc(p.path(), &["build", "--emit", "ir", "--style", style]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    let classic = ir("classic");
+    assert!(classic.contains("default_args {"), "{classic}");
+    assert_eq!(classic.matches("retries = 3").count(), 1, "{classic}");
+    let taskflow = ir("taskflow");
+    assert!(!taskflow.contains("default_args"), "{taskflow}");
+    assert_eq!(taskflow.matches("retries = 3").count(), 2, "{taskflow}");
 }
 
 #[test]

@@ -352,7 +352,9 @@ fn airflow_loads_serializes_and_runs_every_example() {
 
 /// Every field the standard library declares is a keyword argument the real Airflow
 /// class accepts: operator and sensor fields, the task and sensor arguments, and the
-/// DAG's (under their Python names).
+/// DAG's (under their Python names). And every `plain` or `branching` class keeps the
+/// promise: it leaves BaseOperator's arguments and setup/teardown alone in its
+/// constructors, and only a `branching` one is a skipping (SkipMixin) class.
 #[test]
 fn standard_library_matches_airflow_signatures() {
     use dagf_syntax::ast::{Item, TypeKind};
@@ -365,6 +367,7 @@ fn standard_library_matches_airflow_signatures() {
                 "what": op.name.name,
                 "class": op.class,
                 "fields": op.fields.iter().map(|f| f.name.name.clone()).collect::<Vec<_>>(),
+                "promise": format!("{:?}", op.behaviour),
             })),
             Item::TypeDecl(t) => {
                 let class = match t.name.name.as_str() {
@@ -395,8 +398,14 @@ fn standard_library_matches_airflow_signatures() {
         checks.len() >= 19,
         "operators, sensors and the three argument records"
     );
+    assert!(
+        checks.iter().any(|c| c["promise"] == "Plain")
+            && checks.iter().any(|c| c["promise"] == "Branching"),
+        "the standard library declares plain and branching operators"
+    );
     let script = r#"
-import importlib, inspect, json, sys
+import importlib, inspect, json, re, sys
+from airflow.sdk import BaseOperator
 
 def accepted(cls):
     names = set()
@@ -410,6 +419,28 @@ def accepted(cls):
             pass
     return names - {"self", "args", "kwargs"}
 
+TASK_ARGS = set(inspect.signature(BaseOperator.__init__).parameters) - {"self", "args", "kwargs"}
+
+def skips_others(cls):
+    return any(k.__name__ in ("SkipMixin", "BranchMixIn") for k in cls.__mro__)
+
+def takes_task_args_its_own_way(cls):
+    """What a constructor below BaseOperator does with BaseOperator's arguments."""
+    found = []
+    if hasattr(cls, "_hook_apply_defaults"):
+        found.append("rewrites default_args (_hook_apply_defaults)")
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if klass is BaseOperator or not issubclass(klass, BaseOperator) or init is None:
+            continue
+        for p in sorted(set(inspect.signature(init).parameters) & TASK_ARGS):
+            found.append(f"{klass.__name__}.__init__ takes {p}")
+        source = inspect.getsource(init)
+        for a in sorted(TASK_ARGS | {"is_setup", "is_teardown"}):
+            if re.search(rf"self\.{a}\s*=(?!=)|[\"']{a}[\"']", source):
+                found.append(f"{klass.__name__}.__init__ sets {a}")
+    return found
+
 problems = []
 for check in json.load(sys.stdin):
     module, _, name = check["class"].rpartition(".")
@@ -417,6 +448,15 @@ for check in json.load(sys.stdin):
     missing = [f for f in check["fields"] if f not in accepted(cls)]
     if missing:
         problems.append(f"{check['what']} ({check['class']}): {missing}")
+    promise = check.get("promise")
+    if promise in ("Plain", "Branching"):
+        broken = takes_task_args_its_own_way(cls)
+        if promise == "Plain" and skips_others(cls):
+            broken.append("skips other tasks (SkipMixin)")
+        if promise == "Branching" and not skips_others(cls):
+            broken.append("is no SkipMixin: declare it plain")
+        if broken:
+            problems.append(f"{check['what']} ({check['class']}) is not {promise.lower()}: {broken}")
 print("\n".join(problems))
 sys.exit(1 if problems else 0)
 "#;
@@ -438,7 +478,7 @@ sys.exit(1 if problems else 0)
     let out = child.wait_with_output().expect("python");
     assert!(
         out.status.success(),
-        "fields Airflow does not accept:\n{}{}",
+        "the standard library does not match Airflow:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

@@ -6,10 +6,12 @@
 //! fresh project, or (for codes one file cannot trigger) a ```text transcript:
 //! `$ cat PATH` followed by the file's lines, `$ sqlite3 PATH "SQL; SQL"` (runs the SQL on
 //! the SQLite database PATH, created if need be), `$ printf 'TEXT' > PATH` (bytes that are
-//! not UTF-8, as octal escapes), `$ mkfifo PATH` (a named pipe), then one
-//! `$ dagfc check|build`,
-//! optionally with `--env NAME`, or `$ dagfc import dag-factory FILE`, whose output
-//! lines are for the reader only. The transcript runs in an empty folder.
+//! not UTF-8, as octal escapes), `$ mkfifo PATH` (a named pipe), `$ mkdir -p PATH`,
+//! `$ flock PATH sleep N &` (another process holds a lock on PATH while the rest runs),
+//! then one `$ dagfc check|build`, optionally with `--env NAME`, or
+//! `$ dagfc import dag-factory FILE`, whose output lines are for the reader only. The
+//! transcript runs in an empty folder, with `DAGF_LOCK_TIMEOUT=1`, so that a build waiting
+//! for a lock gives up after a second instead of five minutes.
 
 use dagf_diag::{CODES, Code, Severity};
 use std::path::Path;
@@ -61,6 +63,7 @@ fn compile_in(dir: &Path, subcommand: &str, args: &[&str]) -> Run {
         .current_dir(dir)
         // The environment is the page's to choose (`--env`), not the test runner's.
         .env_remove("DAGF_ENV")
+        .env("DAGF_LOCK_TIMEOUT", "1")
         .output()
         .expect("run dagfc");
     Run::from(out)
@@ -166,6 +169,8 @@ fn replay(transcript: &str) -> Option<Result<Run, String>> {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut file: Option<(String, String)> = None;
     let mut command: Option<String> = None;
+    // Locks held by `flock ... &`, until the transcript ends.
+    let mut held = Vec::new();
     for line in transcript.lines() {
         let Some(cmd) = line.strip_prefix("$ ") else {
             if let Some((_, text)) = &mut file {
@@ -191,13 +196,27 @@ fn replay(transcript: &str) -> Option<Result<Run, String>> {
             if let Err(e) = mkfifo(&dir.path().join(path.trim())) {
                 return Some(Err(e));
             }
+        } else if let Some(path) = cmd.strip_prefix("mkdir -p ") {
+            std::fs::create_dir_all(dir.path().join(path.trim())).expect("create folder");
+        } else if let Some(rest) = cmd.strip_prefix("flock ") {
+            let Some((path, _)) = rest.split_once(' ').filter(|_| rest.ends_with(" &")) else {
+                return Some(Err(format!(
+                    "write `$ flock PATH COMMAND &`, not `$ {cmd}`"
+                )));
+            };
+            let lock =
+                std::fs::File::create(dir.path().join(path)).and_then(|f| f.lock().map(|()| f));
+            match lock {
+                Ok(f) => held.push(f),
+                Err(e) => return Some(Err(format!("`$ {cmd}`: {e}"))),
+            }
         } else if let Some(sub) = cmd.strip_prefix("dagfc ") {
             if command.replace(sub.trim().to_string()).is_some() {
                 return Some(Err("a transcript runs `dagfc` once".into()));
             }
         } else {
             return Some(Err(format!(
-                "a transcript may only `cat`, `printf` or `mkfifo` files, run `sqlite3` and run `dagfc`, not `{cmd}`"
+                "a transcript may only `cat`, `printf` or `mkfifo` files, run `sqlite3`, `mkdir -p` and `flock` and run `dagfc`, not `{cmd}`"
             )));
         }
     }

@@ -302,20 +302,20 @@ fn the_book_chapter_shows_what_the_import_does() {
                             ));
                         }
                     }
-                } else if info.starts_with("text") {
-                    if let Some(file) = attr("import") {
-                        let run = Command::new(env!("CARGO_BIN_EXE_dagfc"))
-                            .args(["import", "dag-factory", "--color", "never", &file])
-                            .current_dir(tmp.path())
-                            .output()
-                            .expect("run");
-                        checked += 1;
-                        let shown = normalize(&text(&run.stderr));
-                        if shown != normalize(&body) {
-                            problems.push(format!(
+                } else if info.starts_with("text")
+                    && let Some(file) = attr("import")
+                {
+                    let run = Command::new(env!("CARGO_BIN_EXE_dagfc"))
+                        .args(["import", "dag-factory", "--color", "never", &file])
+                        .current_dir(tmp.path())
+                        .output()
+                        .expect("run");
+                    checked += 1;
+                    let shown = normalize(&text(&run.stderr));
+                    if shown != normalize(&body) {
+                        problems.push(format!(
                                 "the ```text,import={file} block is not what the import reports:\n{shown}"
                             ));
-                        }
                     }
                 }
             }

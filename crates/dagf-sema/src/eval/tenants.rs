@@ -4,7 +4,7 @@
 use super::*;
 
 /// Settings a tenant kind may give besides its fields.
-const SETTINGS: [&str; 3] = ["naming", "output", "isolated"];
+const SETTINGS: [&str; 4] = ["naming", "output", "isolated", "team"];
 
 /// Names every tenant has, so a kind's field may not take them.
 const RESERVED: [&str; 3] = ["name", "tenant", "exports"];
@@ -24,7 +24,7 @@ impl Cx<'_> {
                             "unknown setting",
                         )
                         .with_suggestion(&name.name, SETTINGS)
-                        .or_help("declare a field as `name: type`, or use `naming`, `output` or `isolated`"),
+                        .or_help("declare a field as `name: type`, or use `naming`, `output`, `isolated` or `team`"),
                     );
                 }
             }
@@ -291,6 +291,7 @@ impl Cx<'_> {
         };
         let mut folder = String::new();
         let mut isolated = true;
+        let mut team = None;
         for (name, e) in &kind_decl.settings {
             match name.name.as_str() {
                 "output" => {
@@ -307,6 +308,30 @@ impl Cx<'_> {
                                 )
                                 .with_label(decl.name.span, "for this tenant")
                                 .with_help("write a relative path of names made of letters, digits, `_`, `-` and `.` (not first), separated by `/`, such as \"customers/${tenant}\""),
+                            );
+                            return None;
+                        }
+                        V::Error => return None,
+                        _ => {
+                            self.coerce(v, &Ty::Str, None);
+                            return None;
+                        }
+                    }
+                }
+                "team" => {
+                    let v = self.expr(kind_module, &mut env.clone(), e, None);
+                    match &v.v {
+                        V::Str(s) if is_team_name(s) => team = Some((s.to_string(), e.span)),
+                        V::Str(s) => {
+                            self.err(
+                                Diagnostic::at(
+                                    Code::E0326,
+                                    e.span,
+                                    format!("`{s}` is not a name Airflow gives a team"),
+                                    format!("the team of tenant `{}`", decl.name.name),
+                                )
+                                .with_label(decl.name.span, "for this tenant")
+                                .with_help("a team name is 3 to 50 ASCII letters, digits, `_` and `-` (`airflow teams create` takes no other)"),
                             );
                             return None;
                         }
@@ -335,6 +360,7 @@ impl Cx<'_> {
             exports,
             folder,
             isolated,
+            team,
         }))
     }
 
@@ -414,6 +440,13 @@ impl Cx<'_> {
 
 /// A relative folder: `/`-separated names of letters, digits, `_`, `-` and `.`, none
 /// of them hidden (starting with `.`, which rules out `.`, `..` and the manifest).
+/// `airflow teams create`'s rule: `^[a-zA-Z0-9_-]{3,50}$`.
+fn is_team_name(s: &str) -> bool {
+    (3..=50).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 fn is_safe_folder(s: &str) -> bool {
     !s.is_empty()
         && s.split('/').all(|part| {

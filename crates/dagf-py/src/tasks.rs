@@ -1,0 +1,313 @@
+//! Tasks and task groups, classic or TaskFlow, and what their values need imported.
+
+use crate::fmt::{INDENT, flat_or_exploded, join, pad};
+use crate::imports::Imports;
+use crate::literals::push_py_str;
+use crate::names::{is_identifier, unique_var};
+use crate::values::Arg;
+use crate::{SDK, Style};
+use dagf_ir::{Dag, Task, Value};
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt::Write;
+use std::iter::once;
+
+/// The TaskFlow decorator for a task, if it has one, as what follows `task` (`""`,
+/// `".branch"`, ...): Python callables whose keyword arguments are valid Python names.
+pub(crate) fn taskflow_decorator(t: &Task) -> Option<&'static str> {
+    let decorator = match (t.op.module.as_str(), t.op.class.as_str()) {
+        ("airflow.providers.standard.operators.python", "PythonOperator") => "",
+        ("airflow.providers.standard.operators.python", "BranchPythonOperator") => ".branch",
+        ("airflow.providers.standard.operators.python", "ShortCircuitOperator") => ".short_circuit",
+        _ => return None,
+    };
+    let callable = || {
+        t.arg("python_callable")
+            .is_some_and(|f| matches!(f.value, Value::PyRef { .. }))
+    };
+    let positional = || {
+        t.arg("op_args")
+            .is_none_or(|f| matches!(f.value, Value::List(_)))
+    };
+    let plain_keys = || {
+        t.arg("op_kwargs").is_none_or(|f| match &f.value {
+            Value::Dict(kv) => kv.iter().all(|(k, _)| is_identifier(k)),
+            _ => false,
+        })
+    };
+    (callable() && positional() && plain_keys()).then_some(decorator)
+}
+
+/// A task or a task group, by index.
+#[derive(Copy, Clone)]
+pub(crate) enum Node {
+    Task(usize),
+    Group(usize),
+}
+
+/// An asset the file declares at module level.
+pub(crate) struct AssetVar<'a> {
+    pub(crate) uri: &'a str,
+    /// The name it was declared with.
+    pub(crate) name: &'a str,
+    /// Its variable, once named.
+    pub(crate) var: Cow<'a, str>,
+}
+
+#[derive(Default)]
+pub(crate) struct Gen<'a> {
+    pub(crate) style: Style,
+    /// Tasks some dependency names, by index.
+    pub(crate) connected: Vec<bool>,
+    pub(crate) imports: Imports<'a>,
+    /// Assets the file uses, in order of first use.
+    pub(crate) assets: Vec<AssetVar<'a>>,
+}
+
+impl<'a> Gen<'a> {
+    /// The TaskFlow decorator a task is written with, if any.
+    pub(crate) fn decorator(&self, t: &Task) -> Option<&'static str> {
+        match self.style {
+            Style::Classic => None,
+            Style::Taskflow => taskflow_decorator(t),
+        }
+    }
+
+    /// Writes the tasks and task groups of one scope (the DAG, or a group) in
+    /// declaration order, groups as `with TaskGroup(...)` blocks holding their own.
+    pub(crate) fn scope(
+        &self,
+        out: &mut String,
+        dag: &'a Dag,
+        scope: Option<usize>,
+        indent: usize,
+        taken: &mut HashSet<Cow<'a, str>>,
+        vars: &mut [Cow<'a, str>],
+    ) {
+        // A group goes before the tasks declared after it: (place, groups first, what).
+        let mut entries: Vec<(usize, u8, Node)> =
+            Vec::with_capacity(dag.graph.node_count() + dag.groups.len());
+        for (i, t) in dag.tasks().enumerate() {
+            if t.group == scope {
+                entries.push((i, 1, Node::Task(i)));
+            }
+        }
+        for (gi, grp) in dag.groups.iter().enumerate() {
+            if grp.parent == scope {
+                entries.push((grp.order, 0, Node::Group(gi)));
+            }
+        }
+        entries.sort_by_key(|&(place, rank, _)| (place, rank));
+        if entries.is_empty() {
+            pad(out, indent);
+            out.push_str("pass\n");
+        }
+        for (_, _, node) in entries {
+            match node {
+                Node::Task(i) => vars[i] = self.task(out, dag.task(i), i, indent, taken),
+                Node::Group(gi) => self.group(out, dag, gi, indent, taken, vars),
+            }
+        }
+    }
+
+    /// Writes one task, and returns the variable it is bound to.
+    pub(crate) fn task(
+        &self,
+        out: &mut String,
+        t: &'a Task,
+        i: usize,
+        indent: usize,
+        taken: &mut HashSet<Cow<'a, str>>,
+    ) -> Cow<'a, str> {
+        // A name taken by an earlier group's task gets its own group's name in front.
+        let group_path = if taken.contains(t.local_id.as_str()) {
+            t.task_id.rsplit_once('.').map(|(path, _)| path)
+        } else {
+            None
+        };
+        let var = match group_path {
+            Some(path) => {
+                let prefixed = format!("{}_{}", path.replace('.', "_"), t.local_id);
+                unique_var(Cow::Owned(prefixed), taken)
+            }
+            None => unique_var(Cow::Borrowed(&t.local_id), taken),
+        };
+        pad(out, indent);
+        // In a function, a variable no dependency reads would be an unused local.
+        if self.style == Style::Classic || self.connected[i] {
+            out.push_str(&var);
+            out.push_str(" = ");
+        }
+        match self.decorator(t) {
+            Some(decorator) => self.taskflow_task(out, t, decorator, indent),
+            None => {
+                out.push_str(self.imports.local(&t.op.module, &t.op.class));
+                let args = once(("task_id", Arg::Str(&t.local_id))).chain(
+                    t.args
+                        .iter()
+                        .map(|f| (f.name.as_str(), Arg::Value(&f.value))),
+                );
+                self.kwargs_exploded(out, args, indent, "");
+                out.push('\n');
+            }
+        }
+        var
+    }
+
+    /// Writes a `with TaskGroup(...):` block: the line flat if it fits, then its scope.
+    pub(crate) fn group(
+        &self,
+        out: &mut String,
+        dag: &'a Dag,
+        gi: usize,
+        indent: usize,
+        taken: &mut HashSet<Cow<'a, str>>,
+        vars: &mut [Cow<'a, str>],
+    ) {
+        let grp = &dag.groups[gi];
+        let tooltip = grp.tooltip.as_deref();
+        let class = self.imports.local(SDK, "TaskGroup");
+        flat_or_exploded(
+            out,
+            0,
+            0,
+            |out| {
+                pad(out, indent);
+                let _ = write!(out, "with {class}(group_id=");
+                push_py_str(out, &grp.group_id);
+                if let Some(tip) = tooltip {
+                    out.push_str(", tooltip=");
+                    push_py_str(out, tip);
+                }
+                out.push_str("):");
+            },
+            |out| {
+                pad(out, indent);
+                let _ = write!(out, "with {class}");
+                let args = once(("group_id", Arg::Str(&grp.group_id)))
+                    .chain(tooltip.map(|tip| ("tooltip", Arg::Str(tip))));
+                self.kwargs_exploded(out, args, indent, ":");
+            },
+        );
+        out.push('\n');
+        self.scope(out, dag, Some(gi), indent + INDENT, taken, vars);
+    }
+
+    /// Writes `task(callable, task_id=..., ...)(*op_args, **op_kwargs)` after the
+    /// binding: the decorator call always exploded (its trailing comma keeps it so), the
+    /// task call flat if it fits.
+    pub(crate) fn taskflow_task(&self, out: &mut String, t: &Task, decorator: &str, indent: usize) {
+        let inner = indent + INDENT;
+        out.push_str(self.imports.local(SDK, "task"));
+        out.push_str(decorator);
+        out.push_str("(\n");
+        if let Some(f) = t.arg("python_callable") {
+            pad(out, inner);
+            self.flat(out, &f.value);
+            out.push_str(",\n");
+        }
+        let args = once(("task_id", Arg::Str(&t.local_id))).chain(
+            t.args
+                .iter()
+                .filter(|f| !matches!(f.name.as_str(), "python_callable" | "op_args" | "op_kwargs"))
+                .map(|f| (f.name.as_str(), Arg::Value(&f.value))),
+        );
+        for (k, v) in args {
+            self.kwarg_line(out, k, v, inner);
+        }
+        // The call's arguments: positional ones (no keyword), then keywords.
+        let positional: &[Value] = match t.arg("op_args").map(|f| &f.value) {
+            Some(Value::List(xs)) => xs,
+            _ => &[],
+        };
+        let keywords: &[(String, Value)] = match t.arg("op_kwargs").map(|f| &f.value) {
+            Some(Value::Dict(kv)) => kv,
+            _ => &[],
+        };
+        let call = || {
+            positional
+                .iter()
+                .map(|x| ("", x))
+                .chain(keywords.iter().map(|(k, x)| (k.as_str(), x)))
+        };
+        flat_or_exploded(
+            out,
+            0,
+            0,
+            |out| {
+                pad(out, indent);
+                out.push_str(")(");
+                join(out, call(), ", ", |out, (k, x)| {
+                    if !k.is_empty() {
+                        out.push_str(k);
+                        out.push('=');
+                    }
+                    self.flat(out, x);
+                });
+                out.push(')');
+            },
+            |out| {
+                // One argument per line; one too long for its line explodes in turn.
+                pad(out, indent);
+                out.push_str(")(\n");
+                for (k, x) in call() {
+                    pad(out, inner);
+                    let mut col = inner;
+                    if !k.is_empty() {
+                        out.push_str(k);
+                        out.push('=');
+                        col += k.len() + 1;
+                    }
+                    self.value(out, x, inner, col, 1);
+                    out.push_str(",\n");
+                }
+                pad(out, indent);
+                out.push(')');
+            },
+        );
+        out.push('\n');
+    }
+
+    /// Registers the imports and assets a value needs.
+    pub(crate) fn collect(&mut self, v: &'a Value) {
+        match v {
+            Value::Duration(_) => self.imports.add("datetime", "timedelta"),
+            Value::Date(_) => self.imports.add("datetime", "date"),
+            Value::DateTime(t) => {
+                self.imports.add("datetime", "datetime");
+                self.imports.add("datetime", "timezone");
+                if t.offset_minutes != 0 {
+                    self.imports.add("datetime", "timedelta");
+                }
+            }
+            Value::List(xs) | Value::AssetAll(xs) | Value::AssetAny(xs) => {
+                xs.iter().for_each(|x| self.collect(x))
+            }
+            Value::Dict(kv) => kv.iter().for_each(|(_, x)| self.collect(x)),
+            Value::PyRef { module, name } => self.imports.add(module, name),
+            Value::Callable {
+                module,
+                name,
+                args,
+                instance,
+            } => {
+                self.imports.add(module, name);
+                if !instance && !args.is_empty() {
+                    self.imports.add("functools", "partial");
+                }
+                args.iter().for_each(|(_, x)| self.collect(x));
+            }
+            Value::Asset { name, uri } => {
+                self.imports.add(SDK, "Asset");
+                if !self.assets.iter().any(|a| a.uri == uri) {
+                    self.assets.push(AssetVar {
+                        uri,
+                        name,
+                        var: Cow::Borrowed(""),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}

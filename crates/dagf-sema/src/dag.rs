@@ -1,0 +1,198 @@
+//! A DAG under construction: its slots, tasks, groups and dependencies as written,
+//! before the checks turn it into the IR.
+
+use crate::layers::{Layer, Slot};
+use dagf_diag::Span;
+use dagf_syntax::ast::Stmt;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+type Env = Vec<(Rc<str>, crate::value::Value)>;
+
+#[derive(Clone, Debug)]
+pub struct TaskB {
+    pub id: String,
+    pub op: usize,
+    pub slots: Vec<Slot>,
+    pub span: Span,
+    pub name_span: Span,
+    /// The body had a syntax error, so a field it seems to lack may be in the broken part.
+    pub incomplete: bool,
+    /// Fields an unknown (misspelt) field was taken for: not also reported missing.
+    pub meant: Vec<String>,
+    /// The task group it is declared in.
+    pub group: Option<usize>,
+    /// Its name inside that group (`id` has the group path in front).
+    pub local: String,
+}
+
+/// A task or a task group of the DAG being built.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Node {
+    Task(usize),
+    Group(usize),
+}
+
+/// A task group under construction.
+#[derive(Clone, Debug)]
+pub struct GroupB {
+    pub local: String,
+    /// The group path, as Airflow prefixes task ids with it (`outer.inner`).
+    pub id: String,
+    pub parent: Option<usize>,
+    pub name_span: Span,
+    pub slots: Vec<Slot>,
+    /// How many tasks were declared before it (its place among them in the output).
+    pub order: usize,
+    pub(crate) depth: usize,
+    pub(crate) names: HashMap<String, Node>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Endpoint {
+    Node(Node),
+    /// A name (or `group.name` path) looked up from a scope once the body is complete.
+    Path(Vec<(Rc<str>, Span)>, Option<usize>),
+}
+
+/// A DAG under construction.
+#[derive(Debug)]
+pub struct DagB {
+    pub id: String,
+    pub span: Span,
+    pub name_span: Span,
+    pub slots: Vec<Slot>,
+    pub tasks: Vec<TaskB>,
+    pub groups: Vec<GroupB>,
+    /// Names at the top of the DAG body; each group has its own.
+    pub(crate) by_name: HashMap<String, Node>,
+    /// The group whose body is being evaluated.
+    pub(crate) scope: Option<usize>,
+    /// Tasks declared with an error (already reported): `>>` on them says nothing more.
+    pub(crate) failed: Vec<String>,
+    /// Dependencies, with the nesting depth of the body that declared them.
+    pub(crate) edges: Vec<(Endpoint, Endpoint, Span, usize)>,
+    pub(crate) layer: Layer,
+    /// What messages call it: "dag", or the "factory" or "template" checked on its own.
+    pub(crate) kind: &'static str,
+    /// The factory it is made from, and where that factory's name is written.
+    pub(crate) made_from: Option<(String, Span)>,
+    /// `abstract task` placeholders: (name, where, declaring factory).
+    pub(crate) abstracts: Vec<(String, Span, String)>,
+    /// The abstract factory whose body is being evaluated, if it is one.
+    pub(crate) in_abstract: Option<String>,
+    /// Mixins' `after` blocks, run once every body is done.
+    pub(crate) afters: Vec<After>,
+    /// The tenant the dag is placed in (`in`), and where that is written.
+    pub(crate) tenant: Option<(usize, Span)>,
+    /// The naming convention that made the id, if one did.
+    pub named_by: Option<Span>,
+    /// Mixin applications before this dag's: its own are numbered from here.
+    pub(crate) mixin_base: usize,
+}
+
+/// A mixin's `after` block waiting for the DAG to be complete.
+#[derive(Clone, Debug)]
+pub(crate) struct After {
+    pub(crate) module: usize,
+    pub(crate) env: Env,
+    pub(crate) body: Vec<Stmt>,
+    pub(crate) layer: Layer,
+    /// The tasks the mixin itself declared: not counted among anyone's roots and leaves.
+    pub(crate) own: std::ops::Range<usize>,
+}
+
+/// Whose fields a statement sets.
+#[derive(Copy, Clone, Debug)]
+pub(crate) enum Slots {
+    Dag,
+    Task(usize),
+    Group(usize),
+}
+
+impl DagB {
+    pub(crate) fn new(id: String, span: Span, name_span: Span, unused_factory: bool) -> Self {
+        DagB {
+            id,
+            span,
+            name_span,
+            slots: Vec::new(),
+            tasks: Vec::new(),
+            groups: Vec::new(),
+            by_name: HashMap::new(),
+            scope: None,
+            failed: Vec::new(),
+            edges: Vec::new(),
+            layer: Layer::Factory,
+            kind: if unused_factory { "factory" } else { "dag" },
+            made_from: None,
+            abstracts: Vec::new(),
+            in_abstract: None,
+            afters: Vec::new(),
+            tenant: None,
+            named_by: None,
+            mixin_base: 0,
+        }
+    }
+
+    pub(crate) fn names_mut(&mut self, scope: Option<usize>) -> &mut HashMap<String, Node> {
+        match scope {
+            Some(g) => &mut self.groups[g].names,
+            None => &mut self.by_name,
+        }
+    }
+
+    pub(crate) fn names(&self, scope: Option<usize>) -> &HashMap<String, Node> {
+        match scope {
+            Some(g) => &self.groups[g].names,
+            None => &self.by_name,
+        }
+    }
+
+    pub(crate) fn node_span(&self, n: Node) -> Span {
+        match n {
+            Node::Task(t) => self.tasks[t].name_span,
+            Node::Group(g) => self.groups[g].name_span,
+        }
+    }
+
+    /// What a name declared in the current scope gets in front of it.
+    pub(crate) fn prefix(&self) -> String {
+        self.scope
+            .map_or(String::new(), |g| format!("{}.", self.groups[g].id))
+    }
+
+    pub(crate) fn depth(&self) -> usize {
+        self.scope.map_or(0, |g| self.groups[g].depth + 1)
+    }
+
+    /// Whether task `t` is inside group `g`, at any depth.
+    pub(crate) fn inside(&self, t: usize, g: usize) -> bool {
+        let mut cur = self.tasks[t].group;
+        while let Some(c) = cur {
+            if c == g {
+                return true;
+            }
+            cur = self.groups[c].parent;
+        }
+        false
+    }
+
+    /// A group's first tasks (`roots`) or last tasks, given the task edges so far.
+    pub(crate) fn ends(&self, g: usize, edges: &[(usize, usize, Span)], roots: bool) -> Vec<usize> {
+        (0..self.tasks.len())
+            .filter(|&t| self.inside(t, g))
+            .filter(|&t| {
+                !edges.iter().any(|&(a, b, _)| {
+                    let (this, other) = if roots { (b, a) } else { (a, b) };
+                    this == t && self.inside(other, g)
+                })
+            })
+            .collect()
+    }
+
+    /// How messages name it: "dag `x`", or "factory `x`" when checking an unused factory.
+    pub fn what(&self) -> String {
+        format!("{} `{}`", self.kind, self.id)
+    }
+}

@@ -1,0 +1,462 @@
+//! Checking a value against a type, converting where the type says how.
+
+use super::*;
+
+/// Whether a value is of a plain type.
+pub(super) type Accepts = fn(&V) -> bool;
+
+/// For a type a value either is or is not (no conversion): the test, and how
+/// messages name the type.
+pub(super) fn plain_kind(ty: &Ty) -> Option<(Accepts, &'static str)> {
+    Some(match ty {
+        Ty::Str => (|v| matches!(v, V::Str(_)), "a str"),
+        Ty::Int => (|v| matches!(v, V::Int(_)), "an int"),
+        Ty::Bool => (|v| matches!(v, V::Bool(_)), "a bool"),
+        Ty::Duration => (|v| matches!(v, V::Duration(_)), "a duration"),
+        Ty::Date => (|v| matches!(v, V::Date(_)), "a date"),
+        Ty::Asset => (|v| matches!(v, V::Asset(_)), "an asset"),
+        Ty::Task => (|v| matches!(v, V::Task(_)), "a task"),
+        Ty::Factory => (
+            |v| matches!(v, V::Item(Item::Factory(_)) | V::Partial(_)),
+            "a factory",
+        ),
+        _ => return None,
+    })
+}
+
+/// The first part of a value that has no Python form: a factory, template, operator,
+/// module, function, task or group.
+pub(super) fn not_data(v: &Value) -> Option<&Value> {
+    match &v.v {
+        V::Item(_) | V::Partial(_) | V::Task(_) | V::Group(_) | V::Tenant(_) => Some(v),
+        V::List(items) | V::AssetAll(items) | V::AssetAny(items) => items.iter().find_map(not_data),
+        V::Record(fields) => fields.iter().find_map(|(_, x)| not_data(x)),
+        _ => None,
+    }
+}
+
+impl Cx<'_> {
+    /// Checks `v` against `ty`, converting where the type says how (a string to a pyref,
+    /// a date to a datetime, a record literal to a record). Reports and returns an error
+    /// value on a mismatch. `decl` is where the type was written, shown as a second label.
+    pub(super) fn coerce(&mut self, v: Value, ty: &Ty, decl: Option<Span>) -> Value {
+        if v.is_error() {
+            return v;
+        }
+        // In a config file a duration is a string: "90s", "1h30m".
+        let wants_duration = match ty {
+            Ty::Duration | Ty::Seconds => true,
+            Ty::Range { base, .. } => matches!(**base, Ty::Duration),
+            _ => false,
+        };
+        let v = match &v.v {
+            V::Str(s) if wants_duration && self.read_from_config(v.span) => {
+                match dagf_syntax::duration_ms(s) {
+                    Some(ms) => Value::new(V::Duration(ms), v.span),
+                    None => v,
+                }
+            }
+            _ => v,
+        };
+        let span = v.span;
+        let mismatch = |cx: &mut Self, v: &Value, what: String| {
+            let mut d = Diagnostic::at(
+                Code::E0201,
+                v.span,
+                format!("expected {what}, found {}", describe(v)),
+                format!("this is {}", a_kind(v)),
+            );
+            if let Some(decl) = decl {
+                d = d.with_label(decl, format!("expected {what} because of this declaration"));
+            }
+            cx.err(d.with_help(help_for(&what)));
+            Value::error(v.span)
+        };
+        if let Some((accepts, what)) = plain_kind(ty) {
+            return if accepts(&v.v) {
+                v
+            } else {
+                mismatch(self, &v, what.into())
+            };
+        }
+        match ty {
+            // Handled by `plain_kind` above.
+            Ty::Str
+            | Ty::Int
+            | Ty::Bool
+            | Ty::Duration
+            | Ty::Date
+            | Ty::Asset
+            | Ty::Task
+            | Ty::Factory => v,
+            Ty::Error => v,
+            // Anything that becomes a Python value; a factory, a task or a template does not.
+            Ty::Any => match not_data(&v) {
+                Some(bad) => {
+                    let bad = bad.clone();
+                    mismatch(self, &bad, "data (a value with a Python form)".into());
+                    Value::error(span)
+                }
+                None => v,
+            },
+            // Written as seconds: whole ones as an int.
+            Ty::Seconds => match v.v {
+                V::Duration(ms) if ms > 0 && ms % 1000 == 0 => Value::new(V::Int(ms / 1000), span),
+                V::Duration(ms) if ms > 0 => Value::new(V::Float(ms as f64 / 1000.0), span),
+                V::Duration(ms) => {
+                    let mut d = Diagnostic::at(
+                        Code::E0204,
+                        span,
+                        format!(
+                            "{} is not a positive duration",
+                            dagf_syntax::duration_text(ms)
+                        ),
+                        "must be positive",
+                    );
+                    if let Some(decl) = decl {
+                        d = d.with_label(
+                            decl,
+                            "a positive duration is expected because of this declaration",
+                        );
+                    }
+                    self.err(d.with_help("give a positive duration such as 30s"));
+                    Value::error(span)
+                }
+                _ => mismatch(self, &v, "a duration".into()),
+            },
+            Ty::Optional(inner) => match v.v {
+                V::None => v,
+                _ => self.coerce(v, inner, decl),
+            },
+            Ty::Float => match v.v {
+                V::Float(_) => v,
+                V::Int(i) => Value::new(V::Float(i as f64), span),
+                _ => mismatch(self, &v, "a float".into()),
+            },
+            Ty::DateTime => match v.v {
+                V::DateTime(_) => v,
+                V::Date(d) => Value::new(
+                    V::DateTime(DateTime {
+                        date: d,
+                        hour: 0,
+                        minute: 0,
+                        second: 0,
+                        offset_minutes: 0,
+                    }),
+                    span,
+                ),
+                _ => mismatch(self, &v, "a datetime".into()),
+            },
+            Ty::PyRef => match &v.v {
+                V::PyRef(_) => v,
+                V::Str(s) => {
+                    match crate::python::check_path(s, span, "object", "etl.transforms.clean") {
+                        None => Value::new(V::PyRef(s.clone()), span),
+                        Some(d) => {
+                            self.err(d);
+                            Value::error(span)
+                        }
+                    }
+                }
+                _ => mismatch(self, &v, "a pyref (a \"module.name\" string)".into()),
+            },
+            Ty::TriggerRule => match &v.v {
+                V::Str(s) if checks::TRIGGER_RULES.contains(&&**s) => v,
+                V::Str(s) => {
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0305,
+                            span,
+                            format!("`{s}` is not a trigger rule"),
+                            "unknown trigger rule",
+                        )
+                        .with_suggestion(s, checks::TRIGGER_RULES.iter().copied())
+                        .or_help("use one of Airflow's trigger rules, such as \"all_success\" or \"none_failed\"")
+                        .with_note(format!(
+                            "Airflow 3.3's trigger rules: {}",
+                            checks::TRIGGER_RULES.join(", ")
+                        )),
+                    );
+                    Value::error(span)
+                }
+                _ => mismatch(self, &v, "a trigger rule string".into()),
+            },
+            Ty::Schedule => self.schedule(v, decl),
+            Ty::Callbacks => match &v.v {
+                V::List(items) => {
+                    let items: Vec<Value> = items
+                        .iter()
+                        .map(|i| self.callback_value(i.clone(), decl))
+                        .collect();
+                    if items.iter().any(Value::is_error) {
+                        return Value::error(span);
+                    }
+                    Value::new(V::List(Rc::new(items)), span)
+                }
+                _ => self.callback_value(v, decl),
+            },
+            Ty::Union(options) => match &v.v {
+                V::Str(s) if options.iter().any(|o| **o == **s) => v,
+                V::Str(s) => {
+                    let list: Vec<String> = options.iter().map(|o| format!("\"{o}\"")).collect();
+                    let mut d = Diagnostic::at(
+                        Code::E0201,
+                        span,
+                        format!("`{s}` is not one of {}", list.join(", ")),
+                        "not allowed here",
+                    )
+                    .with_suggestion(s, options.iter().map(String::as_str));
+                    if let Some(decl) = decl {
+                        d = d.with_label(decl, "the allowed values are declared here");
+                    }
+                    if d.help.is_none() {
+                        d = d.with_help(format!("use one of {}", list.join(", ")));
+                    }
+                    self.err(d);
+                    Value::error(span)
+                }
+                _ => mismatch(
+                    self,
+                    &v,
+                    format!(
+                        "one of {}",
+                        options
+                            .iter()
+                            .map(|o| format!("\"{o}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            },
+            Ty::List(inner) => match &v.v {
+                V::List(items) => {
+                    let items: Vec<Value> = items
+                        .iter()
+                        .map(|i| self.coerce(i.clone(), inner, decl))
+                        .collect();
+                    if items.iter().any(Value::is_error) {
+                        return Value::error(span);
+                    }
+                    Value::new(V::List(Rc::new(items)), span)
+                }
+                _ => mismatch(self, &v, with_article(&ty.to_string())),
+            },
+            Ty::Map(inner) => match &v.v {
+                V::Record(fields) => {
+                    let fields: Vec<(Rc<str>, Value)> = fields
+                        .iter()
+                        .map(|(k, x)| (k.clone(), self.coerce(x.clone(), inner, decl)))
+                        .collect();
+                    if fields.iter().any(|(_, x)| x.is_error()) {
+                        return Value::error(span);
+                    }
+                    Value::new(V::Record(Rc::new(fields)), span)
+                }
+                _ => mismatch(self, &v, with_article(&ty.to_string())),
+            },
+            Ty::Record(rec) => match &v.v {
+                V::Record(fields) => self.record(span, fields, rec),
+                _ => mismatch(self, &v, with_article(&format!("{ty} record"))),
+            },
+            Ty::Range {
+                base,
+                lo,
+                hi,
+                inclusive,
+            } => {
+                let v = self.coerce(v, base, decl);
+                let n = match v.v {
+                    V::Int(i) => i as f64,
+                    V::Float(f) => f,
+                    V::Duration(ms) => ms as f64,
+                    _ => return v,
+                };
+                let below = lo.is_some_and(|lo| n < lo);
+                let above = hi.is_some_and(|hi| if *inclusive { n > hi } else { n >= hi });
+                if below || above {
+                    let mut d = Diagnostic::at(
+                        Code::E0204,
+                        span,
+                        format!(
+                            "{} is outside the allowed range",
+                            display(&v).unwrap_or_default()
+                        ),
+                        format!("must be {}", range_text(base, *lo, *hi, *inclusive)),
+                    );
+                    if let Some(decl) = decl {
+                        d = d.with_label(decl, "the range is declared here");
+                    }
+                    self.err(d.with_help(format!(
+                        "use a value {}",
+                        range_text(base, *lo, *hi, *inclusive)
+                    )));
+                    return Value::error(span);
+                }
+                v
+            }
+            Ty::Matches { base, re } => {
+                let v = self.coerce(v, base, decl);
+                if let V::Str(s) = &v.v
+                    && !re.is_match(s)
+                {
+                    let mut d = Diagnostic::at(
+                        Code::E0205,
+                        span,
+                        format!("\"{s}\" does not match the pattern {:?}", re.as_str()),
+                        "does not match",
+                    );
+                    if let Some(decl) = decl {
+                        d = d.with_label(decl, "the pattern is declared here");
+                    }
+                    self.err(
+                        d.with_help(format!("change the value so it matches {:?}", re.as_str())),
+                    );
+                    return Value::error(span);
+                }
+                v
+            }
+        }
+    }
+
+    pub(super) fn record(
+        &mut self,
+        span: Span,
+        fields: &[(Rc<str>, Value)],
+        rec: &RecordTy,
+    ) -> Value {
+        // Each entry with the place of its field in the declaration, which orders them.
+        let mut out: Vec<(usize, Rc<str>, Value)> = Vec::with_capacity(rec.fields.len());
+        let mut given = vec![false; rec.fields.len()];
+        let mut ok = true;
+        let mut meant: Vec<String> = Vec::new();
+        for (k, x) in fields {
+            match rec.fields.iter().position(|f| f.name == **k) {
+                Some(i) => {
+                    let f = &rec.fields[i];
+                    let v = self.coerce(x.clone(), &f.ty, Some(f.span));
+                    ok &= !v.is_error();
+                    given[i] = true;
+                    out.push((i, k.clone(), v));
+                }
+                None => {
+                    ok = false;
+                    let names: Vec<&str> = rec.fields.iter().map(|f| f.name.as_str()).collect();
+                    let what = rec
+                        .name
+                        .as_deref()
+                        .map_or("this record".to_string(), |n| format!("`{n}`"));
+                    // A misspelt field is not also reported missing.
+                    if let Some(m) = dagf_diag::did_you_mean(k, names.iter().copied()) {
+                        meant.push(m.to_string());
+                    }
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0203,
+                            self.key_span(k, x.span),
+                            format!("{what} has no field `{k}`"),
+                            "unknown field",
+                        )
+                        .with_suggestion(k, names.iter().copied())
+                        .or_help("remove it, or use one of the known fields")
+                        .with_note(format!("known fields: {}", abbreviate(&names))),
+                    );
+                }
+            }
+        }
+        for (i, f) in rec.fields.iter().enumerate() {
+            if given[i] {
+                continue;
+            }
+            if f.default.is_some() {
+                if let Some(v) = self.default_of(f) {
+                    out.push((i, Rc::from(f.name.as_str()), Value::new(v.v, span)));
+                }
+            } else if f.required() {
+                ok = false;
+                if meant.contains(&f.name) {
+                    continue;
+                }
+                self.err(missing(
+                    span,
+                    format!("missing field `{}`", f.name),
+                    "set",
+                    f,
+                    format!("add `{} = ...`", f.name),
+                ));
+            } else {
+                // An optional field left out reads as `none` (and is not passed to Airflow).
+                out.push((i, Rc::from(f.name.as_str()), Value::new(V::None, span)));
+            }
+        }
+        if !ok {
+            return Value::error(span);
+        }
+        // Keep the declared field order: output does not depend on how the literal was written.
+        out.sort_by_key(|(i, _, _)| *i);
+        let out: Vec<(Rc<str>, Value)> = out.into_iter().map(|(_, k, v)| (k, v)).collect();
+        Value::new(V::Record(Rc::new(out)), span)
+    }
+
+    pub(super) fn schedule(&mut self, v: Value, decl: Option<Span>) -> Value {
+        let span = v.span;
+        match &v.v {
+            V::None | V::Duration(_) | V::Asset(_) | V::AssetAll(_) | V::AssetAny(_) => v,
+            V::Preset(p) => self.preset(p, span, v.clone()),
+            V::Str(s) if s.starts_with('@') => self.preset(
+                &s[1..],
+                span,
+                Value::new(V::Preset(Rc::from(&s[1..])), span),
+            ),
+            V::Str(s) => match crate::cron::check(s) {
+                Ok(()) => v,
+                Err(msg) => {
+                    self.err(
+                        Diagnostic::at(Code::E0303, span, format!("invalid cron expression \"{s}\""), msg)
+                            .with_help("a cron expression reads `minute hour day-of-month month day-of-week`, such as \"0 6 * * 1-5\""),
+                    );
+                    Value::error(span)
+                }
+            },
+            _ => {
+                let mut d = Diagnostic::at(
+                    Code::E0201,
+                    span,
+                    format!("expected a schedule, found {}", describe(&v)),
+                    format!("this is {}", a_kind(&v)),
+                );
+                if let Some(decl) = decl {
+                    d = d.with_label(decl, "expected a schedule because of this declaration");
+                }
+                self.err(d.with_help("a schedule is a preset (@daily), a cron string, a duration (6h), `none`, or assets (a & b)"));
+                Value::error(span)
+            }
+        }
+    }
+
+    pub(super) fn preset(&mut self, p: &str, span: Span, v: Value) -> Value {
+        if crate::cron::PRESETS.contains(&p) {
+            return v;
+        }
+        let d = Diagnostic::at(
+            Code::E0304,
+            span,
+            format!("unknown schedule preset `@{p}`"),
+            "not a preset",
+        )
+        .with_suggestion(p, crate::cron::PRESETS.iter().copied())
+        .with_note(format!(
+            "presets: {}",
+            crate::cron::PRESETS
+                .iter()
+                .map(|p| format!("@{p}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        let d = match d.help.take_suggestion() {
+            Some(h) => d.with_help(format!("did you mean `@{h}`?")),
+            None => d.with_help("use a preset from the list, or a cron string"),
+        };
+        self.err(d);
+        Value::error(span)
+    }
+}

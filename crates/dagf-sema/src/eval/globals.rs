@@ -1,0 +1,318 @@
+//! Top-level work: module globals (assets, `let`s, config sources) and the statements
+//! that make dags.
+
+use super::*;
+
+impl Cx<'_> {
+    /// E0324: Airflow stores an asset under its normalised URI (scheme in lower case,
+    /// query sorted, no trailing `/` or fragment) and names it by the URI as written,
+    /// so two spellings of one URI are two names for one asset, and one of them never
+    /// becomes active.
+    fn same_asset_spelled_twice(&mut self, uri: &str, at: Span) {
+        let key = crate::assets::normalize(uri);
+        match self.asset_spellings.get(&key) {
+            Some((first, first_at)) if first != uri => {
+                let (first, first_at) = (first.clone(), *first_at);
+                self.err(
+                    Diagnostic::at(
+                        Code::E0324,
+                        at,
+                        format!("\"{uri}\" and \"{first}\" are one asset to Airflow, \"{key}\""),
+                        "spelled this way here",
+                    )
+                    .with_label(first_at, "and this way here")
+                    .with_note("Airflow names an asset by the URI as written and keeps one name per asset: the second spelling would never become active, and tasks that use it would fail")
+                    .with_help(format!("write the asset's URI one way everywhere, such as \"{key}\"")),
+                );
+            }
+            Some(_) => {}
+            None => {
+                self.asset_spellings.insert(key, (uri.to_string(), at));
+            }
+        }
+    }
+
+    pub(super) fn globals_of(&mut self, m: usize) {
+        let prog = self.prog;
+        for item in &prog.modules[m].ast.items {
+            match item {
+                ast::Item::Asset(a) => {
+                    let mut env = Env::new();
+                    let uri = self.expr(m, &mut env, &a.uri, None);
+                    if let V::Str(s) = &uri.v {
+                        self.asset_decls
+                            .entry(s.to_string())
+                            .or_insert(crate::scopes::AssetDecl {
+                                span: a.name.span,
+                                is_extern: a.is_extern,
+                            });
+                    }
+                    let v = match &uri.v {
+                        V::Str(s) if !s.is_empty() => match crate::assets::uri_problem(s) {
+                            Some(why) => {
+                                self.err(
+                                    Diagnostic::at(
+                                        Code::E0323,
+                                        uri.span,
+                                        format!("Airflow rejects the asset URI \"{s}\": {why}"),
+                                        "not an asset URI Airflow takes",
+                                    )
+                                    .with_help("write a URI such as \"s3://bucket/path\" of ASCII characters, without credentials"),
+                                );
+                                V::Error
+                            }
+                            None => {
+                                self.same_asset_spelled_twice(s, uri.span);
+                                V::Asset(Rc::new(Asset {
+                                    name: a.name.name.clone(),
+                                    uri: s.to_string(),
+                                }))
+                            }
+                        },
+                        V::Error => V::Error,
+                        _ => {
+                            self.err(
+                                Diagnostic::at(
+                                    Code::E0201,
+                                    a.uri.span,
+                                    "an asset is named by a non-empty URI string",
+                                    format!("found {}", uri.kind()),
+                                )
+                                .with_help("write `asset name = \"s3://bucket/path\"`"),
+                            );
+                            V::Error
+                        }
+                    };
+                    self.globals[m].insert(a.name.name.clone(), Value::new(v, a.name.span));
+                }
+                ast::Item::Stmt(Stmt::Let { name, value, .. }) => {
+                    let mut env = Env::new();
+                    let v = self.expr(m, &mut env, value, None);
+                    self.globals[m].insert(name.name.clone(), v);
+                }
+                ast::Item::Source(src) => {
+                    let v = self.config_source(m, src);
+                    self.globals[m].insert(src.name.name.clone(), v);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn top_stmt(&mut self, m: usize, env: &mut Env, stmt: &Stmt) {
+        match stmt {
+            Stmt::Let { name, value, .. } => {
+                let v = self.expr(m, env, value, None);
+                env.push((Rc::from(name.name.as_str()), v));
+            }
+            Stmt::For { var, iter, body, .. } => {
+                let items = self.iterable(m, env, iter, None);
+                for item in items {
+                    if !self.tick(iter.span) {
+                        break;
+                    }
+                    let mark = env.len();
+                    env.push((Rc::from(var.name.as_str()), item));
+                    for s in body {
+                        self.top_stmt(m, env, s);
+                    }
+                    env.truncate(mark);
+                }
+            }
+            Stmt::If { cond, then, otherwise, .. } => {
+                let branch = match self.condition(m, env, cond, None) {
+                    Some(true) => then,
+                    Some(false) => otherwise,
+                    None => return,
+                };
+                let mark = env.len();
+                for s in branch {
+                    self.top_stmt(m, env, s);
+                }
+                env.truncate(mark);
+            }
+            Stmt::Decl(d) if d.kind == DeclKind::Dag => self.dag_decl(m, env, d),
+            Stmt::Error(_) => {}
+            other => self.not_here(other.span(), "at the top level of a file", "top-level statements are `dag`, `let`, `for` and `if`; fields, tasks and dependencies go inside a `dag` or `factory` body"),
+        }
+    }
+
+    /// A config source's data: every document of every file, checked against the
+    /// source's type. A `list<T>` collects the documents (a document that is a list
+    /// gives its items); any other type takes exactly one document.
+    pub(super) fn config_source(&mut self, m: usize, src: &ast::SourceDecl) -> Value {
+        let at = src.name.span;
+        let Some(BindingKind::Source(i)) = self.prog.modules[m]
+            .scope
+            .get(&src.name.name)
+            .map(|b| b.kind.clone())
+        else {
+            return Value::error(at);
+        };
+        let info = &self.prog.sources[i];
+        let (ty, files, complete) = (info.ty.clone(), info.files.clone(), info.complete);
+        if !complete || files.is_empty() {
+            return Value::error(at);
+        }
+        let format = match src.format.name.as_str() {
+            "yaml" => "yaml",
+            _ => "json", // files, rows and answers
+        };
+        let from_files = matches!(self.prog.sources[i].origin, crate::sources::Origin::Files);
+        let mut docs = Vec::new();
+        let mut ok = true;
+        let mut bases =
+            crate::documents::Inheritance::new(self.sources, &self.prog.config_files, format);
+        for f in files {
+            let text = &self.sources.get(f).text;
+            match crate::config::parse(format, text, f) {
+                // Only files extend base documents: rows and answers are data as they are.
+                Ok(d) if !from_files => docs.extend(d),
+                Ok(d) => {
+                    for doc in d {
+                        match bases.resolve(doc) {
+                            Some(doc) => docs.push(doc),
+                            // Reported, here or where its base was read.
+                            None => ok = false,
+                        }
+                    }
+                }
+                Err(d) => {
+                    ok = false;
+                    self.err(*d);
+                }
+            }
+        }
+        ok &= bases.diags.is_empty();
+        for d in std::mem::take(&mut bases.diags) {
+            self.err(d);
+        }
+        // Rows and answers are one document: kept to say where in it a mistake is.
+        let data = docs.first().cloned();
+        // The files that parsed are checked too: every mistake in one run.
+        let mark = self.diags.len();
+        let decl = Some(src.ty.span);
+        let value = match &ty {
+            Ty::List(inner) => {
+                let mut items = Vec::new();
+                for doc in docs {
+                    match doc.v {
+                        V::List(xs) => items.extend(xs.iter().cloned()),
+                        _ => items.push(doc),
+                    }
+                }
+                // A wrong item is reported and left out; the others still make their
+                // dags, so their mistakes are found in the same run (the build fails
+                // all the same).
+                let items: Vec<Value> = items
+                    .into_iter()
+                    .map(|x| self.coerce(x, inner, decl))
+                    .filter(|x| !x.is_error())
+                    .collect();
+                Value::new(V::List(Rc::new(items)), at)
+            }
+            _ if !ok => Value::error(at),
+            _ => {
+                match <[Value; 1]>::try_from(docs) {
+                    Ok([doc]) => self.coerce(doc, &ty, decl),
+                    Err(docs) => {
+                        let args = src.args.first().map_or(src.args_span, |a| a.span);
+                        self.err(
+                        Diagnostic::at(
+                            Code::E0501,
+                            args,
+                            format!("`{}` takes one document, and its files hold {}", src.name.name, docs.len()),
+                            "these files",
+                        )
+                        .with_label(src.ty.span, "one value of this type")
+                        .with_help("declare the source as a list (`list<T>`) to read several documents"),
+                    );
+                        Value::error(at)
+                    }
+                }
+            }
+        };
+        if let Some(data) = data {
+            self.say_where_in_data(i, &data, mark);
+        }
+        value
+    }
+
+    /// Adds to the diagnostics from `mark` on that point into a query's rows or an HTTP
+    /// answer which row and column, or which JSON path, they are about.
+    pub(super) fn say_where_in_data(&mut self, source: usize, data: &Value, mark: usize) {
+        let info = &self.prog.sources[source];
+        if matches!(info.origin, crate::sources::Origin::Files) || self.diags.len() == mark {
+            return;
+        }
+        let file = data.span.file;
+        for mut d in self.diags.take_from(mark) {
+            let place = d
+                .primary
+                .as_ref()
+                .filter(|l| l.span.file == file)
+                .map(|l| crate::config::path_to(data, l.span, &self.sources.get(file).text));
+            if let Some(path) = place {
+                d = d.with_note(crate::sources::describe(&info.origin, &path));
+                if let Some(help) = crate::sources::row_help(&info.origin, &d) {
+                    d.help = Some(help);
+                }
+            }
+            self.diags.push(d);
+        }
+    }
+
+    /// Where the key of a config value is written: just before the value in its file
+    /// (`key: value`, `"key": value`); the value itself when it cannot be found.
+    pub(super) fn key_span(&self, key: &str, value: Span) -> Span {
+        let text = &self.sources.get(value.file).text;
+        crate::config::key_written(text, key, value, !self.read_from_config(value)).unwrap_or(value)
+    }
+
+    /// Whether a value was read from a config file (where durations are strings).
+    pub(super) fn read_from_config(&self, span: Span) -> bool {
+        self.config_file
+            .get(span.file.0 as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Adds `key = v` to a record being built; a key already there is E0211.
+    pub(super) fn record_entry(
+        &mut self,
+        out: &mut Vec<(Rc<str>, Value)>,
+        key: Rc<str>,
+        at: Span,
+        v: Value,
+        help: &str,
+    ) {
+        match out.iter().find(|(n, _)| *n == key) {
+            Some((_, prev)) => {
+                let first = prev.span;
+                self.err(set_twice(
+                    &format!("`{key}` is set twice in one record"),
+                    at,
+                    first,
+                    help,
+                ));
+            }
+            None => out.push((key, v)),
+        }
+    }
+
+    /// Runs the top-level statements of `modules` (globals already evaluated): makes
+    /// their dags.
+    pub(super) fn make_dags(&mut self, modules: &[usize]) {
+        let prog = self.prog;
+        for &m in modules {
+            let mut env = Env::new();
+            for item in &prog.modules[m].ast.items {
+                if let ast::Item::Stmt(stmt) = item
+                    && !matches!(stmt, Stmt::Let { .. })
+                {
+                    self.top_stmt(m, &mut env, stmt);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Layers: which part of a program set a value (a template, a parent factory, a mixin,
+//! the body, a policy, a profile), and the one merge rule between them.
+
+use crate::modules::Program;
+use crate::value::{V, Value};
+use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
+use std::rc::Rc;
+
+/// Which layer set a value; a later layer must say `override` to replace an earlier one.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    /// A task template's body, by template; a template's parent comes before it.
+    Template(usize),
+    /// The body of a factory the instantiated one extends, by factory.
+    Parent(usize),
+    /// A mixin's body, by application (one mixin applied twice is two layers): mixins
+    /// layer in `with` order.
+    Mixin(usize),
+    Factory,
+    Body,
+    /// The policy of the tenant kind the dag is placed in, by kind.
+    Policy(usize),
+    /// The profile of the environment built for, by profile: applied last.
+    Profile(usize),
+}
+
+/// How messages name the layers of one dag, and where each mixin was mixed in.
+pub(crate) struct Layers<'a> {
+    pub(crate) prog: &'a Program,
+    pub(crate) mixins: &'a [(String, Span)],
+    /// The factory the dag is made from.
+    pub(crate) made_from: Option<&'a str>,
+}
+
+impl Layers<'_> {
+    pub(crate) fn name(&self, layer: Layer) -> String {
+        match layer {
+            Layer::Template(t) => {
+                format!("the template `{}`", self.prog.templates[t].decl.name.name)
+            }
+            Layer::Parent(f) => {
+                format!(
+                    "the parent factory `{}`",
+                    self.prog.factories[f].decl.name.name
+                )
+            }
+            Layer::Mixin(a) => match self.mixins.get(a) {
+                Some((name, _)) => format!("the mixin `{name}`"),
+                None => "the mixin".to_string(),
+            },
+            Layer::Factory => match self.made_from {
+                Some(f) => format!("the factory `{f}`"),
+                None => "the factory".to_string(),
+            },
+            Layer::Body => "the dag body".to_string(),
+            Layer::Policy(k) => format!("the policy of `{}`", self.prog.tenants[k].decl.name.name),
+            Layer::Profile(p) => format!("the profile `{}`", self.prog.profiles[p].decl.name.name),
+        }
+    }
+
+    /// Where a mixin layer was mixed in (`with NAME(...)`).
+    pub(crate) fn mixed_in(&self, layer: Layer) -> Option<(&str, Span)> {
+        match layer {
+            Layer::Mixin(a) => self.mixins.get(a).map(|(n, at)| (n.as_str(), *at)),
+            _ => None,
+        }
+    }
+}
+
+/// A named value with its layer and the statement that set it.
+#[derive(Clone, Debug)]
+pub struct Slot {
+    pub name: Rc<str>,
+    pub value: Value,
+    pub layer: Layer,
+    pub span: Span,
+    /// The earlier layers whose values this one replaced or merged with, oldest first.
+    pub history: Vec<(Layer, Span)>,
+}
+
+/// Sets a named slot following the layer rules: `+=` appends to lists (duplicates
+/// dropped), records merge key by key, and a different value from another layer
+/// conflicts unless the later layer says `override`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn set_slot(
+    slots: &mut Vec<Slot>,
+    name: &str,
+    value: Value,
+    append: bool,
+    is_override: bool,
+    layer: Layer,
+    span: Span,
+    layers: &Layers,
+    diags: &mut Diagnostics,
+) {
+    let slot = |value: Value, history: Vec<(Layer, Span)>| Slot {
+        name: Rc::from(name),
+        value,
+        layer,
+        span,
+        history,
+    };
+    if value.is_error() {
+        // Already reported. Keep the field as set, so that later checks do not also
+        // call it missing (a required field, `start` for `catchup`).
+        if !slots.iter().any(|s| &*s.name == name) {
+            slots.push(slot(value, Vec::new()));
+        }
+        return;
+    }
+    let Some(i) = slots.iter().position(|s| &*s.name == name) else {
+        if append && !matches!(value.v, V::List(_)) {
+            diags.push(not_a_list(name, span, format!("write `{name} = ...`")));
+            return;
+        }
+        // A policy may force a value on every dag, whether or not it set one.
+        if is_override && !matches!(layer, Layer::Policy(_) | Layer::Profile(_)) {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0213,
+                    span,
+                    format!("`override {name}` replaces nothing"),
+                    "nothing set this before",
+                )
+                .with_help(format!("remove `override`: no earlier layer sets `{name}`")),
+            );
+            return;
+        }
+        slots.push(slot(value, Vec::new()));
+        return;
+    };
+    let old = &slots[i];
+    let earlier: Vec<(Layer, Span)> = old
+        .history
+        .iter()
+        .copied()
+        .chain([(old.layer, old.span)])
+        .collect();
+    if old.value.is_error() && (append || old.layer != layer) {
+        // The earlier value was wrong and reported; there is nothing to merge or conflict with.
+        return;
+    }
+    if append {
+        match (&old.value.v, &value.v) {
+            (V::List(a), V::List(b)) => {
+                let mut items: Vec<Value> = a.to_vec();
+                for x in b.iter() {
+                    if !items.iter().any(|y| y.same(x)) {
+                        items.push(x.clone());
+                    }
+                }
+                let merged = Value::new(V::List(Rc::new(items)), value.span);
+                slots[i] = slot(merged, earlier);
+            }
+            _ => diags.push(not_a_list(
+                name,
+                span,
+                format!("set `{name}` once, to the whole value"),
+            )),
+        }
+        return;
+    }
+    if old.layer == layer {
+        let help = "set it once; use `+=` to add to a list";
+        diags.push(set_twice(
+            &format!("`{name}` is set twice"),
+            span,
+            old.span,
+            help,
+        ));
+        return;
+    }
+    if old.value.same(&value) {
+        slots[i] = slot(value, earlier);
+        return;
+    }
+    // Records merge key by key, also under `override` (which then wins on each key).
+    if let (V::Record(a), V::Record(b)) = (&old.value.v, &value.v) {
+        let mut merged: Vec<(Rc<str>, Value)> = a.to_vec();
+        let mut ok = true;
+        for (k, v) in b.iter() {
+            match merged.iter_mut().find(|(n, _)| n == k) {
+                // An optional field left out is `none`: it neither conflicts nor replaces.
+                Some(_) if matches!(v.v, V::None) => {}
+                Some((_, prev)) if matches!(prev.v, V::None) => *prev = v.clone(),
+                Some((_, prev)) if !prev.same(v) && is_override => *prev = v.clone(),
+                Some((_, prev)) if !prev.same(v) => {
+                    ok = false;
+                    diags.push(conflict(
+                        &format!("{name}.{k}"),
+                        v.span,
+                        prev.span,
+                        old.layer,
+                        layer,
+                        layers,
+                    ));
+                }
+                Some(_) => {}
+                None => merged.push((k.clone(), v.clone())),
+            }
+        }
+        if ok {
+            slots[i] = slot(Value::new(V::Record(Rc::new(merged)), value.span), earlier);
+        }
+        return;
+    }
+    if is_override {
+        slots[i] = slot(value, earlier);
+        return;
+    }
+    diags.push(conflict(name, span, old.span, old.layer, layer, layers));
+}
+
+/// `+=` on a field that is not a list.
+pub(crate) fn not_a_list(name: &str, span: Span, help: String) -> Diagnostic {
+    Diagnostic::at(
+        Code::E0209,
+        span,
+        format!("`+=` appends to lists; `{name}` is not a list"),
+        "not a list",
+    )
+    .with_help(help)
+}
+
+/// E0211: a value given a second time, with both places.
+pub(crate) fn set_twice(message: &str, here: Span, first: Span, help: &str) -> Diagnostic {
+    Diagnostic::at(Code::E0211, here, message, "set again here")
+        .with_label(first, "first set here")
+        .with_help(help)
+}
+
+/// A name declared a second time: a label on each declaration, or, when both come from
+/// one declaration run twice by a loop, a note saying so.
+pub(crate) fn declared_again(code: Code, here: Span, first: Span, message: String) -> Diagnostic {
+    if here == first {
+        return Diagnostic::at(code, here, message, "declared more than once here").with_note(
+            "this declaration runs more than once (in a loop) and makes the same id each time",
+        );
+    }
+    Diagnostic::at(code, here, message, "declared again here")
+        .with_label(first, "first declared here")
+}
+
+pub(crate) fn conflict(
+    name: &str,
+    new: Span,
+    old: Span,
+    old_layer: Layer,
+    new_layer: Layer,
+    layers: &Layers,
+) -> Diagnostic {
+    let (old_name, new_name) = (layers.name(old_layer), layers.name(new_layer));
+    let mut d = if old == new {
+        // One line run by two layers: one mixin applied twice.
+        Diagnostic::at(
+            Code::E0212,
+            new,
+            format!("conflicting values for `{name}`"),
+            "each use sets it here, differently",
+        )
+    } else {
+        Diagnostic::at(
+            Code::E0212,
+            new,
+            format!("conflicting values for `{name}`"),
+            format!("{new_name} sets it here"),
+        )
+        .with_label(old, format!("{old_name} set it here"))
+    };
+    // A mixin's line is the same for every use: show where each was mixed in.
+    let uses = [old_layer, new_layer].map(|l| layers.mixed_in(l));
+    if let [Some((a, first)), Some((b, again))] = uses
+        && a == b
+    {
+        d = d
+            .with_label(first, format!("`{a}` is mixed in here"))
+            .with_label(again, format!("`{b}` is mixed in again here"));
+    } else {
+        for (mixin, at) in uses.into_iter().flatten() {
+            d = d.with_label(at, format!("`{mixin}` is mixed in here"));
+        }
+    }
+    if old == new {
+        return d.with_help("apply it once, or give both uses the same arguments");
+    }
+    d.with_help(format!(
+        "write `override {}` if {new_name} should win, or remove one of them",
+        match name.split_once('.') {
+            Some((record, key)) => format!("{record} {{ {key} = ... }}"),
+            None => format!("{name} = ..."),
+        },
+    ))
+}

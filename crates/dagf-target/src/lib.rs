@@ -1,0 +1,310 @@
+//! Everything that depends on the Airflow version a build targets, in one value: where
+//! the generated file imports each name from, the arguments that were renamed, how a
+//! schedule is written, which trigger rules and features exist. The checker asks it
+//! what a version has (a missing feature is an error naming the version that added
+//! it); the code generator asks it how to write what the checker accepted.
+//!
+//! The tables were measured against real installs of Airflow 2.11.2, 3.0.6, 3.1.8,
+//! 3.2.2 and 3.3.2 with the same providers (standard 1.21.0, common-sql 2.4.0, http
+//! 6.3.0, smtp 3.2.0, sqlite 4.3.4): each form loads without a warning on the versions
+//! it is used for. The book's compatibility matrix is [`matrix`], and a test keeps the
+//! two equal.
+
+/// An Airflow release line dagf can generate code for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Version {
+    V2_11,
+    V3_0,
+    V3_1,
+    V3_2,
+    V3_3,
+}
+
+impl Version {
+    /// Every version, oldest first.
+    pub const ALL: [Version; 5] = [
+        Version::V2_11,
+        Version::V3_0,
+        Version::V3_1,
+        Version::V3_2,
+        Version::V3_3,
+    ];
+
+    /// The version a project targets unless it says otherwise.
+    pub const DEFAULT: Version = Version::V3_3;
+
+    /// `"3.3"` and the like.
+    pub fn parse(text: &str) -> Option<Version> {
+        Version::ALL.into_iter().find(|v| v.as_str() == text.trim())
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V2_11 => "2.11",
+            Version::V3_0 => "3.0",
+            Version::V3_1 => "3.1",
+            Version::V3_2 => "3.2",
+            Version::V3_3 => "3.3",
+        }
+    }
+
+    /// Whether this is Airflow 3 (the task SDK, assets, `fail_fast`).
+    pub fn is_3(self) -> bool {
+        self >= Version::V3_0
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something a program may use that not every version has.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Feature {
+    /// The trigger rule `all_done_min_one_success`.
+    AllDoneMinOneSuccess,
+    /// `retry_exponential_backoff` as a multiplier rather than on or off.
+    BackoffMultiplier,
+    /// Teams (multi-team mode): a tenant kind's `team`.
+    Teams,
+    /// A DAG on a time schedule without a start date.
+    ScheduleWithoutStart,
+}
+
+impl Feature {
+    /// Every feature, for the matrix.
+    pub const ALL: [Feature; 4] = [
+        Feature::AllDoneMinOneSuccess,
+        Feature::BackoffMultiplier,
+        Feature::Teams,
+        Feature::ScheduleWithoutStart,
+    ];
+
+    /// The first version that has it.
+    pub fn since(self) -> Version {
+        match self {
+            Feature::AllDoneMinOneSuccess => Version::V3_1,
+            Feature::BackoffMultiplier => Version::V3_2,
+            Feature::Teams => Version::V3_2,
+            Feature::ScheduleWithoutStart => Version::V3_0,
+        }
+    }
+
+    /// How messages and the matrix name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Feature::AllDoneMinOneSuccess => "the trigger rule \"all_done_min_one_success\"",
+            Feature::BackoffMultiplier => {
+                "`retry_exponential_backoff` as a multiplier (other than 0 and 2)"
+            }
+            Feature::Teams => "teams (a tenant kind's `team`, Airflow's multi-team mode)",
+            Feature::ScheduleWithoutStart => "a DAG on a time schedule without `start`",
+        }
+    }
+}
+
+/// A name the generated file imports from Airflow itself (operators come from the
+/// providers, whose paths do not depend on the version).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Name {
+    Dag,
+    DagDecorator,
+    TaskDecorator,
+    TaskGroup,
+    Asset,
+    CronTriggerTimetable,
+    DeltaTriggerTimetable,
+}
+
+impl Name {
+    pub const ALL: [Name; 7] = [
+        Name::Dag,
+        Name::DagDecorator,
+        Name::TaskDecorator,
+        Name::TaskGroup,
+        Name::Asset,
+        Name::CronTriggerTimetable,
+        Name::DeltaTriggerTimetable,
+    ];
+}
+
+/// How a schedule is passed to `DAG(...)`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ScheduleForm {
+    /// As Airflow 3 reads a string or a `timedelta`: a trigger timetable.
+    Plain,
+    /// As the trigger timetable object itself: Airflow 2 reads a plain cron string or
+    /// `timedelta` as a data-interval timetable, whose runs come one interval later.
+    Timetable,
+}
+
+/// Everything a build needs to know about the Airflow it targets.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub version: Version,
+}
+
+/// The SDK module of Airflow 3.
+const SDK: &str = "airflow.sdk";
+
+impl Target {
+    pub const DEFAULT: Target = Target {
+        version: Version::DEFAULT,
+    };
+
+    pub fn new(version: Version) -> Target {
+        Target { version }
+    }
+
+    /// Whether the version has `feature`.
+    pub fn has(&self, feature: Feature) -> bool {
+        self.version >= feature.since()
+    }
+
+    /// `from MODULE import NAME` for one of Airflow's own names.
+    pub fn import(&self, name: Name) -> (&'static str, &'static str) {
+        let v2 = !self.version.is_3();
+        match name {
+            Name::Dag if v2 => ("airflow.models.dag", "DAG"),
+            Name::Dag => (SDK, "DAG"),
+            Name::DagDecorator if v2 => ("airflow.decorators", "dag"),
+            Name::DagDecorator => (SDK, "dag"),
+            Name::TaskDecorator if v2 => ("airflow.decorators", "task"),
+            Name::TaskDecorator => (SDK, "task"),
+            Name::TaskGroup if v2 => ("airflow.utils.task_group", "TaskGroup"),
+            Name::TaskGroup => (SDK, "TaskGroup"),
+            Name::Asset if v2 => ("airflow.datasets", "Dataset"),
+            Name::Asset => (SDK, "Asset"),
+            Name::CronTriggerTimetable => ("airflow.timetables.trigger", "CronTriggerTimetable"),
+            Name::DeltaTriggerTimetable => ("airflow.timetables.trigger", "DeltaTriggerTimetable"),
+        }
+    }
+
+    /// The keyword argument of `DAG(...)` for a dagf DAG field.
+    pub fn dag_kwarg<'f>(&self, field: &'f str) -> &'f str {
+        match field {
+            "start" => "start_date",
+            "end" => "end_date",
+            "doc" => "doc_md",
+            "fail_fast" if !self.version.is_3() => "fail_stop",
+            other => other,
+        }
+    }
+
+    /// How a cron string or an interval is passed as a schedule.
+    pub fn schedule_form(&self) -> ScheduleForm {
+        if self.version.is_3() {
+            ScheduleForm::Plain
+        } else {
+            ScheduleForm::Timetable
+        }
+    }
+
+    /// Whether a schedule preset must be written as its cron expression: Airflow 3.2
+    /// rejects `"@quarterly"` (its timetable knows only the other presets).
+    pub fn expands_preset(&self, preset: &str) -> bool {
+        self.version == Version::V3_2 && preset == "quarterly"
+    }
+
+    /// The trigger rules the version knows.
+    pub fn trigger_rules(&self) -> Vec<&'static str> {
+        TRIGGER_RULES
+            .iter()
+            .filter(|(_, since)| self.version >= *since)
+            .map(|(rule, _)| *rule)
+            .collect()
+    }
+}
+
+/// Every trigger rule dagf accepts, and the first version that has it.
+pub const TRIGGER_RULES: [(&str, Version); 13] = [
+    ("all_success", Version::V2_11),
+    ("all_failed", Version::V2_11),
+    ("all_done", Version::V2_11),
+    ("all_done_min_one_success", Version::V3_1),
+    ("all_done_setup_success", Version::V2_11),
+    ("all_skipped", Version::V2_11),
+    ("one_success", Version::V2_11),
+    ("one_done", Version::V2_11),
+    ("one_failed", Version::V2_11),
+    ("none_failed", Version::V2_11),
+    ("none_failed_min_one_success", Version::V2_11),
+    ("none_skipped", Version::V2_11),
+    ("always", Version::V2_11),
+];
+
+/// The compatibility matrix, as the book shows it: one row per name, renamed argument,
+/// form and feature, one column per version.
+pub fn matrix() -> String {
+    let mut out = String::new();
+    let header: Vec<String> = Version::ALL.iter().map(|v| v.to_string()).collect();
+    out.push_str(&format!("| | {} |\n", header.join(" | ")));
+    out.push_str(&format!("|---|{}\n", "---|".repeat(Version::ALL.len())));
+    let row = |out: &mut String, what: String, cell: &dyn Fn(Target) -> String| {
+        let cells: Vec<String> = Version::ALL.iter().map(|&v| cell(Target::new(v))).collect();
+        out.push_str(&format!("| {what} | {} |\n", cells.join(" | ")));
+    };
+    for name in Name::ALL {
+        let (_, shown) = Target::DEFAULT.import(name);
+        row(&mut out, format!("`{shown}` comes from"), &|t| {
+            let (module, name) = t.import(name);
+            format!("`{module}.{name}`")
+        });
+    }
+    row(&mut out, "`fail_fast` is written".into(), &|t| {
+        format!("`{}`", t.dag_kwarg("fail_fast"))
+    });
+    row(
+        &mut out,
+        "a cron or interval schedule is written".into(),
+        &|t| match t.schedule_form() {
+            ScheduleForm::Plain => "as it is".into(),
+            ScheduleForm::Timetable => "as a trigger timetable".into(),
+        },
+    );
+    row(&mut out, "`@quarterly` is written".into(), &|t| {
+        if t.expands_preset("quarterly") {
+            "`\"0 0 1 */3 *\"`".into()
+        } else {
+            "`\"@quarterly\"`".into()
+        }
+    });
+    for feature in Feature::ALL {
+        row(&mut out, feature.describe().to_string(), &|t| {
+            if t.has(feature) { "yes" } else { "no" }.into()
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_read_back() {
+        for v in Version::ALL {
+            assert_eq!(Version::parse(v.as_str()), Some(v));
+        }
+        assert_eq!(Version::parse("3.4"), None);
+        assert_eq!(Version::parse("2.10"), None);
+    }
+
+    #[test]
+    fn features_follow_versions() {
+        let old = Target::new(Version::V3_0);
+        assert!(!old.has(Feature::AllDoneMinOneSuccess));
+        assert!(!old.trigger_rules().contains(&"all_done_min_one_success"));
+        assert!(Target::new(Version::V3_1).has(Feature::AllDoneMinOneSuccess));
+        assert!(!Target::new(Version::V3_1).has(Feature::Teams));
+        assert!(Target::DEFAULT.has(Feature::Teams));
+        assert_eq!(
+            Target::new(Version::V2_11).dag_kwarg("fail_fast"),
+            "fail_stop"
+        );
+        assert_eq!(Target::DEFAULT.dag_kwarg("fail_fast"), "fail_fast");
+        assert_eq!(Target::new(Version::V2_11).import(Name::Asset).1, "Dataset");
+    }
+}
