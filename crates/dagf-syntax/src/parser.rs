@@ -605,6 +605,13 @@ fn invalid_literal(t: &Tok, span: Span) -> Option<Diagnostic> {
                 "integers run from -9223372036854775808 to 9223372036854775807",
             ),
         },
+        Tok::Float(s) => match s.replace('_', "").parse::<f64>() {
+            Ok(n) if n.is_finite() => return None,
+            _ => (
+                format!("`{s}` is too large for a float"),
+                "floats run up to about 1.8e308 in size",
+            ),
+        },
         Tok::Duration(s) => (
             parse_duration(s).err()?,
             "a duration must fit in 64 bits of milliseconds (about 292 million years)",
@@ -979,8 +986,8 @@ where
                 Err(_) => ExprKind::Error,
             },
             Tok::Float(s) => match s.replace('_', "").parse::<f64>() {
-                Ok(n) => ExprKind::Float(n),
-                Err(_) => ExprKind::Error,
+                Ok(n) if n.is_finite() => ExprKind::Float(n),
+                _ => ExprKind::Error,
             },
         };
         let temporal = select! {
@@ -1208,7 +1215,7 @@ where
         });
         let bound = select! {
             Tok::Int(s) = e => Expr { kind: s.replace('_', "").parse().map_or(ExprKind::Error, ExprKind::Int), span: sp(e.span()) },
-            Tok::Float(s) = e => Expr { kind: s.replace('_', "").parse().map_or(ExprKind::Error, ExprKind::Float), span: sp(e.span()) },
+            Tok::Float(s) = e => Expr { kind: s.replace('_', "").parse::<f64>().ok().filter(|n| n.is_finite()).map_or(ExprKind::Error, ExprKind::Float), span: sp(e.span()) },
             Tok::Duration(s) = e => Expr { kind: parse_duration(&s).unwrap_or(ExprKind::Error), span: sp(e.span()) },
         };
         let neg_bound = just(Tok::Minus).or_not().then(bound).map_with(move |(neg, b), e| match neg {
