@@ -536,3 +536,60 @@ fn every_dagf_block_in_the_book_compiles_and_every_output_block_is_current() {
     );
     eprintln!("book: {dagf_blocks} dagf blocks and {output_blocks} output blocks checked");
 }
+
+/// "What dagfc guarantees" names, for each guarantee, the tests that hold it: each name is
+/// a `#[test]` function of the file the row names, so the page cannot point at a test that
+/// was renamed or removed.
+#[test]
+fn the_guarantees_page_names_tests_that_exist() {
+    let page = std::fs::read_to_string(book_src().join("reference/guarantees.md"))
+        .expect("read guarantees.md");
+    let repo = common::repo();
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for row in page.lines().filter(|l| l.starts_with('|')) {
+        let Some(held) = row.trim_end_matches('|').rsplit('|').next() else {
+            continue;
+        };
+        // `path/to/file.rs`: `a`, `b`; `other.rs`: `c` — a bare `file.rs` is the
+        // file named last in the row (or in the page, for `examples.rs` and friends).
+        let mut file: Option<PathBuf> = None;
+        let parts = held.split('`').skip(1).step_by(2);
+        for name in parts {
+            if name.ends_with(".rs") {
+                let found = [
+                    "",
+                    "crates/dagfc/tests/",
+                    "crates/dagf-ir/tests/",
+                    "crates/dagf-sema/tests/",
+                ]
+                .iter()
+                .map(|dir| repo.join(dir).join(name))
+                .find(|p| p.is_file());
+                assert!(
+                    found.is_some(),
+                    "guarantees.md names `{name}`, which is no test file"
+                );
+                file = found;
+            } else if name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                && name.contains('_')
+                && !name.ends_with('_')
+            {
+                let Some(path) = &file else { continue };
+                let text = std::fs::read_to_string(path).expect("read test file");
+                checked += 1;
+                if !text.contains(&format!("fn {name}(")) {
+                    missing.push(format!("{name} in {}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} test names found in guarantees.md"
+    );
+    assert!(
+        missing.is_empty(),
+        "guarantees.md names tests that do not exist: {missing:#?}"
+    );
+}
