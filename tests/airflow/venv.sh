@@ -41,7 +41,9 @@ if is_ready; then
     exit 0
 fi
 
-command -v python3 >/dev/null 2>&1 || die "python3 not found on PATH (Python >= 3.10 is needed for Airflow 3.3)"
+command -v python3 >/dev/null 2>&1 || die "python3 not found on PATH (Python >= 3.11 is needed for Airflow 3.3 and its standard providers)"
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+    die "$(python3 --version 2>&1) found; Python >= 3.11 is needed for Airflow 3.3 and its standard providers"
 
 # Drop the stamp first so an interrupted install is never mistaken for a good one.
 rm -f "$stamp"
