@@ -213,9 +213,23 @@ def load_and_serialize(dags_dir: Path, report: Report) -> tuple[dict, dict]:
         # "always": the default filters hide DeprecationWarning outside __main__
         # and show each warning only once per location.
         warnings.simplefilter("always")
-        bag = BundleDagBag(
-            dag_folder=dags_dir, bundle_path=dags_dir, bundle_name="dags-folder"
-        )
+        # A build with teams writes each team's folder as a bundle of its own (and an
+        # .airflowignore that leaves it out of the whole folder's): load every bundle,
+        # as the DAG processor does, and see them as one bag.
+        bags = [
+            BundleDagBag(dag_folder=path, bundle_path=path, bundle_name=name)
+            for name, path in bundles(dags_dir)
+        ]
+        bag = bags[0]
+        for other in bags[1:]:
+            for dag_id, dag in other.dags.items():
+                if dag_id in bag.dags:
+                    report.fail(dag_id, "loaded by two bundles")
+                bag.dags[dag_id] = dag
+            prefix = Path(other.dag_folder).relative_to(dags_dir).as_posix()
+            for path, error in other.import_errors.items():
+                bag.import_errors[f"{prefix}/{path}"] = error
+            bag.captured_warnings.update(other.captured_warnings)
         serialized = {}
         for dag_id, dag in sorted(bag.dags.items()):
             try:
@@ -233,7 +247,7 @@ def load_and_serialize(dags_dir: Path, report: Report) -> tuple[dict, dict]:
 
     dags_by_file: dict[str, list[str]] = {}
     for dag_id, dag in bag.dags.items():
-        dags_by_file.setdefault(dag.relative_fileloc, []).append(dag_id)
+        dags_by_file.setdefault(file_in(dags_dir, dag.fileloc), []).append(dag_id)
     for w in caught:
         file = file_in(dags_dir, w.filename)
         if file is None:
@@ -256,6 +270,21 @@ def load_and_serialize(dags_dir: Path, report: Report) -> tuple[dict, dict]:
         },
     }
     return bag.dags, summary
+
+
+def bundles(dags_dir: Path) -> list[tuple[str, Path]]:
+    """The bundles of a build: the whole folder, then each team's folder that the
+    build's airflow-bundles.json names (their paths are where the folder is deployed,
+    so they are taken relative to the first one, the whole folder's)."""
+    listed = dags_dir / "airflow-bundles.json"
+    if not listed.is_file():
+        return [("dags-folder", dags_dir)]
+    config = json.loads(listed.read_text())
+    top = Path(config[0]["kwargs"]["path"])
+    return [
+        (b["name"], dags_dir / Path(b["kwargs"]["path"]).relative_to(top))
+        for b in config
+    ]
 
 
 def is_access_control_notice(w: warnings.WarningMessage, dag_ids, bag) -> bool:

@@ -7,6 +7,17 @@ use petgraph::graph::{DiGraph, NodeIndex};
 pub struct Project {
     pub dags: Vec<Dag>,
     pub built: Vec<Built>,
+    /// The output folders that belong to a team (multi-team mode), sorted by folder.
+    pub teams: Vec<TeamFolder>,
+}
+
+/// An output folder whose dags belong to one Airflow team: it becomes a dag bundle of
+/// its own, owned by the team.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TeamFolder {
+    /// The folder, `/`-separated, relative to the output folder (never `""`).
+    pub folder: String,
+    pub team: String,
 }
 
 /// A DAG turned into its output file.

@@ -11,11 +11,14 @@ mod layout;
 mod literals;
 mod names;
 mod tasks;
+mod teams;
 mod values;
 
 pub use literals::py_str;
 
 use dagf_ir::Dag;
+
+pub use teams::{BUNDLES_FILE, IGNORE_FILE, bundle_name, team_files};
 
 pub(crate) const SDK: &str = "airflow.sdk";
 

@@ -80,8 +80,13 @@ struct Producer {
     at: Span,
 }
 
-pub fn check(dags: &[Facts], assets: &HashMap<String, AssetDecl>, diags: &mut Diagnostics) {
-    teams(dags, diags);
+/// Checks the project's DAGs together, and gives the folders that belong to a team.
+pub fn check(
+    dags: &[Facts],
+    assets: &HashMap<String, AssetDecl>,
+    diags: &mut Diagnostics,
+) -> Vec<dagf_ir::TeamFolder> {
+    let teams = teams(dags, diags);
     let mut producers: HashMap<&str, Vec<Producer>> = HashMap::new();
     for (d, dag) in dags.iter().enumerate() {
         for (uri, at) in &dag.produced {
@@ -200,13 +205,15 @@ pub fn check(dags: &[Facts], assets: &HashMap<String, AssetDecl>, diags: &mut Di
             );
         }
     }
+    teams
 }
 
 /// Airflow's multi-team mode gives each team's dags a bundle of their own: a folder
 /// that holds that team's dags and nothing else. So a tenant with a team has an output
 /// folder of its own (not the top), one folder belongs to one team, and no other dag
-/// is written inside a team's folder.
-fn teams(dags: &[Facts], diags: &mut Diagnostics) {
+/// is written inside a team's folder. Gives the team folders that become bundles.
+fn teams(dags: &[Facts], diags: &mut Diagnostics) -> Vec<dagf_ir::TeamFolder> {
+    let mut owned = Vec::new();
     // Each folder once: who placed a dag there first, and its team.
     let mut folders: Vec<(&str, Option<&str>, &Scope, &str)> = Vec::new();
     let mut untenanted: Option<&Facts> = None;
@@ -248,6 +255,10 @@ fn teams(dags: &[Facts], diags: &mut Diagnostics) {
             );
             continue;
         }
+        owned.push(dagf_ir::TeamFolder {
+            folder: folder.to_string(),
+            team: team.to_string(),
+        });
         // Another folder inside this team's: its dags would join the team's bundle.
         let inside = |f: &str| {
             f.strip_prefix(folder)
@@ -277,6 +288,21 @@ fn teams(dags: &[Facts], diags: &mut Diagnostics) {
             );
         }
     }
+    // A folder inside another of the same team is already part of that bundle.
+    let inside_another = |f: &dagf_ir::TeamFolder| {
+        owned.iter().any(|o| {
+            f.folder
+                .strip_prefix(&o.folder)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
+    let mut bundles: Vec<dagf_ir::TeamFolder> = owned
+        .iter()
+        .filter(|f| !inside_another(f))
+        .cloned()
+        .collect();
+    bundles.sort();
+    bundles
 }
 
 fn same_scope(a: Option<&Scope>, b: Option<&Scope>) -> bool {

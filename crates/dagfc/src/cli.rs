@@ -469,7 +469,18 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     else {
         return USER_ERROR;
     };
-    let built = ir.built;
+    let count = ir.built.len();
+    let mut built = ir.built;
+    // A team's folder is a dag bundle of its own: the files that tell Airflow so.
+    for (file, text) in dagf_py::team_files(&ir.teams, &proj.config.target.dags_folder) {
+        built.push(dagf_ir::Built {
+            dag_id: String::new(),
+            span: dagf_diag::Span::new(dagf_diag::FileId(0), 0, 0),
+            folder: String::new(),
+            file: file.to_string(),
+            text,
+        });
+    }
     // A stamp lets the next build skip all work when nothing changed; a project that
     // reads the environment (`getenv`), lists folders (a source's `*`), queries a
     // database or asks a server is always rebuilt.
@@ -496,7 +507,6 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         &mut checked_sources,
         &|line| summary(args, line, false),
     );
-    let count = built.len();
     // The process ends right after this: freeing the files piece by piece would only
     // cost time.
     std::mem::forget(built);

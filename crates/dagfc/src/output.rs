@@ -164,7 +164,11 @@ fn parse_manifest(text: &str, top: bool) -> Result<(Vec<String>, Vec<String>), P
     if !fields.contains_key("files") {
         return Err((start, "no `files` list".into()));
     }
-    let files = list("files", &is_plain_name, "a `.py` file of this folder")?;
+    let files = list(
+        "files",
+        &is_plain_name,
+        "a `.py` file of this folder, or a file of the project such as `airflow-bundles.json`",
+    )?;
     let folders = if top {
         list("folders", &is_safe_folder, "a folder inside this one")?
     } else {
@@ -950,7 +954,7 @@ fn is_plain_name(name: &str) -> bool {
         && !name.contains(['/', '\\'])
         && name != ".."
         && name != "."
-        && name.ends_with(".py")
+        && (name.ends_with(".py") || [dagf_py::BUNDLES_FILE, dagf_py::IGNORE_FILE].contains(&name))
 }
 
 /// A subfolder a manifest may name: relative, made of plain names, never `..`.

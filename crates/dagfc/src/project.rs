@@ -133,14 +133,24 @@ impl Default for ProjectSection {
 pub struct TargetSection {
     #[serde(default = "default_airflow")]
     pub airflow: String,
+    /// Where the output folder is deployed, for files that name absolute paths (the
+    /// teams' bundles).
+    #[serde(default = "default_dags_folder")]
+    pub dags_folder: String,
 }
 
 impl Default for TargetSection {
     fn default() -> Self {
         TargetSection {
             airflow: default_airflow(),
+            dags_folder: default_dags_folder(),
         }
     }
+}
+
+/// The dags folder of Airflow's official container image.
+fn default_dags_folder() -> String {
+    "/opt/airflow/dags".into()
 }
 
 fn default_src() -> Vec<String> {
@@ -193,6 +203,22 @@ pub fn load(root: &Path, sources: &mut Sources) -> Result<Project, Box<Diagnosti
                 "not a supported target",
             )
             .with_help("dagfc generates code for Airflow 3.3: write `airflow = \"3.3\"`"),
+        ));
+    }
+    let dags_folder = &config.target.dags_folder;
+    if !dags_folder.starts_with('/') || dags_folder.chars().any(char::is_control) {
+        let at = text
+            .find("dags_folder")
+            .and_then(|k| text[k..].find(dags_folder.as_str()).map(|v| k + v))
+            .unwrap_or(0);
+        return Err(Box::new(
+            Diagnostic::at(
+                Code::E0402,
+                Span::new(file, at, at + dags_folder.len()),
+                format!("`dags_folder` is `{dags_folder}`, not an absolute path"),
+                "not an absolute path",
+            )
+            .with_help("write where Airflow finds the output folder, such as \"/opt/airflow/dags\": Airflow reads a relative path from wherever it was started"),
         ));
     }
     Ok(Project {

@@ -188,7 +188,7 @@ pub fn run(
     }
     cx.check_all_instances();
     cx.check_other_profiles();
-    crate::scopes::check(&cx.facts, &cx.asset_decls, cx.diags);
+    cx.project.teams = crate::scopes::check(&cx.facts, &cx.asset_decls, cx.diags);
     cx.project
 }
 
