@@ -7,6 +7,21 @@ use petgraph::graph::{DiGraph, NodeIndex};
 pub struct Project {
     pub dags: Vec<Dag>,
     pub built: Vec<Built>,
+    /// The pools the project declares, by name.
+    pub pools: Vec<Pool>,
+}
+
+/// An Airflow pool the project declares (what `airflow pools import` creates).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool {
+    pub name: String,
+    /// `-1` for unlimited.
+    pub slots: i64,
+    pub description: Option<String>,
+    /// Whether deferred tasks take slots of it.
+    pub include_deferred: bool,
+    /// Where it is declared (for a tenant kind's pool, the tenant).
+    pub span: Span,
 }
 
 /// A DAG turned into its output file.

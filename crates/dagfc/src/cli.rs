@@ -469,7 +469,9 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     else {
         return USER_ERROR;
     };
-    let built = ir.built;
+    let mut built = ir.built;
+    let count = built.len();
+    built.extend(dagf_py::pools_file(&ir.pools));
     // A stamp lets the next build skip all work when nothing changed; a project that
     // reads the environment (`getenv`), lists folders (a source's `*`), queries a
     // database or asks a server is always rebuilt.
@@ -496,7 +498,6 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         &mut checked_sources,
         &|line| summary(args, line, false),
     );
-    let count = built.len();
     // The process ends right after this: freeing the files piece by piece would only
     // cost time.
     std::mem::forget(built);

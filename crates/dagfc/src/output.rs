@@ -164,7 +164,11 @@ fn parse_manifest(text: &str, top: bool) -> Result<(Vec<String>, Vec<String>), P
     if !fields.contains_key("files") {
         return Err((start, "no `files` list".into()));
     }
-    let files = list("files", &is_plain_name, "a `.py` file of this folder")?;
+    let files = list(
+        "files",
+        &is_plain_name,
+        "a `.py` file (or the pools file) of this folder",
+    )?;
     let folders = if top {
         list("folders", &is_safe_folder, "a folder inside this one")?
     } else {
@@ -381,7 +385,11 @@ impl<'a> Plan<'a> {
                             "`{shown}/{}` exists and was not written by dagfc",
                             join(&f.folder, &f.file)
                         ),
-                        "this dag would overwrite it",
+                        if f.file == dagf_py::POOLS_FILE {
+                            "the project's pools would overwrite it"
+                        } else {
+                            "this dag would overwrite it"
+                        },
                     )
                     .with_help("move or rename that file, or rename this dag; dagfc never overwrites files it did not write"),
                 );
@@ -950,7 +958,7 @@ fn is_plain_name(name: &str) -> bool {
         && !name.contains(['/', '\\'])
         && name != ".."
         && name != "."
-        && name.ends_with(".py")
+        && (name.ends_with(".py") || name == dagf_py::POOLS_FILE)
 }
 
 /// A subfolder a manifest may name: relative, made of plain names, never `..`.
