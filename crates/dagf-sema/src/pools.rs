@@ -81,10 +81,18 @@ pub fn uses(dag: &Dag) -> Vec<Use> {
 pub fn check(pools: Vec<Declared>, dags: &[Facts], diags: &mut Diagnostics) -> Vec<Declared> {
     let mut kept: Vec<Declared> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
+    // A kind's pool named alike for every tenant is one mistake, however many tenants.
+    let mut kinds_said: HashSet<Span> = HashSet::new();
     for p in pools {
         if let Some(&first) = by_name.get(&p.name) {
             let prev = &kept[first];
-            diags.push(duplicate(&p, prev));
+            let once = match p.named_by {
+                Some(at) if p.named_by == prev.named_by => kinds_said.insert(at),
+                _ => true,
+            };
+            if once {
+                diags.push(duplicate(&p, prev));
+            }
             continue;
         }
         by_name.insert(p.name.clone(), kept.len());
@@ -223,7 +231,8 @@ fn foreign(
     )
     .with_label(p.at, format!("`{}` belongs to tenant `{}`", p.name, o.tenant))
     .with_help(format!(
-        "tenants are isolated and so are their pools: use a pool of the dag's own tenant, or one declared at the top level, or set `isolated = false` on `{}`",
+        "tenants are isolated and so are their pools: use {}a pool declared at the top level, or set `isolated = false` on `{}`",
+        if tenant.is_some() { "a pool of the dag's own tenant, " } else { "" },
         kinds.join("` and `")
     ))
 }

@@ -67,7 +67,7 @@ impl Cx<'_> {
             }
         };
         let problem = if name.trim().is_empty() {
-            Some("it is empty".to_string())
+            Some("it is empty or only spaces".to_string())
         } else if name.chars().count() > MAX_NAME {
             Some(format!(
                 "it is {} characters long, and Airflow takes at most {MAX_NAME}",
