@@ -458,6 +458,10 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                 }
                 out!("{}", dagf_py::generate(dag, style_of(dag)));
             }
+            if let Some(pools) = dagf_py::pools_file(&ir.pools) {
+                outln!("# ==> {} <==", pools.file);
+                out!("{}", pools.text);
+            }
             return 0;
         }
         None => {}
