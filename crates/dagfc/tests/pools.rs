@@ -157,3 +157,38 @@ fn airflow_imports_the_declared_pools() {
     let manifest = std::fs::read_to_string(out.join(".dagf-manifest.json")).expect("manifest");
     assert!(!manifest.contains("pools.json"), "{manifest}");
 }
+
+/// A `pools.json` the build did not write is never overwritten (E0401), and nothing
+/// else is written either.
+#[test]
+fn a_pools_file_not_written_by_dagfc_is_left_alone() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(project.join("src")).expect("src");
+    std::fs::write(project.join("dagf.toml"), "[project]\nsrc = [\"src\"]\n").expect("toml");
+    std::fs::write(
+        project.join("src/main.dagf"),
+        "pool etl { slots = 2 }\n\ndag d {\n    task t: bash { bash_command = \"echo t\", pool = \"etl\" }\n}\n",
+    )
+    .expect("source");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::write(out.join("pools.json"), "{\"mine\": {}}\n").expect("foreign file");
+    let run = Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .env_remove("DAGF_ENV")
+        .args(["build", "--color", "never", "--project"])
+        .arg(&project)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run dagfc");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert_eq!(err.matches("[E0401]").count(), 1, "{err}");
+    assert!(err.contains("the project's pools would overwrite it"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("pools.json")).expect("kept"),
+        "{\"mine\": {}}\n"
+    );
+    assert!(!out.join("d.py").exists(), "nothing is written");
+}
