@@ -30,6 +30,8 @@ pub struct Declared {
     pub include_deferred: bool,
     /// The tenant that owns it, for a tenant kind's pool.
     pub owner: Option<Owner>,
+    /// `extern pool`: made outside the project, of a size not known here; not written.
+    pub is_extern: bool,
 }
 
 /// The tenant a pool belongs to.
@@ -140,15 +142,18 @@ pub fn check(pools: Vec<Declared>, dags: &[Facts], diags: &mut Diagnostics) -> V
     kept
 }
 
-/// The IR's form of a declared pool.
-pub fn to_ir(p: &Declared) -> dagf_ir::Pool {
-    dagf_ir::Pool {
+/// The IR's form of a declared pool, `None` for an `extern` one (not written).
+pub fn to_ir(p: &Declared) -> Option<dagf_ir::Pool> {
+    if p.is_extern {
+        return None;
+    }
+    Some(dagf_ir::Pool {
         name: p.name.clone(),
         slots: p.slots,
         description: p.description.clone(),
         include_deferred: p.include_deferred,
         span: p.at,
-    }
+    })
 }
 
 fn duplicate(p: &Declared, prev: &Declared) -> Diagnostic {

@@ -111,6 +111,9 @@ pub struct TenantDecl {
 #[derive(Clone, Debug)]
 pub struct PoolDecl {
     pub docs: Vec<String>,
+    /// `extern pool NAME`: made outside the project; it has no settings and is not
+    /// written to the pools file.
+    pub is_extern: bool,
     /// A name or a string, which may interpolate (`"tenant_${tenant}"` in a kind).
     pub name: Expr,
     /// `name = value` settings.

@@ -1606,13 +1606,15 @@ where
     // `pool NAME { slots = 8 }`; `pool` is a keyword only here and in a tenant kind,
     // where `pool = ...` stays a setting and `pool: T` a field.
     let pool_decl = docs
+        .then(select! { Tok::Ident(k) if k == "extern" => () }.or_not())
         .then_ignore(select! { Tok::Ident(k) if k == "pool" => () })
         .then(decl_name.clone())
-        .then(block.clone())
-        .map_with(move |((docs, name), body), e| PoolDecl {
+        .then(block.clone().or_not())
+        .map_with(move |(((docs, is_extern), name), body), e| PoolDecl {
             docs,
+            is_extern: is_extern.is_some(),
             name,
-            body,
+            body: body.unwrap_or_default(),
             span: sp(e.span()),
         })
         .boxed();

@@ -185,7 +185,10 @@ fn a_pools_file_not_written_by_dagfc_is_left_alone() {
     let err = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{err}");
     assert_eq!(err.matches("[E0401]").count(), 1, "{err}");
-    assert!(err.contains("the project's pools would overwrite it"), "{err}");
+    assert!(
+        err.contains("the project's pools would overwrite it"),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("pools.json")).expect("kept"),
         "{\"mine\": {}}\n"

@@ -192,7 +192,7 @@ pub fn run(
     crate::scopes::check(&cx.facts, &cx.asset_decls, cx.diags);
     let declared = cx.declared_pools();
     let pools = crate::pools::check(declared, &cx.facts, cx.diags);
-    cx.project.pools = pools.iter().map(crate::pools::to_ir).collect();
+    cx.project.pools = pools.iter().filter_map(crate::pools::to_ir).collect();
     cx.project
 }
 

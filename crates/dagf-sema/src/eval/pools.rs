@@ -94,6 +94,9 @@ impl Cx<'_> {
             )));
             return None;
         }
+        if decl.is_extern {
+            return self.extern_pool(decl, name, tenant);
+        }
         let mut set: [Option<Value>; 3] = [None, None, None];
         let mut ok = true;
         for stmt in &decl.body {
@@ -201,6 +204,52 @@ impl Cx<'_> {
             description,
             include_deferred,
             owner,
+            is_extern: false,
+        })
+    }
+
+    /// `extern pool NAME`: a pool made outside the project. Its size is not known, so
+    /// `pool_slots` is not checked against it, and the pools file leaves it out.
+    fn extern_pool(
+        &mut self,
+        decl: &ast::PoolDecl,
+        name: String,
+        tenant: Option<(Owner, Span)>,
+    ) -> Option<Declared> {
+        if tenant.is_some() {
+            self.err(
+                Diagnostic::at(
+                    Code::E0106,
+                    decl.span,
+                    "a tenant kind's pools are made by the build, not outside it",
+                    "not allowed here",
+                )
+                .with_help("declare a pool made outside the project with `extern pool NAME` at the top level of a file"),
+            );
+            return None;
+        }
+        if let Some(first) = decl.body.first() {
+            self.err(
+                Diagnostic::at(
+                    Code::E0106,
+                    first.span(),
+                    "an extern pool has no settings",
+                    "not allowed here",
+                )
+                .with_help("the pool is made outside the project, with its own size: remove the block, or drop `extern` to have the build write the pool"),
+            );
+            return None;
+        }
+        Some(Declared {
+            name,
+            at: decl.name.span,
+            named_by: None,
+            slots: -1,
+            slots_at: decl.name.span,
+            description: None,
+            include_deferred: false,
+            owner: None,
+            is_extern: true,
         })
     }
 }
