@@ -484,6 +484,11 @@ def run_dags(
     except RuntimeError as e:
         report.fail("airflow db migrate", str(e))
         return results
+    try:
+        import_pools(Path(env["AIRFLOW__CORE__DAGS_FOLDER"]), env)
+    except RuntimeError as e:
+        report.fail("airflow pools import", str(e))
+        return results
     print(f"metadata database ready in {time.monotonic() - started:.2f}s")
 
     for dag_id in dag_ids:
@@ -528,6 +533,25 @@ def install_database(db: Path, env: dict) -> None:
         # Concurrent invocations may race here; the rename makes that harmless.
         fresh.replace(template)
     shutil.copyfile(template, db)
+
+
+def import_pools(dags_dir: Path, env: dict) -> None:
+    """Create the pools the build declared (`pools.json` at the top of the output
+    folder), with the real `airflow pools import`, so tasks in them can run."""
+    pools = dags_dir / "pools.json"
+    if not pools.exists():
+        return
+    proc = subprocess.run(
+        [sys.executable, "-m", "airflow", "pools", "import", str(pools)],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"exit status {proc.returncode}\n{tail(proc.stdout + proc.stderr, 20)}"
+        )
 
 
 def run_dag(dag_id: str, home: Path, env: dict, timeout: float, report: Report) -> dict:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 # The environment and the migrated database are set up as for the conformance run.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conformance import airflow_env, install_database  # noqa: E402
+from conformance import airflow_env, import_pools, install_database  # noqa: E402
 
 
 def main() -> int:
@@ -51,6 +51,8 @@ def main() -> int:
         os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "CRITICAL"
         sys.dont_write_bytecode = True
         install_database(home / "airflow.db", env)
+        # The pools the build declared, so that tasks in them run.
+        import_pools(dags_dir, env)
         return run_all(dags_dir, Path(args.out))
 
 

@@ -120,6 +120,9 @@ codes! {
     E0323 => "asset URI Airflow rejects",
     E0324 => "one asset spelled two ways",
     E0326 => "invalid team",
+    E0328 => "unknown pool",
+    E0329 => "pool of another tenant",
+    E0330 => "invalid pool or pool slots",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",

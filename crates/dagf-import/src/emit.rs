@@ -513,6 +513,46 @@ fn inline(v: &Val, indent: usize) -> Option<String> {
     })
 }
 
+/// The pools the file's tasks run in (on a task, or in `default_args`), first use
+/// first, without Airflow's own `default_pool`: dag-factory leaves them to be made in
+/// Airflow, so the import declares them `extern`.
+fn pools_used(doc: &Doc) -> Vec<&str> {
+    fn from_fields<'a>(fields: &'a [Field], out: &mut Vec<&'a str>) {
+        for f in fields {
+            match (f.name.as_str(), &f.value.kind) {
+                ("pool", VK::Str(p)) => out.push(p),
+                ("default_args", VK::Record(entries)) => {
+                    for (k, v) in entries {
+                        if let ("pool", VK::Str(p)) = (k.as_str(), &v.kind) {
+                            out.push(p);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    fn from_body<'a>(body: &'a Body, out: &mut Vec<&'a str>) {
+        for item in &body.items {
+            match item {
+                Item::Task(t) => from_fields(&t.fields, out),
+                Item::Group(g) => from_body(&g.body, out),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(fields) = &doc.mixin {
+        from_fields(fields, &mut out);
+    }
+    for dag in &doc.dags {
+        from_fields(&dag.fields, &mut out);
+        from_body(&dag.body, &mut out);
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| *p != "default_pool" && seen.insert(*p));
+    out
+}
+
 /// Prints the whole file.
 pub fn print(doc: &Doc, source_name: &str) -> Printed {
     let mut w = W {
@@ -531,6 +571,14 @@ pub fn print(doc: &Doc, source_name: &str) -> Printed {
                 w.push(&format!("{ext}asset {} = {}", a.name, quote(&a.uri)));
             });
             w.push("\n");
+        }
+    }
+    let pools = pools_used(doc);
+    if !pools.is_empty() {
+        w.push("\n");
+        w.line(0, "// Pools made in Airflow, outside the project.");
+        for p in pools {
+            w.line(0, &format!("extern pool {}", name_text(p)));
         }
     }
     for op in &doc.operators {

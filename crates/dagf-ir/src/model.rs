@@ -7,6 +7,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 pub struct Project {
     pub dags: Vec<Dag>,
     pub built: Vec<Built>,
+    /// The pools the project declares, by name.
+    pub pools: Vec<Pool>,
     /// The output folders that belong to a team (multi-team mode), sorted by folder.
     pub teams: Vec<TeamFolder>,
 }
@@ -18,6 +20,19 @@ pub struct TeamFolder {
     /// The folder, `/`-separated, relative to the output folder (never `""`).
     pub folder: String,
     pub team: String,
+}
+
+/// An Airflow pool the project declares (what `airflow pools import` creates).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool {
+    pub name: String,
+    /// `-1` for unlimited.
+    pub slots: i64,
+    pub description: Option<String>,
+    /// Whether deferred tasks take slots of it.
+    pub include_deferred: bool,
+    /// Where it is declared (for a tenant kind's pool, the tenant).
+    pub span: Span,
 }
 
 /// A DAG turned into its output file.

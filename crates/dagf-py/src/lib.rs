@@ -10,11 +10,13 @@ mod imports;
 mod layout;
 mod literals;
 mod names;
+mod pools;
 mod tasks;
 mod teams;
 mod values;
 
 pub use literals::py_str;
+pub use pools::{POOLS_FILE, pools_file, pools_json};
 
 use dagf_ir::Dag;
 

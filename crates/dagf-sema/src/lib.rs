@@ -13,6 +13,7 @@ mod files;
 mod layers;
 mod lints;
 mod modules;
+mod pools;
 mod python;
 mod rules;
 mod schema;

@@ -179,6 +179,10 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
                 .iter()
                 .flat_map(|(_, b)| b)
                 .for_each(|s| names_in_stmt(s, out));
+            for p in &t.pools {
+                names_in_expr(&p.name, out);
+                p.body.iter().for_each(|s| names_in_stmt(s, out));
+            }
         }
         ast::Item::Instance(i) => {
             out.insert(i.kind.name.clone());
@@ -186,6 +190,10 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
         }
         ast::Item::Source(src) => names_in_type(&src.ty, out),
         ast::Item::Profile(p) => p.body.iter().for_each(|s| names_in_stmt(s, out)),
+        ast::Item::Pool(p) => {
+            names_in_expr(&p.name, out);
+            p.body.iter().for_each(|s| names_in_stmt(s, out));
+        }
         ast::Item::Import(_) => {}
     }
 }

@@ -182,6 +182,13 @@ pub struct InstanceInfo {
     pub decl: std::sync::Arc<ast::InstanceDecl>,
 }
 
+/// A `pool` declared at the top level of a module.
+#[derive(Debug)]
+pub struct PoolInfo {
+    pub module: usize,
+    pub decl: std::sync::Arc<ast::PoolDecl>,
+}
+
 #[derive(Debug)]
 pub struct TypeInfo {
     pub ty: Ty,
@@ -215,6 +222,8 @@ pub struct Program {
     /// Every config document read (source files and the bases they extend), by path.
     pub config_files: HashMap<String, FileId>,
     pub profiles: Vec<ProfileInfo>,
+    /// Pools declared at the top level of a file (a tenant kind's are in its decl).
+    pub pools: Vec<PoolInfo>,
     /// A source lists a folder, queries a database or asks a server: the project's
     /// meaning can change while its files do not.
     pub reads_beyond_files: bool,
@@ -786,6 +795,13 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                             decl: std::sync::Arc::new(p.clone()),
                         }),
                     }
+                    continue;
+                }
+                ast::Item::Pool(p) => {
+                    prog.pools.push(PoolInfo {
+                        module: m,
+                        decl: std::sync::Arc::new(p.clone()),
+                    });
                     continue;
                 }
                 ast::Item::Stmt(ast::Stmt::Let { name, .. }) => (name, BindingKind::Let(m)),

@@ -17,9 +17,9 @@ pub struct AssetDecl {
 /// build turns each DAG into its file right away and keeps only this.
 #[derive(Clone, Debug)]
 pub struct Facts {
-    dag_id: String,
+    pub(crate) dag_id: String,
     span: Span,
-    scope: Option<Scope>,
+    pub(crate) scope: Option<Scope>,
     /// The output subfolder its file goes in.
     folder: String,
     /// Assets its tasks list in their outlets: URI, and where.
@@ -29,6 +29,8 @@ pub struct Facts {
     consumed: Vec<(String, String, Span, &'static str)>,
     /// Tasks that trigger or sense another dag: task id, the verb, the dag id, where.
     reaches: Vec<(String, &'static str, String, Span)>,
+    /// The pool of each task that names one.
+    pub(crate) pools: Vec<crate::pools::Use>,
 }
 
 impl Facts {
@@ -70,6 +72,7 @@ impl Facts {
             produced,
             consumed,
             reaches,
+            pools: crate::pools::uses(dag),
         }
     }
 }

@@ -30,6 +30,7 @@ pub enum Item {
     Instance(InstanceDecl),
     Source(SourceDecl),
     Profile(ProfileDecl),
+    Pool(PoolDecl),
     Stmt(Stmt),
 }
 
@@ -100,6 +101,23 @@ pub struct TenantDecl {
     /// `policy { ... }`: a layer applied to every DAG placed in an instance (one; a
     /// second is reported), with where `policy` is written.
     pub policy: Vec<(Span, Vec<Stmt>)>,
+    /// `pool "x_${tenant}" { slots = 4 }`: pools every tenant of the kind owns.
+    pub pools: Vec<PoolDecl>,
+    pub span: Span,
+}
+
+/// `pool NAME { slots = 8, description = "...", include_deferred = false }`: an Airflow
+/// pool, at the top level of a file or in a tenant kind (one per tenant).
+#[derive(Clone, Debug)]
+pub struct PoolDecl {
+    pub docs: Vec<String>,
+    /// `extern pool NAME`: made outside the project; it has no settings and is not
+    /// written to the pools file.
+    pub is_extern: bool,
+    /// A name or a string, which may interpolate (`"tenant_${tenant}"` in a kind).
+    pub name: Expr,
+    /// `name = value` settings.
+    pub body: Vec<Stmt>,
     pub span: Span,
 }
 

@@ -935,7 +935,7 @@ where
     let decl = docs
         .then(modifier)
         .then(decl_kind)
-        .then(decl_name)
+        .then(decl_name.clone())
         .then(
             just(Tok::Colon)
                 .ignore_then(target.clone())
@@ -1610,11 +1610,29 @@ where
             })
         });
 
+    // `pool NAME { slots = 8 }`; `pool` is a keyword only here and in a tenant kind,
+    // where `pool = ...` stays a setting and `pool: T` a field.
+    let pool_decl = docs
+        .then(select! { Tok::Ident(k) if k == "extern" => () }.or_not())
+        .then_ignore(select! { Tok::Ident(k) if k == "pool" => () })
+        .then(decl_name.clone())
+        .then(block.clone().or_not())
+        .map_with(move |(((docs, is_extern), name), body), e| PoolDecl {
+            docs,
+            is_extern: is_extern.is_some(),
+            name,
+            body: body.unwrap_or_default(),
+            span: sp(e.span()),
+        })
+        .boxed();
+    let pool = pool_decl.clone().map(Item::Pool);
+
     // `tenant KIND { field: type = default; setting = expr; policy { ... } }`
     enum Member {
         Field(Box<Param>),
         Setting(Ident, Expr),
         Policy(Span, Vec<Stmt>),
+        Pool(PoolDecl),
     }
     // Docs may precede any member; they document fields (settings and the policy are
     // described by the kind's own docs).
@@ -1623,6 +1641,7 @@ where
             .map_with(move |_, e| sp(e.span()))
             .then(block.clone())
             .map(|(at, b)| Member::Policy(at, b)),
+        pool_decl.map(Member::Pool),
         docs.ignore_then(ident)
             .then_ignore(just(Tok::Eq))
             .then(expr.clone())
@@ -1645,11 +1664,13 @@ where
         )
         .map_with(move |((docs, name), members), e| {
             let (mut fields, mut settings, mut policy) = (Vec::new(), Vec::new(), Vec::new());
+            let mut pools = Vec::new();
             for m in members {
                 match m {
                     Member::Field(p) => fields.push(*p),
                     Member::Setting(n, v) => settings.push((n, v)),
                     Member::Policy(at, b) => policy.push((at, b)),
+                    Member::Pool(p) => pools.push(p),
                 }
             }
             Item::Tenant(TenantDecl {
@@ -1658,6 +1679,7 @@ where
                 fields,
                 settings,
                 policy,
+                pools,
                 span: sp(e.span()),
             })
         });
@@ -1705,7 +1727,7 @@ where
     // `Customer acme { tier = "gold" }`: an instance of a tenant kind (of any kind but
     // `tenant`, so a broken kind declaration is reported as one).
     let instance = docs
-        .then(ident.filter(|i: &Ident| i.name != "tenant" && i.name != "profile"))
+        .then(ident.filter(|i: &Ident| !matches!(i.name.as_str(), "tenant" | "profile" | "pool")))
         .then(ident)
         .then(block.clone())
         .map_with(move |(((docs, kind), name), body), e| {
@@ -1730,6 +1752,7 @@ where
         tenant,
         source,
         profile,
+        pool,
         instance,
         stmt.clone().map(Item::Stmt),
     ))

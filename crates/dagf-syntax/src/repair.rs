@@ -258,7 +258,7 @@ const KEYWORDS: &[(&str, Tok)] = &[
 pub const START_WORDS: &[&str] = &[
     "import", "operator", "sensor", "type", "factory", "template", "callback", "dag", "task",
     "group", "asset", "let", "for", "if", "mixin", "abstract", "override", "tenant", "source",
-    "profile", "after", "extern",
+    "profile", "after", "extern", "pool",
 ];
 
 /// The token a keyword is written as.

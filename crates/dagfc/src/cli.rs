@@ -458,6 +458,10 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                 }
                 out!("{}", dagf_py::generate(dag, style_of(dag)));
             }
+            if let Some(pools) = dagf_py::pools_file(&ir.pools) {
+                outln!("# ==> {} <==", pools.file);
+                out!("{}", pools.text);
+            }
             return 0;
         }
         None => {}
@@ -471,6 +475,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     };
     let count = ir.built.len();
     let mut built = ir.built;
+    built.extend(dagf_py::pools_file(&ir.pools));
     // A team's folder is a dag bundle of its own: the files that tell Airflow so.
     for (file, text) in dagf_py::team_files(&ir.teams, &proj.config.target.dags_folder) {
         built.push(dagf_ir::Built {

@@ -167,7 +167,7 @@ fn parse_manifest(text: &str, top: bool) -> Result<(Vec<String>, Vec<String>), P
     let files = list(
         "files",
         &is_plain_name,
-        "a `.py` file of this folder, or a file of the project such as `airflow-bundles.json`",
+        "a `.py` file of this folder, or a file of the project such as `pools.json`",
     )?;
     let folders = if top {
         list("folders", &is_safe_folder, "a folder inside this one")?
@@ -385,7 +385,11 @@ impl<'a> Plan<'a> {
                             "`{shown}/{}` exists and was not written by dagfc",
                             join(&f.folder, &f.file)
                         ),
-                        "this dag would overwrite it",
+                        if f.file == dagf_py::POOLS_FILE {
+                            "the project's pools would overwrite it"
+                        } else {
+                            "this dag would overwrite it"
+                        },
                     )
                     .with_help("move or rename that file, or rename this dag; dagfc never overwrites files it did not write"),
                 );
@@ -954,7 +958,13 @@ fn is_plain_name(name: &str) -> bool {
         && !name.contains(['/', '\\'])
         && name != ".."
         && name != "."
-        && (name.ends_with(".py") || [dagf_py::BUNDLES_FILE, dagf_py::IGNORE_FILE].contains(&name))
+        && (name.ends_with(".py")
+            || [
+                dagf_py::POOLS_FILE,
+                dagf_py::BUNDLES_FILE,
+                dagf_py::IGNORE_FILE,
+            ]
+            .contains(&name))
 }
 
 /// A subfolder a manifest may name: relative, made of plain names, never `..`.

@@ -16,6 +16,8 @@
 //!
 //! - ```` ```python,output=NAME.py ````: is the file NAME.py that the nearest ```dagf
 //!   block above it generates (`dagfc build --emit python`);
+//! - ```` ```json,output=pools.json ````: is the pools file the nearest ```dagf block
+//!   above it declares;
 //! - ```` ```text,output ````: is what `dagfc check --color never` printed on stderr for
 //!   the nearest ```dagf block above it;
 //! - either with `env=NAME` (```` ```text,output,env=prod ````): the same, for that
@@ -399,9 +401,9 @@ fn expected_output(block: &Block, last: Option<&Compiled>) -> Result<Option<Stri
         return Err("an output block needs a ```dagf block above it".into());
     };
     let expected = match block.lang.as_str() {
-        "python" => {
+        "python" | "json" => {
             let Some(name) = block.values("output").pop() else {
-                return Err("write ```python,output=NAME.py".into());
+                return Err(format!("write ```{},output=NAME", block.lang));
             };
             match last.python.get(&name) {
                 Some(t) => t.clone(),
@@ -456,7 +458,7 @@ fn every_dagf_block_in_the_book_compiles_and_every_output_block_is_current() {
         let mut last_block: Option<&Block> = None;
         let mut rewrites: Vec<(std::ops::Range<usize>, String)> = Vec::new();
         for block in &blocks {
-            let is_output = matches!(block.lang.as_str(), "python" | "text")
+            let is_output = matches!(block.lang.as_str(), "python" | "json" | "text")
                 && block.attrs.iter().any(|(k, _)| k == "output");
             if block.lang == "dagf" {
                 dagf_blocks += 1;

@@ -18,6 +18,7 @@ mod deps;
 mod expr;
 mod globals;
 mod ops;
+mod pools;
 mod profiles;
 mod tasks;
 mod tenants;
@@ -189,6 +190,9 @@ pub fn run(
     cx.check_all_instances();
     cx.check_other_profiles();
     cx.project.teams = crate::scopes::check(&cx.facts, &cx.asset_decls, cx.diags);
+    let declared = cx.declared_pools();
+    let pools = crate::pools::check(declared, &cx.facts, cx.diags);
+    cx.project.pools = pools.iter().filter_map(crate::pools::to_ir).collect();
     cx.project
 }
 
