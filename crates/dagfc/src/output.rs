@@ -167,7 +167,7 @@ fn parse_manifest(text: &str, top: bool) -> Result<(Vec<String>, Vec<String>), P
     let files = list(
         "files",
         &is_plain_name,
-        "a `.py` file of this folder, or a file of the project such as `pools.json`",
+        "a `.py` file of this folder, or a file of the project (pools.json, airflow-bundles.json, .airflowignore)",
     )?;
     let folders = if top {
         list("folders", &is_safe_folder, "a folder inside this one")?

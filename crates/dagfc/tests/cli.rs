@@ -240,7 +240,7 @@ fn a_tampered_manifest_cannot_delete_outside_generated_files() {
     assert_eq!(err.matches("[E0407]").count(), 1, "{err}");
     assert_eq!(err.matches("Error:").count(), 1, "{err}");
     assert!(
-        err.contains("\"../precious.py\" is not a `.py` file (or the pools file) of this folder"),
+        err.contains("\"../precious.py\" is not a `.py` file of this folder, or a file of the project (pools.json, airflow-bundles.json, .airflowignore)"),
         "{err}"
     );
     assert!(p.path().join("precious.py").exists());
