@@ -119,6 +119,7 @@ codes! {
     E0322 => "invalid or repeated state",
     E0323 => "asset URI Airflow rejects",
     E0324 => "one asset spelled two ways",
+    E0325 => "dag id not in the project",
     E0326 => "invalid team",
     // Project and output
     E0401 => "output file not written by dagfc",

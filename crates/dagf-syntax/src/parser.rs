@@ -1602,6 +1602,24 @@ where
                 span: sp(e.span()),
             })
         });
+    // `extern dag "a", "b"`: dags outside the project; `extern` is a keyword only here
+    // and before `asset`.
+    let extern_dag = docs
+        .then_ignore(select! { Tok::Ident(k) if k == "extern" => () })
+        .then_ignore(just(Tok::Dag))
+        .then(
+            expr.clone()
+                .separated_by(just(Tok::Comma))
+                .at_least(1)
+                .collect::<Vec<Expr>>(),
+        )
+        .map_with(move |(docs, ids), e| {
+            Item::ExternDag(ExternDagDecl {
+                docs,
+                ids,
+                span: sp(e.span()),
+            })
+        });
 
     // `tenant KIND { field: type = default; setting = expr; policy { ... } }`
     enum Member {
@@ -1720,6 +1738,7 @@ where
         callback,
         mixin,
         asset,
+        extern_dag,
         tenant,
         source,
         profile,
@@ -2139,6 +2158,7 @@ mod two_passes {
         "import \"lib.dagf\"",
         "asset a = \"s3://x\"",
         "extern",
+        "extern dag \"up\", \"other\"",
         "source s: T = yaml(\"c.yaml\")",
         "profile prod {",
         "after {",
