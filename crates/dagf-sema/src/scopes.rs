@@ -231,6 +231,9 @@ pub fn check(dags: &[Facts], known: &Known, diags: &mut Diagnostics) {
     }
 }
 
+/// A task that names a dag: its dag's id, its own id, and what it does to that dag.
+type Reach<'a> = (&'a str, &'a str, &'a str);
+
 /// E0325: every dag a task triggers or senses is a dag of the project or declared
 /// `extern dag`, and no dag of the project is declared `extern`. An id Airflow renders
 /// as a template (`{{ ... }}`) is known only when the task runs, and is not checked.
@@ -259,7 +262,7 @@ fn dag_ids(dags: &[Facts], known: &Known, diags: &mut Diagnostics) {
     }
     // One mistake, one error: a factory's trigger met by every dag made from it is one
     // place, whatever the number of dags.
-    let mut unknown: BTreeMap<(Span, &str), Vec<(&str, &str, &str)>> = BTreeMap::new();
+    let mut unknown: BTreeMap<(Span, &str), Vec<Reach>> = BTreeMap::new();
     for dag in dags {
         for (task_id, verb, target, origin) in &dag.reaches {
             if target.contains("{{")
