@@ -119,6 +119,7 @@ codes! {
     E0322 => "invalid or repeated state",
     E0323 => "asset URI Airflow rejects",
     E0324 => "one asset spelled two ways",
+    E0325 => "dag id not in the project",
     E0326 => "invalid team",
     E0328 => "unknown pool",
     E0329 => "pool of another tenant",

@@ -553,6 +553,43 @@ fn pools_used(doc: &Doc) -> Vec<&str> {
     out
 }
 
+/// The dag ids the file's trigger and sensor tasks name that are no dag of the file,
+/// each with where it is first named: dagf accepts them only declared `extern dag`.
+/// Ids Airflow renders as templates are known only at run time, and left as they are.
+fn extern_dags(doc: &Doc) -> Vec<(&str, Span)> {
+    fn walk<'d>(body: &'d Body, out: &mut Vec<(&'d str, Span)>) {
+        for item in &body.items {
+            match item {
+                Item::Task(t) => {
+                    let field = match t.operator.as_str() {
+                        "trigger_dag" => "trigger_dag_id",
+                        "external_task" => "external_dag_id",
+                        _ => continue,
+                    };
+                    for f in t.fields.iter().filter(|f| f.name == field) {
+                        if let VK::Str(id) = &f.value.kind {
+                            out.push((id, f.value.span));
+                        }
+                    }
+                }
+                Item::Group(g) => walk(&g.body, out),
+            }
+        }
+    }
+    let mut named = Vec::new();
+    for dag in &doc.dags {
+        walk(&dag.body, &mut named);
+    }
+    let mut out: Vec<(&str, Span)> = Vec::new();
+    for (id, span) in named {
+        let ours = doc.dags.iter().any(|d| d.name == id);
+        if !ours && !id.contains("{{") && !out.iter().any(|(o, _)| *o == id) {
+            out.push((id, span));
+        }
+    }
+    out
+}
+
 /// Prints the whole file.
 pub fn print(doc: &Doc, source_name: &str) -> Printed {
     let mut w = W {
@@ -579,6 +616,18 @@ pub fn print(doc: &Doc, source_name: &str) -> Printed {
         w.line(0, "// Pools made in Airflow, outside the project.");
         for p in pools {
             w.line(0, &format!("extern pool {}", name_text(p)));
+        }
+    }
+    let outside = extern_dags(doc);
+    if !outside.is_empty() {
+        w.push("\n");
+        w.line(
+            0,
+            "/// Dags the file triggers or waits for that it does not declare itself.",
+        );
+        for (id, span) in outside {
+            w.mark(span, |w| w.push(&format!("extern dag {}", quote(id))));
+            w.push("\n");
         }
     }
     for op in &doc.operators {

@@ -416,6 +416,15 @@ fn assets_are_declared_once() {
 }
 
 #[test]
+fn dags_outside_the_file_are_declared_extern_once() {
+    let yaml = "a:\n  tasks:\n    kick:\n      operator: airflow.providers.standard.operators.trigger_dagrun.TriggerDagRunOperator\n      trigger_dag_id: billing\n    again:\n      operator: airflow.providers.standard.operators.trigger_dagrun.TriggerDagRunOperator\n      trigger_dag_id: billing\n    own:\n      operator: airflow.providers.standard.operators.trigger_dagrun.TriggerDagRunOperator\n      trigger_dag_id: b\n    later:\n      operator: airflow.providers.standard.operators.trigger_dagrun.TriggerDagRunOperator\n      trigger_dag_id: '{{ params.target }}'\n\
+         b:\n  tasks:\n    wait:\n      operator: airflow.providers.standard.sensors.external_task.ExternalTaskSensor\n      external_dag_id: ledger\n";
+    let text = clean(yaml);
+    contains_lines(&text, &["extern dag \"billing\"", "extern dag \"ledger\""]);
+    assert_eq!(text.matches("extern dag").count(), 2, "{text}");
+}
+
+#[test]
 fn asset_objects_named_after_their_uri_are_assets() {
     let yaml = format!(
         "p:\n  tasks:\n    t:\n      operator: {EMPTY}\n      outlets:\n        - __type__: airflow.sdk.Asset\n          uri: s3://lake/a\n"

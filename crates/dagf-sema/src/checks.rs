@@ -84,7 +84,7 @@ pub fn template_cycle(prog: &crate::modules::Program, cycle: &[usize]) -> Diagno
 }
 
 /// Why Airflow would reject an id, if it would.
-fn id_problem(kind: &str, id: &str, span: Span) -> Option<Diagnostic> {
+pub(crate) fn id_problem(kind: &str, id: &str, span: Span) -> Option<Diagnostic> {
     let bad: Vec<char> = id
         .chars()
         .filter(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))

@@ -167,6 +167,7 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
         ast::Item::Operator(o) => o.fields.iter().for_each(|p| names_in_type(&p.ty, out)),
         ast::Item::TypeDecl(t) => names_in_type(&t.ty, out),
         ast::Item::Asset(a) => names_in_expr(&a.uri, out),
+        ast::Item::ExternDag(x) => x.ids.iter().for_each(|e| names_in_expr(e, out)),
         ast::Item::Tenant(t) => {
             for p in &t.fields {
                 names_in_type(&p.ty, out);

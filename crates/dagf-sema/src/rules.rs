@@ -36,9 +36,10 @@ pub(crate) fn check(
     }
 }
 
-const EXTERNAL_TASK_SENSOR: &str =
+/// The classes whose tasks name another dag.
+pub(crate) const EXTERNAL_TASK_SENSOR: &str =
     "airflow.providers.standard.sensors.external_task.ExternalTaskSensor";
-const TRIGGER_DAG_RUN: &str =
+pub(crate) const TRIGGER_DAG_RUN: &str =
     "airflow.providers.standard.operators.trigger_dagrun.TriggerDagRunOperator";
 const BASH: &str = "airflow.providers.standard.operators.bash.BashOperator";
 

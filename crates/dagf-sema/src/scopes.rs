@@ -1,10 +1,25 @@
 //! Checks across the whole project once every DAG is built: assets need a producer (or
-//! an `extern` declaration), and no DAG depends on, triggers or senses a DAG of another
-//! tenant unless the tenants allow it.
+//! an `extern` declaration), a DAG that is triggered or sensed is a DAG of the project
+//! (or declared `extern dag`), and no DAG depends on, triggers or senses a DAG of
+//! another tenant unless the tenants allow it.
 
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
 use dagf_ir::{Dag, Scope, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What the project declares and makes, besides each DAG's facts.
+pub struct Known<'a> {
+    /// Declared assets by URI.
+    pub assets: &'a HashMap<String, AssetDecl>,
+    /// The id of every DAG the project's statements made, with or without errors.
+    pub dag_ids: &'a HashSet<String>,
+    /// Whether `dag_ids` is sure to hold every DAG of the project: a statement that
+    /// failed before its DAGs had ids (a tenant in error, a loop over a list in error)
+    /// may have left some out, and then an unknown id is no sure mistake.
+    pub all_dags: bool,
+    /// `extern dag` ids, each with where it is first declared.
+    pub extern_dags: &'a HashMap<String, Span>,
+}
 
 /// A declared asset: where, and whether it is produced outside the project.
 #[derive(Clone, Copy, Debug)]
@@ -34,7 +49,9 @@ pub struct Facts {
 }
 
 impl Facts {
-    pub fn of(dag: &Dag) -> Facts {
+    /// `written` has, by task id, where a dag id a task names was written when that
+    /// is in a config file rather than where the field is set.
+    pub fn of(dag: &Dag, written: &HashMap<&str, Span>) -> Facts {
         let (mut consumed, mut produced, mut reaches) = (Vec::new(), Vec::new(), Vec::new());
         let mut consume = |f: &dagf_ir::Field, how: &'static str| {
             for (uri, name) in asset_uris(&f.value) {
@@ -53,15 +70,25 @@ impl Facts {
                     produced.push((uri.to_string(), f.origin));
                 }
             }
-            let reach = match task.op.name.as_str() {
-                "trigger_dag" => task.arg("trigger_dag_id").map(|f| (f, "triggers")),
-                "external_task" => task.arg("external_dag_id").map(|f| (f, "waits for")),
+            // By class, so an operator declared for the same class is checked too.
+            let class = format!("{}.{}", task.op.module, task.op.class);
+            let reach = match class.as_str() {
+                crate::rules::TRIGGER_DAG_RUN => {
+                    task.arg("trigger_dag_id").map(|f| (f, "triggers"))
+                }
+                crate::rules::EXTERNAL_TASK_SENSOR => {
+                    task.arg("external_dag_id").map(|f| (f, "waits for"))
+                }
                 _ => None,
             };
             if let Some((field, verb)) = reach
                 && let Value::Str(target) = &field.value
             {
-                reaches.push((task.task_id.clone(), verb, target.clone(), field.origin));
+                let at = written
+                    .get(task.task_id.as_str())
+                    .copied()
+                    .unwrap_or(field.origin);
+                reaches.push((task.task_id.clone(), verb, target.clone(), at));
             }
         }
         Facts {
@@ -84,12 +111,10 @@ struct Producer {
 }
 
 /// Checks the project's DAGs together, and gives the folders that belong to a team.
-pub fn check(
-    dags: &[Facts],
-    assets: &HashMap<String, AssetDecl>,
-    diags: &mut Diagnostics,
-) -> Vec<dagf_ir::TeamFolder> {
+pub fn check(dags: &[Facts], known: &Known, diags: &mut Diagnostics) -> Vec<dagf_ir::TeamFolder> {
+    let assets = known.assets;
     let teams = teams(dags, diags);
+    dag_ids(dags, known, diags);
     let mut producers: HashMap<&str, Vec<Producer>> = HashMap::new();
     for (d, dag) in dags.iter().enumerate() {
         for (uri, at) in &dag.produced {
@@ -209,6 +234,110 @@ pub fn check(
         }
     }
     teams
+}
+
+/// A task that names a dag: its dag's id, its own id, and what it does to that dag.
+type Reach<'a> = (&'a str, &'a str, &'a str);
+
+/// E0325: every dag a task triggers or senses is a dag of the project or declared
+/// `extern dag`, and no dag of the project is declared `extern`. An id Airflow renders
+/// as a template (`{{ ... }}`) is known only when the task runs, and is not checked.
+fn dag_ids(dags: &[Facts], known: &Known, diags: &mut Diagnostics) {
+    let mut externs: Vec<(&String, &Span)> = known.extern_dags.iter().collect();
+    externs.sort_by_key(|(_, at)| **at);
+    for (id, at) in externs {
+        if !known.dag_ids.contains(id) {
+            continue;
+        }
+        let mut d = Diagnostic::at(
+            Code::E0325,
+            *at,
+            format!("dag `{id}` is declared `extern`, but the project makes it"),
+            "declared outside the project here",
+        );
+        if let Some(made) = dags.iter().find(|d| d.dag_id == *id) {
+            d = d.with_label(made.span, "the project makes it here");
+        }
+        diags.push(d.with_help(format!(
+            "remove `{id}` from `extern dag`: as a dag of the project it is checked as one, and `extern` would still accept the id if the dag were renamed"
+        )));
+    }
+    if !known.all_dags {
+        return;
+    }
+    // One mistake, one error: a factory's trigger met by every dag made from it is one
+    // place, whatever the number of dags.
+    let mut unknown: BTreeMap<(Span, &str), Vec<Reach>> = BTreeMap::new();
+    for dag in dags {
+        for (task_id, verb, target, origin) in &dag.reaches {
+            if target.contains("{{")
+                || known.dag_ids.contains(target)
+                || known.extern_dags.contains_key(target)
+            {
+                continue;
+            }
+            unknown
+                .entry((*origin, target.as_str()))
+                .or_default()
+                .push((&dag.dag_id, task_id, verb));
+        }
+    }
+    if unknown.is_empty() {
+        return;
+    }
+    let mut candidates: Vec<&str> = known
+        .dag_ids
+        .iter()
+        .chain(known.extern_dags.keys())
+        .map(String::as_str)
+        .collect();
+    candidates.sort_unstable();
+    for ((origin, target), mut met) in unknown {
+        met.sort_unstable();
+        let (dag_id, task_id, verb) = met[0];
+        let mut d = Diagnostic::at(
+            Code::E0325,
+            origin,
+            format!(
+                "task `{task_id}` of dag `{dag_id}` {verb} dag `{target}`, which is not in the project"
+            ),
+            "no dag has this id",
+        );
+        let outside =
+            format!("declare it `extern dag \"{target}\"` if it lives outside the project");
+        // A dag of a tenant is named by the id its naming convention made
+        // (`acme__load`), not by the name it is declared with (`load`).
+        let made_from = || {
+            let mut ids = candidates.iter().copied().filter(|c| {
+                c.strip_suffix(target)
+                    .is_some_and(|rest| rest.ends_with(['_', '.', '-']))
+            });
+            match (ids.next(), ids.next()) {
+                (Some(c), None) => Some(c),
+                _ => None,
+            }
+        };
+        let closest =
+            dagf_diag::did_you_mean(target, candidates.iter().copied()).or_else(made_from);
+        d = match closest {
+            Some(c) => d.with_help(format!("did you mean `{c}`? Or {outside}")),
+            None => d.with_help(format!("name a dag of the project, or {outside}")),
+        };
+        if met.len() > 1 {
+            let mut names: Vec<&str> = met.iter().map(|(d, ..)| *d).collect();
+            names.dedup();
+            let shown: Vec<String> = names.iter().take(8).map(|n| format!("`{n}`")).collect();
+            let more = match names.len().saturating_sub(shown.len()) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            d = d.with_note(format!(
+                "the dags {}{more} meet the same mistake",
+                shown.join(", ")
+            ));
+        }
+        diags.push(d);
+    }
 }
 
 /// Airflow's multi-team mode gives each team's dags a bundle of their own: a folder

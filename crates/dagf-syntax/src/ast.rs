@@ -26,6 +26,7 @@ pub enum Item {
     Callback(CallbackDecl),
     Mixin(MixinDecl),
     Asset(AssetDecl),
+    ExternDag(ExternDagDecl),
     Tenant(TenantDecl),
     Instance(InstanceDecl),
     Source(SourceDecl),
@@ -85,6 +86,15 @@ pub struct AssetDecl {
     pub is_extern: bool,
     pub name: Ident,
     pub uri: Expr,
+    pub span: Span,
+}
+
+/// `extern dag "id", ...`: DAGs outside the project that its triggers and sensors may
+/// name. Each expression gives a dag id or a list of them.
+#[derive(Clone, Debug)]
+pub struct ExternDagDecl {
+    pub docs: Vec<String>,
+    pub ids: Vec<Expr>,
     pub span: Span,
 }
 

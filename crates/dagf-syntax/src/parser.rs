@@ -1609,6 +1609,24 @@ where
                 span: sp(e.span()),
             })
         });
+    // `extern dag "a", "b"`: dags outside the project; `extern` is a keyword only here
+    // and before `asset`.
+    let extern_dag = docs
+        .then_ignore(select! { Tok::Ident(k) if k == "extern" => () })
+        .then_ignore(just(Tok::Dag))
+        .then(
+            expr.clone()
+                .separated_by(just(Tok::Comma))
+                .at_least(1)
+                .collect::<Vec<Expr>>(),
+        )
+        .map_with(move |(docs, ids), e| {
+            Item::ExternDag(ExternDagDecl {
+                docs,
+                ids,
+                span: sp(e.span()),
+            })
+        });
 
     // `pool NAME { slots = 8 }`; `pool` is a keyword only here and in a tenant kind,
     // where `pool = ...` stays a setting and `pool: T` a field.
@@ -1749,6 +1767,7 @@ where
         callback,
         mixin,
         asset,
+        extern_dag,
         tenant,
         source,
         profile,
@@ -2169,6 +2188,7 @@ mod two_passes {
         "import \"lib.dagf\"",
         "asset a = \"s3://x\"",
         "extern",
+        "extern dag \"up\", \"other\"",
         "source s: T = yaml(\"c.yaml\")",
         "profile prod {",
         "after {",

@@ -640,6 +640,28 @@ impl Candidates<'_> {
             let Tok::Ident(word) = &self.toks[i].0 else {
                 continue;
             };
+            // `extern` is followed by `asset` or `dag` and nothing else.
+            if i > 0 && matches!(&self.toks[i - 1].0, Tok::Ident(k) if k == "extern") {
+                if let Some(kw) = dagf_diag::did_you_mean(word, ["asset", "dag"])
+                    && let Some(tok) = keyword_tok(kw)
+                {
+                    out.push(Candidate {
+                        edit: Edit::Replace(i, tok),
+                        diag: Some(
+                            Diagnostic::at(
+                                Code::E0001,
+                                self.span(i),
+                                format!("`{word}` is not a keyword"),
+                                "unknown word",
+                            )
+                            .with_help(format!(
+                                "did you mean `{kw}`? `extern` is followed by `asset` or `dag`"
+                            )),
+                        ),
+                    });
+                }
+                continue;
+            }
             let starts = i == 0
                 || self.lines.place(self.toks[i].1.start).first
                 || matches!(

@@ -578,6 +578,9 @@ impl Gen<'_> {
 
     fn program(&mut self) -> String {
         let mut out = String::new();
+        // The dag that `dag_target` names outside the program.
+        let elsewhere = format!("p{}_elsewhere", self.program);
+        let _ = writeln!(out, "extern dag {}", lit(&elsewhere));
         for a in 0..self.rng.below(3) {
             let uri = self.choose(
                 &["s3://lake/orders", "s3://lake/events", "file:///tmp/x"],

@@ -6,6 +6,7 @@ use super::*;
 impl<'a> Cx<'a> {
     pub(super) fn dag_decl(&mut self, m: usize, env: &mut Env, d: &ast::Decl) {
         let Some((mut dag_id, name_span)) = self.name_of(m, env, &d.name, None) else {
+            self.ids_unsure = true;
             return;
         };
         let mut placed = None;
@@ -18,8 +19,12 @@ impl<'a> Cx<'a> {
                 }
                 dag_id = id;
                 placed = Some(((i, scope.span), named_by));
+            } else {
+                // Its id would have come from the tenant's naming convention.
+                self.ids_unsure = true;
             }
         }
+        self.dag_ids.insert(dag_id.clone());
         let mut dag = DagB::new(dag_id, d.span, name_span, false);
         dag.mixin_base = self.mixin_uses.len();
         if let Some((tenant, named_by)) = placed {
@@ -202,7 +207,18 @@ impl<'a> Cx<'a> {
                         .collect(),
                 });
             }
-            self.facts.push(crate::scopes::Facts::of(&d));
+            // A dag id read from a config file is pointed at there.
+            let mut written = HashMap::new();
+            for t in &dag.tasks {
+                for s in &t.slots {
+                    if matches!(&*s.name, "trigger_dag_id" | "external_dag_id")
+                        && self.read_from_config(s.value.span)
+                    {
+                        written.insert(t.id.as_str(), s.value.span);
+                    }
+                }
+            }
+            self.facts.push(crate::scopes::Facts::of(&d, &written));
             match self.emit {
                 Some(emit) => self.project.built.push(emit(d)),
                 None => self.project.dags.push(d),

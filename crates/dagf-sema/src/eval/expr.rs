@@ -102,7 +102,11 @@ impl Cx<'_> {
                 of_kind
                     .into_iter()
                     .filter_map(|i| {
-                        self.instance(i)?;
+                        if self.instance(i).is_none() {
+                            // A tenant in error (reported): the dags made for it are missing.
+                            self.ids_unsure = true;
+                            return None;
+                        }
                         Some(Value::new(V::Tenant(i), v.span))
                     })
                     .collect()
@@ -264,6 +268,12 @@ impl Cx<'_> {
             }
             ExprKind::Field(base, f) => {
                 let b = self.expr(m, env, base, dag);
+                if let V::Tenant(i) = b.v
+                    && f.name == "name"
+                    && let Some(kind) = self.kind_of(i)
+                {
+                    self.tenant_names.insert(e.span, kind);
+                }
                 self.field_of(b, f)
             }
             ExprKind::Index(base, idx) => {
@@ -539,6 +549,14 @@ impl Cx<'_> {
             .collect();
         if vals.iter().any(Value::is_error) {
             return V::Error;
+        }
+        if let (Builtin::Contains, [list, item]) = (b, vals.as_slice())
+            && let V::List(items) = &list.v
+            && self.tenant_names.contains_key(&item.span)
+        {
+            for x in items.iter() {
+                self.compared_with_tenant_name(x, item);
+            }
         }
         match builtins::call(b, &vals, &self.options.env_vars) {
             Ok(v) => v,

@@ -32,6 +32,40 @@ impl Cx<'_> {
         }
     }
 
+    /// The ids an `extern dag` expression gives: a string, or a list of them (such as
+    /// a list read from a config file).
+    fn extern_dag_ids(&mut self, v: &Value, written: Span) {
+        match &v.v {
+            V::Str(id) => {
+                if let Some(d) = checks::id_problem("dag", id, v.span) {
+                    self.err(d);
+                    return;
+                }
+                self.extern_dags.entry(id.to_string()).or_insert(v.span);
+            }
+            V::List(items) => {
+                for item in items.iter() {
+                    self.extern_dag_ids(item, written);
+                }
+            }
+            V::Error => {}
+            _ => {
+                let mut d = Diagnostic::at(
+                    Code::E0201,
+                    v.span,
+                    format!("`extern dag` takes dag ids, found {}", v.kind()),
+                    "not a dag id",
+                );
+                if written != v.span {
+                    d = d.with_label(written, "declared `extern` here");
+                }
+                self.err(d.with_help(
+                    "write the ids as strings: `extern dag \"ingest_crm\", \"billing\"`",
+                ));
+            }
+        }
+    }
+
     pub(super) fn globals_of(&mut self, m: usize) {
         let prog = self.prog;
         for item in &prog.modules[m].ast.items {
@@ -85,6 +119,13 @@ impl Cx<'_> {
                     };
                     self.globals[m].insert(a.name.name.clone(), Value::new(v, a.name.span));
                 }
+                ast::Item::ExternDag(x) => {
+                    for e in &x.ids {
+                        let mut env = Env::new();
+                        let v = self.expr(m, &mut env, e, None);
+                        self.extern_dag_ids(&v, e.span);
+                    }
+                }
                 ast::Item::Stmt(Stmt::Let { name, value, .. }) => {
                     let mut env = Env::new();
                     let v = self.expr(m, &mut env, value, None);
@@ -106,9 +147,14 @@ impl Cx<'_> {
                 env.push((Rc::from(name.name.as_str()), v));
             }
             Stmt::For { var, iter, body, .. } => {
+                let before = self.diags.error_count();
                 let items = self.iterable(m, env, iter, None);
+                if self.diags.error_count() > before {
+                    self.ids_unsure = true;
+                }
                 for item in items {
                     if !self.tick(iter.span) {
+                        self.ids_unsure = true;
                         break;
                     }
                     let mark = env.len();
@@ -123,7 +169,10 @@ impl Cx<'_> {
                 let branch = match self.condition(m, env, cond, None) {
                     Some(true) => then,
                     Some(false) => otherwise,
-                    None => return,
+                    None => {
+                        self.ids_unsure = true;
+                        return;
+                    }
                 };
                 let mark = env.len();
                 for s in branch {

@@ -82,6 +82,9 @@ struct Share {
     made_as: HashMap<Diagnostic, Diagnostic>,
     /// Every dag made, errors or not: its id, where declared, named and placed.
     ids: Vec<(String, IdRecord)>,
+    /// Every dag id its statements began to make, and whether one may be missing.
+    dag_ids: std::collections::HashSet<String>,
+    ids_unsure: bool,
     used_factories: std::collections::HashSet<usize>,
     used_templates: std::collections::HashSet<usize>,
     used_callbacks: std::collections::HashSet<usize>,
@@ -112,6 +115,9 @@ pub fn run(
     for &m in &prog.order {
         cx.globals_of(m);
     }
+    // A file that did not load or parse, a config source that failed, a declaration
+    // in error: any of them may hide dags, so an id no dag has is no sure mistake.
+    cx.ids_unsure = cx.diags.has_errors();
     // The dags of large projects are made on every core: the modules are split into
     // contiguous runs of about equal size, so the dags keep their order. A project of
     // one share is made by this evaluator itself.
@@ -164,6 +170,8 @@ pub fn run(
             cx.project.dags.extend(share.project.dags);
             cx.project.built.extend(share.project.built);
             cx.facts.extend(share.facts);
+            cx.dag_ids.extend(share.dag_ids);
+            cx.ids_unsure |= share.ids_unsure;
             cx.used_factories.extend(share.used_factories);
             cx.used_templates.extend(share.used_templates);
             cx.used_callbacks.extend(share.used_callbacks);
@@ -189,7 +197,13 @@ pub fn run(
     }
     cx.check_all_instances();
     cx.check_other_profiles();
-    cx.project.teams = crate::scopes::check(&cx.facts, &cx.asset_decls, cx.diags);
+    let known = crate::scopes::Known {
+        assets: &cx.asset_decls,
+        dag_ids: &cx.dag_ids,
+        all_dags: !cx.ids_unsure,
+        extern_dags: &cx.extern_dags,
+    };
+    cx.project.teams = crate::scopes::check(&cx.facts, &known, cx.diags);
     let declared = cx.declared_pools();
     let pools = crate::pools::check(declared, &cx.facts, cx.diags);
     cx.project.pools = pools.iter().filter_map(crate::pools::to_ir).collect();
@@ -247,6 +261,8 @@ fn evaluate_share(
     let (project, ids) = (std::mem::take(&mut cx.project), std::mem::take(&mut cx.ids));
     let made_as = std::mem::take(&mut cx.made_as);
     let facts = std::mem::take(&mut cx.facts);
+    let dag_ids = std::mem::take(&mut cx.dag_ids);
+    let ids_unsure = cx.ids_unsure;
     let used = (
         std::mem::take(&mut cx.used_factories),
         std::mem::take(&mut cx.used_templates),
@@ -260,6 +276,8 @@ fn evaluate_share(
         diags,
         made_as,
         ids,
+        dag_ids,
+        ids_unsure,
         used_factories: used.0,
         used_templates: used.1,
         used_callbacks: used.2,
@@ -302,6 +320,15 @@ struct Cx<'a> {
     prog: &'a Program,
     /// Declared assets by URI, for the producer check.
     asset_decls: HashMap<String, crate::scopes::AssetDecl>,
+    /// `extern dag` ids, each with where it is first declared.
+    extern_dags: HashMap<String, Span>,
+    /// Every dag id a `dag` statement began to make, with or without errors.
+    dag_ids: std::collections::HashSet<String>,
+    /// Whether a statement that makes dags failed before its dags' ids were known.
+    ids_unsure: bool,
+    /// Where a tenant's `name` was read, and the tenant's kind: a config string
+    /// compared with it must name a tenant of that kind.
+    tenant_names: HashMap<Span, usize>,
     /// Declared asset URIs by their normal form, with the first spelling and where.
     asset_spellings: HashMap<String, (String, Span)>,
     sources: &'a Sources,
@@ -381,6 +408,10 @@ impl<'a> Cx<'a> {
             mixin_applications: 0,
             instances: vec![InstanceState::Pending; prog.instances.len()],
             asset_decls: HashMap::new(),
+            extern_dags: HashMap::new(),
+            dag_ids: Default::default(),
+            ids_unsure: false,
+            tenant_names: HashMap::new(),
             asset_spellings: HashMap::new(),
             placed_kinds: Default::default(),
             mixin_uses: Vec::new(),

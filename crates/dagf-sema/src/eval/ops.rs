@@ -36,12 +36,19 @@ impl Cx<'_> {
                 None => V::Error,
             };
         }
-        let kind_name = self.prog.tenants[kind].decl.name.name.clone();
-        let names: Vec<&str> = of_kind
-            .iter()
-            .map(|&i| self.prog.instances[i].decl.name.name.as_str())
+        let d = self.no_such_tenant(kind, name, at);
+        self.err(d);
+        V::Error
+    }
+
+    /// E0104 for a name no tenant of the kind has.
+    fn no_such_tenant(&self, kind: usize, name: &str, at: Span) -> Diagnostic {
+        let kind_name = &self.prog.tenants[kind].decl.name.name;
+        let names: Vec<&str> = (0..self.prog.instances.len())
+            .filter(|&i| self.kind_of(i) == Some(kind))
+            .map(|i| self.prog.instances[i].decl.name.name.as_str())
             .collect();
-        let d = Diagnostic::at(
+        Diagnostic::at(
             Code::E0104,
             at,
             format!("there is no `{kind_name}` named `{name}`"),
@@ -49,9 +56,33 @@ impl Cx<'_> {
         )
         .with_suggestion(name, names.iter().copied())
         .or_help(format!("declare it with `{kind_name} {name} {{ ... }}`, or name one of the tenants of `{kind_name}`"))
-        .with_note(format!("tenants of `{kind_name}`: {}", abbreviate(&names)));
-        self.err(d);
-        V::Error
+        .with_note(format!("tenants of `{kind_name}`: {}", abbreviate(&names)))
+    }
+
+    /// A string read from a config file compared with a tenant's name (`t.name == x`,
+    /// `contains(names, t.name)`) is meant to name a tenant: if no tenant of the kind
+    /// has that name, it is a mistake, not a comparison that happens to fail, or a
+    /// misspelt name in the config would quietly leave that tenant's dags out.
+    pub(super) fn compared_with_tenant_name(&mut self, a: &Value, b: &Value) {
+        for (name, other) in [(a, b), (b, a)] {
+            let (Some(&kind), V::Str(s)) = (self.tenant_names.get(&name.span), &other.v) else {
+                continue;
+            };
+            if !self.read_from_config(other.span) {
+                continue;
+            }
+            let exists = (0..self.prog.instances.len()).any(|i| {
+                self.kind_of(i) == Some(kind) && self.prog.instances[i].decl.name.name == **s
+            });
+            if !exists {
+                let d = self
+                    .no_such_tenant(kind, s, other.span)
+                    .with_label(name.span, "compared with a tenant's name here");
+                self.err(d);
+                // The dags the comparison was to select may be missing.
+                self.ids_unsure = true;
+            }
+        }
     }
 
     /// A record's entry by name (`r.name` or `r["name"]`); a missing one is E0203 with
@@ -243,6 +274,13 @@ impl Cx<'_> {
                 a.checked_mul(*b).map(Duration)
             }
             (BinOp::Div, Duration(a), Int(b)) => a.checked_div(*b).map(Duration),
+            (BinOp::Eq | BinOp::Ne, _, _)
+                if self.tenant_names.contains_key(&l.span)
+                    || self.tenant_names.contains_key(&r.span) =>
+            {
+                self.compared_with_tenant_name(&l, &r);
+                Some(Bool(l.same(&r) == (op == BinOp::Eq)))
+            }
             (BinOp::Eq, _, _) => Some(Bool(l.same(&r))),
             (BinOp::Ne, _, _) => Some(Bool(!l.same(&r))),
             (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, a, b) if ordered(a, b) => {
