@@ -21,7 +21,7 @@ pub struct OutDir {
 /// label). E0406 when it is not a place a build may write.
 pub fn resolve(
     flag: Option<&Path>,
-    proj: &Project,
+    proj: &Project<'_>,
     toml: Option<FileId>,
 ) -> Result<OutDir, Box<Diagnostic>> {
     let configured = &proj.config.project.out;
