@@ -162,14 +162,16 @@ fn default_airflow() -> String {
 pub fn load(loader: &dyn Loader, sources: &mut Sources) -> Result<Config, Box<Diagnostic>> {
     let bytes = loader.read(FILE).map_err(|e| {
         Box::new(match e {
-            ReadError::NotFound => Diagnostic::new(Code::E0403, format!("the project has no {FILE}"))
-                .with_help("run `dagfc new NAME` to create a project, or pass --project DIR"),
+            ReadError::NotFound => {
+                Diagnostic::new(Code::E0403, format!("the project has no {FILE}"))
+                    .with_help("run `dagfc new NAME` to create a project, or pass --project DIR")
+            }
             e => Diagnostic::new(Code::E0404, format!("cannot read {FILE}: {e}"))
                 .with_help("check the file's permissions"),
         })
     })?;
-    let text = dagf_sema::decode(bytes)
-        .map_err(|e| Box::new(dagf_sema::not_text(FILE, e, sources).1))?;
+    let text =
+        dagf_sema::decode(bytes).map_err(|e| Box::new(dagf_sema::not_text(FILE, e, sources).1))?;
     let file = sources.add(FILE, text);
     let text = &sources.get(file).text;
     let config: Config = toml::from_str(text).map_err(|e| {

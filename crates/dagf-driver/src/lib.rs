@@ -228,7 +228,12 @@ impl Session {
     }
 
     /// Builds a loaded project (`loader` is the one it was loaded through).
-    pub fn build_project(&self, project: &Project, loader: &dyn Loader, options: &Options) -> Build {
+    pub fn build_project(
+        &self,
+        project: &Project,
+        loader: &dyn Loader,
+        options: &Options,
+    ) -> Build {
         let env = project.env(options);
         let threads = par::threads(options.threads);
         let goal = options.goal;

@@ -19,7 +19,8 @@ impl MemoryLoader {
 
     /// The loader with one more file.
     pub fn with(mut self, path: &str, text: &str) -> Self {
-        self.files.insert(path.to_string(), text.as_bytes().to_vec());
+        self.files
+            .insert(path.to_string(), text.as_bytes().to_vec());
         self
     }
 }

@@ -128,8 +128,7 @@ pub fn check_with(
 ) -> Checked {
     let mut diags = Diagnostics::new();
     let threads = par::threads(options.threads);
-    let mut program =
-        modules::load_with(roots, loader, parser, threads, &mut sources, &mut diags);
+    let mut program = modules::load_with(roots, loader, parser, threads, &mut sources, &mut diags);
     sources::read(
         &mut program,
         loader,

@@ -569,9 +569,7 @@ fn parse_roots(
         }
     }
     let threads = if texts.len() < 8 { 1 } else { threads };
-    let trees = crate::par::map(threads, &texts, |(_, text, file)| {
-        parser.parse(text, *file)
-    });
+    let trees = crate::par::map(threads, &texts, |(_, text, file)| parser.parse(text, *file));
     // The trees come back in the order of the texts, which move into place beside them.
     for ((path, text, file), (ast, diags)) in texts.into_iter().zip(trees) {
         let parsed = Parsed {

@@ -69,7 +69,9 @@ pub fn each_mut<T: Send>(threads: usize, items: &mut [T], f: impl Fn(&mut T) + S
     let runs: Vec<std::sync::Mutex<&mut [T]>> =
         items.chunks_mut(chunk).map(std::sync::Mutex::new).collect();
     each_part(&runs, |run| {
-        let mut run = run.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut run = run
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         run.iter_mut().for_each(&f);
     });
 }

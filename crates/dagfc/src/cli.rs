@@ -267,7 +267,10 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         env: args.env.clone(),
         env_vars: std::env::vars().collect(),
         opt_level: build.as_ref().map_or(1, |b| b.1),
-        style: build.as_ref().and_then(|b| b.3).map(project::StyleName::driver),
+        style: build
+            .as_ref()
+            .and_then(|b| b.3)
+            .map(project::StyleName::driver),
         threads: args.jobs,
     };
     let name = proj.config.project.name.as_deref().unwrap_or("the project");

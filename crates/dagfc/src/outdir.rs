@@ -29,7 +29,7 @@ pub fn resolve(
         Some(f) => f.to_path_buf(),
         None => proj.root.join(configured.get_ref()),
     };
-    let root = resolve_path(&proj.root);
+    let root = resolve_path(proj.root);
     let path = resolve_path(&given);
     let shown = project::relative(&path, &root);
     let shown = if shown.is_empty() {

@@ -1176,7 +1176,7 @@ mod tests {
     }
 
     fn write_all(out: &Path, files: &[Built]) -> Result<Report, Failure> {
-        write(out, "dags", files, None, &mut Sources::new(), &|_| {})
+        write(out, "dags", files, None, &mut Sources::new(), &|_| {}, 2)
     }
 
     /// Builds `first` into a fresh folder under `tmp`.
@@ -1362,7 +1362,8 @@ mod tests {
         .expect("write");
         let before = snapshot(tmp.path());
         let mut sources = Sources::new();
-        let f = write(&out, "dags", &second(), None, &mut sources, &|_| {}, 2).expect_err("damaged");
+        let f =
+            write(&out, "dags", &second(), None, &mut sources, &|_| {}, 2).expect_err("damaged");
         assert_eq!(f.diagnostics.len(), 1);
         let d = &f.diagnostics[0];
         assert_eq!(d.code, Code::E0407);
