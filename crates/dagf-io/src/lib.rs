@@ -34,6 +34,22 @@ impl dagf_sema::Loader for DiskLoader<'_> {
             .collect())
     }
 
+    fn is_folder(&self, path: &str) -> bool {
+        self.root.join(path).is_dir()
+    }
+
+    fn subfolders(&self, dir: &str) -> Result<Vec<String>, String> {
+        let entries = std::fs::read_dir(self.root.join(dir)).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for e in entries {
+            let e = e.map_err(|e| e.to_string())?;
+            if e.file_type().map_err(|e| e.to_string())?.is_dir() {
+                out.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        Ok(out)
+    }
+
     fn sqlite(
         &self,
         db: &str,

@@ -13,6 +13,7 @@ mod files;
 mod layers;
 mod lints;
 mod modules;
+pub mod par;
 mod pools;
 mod python;
 mod rules;
@@ -26,7 +27,7 @@ mod words;
 pub use assets::{normalize as normalize_asset_uri, uri_problem as asset_uri_problem};
 pub use files::{
     HttpLimits, MAX_DATA_BYTES, MAX_FILE_BYTES, MAX_SOURCE_BYTES, NotText, ReadError, SQL_MAX_ROWS,
-    SQL_TIMEOUT, SqlLimits, bytes, decode,
+    SQL_TIMEOUT, SqlLimits, bytes, decode, not_text,
 };
 pub use modules::Loader;
 pub use schema::schema;
@@ -48,6 +49,37 @@ pub struct Options {
     pub env: Option<String>,
     /// Where the environment's name came from, for messages (`--env`, ...).
     pub env_origin: String,
+    /// Where the environment is chosen in a file of the project (`default_env` in
+    /// `dagf.toml`, a file the caller put into the source map): an unknown one is
+    /// shown there.
+    pub env_chosen_at: Option<dagf_diag::Span>,
+    /// How many threads the work is spread over (default: one per core).
+    pub threads: Option<std::num::NonZeroUsize>,
+}
+
+/// How a module's text becomes its tree: a tool that builds the same project again
+/// keeps the trees of the files that did not change. Called from several threads.
+pub trait Parse: Sync {
+    /// The tree and syntax diagnostics of `text`, the file `file`.
+    fn parse(
+        &self,
+        text: &str,
+        file: dagf_diag::FileId,
+    ) -> (dagf_syntax::ast::Module, Vec<dagf_diag::Diagnostic>);
+}
+
+/// Parses every time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FreshParse;
+
+impl Parse for FreshParse {
+    fn parse(
+        &self,
+        text: &str,
+        file: dagf_diag::FileId,
+    ) -> (dagf_syntax::ast::Module, Vec<dagf_diag::Diagnostic>) {
+        dagf_syntax::parse(text, file)
+    }
 }
 
 /// The result of checking a project: the IR when there were no errors, and every
@@ -82,9 +114,22 @@ pub fn check_and_emit(
     options: &Options,
     emit: Option<&Emit>,
 ) -> Checked {
-    let mut sources = Sources::new();
+    check_with(roots, loader, options, emit, Sources::new(), &FreshParse)
+}
+
+/// [`check_and_emit`], for tools: `sources` already holds files the caller's
+/// diagnostics point into (such as `dagf.toml`), and `parser` makes the trees.
+pub fn check_with(
+    roots: &[String],
+    loader: &dyn Loader,
+    options: &Options,
+    emit: Option<&Emit>,
+    mut sources: Sources,
+    parser: &dyn Parse,
+) -> Checked {
     let mut diags = Diagnostics::new();
-    let mut program = modules::load(roots, loader, &mut sources, &mut diags);
+    let threads = par::threads(options.threads);
+    let mut program = modules::load_with(roots, loader, parser, threads, &mut sources, &mut diags);
     sources::read(
         &mut program,
         loader,

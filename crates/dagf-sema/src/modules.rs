@@ -25,6 +25,20 @@ pub trait Loader {
         Err("this loader cannot list folders".to_string())
     }
 
+    /// Whether `path` is a folder (a link to one counts), for a project's source
+    /// folders.
+    fn is_folder(&self, path: &str) -> bool {
+        let _ = path;
+        false
+    }
+
+    /// The entries of the folder `dir` that are folders themselves (not links to one):
+    /// where the search for a project's source files goes on.
+    fn subfolders(&self, dir: &str) -> Result<Vec<String>, String> {
+        let _ = dir;
+        Ok(Vec::new())
+    }
+
     /// The rows `query` gives from the SQLite database at `db` (relative to the
     /// project), opened read-only, within `limits`.
     fn sqlite(&self, db: &str, query: &str, limits: &SqlLimits) -> Result<Table, SqlError> {
@@ -314,18 +328,37 @@ pub fn load(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Program {
+    let threads = crate::par::threads(None);
+    load_with(roots, loader, &crate::FreshParse, threads, sources, diags)
+}
+
+/// [`load`], parsing through `parser` on up to `threads` threads.
+pub fn load_with(
+    roots: &[String],
+    loader: &dyn Loader,
+    parser: &dyn crate::Parse,
+    threads: usize,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Program {
     let mut prog = Program::default();
     let mut index: HashMap<String, usize> = HashMap::new();
 
     let std_file = sources.add(STD_NAME, crate::STD_SOURCE);
-    prog.std_module = add_module(&mut prog, STD_NAME.to_string(), std_file, sources, diags);
+    prog.std_module = add_module(
+        &mut prog,
+        STD_NAME.to_string(),
+        std_file,
+        (parser, sources),
+        diags,
+    );
 
     let mut queue: Vec<String> = roots.to_vec();
     queue.sort();
     queue.dedup();
     // The roots are read, then parsed on every core, under the file ids the loop
     // below gives them (in this order, right after the standard library).
-    let mut parsed = parse_roots(&queue, loader, sources.len());
+    let mut parsed = parse_roots(&queue, loader, sources.len(), parser, threads);
     let mut pending: std::collections::VecDeque<String> = queue.into_iter().collect();
     // Imported files, read when their import is met; and those that could not be read,
     // reported at the first import naming them (not as missing).
@@ -362,7 +395,7 @@ pub fn load(
                 });
                 prog.modules.len() - 1
             }
-            _ => add_module(&mut prog, path.clone(), file, sources, diags),
+            _ => add_module(&mut prog, path.clone(), file, (parser, sources), diags),
         };
         index.insert(path.clone(), m);
         for item in &prog.modules[m].ast.items {
@@ -524,7 +557,13 @@ enum Root {
 /// Reads the roots (in order), then parses them on every core. The `i`-th root read
 /// as text gets file id `first + i`, the id the loading loop will give it; one that is
 /// not UTF-8 text is added to the source map only when it is reported, after them all.
-fn parse_roots(roots: &[String], loader: &dyn Loader, first: usize) -> HashMap<String, Root> {
+fn parse_roots(
+    roots: &[String],
+    loader: &dyn Loader,
+    first: usize,
+    parser: &dyn crate::Parse,
+    threads: usize,
+) -> HashMap<String, Root> {
     let mut texts: Vec<(String, String, FileId)> = Vec::new();
     let mut out: HashMap<String, Root> = HashMap::new();
     for path in roots {
@@ -538,36 +577,8 @@ fn parse_roots(roots: &[String], loader: &dyn Loader, first: usize) -> HashMap<S
             }
         }
     }
-    type Tree = (ast::Module, Vec<Diagnostic>);
-    let parse = |part: &[(String, String, FileId)]| -> Vec<Tree> {
-        part.iter()
-            .map(|(_, text, file)| dagf_syntax::parse(text, *file))
-            .collect()
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let trees: Vec<Tree> = if cores < 2 || texts.len() < 8 {
-        parse(&texts)
-    } else {
-        let chunk = texts.len().div_ceil(cores);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = texts
-                .chunks(chunk)
-                .map(|part| {
-                    std::thread::Builder::new()
-                        .stack_size(256 << 20)
-                        .spawn_scoped(s, move || parse(part))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .zip(texts.chunks(chunk))
-                .flat_map(|(h, part)| match h {
-                    Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                    Err(_) => parse(part),
-                })
-                .collect()
-        })
-    };
+    let threads = if texts.len() < 8 { 1 } else { threads };
+    let trees = crate::par::map(threads, &texts, |(_, text, file)| parser.parse(text, *file));
     // The trees come back in the order of the texts, which move into place beside them.
     for ((path, text, file), (ast, diags)) in texts.into_iter().zip(trees) {
         let parsed = Parsed {
@@ -585,10 +596,10 @@ fn add_module(
     prog: &mut Program,
     path: String,
     file: FileId,
-    sources: &Sources,
+    (parser, sources): (&dyn crate::Parse, &Sources),
     diags: &mut Diagnostics,
 ) -> usize {
-    let (ast, parse_diags) = dagf_syntax::parse(&sources.get(file).text, file);
+    let (ast, parse_diags) = parser.parse(&sources.get(file).text, file);
     diags.extend(parse_diags);
     prog.modules.push(ModuleInfo {
         path,

@@ -14,6 +14,16 @@ pub struct Ident {
 pub struct Module {
     pub file: FileId,
     pub items: Vec<Item>,
+    /// The comments (`//` and `/* */`; doc comments are part of the tree), in order:
+    /// the tree has no place for them, and a formatter must keep them.
+    pub comments: Vec<Comment>,
+}
+
+/// A comment as written, markers included.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub span: Span,
+    pub text: String,
 }
 
 #[derive(Clone, Debug)]

@@ -195,6 +195,56 @@ fn block_comment(lex: &mut Lexer<'_>) -> logos::FilterResult<(), LexError> {
     }
 }
 
+/// The comments of `text`, whose tokens are `toks` (lexed from offset 0): they are in
+/// the gaps between tokens, which hold nothing else but blanks (and, after a stray `#`,
+/// the rest of its line, skipped here too).
+pub fn comments(text: &str, toks: &[(Tok, Span)], file: FileId) -> Vec<crate::ast::Comment> {
+    let mut out = Vec::new();
+    let mut from = 0usize;
+    let ends = toks
+        .iter()
+        .map(|(_, s)| (s.start as usize, s.end as usize))
+        .chain([(text.len(), text.len())]);
+    for (start, end) in ends {
+        let Some(gap) = text.get(from..start) else {
+            from = from.max(end);
+            continue;
+        };
+        let mut at = 0;
+        while at < gap.len() {
+            let rest = &gap[at..];
+            let line_end = rest.find('\n').unwrap_or(rest.len());
+            let len = if rest.starts_with("//") {
+                Some(line_end - usize::from(rest[..line_end].ends_with('\r')))
+            } else if rest.starts_with("/*") {
+                rest.find("*/").map(|e| e + 2)
+            } else {
+                None
+            };
+            match len {
+                Some(len) => {
+                    let (s, e) = (from + at, from + at + len);
+                    out.push(crate::ast::Comment {
+                        span: Span::new(file, s, e),
+                        text: text[s..e].to_string(),
+                    });
+                    at += len;
+                }
+                None => match rest.chars().next() {
+                    Some(c) if c.is_whitespace() => at += c.len_utf8(),
+                    _ => at += line_end.max(1),
+                },
+            }
+            // A step may end inside a character only if the gap does.
+            while at < gap.len() && !gap.is_char_boundary(at) {
+                at += 1;
+            }
+        }
+        from = from.max(end);
+    }
+    out
+}
+
 /// Finds the closing quote, stepping over escapes and over `${ ... }` with nested strings.
 fn scan_string(rest: &str, triple: bool) -> Option<usize> {
     let bytes = rest.as_bytes();
@@ -510,6 +560,29 @@ mod tests {
             kinds(r#""tab\t\"q\" \${x}""#),
             vec![Tok::Str("tab\t\"q\" ${x}".into())]
         );
+    }
+
+    #[test]
+    fn comments_are_kept_beside_the_tokens() {
+        let text =
+            "// note\n/// doc\nlet x = \"// not one\" /* block\n two */ // end\r\n# stray // no\ny";
+        let (toks, _) = lex(text, FileId(0), 0);
+        let found: Vec<(String, String)> = comments(text, &toks, FileId(0))
+            .into_iter()
+            .map(|c| (text[c.span.range()].to_string(), c.text))
+            .collect();
+        let want = [
+            ("// note", "// note"),
+            ("/* block\n two */", "/* block\n two */"),
+            ("// end", "// end"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(found, want);
+        let (module, _) = crate::parse(text, FileId(0));
+        assert_eq!(module.comments.len(), 3);
     }
 
     #[test]

@@ -47,6 +47,7 @@ fn parser_tokens(toks: Vec<(Tok, Span)>) -> Vec<(Tok, SimpleSpan)> {
 /// diagnostics met while lexing and parsing.
 pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     let (toks, diags) = lex(text, file, 0);
+    let comments = crate::lexer::comments(text, &toks, file);
     // A text with many characters that are no token is no `.dagf` file with a mistake
     // or two: it is not repaired (see `repair`).
     let lex_errors = diags
@@ -73,6 +74,7 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
             Module {
                 file,
                 items: Vec::new(),
+                comments,
             },
             diags,
         );
@@ -161,7 +163,14 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
             *item = Item::Stmt(Stmt::Error(whole));
         }
     }
-    (Module { file, items }, diags)
+    (
+        Module {
+            file,
+            items,
+            comments,
+        },
+        diags,
+    )
 }
 
 /// The last `"` of the first line with an odd number of them (not counting `\"`, nor

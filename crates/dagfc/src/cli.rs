@@ -29,6 +29,9 @@ pub struct Args {
     /// name (default: `DAGF_ENV`, then `default_env` in dagf.toml).
     #[arg(long, global = true)]
     env: Option<String>,
+    /// How many threads the work is spread over (default: one per core).
+    #[arg(long, short = 'j', global = true)]
+    jobs: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -207,7 +210,6 @@ impl Printer {
 
 fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     let printer = Printer::new(args);
-    let mut sources = Sources::new();
     let fail = |d: Diagnostic, sources: &Sources| {
         printer.print(vec![d], sources);
         summary(args, &format!("error: {}", counts(1, 0)), true);
@@ -228,16 +230,17 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                 ),
             )
             .with_help("run `dagfc new NAME` to create a project, or pass --project DIR"),
-            &sources,
+            &Sources::new(),
         );
     };
-    let proj = match project::load(&root, &mut sources) {
+    let loader = dagf_io::DiskLoader { root: &root };
+    let proj = match dagf_driver::Project::load(&loader) {
         Ok(p) => p,
-        Err(d) => return fail(*d, &sources),
+        Err(stopped) => return fail_build(args, &printer, *stopped),
     };
-    let files = match project::source_files(&proj) {
-        Ok(f) => f,
-        Err(d) => return fail(*d, &sources),
+    let on_disk = project::Project {
+        root: &root,
+        config: &proj.config,
     };
     // Where a build writes (and, for `check`, where dagf.toml says it would), refused
     // before any work when it is no place for generated files.
@@ -246,66 +249,45 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         None if matches!(args.command, Command::Check) => Some(None),
         _ => None,
     }
-    .map(|flag| outdir::resolve(flag, &proj, sources.find(project::FILE)))
+    .map(|flag| outdir::resolve(flag, &on_disk, Some(proj.toml())))
     .transpose();
     let out_dir = match out_dir {
         Ok(o) => o,
-        Err(d) => return fail(*d, &sources),
+        Err(d) => return fail(*d, &proj.sources),
     };
-    // The environment: the flag, else DAGF_ENV, else the project's default (which is
-    // written somewhere in dagf.toml, for a message about it).
-    let env = args
-        .env
-        .clone()
-        .map(|e| (e, "`--env`".to_string(), None))
-        .or_else(|| {
-            std::env::var("DAGF_ENV")
-                .ok()
-                .filter(|e| !e.is_empty())
-                .map(|e| (e, "`DAGF_ENV`".to_string(), None))
-        })
-        .or_else(|| {
-            proj.config.project.default_env.as_ref().map(|e| {
-                (
-                    e.get_ref().clone(),
-                    format!("`default_env` in {}", project::FILE),
-                    Some(e.span()),
-                )
-            })
-        });
-    let env_written_at = env.as_ref().and_then(|e| e.2.clone());
+    let goal = match (&args.command, &build) {
+        (Command::ExplainValue { .. }, _) => dagf_driver::Goal::Explain,
+        (_, Some((_, _, Some(Emit::Ir), _))) => dagf_driver::Goal::Ir,
+        (_, Some((_, _, Some(Emit::Python), _))) => dagf_driver::Goal::Python,
+        (_, Some((_, _, None, _))) => dagf_driver::Goal::Files,
+        _ => dagf_driver::Goal::Check,
+    };
+    let options = dagf_driver::Options {
+        goal,
+        env: args.env.clone(),
+        env_vars: std::env::vars().collect(),
+        opt_level: build.as_ref().map_or(1, |b| b.1),
+        style: build
+            .as_ref()
+            .and_then(|b| b.3)
+            .map(project::StyleName::driver),
+        threads: args.jobs,
+    };
+    let name = proj.config.project.name.as_deref().unwrap_or("the project");
     // A build (writing files) whose inputs and outputs are as the last one left them
     // has nothing to do.
-    let stamp_key =
-        build
-            .as_ref()
-            .zip(out_dir.as_ref())
-            .and_then(|((_, opt_level, emit, style), out_dir)| {
-                emit.is_none().then(|| {
-                    let out_dir = out_dir.path.clone();
-                    let toml_text = &sources.get(dagf_diag::FileId(0)).text;
-                    let options = format!(
-                        "-O{opt_level} {style:?} env={:?}",
-                        env.as_ref().map(|e| &e.0)
-                    );
-                    let key = dagf_sema::stable_hash(&[
-                        env!("CARGO_PKG_VERSION"),
-                        &options,
-                        toml_text,
-                        &files.join("\n"),
-                    ]);
-                    (out_dir, key)
-                })
-            });
-    if let Some((out_dir, key)) = &stamp_key {
+    if goal == dagf_driver::Goal::Files
+        && let Some(out_dir) = &out_dir
+    {
         // Through the loader's checks: a source replaced by a named pipe since the last
         // build must not block here.
         let read = |p: &str| {
-            dagf_io::read_file(&proj.root.join(p), dagf_sema::MAX_FILE_BYTES)
+            dagf_io::read_file(&root.join(p), dagf_sema::MAX_FILE_BYTES)
                 .ok()
                 .and_then(|b| dagf_sema::decode(b).ok())
         };
-        if let Some((n, warnings)) = output::up_to_date(out_dir, key, &read) {
+        let key = proj.stamp_key(&options);
+        if let Some((n, warnings)) = output::up_to_date(&out_dir.path, &key, &read) {
             let noted = match warnings {
                 0 => String::new(),
                 w => format!(
@@ -316,155 +298,66 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             summary(
                 args,
                 &format!(
-                    "{} of {} in {} up to date: nothing changed{noted}",
+                    "{} of {name} in {} up to date: nothing changed{noted}",
                     plural(n, "file"),
-                    proj.config.project.name.as_deref().unwrap_or("the project"),
-                    project::relative(out_dir, &proj.root),
+                    project::relative(&out_dir.path, &root),
                 ),
                 false,
             );
             return 0;
         }
     }
-    let loader = dagf_io::DiskLoader { root: &proj.root };
-    let options = dagf_sema::Options {
-        env_vars: std::env::vars().collect(),
-        skip_provenance: !matches!(args.command, Command::ExplainValue { .. }),
-        env: env.as_ref().map(|e| e.0.clone()),
-        env_origin: env.map(|e| e.1).unwrap_or_default(),
+    let built = dagf_driver::Session::new().build_project(&proj, &loader, &options);
+    let Some(ir) = &built.ir else {
+        return fail_build(args, &printer, built);
     };
-    // The flag sets one style for every dag; else dagf.toml decides, dag by dag.
-    let codegen = &proj.config.codegen;
-    let style_flag = build.as_ref().and_then(|b| b.3);
-    let style_of = |d: &dagf_ir::Dag| {
-        style_flag
-            .unwrap_or_else(|| codegen.style_of(&d.dag_id))
-            .style()
-    };
-    let opts = match build {
-        Some((_, 0, _, _)) => dagf_ir::passes::Options::NONE,
-        _ => dagf_ir::passes::Options::DEFAULT,
-    };
-    let optimise = |dag: &mut dagf_ir::Dag| {
-        // `@task` hands `default_args` entries to the function by parameter name, so an
-        // argument moved there could reach the function.
-        let opts = dagf_ir::passes::Options {
-            hoist_default_args: opts.hoist_default_args
-                && !dagf_py::decorates_tasks(dag, style_of(dag)),
-            ..opts
-        };
-        dagf_ir::passes::run(dag, opts, dagf_sema::is_common_task_arg)
-    };
-    // A build that writes files turns each dag into its file as soon as it is made.
-    let to_file = |mut dag: dagf_ir::Dag| {
-        optimise(&mut dag);
-        let (file, text) = (
-            dagf_py::file_name(&dag),
-            dagf_py::generate(&dag, style_of(&dag)),
-        );
-        dagf_ir::Built {
-            dag_id: dag.dag_id,
-            span: dag.span,
-            folder: dag.folder,
-            file,
-            text,
-        }
-    };
-    let writes = matches!(build, Some((_, _, None, _)));
-    let checked =
-        dagf_sema::check_and_emit(&files, &loader, &options, writes.then_some(&to_file as _));
-    // The project file stays first so its diagnostics can still point into it.
-    let dagf_sema::Checked {
+    let dagf_driver::Build {
         sources: mut checked_sources,
-        project: ir,
-        diagnostics,
-        reads_beyond_files,
-    } = checked;
-    let toml_file = sources.find(project::FILE).map(|_| {
-        let toml_text = sources.get(dagf_diag::FileId(0)).text.clone();
-        checked_sources.add(project::FILE, toml_text)
-    });
-    let (errors, warnings) = (diagnostics.error_count(), diagnostics.warning_count());
-    let mut diags: Vec<Diagnostic> = diagnostics.into_sorted();
-    // An unknown environment chosen by dagf.toml is shown there, beside the profiles.
-    if let (Some(at), Some(file)) = (&env_written_at, toml_file) {
-        for d in diags
-            .iter_mut()
-            .filter(|d| d.code == dagf_diag::Code::E0405)
-        {
-            let chosen = dagf_diag::Label::new(
-                dagf_diag::Span::new(file, at.start, at.end),
-                "the environment is chosen here",
+        diagnostics: diags,
+        errors,
+        warnings,
+        files,
+        stamp,
+        ..
+    } = built;
+    match goal {
+        dagf_driver::Goal::Explain => {
+            let Command::ExplainValue { dag, field } = &args.command else {
+                return USER_ERROR;
+            };
+            printer.print(diags, &checked_sources);
+            return explain_value(ir, &checked_sources, dag, field);
+        }
+        dagf_driver::Goal::Check => {
+            printer.print(diags, &checked_sources);
+            summary(
+                args,
+                &format!(
+                    "checked {}: {}",
+                    plural(ir.dags.len(), "dag"),
+                    counts(errors, warnings)
+                ),
+                false,
             );
-            if let Some(profiles) = d.primary.replace(chosen) {
-                d.secondary.insert(0, profiles);
-            }
-        }
-    }
-    let Some(mut ir) = ir else {
-        printer.print(diags, &checked_sources);
-        summary(args, &format!("error: {}", counts(errors, warnings)), true);
-        return USER_ERROR;
-    };
-    if let Command::ExplainValue { dag, field } = &args.command {
-        printer.print(diags, &checked_sources);
-        return explain_value(&ir, &checked_sources, dag, field);
-    }
-    let Some((_, _, emit, _)) = build else {
-        printer.print(diags, &checked_sources);
-        summary(
-            args,
-            &format!(
-                "checked {}: {}",
-                plural(ir.dags.len(), "dag"),
-                counts(errors, warnings)
-            ),
-            false,
-        );
-        return 0;
-    };
-    let dag_ids = ir
-        .dags
-        .iter()
-        .map(|d| d.dag_id.as_str())
-        .chain(ir.built.iter().map(|b| b.dag_id.as_str()));
-    if style_flag.is_none()
-        && let Some(file) = toml_file
-        && let Err(d) = codegen.check_rules(dag_ids, file)
-    {
-        diags.push(*d);
-        printer.print(diags, &checked_sources);
-        summary(
-            args,
-            &format!("error: {}", counts(errors + 1, warnings)),
-            true,
-        );
-        return USER_ERROR;
-    }
-    match emit {
-        Some(Emit::Ir) => {
-            crate::par::each_mut(&mut ir.dags, optimise);
-            printer.print(diags, &checked_sources);
-            out!("{}", dagf_ir::pretty(&ir));
             return 0;
         }
-        Some(Emit::Python) => {
-            crate::par::each_mut(&mut ir.dags, optimise);
+        dagf_driver::Goal::Ir => {
             printer.print(diags, &checked_sources);
-            for dag in &ir.dags {
-                match dag.folder.as_str() {
-                    "" => outln!("# ==> {} <==", dagf_py::file_name(dag)),
-                    dir => outln!("# ==> {dir}/{} <==", dagf_py::file_name(dag)),
+            out!("{}", dagf_ir::pretty(ir));
+            return 0;
+        }
+        dagf_driver::Goal::Python => {
+            printer.print(diags, &checked_sources);
+            for file in &files {
+                match file.folder.as_str() {
+                    "" => outln!("# ==> {} <==", file.file),
+                    dir => outln!("# ==> {dir}/{} <==", file.file),
                 }
-                out!("{}", dagf_py::generate(dag, style_of(dag)));
-            }
-            if let Some(pools) = dagf_py::pools_file(&ir.pools) {
-                outln!("# ==> {} <==", pools.file);
-                out!("{}", pools.text);
+                out!("{}", file.text);
             }
             return 0;
         }
-        None => {}
+        dagf_driver::Goal::Files => {}
     }
     let Some(outdir::OutDir {
         path: out_dir,
@@ -473,57 +366,27 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     else {
         return USER_ERROR;
     };
-    let count = ir.built.len();
-    let mut built = ir.built;
-    built.extend(dagf_py::pools_file(&ir.pools));
-    // A team's folder is a dag bundle of its own: the files that tell Airflow so.
-    for (file, text) in dagf_py::team_files(&ir.teams, &proj.config.target.dags_folder) {
-        built.push(dagf_ir::Built {
-            dag_id: String::new(),
-            span: dagf_diag::Span::new(dagf_diag::FileId(0), 0, 0),
-            folder: String::new(),
-            file: file.to_string(),
-            text,
-        });
-    }
-    // A stamp lets the next build skip all work when nothing changed; a project that
-    // reads the environment (`getenv`), lists folders (a source's `*`), queries a
-    // database or asks a server is always rebuilt.
-    let reads_env = checked_sources
-        .iter()
-        .any(|(_, f)| f.text.contains("getenv"));
-    let stamp = stamp_key
-        .as_ref()
-        .filter(|_| !reads_env && !reads_beyond_files)
-        .map(|(_, key)| output::Stamp {
-            key: key.clone(),
-            inputs: checked_sources
-                .iter()
-                .filter(|(_, f)| !f.name.starts_with('<') && f.name != project::FILE)
-                .map(|(_, f)| (f.name.clone(), dagf_sema::stable_hash(&[&f.text])))
-                .collect(),
-            warnings,
-        });
     let written = output::write(
         &out_dir,
         &shown_out,
-        &built,
+        &files,
         stamp.as_ref(),
         &mut checked_sources,
         &|line| summary(args, line, false),
+        dagf_driver::par::threads(args.jobs),
     );
+    let count = files.iter().filter(|f| !f.dag_id.is_empty()).count();
     // The process ends right after this: freeing the files piece by piece would only
     // cost time.
-    std::mem::forget(built);
+    std::mem::forget(files);
     match written {
         Ok(report) => {
             printer.print(diags, &checked_sources);
             summary(
                 args,
                 &format!(
-                    "built {} of {} into {} ({} written, {} unchanged, {} removed): {}",
+                    "built {} of {name} into {} ({} written, {} unchanged, {} removed): {}",
                     plural(count, "dag"),
-                    proj.config.project.name.as_deref().unwrap_or("the project"),
                     shown_out,
                     report.written,
                     report.unchanged,
@@ -536,9 +399,9 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         }
         Err(failure) => {
             let n = failure.diagnostics.len();
-            diags.extend(failure.diagnostics);
             let mut all = Diagnostics::new();
             all.extend(diags);
+            all.extend(failure.diagnostics);
             printer.print(all.into_sorted(), &checked_sources);
             summary(
                 args,
@@ -552,6 +415,17 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             USER_ERROR
         }
     }
+}
+
+/// A build with errors: its diagnostics and the summary.
+fn fail_build(args: &Args, printer: &Printer, built: dagf_driver::Build) -> u8 {
+    printer.print(built.diagnostics, &built.sources);
+    summary(
+        args,
+        &format!("error: {}", counts(built.errors, built.warnings)),
+        true,
+    );
+    USER_ERROR
 }
 
 /// `dagfc import dag-factory FILE`: the .dagf equivalent of a dag-factory YAML file, on
@@ -647,7 +521,6 @@ fn schema(args: &Args, name: &str, partial: bool) -> u8 {
         Some(p) => p.clone(),
         None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
     };
-    let mut sources = Sources::new();
     let Some(root) = project::find_root(&start) else {
         errln!(
             "error: no {} in {} or any folder above it",
@@ -656,21 +529,16 @@ fn schema(args: &Args, name: &str, partial: bool) -> u8 {
         );
         return USER_ERROR;
     };
-    let proj = match project::load(&root, &mut sources) {
-        Ok(p) => p,
-        Err(d) => {
-            errln!("error: {}", d.message);
+    let loader = dagf_io::DiskLoader { root: &root };
+    let files = match dagf_driver::Project::load(&loader) {
+        Ok(p) => p.files,
+        Err(stopped) => {
+            for d in &stopped.diagnostics {
+                errln!("error: {}", d.message);
+            }
             return USER_ERROR;
         }
     };
-    let files = match project::source_files(&proj) {
-        Ok(f) => f,
-        Err(d) => {
-            errln!("error: {}", d.message);
-            return USER_ERROR;
-        }
-    };
-    let loader = dagf_io::DiskLoader { root: &proj.root };
     match dagf_sema::schema(&files, &loader, name, partial) {
         Ok(s) => {
             outln!("{s:#}");

@@ -4,7 +4,6 @@
 mod cli;
 mod outdir;
 mod output;
-mod par;
 mod project;
 mod scaffold;
 mod stdio;

@@ -21,7 +21,7 @@ pub struct OutDir {
 /// label). E0406 when it is not a place a build may write.
 pub fn resolve(
     flag: Option<&Path>,
-    proj: &Project,
+    proj: &Project<'_>,
     toml: Option<FileId>,
 ) -> Result<OutDir, Box<Diagnostic>> {
     let configured = &proj.config.project.out;
@@ -29,7 +29,7 @@ pub fn resolve(
         Some(f) => f.to_path_buf(),
         None => proj.root.join(configured.get_ref()),
     };
-    let root = resolve_path(&proj.root);
+    let root = resolve_path(proj.root);
     let path = resolve_path(&given);
     let shown = project::relative(&path, &root);
     let shown = if shown.is_empty() {

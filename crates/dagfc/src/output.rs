@@ -14,6 +14,7 @@
 
 use crate::workdir::{self, LockError, Work};
 use dagf_diag::{Code, Diagnostic, Sources, Span};
+use dagf_driver::Stamp;
 use dagf_ir::Built;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -213,6 +214,7 @@ pub fn write(
     stamp: Option<&Stamp>,
     sources: &mut Sources,
     waiting: &dyn Fn(&str),
+    threads: usize,
 ) -> Result<Report, Failure> {
     let timeout = workdir::timeout().map_err(|d| Failure::untouched(*d))?;
     let parent = out
@@ -277,7 +279,7 @@ pub fn write(
         .stage()
         .map_err(|e| Failure::untouched(cannot("create a staging folder", &e)))?;
     let plan = Plan::new(out, shown, files, fresh, sources)?;
-    let staged = plan.stage(stage.path(), stamp)?;
+    let staged = plan.stage(stage.path(), stamp, threads)?;
     if fresh {
         // The staged folder becomes the output folder in one rename, which keeps each
         // file's time.
@@ -412,7 +414,12 @@ impl<'a> Plan<'a> {
     }
 
     /// Writes every changed file, and the manifests, into `stage/tree`.
-    fn stage(&self, stage: &Path, stamp: Option<&Stamp>) -> Result<Staged, Failure> {
+    fn stage(
+        &self,
+        stage: &Path,
+        stamp: Option<&Stamp>,
+        threads: usize,
+    ) -> Result<Staged, Failure> {
         fn io(what: &str) -> impl Fn(io::Error) -> Failure + '_ {
             move |e| Failure::untouched(cannot(what, &e))
         }
@@ -428,7 +435,7 @@ impl<'a> Plan<'a> {
         let out = self.out;
         // Stage every changed file; an unchanged one keeps its time stamp. Each file's
         // state (size and time) is taken as it is written, for the stamp.
-        let staged = crate::par::map(self.files, |f| {
+        let staged = par_map(threads, self.files, |f| {
             let target = out.join(&f.folder).join(&f.file);
             if !self.fresh && std::fs::read(&target).is_ok_and(|old| old == f.text.as_bytes()) {
                 return Ok((false, file_state(&target)));
@@ -458,7 +465,7 @@ impl<'a> Plan<'a> {
             .map(|(d, p)| (*d, p))
             .collect();
         let mut manifests = Vec::new();
-        for staged in crate::par::map(&subfolders, |(dir, in_dir)| {
+        for staged in par_map(threads, &subfolders, |(dir, in_dir)| {
             let text = format!("{:#}\n", manifest(in_dir));
             if self.previous.get(*dir).and_then(|m| m.text.as_deref()) == Some(text.as_str()) {
                 return Ok(None);
@@ -478,7 +485,7 @@ impl<'a> Plan<'a> {
         let mut top = manifest(self.by_dir.get("").map_or(&[][..], Vec::as_slice));
         top["folders"] = serde_json::json!(folder_names);
         if let Some(stamp) = stamp {
-            top["stamp"] = stamp.to_json(&outputs);
+            top["stamp"] = stamp_json(stamp, &outputs);
         }
         std::fs::write(tree.join(MANIFEST), format!("{top:#}\n"))
             .map_err(io("write the manifest"))?;
@@ -979,31 +986,26 @@ fn is_safe_folder(dir: &str) -> bool {
         })
 }
 
-/// What a build was made from, kept in the top manifest: when nothing in it changed
-/// and every file it wrote is as it was left, the next build has nothing to do.
-pub struct Stamp {
-    /// dagfc's version, the build options and `dagf.toml`, hashed.
-    pub key: String,
-    /// Every source file the build read, with the hash of its text.
-    pub inputs: Vec<(String, String)>,
-    /// Warnings the build reported (a build with nothing to do mentions them).
-    pub warnings: usize,
+/// A build's stamp as the top manifest keeps it, with the size and time of every file
+/// it wrote: when nothing in it changed and every file is as it was left, the next
+/// build has nothing to do.
+fn stamp_json(stamp: &Stamp, outputs: &[(String, FileState)]) -> serde_json::Value {
+    let outputs: Vec<serde_json::Value> = outputs
+        .iter()
+        .map(|(path, (len, mtime))| serde_json::json!([path, len, mtime.to_string()]))
+        .collect();
+    serde_json::json!({
+        "key": stamp.key,
+        "inputs": stamp.inputs,
+        "warnings": stamp.warnings,
+        "outputs": outputs,
+    })
 }
 
-impl Stamp {
-    /// The stamp as the manifest keeps it, with the size and time of every file.
-    fn to_json(&self, outputs: &[(String, FileState)]) -> serde_json::Value {
-        let outputs: Vec<serde_json::Value> = outputs
-            .iter()
-            .map(|(path, (len, mtime))| serde_json::json!([path, len, mtime.to_string()]))
-            .collect();
-        serde_json::json!({
-            "key": self.key,
-            "inputs": self.inputs,
-            "warnings": self.warnings,
-            "outputs": outputs,
-        })
-    }
+/// `items.iter().map(f)` over `threads` threads when there are enough items to gain.
+fn par_map<T: Sync, U: Send>(threads: usize, items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = if items.len() < 64 { 1 } else { threads };
+    dagf_driver::par::map(threads, items, f)
 }
 
 /// A file's size and modification time (nanoseconds), to see whether anyone changed
@@ -1188,7 +1190,7 @@ mod tests {
     }
 
     fn write_all(out: &Path, files: &[Built]) -> Result<Report, Failure> {
-        write(out, "dags", files, None, &mut Sources::new(), &|_| {})
+        write(out, "dags", files, None, &mut Sources::new(), &|_| {}, 2)
     }
 
     /// Builds `first` into a fresh folder under `tmp`.
@@ -1374,7 +1376,8 @@ mod tests {
         .expect("write");
         let before = snapshot(tmp.path());
         let mut sources = Sources::new();
-        let f = write(&out, "dags", &second(), None, &mut sources, &|_| {}).expect_err("damaged");
+        let f =
+            write(&out, "dags", &second(), None, &mut sources, &|_| {}, 2).expect_err("damaged");
         assert_eq!(f.diagnostics.len(), 1);
         let d = &f.diagnostics[0];
         assert_eq!(d.code, Code::E0407);

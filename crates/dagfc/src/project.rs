@@ -1,173 +1,33 @@
-//! `dagf.toml`: found by walking up from the working directory, like `Cargo.toml`.
+//! The project on disk: found by walking up from the working directory, like
+//! `Cargo.toml`; `dagf.toml` itself is read by the driver.
 
-use dagf_diag::{Code, Diagnostic, FileId, Sources, Span};
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-pub const FILE: &str = "dagf.toml";
+pub use dagf_driver::FILE;
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    #[serde(default)]
-    pub project: ProjectSection,
-    #[serde(default)]
-    pub target: TargetSection,
-    #[serde(default)]
-    pub codegen: CodegenSection,
-}
-
-/// `[codegen]`: how the generated files are written.
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct CodegenSection {
-    #[serde(default)]
-    pub style: StyleName,
-    /// `[[codegen.dags]]`: settings for the dags whose id matches a pattern.
-    #[serde(default)]
-    pub dags: Vec<DagRule>,
-}
-
-/// `[[codegen.dags]] match = "reports_*", style = "taskflow"`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DagRule {
-    /// A dag_id, with `*` standing for any run of characters.
-    #[serde(rename = "match")]
-    pub pattern: toml::Spanned<String>,
-    pub style: StyleName,
-}
-
-impl CodegenSection {
-    /// The style of one dag: the last rule that matches its id, else the project's.
-    pub fn style_of(&self, dag_id: &str) -> StyleName {
-        self.dags
-            .iter()
-            .rev()
-            .find(|r| glob_match(r.pattern.get_ref(), dag_id))
-            .map_or(self.style, |r| r.style)
-    }
-
-    /// E0402 for a rule that matches none of `dag_ids`: a stale or misspelt pattern.
-    pub fn check_rules<'a>(
-        &self,
-        dag_ids: impl Iterator<Item = &'a str> + Clone,
-        file: FileId,
-    ) -> Result<(), Box<Diagnostic>> {
-        for rule in &self.dags {
-            if !dag_ids
-                .clone()
-                .any(|id| glob_match(rule.pattern.get_ref(), id))
-            {
-                let r = rule.pattern.span();
-                return Err(Box::new(
-                    Diagnostic::at(
-                        Code::E0402,
-                        Span::new(file, r.start, r.end),
-                        format!("`{}` matches no dag", rule.pattern.get_ref()),
-                        "matches nothing",
-                    )
-                    .with_help(
-                        "fix the pattern (`*` matches any run of characters), or remove the rule",
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-pub use dagf_sema::glob_match;
-
-/// `style = "classic" | "taskflow"`.
-#[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+/// `--style`: the command line's name for a [`dagf_driver::StyleName`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StyleName {
     /// `with DAG(...):` and operator classes.
-    #[default]
     Classic,
     /// `@dag` functions, and `@task` for Python callables.
     Taskflow,
 }
 
 impl StyleName {
-    pub fn style(self) -> dagf_py::Style {
+    pub fn driver(self) -> dagf_driver::StyleName {
         match self {
-            StyleName::Classic => dagf_py::Style::Classic,
-            StyleName::Taskflow => dagf_py::Style::Taskflow,
+            StyleName::Classic => dagf_driver::StyleName::Classic,
+            StyleName::Taskflow => dagf_driver::StyleName::Taskflow,
         }
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProjectSection {
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Folders holding `.dagf` files, relative to the project root.
-    #[serde(default = "default_src")]
-    pub src: Vec<String>,
-    /// The folder the build writes, relative to the project root (with where it is
-    /// written, for an output folder that is refused).
-    #[serde(default = "default_out")]
-    pub out: toml::Spanned<String>,
-    /// The environment built for when neither `--env` nor `DAGF_ENV` says (with where
-    /// it is written, for an unknown one).
-    #[serde(default)]
-    pub default_env: Option<toml::Spanned<String>>,
-}
-
-impl Default for ProjectSection {
-    fn default() -> Self {
-        ProjectSection {
-            name: None,
-            src: default_src(),
-            out: default_out(),
-            default_env: None,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetSection {
-    #[serde(default = "default_airflow")]
-    pub airflow: String,
-    /// Where the output folder is deployed, for files that name absolute paths (the
-    /// teams' bundles).
-    #[serde(default = "default_dags_folder")]
-    pub dags_folder: String,
-}
-
-impl Default for TargetSection {
-    fn default() -> Self {
-        TargetSection {
-            airflow: default_airflow(),
-            dags_folder: default_dags_folder(),
-        }
-    }
-}
-
-/// The dags folder of Airflow's official container image.
-fn default_dags_folder() -> String {
-    "/opt/airflow/dags".into()
-}
-
-fn default_src() -> Vec<String> {
-    vec!["src".into()]
-}
-fn default_out() -> toml::Spanned<String> {
-    toml::Spanned::new(0..0, "dags".into())
-}
-fn default_airflow() -> String {
-    "3.3".into()
-}
-
-/// A loaded project: its root folder and configuration.
+/// A project on disk: its root folder and configuration.
 #[derive(Debug)]
-pub struct Project {
-    pub root: PathBuf,
-    pub config: Config,
+pub struct Project<'a> {
+    pub root: &'a Path,
+    pub config: &'a dagf_driver::Config,
 }
 
 /// Walks up from `start` to the nearest folder holding `dagf.toml`.
@@ -176,92 +36,6 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
         .ancestors()
         .find(|d| d.join(FILE).is_file())
         .map(Path::to_path_buf)
-}
-
-/// Reads and checks `dagf.toml`; errors point into the file.
-pub fn load(root: &Path, sources: &mut Sources) -> Result<Project, Box<Diagnostic>> {
-    let path = root.join(FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Diagnostic::new(Code::E0404, format!("cannot read {}: {e}", path.display()))
-            .with_help("check the file's permissions")
-    })?;
-    let file = sources.add(FILE, text.clone());
-    let config: Config = toml::from_str(&text).map_err(|e| {
-        let span = e.span().map_or(Span::new(file, 0, 0), |r| Span::new(file, r.start, r.end));
-        Box::new(
-            Diagnostic::at(Code::E0402, span, "invalid dagf.toml", e.message().to_string())
-                .with_help("dagf.toml has [project] name, src, out and [target] airflow; see the book's project chapter"),
-        )
-    })?;
-    if config.target.airflow != "3.3" {
-        let at = text.find(&config.target.airflow).unwrap_or(0);
-        return Err(Box::new(
-            Diagnostic::at(
-                Code::E0402,
-                Span::new(file, at, at + config.target.airflow.len()),
-                format!("unsupported Airflow target `{}`", config.target.airflow),
-                "not a supported target",
-            )
-            .with_help("dagfc generates code for Airflow 3.3: write `airflow = \"3.3\"`"),
-        ));
-    }
-    let dags_folder = &config.target.dags_folder;
-    if !dags_folder.starts_with('/') || dags_folder.chars().any(char::is_control) {
-        let at = text
-            .find("dags_folder")
-            .and_then(|k| text[k..].find(dags_folder.as_str()).map(|v| k + v))
-            .unwrap_or(0);
-        return Err(Box::new(
-            Diagnostic::at(
-                Code::E0402,
-                Span::new(file, at, at + dags_folder.len()),
-                format!("`dags_folder` is `{dags_folder}`, not an absolute path"),
-                "not an absolute path",
-            )
-            .with_help("write where Airflow finds the output folder, such as \"/opt/airflow/dags\": Airflow reads a relative path from wherever it was started"),
-        ));
-    }
-    Ok(Project {
-        root: root.to_path_buf(),
-        config,
-    })
-}
-
-/// Every `.dagf` file under the source folders, as `/`-separated paths relative to the root.
-pub fn source_files(project: &Project) -> Result<Vec<String>, Box<Diagnostic>> {
-    let mut out = Vec::new();
-    for src in &project.config.project.src {
-        let dir = project.root.join(src);
-        if !dir.is_dir() {
-            return Err(Diagnostic::new(
-                Code::E0404,
-                format!("source folder `{src}` does not exist"),
-            )
-            .with_help("create it, or fix `src` in dagf.toml")
-            .into());
-        }
-        walk(&dir, &project.root, &mut out).map_err(|e| {
-            Diagnostic::new(Code::E0404, format!("cannot list `{src}`: {e}"))
-                .with_help("check the folder's permissions")
-        })?;
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let p = e.path();
-        if e.file_type()?.is_dir() {
-            walk(&p, root, out)?;
-        } else if p.extension().is_some_and(|x| x == "dagf") {
-            out.push(relative(&p, root));
-        }
-    }
-    Ok(())
 }
 
 pub fn relative(p: &Path, root: &Path) -> String {
@@ -277,7 +51,7 @@ pub fn relative(p: &Path, root: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::glob_match;
+    use dagf_sema::glob_match;
 
     #[test]
     fn globs() {

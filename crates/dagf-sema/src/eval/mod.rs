@@ -121,7 +121,7 @@ pub fn run(
     // The dags of large projects are made on every core: the modules are split into
     // contiguous runs of about equal size, so the dags keep their order. A project of
     // one share is made by this evaluator itself.
-    let shares = split_modules(prog);
+    let shares = split_modules(prog, crate::par::threads(options.threads));
     let mut ids: HashMap<String, IdRecord> = HashMap::new();
     let mut check_ids = |cx: &mut Cx, found: Vec<(String, IdRecord)>| {
         for (id, here) in found {
@@ -138,24 +138,8 @@ pub fn run(
         let found = std::mem::take(&mut cx.ids);
         check_ids(&mut cx, found);
     } else {
-        let results: Vec<Share> = std::thread::scope(|s| {
-            let handles: Vec<_> = shares
-                .iter()
-                .map(|mods| {
-                    let thread = std::thread::Builder::new()
-                        .stack_size(256 << 20)
-                        .spawn_scoped(s, || evaluate_share(prog, sources, options, emit, mods));
-                    (mods, thread)
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|(mods, h)| match h {
-                    Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                    // No thread to be had: this share is done here.
-                    Err(_) => evaluate_share(prog, sources, options, emit, mods),
-                })
-                .collect()
+        let results: Vec<Share> = crate::par::each_part(&shares, |mods| {
+            evaluate_share(prog, sources, options, emit, mods)
         });
         for share in results {
             for d in share.diags.into_sorted() {
@@ -212,7 +196,7 @@ pub fn run(
 
 /// The user modules in import order, split for the available cores when the project
 /// is large enough to gain from it.
-fn split_modules(prog: &Program) -> Vec<Vec<usize>> {
+fn split_modules(prog: &Program, cores: usize) -> Vec<Vec<usize>> {
     let modules: Vec<usize> = prog
         .order
         .iter()
@@ -221,7 +205,6 @@ fn split_modules(prog: &Program) -> Vec<Vec<usize>> {
         .collect();
     let weight = |m: &usize| prog.modules[*m].ast.items.len();
     let total: usize = modules.iter().map(weight).sum();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if cores < 2 || total < 2_000 || modules.len() < 2 {
         return vec![modules];
     }

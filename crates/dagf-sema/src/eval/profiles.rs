@@ -20,10 +20,19 @@ impl Cx<'_> {
             Code::E0405,
             format!("there is no profile `{env}` (the environment chosen by {origin})"),
         );
+        // An environment chosen in a file of the project is shown there, beside the
+        // profiles.
+        if let Some(at) = self.options.env_chosen_at {
+            d = d.with_primary(at, "the environment is chosen here");
+        }
         d = match profiles.first() {
             Some(first) => {
                 let listed = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>();
-                d.with_primary(first.decl.name.span, "profiles are declared here")
+                let declared = "profiles are declared here";
+                match d.primary {
+                    Some(_) => d.with_label(first.decl.name.span, declared),
+                    None => d.with_primary(first.decl.name.span, declared),
+                }
                     .with_note(format!("the known environments are {}", listed.join(", ")))
                     .with_suggestion(&env, known.iter().copied())
                     .or_help(format!("choose one of them, or declare `profile {env} {{ }}`"))

@@ -1,0 +1,75 @@
+//! The trees of a session's files, kept between builds and found again by the hash of
+//! their text: a file that did not change is not parsed again.
+
+use dagf_diag::{Diagnostic, FileId};
+use dagf_syntax::ast::Module;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// A file's text, its tree and its syntax diagnostics.
+struct Tree {
+    text: String,
+    module: Module,
+    diags: Vec<Diagnostic>,
+}
+
+/// The file's id is part of the key: every span in a tree names its file.
+type Key = (FileId, String);
+
+#[derive(Default)]
+struct Trees {
+    kept: HashMap<Key, Arc<Tree>>,
+    /// The keys the build under way asked for: what the next build may ask for again.
+    used: HashSet<Key>,
+}
+
+/// The parse cache of a session.
+#[derive(Default)]
+pub(crate) struct ParseCache {
+    trees: Mutex<Trees>,
+    parses: AtomicUsize,
+}
+
+impl ParseCache {
+    /// How many files were parsed (not found in the cache) since the session began.
+    pub(crate) fn parses(&self) -> usize {
+        self.parses.load(Ordering::Relaxed)
+    }
+
+    /// After a build: forgets the trees it did not ask for (files removed or changed).
+    pub(crate) fn keep_used(&self) {
+        let mut trees = self.trees.lock().unwrap_or_else(PoisonError::into_inner);
+        let Trees { kept, used } = &mut *trees;
+        kept.retain(|k, _| used.contains(k));
+        used.clear();
+    }
+}
+
+impl dagf_sema::Parse for ParseCache {
+    fn parse(&self, text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
+        let key = (file, dagf_sema::stable_hash(&[text]));
+        let found = {
+            let mut trees = self.trees.lock().unwrap_or_else(PoisonError::into_inner);
+            trees.used.insert(key.clone());
+            trees.kept.get(&key).cloned()
+        };
+        // The text is compared too: a hash alone could meet another text.
+        if let Some(tree) = found.filter(|t| t.text == text) {
+            return (tree.module.clone(), tree.diags.clone());
+        }
+        self.parses.fetch_add(1, Ordering::Relaxed);
+        let (module, diags) = dagf_syntax::parse(text, file);
+        let tree = Arc::new(Tree {
+            text: text.to_string(),
+            module: module.clone(),
+            diags: diags.clone(),
+        });
+        self.trees
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .kept
+            .insert(key, tree);
+        (module, diags)
+    }
+}

@@ -1,0 +1,378 @@
+//! The build as a library: reads `dagf.toml`, finds the source files, chooses the
+//! environment, checks, optimises and generates, and computes the stamp, all through a
+//! [`Loader`] (it touches nothing itself). The command line, and every tool that builds
+//! a project (a test runner, a language server, a watch loop), call it; writing the
+//! files is the caller's. A [`Session`] builds the same project again cheaply: the
+//! trees of files whose text did not change are kept.
+
+mod cache;
+pub mod config;
+mod env;
+mod overlay;
+
+pub use config::{CodegenSection, Config, DagRule, FILE, ProjectSection, StyleName};
+pub use dagf_ir::Built;
+pub use dagf_sema::{Loader, par};
+pub use env::{ENV_VAR, Env, EnvOrigin};
+pub use overlay::{MemoryLoader, Overlay};
+
+use dagf_diag::{Diagnostic, FileId, Sources};
+use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
+
+/// What a build is for, which decides what it keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Goal {
+    /// Diagnostics and the IR as evaluated (not optimised).
+    #[default]
+    Check,
+    /// [`Goal::Check`], each value keeping the layers that set it.
+    Explain,
+    /// The optimised IR.
+    Ir,
+    /// The optimised IR and every dag's file made from it.
+    Python,
+    /// Every dag's file, each made as soon as its dag is (the IR is never held whole),
+    /// and the stamp: what a build that writes files needs.
+    Files,
+}
+
+/// A build's options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub goal: Goal,
+    /// The environment asked for (the command line's `--env`).
+    pub env: Option<String>,
+    /// The environment variables `getenv` may read; `DAGF_ENV` among them chooses the
+    /// environment when `env` does not.
+    pub env_vars: BTreeMap<String, String>,
+    /// 0 keeps edges and arguments as written; 1 optimises.
+    pub opt_level: u8,
+    /// One style for every dag, instead of what `dagf.toml` says dag by dag.
+    pub style: Option<StyleName>,
+    /// How many threads the work is spread over (default: one per core).
+    pub threads: Option<NonZeroUsize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            goal: Goal::Check,
+            env: None,
+            env_vars: BTreeMap::new(),
+            opt_level: 1,
+            style: None,
+            threads: None,
+        }
+    }
+}
+
+/// What a build was made from: when none of it changed, a build that wrote files and
+/// finds them as it left them has nothing to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// dagf's version, the build options and `dagf.toml`, hashed.
+    pub key: String,
+    /// Every source file the build read, with the hash of its text.
+    pub inputs: Vec<(String, String)>,
+    /// Warnings the build reported (a build with nothing to do mentions them).
+    pub warnings: usize,
+}
+
+/// A project: its settings, `dagf.toml` in a source map of its own (file 0), and its
+/// source files.
+#[derive(Debug)]
+pub struct Project {
+    pub config: Config,
+    pub sources: Sources,
+    /// The `.dagf` files of the source folders, `/`-separated, sorted.
+    pub files: Vec<String>,
+}
+
+impl Project {
+    /// Reads `dagf.toml` and lists the source folders; a build that stops there (with
+    /// its one error) when either fails.
+    pub fn load(loader: &dyn Loader) -> Result<Project, Box<Build>> {
+        let mut sources = Sources::new();
+        let config = match config::load(loader, &mut sources) {
+            Ok(c) => c,
+            Err(d) => return Err(Box::new(Build::stopped(sources, *d))),
+        };
+        match config::source_files(&config, loader) {
+            Ok(files) => Ok(Project {
+                config,
+                sources,
+                files,
+            }),
+            Err(d) => Err(Box::new(Build::stopped(sources, *d))),
+        }
+    }
+
+    /// `dagf.toml`'s file in every build's source map.
+    pub fn toml(&self) -> FileId {
+        FileId(0)
+    }
+
+    /// The environment `options` build for, and where the choice comes from.
+    pub fn env(&self, options: &Options) -> Option<Env> {
+        env::choose(
+            options.env.as_deref(),
+            &options.env_vars,
+            &self.config,
+            self.toml(),
+        )
+    }
+
+    /// The key of a build's [`Stamp`]: dagf's version, the options that change the
+    /// files, `dagf.toml` and the list of source files, hashed.
+    pub fn stamp_key(&self, options: &Options) -> String {
+        let env = self.env(options).map(|e| e.name);
+        let described = format!(
+            "-O{} {:?} env={:?}",
+            options.opt_level,
+            options.style,
+            env.as_ref()
+        );
+        dagf_sema::stable_hash(&[
+            env!("CARGO_PKG_VERSION"),
+            &described,
+            &self.sources.get(self.toml()).text,
+            &self.files.join("\n"),
+        ])
+    }
+}
+
+/// What a build made.
+#[derive(Debug)]
+pub struct Build {
+    /// Every file read (`dagf.toml` first), for the diagnostics to point into.
+    pub sources: Sources,
+    /// Sorted by place.
+    pub diagnostics: Vec<Diagnostic>,
+    pub errors: usize,
+    pub warnings: usize,
+    /// The environment built for.
+    pub env: Option<Env>,
+    /// The IR, when there was no error (with [`Goal::Files`], its dags went into
+    /// `files` as they were made).
+    pub ir: Option<dagf_ir::Project>,
+    /// One file per dag (with [`Goal::Python`] and [`Goal::Files`], when there was no
+    /// error), in the order of the dags.
+    pub files: Vec<Built>,
+    /// With [`Goal::Files`], for the next build to tell nothing changed; none when the
+    /// project reads more than its files (`getenv`, a folder's listing, a database, a
+    /// server), which can change while the files do not.
+    pub stamp: Option<Stamp>,
+}
+
+impl Build {
+    /// Whether the build had no error.
+    pub fn ok(&self) -> bool {
+        self.errors == 0
+    }
+
+    /// A build that stopped before checking anything, with its one error.
+    fn stopped(sources: Sources, d: Diagnostic) -> Build {
+        Build {
+            sources,
+            diagnostics: vec![d],
+            errors: 1,
+            warnings: 0,
+            env: None,
+            ir: None,
+            files: Vec::new(),
+            stamp: None,
+        }
+    }
+}
+
+/// Builds a project once.
+pub fn build(loader: &dyn Loader, options: &Options) -> Build {
+    Session::new().build(loader, options)
+}
+
+/// Builds one project again and again (after edits), keeping what it can.
+#[derive(Default)]
+pub struct Session {
+    cache: cache::ParseCache,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("parses", &self.parses())
+            .finish()
+    }
+}
+
+/// Lists of fewer items are not worth a thread.
+const PAR_MIN: usize = 64;
+
+impl Session {
+    /// A session with nothing kept yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many files this session has parsed (rather than found unchanged).
+    pub fn parses(&self) -> usize {
+        self.cache.parses()
+    }
+
+    /// Loads the project `loader` reads and builds it.
+    pub fn build(&self, loader: &dyn Loader, options: &Options) -> Build {
+        match Project::load(loader) {
+            Ok(project) => self.build_project(&project, loader, options),
+            Err(stopped) => *stopped,
+        }
+    }
+
+    /// Builds a loaded project (`loader` is the one it was loaded through).
+    pub fn build_project(
+        &self,
+        project: &Project,
+        loader: &dyn Loader,
+        options: &Options,
+    ) -> Build {
+        let env = project.env(options);
+        let threads = par::threads(options.threads);
+        let goal = options.goal;
+        let sema = dagf_sema::Options {
+            env_vars: options.env_vars.clone(),
+            skip_provenance: goal != Goal::Explain,
+            env: env.as_ref().map(|e| e.name.clone()),
+            env_origin: env
+                .as_ref()
+                .map(|e| e.origin.describe())
+                .unwrap_or_default(),
+            env_chosen_at: env.as_ref().and_then(|e| e.origin.span()),
+            threads: options.threads,
+        };
+        let codegen = &project.config.codegen;
+        let style_of = |d: &dagf_ir::Dag| {
+            options
+                .style
+                .unwrap_or_else(|| codegen.style_of(&d.dag_id))
+                .style()
+        };
+        let passes = match options.opt_level {
+            0 => dagf_ir::passes::Options::NONE,
+            _ => dagf_ir::passes::Options::DEFAULT,
+        };
+        let optimise = |dag: &mut dagf_ir::Dag| {
+            // `@task` hands `default_args` entries to the function by parameter name,
+            // so an argument moved there could reach the function.
+            let passes = dagf_ir::passes::Options {
+                hoist_default_args: passes.hoist_default_args
+                    && !dagf_py::decorates_tasks(dag, style_of(dag)),
+                ..passes
+            };
+            dagf_ir::passes::run(dag, passes, dagf_sema::is_common_task_arg)
+        };
+        let generate = |dag: &dagf_ir::Dag| Built {
+            dag_id: dag.dag_id.clone(),
+            span: dag.span,
+            folder: dag.folder.clone(),
+            file: dagf_py::file_name(dag),
+            text: dagf_py::generate(dag, style_of(dag)),
+        };
+        // Files are made as soon as each dag is, on the thread that made it.
+        let to_file = |mut dag: dagf_ir::Dag| {
+            optimise(&mut dag);
+            generate(&dag)
+        };
+        let emit: Option<&dagf_sema::Emit> = match goal {
+            Goal::Files => Some(&to_file),
+            _ => None,
+        };
+        let checked = dagf_sema::check_with(
+            &project.files,
+            loader,
+            &sema,
+            emit,
+            project.sources.clone(),
+            &self.cache,
+        );
+        self.cache.keep_used();
+        let dagf_sema::Checked {
+            sources,
+            project: ir,
+            diagnostics,
+            reads_beyond_files,
+        } = checked;
+        let mut build = Build {
+            errors: diagnostics.error_count(),
+            warnings: diagnostics.warning_count(),
+            diagnostics: diagnostics.into_sorted(),
+            sources,
+            env,
+            ir: None,
+            files: Vec::new(),
+            stamp: None,
+        };
+        let Some(mut ir) = ir else {
+            return build;
+        };
+        // A `[[codegen.dags]]` rule that matches no dag is a mistake of a build that
+        // chooses styles by them.
+        if goal != Goal::Check && goal != Goal::Explain && options.style.is_none() {
+            let dag_ids = ir
+                .dags
+                .iter()
+                .map(|d| d.dag_id.as_str())
+                .chain(ir.built.iter().map(|b| b.dag_id.as_str()));
+            if let Err(d) = codegen.check_rules(dag_ids, project.toml()) {
+                build.diagnostics.push(*d);
+                build.errors += 1;
+                return build;
+            }
+        }
+        let threads_for = |n: usize| if n < PAR_MIN { 1 } else { threads };
+        match goal {
+            Goal::Check | Goal::Explain => {}
+            Goal::Ir => par::each_mut(threads_for(ir.dags.len()), &mut ir.dags, optimise),
+            Goal::Python => {
+                par::each_mut(threads_for(ir.dags.len()), &mut ir.dags, optimise);
+                build.files = par::map(threads_for(ir.dags.len()), &ir.dags, generate);
+                build.files.extend(project_files(&ir, &project.config));
+            }
+            Goal::Files => {
+                build.files = std::mem::take(&mut ir.built);
+                build.files.extend(project_files(&ir, &project.config));
+                // A project that reads the environment (`getenv`) or more than its
+                // files is always built again.
+                let reads_env = build.sources.iter().any(|(_, f)| f.text.contains("getenv"));
+                if !reads_env && !reads_beyond_files {
+                    build.stamp = Some(Stamp {
+                        key: project.stamp_key(options),
+                        inputs: build
+                            .sources
+                            .iter()
+                            .filter(|(_, f)| !f.name.starts_with('<') && f.name != FILE)
+                            .map(|(_, f)| (f.name.clone(), dagf_sema::stable_hash(&[&f.text])))
+                            .collect(),
+                        warnings: build.warnings,
+                    });
+                }
+            }
+        }
+        build.ir = Some(ir);
+        build
+    }
+}
+
+/// The files of the project as a whole, after its dags' files: the pools file, and for
+/// teams the bundle list and the `.airflowignore` that goes with it.
+fn project_files(ir: &dagf_ir::Project, config: &Config) -> Vec<Built> {
+    let mut files: Vec<Built> = dagf_py::pools_file(&ir.pools).into_iter().collect();
+    for (file, text) in dagf_py::team_files(&ir.teams, &config.target.dags_folder) {
+        files.push(Built {
+            dag_id: String::new(),
+            span: dagf_diag::Span::new(dagf_diag::FileId(0), 0, 0),
+            folder: String::new(),
+            file: file.to_string(),
+            text,
+        });
+    }
+    files
+}
