@@ -95,6 +95,28 @@ impl Slot {
         }
     }
 
+    /// `+=`: appends the items of `value` that the list does not hold yet, in place
+    /// (the list is copied only if something else holds it too), so that each costs
+    /// the same however long the list is. False if either is not a list.
+    fn append(&mut self, value: &Value, layer: Layer, span: Span) -> bool {
+        let (V::List(a), V::List(b)) = (&mut self.value.v, &value.v) else {
+            return false;
+        };
+        let items = Rc::make_mut(a);
+        self.items.catch_up(items);
+        for x in b.iter() {
+            if !self.items.holds(items, x) {
+                items.push(x.clone());
+                self.items.catch_up(items);
+            }
+        }
+        self.value.span = value.span;
+        self.history.push((self.layer, self.span));
+        self.layer = layer;
+        self.span = span;
+        true
+    }
+
     /// Takes the value of a later layer, keeping this one in the history: in place,
     /// so a field set or merged many times costs the same each time.
     fn replace(&mut self, value: Value, layer: Layer, span: Span) {
@@ -210,27 +232,12 @@ pub(crate) fn set_slot(
         return;
     }
     if append {
-        match (&mut old.value.v, &value.v) {
-            (V::List(a), V::List(b)) => {
-                // In place: the list is copied only if something else holds it too.
-                let items = Rc::make_mut(a);
-                old.items.catch_up(items);
-                for x in b.iter() {
-                    if !old.items.holds(items, x) {
-                        items.push(x.clone());
-                        old.items.catch_up(items);
-                    }
-                }
-                old.value.span = value.span;
-                old.history.push((old.layer, old.span));
-                old.layer = layer;
-                old.span = span;
-            }
-            _ => diags.push(not_a_list(
+        if !old.append(&value, layer, span) {
+            diags.push(not_a_list(
                 name,
                 span,
                 format!("set `{name}` once, to the whole value"),
-            )),
+            ));
         }
         return;
     }
@@ -368,4 +375,77 @@ pub(crate) fn conflict(
             None => format!("{name} = ..."),
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dagf_diag::FileId;
+
+    fn list(items: Vec<V>) -> Value {
+        let items = items.into_iter().map(|v| Value::new(v, at(0))).collect();
+        Value::new(V::List(Rc::new(items)), at(0))
+    }
+
+    fn at(n: usize) -> Span {
+        Span::new(FileId(0), n, n + 1)
+    }
+
+    fn text(s: &str) -> V {
+        V::Str(Rc::from(s))
+    }
+
+    /// `+=` grows the one list it holds, finds each duplicate among a few candidates
+    /// rather than the whole list, and adds one entry to the history.
+    #[test]
+    fn appending_works_in_place() {
+        let mut slot = Slot::new("tags", list(vec![text("t0")]), Layer::Body, at(0));
+        let held = |s: &Slot| match &s.value.v {
+            V::List(items) => Rc::as_ptr(items),
+            _ => std::ptr::null(),
+        };
+        let first = held(&slot);
+        for i in 1..10_000usize {
+            // Every item is new except the one a few lines back, which is dropped.
+            let items = vec![text(&format!("t{i}")), text(&format!("t{}", i / 2))];
+            assert!(slot.append(&list(items), Layer::Body, at(i)));
+            assert_eq!(held(&slot), first, "the list was copied at {i}");
+        }
+        let V::List(items) = &slot.value.v else {
+            panic!("not a list: {:?}", slot.value);
+        };
+        assert_eq!(items.len(), 10_000);
+        assert_eq!(slot.history.len(), 9_999);
+        assert_eq!(slot.span, at(9_999));
+        let largest = slot.items.at.values().map(Vec::len).max();
+        assert!(largest <= Some(2), "{largest:?} items share a hash");
+    }
+
+    /// Duplicates are what `Value::same` calls equal: an int and the float it equals,
+    /// equal lists; a string and a pyref are not.
+    #[test]
+    fn appending_drops_what_same_calls_equal() {
+        let mut slot = Slot::new(
+            "xs",
+            list(vec![V::Int(1), text("a"), V::Float(0.0)]),
+            Layer::Body,
+            at(0),
+        );
+        let more = list(vec![
+            V::Float(1.0),
+            V::PyRef(Rc::from("a")),
+            V::Int(0),
+            V::Float(-0.0),
+            list(vec![V::Int(2)]).v,
+            list(vec![V::Float(2.0)]).v,
+            V::Float(f64::NAN),
+        ]);
+        assert!(slot.append(&more, Layer::Mixin(1), at(1)));
+        let V::List(items) = &slot.value.v else {
+            panic!("not a list: {:?}", slot.value);
+        };
+        let kinds: Vec<&str> = items.iter().map(Value::kind).collect();
+        assert_eq!(kinds, ["int", "str", "float", "pyref", "list", "float"]);
+        assert!(!slot.append(&Value::new(V::Int(3), at(2)), Layer::Body, at(2)));
+    }
 }
