@@ -621,6 +621,11 @@ fn find_cycle(n: usize, edges: &[(usize, usize, Span)]) -> Option<Vec<(usize, us
     for (a, b, s) in edges {
         g.add_edge(nodes[*a], nodes[*b], *s);
     }
+    // Sorting walks the graph on a loop; the components are found by recursion, as
+    // deep as the longest path, so only when there is a cycle to show.
+    if petgraph::algo::toposort(&g, None).is_ok() {
+        return None;
+    }
     for scc in petgraph::algo::tarjan_scc(&g) {
         let self_loop = scc.len() == 1 && g.find_edge(scc[0], scc[0]).is_some();
         if scc.len() < 2 && !self_loop {

@@ -4,6 +4,7 @@
 use crate::modules::Program;
 use crate::value::{V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Which layer set a value; a later layer must say `override` to replace an earlier one.
@@ -76,6 +77,109 @@ pub struct Slot {
     pub span: Span,
     /// The earlier layers whose values this one replaced or merged with, oldest first.
     pub history: Vec<(Layer, Span)>,
+    /// The list's items by `item_hash`, built on the first `+=`, so that each `+=`
+    /// finds the duplicates it drops without reading the whole list.
+    pub(crate) items: ItemIndex,
+}
+
+impl Slot {
+    /// A slot first set by `layer` at `span`.
+    pub(crate) fn new(name: &str, value: Value, layer: Layer, span: Span) -> Self {
+        Slot {
+            name: Rc::from(name),
+            value,
+            layer,
+            span,
+            history: Vec::new(),
+            items: ItemIndex::default(),
+        }
+    }
+
+    /// `+=`: appends the items of `value` that the list does not hold yet, in place
+    /// (the list is copied only if something else holds it too), so that each costs
+    /// the same however long the list is. False if either is not a list.
+    fn append(&mut self, value: &Value, layer: Layer, span: Span) -> bool {
+        let (V::List(a), V::List(b)) = (&mut self.value.v, &value.v) else {
+            return false;
+        };
+        let items = Rc::make_mut(a);
+        self.items.catch_up(items);
+        for x in b.iter() {
+            if !self.items.holds(items, x) {
+                items.push(x.clone());
+                self.items.catch_up(items);
+            }
+        }
+        self.value.span = value.span;
+        self.history.push((self.layer, self.span));
+        self.layer = layer;
+        self.span = span;
+        true
+    }
+
+    /// Takes the value of a later layer, keeping this one in the history: in place,
+    /// so a field set or merged many times costs the same each time.
+    fn replace(&mut self, value: Value, layer: Layer, span: Span) {
+        self.history.push((self.layer, self.span));
+        self.value = value;
+        self.layer = layer;
+        self.span = span;
+        self.items = ItemIndex::default();
+    }
+}
+
+/// Where the items of a list slot are, by a hash that equal items (`Value::same`) share.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ItemIndex {
+    at: HashMap<u64, Vec<usize>>,
+    /// How many of the list's items are indexed.
+    len: usize,
+}
+
+impl ItemIndex {
+    /// Whether `items` (whose first `len` items are indexed) holds an item equal to `x`.
+    fn holds(&self, items: &[Value], x: &Value) -> bool {
+        self.at
+            .get(&item_hash(&x.v))
+            .is_some_and(|is| is.iter().any(|&i| items.get(i).is_some_and(|y| y.same(x))))
+    }
+
+    /// Indexes the items not indexed yet.
+    fn catch_up(&mut self, items: &[Value]) {
+        for (i, x) in items.iter().enumerate().skip(self.len) {
+            self.at.entry(item_hash(&x.v)).or_default().push(i);
+        }
+        self.len = items.len();
+    }
+}
+
+/// A hash of a value that values `Value::same` calls equal share (an int and the float
+/// it equals included); values it cannot tell apart cheaply share one.
+fn item_hash(v: &V) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let number = |x: f64| if x == 0.0 { 0 } else { x.to_bits() };
+    match v {
+        V::Int(x) => (1u8, number(*x as f64)).hash(&mut h),
+        V::Float(x) => (1u8, number(*x)).hash(&mut h),
+        V::Str(s) | V::PyRef(s) | V::Preset(s) => (2u8, &**s).hash(&mut h),
+        V::Bool(b) => (3u8, b).hash(&mut h),
+        V::Duration(x) => (4u8, x).hash(&mut h),
+        V::Date(d) => (9u8, d).hash(&mut h),
+        V::DateTime(d) => (10u8, d).hash(&mut h),
+        V::Asset(a) => (5u8, &a.uri).hash(&mut h),
+        V::Task(x) | V::Group(x) | V::Tenant(x) => (6u8, x).hash(&mut h),
+        V::List(xs) | V::AssetAll(xs) | V::AssetAny(xs) => {
+            7u8.hash(&mut h);
+            for x in xs.iter() {
+                item_hash(&x.v).hash(&mut h);
+            }
+        }
+        // `same` on records ignores key order: only their size is shared.
+        V::Record(fields) => (8u8, fields.len()).hash(&mut h),
+        _ => 0u8.hash(&mut h),
+    }
+    h.finish()
 }
 
 /// Sets a named slot following the layer rules: `+=` appends to lists (duplicates
@@ -93,18 +197,11 @@ pub(crate) fn set_slot(
     layers: &Layers,
     diags: &mut Diagnostics,
 ) {
-    let slot = |value: Value, history: Vec<(Layer, Span)>| Slot {
-        name: Rc::from(name),
-        value,
-        layer,
-        span,
-        history,
-    };
     if value.is_error() {
         // Already reported. Keep the field as set, so that later checks do not also
         // call it missing (a required field, `start` for `catchup`).
         if !slots.iter().any(|s| &*s.name == name) {
-            slots.push(slot(value, Vec::new()));
+            slots.push(Slot::new(name, value, layer, span));
         }
         return;
     }
@@ -126,37 +223,21 @@ pub(crate) fn set_slot(
             );
             return;
         }
-        slots.push(slot(value, Vec::new()));
+        slots.push(Slot::new(name, value, layer, span));
         return;
     };
-    let old = &slots[i];
-    let earlier: Vec<(Layer, Span)> = old
-        .history
-        .iter()
-        .copied()
-        .chain([(old.layer, old.span)])
-        .collect();
+    let old = &mut slots[i];
     if old.value.is_error() && (append || old.layer != layer) {
         // The earlier value was wrong and reported; there is nothing to merge or conflict with.
         return;
     }
     if append {
-        match (&old.value.v, &value.v) {
-            (V::List(a), V::List(b)) => {
-                let mut items: Vec<Value> = a.to_vec();
-                for x in b.iter() {
-                    if !items.iter().any(|y| y.same(x)) {
-                        items.push(x.clone());
-                    }
-                }
-                let merged = Value::new(V::List(Rc::new(items)), value.span);
-                slots[i] = slot(merged, earlier);
-            }
-            _ => diags.push(not_a_list(
+        if !old.append(&value, layer, span) {
+            diags.push(not_a_list(
                 name,
                 span,
                 format!("set `{name}` once, to the whole value"),
-            )),
+            ));
         }
         return;
     }
@@ -171,7 +252,7 @@ pub(crate) fn set_slot(
         return;
     }
     if old.value.same(&value) {
-        slots[i] = slot(value, earlier);
+        old.replace(value, layer, span);
         return;
     }
     // Records merge key by key, also under `override` (which then wins on each key).
@@ -200,12 +281,16 @@ pub(crate) fn set_slot(
             }
         }
         if ok {
-            slots[i] = slot(Value::new(V::Record(Rc::new(merged)), value.span), earlier);
+            old.replace(
+                Value::new(V::Record(Rc::new(merged)), value.span),
+                layer,
+                span,
+            );
         }
         return;
     }
     if is_override {
-        slots[i] = slot(value, earlier);
+        old.replace(value, layer, span);
         return;
     }
     diags.push(conflict(name, span, old.span, old.layer, layer, layers));
@@ -290,4 +375,77 @@ pub(crate) fn conflict(
             None => format!("{name} = ..."),
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dagf_diag::FileId;
+
+    fn list(items: Vec<V>) -> Value {
+        let items = items.into_iter().map(|v| Value::new(v, at(0))).collect();
+        Value::new(V::List(Rc::new(items)), at(0))
+    }
+
+    fn at(n: usize) -> Span {
+        Span::new(FileId(0), n, n + 1)
+    }
+
+    fn text(s: &str) -> V {
+        V::Str(Rc::from(s))
+    }
+
+    /// `+=` grows the one list it holds, finds each duplicate among a few candidates
+    /// rather than the whole list, and adds one entry to the history.
+    #[test]
+    fn appending_works_in_place() {
+        let mut slot = Slot::new("tags", list(vec![text("t0")]), Layer::Body, at(0));
+        let held = |s: &Slot| match &s.value.v {
+            V::List(items) => Rc::as_ptr(items),
+            _ => std::ptr::null(),
+        };
+        let first = held(&slot);
+        for i in 1..10_000usize {
+            // Every item is new except the one a few lines back, which is dropped.
+            let items = vec![text(&format!("t{i}")), text(&format!("t{}", i / 2))];
+            assert!(slot.append(&list(items), Layer::Body, at(i)));
+            assert_eq!(held(&slot), first, "the list was copied at {i}");
+        }
+        let V::List(items) = &slot.value.v else {
+            panic!("not a list: {:?}", slot.value);
+        };
+        assert_eq!(items.len(), 10_000);
+        assert_eq!(slot.history.len(), 9_999);
+        assert_eq!(slot.span, at(9_999));
+        let largest = slot.items.at.values().map(Vec::len).max();
+        assert!(largest <= Some(2), "{largest:?} items share a hash");
+    }
+
+    /// Duplicates are what `Value::same` calls equal: an int and the float it equals,
+    /// equal lists; a string and a pyref are not.
+    #[test]
+    fn appending_drops_what_same_calls_equal() {
+        let mut slot = Slot::new(
+            "xs",
+            list(vec![V::Int(1), text("a"), V::Float(0.0)]),
+            Layer::Body,
+            at(0),
+        );
+        let more = list(vec![
+            V::Float(1.0),
+            V::PyRef(Rc::from("a")),
+            V::Int(0),
+            V::Float(-0.0),
+            list(vec![V::Int(2)]).v,
+            list(vec![V::Float(2.0)]).v,
+            V::Float(f64::NAN),
+        ]);
+        assert!(slot.append(&more, Layer::Mixin(1), at(1)));
+        let V::List(items) = &slot.value.v else {
+            panic!("not a list: {:?}", slot.value);
+        };
+        let kinds: Vec<&str> = items.iter().map(Value::kind).collect();
+        assert_eq!(kinds, ["int", "str", "float", "pyref", "list", "float"]);
+        assert!(!slot.append(&Value::new(V::Int(3), at(2)), Layer::Body, at(2)));
+    }
 }

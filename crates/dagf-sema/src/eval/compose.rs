@@ -69,22 +69,34 @@ impl Cx<'_> {
             dag.edges = saved;
             // Sentinels are left out both as candidates and as the edges that would
             // disqualify one: `gate >> roots()` still finds the tasks after `begin`.
-            let sentinel = |t: &usize| own.iter().any(|r| r.contains(t));
-            let others = || (0..dag.tasks.len()).filter(|t| !sentinel(t));
-            let roots: Vec<usize> = others()
-                .filter(|t| {
-                    !edges
-                        .iter()
-                        .any(|(a, b, _)| b == t && a != t && !sentinel(a))
-                })
-                .collect();
-            let leaves: Vec<usize> = others()
-                .filter(|t| {
-                    !edges
-                        .iter()
-                        .any(|(a, b, _)| a == t && a != b && !sentinel(b))
-                })
-                .collect();
+            let n = dag.tasks.len();
+            let mut sentinel = vec![false; n];
+            for r in &own {
+                for t in r.clone().filter(|&t| t < n) {
+                    sentinel[t] = true;
+                }
+            }
+            let is_sentinel = |t: usize| sentinel.get(t).copied().unwrap_or(false);
+            // One pass over the edges: which tasks have a task before them, which after.
+            let (mut after_one, mut before_one) = (vec![false; n], vec![false; n]);
+            for &(a, b, _) in &edges {
+                if a == b {
+                    continue;
+                }
+                if !is_sentinel(a)
+                    && let Some(x) = after_one.get_mut(b)
+                {
+                    *x = true;
+                }
+                if !is_sentinel(b)
+                    && let Some(x) = before_one.get_mut(a)
+                {
+                    *x = true;
+                }
+            }
+            let others = || (0..n).filter(|&t| !is_sentinel(t));
+            let roots: Vec<usize> = others().filter(|&t| !after_one[t]).collect();
+            let leaves: Vec<usize> = others().filter(|&t| !before_one[t]).collect();
             let outer_ctx = self.after_ctx.replace((roots, leaves));
             let outer = std::mem::replace(&mut dag.layer, after.layer);
             let mut env = after.env.clone();
@@ -95,21 +107,22 @@ impl Cx<'_> {
     }
 
     /// Runs a factory's body into `dag` at `layer`, after the bodies of the factories
-    /// it extends (each a layer below). `chain` holds the factories on the way here.
-    pub(super) fn run_factory(
-        &mut self,
-        f: usize,
-        mut env: Env,
-        dag: &mut DagB,
-        layer: Layer,
-        chain: &mut Vec<usize>,
-    ) {
-        let info = &self.prog.factories[f];
-        let (module, decl) = (info.module, info.decl.clone());
-        if let Some((target, args)) = &decl.extends {
-            let parent = self.expr(module, &mut env, target, None);
+    /// it extends (each a layer below). A chain of any length runs each body once, on
+    /// a loop rather than the stack: first each factory's arguments to its parent are
+    /// bound, child to parent, then the bodies run, parent to child. A factory whose
+    /// parent cannot be had runs nothing of its own; the factories above it still run.
+    pub(super) fn run_factory(&mut self, f: usize, env: Env, dag: &mut DagB, layer: Layer) {
+        let mut frames: Vec<(usize, Env, Layer)> = vec![(f, env, layer)];
+        let mut on_chain = std::collections::HashSet::from([f]);
+        while let Some((cur, env, _)) = frames.last_mut() {
+            let info = &self.prog.factories[*cur];
+            let (module, decl) = (info.module, info.decl.clone());
+            let Some((target, args)) = &decl.extends else {
+                break;
+            };
+            let parent = self.expr(module, env, target, None);
             match parent.as_factory() {
-                Some((p, _)) if chain.contains(&p) => {
+                Some((p, _)) if on_chain.contains(&p) => {
                     self.err(
                         Diagnostic::at(
                             Code::E0208,
@@ -119,20 +132,19 @@ impl Cx<'_> {
                         )
                         .with_help("a factory extends a factory that does not lead back to it"),
                     );
-                    return;
                 }
                 Some((p, bound)) => {
                     let pinfo = &self.prog.factories[p];
                     let (params, name) = (pinfo.params.clone(), pinfo.decl.name.name.clone());
-                    let Some(penv) =
-                        self.bind_rest(module, &mut env, &params, bound, args, target.span, &name)
-                    else {
-                        return;
-                    };
-                    chain.push(p);
-                    self.run_factory(p, penv, dag, Layer::Parent(p), chain);
+                    if let Some(penv) =
+                        self.bind_rest(module, env, &params, bound, args, target.span, &name)
+                    {
+                        on_chain.insert(p);
+                        frames.push((p, penv, Layer::Parent(p)));
+                        continue;
+                    }
                 }
-                None if parent.is_error() => return,
+                None if parent.is_error() => {}
                 None => {
                     let v = parent;
                     self.err(
@@ -144,18 +156,35 @@ impl Cx<'_> {
                         )
                         .with_help("write `factory NAME(...) extends PARENT(args) { ... }`"),
                     );
-                    return;
                 }
             }
+            frames.pop();
+            break;
         }
-        self.apply_mixins(&decl.mixins, module, &mut env, dag, Scope::Dag);
-        let outer = std::mem::replace(&mut dag.layer, layer);
-        let outer_abstract = std::mem::replace(
-            &mut dag.in_abstract,
-            decl.is_abstract.map(|_| decl.name.name.clone()),
-        );
-        self.body(module, &mut env, &decl.body, dag, Scope::Dag);
-        dag.in_abstract = outer_abstract;
-        dag.layer = outer;
+        while let Some((cur, mut env, layer)) = frames.pop() {
+            let info = &self.prog.factories[cur];
+            let (module, decl) = (info.module, info.decl.clone());
+            self.apply_mixins(&decl.mixins, module, &mut env, dag, Scope::Dag);
+            let outer = std::mem::replace(&mut dag.layer, layer);
+            let outer_abstract = std::mem::replace(
+                &mut dag.in_abstract,
+                decl.is_abstract.map(|_| decl.name.name.clone()),
+            );
+            self.body(module, &mut env, &decl.body, dag, Scope::Dag);
+            dag.in_abstract = outer_abstract;
+            dag.layer = outer;
+            if layer != Layer::Parent(cur) {
+                continue;
+            }
+            // Its body was checked here, as a layer of this chain: not again on its own
+            // (one whose `extends` failed still is, and says so without this chain).
+            self.extended.insert(cur);
+            // A concrete factory declares its ancestors' abstract tasks, also when it
+            // is only extended; said (once) if no dag is made from it.
+            if decl.is_abstract.is_none() {
+                let missing = self.missing_abstracts(dag, &decl.name.name, decl.name.span);
+                self.parent_missing.entry(cur).or_insert(missing);
+            }
+        }
     }
 }

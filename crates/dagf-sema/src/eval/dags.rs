@@ -58,7 +58,7 @@ impl<'a> Cx<'a> {
                     let label = format!("while making dag `{}` from `{}`", dag.id, decl.name.name);
                     let outer = self.making.replace((target.span, label));
                     dag.made_from = Some((decl.name.name.clone(), decl.name.span));
-                    self.run_factory(f, bound, &mut dag, Layer::Factory, &mut vec![f]);
+                    self.run_factory(f, bound, &mut dag, Layer::Factory);
                     self.making = outer;
                     factory_docs = decl.docs.clone();
                 }
@@ -92,13 +92,8 @@ impl<'a> Cx<'a> {
                 .map(|l| l.strip_prefix(' ').unwrap_or(l))
                 .collect();
             let value = Value::new(V::Str(Rc::from(text.join("\n").trim())), d.span);
-            dag.slots.push(Slot {
-                history: Vec::new(),
-                name: Rc::from("doc"),
-                value,
-                layer: Layer::Factory,
-                span: d.span,
-            });
+            dag.slots
+                .push(Slot::new("doc", value, Layer::Factory, d.span));
         }
         self.apply_policy(&mut dag);
         self.apply_profile(&mut dag);
@@ -267,24 +262,35 @@ impl<'a> Cx<'a> {
         let Some((child, child_span)) = dag.made_from.clone() else {
             return;
         };
-        for (name, span, owner) in &dag.abstracts {
-            if !dag.by_name.contains_key(name) && !dag.failed.contains(name) {
-                self.err(
-                    Diagnostic::at(
-                        Code::E0215,
-                        child_span,
-                        format!(
-                            "`{child}` does not declare the abstract task `{name}` of `{owner}`"
-                        ),
-                        format!("`{name}` is missing here"),
-                    )
-                    .with_label(*span, format!("`{owner}` declares `{name}` abstract here"))
-                    .with_help(format!(
-                        "declare it in `{child}`: `task {name}: OPERATOR {{ ... }}`"
-                    )),
-                );
-            }
+        for d in self.missing_abstracts(dag, &child, child_span) {
+            self.err(d);
         }
+    }
+
+    /// E0215 for each `abstract task` of the bodies run so far that `child` (the last
+    /// of them, named at `child_span`) leaves undeclared.
+    pub(super) fn missing_abstracts(
+        &self,
+        dag: &DagB,
+        child: &str,
+        child_span: Span,
+    ) -> Vec<Diagnostic> {
+        dag.abstracts
+            .iter()
+            .filter(|(name, _, _)| !dag.by_name.contains_key(name) && !dag.failed.contains(name))
+            .map(|(name, span, owner)| {
+                Diagnostic::at(
+                    Code::E0215,
+                    child_span,
+                    format!("`{child}` does not declare the abstract task `{name}` of `{owner}`"),
+                    format!("`{name}` is missing here"),
+                )
+                .with_label(*span, format!("`{owner}` declares `{name}` abstract here"))
+                .with_help(format!(
+                    "declare it in `{child}`: `task {name}: OPERATOR {{ ... }}`"
+                ))
+            })
+            .collect()
     }
 
     /// Names layers for provenance: which template, parent factory or mixin. Each

@@ -86,6 +86,8 @@ struct Share {
     dag_ids: std::collections::HashSet<String>,
     ids_unsure: bool,
     used_factories: std::collections::HashSet<usize>,
+    extended: std::collections::HashSet<usize>,
+    parent_missing: std::collections::BTreeMap<usize, Vec<Diagnostic>>,
     used_templates: std::collections::HashSet<usize>,
     used_callbacks: std::collections::HashSet<usize>,
     placed_kinds: std::collections::HashSet<usize>,
@@ -157,23 +159,18 @@ pub fn run(
             cx.dag_ids.extend(share.dag_ids);
             cx.ids_unsure |= share.ids_unsure;
             cx.used_factories.extend(share.used_factories);
+            cx.extended.extend(share.extended);
+            for (f, missing) in share.parent_missing {
+                cx.parent_missing.entry(f).or_insert(missing);
+            }
             cx.used_templates.extend(share.used_templates);
             cx.used_callbacks.extend(share.used_callbacks);
             cx.placed_kinds.extend(share.placed_kinds);
             check_ids(&mut cx, share.ids);
         }
     }
-    // A factory no dag uses is still checked, with its defaults and unknown arguments.
-    for f in 0..prog.factories.len() {
-        if !cx.used_factories.contains(&f) && prog.factories[f].module != prog.std_module {
-            cx.check_unused_factory(f);
-        }
-    }
-    for t in 0..prog.templates.len() {
-        if !cx.used_templates.contains(&t) && prog.templates[t].module != prog.std_module {
-            cx.check_unused_template(t);
-        }
-    }
+    cx.check_unused_factories();
+    cx.check_unused_templates();
     for c in 0..prog.callbacks.len() {
         if !cx.used_callbacks.contains(&c) && prog.callbacks[c].module != prog.std_module {
             cx.check_unused_callback(c);
@@ -246,6 +243,8 @@ fn evaluate_share(
     let facts = std::mem::take(&mut cx.facts);
     let dag_ids = std::mem::take(&mut cx.dag_ids);
     let ids_unsure = cx.ids_unsure;
+    let extended = std::mem::take(&mut cx.extended);
+    let parent_missing = std::mem::take(&mut cx.parent_missing);
     let used = (
         std::mem::take(&mut cx.used_factories),
         std::mem::take(&mut cx.used_templates),
@@ -262,6 +261,8 @@ fn evaluate_share(
         dag_ids,
         ids_unsure,
         used_factories: used.0,
+        extended,
+        parent_missing,
         used_templates: used.1,
         used_callbacks: used.2,
         placed_kinds: used.3,
@@ -329,6 +330,11 @@ struct Cx<'a> {
     making: Option<(Span, String)>,
     /// Factories at least one dag was made from.
     used_factories: std::collections::HashSet<usize>,
+    /// Factories run as the parent of another: checked as a layer of that one.
+    extended: std::collections::HashSet<usize>,
+    /// For each concrete factory run as a parent, the abstract tasks of its ancestors it
+    /// leaves undeclared (the first run's finding), said if no dag is made from it.
+    parent_missing: std::collections::BTreeMap<usize, Vec<Diagnostic>>,
     /// Templates and callbacks something used (the others are checked on their own).
     used_templates: std::collections::HashSet<usize>,
     used_callbacks: std::collections::HashSet<usize>,
@@ -385,6 +391,8 @@ impl<'a> Cx<'a> {
             made: Default::default(),
             made_as: HashMap::new(),
             used_factories: Default::default(),
+            extended: Default::default(),
+            parent_missing: Default::default(),
             used_templates: Default::default(),
             used_callbacks: Default::default(),
             after_ctx: None,

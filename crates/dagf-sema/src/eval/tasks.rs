@@ -164,6 +164,7 @@ impl Cx<'_> {
     /// group template used for a task and templates that build on themselves.
     pub(super) fn template_base(&mut self, tid: usize, at: Span) -> Option<usize> {
         let mut seen = vec![tid];
+        let mut on_chain = std::collections::HashSet::from([tid]);
         let mut cur = tid;
         loop {
             let info = &self.prog.templates[cur];
@@ -186,13 +187,14 @@ impl Cx<'_> {
             };
             match self.expr(module, &mut Env::new(), target, None).v {
                 V::Item(Item::Operator(op)) => return Some(op),
-                V::Item(Item::Template(parent)) if seen.contains(&parent) => {
+                V::Item(Item::Template(parent)) if on_chain.contains(&parent) => {
                     let cycle = &seen[seen.iter().position(|&t| t == parent).unwrap_or(0)..];
                     self.err(crate::checks::template_cycle(self.prog, cycle));
                     return None;
                 }
                 V::Item(Item::Template(parent)) => {
                     seen.push(parent);
+                    on_chain.insert(parent);
                     cur = parent;
                 }
                 V::Error => return None,
@@ -208,35 +210,54 @@ impl Cx<'_> {
         }
     }
 
-    /// Sets a task's fields from a template: its parent first, then its own body.
-    pub(super) fn apply_template(&mut self, tid: usize, mut env: Env, dag: &mut DagB, t: usize) {
-        self.used_templates.insert(tid);
-        let info = &self.prog.templates[tid];
-        let (module, decl) = (info.module, info.decl.clone());
-        if let Some(target) = &decl.target {
+    /// Sets a task's fields from a template: its parent first, then its own body. A
+    /// chain of templates of any length is followed on a loop rather than the stack:
+    /// each template's arguments to its parent are bound, child to parent, then the
+    /// bodies run, parent to child. One whose arguments fail runs nothing of its own.
+    pub(super) fn apply_template(&mut self, tid: usize, env: Env, dag: &mut DagB, t: usize) {
+        let mut frames: Vec<(usize, Env)> = vec![(tid, env)];
+        // `template_base` has refused chains that lead back; this only keeps the loop finite.
+        let mut on_chain = std::collections::HashSet::from([tid]);
+        while let Some((cur, env)) = frames.last_mut() {
+            let cur = *cur;
+            self.used_templates.insert(cur);
+            let info = &self.prog.templates[cur];
+            let (module, decl) = (info.module, info.decl.clone());
+            let Some(target) = &decl.target else {
+                break;
+            };
             match self.expr(module, &mut Env::new(), target, None).v {
-                V::Item(Item::Template(parent)) => {
+                V::Item(Item::Template(parent)) if on_chain.insert(parent) => {
                     let pinfo = &self.prog.templates[parent];
                     let (params, name) = (pinfo.params.clone(), pinfo.decl.name.name.clone());
                     let args = decl.target_args.clone().unwrap_or_default();
-                    match self.bind_args(module, &mut env, &params, &args, target.span, &name) {
-                        Some(penv) => self.apply_template(parent, penv, dag, t),
-                        None => return,
+                    match self.bind_args(module, env, &params, &args, target.span, &name) {
+                        Some(penv) => frames.push((parent, penv)),
+                        None => {
+                            frames.pop();
+                            break;
+                        }
                     }
                 }
+                V::Item(Item::Template(_)) => break,
                 _ => {
                     // Built on an operator: arguments after it are its fields.
-                    let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
+                    let outer = std::mem::replace(&mut dag.layer, Layer::Template(cur));
                     let args = decl.target_args.clone().unwrap_or_default();
-                    self.operator_args(module, &mut env, &args, dag, t);
+                    self.operator_args(module, env, &args, dag, t);
                     dag.layer = outer;
+                    break;
                 }
             }
         }
-        self.apply_mixins(&decl.mixins, module, &mut env, dag, Scope::Task(t));
-        let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
-        self.body(module, &mut env, &decl.body, dag, Scope::Task(t));
-        dag.layer = outer;
+        while let Some((cur, mut env)) = frames.pop() {
+            let info = &self.prog.templates[cur];
+            let (module, decl) = (info.module, info.decl.clone());
+            self.apply_mixins(&decl.mixins, module, &mut env, dag, Scope::Task(t));
+            let outer = std::mem::replace(&mut dag.layer, Layer::Template(cur));
+            self.body(module, &mut env, &decl.body, dag, Scope::Task(t));
+            dag.layer = outer;
+        }
     }
 
     /// `abstract task NAME` in an abstract factory: a task every concrete child declares.
