@@ -114,6 +114,7 @@ struct Producer {
 pub fn check(dags: &[Facts], known: &Known, diags: &mut Diagnostics) -> Vec<dagf_ir::TeamFolder> {
     let assets = known.assets;
     let teams = teams(dags, diags);
+    files_and_folders(dags, diags);
     dag_ids(dags, known, diags);
     let mut producers: HashMap<&str, Vec<Producer>> = HashMap::new();
     for (d, dag) in dags.iter().enumerate() {
@@ -337,6 +338,58 @@ fn dag_ids(dags: &[Facts], known: &Known, diags: &mut Diagnostics) {
             ));
         }
         diags.push(d);
+    }
+}
+
+/// E0315: a tenant's output folder (or a folder above it) has the path of a dag's file,
+/// so one of the two could not be written.
+fn files_and_folders(dags: &[Facts], diags: &mut Diagnostics) {
+    // Every folder some dag is written in, and every folder above it: the dag that
+    // first asked for it.
+    let mut folders: HashMap<&str, &Facts> = HashMap::new();
+    for d in dags {
+        let mut end = d.folder.len();
+        while end > 0 {
+            folders.entry(&d.folder[..end]).or_insert(d);
+            end = d.folder[..end].rfind('/').unwrap_or(0);
+        }
+    }
+    if folders.is_empty() {
+        return;
+    }
+    for d in dags {
+        let file = match d.folder.as_str() {
+            "" => format!("{}.py", d.dag_id),
+            dir => format!("{dir}/{}.py", d.dag_id),
+        };
+        let Some(other) = folders.get(file.as_str()) else {
+            continue;
+        };
+        let mut diag = Diagnostic::at(
+            Code::E0315,
+            d.span,
+            format!(
+                "the file of dag `{}` and the folder of dag `{}` are both `{file}`",
+                d.dag_id, other.dag_id
+            ),
+            format!("written as `{file}`"),
+        );
+        diag = match &other.scope {
+            Some(s) => diag.with_label(
+                s.placed,
+                format!(
+                    "`{}` goes in `{}`, the output folder of tenant `{}`",
+                    other.dag_id, other.folder, s.tenant
+                ),
+            ),
+            None => diag.with_label(
+                other.span,
+                format!("`{}` goes in `{}`", other.dag_id, other.folder),
+            ),
+        };
+        diags.push(diag.with_help(
+            "a file and a folder cannot have one path: rename the dag, or change the tenant kind's `output`",
+        ));
     }
 }
 
