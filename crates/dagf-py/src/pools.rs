@@ -52,7 +52,7 @@ pub fn pools_file(pools: &[Pool]) -> Option<Built> {
 
 /// A JSON string literal: `"` and `\` escaped, control characters as `\uXXXX` (or
 /// their short forms), everything else as it is (JSON text is UTF-8).
-fn json_str(s: &str) -> String {
+pub(crate) fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -3,6 +3,7 @@
 //! dag_bundle_config_list`, and an `.airflowignore` that keeps the top bundle from
 //! loading the teams' dags a second time.
 
+use crate::pools::json_str;
 use dagf_ir::TeamFolder;
 use std::fmt::Write;
 
@@ -59,27 +60,6 @@ fn bundle(out: &mut String, name: &str, path: &str, team: Option<&str>) {
     out.push_str("\n  }");
 }
 
-/// A JSON string literal.
-fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,10 +95,5 @@ mod tests {
         assert_eq!(*name, ".airflowignore");
         assert!(ignore.lines().any(|l| l == "/teams/acme/"));
         assert!(ignore.lines().any(|l| l == "/globex/"));
-    }
-
-    #[test]
-    fn paths_are_json_strings() {
-        assert_eq!(json_str("a\"b\\c\u{1}"), "\"a\\\"b\\\\c\\u0001\"");
     }
 }
