@@ -496,11 +496,33 @@ def run_dags(
             report.fail(dag_id, "--run: no such DAG (see the import errors above)")
             continue
         started = time.monotonic()
-        results[dag_id] = run_dag(dag_id, home, env, timeout, report)
+        results[dag_id] = run_dag(
+            dag_id, home, bundle_env(env, dags[dag_id].fileloc), timeout, report
+        )
         print(
             f"ran {dag_id}: {results[dag_id]['state']} in {time.monotonic() - started:.1f}s"
         )
     return results
+
+
+def bundle_env(env: dict, fileloc: str) -> dict:
+    """The environment `airflow dags test` runs a DAG in: a DAG in a team's folder is
+    found in that team's bundle (the whole folder's bundle leaves it out), with the
+    top of the output folder on PYTHONPATH for the helper modules beside it, as a
+    multi-team deployment installs them."""
+    top = Path(env["AIRFLOW__CORE__DAGS_FOLDER"])
+    file = Path(fileloc).resolve()
+    folders = [path for _, path in bundles(top) if path != top]
+    inside = [f for f in folders if f.resolve() in file.parents]
+    if not inside:
+        return env
+    folder = max(inside, key=lambda f: len(f.parts))
+    paths = [str(top)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {
+        **env,
+        "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
+        "PYTHONPATH": os.pathsep.join(paths),
+    }
 
 
 def install_database(db: Path, env: dict) -> None:
