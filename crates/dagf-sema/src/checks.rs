@@ -9,23 +9,6 @@ use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
 use dagf_ir::{Field, Task};
 use petgraph::graph::{DiGraph, NodeIndex};
 
-/// Airflow 3.3's trigger rules.
-pub const TRIGGER_RULES: &[&str] = &[
-    "all_success",
-    "all_failed",
-    "all_done",
-    "all_done_min_one_success",
-    "all_done_setup_success",
-    "all_skipped",
-    "one_success",
-    "one_done",
-    "one_failed",
-    "none_failed",
-    "none_failed_min_one_success",
-    "none_skipped",
-    "always",
-];
-
 /// Airflow's defaults for sensors that set neither.
 const DEFAULT_POKE_MS: i64 = 60_000;
 const DEFAULT_TIMEOUT_MS: i64 = 7 * 86_400_000;

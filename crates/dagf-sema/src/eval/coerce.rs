@@ -161,7 +161,7 @@ impl Cx<'_> {
                 _ => mismatch(self, &v, "a pyref (a \"module.name\" string)".into()),
             },
             Ty::TriggerRule => match &v.v {
-                V::Str(s) if checks::TRIGGER_RULES.contains(&&**s) => v,
+                V::Str(s) if trigger_rules().any(|r| r == &**s) => v,
                 V::Str(s) => {
                     self.err(
                         Diagnostic::at(
@@ -170,11 +170,11 @@ impl Cx<'_> {
                             format!("`{s}` is not a trigger rule"),
                             "unknown trigger rule",
                         )
-                        .with_suggestion(s, checks::TRIGGER_RULES.iter().copied())
+                        .with_suggestion(s, trigger_rules())
                         .or_help("use one of Airflow's trigger rules, such as \"all_success\" or \"none_failed\"")
                         .with_note(format!(
                             "Airflow 3.3's trigger rules: {}",
-                            checks::TRIGGER_RULES.join(", ")
+                            trigger_rules().collect::<Vec<_>>().join(", ")
                         )),
                     );
                     Value::error(span)
@@ -459,4 +459,14 @@ impl Cx<'_> {
         self.err(d);
         Value::error(span)
     }
+}
+
+/// The trigger rules of the Airflow version dagf generates for, from the one table of
+/// what each version has.
+fn trigger_rules() -> impl Iterator<Item = &'static str> {
+    let target = dagf_target::Target::DEFAULT;
+    dagf_target::TRIGGER_RULES
+        .iter()
+        .filter(move |(_, since)| target.version >= *since)
+        .map(|(rule, _)| *rule)
 }
