@@ -120,6 +120,7 @@ codes! {
     E0323 => "asset URI Airflow rejects",
     E0324 => "one asset spelled two ways",
     E0326 => "invalid team",
+    E0327 => "not in the targeted Airflow version",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",

@@ -47,6 +47,8 @@ pub struct Options {
     pub env: Option<String>,
     /// Where the environment's name came from, for messages (`--env`, ...).
     pub env_origin: String,
+    /// The Airflow version built for: a feature it lacks is an error.
+    pub target: dagf_target::Target,
 }
 
 /// The result of checking a project: the IR when there were no errors, and every

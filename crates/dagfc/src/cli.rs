@@ -29,6 +29,20 @@ pub struct Args {
     /// name (default: `DAGF_ENV`, then `default_env` in dagf.toml).
     #[arg(long, global = true)]
     env: Option<String>,
+    /// Airflow version to generate code for: 2.11, 3.0, 3.1, 3.2 or 3.3 (default:
+    /// `[target] airflow` in dagf.toml, else 3.3).
+    #[arg(long, global = true, value_parser = parse_target)]
+    target: Option<dagf_target::Version>,
+}
+
+fn parse_target(text: &str) -> Result<dagf_target::Version, String> {
+    dagf_target::Version::parse(text).ok_or_else(|| {
+        let all = dagf_target::Version::ALL.map(|v| v.as_str());
+        format!(
+            "not a supported Airflow version (supported: {})",
+            all.join(", ")
+        )
+    })
 }
 
 #[derive(Subcommand, Debug)]
@@ -285,8 +299,9 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                     let out_dir = out_dir.path.clone();
                     let toml_text = &sources.get(dagf_diag::FileId(0)).text;
                     let options = format!(
-                        "-O{opt_level} {style:?} env={:?}",
-                        env.as_ref().map(|e| &e.0)
+                        "-O{opt_level} {style:?} env={:?} target={:?}",
+                        env.as_ref().map(|e| &e.0),
+                        args.target
                     );
                     let key = dagf_sema::stable_hash(&[
                         env!("CARGO_PKG_VERSION"),
@@ -332,7 +347,11 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         skip_provenance: !matches!(args.command, Command::ExplainValue { .. }),
         env: env.as_ref().map(|e| e.0.clone()),
         env_origin: env.map(|e| e.1).unwrap_or_default(),
+        target: args
+            .target
+            .map_or_else(|| proj.config.target.target(), dagf_target::Target::new),
     };
+    let target = options.target;
     // The flag sets one style for every dag; else dagf.toml decides, dag by dag.
     let codegen = &proj.config.codegen;
     let style_flag = build.as_ref().and_then(|b| b.3);
@@ -340,6 +359,10 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         style_flag
             .unwrap_or_else(|| codegen.style_of(&d.dag_id))
             .style()
+    };
+    let py_options = |d: &dagf_ir::Dag| dagf_py::Options {
+        style: style_of(d),
+        target,
     };
     let opts = match build {
         Some((_, 0, _, _)) => dagf_ir::passes::Options::NONE,
@@ -360,7 +383,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         optimise(&mut dag);
         let (file, text) = (
             dagf_py::file_name(&dag),
-            dagf_py::generate(&dag, style_of(&dag)),
+            dagf_py::generate_with(&dag, py_options(&dag)),
         );
         dagf_ir::Built {
             dag_id: dag.dag_id,
@@ -456,7 +479,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                     "" => outln!("# ==> {} <==", dagf_py::file_name(dag)),
                     dir => outln!("# ==> {dir}/{} <==", dagf_py::file_name(dag)),
                 }
-                out!("{}", dagf_py::generate(dag, style_of(dag)));
+                out!("{}", dagf_py::generate_with(dag, py_options(dag)));
             }
             return 0;
         }

@@ -135,6 +135,15 @@ pub struct TargetSection {
     pub airflow: String,
 }
 
+impl TargetSection {
+    /// The Airflow the project targets (`load` has checked `airflow`).
+    pub fn target(&self) -> dagf_target::Target {
+        dagf_target::Target::new(
+            dagf_target::Version::parse(&self.airflow).unwrap_or(dagf_target::Version::DEFAULT),
+        )
+    }
+}
+
 impl Default for TargetSection {
     fn default() -> Self {
         TargetSection {
@@ -183,7 +192,7 @@ pub fn load(root: &Path, sources: &mut Sources) -> Result<Project, Box<Diagnosti
                 .with_help("dagf.toml has [project] name, src, out and [target] airflow; see the book's project chapter"),
         )
     })?;
-    if config.target.airflow != "3.3" {
+    if dagf_target::Version::parse(&config.target.airflow).is_none() {
         let at = text.find(&config.target.airflow).unwrap_or(0);
         return Err(Box::new(
             Diagnostic::at(
@@ -192,7 +201,10 @@ pub fn load(root: &Path, sources: &mut Sources) -> Result<Project, Box<Diagnosti
                 format!("unsupported Airflow target `{}`", config.target.airflow),
                 "not a supported target",
             )
-            .with_help("dagfc generates code for Airflow 3.3: write `airflow = \"3.3\"`"),
+            .with_help(format!(
+                "dagfc generates code for Airflow {}: write one of them, such as `airflow = \"3.3\"`",
+                dagf_target::Version::ALL.map(|v| v.as_str()).join(", ")
+            )),
         ));
     }
     Ok(Project {
