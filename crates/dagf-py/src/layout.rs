@@ -185,7 +185,12 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
     let (before, after) = dag.args.split_at(split);
     let default_args =
         (!dag.default_args.is_empty()).then_some(("default_args", Arg::Fields(&dag.default_args)));
+    // Where Airflow reads a missing schedule as daily, no schedule is said outright.
+    static NO_SCHEDULE: Value = Value::None;
+    let unscheduled = (target.writes_missing_schedule() && dag.arg("schedule").is_none())
+        .then_some(("schedule", Arg::Value(&NO_SCHEDULE)));
     let dag_args = once(("dag_id", Arg::Str(&dag.dag_id)))
+        .chain(unscheduled)
         .chain(before.iter().map(|f| kwarg(dag_arg(f))))
         .chain(default_args)
         .chain(after.iter().map(|f| kwarg(dag_arg(f))));

@@ -95,7 +95,7 @@ impl Feature {
     /// How messages and the matrix name it.
     pub fn describe(self) -> &'static str {
         match self {
-            Feature::AllDoneMinOneSuccess => "the trigger rule \"all_done_min_one_success\"",
+            Feature::AllDoneMinOneSuccess => "the trigger rule `all_done_min_one_success`",
             Feature::BackoffMultiplier => {
                 "`retry_exponential_backoff` as a multiplier (other than 0 and 2)"
             }
@@ -221,6 +221,12 @@ impl Target {
         }
     }
 
+    /// Whether a DAG without a schedule says `schedule=None`: Airflow 2 reads a missing
+    /// schedule as daily (and warns), Airflow 3 as none.
+    pub fn writes_missing_schedule(&self) -> bool {
+        !self.version.is_3()
+    }
+
     /// How a cron string or an interval is passed as a schedule.
     pub fn schedule_form(&self) -> ScheduleForm {
         if self.version.is_3() {
@@ -330,8 +336,21 @@ pub fn matrix() -> String {
             ScheduleForm::Timetable => "`CronTriggerTimetable(\"0 0 * * *\", ...)`".into(),
         },
     );
+    row(
+        &mut out,
+        "a DAG without a schedule is written with".into(),
+        &|t| {
+            if t.writes_missing_schedule() {
+                "`schedule=None`".into()
+            } else {
+                "no `schedule`".into()
+            }
+        },
+    );
     row(&mut out, "`@quarterly` is written".into(), &|t| {
-        if t.expands_preset("quarterly") {
+        if t.schedule_form() == ScheduleForm::Timetable {
+            "`CronTriggerTimetable(\"0 0 1 */3 *\", ...)`".into()
+        } else if t.expands_preset("quarterly") {
             "`\"0 0 1 */3 *\"`".into()
         } else {
             "`\"@quarterly\"`".into()
