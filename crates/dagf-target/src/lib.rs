@@ -406,4 +406,36 @@ mod tests {
         assert_eq!(Target::DEFAULT.dag_kwarg("fail_fast"), "fail_fast");
         assert_eq!(Target::new(Version::V2_11).import(Name::Asset).1, "Dataset");
     }
+
+    #[test]
+    fn forms_change_only_where_airflow_reads_them_differently() {
+        let old = Target::new(Version::V2_11);
+        assert_eq!(old.schedule_form(), ScheduleForm::Timetable);
+        assert!(old.writes_missing_schedule() && old.backoff_is_bool());
+        assert_eq!(old.import(Name::Dag), ("airflow.models.dag", "DAG"));
+        for v in [Version::V3_0, Version::V3_1, Version::V3_2, Version::V3_3] {
+            let t = Target::new(v);
+            assert_eq!(t.schedule_form(), ScheduleForm::Plain);
+            assert!(!t.writes_missing_schedule());
+            assert_eq!(t.import(Name::TaskGroup), ("airflow.sdk", "TaskGroup"));
+            assert_eq!(t.expands_preset("quarterly"), v == Version::V3_2);
+            assert!(!t.expands_preset("daily"));
+            assert_eq!(t.backoff_is_bool(), v < Version::V3_2);
+        }
+        assert_eq!(preset_cron("quarterly"), Some("0 0 1 */3 *"));
+        assert_eq!(preset_cron("midnight"), Some("0 0 * * *"));
+        assert_eq!(preset_cron("once"), None);
+        assert_eq!(preset_cron("continuous"), None);
+    }
+
+    #[test]
+    fn the_matrix_has_a_row_per_name_and_feature_and_a_cell_per_version() {
+        let m = matrix();
+        let rows: Vec<&str> = m.lines().collect();
+        assert!(rows.len() > Name::ALL.len() + Feature::ALL.len() + 2);
+        for row in &rows {
+            assert_eq!(row.matches('|').count(), Version::ALL.len() + 2, "{row}");
+        }
+        assert!(m.contains("| `fail_fast` is written | `fail_stop` | `fail_fast` |"));
+    }
 }
