@@ -430,6 +430,8 @@ fn target_features(dag: &DagB, target: Target, diags: &mut Diagnostics) {
         && let Some(s) = slot(&dag.slots, "schedule")
         && slot(&dag.slots, "start").is_none()
         && default_arg(dag, "start_date").is_none()
+        // With catchup on, E0308 already asks for the start date: one mistake, one error.
+        && !slot(&dag.slots, "catchup").is_some_and(|c| matches!(c.value.v, V::Bool(true)))
     {
         diags.push(lacks(
             "a DAG with a schedule but no `start`",
