@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
-# Create (or reuse) the virtual environment with real Apache Airflow used by the
-# conformance tests, and print its path on the last line of stdout.
+# Create (or reuse) a virtual environment with real Apache Airflow for the tests, and
+# print its path on the last line of stdout.
 #
-# Location: $DAGF_AIRFLOW_VENV, default <repo>/target/airflow-venv.
-# The venv is reused as-is when its stamp file holds the hash of
-# requirements.txt; otherwise requirements.txt is (re)installed into it.
+#   venv.sh         Airflow 3.3 (requirements.txt), for the conformance tests;
+#                   at $DAGF_AIRFLOW_VENV, default <repo>/target/airflow-venv.
+#   venv.sh X.Y     Airflow X.Y (requirements-X.Y.txt: 2.11, 3.0, 3.1, 3.2), for the
+#                   target tests; at $DAGF_AIRFLOW_VENV_X_Y (such as
+#                   DAGF_AIRFLOW_VENV_2_11), default <repo>/target/airflow-venv-X.Y.
+#
+# A venv is reused as-is when its stamp file holds the hash of its requirements file;
+# otherwise the file is (re)installed into it, with uv when it is on PATH, else pip.
 # Any failure exits non-zero with a one-line reason on stderr.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-requirements="$here/requirements.txt"
-venv="${DAGF_AIRFLOW_VENV:-$repo/target/airflow-venv}"
+if [[ $# -ge 1 ]]; then
+    version="$1"
+    requirements="$here/requirements-$version.txt"
+    override="DAGF_AIRFLOW_VENV_${version//./_}"
+    venv="${!override:-$repo/target/airflow-venv-$version}"
+else
+    version="3.3"
+    requirements="$here/requirements.txt"
+    venv="${DAGF_AIRFLOW_VENV:-$repo/target/airflow-venv}"
+fi
 stamp="$venv/.dagf-requirements.sha256"
 
 die() {
@@ -19,7 +32,7 @@ die() {
     exit 1
 }
 
-[[ -f "$requirements" ]] || die "missing $requirements"
+[[ -f "$requirements" ]] || die "no requirements file for Airflow $version: missing $requirements"
 want="$(sha256sum "$requirements" | cut -d' ' -f1)"
 
 is_ready() {
@@ -53,10 +66,14 @@ fi
 
 log="$venv/.dagf-install.log"
 echo "venv.sh: installing $requirements into $venv (takes about a minute)" >&2
-if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
-    "$venv/bin/python" -m pip install -r "$requirements" >"$log" 2>&1; then
+if command -v uv >/dev/null 2>&1; then
+    install=(uv pip install --python "$venv/bin/python" -r "$requirements")
+else
+    install=("$venv/bin/python" -m pip install -r "$requirements")
+fi
+if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 "${install[@]}" >"$log" 2>&1; then
     tail -n 20 "$log" >&2
-    die "pip install -r $requirements failed (full log: $log)"
+    die "${install[*]} failed (full log: $log)"
 fi
 
 echo "$want" >"$stamp"

@@ -121,6 +121,7 @@ codes! {
     E0324 => "one asset spelled two ways",
     E0325 => "dag id not in the project",
     E0326 => "invalid team",
+    E0327 => "not in the targeted Airflow version",
     E0328 => "unknown pool",
     E0329 => "pool of another tenant",
     E0330 => "invalid pool or pool slots",

@@ -143,6 +143,13 @@ pub struct TargetSection {
     pub dags_folder: String,
 }
 
+impl TargetSection {
+    /// The Airflow version the project targets (`load` has checked `airflow`).
+    pub fn version(&self) -> dagf_target::Version {
+        dagf_target::Version::parse(&self.airflow).unwrap_or(dagf_target::Version::DEFAULT)
+    }
+}
+
 impl Default for TargetSection {
     fn default() -> Self {
         TargetSection {
@@ -191,8 +198,15 @@ pub fn load(loader: &dyn Loader, sources: &mut Sources) -> Result<Config, Box<Di
                 .with_help("dagf.toml has [project] name, src, out and [target] airflow; see the book's project chapter"),
         )
     })?;
-    if config.target.airflow != "3.3" {
-        let at = text.find(&config.target.airflow).unwrap_or(0);
+    if dagf_target::Version::parse(&config.target.airflow).is_none() {
+        let at = text
+            .find("airflow")
+            .and_then(|k| {
+                text[k..]
+                    .find(config.target.airflow.as_str())
+                    .map(|v| k + v)
+            })
+            .unwrap_or(0);
         return Err(Box::new(
             Diagnostic::at(
                 Code::E0402,
@@ -200,7 +214,10 @@ pub fn load(loader: &dyn Loader, sources: &mut Sources) -> Result<Config, Box<Di
                 format!("unsupported Airflow target `{}`", config.target.airflow),
                 "not a supported target",
             )
-            .with_help("dagfc generates code for Airflow 3.3: write `airflow = \"3.3\"`"),
+            .with_help(format!(
+                "dagfc generates code for Airflow {}: write one of them, such as `airflow = \"3.3\"`",
+                dagf_target::Version::ALL.map(|v| v.as_str()).join(", ")
+            )),
         ));
     }
     let dags_folder = &config.target.dags_folder;

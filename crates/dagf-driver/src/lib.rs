@@ -52,6 +52,8 @@ pub struct Options {
     pub style: Option<StyleName>,
     /// How many threads the work is spread over (default: one per core).
     pub threads: Option<NonZeroUsize>,
+    /// The Airflow version built for, over `[target] airflow` in `dagf.toml`.
+    pub target: Option<dagf_target::Version>,
 }
 
 impl Default for Options {
@@ -63,6 +65,7 @@ impl Default for Options {
             opt_level: 1,
             style: None,
             threads: None,
+            target: None,
         }
     }
 }
@@ -123,15 +126,25 @@ impl Project {
         )
     }
 
+    /// The Airflow `options` build for: the option, else `[target] airflow`.
+    pub fn target(&self, options: &Options) -> dagf_target::Target {
+        dagf_target::Target::new(
+            options
+                .target
+                .unwrap_or_else(|| self.config.target.version()),
+        )
+    }
+
     /// The key of a build's [`Stamp`]: dagf's version, the options that change the
     /// files, `dagf.toml` and the list of source files, hashed.
     pub fn stamp_key(&self, options: &Options) -> String {
         let env = self.env(options).map(|e| e.name);
         let described = format!(
-            "-O{} {:?} env={:?}",
+            "-O{} {:?} env={:?} target={}",
             options.opt_level,
             options.style,
-            env.as_ref()
+            env.as_ref(),
+            self.target(options).version.as_str()
         );
         dagf_sema::stable_hash(&[
             env!("CARGO_PKG_VERSION"),
@@ -247,7 +260,9 @@ impl Session {
                 .unwrap_or_default(),
             env_chosen_at: env.as_ref().and_then(|e| e.origin.span()),
             threads: options.threads,
+            target: project.target(options),
         };
+        let target = sema.target;
         let codegen = &project.config.codegen;
         let style_of = |d: &dagf_ir::Dag| {
             options
@@ -274,7 +289,13 @@ impl Session {
             span: dag.span,
             folder: dag.folder.clone(),
             file: dagf_py::file_name(dag),
-            text: dagf_py::generate(dag, style_of(dag)),
+            text: dagf_py::generate_with(
+                dag,
+                dagf_py::Options {
+                    style: style_of(dag),
+                    target,
+                },
+            ),
         };
         // Files are made as soon as each dag is, on the thread that made it.
         let to_file = |mut dag: dagf_ir::Dag| {

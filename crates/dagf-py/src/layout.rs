@@ -7,25 +7,90 @@ use crate::literals::push_py_str;
 use crate::names::unique_var;
 use crate::tasks::Gen;
 use crate::values::Arg;
-use crate::{SDK, Style};
-use dagf_ir::{Dag, Field};
+use crate::{Options, Style};
+use dagf_ir::{Dag, Field, Value};
+use dagf_target::{Name, ScheduleForm, Target, preset_cron};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write;
 use std::iter::once;
 
-/// Python keyword arguments of `DAG(...)` for the `.dagf` fields whose names differ.
-pub(crate) fn dag_kwarg(name: &str) -> &str {
-    match name {
-        "start" => "start_date",
-        "end" => "end_date",
-        "doc" => "doc_md",
-        other => other,
+/// The schedule written so that the target runs the DAG when Airflow 3 runs what the
+/// source says, where that differs from the value as it is: `None` otherwise.
+fn target_schedule(dag: &Dag, target: Target) -> Option<Value> {
+    let value = &dag.arg("schedule")?.value;
+    let form = target.schedule_form();
+    match value {
+        Value::Str(s) => {
+            let preset = s.strip_prefix('@');
+            let cron = match preset {
+                Some(p) => preset_cron(p)?,
+                None => s.as_str(),
+            };
+            match form {
+                ScheduleForm::Plain if preset.is_some_and(|p| target.expands_preset(p)) => {
+                    Some(Value::Str(cron.to_string()))
+                }
+                ScheduleForm::Plain => None,
+                ScheduleForm::Timetable => Some(timetable(
+                    target,
+                    Name::CronTriggerTimetable,
+                    vec![
+                        (String::new(), Value::Str(cron.to_string())),
+                        ("timezone".to_string(), schedule_timezone(dag)),
+                    ],
+                )),
+            }
+        }
+        Value::Duration(_) if form == ScheduleForm::Timetable => Some(timetable(
+            target,
+            Name::DeltaTriggerTimetable,
+            vec![(String::new(), value.clone())],
+        )),
+        _ => None,
+    }
+}
+
+/// `Name(args...)`: a timetable object.
+fn timetable(target: Target, name: Name, args: Vec<(String, Value)>) -> Value {
+    let (module, name) = target.import(name);
+    Value::Callable {
+        module: module.to_string(),
+        name: name.to_string(),
+        args,
+        instance: true,
+    }
+}
+
+/// The time zone Airflow 3 gives a schedule written as a string: the start date's.
+fn schedule_timezone(dag: &Dag) -> Value {
+    let start = dag
+        .arg("start")
+        .or_else(|| dag.default_args.iter().find(|f| f.name == "start_date"));
+    match start.map(|f| &f.value) {
+        Some(Value::DateTime(t)) if t.offset_minutes != 0 => Value::Callable {
+            module: "pendulum".to_string(),
+            name: "FixedTimezone".to_string(),
+            args: vec![(String::new(), Value::Int(i64::from(t.offset_minutes) * 60))],
+            instance: true,
+        },
+        _ => Value::Str("UTC".to_string()),
+    }
+}
+
+/// A DAG field as a keyword argument of `DAG(...)`, its value as the target reads it.
+fn dag_arg<'v>(f: &'v Field, schedule: Option<&'v Value>, target: Target) -> (&'v str, &'v Value) {
+    match schedule {
+        Some(s) if f.name == "schedule" => (target.dag_kwarg(&f.name), s),
+        _ => (target.dag_kwarg(&f.name), &f.value),
     }
 }
 
 /// Appends the whole Python file for one DAG to `out`.
-pub(crate) fn generate_into(out: &mut String, dag: &Dag, style: Style) {
+pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
+    let Options { style, target } = options;
+    let schedule = target_schedule(dag, target);
+    let dag_arg = |f| dag_arg(f, schedule.as_ref(), target);
     // Dependencies as (upstream, downstream) task indices, sorted, without repeats.
     let mut edges = Vec::with_capacity(dag.graph.edge_count());
     edges.extend(
@@ -43,6 +108,7 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, style: Style) {
     }
     let mut g = Gen {
         style,
+        target,
         connected,
         imports: Imports {
             names: Vec::with_capacity(16),
@@ -51,23 +117,27 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, style: Style) {
         assets: Vec::new(),
     };
     // Reserve the names imports will take before naming tasks.
-    match style {
-        Style::Classic => g.imports.add(SDK, "DAG"),
-        Style::Taskflow => g.imports.add(SDK, "dag"),
-    }
+    let dag_name = match style {
+        Style::Classic => Name::Dag,
+        Style::Taskflow => Name::DagDecorator,
+    };
+    g.import(dag_name);
     if !dag.groups.is_empty() {
-        g.imports.add(SDK, "TaskGroup");
+        g.import(Name::TaskGroup);
     }
     for t in dag.tasks() {
         match g.decorator(t) {
-            Some(_) => g.imports.add(SDK, "task"),
+            Some(_) => g.import(Name::TaskDecorator),
             None => g.imports.add(&t.op.module, &t.op.class),
         }
         for f in &t.args {
             g.collect(&f.value);
         }
     }
-    for f in dag.args.iter().chain(&dag.default_args) {
+    for f in &dag.args {
+        g.collect(dag_arg(f).1);
+    }
+    for f in &dag.default_args {
         g.collect(&f.value);
     }
     g.imports.finish();
@@ -84,10 +154,13 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, style: Style) {
     g.imports.write_lines(out);
     out.push('\n');
     if !g.assets.is_empty() {
+        let class = g.name(Name::Asset).to_string();
         for asset in &mut g.assets {
             asset.var = unique_var(Cow::Borrowed(asset.name), &mut taken);
             out.push_str(&asset.var);
-            out.push_str(" = Asset(");
+            out.push_str(" = ");
+            out.push_str(&class);
+            out.push('(');
             push_py_str(out, asset.uri);
             out.push_str(")\n");
         }
@@ -104,7 +177,7 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, style: Style) {
         .iter()
         .position(|f| {
             matches!(
-                dag_kwarg(&f.name),
+                target.dag_kwarg(&f.name),
                 "params" | "max_active_runs" | "max_active_tasks"
             )
         })
@@ -112,14 +185,19 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, style: Style) {
     let (before, after) = dag.args.split_at(split);
     let default_args =
         (!dag.default_args.is_empty()).then_some(("default_args", Arg::Fields(&dag.default_args)));
+    // Where Airflow reads a missing schedule as daily, no schedule is said outright.
+    static NO_SCHEDULE: Value = Value::None;
+    let unscheduled = (target.writes_missing_schedule() && dag.arg("schedule").is_none())
+        .then_some(("schedule", Arg::Value(&NO_SCHEDULE)));
     let dag_args = once(("dag_id", Arg::Str(&dag.dag_id)))
-        .chain(before.iter().map(dag_arg))
+        .chain(unscheduled)
+        .chain(before.iter().map(|f| kwarg(dag_arg(f))))
         .chain(default_args)
-        .chain(after.iter().map(dag_arg));
+        .chain(after.iter().map(|f| kwarg(dag_arg(f))));
     let function = match style {
         Style::Classic => {
             out.push_str("with ");
-            out.push_str(g.imports.local(SDK, "DAG"));
+            out.push_str(g.name(dag_name));
             g.kwargs_exploded(out, dag_args, 0, ":");
             out.push('\n');
             None
@@ -127,7 +205,7 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, style: Style) {
         Style::Taskflow => {
             let function = unique_var(Cow::Borrowed(&dag.dag_id), &mut taken);
             out.push('@');
-            out.push_str(g.imports.local(SDK, "dag"));
+            out.push_str(g.name(dag_name));
             g.kwargs_exploded(out, dag_args, 0, "");
             let _ = writeln!(out, "\ndef {function}():");
             Some(function)
@@ -142,9 +220,9 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, style: Style) {
     }
 }
 
-/// A DAG field as a keyword argument of `DAG(...)`.
-pub(crate) fn dag_arg(f: &Field) -> (&str, Arg<'_>) {
-    (dag_kwarg(&f.name), Arg::Value(&f.value))
+/// A keyword and its value as an argument.
+fn kwarg<'v>((k, v): (&'v str, &'v Value)) -> (&'v str, Arg<'v>) {
+    (k, Arg::Value(v))
 }
 
 /// Writes the `a >> b` lines: one per upstream task, except that upstream tasks whose

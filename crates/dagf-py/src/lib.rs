@@ -1,4 +1,4 @@
-//! The Python backend: one Airflow 3 file per DAG, formatted the way `ruff format`
+//! The Python backend: one Airflow file per DAG, for the version a [`Target`] names, formatted the way `ruff format`
 //! formats it (so formatting it again changes nothing) and deterministic byte for byte.
 //!
 //! Everything is written straight into one output `String`. Something that is flat if
@@ -15,14 +15,13 @@ mod tasks;
 mod teams;
 mod values;
 
+pub use dagf_target::Target;
 pub use literals::py_str;
 pub use pools::{POOLS_FILE, pools_file, pools_json};
 
 use dagf_ir::Dag;
 
 pub use teams::{BUNDLES_FILE, IGNORE_FILE, bundle_name, team_files};
-
-pub(crate) const SDK: &str = "airflow.sdk";
 
 /// The file name a DAG is written to.
 pub fn file_name(dag: &Dag) -> String {
@@ -44,10 +43,28 @@ pub fn decorates_tasks(dag: &Dag, style: Style) -> bool {
     style == Style::Taskflow && dag.tasks().any(|t| tasks::taskflow_decorator(t).is_some())
 }
 
-/// The whole Python file for one DAG.
+/// How a file is written: its style, and the Airflow it is for.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub style: Style,
+    pub target: Target,
+}
+
+/// The whole Python file for one DAG, for the default target.
 pub fn generate(dag: &Dag, style: Style) -> String {
+    generate_with(
+        dag,
+        Options {
+            style,
+            target: Target::DEFAULT,
+        },
+    )
+}
+
+/// The whole Python file for one DAG, written as `options` say.
+pub fn generate_with(dag: &Dag, options: Options) -> String {
     // About what a file takes, so that the buffer rarely grows.
     let mut out = String::with_capacity(512 + 256 * dag.graph.node_count());
-    layout::generate_into(&mut out, dag, style);
+    layout::generate_into(&mut out, dag, options);
     out
 }

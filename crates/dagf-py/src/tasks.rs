@@ -1,12 +1,13 @@
 //! Tasks and task groups, classic or TaskFlow, and what their values need imported.
 
+use crate::Style;
 use crate::fmt::{INDENT, flat_or_exploded, join, pad};
 use crate::imports::Imports;
 use crate::literals::push_py_str;
 use crate::names::{is_identifier, unique_var};
 use crate::values::Arg;
-use crate::{SDK, Style};
 use dagf_ir::{Dag, Task, Value};
+use dagf_target::{Name, Target};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -57,6 +58,7 @@ pub(crate) struct AssetVar<'a> {
 #[derive(Default)]
 pub(crate) struct Gen<'a> {
     pub(crate) style: Style,
+    pub(crate) target: Target,
     /// Tasks some dependency names, by index.
     pub(crate) connected: Vec<bool>,
     pub(crate) imports: Imports<'a>,
@@ -64,7 +66,41 @@ pub(crate) struct Gen<'a> {
     pub(crate) assets: Vec<AssetVar<'a>>,
 }
 
+/// What `retry_exponential_backoff` is written as where it takes only a bool.
+static ON: Value = Value::Bool(true);
+static OFF: Value = Value::Bool(false);
+
 impl<'a> Gen<'a> {
+    /// Imports one of Airflow's own names from where the target has it.
+    pub(crate) fn import(&mut self, name: Name) {
+        let (module, name) = self.target.import(name);
+        self.imports.add(module, name);
+    }
+
+    /// The name one of Airflow's own names goes by in the file.
+    pub(crate) fn name(&self, name: Name) -> &str {
+        let (module, name) = self.target.import(name);
+        self.imports.local(module, name)
+    }
+
+    /// A task argument's value as the target takes it: before 3.2 the backoff is on or
+    /// off (on doubling the wait, which is all the checker lets through there).
+    pub(crate) fn shown<'v>(&self, name: &str, v: &'v Value) -> &'v Value {
+        match v {
+            Value::Float(x)
+                if name == "retry_exponential_backoff" && self.target.backoff_is_bool() =>
+            {
+                if *x == 0.0 { &OFF } else { &ON }
+            }
+            Value::Int(x)
+                if name == "retry_exponential_backoff" && self.target.backoff_is_bool() =>
+            {
+                if *x == 0 { &OFF } else { &ON }
+            }
+            _ => v,
+        }
+    }
+
     /// The TaskFlow decorator a task is written with, if any.
     pub(crate) fn decorator(&self, t: &Task) -> Option<&'static str> {
         match self.style {
@@ -145,7 +181,7 @@ impl<'a> Gen<'a> {
                 let args = once(("task_id", Arg::Str(&t.local_id))).chain(
                     t.args
                         .iter()
-                        .map(|f| (f.name.as_str(), Arg::Value(&f.value))),
+                        .map(|f| (f.name.as_str(), Arg::Value(self.shown(&f.name, &f.value)))),
                 );
                 self.kwargs_exploded(out, args, indent, "");
                 out.push('\n');
@@ -166,7 +202,7 @@ impl<'a> Gen<'a> {
     ) {
         let grp = &dag.groups[gi];
         let tooltip = grp.tooltip.as_deref();
-        let class = self.imports.local(SDK, "TaskGroup");
+        let class = self.name(Name::TaskGroup);
         flat_or_exploded(
             out,
             0,
@@ -198,7 +234,7 @@ impl<'a> Gen<'a> {
     /// task call flat if it fits.
     pub(crate) fn taskflow_task(&self, out: &mut String, t: &Task, decorator: &str, indent: usize) {
         let inner = indent + INDENT;
-        out.push_str(self.imports.local(SDK, "task"));
+        out.push_str(self.name(Name::TaskDecorator));
         out.push_str(decorator);
         out.push_str("(\n");
         if let Some(f) = t.arg("python_callable") {
@@ -210,7 +246,7 @@ impl<'a> Gen<'a> {
             t.args
                 .iter()
                 .filter(|f| !matches!(f.name.as_str(), "python_callable" | "op_args" | "op_kwargs"))
-                .map(|f| (f.name.as_str(), Arg::Value(&f.value))),
+                .map(|f| (f.name.as_str(), Arg::Value(self.shown(&f.name, &f.value)))),
         );
         for (k, v) in args {
             self.kwarg_line(out, k, v, inner);
@@ -298,7 +334,7 @@ impl<'a> Gen<'a> {
                 args.iter().for_each(|(_, x)| self.collect(x));
             }
             Value::Asset { name, uri } => {
-                self.imports.add(SDK, "Asset");
+                self.import(Name::Asset);
                 if !self.assets.iter().any(|a| a.uri == uri) {
                     self.assets.push(AssetVar {
                         uri,

@@ -89,7 +89,9 @@ impl<'a> Gen<'a> {
             Arg::Value(v) => self.value(out, v, indent, col, after),
             Arg::Str(s) => push_py_str(out, s),
             Arg::Fields(fields) => {
-                let entries = fields.iter().map(|f| (f.name.as_str(), &f.value));
+                let entries = fields
+                    .iter()
+                    .map(|f| (f.name.as_str(), self.shown(&f.name, &f.value)));
                 self.dict(out, entries, indent, col, after);
             }
         }
@@ -221,8 +223,11 @@ impl<'a> Gen<'a> {
         match arg {
             None => out.push_str(self.imports.local(call.module, call.name)),
             Some((k, x)) => {
-                out.push_str(k);
-                out.push('=');
+                // An empty keyword is a positional argument.
+                if !k.is_empty() {
+                    out.push_str(k);
+                    out.push('=');
+                }
                 self.flat(out, x);
             }
         }
@@ -262,7 +267,8 @@ impl<'a> Gen<'a> {
             Value::Asset { uri, .. } => match self.assets.iter().find(|a| a.uri == uri) {
                 Some(asset) => out.push_str(&asset.var),
                 None => {
-                    out.push_str("Asset(");
+                    out.push_str(self.name(dagf_target::Name::Asset));
+                    out.push('(');
                     push_py_str(out, uri);
                     out.push(')');
                 }

@@ -26,6 +26,8 @@ pub struct Ctx<'a> {
     pub task_args: &'a RecordTy,
     pub sensor_args: &'a RecordTy,
     pub dag_args: &'a RecordTy,
+    /// The Airflow built for.
+    pub target: dagf_target::Target,
 }
 
 /// Airflow's rule for dag and task ids: letters, digits, `-`, `.` and `_`, at most 250.
@@ -144,6 +146,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         dag_args,
         layer_names,
         provenance,
+        target,
     } = cx;
     if let Some(d) = id_problem("dag", &dag.id, dag.name_span) {
         diags.push(match (dag.named_by, dag.tenant) {
@@ -291,7 +294,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         let op = &prog.operators[t.op];
         format!("{}.{}", op.module_path, op.class)
     };
-    crate::rules::check(dag, edges, &op_class, diags);
+    crate::rules::check(dag, edges, &op_class, target, diags);
 
     let cycle = find_cycle(dag.tasks.len(), edges);
     if let Some(cycle) = cycle {

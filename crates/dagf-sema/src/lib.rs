@@ -55,6 +55,8 @@ pub struct Options {
     pub env_chosen_at: Option<dagf_diag::Span>,
     /// How many threads the work is spread over (default: one per core).
     pub threads: Option<std::num::NonZeroUsize>,
+    /// The Airflow version built for: a feature it lacks is an error.
+    pub target: dagf_target::Target,
 }
 
 /// How a module's text becomes its tree: a tool that builds the same project again

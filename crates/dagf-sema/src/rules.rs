@@ -10,14 +10,17 @@ use crate::dag::{DagB, TaskB};
 use crate::layers::Slot;
 use crate::value::{V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
+use dagf_target::{Feature, Target, Version};
 
 /// Every check of this module on one finished dag.
 pub(crate) fn check(
     dag: &DagB,
     edges: &[(usize, usize, Span)],
     op_class: &dyn Fn(&TaskB) -> String,
+    target: Target,
     diags: &mut Diagnostics,
 ) {
+    target_features(dag, target, diags);
     tags(dag, diags);
     owner_links(dag, diags);
     schedule(dag, diags);
@@ -350,6 +353,94 @@ fn default_arg<'d>(dag: &'d DagB, key: &str) -> Option<&'d Value> {
             .find(|(k, v)| &**k == key && !matches!(v.v, V::None))
             .map(|(_, v)| v),
         _ => None,
+    }
+}
+
+/// E0327: `what` needs Airflow `since`, and the build targets an older one. `instead`
+/// says how to do without it.
+pub(crate) fn lacks(
+    what: &str,
+    since: Version,
+    target: Target,
+    span: Span,
+    instead: &str,
+) -> Diagnostic {
+    Diagnostic::at(
+        Code::E0327,
+        span,
+        format!(
+            "{what} needs Airflow {since}; this project targets {}",
+            target.version
+        ),
+        format!("needs Airflow {since}"),
+    )
+    .with_help(format!(
+        "raise `[target] airflow` in dagf.toml (or `--target`) to {since} or later, or {instead}"
+    ))
+}
+
+/// E0327 for what the dag uses that the target Airflow does not have, where Airflow
+/// would refuse to load the file: trigger rules, a backoff multiplier, a schedule
+/// without a start date.
+fn target_features(dag: &DagB, target: Target, diags: &mut Diagnostics) {
+    let rule = |v: &Value, diags: &mut Diagnostics| {
+        let V::Str(r) = &v.v else { return };
+        if let Some((_, since)) = dagf_target::TRIGGER_RULES.iter().find(|(x, _)| x == &&**r)
+            && target.version < *since
+        {
+            diags.push(lacks(
+                &format!("the trigger rule `{r}`"),
+                *since,
+                target,
+                v.span,
+                "use another trigger rule",
+            ));
+        }
+    };
+    let backoff = |v: &Value, diags: &mut Diagnostics| {
+        let multiplier = match v.v {
+            V::Float(x) => x != 0.0 && x != 2.0,
+            V::Int(x) => x != 0 && x != 2,
+            _ => false,
+        };
+        if multiplier && !target.has(Feature::BackoffMultiplier) {
+            diags.push(lacks(
+                "`retry_exponential_backoff` as a multiplier other than 0 (off) and 2",
+                Feature::BackoffMultiplier.since(),
+                target,
+                v.span,
+                "write 2.0 (doubling, what older versions do when it is on) or 0",
+            ));
+        }
+    };
+    for t in &dag.tasks {
+        if let Some(s) = slot(&t.slots, "trigger_rule") {
+            rule(&s.value, diags);
+        }
+        if let Some(s) = slot(&t.slots, "retry_exponential_backoff") {
+            backoff(&s.value, diags);
+        }
+    }
+    if let Some(v) = default_arg(dag, "trigger_rule") {
+        rule(v, diags);
+    }
+    if let Some(v) = default_arg(dag, "retry_exponential_backoff") {
+        backoff(v, diags);
+    }
+    if !target.has(Feature::ScheduleWithoutStart)
+        && let Some(s) = slot(&dag.slots, "schedule")
+        && slot(&dag.slots, "start").is_none()
+        && default_arg(dag, "start_date").is_none()
+        // With catchup on, E0308 already asks for the start date: one mistake, one error.
+        && !slot(&dag.slots, "catchup").is_some_and(|c| matches!(c.value.v, V::Bool(true)))
+    {
+        diags.push(lacks(
+            "a DAG with a schedule but no `start`",
+            Feature::ScheduleWithoutStart.since(),
+            target,
+            s.value.span,
+            "give the dag a `start` (such as `start = 2024-01-01`)",
+        ));
     }
 }
 

@@ -69,7 +69,7 @@ pub enum Feature {
     BackoffMultiplier,
     /// Teams (multi-team mode): a tenant kind's `team`.
     Teams,
-    /// A DAG on a time schedule without a start date.
+    /// A DAG with a schedule (of any kind) but no start date.
     ScheduleWithoutStart,
 }
 
@@ -95,12 +95,12 @@ impl Feature {
     /// How messages and the matrix name it.
     pub fn describe(self) -> &'static str {
         match self {
-            Feature::AllDoneMinOneSuccess => "the trigger rule \"all_done_min_one_success\"",
+            Feature::AllDoneMinOneSuccess => "the trigger rule `all_done_min_one_success`",
             Feature::BackoffMultiplier => {
                 "`retry_exponential_backoff` as a multiplier (other than 0 and 2)"
             }
             Feature::Teams => "teams (a tenant kind's `team`, Airflow's multi-team mode)",
-            Feature::ScheduleWithoutStart => "a DAG on a time schedule without `start`",
+            Feature::ScheduleWithoutStart => "a DAG with a schedule but no `start`",
         }
     }
 }
@@ -114,17 +114,29 @@ pub enum Name {
     TaskDecorator,
     TaskGroup,
     Asset,
+    /// Every one of some assets (what `a & b` makes).
+    AssetAll,
+    /// Any one of some assets (what `a | b` makes).
+    AssetAny,
+    AssetAlias,
+    /// A schedule that runs on assets or on a timetable, whichever comes first.
+    AssetOrTimeSchedule,
     CronTriggerTimetable,
     DeltaTriggerTimetable,
 }
 
 impl Name {
-    pub const ALL: [Name; 7] = [
+    /// Every name, in the matrix's order.
+    pub const ALL: [Name; 11] = [
         Name::Dag,
         Name::DagDecorator,
         Name::TaskDecorator,
         Name::TaskGroup,
         Name::Asset,
+        Name::AssetAll,
+        Name::AssetAny,
+        Name::AssetAlias,
+        Name::AssetOrTimeSchedule,
         Name::CronTriggerTimetable,
         Name::DeltaTriggerTimetable,
     ];
@@ -148,6 +160,12 @@ pub struct Target {
 
 /// The SDK module of Airflow 3.
 const SDK: &str = "airflow.sdk";
+
+impl Default for Target {
+    fn default() -> Self {
+        Target::DEFAULT
+    }
+}
 
 impl Target {
     pub const DEFAULT: Target = Target {
@@ -177,6 +195,16 @@ impl Target {
             Name::TaskGroup => (SDK, "TaskGroup"),
             Name::Asset if v2 => ("airflow.datasets", "Dataset"),
             Name::Asset => (SDK, "Asset"),
+            Name::AssetAll if v2 => ("airflow.datasets", "DatasetAll"),
+            Name::AssetAll => (SDK, "AssetAll"),
+            Name::AssetAny if v2 => ("airflow.datasets", "DatasetAny"),
+            Name::AssetAny => (SDK, "AssetAny"),
+            Name::AssetAlias if v2 => ("airflow.datasets", "DatasetAlias"),
+            Name::AssetAlias => (SDK, "AssetAlias"),
+            Name::AssetOrTimeSchedule if v2 => {
+                ("airflow.timetables.datasets", "DatasetOrTimeSchedule")
+            }
+            Name::AssetOrTimeSchedule => ("airflow.timetables.assets", "AssetOrTimeSchedule"),
             Name::CronTriggerTimetable => ("airflow.timetables.trigger", "CronTriggerTimetable"),
             Name::DeltaTriggerTimetable => ("airflow.timetables.trigger", "DeltaTriggerTimetable"),
         }
@@ -193,6 +221,12 @@ impl Target {
         }
     }
 
+    /// Whether a DAG without a schedule says `schedule=None`: Airflow 2 reads a missing
+    /// schedule as daily (and warns), Airflow 3 as none.
+    pub fn writes_missing_schedule(&self) -> bool {
+        !self.version.is_3()
+    }
+
     /// How a cron string or an interval is passed as a schedule.
     pub fn schedule_form(&self) -> ScheduleForm {
         if self.version.is_3() {
@@ -206,6 +240,22 @@ impl Target {
     /// rejects `"@quarterly"` (its timetable knows only the other presets).
     pub fn expands_preset(&self, preset: &str) -> bool {
         self.version == Version::V3_2 && preset == "quarterly"
+    }
+
+    /// Whether `retry_exponential_backoff` is written as `True`/`False`: before 3.2 it
+    /// takes only a bool (on meaning a multiplier of 2).
+    pub fn backoff_is_bool(&self) -> bool {
+        !self.has(Feature::BackoffMultiplier)
+    }
+
+    /// What a sensor that sets no `timeout` waits, as Airflow declares it: a number of
+    /// seconds, or (3.3) none, which reads `[sensors] default_timeout` (also 7 days).
+    pub fn sensor_timeout_default(&self) -> &'static str {
+        if self.version >= Version::V3_3 {
+            "`None` (the setting `[sensors] default_timeout`, 7 days)"
+        } else {
+            "`604800` (7 days)"
+        }
     }
 
     /// The trigger rules the version knows.
@@ -234,6 +284,20 @@ pub const TRIGGER_RULES: [(&str, Version); 13] = [
     ("none_skipped", Version::V2_11),
     ("always", Version::V2_11),
 ];
+
+/// The cron expression a schedule preset (without its `@`) stands for; `None` for
+/// `once` and `continuous`, which are no cron.
+pub fn preset_cron(preset: &str) -> Option<&'static str> {
+    Some(match preset {
+        "hourly" => "0 * * * *",
+        "daily" | "midnight" => "0 0 * * *",
+        "weekly" => "0 0 * * 0",
+        "monthly" => "0 0 1 * *",
+        "quarterly" => "0 0 1 */3 *",
+        "yearly" | "annually" => "0 0 1 1 *",
+        _ => return None,
+    })
+}
 
 /// The compatibility matrix, as the book shows it: one row per name, renamed argument,
 /// form and feature, one column per version.
@@ -264,12 +328,47 @@ pub fn matrix() -> String {
             ScheduleForm::Timetable => "as a trigger timetable".into(),
         },
     );
+    row(
+        &mut out,
+        "`@daily` (and the other cron presets) is written".into(),
+        &|t| match t.schedule_form() {
+            ScheduleForm::Plain => "`\"@daily\"`".into(),
+            ScheduleForm::Timetable => "`CronTriggerTimetable(\"0 0 * * *\", ...)`".into(),
+        },
+    );
+    row(
+        &mut out,
+        "a DAG without a schedule is written with".into(),
+        &|t| {
+            if t.writes_missing_schedule() {
+                "`schedule=None`".into()
+            } else {
+                "no `schedule`".into()
+            }
+        },
+    );
     row(&mut out, "`@quarterly` is written".into(), &|t| {
-        if t.expands_preset("quarterly") {
+        if t.schedule_form() == ScheduleForm::Timetable {
+            "`CronTriggerTimetable(\"0 0 1 */3 *\", ...)`".into()
+        } else if t.expands_preset("quarterly") {
             "`\"0 0 1 */3 *\"`".into()
         } else {
             "`\"@quarterly\"`".into()
         }
+    });
+    row(
+        &mut out,
+        "`retry_exponential_backoff` is written".into(),
+        &|t| {
+            if t.backoff_is_bool() {
+                "`True` or `False`".into()
+            } else {
+                "as a number".into()
+            }
+        },
+    );
+    row(&mut out, "a sensor's default `timeout`".into(), &|t| {
+        t.sensor_timeout_default().into()
     });
     for feature in Feature::ALL {
         row(&mut out, feature.describe().to_string(), &|t| {
@@ -306,5 +405,37 @@ mod tests {
         );
         assert_eq!(Target::DEFAULT.dag_kwarg("fail_fast"), "fail_fast");
         assert_eq!(Target::new(Version::V2_11).import(Name::Asset).1, "Dataset");
+    }
+
+    #[test]
+    fn forms_change_only_where_airflow_reads_them_differently() {
+        let old = Target::new(Version::V2_11);
+        assert_eq!(old.schedule_form(), ScheduleForm::Timetable);
+        assert!(old.writes_missing_schedule() && old.backoff_is_bool());
+        assert_eq!(old.import(Name::Dag), ("airflow.models.dag", "DAG"));
+        for v in [Version::V3_0, Version::V3_1, Version::V3_2, Version::V3_3] {
+            let t = Target::new(v);
+            assert_eq!(t.schedule_form(), ScheduleForm::Plain);
+            assert!(!t.writes_missing_schedule());
+            assert_eq!(t.import(Name::TaskGroup), ("airflow.sdk", "TaskGroup"));
+            assert_eq!(t.expands_preset("quarterly"), v == Version::V3_2);
+            assert!(!t.expands_preset("daily"));
+            assert_eq!(t.backoff_is_bool(), v < Version::V3_2);
+        }
+        assert_eq!(preset_cron("quarterly"), Some("0 0 1 */3 *"));
+        assert_eq!(preset_cron("midnight"), Some("0 0 * * *"));
+        assert_eq!(preset_cron("once"), None);
+        assert_eq!(preset_cron("continuous"), None);
+    }
+
+    #[test]
+    fn the_matrix_has_a_row_per_name_and_feature_and_a_cell_per_version() {
+        let m = matrix();
+        let rows: Vec<&str> = m.lines().collect();
+        assert!(rows.len() > Name::ALL.len() + Feature::ALL.len() + 2);
+        for row in &rows {
+            assert_eq!(row.matches('|').count(), Version::ALL.len() + 2, "{row}");
+        }
+        assert!(m.contains("| `fail_fast` is written | `fail_stop` | `fail_fast` |"));
     }
 }

@@ -32,6 +32,20 @@ pub struct Args {
     /// How many threads the work is spread over (default: one per core).
     #[arg(long, short = 'j', global = true)]
     jobs: Option<std::num::NonZeroUsize>,
+    /// Airflow version to generate code for: 2.11, 3.0, 3.1, 3.2 or 3.3 (default:
+    /// `[target] airflow` in dagf.toml, else 3.3).
+    #[arg(long, global = true, value_parser = parse_target)]
+    target: Option<dagf_target::Version>,
+}
+
+fn parse_target(text: &str) -> Result<dagf_target::Version, String> {
+    dagf_target::Version::parse(text).ok_or_else(|| {
+        let all = dagf_target::Version::ALL.map(|v| v.as_str());
+        format!(
+            "not a supported Airflow version (supported: {})",
+            all.join(", ")
+        )
+    })
 }
 
 #[derive(Subcommand, Debug)]
@@ -272,6 +286,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             .and_then(|b| b.3)
             .map(project::StyleName::driver),
         threads: args.jobs,
+        target: args.target,
     };
     let name = proj.config.project.name.as_deref().unwrap_or("the project");
     // A build (writing files) whose inputs and outputs are as the last one left them

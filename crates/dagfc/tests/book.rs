@@ -9,6 +9,7 @@
 //!   `src/main.dagf`, and a later block of the same chapter that says
 //!   `import "lib.dagf"` gets that file beside it;
 //! - ```` ```dagf,style=taskflow ````: its output blocks are generated in that style;
+//! - ```` ```dagf,target=2.11 ````: it is built for that Airflow version (`--target`);
 //! - ```` ```dagf,configs=DIR ````: the repository folder DIR is copied to `src/configs`
 //!   (the config files a `source` reads).
 //!
@@ -21,7 +22,12 @@
 //! - ```` ```text,output ````: is what `dagfc check --color never` printed on stderr for
 //!   the nearest ```dagf block above it;
 //! - either with `env=NAME` (```` ```text,output,env=prod ````): the same, for that
-//!   block built with `--env NAME`.
+//!   block built with `--env NAME`; and with `target=X.Y`
+//!   (```` ```python,output=NAME.py,target=2.11 ````), for that block built with
+//!   `--target X.Y`.
+//!
+//! The compatibility matrix of the chapter on Airflow versions, between its marker
+//! comments, is `dagf_target::matrix()` (a separate test; `DAGF_BOOK_BLESS=1` rewrites it).
 //!
 //! mdBook's `{{#include PATH}}` (a whole file, on a line of its own) is expanded the way
 //! mdBook expands it, so chapters can quote the example projects.
@@ -226,19 +232,21 @@ fn compile(
     block: &Block,
     named: &BTreeMap<String, String>,
     env: Option<&str>,
+    target: Option<&str>,
 ) -> (Option<Compiled>, Result<(), String>) {
     for (k, v) in &block.attrs {
         let known = matches!(
             (k.as_str(), v.as_deref()),
             ("fails" | "warns" | "file" | "configs", Some(_))
                 | ("style", Some("classic" | "taskflow"))
-        );
+        ) || (k == "target"
+            && v.as_deref().and_then(dagf_target::Version::parse).is_some());
         if !known {
             let shown = v.as_ref().map_or(k.clone(), |v| format!("{k}={v}"));
             return (
                 None,
                 Err(format!(
-                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE, file=NAME, configs=DIR and style=classic|taskflow"
+                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE, file=NAME, configs=DIR, style=classic|taskflow and target=X.Y"
                 )),
             );
         }
@@ -290,7 +298,13 @@ fn compile(
         .values("style")
         .pop()
         .unwrap_or_else(|| "classic".to_string());
-    let env_flag: Vec<&str> = env.map(|e| vec!["--env", e]).unwrap_or_default();
+    let target = target
+        .map(str::to_string)
+        .or_else(|| block.values("target").pop());
+    let mut env_flag: Vec<&str> = env.map(|e| vec!["--env", e]).unwrap_or_default();
+    if let Some(t) = &target {
+        env_flag.extend(["--target", t.as_str()]);
+    }
     let run = dagfc(
         dir.path(),
         &[
@@ -464,7 +478,7 @@ fn every_dagf_block_in_the_book_compiles_and_every_output_block_is_current() {
                 dagf_blocks += 1;
                 codes.extend(block.values("fails"));
                 codes.extend(block.values("warns"));
-                let (compiled, verdict) = compile(block, &named, None);
+                let (compiled, verdict) = compile(block, &named, None, None);
                 if let Err(e) = verdict {
                     failures.push(format!("{shown}:{}: ```dagf block: {e}", block.line));
                 }
@@ -475,14 +489,16 @@ fn every_dagf_block_in_the_book_compiles_and_every_output_block_is_current() {
                 last_block = Some(block);
             } else if is_output {
                 output_blocks += 1;
-                // `env=NAME`: the block above, built again for that environment.
+                // `env=NAME`, `target=X.Y`: the block above, built again for that
+                // environment or Airflow version.
                 let for_env;
-                let against = match block.values("env").pop() {
-                    Some(e) => {
-                        for_env = last_block.and_then(|b| compile(b, &named, Some(&e)).0);
-                        for_env.as_ref()
-                    }
-                    None => last.as_ref(),
+                let (env, target) = (block.values("env").pop(), block.values("target").pop());
+                let against = if env.is_some() || target.is_some() {
+                    for_env = last_block
+                        .and_then(|b| compile(b, &named, env.as_deref(), target.as_deref()).0);
+                    for_env.as_ref()
+                } else {
+                    last.as_ref()
                 };
                 match expected_output(block, against) {
                     Ok(None) => {}
@@ -594,4 +610,33 @@ fn the_guarantees_page_names_tests_that_exist() {
         missing.is_empty(),
         "guarantees.md names tests that do not exist: {missing:#?}"
     );
+}
+
+/// The chapter on Airflow versions shows `dagf_target::matrix()`, the tables the compiler
+/// uses, between its marker comments: a change to either without the other fails here.
+/// `DAGF_BOOK_BLESS=1` rewrites the chapter's copy.
+#[test]
+fn the_compatibility_matrix_in_the_book_is_the_compilers() {
+    const START: &str = "<!-- matrix: generated from dagf_target::matrix() -->\n";
+    const END: &str = "<!-- end of matrix -->\n";
+    let path = book_src().join("reference/targets.md");
+    let text = std::fs::read_to_string(&path).expect("read reference/targets.md");
+    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+        panic!("{} lacks the markers `{START}` and `{END}`", path.display());
+    };
+    let from = start + START.len();
+    assert!(from <= end, "the end marker comes before the start marker");
+    let want = dagf_target::matrix();
+    if text[from..end] != want {
+        if std::env::var_os("DAGF_BOOK_BLESS").is_some() {
+            let new = format!("{}{want}{}", &text[..from], &text[end..]);
+            std::fs::write(&path, new).expect("rewrite reference/targets.md");
+            eprintln!("blessed {}", path.display());
+        } else {
+            panic!(
+                "the matrix in {} is not dagf_target::matrix(); it should read:\n{want}\n(DAGF_BOOK_BLESS=1 rewrites it)",
+                path.display()
+            );
+        }
+    }
 }

@@ -606,3 +606,91 @@ fn config_files_are_inputs_of_the_build() {
     assert!(err.contains("src/one.json:1:"), "{err}");
     assert!(err.contains("did you mean `command`?"), "{err}");
 }
+
+/// `--target` and `[target] airflow` choose what the files say; the flag wins, an
+/// unknown version is refused, and only a version older than 3 changes the forms.
+#[test]
+fn the_target_version_shapes_the_output() {
+    const SOURCE: &str = r#"
+asset out = "s3://b/out"
+dag nightly {
+    schedule = @daily
+    start = 2024-01-01T00:00:00+02:00
+    fail_fast = true
+    default_args { retry_exponential_backoff = 2.0 }
+    group g { task a: bash { bash_command = "echo a", outlets = [out] } }
+}
+dag hourly {
+    schedule = 1h
+    start = 2024-01-01
+    task a: empty
+}
+dag by_hand { task a: empty }
+dag quarterly {
+    schedule = @quarterly
+    start = 2024-01-01
+    task a: empty
+}
+"#;
+    let dir = project(&[("main.dagf", SOURCE)]);
+    let emit = |args: &[&str]| {
+        let o = dagfc(dir.path(), &[&["build", "--emit", "python"], args].concat());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let old = emit(&["--target", "2.11"]);
+    for line in [
+        "from airflow.datasets import Dataset",
+        "from airflow.models.dag import DAG",
+        "from airflow.timetables.trigger import CronTriggerTimetable",
+        "from airflow.timetables.trigger import DeltaTriggerTimetable",
+        "from airflow.utils.task_group import TaskGroup",
+        "from pendulum import FixedTimezone",
+        "out = Dataset(\"s3://b/out\")",
+        "    schedule=CronTriggerTimetable(\"0 0 * * *\", timezone=FixedTimezone(7200)),",
+        "    schedule=DeltaTriggerTimetable(timedelta(hours=1)),",
+        "    schedule=None,",
+        "    schedule=CronTriggerTimetable(\"0 0 1 */3 *\", timezone=\"UTC\"),",
+        "    fail_stop=True,",
+        "    default_args={\"retry_exponential_backoff\": True},",
+    ] {
+        assert!(old.contains(line), "2.11 output lacks `{line}`:\n{old}");
+    }
+    assert!(!old.contains("airflow.sdk"), "{old}");
+    let new = emit(&[]);
+    for line in [
+        "from airflow.sdk import DAG, Asset, TaskGroup",
+        "    schedule=\"@daily\",",
+        "    schedule=timedelta(hours=1),",
+        "    schedule=\"@quarterly\",",
+        "    fail_fast=True,",
+        "    default_args={\"retry_exponential_backoff\": 2.0},",
+    ] {
+        assert!(new.contains(line), "3.3 output lacks `{line}`:\n{new}");
+    }
+    assert!(!new.contains("schedule=None"), "{new}");
+    assert!(emit(&["--target", "3.2"]).contains("    schedule=\"0 0 1 */3 *\","));
+
+    // dagf.toml chooses when no flag does; the flag wins over it.
+    let toml = dir.path().join("dagf.toml");
+    let text = std::fs::read_to_string(&toml).expect("toml");
+    std::fs::write(&toml, format!("{text}\n[target]\nairflow = \"2.11\"\n")).expect("toml");
+    assert_eq!(emit(&[]), old);
+    assert_eq!(emit(&["--target", "3.3"]), new);
+
+    let bad = dagfc(dir.path(), &["build", "--target", "2.10"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("2.11, 3.0, 3.1, 3.2, 3.3"),
+        "{}",
+        stderr(&bad)
+    );
+    std::fs::write(&toml, format!("{text}\n[target]\nairflow = \"4.0\"\n")).expect("toml");
+    let bad = dagfc(dir.path(), &["check"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("unsupported Airflow target `4.0`"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -1,6 +1,9 @@
 """Python callables used by the catalog examples' DAGs."""
 
-from airflow.sdk import BaseNotifier
+try:
+    from airflow.sdk import BaseNotifier
+except ImportError:  # Airflow 2.11, for a build with `--target 2.11`
+    from airflow.notifications.basenotifier import BaseNotifier
 
 
 def transform(table: str, day: str) -> str:

@@ -1,6 +1,9 @@
 """Operators of the catalog's own, used through the plugin of entry 101.9.2."""
 
-from airflow.sdk import BaseOperator
+try:
+    from airflow.sdk import BaseOperator
+except ImportError:  # Airflow 2.11, for a build with `--target 2.11`
+    from airflow.models.baseoperator import BaseOperator
 
 
 class RowCountCheckOperator(BaseOperator):

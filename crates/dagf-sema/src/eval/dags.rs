@@ -339,6 +339,7 @@ impl<'a> Cx<'a> {
             task_args: &self.task_args,
             sensor_args: &self.sensor_args,
             dag_args: &self.dag_args,
+            target: self.options.target,
         }
     }
 }

@@ -321,7 +321,19 @@ impl Cx<'_> {
                 "team" => {
                     let v = self.expr(kind_module, &mut env.clone(), e, None);
                     match &v.v {
-                        V::Str(s) if is_team_name(s) => team = Some((s.to_string(), e.span)),
+                        V::Str(s) if is_team_name(s) => {
+                            let target = self.options.target;
+                            if !target.has(dagf_target::Feature::Teams) {
+                                self.err(crate::rules::lacks(
+                                    "a team (Airflow's multi-team mode)",
+                                    dagf_target::Feature::Teams.since(),
+                                    target,
+                                    e.span,
+                                    "leave `team` out of the tenant kind",
+                                ));
+                            }
+                            team = Some((s.to_string(), e.span));
+                        }
                         V::Str(s) => {
                             self.err(
                                 Diagnostic::at(

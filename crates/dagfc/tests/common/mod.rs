@@ -17,13 +17,26 @@ pub fn repo() -> PathBuf {
 /// makes it on first use). A missing Python or a failed install fails the test with
 /// the reason: it is never skipped.
 pub fn venv_python() -> PathBuf {
+    make_venv(&[])
+}
+
+/// The Python of the virtual environment with Airflow `version` (2.11, 3.0, 3.1 or
+/// 3.2; `tests/airflow/venv.sh X.Y` makes it from `requirements-X.Y.txt` on first use,
+/// at `target/airflow-venv-X.Y` or `DAGF_AIRFLOW_VENV_X_Y`). Never skipped either.
+pub fn venv_python_for(version: &str) -> PathBuf {
+    make_venv(&[version])
+}
+
+fn make_venv(args: &[&str]) -> PathBuf {
     let run = Command::new("bash")
         .arg(repo().join("tests/airflow/venv.sh"))
+        .args(args)
         .output()
         .expect("run bash");
     assert!(
         run.status.success(),
-        "could not set up the Airflow environment (tests/airflow/venv.sh):\n{}",
+        "could not set up the Airflow environment (tests/airflow/venv.sh {}):\n{}",
+        args.join(" "),
         String::from_utf8_lossy(&run.stderr)
     );
     let venv = String::from_utf8_lossy(&run.stdout)
@@ -43,16 +56,44 @@ pub fn venv_python() -> PathBuf {
 /// The port of the configuration API the catalog's API-driven example (101.2.5) reads.
 const CATALOG_API_PORT: u16 = 8765;
 
+/// Whether what listens on the API's port answers with `examples/catalog/api/`'s file.
+fn serves_catalog_api() -> bool {
+    use std::io::{Read, Write};
+    let path = "v1/pipelines.json";
+    let Ok(want) = std::fs::read(repo().join("examples/catalog/api").join(path)) else {
+        return false;
+    };
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", CATALOG_API_PORT)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let request = format!("GET /{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let mut answer = Vec::new();
+    if stream.write_all(request.as_bytes()).is_err() || stream.read_to_end(&mut answer).is_err() {
+        return false;
+    }
+    answer.starts_with(b"HTTP/1.")
+        && answer
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .is_some_and(|at| answer[at + 4..] == want[..])
+}
+
 /// Serves `examples/catalog/api/` on 127.0.0.1, as the example's API, for as long as
 /// the tests run (started once, before the first build).
 pub fn catalog_api() {
     static STARTED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     STARTED.get_or_init(|| {
         use std::io::{BufRead, BufReader, Write};
-        let listener = std::net::TcpListener::bind(("127.0.0.1", CATALOG_API_PORT))
-            .unwrap_or_else(|e| {
-                panic!("cannot serve the catalog's example API on 127.0.0.1:{CATALOG_API_PORT} ({e}); the API-driven example (101.2.5) reads it: free the port")
-            });
+        let listener = match std::net::TcpListener::bind(("127.0.0.1", CATALOG_API_PORT)) {
+            Ok(l) => l,
+            // Another test binary (or `scripts/build-examples.sh`) serving the very same
+            // answer is as good as this one.
+            Err(_) if serves_catalog_api() => return,
+            Err(e) => panic!(
+                "cannot serve the catalog's example API on 127.0.0.1:{CATALOG_API_PORT} ({e}); the API-driven example (101.2.5) reads it: free the port"
+            ),
+        };
         let root = repo().join("examples/catalog/api");
         std::thread::spawn(move || {
             for stream in listener.incoming() {
