@@ -55,7 +55,11 @@ def main() -> int:
     started = time.monotonic()
     folders = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        folders[folder.name] = load(folder, version, failures)
+        loaded = [load(folder, path, name, version, failures) for name, path in bundles(folder)]
+        folders[folder.name] = {
+            "dags": {k: v for one in loaded for k, v in one.items()},
+            "files": sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.py")),
+        }
     n = sum(len(f["dags"]) for f in folders.values())
     print(f"airflow {airflow.__version__}: loaded {n} dags in {time.monotonic() - started:.1f}s")
 
@@ -100,8 +104,22 @@ def fail(failures: list[str], message: str) -> None:
     print(f"FAIL {message}")
 
 
-def load(folder: Path, version: tuple, failures: list[str]) -> dict:
-    """Loads one DAG folder with the version's DagBag; serializes every DAG."""
+def bundles(folder: Path) -> list[tuple[str, Path]]:
+    """The bundles of a build: the whole folder, then each team's folder that the
+    build's airflow-bundles.json names (their paths are where the folder is deployed,
+    so they are taken relative to the first one, the whole folder's). The whole
+    folder's `.airflowignore` keeps the teams' folders out of its own bundle."""
+    listed = folder / "airflow-bundles.json"
+    if not listed.is_file():
+        return [("dags-folder", folder)]
+    config = json.loads(listed.read_text())
+    top = Path(config[0]["kwargs"]["path"])
+    return [(b["name"], folder / Path(b["kwargs"]["path"]).relative_to(top)) for b in config]
+
+
+def load(top: Path, folder: Path, bundle: str, version: tuple, failures: list[str]) -> dict:
+    """Loads one bundle of a build (`folder`, inside the build's folder `top`) with the
+    version's DagBag; serializes every DAG."""
     with warnings.catch_warnings(record=True) as caught:
         # "always": the default filters hide DeprecationWarning outside __main__.
         warnings.simplefilter("always")
@@ -109,9 +127,7 @@ def load(folder: Path, version: tuple, failures: list[str]) -> dict:
             from airflow.dag_processing.dagbag import BundleDagBag
             from airflow.serialization.serialized_objects import DagSerialization as Ser
 
-            bag = BundleDagBag(
-                dag_folder=folder, bundle_path=folder, bundle_name="dags-folder"
-            )
+            bag = BundleDagBag(dag_folder=folder, bundle_path=folder, bundle_name=bundle)
         elif version >= (3, 1):
             from airflow.models.dagbag import BundleDagBag
             from airflow.serialization.serialized_objects import SerializedDAG as Ser
@@ -138,17 +154,17 @@ def load(folder: Path, version: tuple, failures: list[str]) -> dict:
                 ):
                     raise ValueError("tasks or edges changed in the round trip")
             except Exception as e:  # noqa: BLE001 - any error here is the finding
-                fail(failures, f"{folder.name}/{dag_id}: serialization: {type(e).__name__}: {e}")
+                fail(failures, f"{top.name}/{dag_id}: serialization: {type(e).__name__}: {e}")
                 continue
             dags[dag_id] = {
-                "file": Path(dag.fileloc).resolve().relative_to(folder).as_posix(),
+                "file": Path(dag.fileloc).resolve().relative_to(top.resolve()).as_posix(),
                 "tasks": sorted(dag.task_ids),
                 "edges": edges(dag),
                 # Dataset* on 2.11 is Asset* on 3: the same timetable under its old name.
                 "timetable": type(restored.timetable).__name__.replace("Dataset", "Asset"),
             }
     for path, error in sorted(bag.import_errors.items()):
-        fail(failures, f"{folder.name}/{path}: import error:\n{error.rstrip()}")
+        fail(failures, f"{top.name}/{path}: import error:\n{error.rstrip()}")
     captured = [t for ts in getattr(bag, "captured_warnings", {}).values() for t in ts]
     for w in caught:
         if not inside(folder, w.filename):
@@ -162,8 +178,8 @@ def load(folder: Path, version: tuple, failures: list[str]) -> dict:
             (t for t in captured if t.startswith(prefix) and t.endswith(str(w.message))),
             f"{prefix}{w.category.__name__}: {w.message}",
         )
-        fail(failures, f"{folder.name}: warning: {text}")
-    return {"dags": dags, "files": sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.py"))}
+        fail(failures, f"{top.name}: warning: {text}")
+    return dags
 
 
 def is_access_control_notice(w: warnings.WarningMessage, bag) -> bool:
