@@ -264,11 +264,12 @@ impl Session {
         };
         let target = sema.target;
         let codegen = &project.config.codegen;
-        let style_of = |d: &dagf_ir::Dag| {
-            options
+        let py_options = |d: &dagf_ir::Dag| dagf_py::Options {
+            style: options
                 .style
                 .unwrap_or_else(|| codegen.style_of(&d.dag_id))
-                .style()
+                .style(),
+            target,
         };
         let passes = match options.opt_level {
             0 => dagf_ir::passes::Options::NONE,
@@ -279,7 +280,7 @@ impl Session {
             // so an argument moved there could reach the function.
             let passes = dagf_ir::passes::Options {
                 hoist_default_args: passes.hoist_default_args
-                    && !dagf_py::decorates_tasks(dag, style_of(dag)),
+                    && !dagf_py::decorates_tasks(dag, py_options(dag)),
                 ..passes
             };
             dagf_ir::passes::run(dag, passes, dagf_sema::is_common_task_arg)
@@ -289,13 +290,7 @@ impl Session {
             span: dag.span,
             folder: dag.folder.clone(),
             file: dagf_py::file_name(dag),
-            text: dagf_py::generate_with(
-                dag,
-                dagf_py::Options {
-                    style: style_of(dag),
-                    target,
-                },
-            ),
+            text: dagf_py::generate_with(dag, py_options(dag)),
         };
         // Files are made as soon as each dag is, on the thread that made it.
         let to_file = |mut dag: dagf_ir::Dag| {

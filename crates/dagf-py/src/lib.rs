@@ -38,9 +38,12 @@ pub enum Style {
     Taskflow,
 }
 
-/// Whether the DAG, written in `style`, has tasks written with TaskFlow's `@task`.
-pub fn decorates_tasks(dag: &Dag, style: Style) -> bool {
-    style == Style::Taskflow && dag.tasks().any(|t| tasks::taskflow_decorator(t).is_some())
+/// Whether the DAG, written as `options` say, has tasks written with TaskFlow's `@task`.
+pub fn decorates_tasks(dag: &Dag, options: Options) -> bool {
+    options.style == Style::Taskflow
+        && dag
+            .tasks()
+            .any(|t| tasks::taskflow_decorator(t, options.target).is_some())
 }
 
 /// How a file is written: its style, and the Airflow it is for.

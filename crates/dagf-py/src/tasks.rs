@@ -15,13 +15,8 @@ use std::iter::once;
 
 /// The TaskFlow decorator for a task, if it has one, as what follows `task` (`""`,
 /// `".branch"`, ...): Python callables whose keyword arguments are valid Python names.
-pub(crate) fn taskflow_decorator(t: &Task) -> Option<&'static str> {
-    let decorator = match (t.op.module.as_str(), t.op.class.as_str()) {
-        ("airflow.providers.standard.operators.python", "PythonOperator") => "",
-        ("airflow.providers.standard.operators.python", "BranchPythonOperator") => ".branch",
-        ("airflow.providers.standard.operators.python", "ShortCircuitOperator") => ".short_circuit",
-        _ => return None,
-    };
+pub(crate) fn taskflow_decorator(t: &Task, target: Target) -> Option<&'static str> {
+    let decorator = target.taskflow_decorator(&t.op.module, &t.op.class)?;
     let callable = || {
         t.arg("python_callable")
             .is_some_and(|f| matches!(f.value, Value::PyRef { .. }))
@@ -105,7 +100,7 @@ impl<'a> Gen<'a> {
     pub(crate) fn decorator(&self, t: &Task) -> Option<&'static str> {
         match self.style {
             Style::Classic => None,
-            Style::Taskflow => taskflow_decorator(t),
+            Style::Taskflow => taskflow_decorator(t, self.target),
         }
     }
 

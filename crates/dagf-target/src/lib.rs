@@ -258,6 +258,16 @@ impl Target {
         }
     }
 
+    /// The TaskFlow decorator that stands for an operator class, as what follows
+    /// `task` (`""` for `@task`, `".branch"`, ...); the same on every version dagf
+    /// targets (the standard providers' Python operators).
+    pub fn taskflow_decorator(&self, module: &str, class: &str) -> Option<&'static str> {
+        TASKFLOW_DECORATORS
+            .iter()
+            .find(|(m, c, _)| *m == module && *c == class)
+            .map(|(_, _, decorator)| *decorator)
+    }
+
     /// The trigger rules the version knows.
     pub fn trigger_rules(&self) -> Vec<&'static str> {
         TRIGGER_RULES
@@ -267,6 +277,15 @@ impl Target {
             .collect()
     }
 }
+
+/// Operator classes (module, class) that TaskFlow writes as a decorator of `task`.
+const TASKFLOW_DECORATORS: [(&str, &str, &str); 3] = [
+    (PYTHON_OPERATORS, "PythonOperator", ""),
+    (PYTHON_OPERATORS, "BranchPythonOperator", ".branch"),
+    (PYTHON_OPERATORS, "ShortCircuitOperator", ".short_circuit"),
+];
+
+const PYTHON_OPERATORS: &str = "airflow.providers.standard.operators.python";
 
 /// Every trigger rule dagf accepts, and the first version that has it.
 pub const TRIGGER_RULES: [(&str, Version); 13] = [
@@ -405,6 +424,29 @@ mod tests {
         );
         assert_eq!(Target::DEFAULT.dag_kwarg("fail_fast"), "fail_fast");
         assert_eq!(Target::new(Version::V2_11).import(Name::Asset).1, "Dataset");
+    }
+
+    #[test]
+    fn taskflow_writes_only_the_python_operators_as_decorators() {
+        for v in Version::ALL {
+            let t = Target::new(v);
+            assert_eq!(
+                t.taskflow_decorator(PYTHON_OPERATORS, "PythonOperator"),
+                Some("")
+            );
+            assert_eq!(
+                t.taskflow_decorator(PYTHON_OPERATORS, "BranchPythonOperator"),
+                Some(".branch")
+            );
+            assert_eq!(t.taskflow_decorator(PYTHON_OPERATORS, "BashOperator"), None);
+            assert_eq!(
+                t.taskflow_decorator(
+                    "airflow.providers.standard.operators.bash",
+                    "PythonOperator"
+                ),
+                None
+            );
+        }
     }
 
     #[test]
