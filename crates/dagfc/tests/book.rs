@@ -640,3 +640,63 @@ fn the_compatibility_matrix_in_the_book_is_the_compilers() {
         }
     }
 }
+
+/// ARCHITECTURE.md's crate table is the map a newcomer reads first: every crate under
+/// `crates/` has a row, and the workspace crates a row says it depends on are exactly
+/// the `dagf-*` entries of that crate's `[dependencies]`.
+#[test]
+fn the_architecture_crate_table_matches_the_cargo_files() {
+    let repo = common::repo();
+    let text = std::fs::read_to_string(repo.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let rows: BTreeMap<String, BTreeSet<String>> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `crates/"))
+        .filter_map(|l| {
+            let (name, rest) = l.split_once('`')?;
+            let deps = rest.rsplit('|').nth(1)?;
+            let deps = deps
+                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                .filter(|d| d.starts_with("dagf"))
+                .map(str::to_string)
+                .collect();
+            Some((name.to_string(), deps))
+        })
+        .collect();
+    let mut crates = BTreeMap::new();
+    for entry in std::fs::read_dir(repo.join("crates")).expect("crates folder") {
+        let path = entry.expect("entry").path();
+        let Ok(manifest) = std::fs::read_to_string(path.join("Cargo.toml")) else {
+            continue;
+        };
+        let deps: BTreeSet<String> = manifest
+            .split("\n[")
+            .find(|s| s.starts_with("dependencies]"))
+            .into_iter()
+            .flat_map(str::lines)
+            .filter_map(|l| l.split(['.', ' ', '=']).next())
+            .filter(|d| d.starts_with("dagf"))
+            .map(str::to_string)
+            .collect();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        crates.insert(name, deps);
+    }
+    assert!(
+        crates.len() >= 10,
+        "expected the workspace's crates, found {crates:?}"
+    );
+    assert_eq!(
+        rows.keys().collect::<Vec<_>>(),
+        crates.keys().collect::<Vec<_>>(),
+        "ARCHITECTURE.md's crate table and the folders under crates/"
+    );
+    for (name, deps) in &crates {
+        assert_eq!(
+            &rows[name], deps,
+            "ARCHITECTURE.md: the workspace crates `{name}` depends on"
+        );
+    }
+}
