@@ -12,11 +12,11 @@ mod overlay;
 
 pub use config::{CodegenSection, Config, DagRule, FILE, ProjectSection, StyleName};
 pub use dagf_ir::Built;
-pub use dagf_sema::{Loader, par};
+pub use dagf_sema::{DefKind, Loader, Reference, par};
 pub use env::{ENV_VAR, Env, EnvOrigin};
 pub use overlay::{MemoryLoader, Overlay};
 
-use dagf_diag::{Diagnostic, FileId, Sources};
+use dagf_diag::{Diagnostic, FileId, Sources, Span};
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 
@@ -54,6 +54,10 @@ pub struct Options {
     pub threads: Option<NonZeroUsize>,
     /// The Airflow version built for, over `[target] airflow` in `dagf.toml`.
     pub target: Option<dagf_target::Version>,
+    /// Keep where each name used is defined ([`Build::references`]), for go to
+    /// definition, hover and find references in an editor. Off by default: a build
+    /// that only writes files has no use for it.
+    pub references: bool,
 }
 
 impl Default for Options {
@@ -66,6 +70,7 @@ impl Default for Options {
             style: None,
             threads: None,
             target: None,
+            references: false,
         }
     }
 }
@@ -176,12 +181,38 @@ pub struct Build {
     /// project reads more than its files (`getenv`, a folder's listing, a database, a
     /// server), which can change while the files do not.
     pub stamp: Option<Stamp>,
+    /// With [`Options::references`], every name use the build resolved, with its
+    /// declaration, sorted by the use's place (see [`Build::definition_at`] and
+    /// [`Build::references_to`]). A project with errors keeps the uses that resolved.
+    /// Declarations in the standard library point into its file in `sources`. Only
+    /// what the build evaluates is there: a use in an `if` branch no dag takes is not.
+    /// Built-in functions, `env` and the names a tenant kind gives (`tenant`, `dag`)
+    /// have no declaration, so no reference.
+    pub references: Vec<Reference>,
 }
 
 impl Build {
     /// Whether the build had no error.
     pub fn ok(&self) -> bool {
         self.errors == 0
+    }
+
+    /// The name use at byte `offset` of `file` (a name's end counts as in it, for a
+    /// cursor just after it), with where it is defined and what it is: for go to
+    /// definition and hover. Found by binary search.
+    pub fn definition_at(&self, file: FileId, offset: usize) -> Option<&Reference> {
+        let offset = u32::try_from(offset).ok()?;
+        let after = self
+            .references
+            .partition_point(|r| (r.at.file, r.at.start) <= (file, offset));
+        let r = self.references.get(after.checked_sub(1)?)?;
+        (r.at.file == file && offset <= r.at.end).then_some(r)
+    }
+
+    /// Every use of the declaration whose name is at `def` (the [`Reference::def`] of
+    /// one of them), in the order of the text: for find references.
+    pub fn references_to(&self, def: Span) -> impl Iterator<Item = &Reference> {
+        self.references.iter().filter(move |r| r.def == def)
     }
 
     /// A build that stopped before checking anything, with its one error.
@@ -195,6 +226,7 @@ impl Build {
             ir: None,
             files: Vec::new(),
             stamp: None,
+            references: Vec::new(),
         }
     }
 }
@@ -261,6 +293,7 @@ impl Session {
             env_chosen_at: env.as_ref().and_then(|e| e.origin.span()),
             threads: options.threads,
             target: project.target(options),
+            references: options.references,
         };
         let target = sema.target;
         let codegen = &project.config.codegen;
@@ -315,6 +348,7 @@ impl Session {
             project: ir,
             diagnostics,
             reads_beyond_files,
+            references,
         } = checked;
         let mut build = Build {
             errors: diagnostics.error_count(),
@@ -325,6 +359,7 @@ impl Session {
             ir: None,
             files: Vec::new(),
             stamp: None,
+            references,
         };
         let Some(mut ir) = ir else {
             return build;

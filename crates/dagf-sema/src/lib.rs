@@ -16,6 +16,7 @@ mod modules;
 pub mod par;
 mod pools;
 mod python;
+mod refs;
 mod rules;
 mod schema;
 mod scopes;
@@ -30,6 +31,7 @@ pub use files::{
     SQL_TIMEOUT, SqlLimits, bytes, decode, not_text,
 };
 pub use modules::Loader;
+pub use refs::{DefKind, Reference};
 pub use schema::schema;
 pub use sources::{Cached, Cell, HttpError, SqlError, SqlLimit, Table};
 
@@ -57,6 +59,9 @@ pub struct Options {
     pub threads: Option<std::num::NonZeroUsize>,
     /// The Airflow version built for: a feature it lacks is an error.
     pub target: dagf_target::Target,
+    /// Note where each name used is defined ([`Checked::references`]), for tools; a
+    /// build that only makes files leaves it off.
+    pub references: bool,
 }
 
 /// How a module's text becomes its tree: a tool that builds the same project again
@@ -95,6 +100,9 @@ pub struct Checked {
     /// `*` lists a folder, a database, a server): a tool may not assume it is unchanged
     /// when they are.
     pub reads_beyond_files: bool,
+    /// With [`Options::references`], every name use resolved (errors or not) and its
+    /// declaration, sorted by the use's place; else empty.
+    pub references: Vec<Reference>,
 }
 
 /// A build's step for each DAG, taken as soon as the DAG is made and checked, on the
@@ -131,7 +139,15 @@ pub fn check_with(
 ) -> Checked {
     let mut diags = Diagnostics::new();
     let threads = par::threads(options.threads);
-    let mut program = modules::load_with(roots, loader, parser, threads, &mut sources, &mut diags);
+    let mut program = modules::load_with(
+        roots,
+        loader,
+        parser,
+        threads,
+        options.references,
+        &mut sources,
+        &mut diags,
+    );
     sources::read(
         &mut program,
         loader,
@@ -142,6 +158,10 @@ pub fn check_with(
     lints::run(&program, &mut diags);
     let project = eval::run(&program, &sources, options, emit, &mut diags);
     sources::keep_answers(&program.fresh_answers, loader, &mut diags);
+    let references = match options.references {
+        true => refs::finish(&program, &sources),
+        false => Vec::new(),
+    };
     let project = if diags.has_errors() {
         None
     } else {
@@ -152,6 +172,7 @@ pub fn check_with(
         project,
         diagnostics: diags.one_per_place(),
         reads_beyond_files: program.reads_beyond_files,
+        references,
     }
 }
 

@@ -243,6 +243,8 @@ pub struct Program {
     pub reads_beyond_files: bool,
     /// HTTP answers received while loading, to cache once their data proves good.
     pub fresh_answers: Vec<crate::sources::FreshAnswer>,
+    /// Name uses noted for tools, when they are asked for.
+    pub(crate) refs: crate::refs::Recorder,
 }
 
 impl Program {
@@ -329,19 +331,32 @@ pub fn load(
     diags: &mut Diagnostics,
 ) -> Program {
     let threads = crate::par::threads(None);
-    load_with(roots, loader, &crate::FreshParse, threads, sources, diags)
+    load_with(
+        roots,
+        loader,
+        &crate::FreshParse,
+        threads,
+        false,
+        sources,
+        diags,
+    )
 }
 
-/// [`load`], parsing through `parser` on up to `threads` threads.
+/// [`load`], parsing through `parser` on up to `threads` threads, and noting where
+/// the names types use are defined when `references` asks for it.
 pub fn load_with(
     roots: &[String],
     loader: &dyn Loader,
     parser: &dyn crate::Parse,
     threads: usize,
+    references: bool,
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) -> Program {
-    let mut prog = Program::default();
+    let mut prog = Program {
+        refs: crate::refs::Recorder::new(references),
+        ..Program::default()
+    };
     let mut index: HashMap<String, usize> = HashMap::new();
 
     let std_file = sources.add(STD_NAME, crate::STD_SOURCE);

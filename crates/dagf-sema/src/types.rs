@@ -226,7 +226,15 @@ pub fn resolve(
                 }
                 _ => {}
             }
-            match prog.lookup(module, &name.name).map(|b| b.kind.clone()) {
+            let binding = prog.lookup(module, &name.name);
+            if let Some(b) = binding.filter(|_| prog.refs.on()) {
+                prog.refs.note(crate::refs::Raw::Def {
+                    at: name.span,
+                    def: b.span,
+                    kind: crate::refs::kind_of(&b.kind),
+                });
+            }
+            match binding.map(|b| b.kind.clone()) {
                 Some(BindingKind::Type(id)) => {
                     if !arity(0, diags) {
                         return Ty::Error;

@@ -287,6 +287,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             .map(project::StyleName::driver),
         threads: args.jobs,
         target: args.target,
+        references: false,
     };
     let name = proj.config.project.name.as_deref().unwrap_or("the project");
     // A build (writing files) whose inputs and outputs are as the last one left them

@@ -149,7 +149,14 @@ impl Cx<'_> {
                 Some(n) => {
                     named_seen = true;
                     match params.iter().position(|p| p.name == n.name) {
-                        Some(p) => p,
+                        Some(p) => {
+                            self.note(crate::refs::Raw::Def {
+                                at: n.span,
+                                def: params[p].span,
+                                kind: crate::refs::DefKind::Param,
+                            });
+                            p
+                        }
                         None => {
                             ok = false;
                             meant.extend(

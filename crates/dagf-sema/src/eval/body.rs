@@ -184,6 +184,11 @@ impl Cx<'_> {
             );
             return;
         };
+        self.note(crate::refs::Raw::Def {
+            at: name.span,
+            def: field.span,
+            kind: crate::refs::DefKind::Field,
+        });
         let v = self.coerce(v, &field.ty, Some(field.span));
         self.put(dag, Slots::Dag, &name.name, v, append, is_override, span);
     }
@@ -221,6 +226,11 @@ impl Cx<'_> {
             self.unknown_field(name, &format!("`{opname}` task"), names, hint);
             return;
         };
+        self.note(crate::refs::Raw::Def {
+            at: name.span,
+            def: field.span,
+            kind: crate::refs::DefKind::Field,
+        });
         let v = self.coerce(v, &field.ty, Some(field.span));
         self.put(
             dag,

@@ -199,6 +199,7 @@ impl Cx<'_> {
         let mut at = scope;
         let mut node = loop {
             if let Some(n) = dag.names(at).get(&**first) {
+                self.note_node(dag, *first_span, *n);
                 break *n;
             }
             match at {
@@ -233,7 +234,10 @@ impl Cx<'_> {
                 return None;
             };
             match dag.groups[g].names.get(&**part) {
-                Some(n) => node = *n,
+                Some(n) => {
+                    node = *n;
+                    self.note_node(dag, *span, node);
+                }
                 None => {
                     self.no_such(dag, Some(g), part, *span);
                     return None;
@@ -241,6 +245,28 @@ impl Cx<'_> {
             }
         }
         Some(node)
+    }
+
+    /// Notes a use of a task or group's name, when tools asked for them.
+    fn note_node(&mut self, dag: &DagB, at: Span, node: Node) {
+        if self.refs.is_none() {
+            return;
+        }
+        let raw = match node {
+            Node::Task(t) => crate::refs::Raw::Node {
+                at,
+                def: dag.tasks[t].name_span,
+                decl: dag.tasks[t].span,
+                group: false,
+            },
+            Node::Group(g) => crate::refs::Raw::Node {
+                at,
+                def: dag.groups[g].name_span,
+                decl: dag.groups[g].name_span,
+                group: true,
+            },
+        };
+        self.note(raw);
     }
 
     pub(super) fn no_such(&mut self, dag: &DagB, scope: Option<usize>, name: &str, span: Span) {

@@ -372,8 +372,10 @@ impl Cx<'_> {
         self.data_span = None;
         if let Some((_, v)) = env.iter().rev().find(|(k, _)| &**k == n) {
             self.read_data(v);
+            self.note(crate::refs::Raw::Local { at: span });
             return v.v.clone();
         }
+        self.note_global(m, n, span);
         if let Some(b) = self.prog.lookup(m, n) {
             let owner = match b.kind {
                 BindingKind::Let(owner) => Some(owner),

@@ -111,6 +111,7 @@ pub fn run(
 ) -> dagf_ir::Project {
     let mut cx = Cx::new(prog, sources, options, emit, diags);
     if !cx.check_env() {
+        cx.flush_refs();
         return cx.project;
     }
     cx.check_kinds();
@@ -188,6 +189,7 @@ pub fn run(
     let declared = cx.declared_pools();
     let pools = crate::pools::check(declared, &cx.facts, cx.diags);
     cx.project.pools = pools.iter().filter_map(crate::pools::to_ir).collect();
+    cx.flush_refs();
     cx.project
 }
 
@@ -251,6 +253,7 @@ fn evaluate_share(
         std::mem::take(&mut cx.used_callbacks),
         std::mem::take(&mut cx.placed_kinds),
     );
+    cx.flush_refs();
     drop(cx);
     Share {
         project,
@@ -366,6 +369,9 @@ struct Cx<'a> {
     /// Where the value a name, field or index just read was written, when that is in a
     /// config file (taken by `expr`).
     data_span: Option<Span>,
+    /// Name uses resolved, when tools asked for them (a body runs once per dag made
+    /// from it: each use is kept once).
+    refs: Option<std::collections::HashSet<crate::refs::Raw>>,
 }
 
 impl<'a> Cx<'a> {
@@ -422,6 +428,47 @@ impl<'a> Cx<'a> {
                 is
             },
             data_span: None,
+            refs: prog.refs.on().then(Default::default),
+        }
+    }
+
+    /// Notes a name use and what it resolved to, when tools asked for them.
+    fn note(&mut self, raw: crate::refs::Raw) {
+        if let Some(refs) = &mut self.refs {
+            refs.insert(raw);
+        }
+    }
+
+    /// Notes a use of the module-level name `n` (or import alias) as seen from `m`.
+    fn note_global(&mut self, m: usize, n: &str, at: Span) {
+        if self.refs.is_none() {
+            return;
+        }
+        let prog = self.prog;
+        let alias = prog.modules[m]
+            .imports
+            .iter()
+            .find(|i| i.alias.as_deref() == Some(n) && i.target.is_some());
+        let raw = match (alias, prog.lookup(m, n)) {
+            (Some(i), _) => crate::refs::Raw::Def {
+                at,
+                def: i.span,
+                kind: crate::refs::DefKind::Module,
+            },
+            (None, Some(b)) => crate::refs::Raw::Def {
+                at,
+                def: b.span,
+                kind: crate::refs::kind_of(&b.kind),
+            },
+            (None, None) => return,
+        };
+        self.note(raw);
+    }
+
+    /// Hands the uses noted to the program's list.
+    fn flush_refs(&mut self) {
+        if let Some(refs) = self.refs.take() {
+            self.prog.refs.extend(refs);
         }
     }
 

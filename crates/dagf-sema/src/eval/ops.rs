@@ -146,6 +146,9 @@ impl Cx<'_> {
             V::Item(Item::Module(t)) => {
                 let t = *t;
                 let in_scope = self.prog.modules[t].scope.contains_key(&f.name);
+                if in_scope {
+                    self.note_global(t, &f.name, f.span);
+                }
                 match in_scope.then(|| self.global(t, &f.name)).flatten() {
                     Some(v) => v,
                     None => {

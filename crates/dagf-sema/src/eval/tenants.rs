@@ -131,6 +131,7 @@ impl Cx<'_> {
     fn make_instance(&mut self, i: usize) -> Option<Rc<Instance>> {
         let info = &self.prog.instances[i];
         let (m, decl) = (info.module, info.decl.clone());
+        self.note_global(m, &decl.kind.name, decl.kind.span);
         let k = match self.prog.lookup(m, &decl.kind.name).map(|b| b.kind.clone()) {
             Some(BindingKind::Tenant(k)) => k,
             Some(_) => {
