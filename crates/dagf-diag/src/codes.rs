@@ -11,16 +11,21 @@ pub struct Code(&'static str);
 /// One registry row: the code, a short title, and its `dagfc explain` page.
 #[derive(Debug)]
 pub struct CodeInfo {
+    /// The code itself.
     pub code: Code,
+    /// A few words saying what the code reports (`invalid cron expression`).
     pub title: &'static str,
+    /// The Markdown page `dagfc explain CODE` prints, from `explain/CODE.md`.
     pub page: &'static str,
 }
 
 impl Code {
+    /// The code's text, `E0201`.
     pub fn as_str(self) -> &'static str {
         self.0
     }
 
+    /// `W` codes are lints (warnings); every other code is an error.
     pub fn severity(self) -> Severity {
         if self.0.starts_with('W') {
             Severity::Warning
@@ -29,6 +34,7 @@ impl Code {
         }
     }
 
+    /// The code's registry row: its title and explain page.
     pub fn info(self) -> &'static CodeInfo {
         CODES.iter().find(|c| c.code == self).unwrap_or(&CODES[0])
     }
@@ -51,7 +57,10 @@ impl fmt::Display for Code {
 macro_rules! codes {
     ($($name:ident => $title:literal,)*) => {
         impl Code {
-            $(pub const $name: Code = Code(stringify!($name));)*
+            $(
+                #[doc = concat!("`", stringify!($name), "`: ", $title, ".")]
+                pub const $name: Code = Code(stringify!($name));
+            )*
         }
         /// Every code, in order.
         pub static CODES: &[CodeInfo] = &[

@@ -3,18 +3,23 @@ use crate::{Code, Span};
 /// Errors stop the build; warnings (lints) do not.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Stops the build: nothing is written (an `E` code).
     Error,
+    /// A lint: reported, but the build goes on (a `W` code).
     Warning,
 }
 
 /// A span with what to say about it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Label {
+    /// The source range the label underlines.
     pub span: Span,
+    /// What the label says about it (`does not match`), shown beside the underline.
     pub message: String,
 }
 
 impl Label {
+    /// A label saying `message` at `span`.
     pub fn new(span: Span, message: impl Into<String>) -> Self {
         Label {
             span,
@@ -26,16 +31,22 @@ impl Label {
 /// One problem found in the user's input. Pure data: rendering is elsewhere.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
+    /// The registry code (`E0205`) that says what kind of problem it is and which `dagfc explain` page covers it.
     pub code: Code,
+    /// The one-line headline (`"ERP" does not match the pattern ...`).
     pub message: String,
     /// Where the problem is. Only project-level problems (a missing `dagf.toml`) have none.
     pub primary: Option<Label>,
+    /// Other places that explain it (`the pattern is declared here`).
     pub secondary: Vec<Label>,
+    /// Extra lines shown after the labels, such as the other dags a mistake was met in.
     pub notes: Vec<String>,
+    /// What to do about it: the `Help:` line.
     pub help: Option<String>,
 }
 
 impl Diagnostic {
+    /// A diagnostic with no place yet: a project-level problem until a primary label is added.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
@@ -47,6 +58,7 @@ impl Diagnostic {
         }
     }
 
+    /// A diagnostic pointing at `span` with `label` as its primary label.
     pub fn at(
         code: Code,
         span: Span,
@@ -56,21 +68,25 @@ impl Diagnostic {
         Diagnostic::new(code, message).with_primary(span, label)
     }
 
+    /// Sets where the problem is, with what to say there.
     pub fn with_primary(mut self, span: Span, label: impl Into<String>) -> Self {
         self.primary = Some(Label::new(span, label));
         self
     }
 
+    /// Adds a secondary label: another place that explains the problem.
     pub fn with_label(mut self, span: Span, label: impl Into<String>) -> Self {
         self.secondary.push(Label::new(span, label));
         self
     }
 
+    /// Adds a note line.
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
     }
 
+    /// Sets the help line, replacing any there is.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
@@ -97,6 +113,7 @@ impl Diagnostic {
         }
     }
 
+    /// Error or warning, as its code says.
     pub fn severity(&self) -> Severity {
         self.code.severity()
     }
@@ -115,26 +132,31 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// An empty collection.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds `d`, unless the same diagnostic was added before.
     pub fn push(&mut self, d: Diagnostic) {
         if self.seen.insert(d.clone()) {
             self.items.push(d);
         }
     }
 
+    /// Adds each diagnostic of `ds`, as [`Diagnostics::push`] does.
     pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
         for d in ds {
             self.push(d);
         }
     }
 
+    /// Whether any is an error, so the build must stop.
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity() == Severity::Error)
     }
 
+    /// How many are errors.
     pub fn error_count(&self) -> usize {
         self.items
             .iter()
@@ -142,14 +164,17 @@ impl Diagnostics {
             .count()
     }
 
+    /// How many are warnings.
     pub fn warning_count(&self) -> usize {
         self.items.len() - self.error_count()
     }
 
+    /// Whether nothing was reported.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
+    /// How many were reported (each distinct diagnostic once).
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -161,6 +186,7 @@ impl Diagnostics {
         self.items
     }
 
+    /// The diagnostics in the order they were reported.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter()
     }

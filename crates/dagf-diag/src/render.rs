@@ -4,9 +4,12 @@ use crate::{Diagnostic, FileId, Severity, Sources};
 use ariadne::{Cache, Color, Config, IndexType, Label, Report, ReportKind, Source};
 use std::fmt;
 
+/// Whether [`render_human`] colours its output.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ColorChoice {
+    /// Colour with ANSI escape codes, as for a terminal.
     Always,
+    /// Plain text, as for a file or a pipe.
     Never,
 }
 

@@ -7,12 +7,16 @@ pub struct FileId(pub u32);
 /// A byte range inside one file. Small and `Copy`, so every node can carry one.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Span {
+    /// The file the range is in.
     pub file: FileId,
+    /// Byte offset of the first byte in the range.
     pub start: u32,
+    /// Byte offset just past the last byte (never before `start`).
     pub end: u32,
 }
 
 impl Span {
+    /// The bytes `start..end` of `file` (an `end` before `start` becomes `start`).
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
         Span {
             file,
@@ -30,6 +34,7 @@ impl Span {
         }
     }
 
+    /// The byte range, for slicing the file's text.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
@@ -44,7 +49,9 @@ impl fmt::Debug for Span {
 /// One loaded file: the name shown to users and its text.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
+    /// The name shown in diagnostics and generated headers (`src/ingest.dagf`).
     pub name: String,
+    /// The file's whole text.
     pub text: String,
     line_starts: Vec<u32>,
 }
@@ -52,11 +59,14 @@ pub struct SourceFile {
 /// A 1-based line and column (columns count characters).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct LineCol {
+    /// The line, from 1.
     pub line: usize,
+    /// The column, from 1, in characters.
     pub col: usize,
 }
 
 impl SourceFile {
+    /// A file named `name` holding `text`, its line starts indexed.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let mut line_starts = vec![0];
@@ -102,10 +112,12 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// An empty source map.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds a file and returns its id (ids count up from 0 in the order files are added).
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         self.files.push(SourceFile::new(name, text));
         FileId(self.files.len() as u32 - 1)
@@ -116,14 +128,17 @@ impl Sources {
         self.files.len()
     }
 
+    /// Whether no file has been added.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
 
+    /// The file with id `id`, which must come from this map.
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }
 
+    /// The id of the file shown as `name`, if it was added.
     pub fn find(&self, name: &str) -> Option<FileId> {
         self.files
             .iter()
@@ -131,10 +146,12 @@ impl Sources {
             .map(|i| FileId(i as u32))
     }
 
+    /// The text a span covers (empty if it is not in its file's text).
     pub fn text(&self, span: Span) -> &str {
         self.get(span.file).text.get(span.range()).unwrap_or("")
     }
 
+    /// Every file with its id, in the order they were added.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
             .iter()
@@ -154,6 +171,7 @@ pub struct CharOffsets {
 }
 
 impl CharOffsets {
+    /// The offsets of `text`'s characters.
     pub fn new(text: &str) -> Self {
         let offsets = (!text.is_ascii()).then(|| {
             let mut o: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();

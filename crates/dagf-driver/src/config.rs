@@ -12,10 +12,13 @@ pub const FILE: &str = "dagf.toml";
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `[project]`: its name, its folders and its default environment.
     #[serde(default)]
     pub project: ProjectSection,
+    /// `[target]`: the Airflow it is built for, and where its files are deployed.
     #[serde(default)]
     pub target: TargetSection,
+    /// `[codegen]`: how the generated files are written.
     #[serde(default)]
     pub codegen: CodegenSection,
 }
@@ -24,6 +27,7 @@ pub struct Config {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CodegenSection {
+    /// `style = ...`: the style of every dag no `[[codegen.dags]]` rule matches (classic unless set).
     #[serde(default)]
     pub style: StyleName,
     /// `[[codegen.dags]]`: settings for the dags whose id matches a pattern.
@@ -38,6 +42,7 @@ pub struct DagRule {
     /// A dag_id, with `*` standing for any run of characters.
     #[serde(rename = "match")]
     pub pattern: toml::Spanned<String>,
+    /// `style = ...`: the style of the dags the pattern matches.
     pub style: StyleName,
 }
 
@@ -105,6 +110,7 @@ impl StyleName {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectSection {
+    /// `name = "..."`: what `dagfc` calls the project when it reports a build.
     #[serde(default)]
     pub name: Option<String>,
     /// Folders holding `.dagf` files, relative to the project root.
@@ -136,6 +142,7 @@ impl Default for ProjectSection {
 #[serde(deny_unknown_fields)]
 pub struct TargetSection {
     #[serde(default = "default_airflow")]
+    /// `airflow = "3.3"`: the Airflow version built for, checked to be one dagf knows (3.3 unless set).
     pub airflow: String,
     /// Where the output folder is deployed, for files that name absolute paths (the
     /// teams' bundles).

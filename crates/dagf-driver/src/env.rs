@@ -35,7 +35,9 @@ impl EnvOrigin {
 /// The environment chosen for a build.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Env {
+    /// The environment's name, as `profile NAME` declares it and `env` reads it (`dev`).
     pub name: String,
+    /// Which of `--env`, `DAGF_ENV` and `default_env` chose it.
     pub origin: EnvOrigin,
 }
 

@@ -40,6 +40,7 @@ pub enum Goal {
 /// A build's options.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// What to make: diagnostics only, the IR, or every dag's file (see [`Goal`]).
     pub goal: Goal,
     /// The environment asked for (the command line's `--env`).
     pub env: Option<String>,
@@ -91,7 +92,9 @@ pub struct Stamp {
 /// source files.
 #[derive(Debug)]
 pub struct Project {
+    /// `dagf.toml`'s settings, checked.
     pub config: Config,
+    /// A source map holding `dagf.toml` as file 0, for diagnostics that point into it.
     pub sources: Sources,
     /// The `.dagf` files of the source folders, `/`-separated, sorted.
     pub files: Vec<String>,
@@ -167,7 +170,9 @@ pub struct Build {
     pub sources: Sources,
     /// Sorted by place.
     pub diagnostics: Vec<Diagnostic>,
+    /// How many of the diagnostics are errors (any stops the build).
     pub errors: usize,
+    /// How many are warnings.
     pub warnings: usize,
     /// The environment built for.
     pub env: Option<Env>,

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// ones those paths go through.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryLoader {
+    /// Each file's bytes, by its path.
     pub files: BTreeMap<String, Vec<u8>>,
 }
 

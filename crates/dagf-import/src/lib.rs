@@ -1,8 +1,8 @@
 //! `dagfc import dag-factory`: converts a dag-factory 1.1 YAML file into an equivalent
 //! `.dagf` file. Pure: text in, text and diagnostics out.
 //!
-//! The YAML is read as dag-factory reads it ([`yaml`]), its meaning is rebuilt as a
-//! model of the `.dagf` file ([`convert`]), which is printed ([`emit`]) and then
+//! The YAML is read as dag-factory reads it (`yaml`), its meaning is rebuilt as a
+//! model of the `.dagf` file (`convert`), which is printed (`emit`) and then
 //! checked by the compiler itself; every diagnostic, the compiler's included, points at
 //! the place in the YAML file it is about.
 
@@ -17,7 +17,9 @@ use dagf_diag::{Diagnostic, Diagnostics, FileId, Label, Span};
 /// only worth writing when there is no error.
 #[derive(Debug)]
 pub struct Imported {
+    /// The `.dagf` file's text, headed by a comment naming the YAML file.
     pub dagf: String,
+    /// What the conversion and the check of its result reported, each pointing into the YAML.
     pub diagnostics: Diagnostics,
 }
 

@@ -22,19 +22,29 @@ pub struct Node {
     pub span: Span,
 }
 
+/// A YAML date (`2024-01-31`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Date {
+    /// The year.
     pub year: i32,
+    /// The month, 1 to 12.
     pub month: u32,
+    /// The day of the month, from 1.
     pub day: u32,
 }
 
+/// A YAML timestamp (`2024-01-31T06:00:00Z`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DateTime {
+    /// The calendar date.
     pub date: Date,
+    /// The hour, 0 to 23.
     pub hour: u32,
+    /// The minute, 0 to 59.
     pub minute: u32,
+    /// The second, 0 to 59.
     pub second: u32,
+    /// The microseconds of the fraction written after the seconds.
     pub micro: u32,
     /// The offset written after the time, in minutes, if any.
     pub offset: Option<i32>,

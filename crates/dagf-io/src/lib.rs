@@ -13,6 +13,7 @@ use std::path::Path;
 /// Reads a project's files, databases and URLs; paths are relative to `root`, the
 /// project folder, where the HTTP cache lives too (`.dagf-cache/`).
 pub struct DiskLoader<'a> {
+    /// The project folder, where `dagf.toml` is.
     pub root: &'a Path,
 }
 

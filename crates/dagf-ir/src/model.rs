@@ -5,7 +5,9 @@ use petgraph::graph::{DiGraph, NodeIndex};
 /// emitted as soon as it was made (see `dagf_sema::check_and_emit`), what became of them.
 #[derive(Clone, Debug, Default)]
 pub struct Project {
+    /// The DAGs made, when the build had no `Emit` step.
     pub dags: Vec<Dag>,
+    /// What the `Emit` step made of each DAG (its file), when the build had one.
     pub built: Vec<Built>,
     /// The pools the project declares, by name.
     pub pools: Vec<Pool>,
@@ -19,15 +21,18 @@ pub struct Project {
 pub struct TeamFolder {
     /// The folder, `/`-separated, relative to the output folder (never `""`).
     pub folder: String,
+    /// The Airflow team that owns the folder's bundle (a tenant kind's `team = ...`).
     pub team: String,
 }
 
 /// An Airflow pool the project declares (what `airflow pools import` creates).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pool {
+    /// The pool's name as Airflow knows it (`tenant_acme`), unique in the project.
     pub name: String,
     /// `-1` for unlimited.
     pub slots: i64,
+    /// The `description` setting; `None` when it is not set.
     pub description: Option<String>,
     /// Whether deferred tasks take slots of it.
     pub include_deferred: bool,
@@ -38,6 +43,7 @@ pub struct Pool {
 /// A DAG turned into its output file.
 #[derive(Clone, Debug)]
 pub struct Built {
+    /// The DAG's `dag_id`.
     pub dag_id: String,
     /// Where its name is written (what an error about its file points at).
     pub span: Span,
@@ -46,57 +52,83 @@ pub struct Built {
     pub folder: String,
     /// The file's name in that folder.
     pub file: String,
+    /// The file's text: the generated Python module.
     pub text: String,
 }
 
 /// A calendar date.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
+    /// The year.
     pub year: i32,
+    /// The month, 1 to 12.
     pub month: u32,
+    /// The day of the month, from 1.
     pub day: u32,
 }
 
 /// A point in time; an absent offset means UTC.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DateTime {
+    /// The calendar date.
     pub date: Date,
+    /// The hour, 0 to 23.
     pub hour: u32,
+    /// The minute, 0 to 59.
     pub minute: u32,
+    /// The second, 0 to 59.
     pub second: u32,
+    /// Offset from UTC in minutes (`0` is `timezone.utc`).
     pub offset_minutes: i32,
 }
 
 /// A fully evaluated value, ready to print as Python.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// Python's `None`.
     None,
+    /// `True` or `False`.
     Bool(bool),
+    /// A Python `int`.
     Int(i64),
+    /// A Python `float`.
     Float(f64),
+    /// A Python string.
     Str(String),
     /// Milliseconds.
     Duration(i64),
+    /// A `date(y, m, d)`.
     Date(Date),
+    /// A `datetime(...)` with its `tzinfo`.
     DateTime(DateTime),
+    /// A Python list.
     List(Vec<Value>),
+    /// A Python dict, keys in the order written.
     Dict(Vec<(String, Value)>),
     /// A Python object imported by dotted path: `module.name`.
     PyRef {
+        /// The module imported from (`alerts.chat`).
         module: String,
+        /// The name imported from it (`post`).
         name: String,
     },
     /// A Python callable to call back: `module.name`, with keyword arguments bound
     /// (`functools.partial`) or, for an instance, passed to the constructor.
     Callable {
+        /// The module imported from (`alerts.chat`).
         module: String,
+        /// The function or class imported from it (`post`, `PagerNotifier`).
         name: String,
+        /// The keyword arguments, in the order the callback's block sets them.
         args: Vec<(String, Value)>,
+        /// A notifier class instantiated with the arguments, rather than a function they are bound to.
         instance: bool,
     },
     /// An Airflow asset: the name it was declared with, and its URI.
     Asset {
+        /// The name it was declared with (`asset orders = ...`).
         name: String,
+        /// Its URI, what `Asset(uri)` is given.
         uri: String,
     },
     /// Every one of these assets (`a & b`).
@@ -108,8 +140,11 @@ pub enum Value {
 /// A named argument and where its value was set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {
+    /// The argument's dagf name (`retries`, `schedule`; the generated code writes a DAG's `start` as `start_date`).
     pub name: String,
+    /// The evaluated value.
     pub value: Value,
+    /// Where the value that stands was set (the dag's name, for a value dagf adds).
     pub origin: Span,
     /// Every layer that set it, oldest first: what it is ("the mixin `alerting`") and
     /// where. The last one set the value; the others were replaced or merged into it.
@@ -121,7 +156,9 @@ pub struct Field {
 pub struct OpClass {
     /// The name the `.dagf` code uses (`bash`).
     pub name: String,
+    /// The Python module the class is imported from (`airflow.providers.standard.operators.bash`).
     pub module: String,
+    /// The class's name in that module (`BashOperator`).
     pub class: String,
     /// What its declaration promises about its tasks.
     pub behaviour: Behaviour,
@@ -156,28 +193,35 @@ impl Behaviour {
 pub struct Group {
     /// The id within its parent group.
     pub group_id: String,
+    /// The enclosing group, an index into the dag's `groups`; `None` at the top of the DAG.
     pub parent: Option<usize>,
+    /// The `tooltip` argument of the TaskGroup, if set.
     pub tooltip: Option<String>,
     /// How many tasks were declared before it: its place among them in the output.
     pub order: usize,
+    /// Where its name is written.
     pub span: Span,
 }
 
+/// An Airflow task: one operator instantiation.
 #[derive(Clone, Debug)]
 pub struct Task {
     /// The full id, group path included, as Airflow shows it.
     pub task_id: String,
     /// The id within its group (what the generated code passes as `task_id`).
     pub local_id: String,
+    /// Its innermost group, an index into the dag's `groups`; `None` at the top of the DAG.
     pub group: Option<usize>,
     /// Shared by every task of the operator.
     pub op: std::sync::Arc<OpClass>,
     /// Operator arguments, in the order the operator declares them.
     pub args: Vec<Field>,
+    /// Where its name is written.
     pub span: Span,
 }
 
 impl Task {
+    /// The argument `name`, if the task sets it.
     pub fn arg(&self, name: &str) -> Option<&Field> {
         self.args.iter().find(|f| f.name == name)
     }
@@ -186,7 +230,9 @@ impl Task {
 /// The tenant a dag is placed in: what the cross-tenant checks need.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scope {
+    /// The tenant kind's name (`Customer`).
     pub kind: String,
+    /// The tenant's name (`acme`).
     pub tenant: String,
     /// Where the tenant is declared.
     pub span: Span,
@@ -204,6 +250,7 @@ pub struct Scope {
 /// edges carry the span of the dependency that made them.
 #[derive(Clone, Debug)]
 pub struct Dag {
+    /// The DAG's `dag_id` (in a tenant, as its kind's naming convention makes it: `acme__ingest`).
     pub dag_id: String,
     /// The `.dagf` file (as shown to users) that declared it.
     pub source: String,
@@ -213,13 +260,18 @@ pub struct Dag {
     pub folder: String,
     /// The tenant it is placed in, if any.
     pub scope: Option<Scope>,
+    /// The DAG's arguments other than `default_args` (`schedule`, `start`, `tags`, ...), in the order the standard library declares them.
     pub args: Vec<Field>,
+    /// The `default_args` dict, key by key (a key set to `none` is left out).
     pub default_args: Vec<Field>,
+    /// Its task groups; tasks and groups refer to them by index.
     pub groups: Vec<Group>,
+    /// Its tasks, in declaration order, with an edge from each upstream task to each downstream one carrying the span of the dependency that made it.
     pub graph: DiGraph<Task, Span>,
 }
 
 impl Dag {
+    /// A DAG with no arguments, groups or tasks, in no tenant and at the top of the output folder.
     pub fn new(dag_id: impl Into<String>, source: impl Into<String>, span: Span) -> Self {
         Dag {
             dag_id: dag_id.into(),
@@ -234,6 +286,7 @@ impl Dag {
         }
     }
 
+    /// The DAG argument `name`, if the DAG sets it.
     pub fn arg(&self, name: &str) -> Option<&Field> {
         self.args.iter().find(|f| f.name == name)
     }
@@ -243,10 +296,12 @@ impl Dag {
         &self.graph[NodeIndex::new(i)]
     }
 
+    /// The tasks, in declaration order.
     pub fn tasks(&self) -> impl Iterator<Item = &Task> {
         self.graph.node_weights()
     }
 
+    /// The node of the task whose full id is `task_id`.
     pub fn task_index(&self, task_id: &str) -> Option<NodeIndex> {
         self.graph
             .node_indices()

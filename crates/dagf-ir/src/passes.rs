@@ -9,15 +9,19 @@ use std::collections::HashSet;
 /// Which passes run. `-O0` turns them all off.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Options {
+    /// Drop a dependency that other dependencies already imply, where that changes nothing Airflow does.
     pub reduce_edges: bool,
+    /// Move a task argument every task sets alike into the DAG's `default_args`.
     pub hoist_default_args: bool,
 }
 
 impl Options {
+    /// No pass: `-O0`, the DAG as written.
     pub const NONE: Options = Options {
         reduce_edges: false,
         hoist_default_args: false,
     };
+    /// Every pass: `-O1`, the default.
     pub const DEFAULT: Options = Options {
         reduce_edges: true,
         hoist_default_args: true,
@@ -343,7 +347,7 @@ const DAG_LEVEL: &[&str] = &["start_date", "end_date"];
 ///   would get it only from `default_args`;
 /// - `default_args` does not have it already with another value;
 /// - it is not `start_date` or `end_date`, which the DAG reads from `default_args`
-///   ([`DAG_LEVEL`]).
+///   (`DAG_LEVEL`).
 ///
 /// Callbacks, `trigger_rule` and the rest are plain task attributes either way. dagf has
 /// no task-group `default_args` (which would come between) and no setup or teardown

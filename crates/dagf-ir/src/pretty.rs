@@ -3,6 +3,7 @@
 use crate::{Dag, Field, Project, Value};
 use std::fmt::Write;
 
+/// The text `--emit ir` prints: each DAG of `project` with its arguments, tasks and edges.
 pub fn pretty(project: &Project) -> String {
     let mut out = String::new();
     for dag in &project.dags {

@@ -49,7 +49,9 @@ pub fn decorates_tasks(dag: &Dag, options: Options) -> bool {
 /// How a file is written: its style, and the Airflow it is for.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
+    /// Classic (`with DAG(...)`) or TaskFlow (`@dag`, `@task`).
     pub style: Style,
+    /// The Airflow version the file must load on without a warning.
     pub target: Target,
 }
 

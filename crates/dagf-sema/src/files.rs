@@ -23,7 +23,9 @@ pub const MAX_DATA_BYTES: u64 = 64 << 20;
 /// The bounds on one SQLite query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SqlLimits {
+    /// How long the query may run (a source's `timeout = ...`; 5s unless set).
     pub timeout: Duration,
+    /// How many rows it may give (`max_rows = ...`; 100000 unless set).
     pub max_rows: u64,
     /// The text and numbers of every cell together, in bytes; no one value may be
     /// larger either.
@@ -45,6 +47,7 @@ impl Default for SqlLimits {
 pub struct HttpLimits {
     /// The whole exchange, the answer's body included.
     pub timeout: Duration,
+    /// How many bytes the answer's body may have (`max_bytes = ...`; 64 MiB unless set).
     pub max_bytes: u64,
 }
 
@@ -56,7 +59,10 @@ pub enum ReadError {
     /// Something other than a regular file is there: "a folder", "a named pipe", ...
     NotAFile(&'static str),
     /// The file is larger than `limit` bytes.
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// The bound it went past, in bytes.
+        limit: u64,
+    },
     /// Any other failure, as the system words it.
     Other(String),
 }
@@ -88,8 +94,11 @@ pub fn bytes(n: u64) -> String {
 /// right), where the first one is in that text, and its bytes.
 #[derive(Clone, Debug)]
 pub struct NotText {
+    /// The text, each invalid sequence replaced by U+FFFD.
     pub lossy: String,
+    /// The byte offset in `lossy` of the first replacement.
     pub at: usize,
+    /// The bytes of the first invalid sequence, for the message.
     pub bad: Vec<u8>,
 }
 

@@ -93,8 +93,11 @@ impl Parse for FreshParse {
 /// diagnostic (errors and lints) met on the way.
 #[derive(Debug)]
 pub struct Checked {
+    /// Every file read (sources, configs, query rows and answers as JSON), for rendering the diagnostics.
     pub sources: Sources,
+    /// The IR, or what the `Emit` step made of it; `None` if there was an error.
     pub project: Option<dagf_ir::Project>,
+    /// Every error and lint, one per mistake.
     pub diagnostics: Diagnostics,
     /// The result depends on more than the text of the files read (a config source's
     /// `*` lists a folder, a database, a server): a tool may not assume it is unchanged

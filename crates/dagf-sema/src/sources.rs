@@ -14,24 +14,33 @@ use std::time::Duration;
 /// What a query gave: its column names and its rows.
 #[derive(Clone, Debug, Default)]
 pub struct Table {
+    /// The result's column names, in order.
     pub columns: Vec<String>,
+    /// Each row's cells, in column order.
     pub rows: Vec<Vec<Cell>>,
 }
 
 /// One value of a row, as SQLite stores it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cell {
+    /// SQL `NULL`: the field is left unset, so its default applies.
     Null,
+    /// An `INTEGER`.
     Int(i64),
+    /// A `REAL`.
     Real(f64),
+    /// `TEXT` (JSON text in a column becomes a list or record).
     Text(String),
+    /// A `BLOB`, which no config field can hold (E0503).
     Blob,
 }
 
 /// A cached HTTP answer and how old it is.
 #[derive(Clone, Debug)]
 pub struct Cached {
+    /// The answer's text, as the server sent it.
     pub body: String,
+    /// How long ago it was fetched (a source's `cache = 10m` accepts it only if younger).
     pub age: Duration,
 }
 
@@ -39,13 +48,17 @@ pub struct Cached {
 #[derive(Clone, Debug, Default)]
 pub enum Origin {
     #[default]
+    /// YAML or JSON files, and the base documents they extend.
     Files,
     /// The rows of a query; `rows[i]` says how messages name row `i` (its key).
     Rows {
+        /// The database file's path, resolved against the declaring file.
         db: String,
         /// The table the query reads (its first `FROM`), if it says plainly.
         table: Option<String>,
+        /// The column `key = "COL"` names, whose value names each row.
         key: Option<String>,
+        /// How messages name each row: its key, or its number.
         rows: Vec<String>,
     },
     /// An HTTP answer, maybe the cached one.
@@ -842,6 +855,7 @@ fn json_string(s: &str) -> String {
 /// the tables the database has, for the message).
 #[derive(Clone, Debug)]
 pub enum SqlError {
+    /// The database could not be opened; the sentence says why.
     Open(String),
     /// The database path names a folder, a named pipe, a device...
     NotAFile(&'static str),
@@ -849,8 +863,11 @@ pub enum SqlError {
     Limit(SqlLimit),
     /// The query failed; `offset` is where in the query, when SQLite says.
     Query {
+        /// SQLite's message.
         message: String,
+        /// The tables the database has, to suggest one when the query names another.
         tables: Vec<String>,
+        /// Where in the query SQLite points, as a byte offset, if it does.
         offset: Option<usize>,
     },
 }
@@ -858,8 +875,11 @@ pub enum SqlError {
 /// Which bound of a query was reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SqlLimit {
+    /// It ran past its `timeout` (5s unless set).
     Time,
+    /// It gave more than `max_rows` rows (100000 unless set).
     Rows,
+    /// It gave more than `max_bytes` bytes (64 MiB unless set).
     Bytes,
 }
 
@@ -871,7 +891,10 @@ pub enum HttpError {
     /// No answer, an error status, a broken connection..., as a sentence.
     Failed(String),
     /// The answer went on past `max_bytes`, and was cut off.
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// The bound it went past, in bytes.
+        limit: u64,
+    },
 }
 
 impl std::fmt::Display for HttpError {

@@ -3,16 +3,21 @@
 
 use dagf_diag::{FileId, Span};
 
+/// A name written in the source (of a declaration, field, parameter, variable or record key), with where it is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ident {
+    /// The name's text; a record key written as a string (`{ "team-a" = 1 }`) holds the string's text.
     pub name: String,
+    /// Where the identifier is written.
     pub span: Span,
 }
 
 /// One parsed `.dagf` file.
 #[derive(Clone, Debug, Default)]
 pub struct Module {
+    /// The file the module was parsed from.
     pub file: FileId,
+    /// The file's top-level items, in source order.
     pub items: Vec<Item>,
     /// The comments (`//` and `/* */`; doc comments are part of the tree), in order:
     /// the tree has no place for them, and a formatter must keep them.
@@ -22,48 +27,78 @@ pub struct Module {
 /// A comment as written, markers included.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comment {
+    /// Where the comment is in its file.
     pub span: Span,
+    /// The comment's source text, exactly as in the file.
     pub text: String,
 }
 
+/// A top-level item of a file.
 #[derive(Clone, Debug)]
 pub enum Item {
+    /// `import "lib.dagf" as lib`: another file's names.
     Import(Import),
+    /// `operator NAME = "module.Class" { fields }`: a typed Airflow operator class, or a `sensor`.
     Operator(OperatorDecl),
+    /// `type Cfg = { ... }`: a named type.
     TypeDecl(TypeDecl),
+    /// `factory ingest(source: str) { ... }`: a DAG template with typed parameters.
     Factory(FactoryDecl),
+    /// `template load(t: str): bash { ... }`: a reusable task or task group.
     Template(TemplateDecl),
+    /// `callback chat(channel: str) = python "alerts.chat.post" { ... }`: a Python callable for a callback field.
     Callback(CallbackDecl),
+    /// `mixin retried(n: int = 3) { ... }`: a bundle of fields and tasks taken in with `with`.
     Mixin(MixinDecl),
+    /// `asset orders = "s3://lake/orders"`: an Airflow asset.
     Asset(AssetDecl),
+    /// `extern dag "billing_daily"`: dag ids made outside the project.
     ExternDag(ExternDagDecl),
+    /// `tenant Customer { ... }`: a tenant kind.
     Tenant(TenantDecl),
+    /// `Customer acme { tier = "gold" }`: one tenant of a kind.
     Instance(InstanceDecl),
+    /// `source cfgs: list<Cfg> = yaml("configs/*.yaml")`: typed data read at compile time.
     Source(SourceDecl),
+    /// `profile dev { ... }`: what differs in one environment.
     Profile(ProfileDecl),
+    /// `pool warehouse { slots = 8 }`: an Airflow pool.
     Pool(PoolDecl),
+    /// A statement at the top level: `dag`, `let`, `for` or `if` (anything else is E0106).
     Stmt(Stmt),
 }
 
+/// `import "path.dagf"` or `import "path.dagf" as alias`: another file's top-level names.
 #[derive(Clone, Debug)]
 pub struct Import {
+    /// The imported file's path as the string literal gives it, relative to the importing file.
     pub path: String,
+    /// Where the path's string literal is.
     pub path_span: Span,
+    /// The name after `as`: the file's names are then reached as `alias.name`; without it they join this file's scope.
     pub alias: Option<Ident>,
+    /// Where the whole `import` is.
     pub span: Span,
 }
 
 /// `operator NAME = "python.Class" { fields }`, or `sensor ...`.
 #[derive(Clone, Debug)]
 pub struct OperatorDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
     /// What `plain` or `branching` before `operator` promises about its tasks.
     pub behaviour: OpBehaviour,
+    /// Declared with `sensor`: its tasks also take the sensor arguments (`mode`, `poke_interval`, ...).
     pub is_sensor: bool,
+    /// The operator's dagf name, what a task's target names (`task t: bash`).
     pub name: Ident,
+    /// The Python class path, `"package.module.Class"`, that its tasks instantiate.
     pub class: String,
+    /// Where the class path's string literal is.
     pub class_span: Span,
+    /// The class's arguments, typed like factory parameters: `{ bash_command: str, env: map<str>? }`.
     pub fields: Vec<Param>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
@@ -81,21 +116,31 @@ pub enum OpBehaviour {
     Branching,
 }
 
+/// `type NAME = TYPE`: a name for a type, such as a record type for config files.
 #[derive(Clone, Debug)]
 pub struct TypeDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
+    /// The type's name, usable wherever a type is written.
     pub name: Ident,
+    /// The type it stands for.
     pub ty: TypeExpr,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
 /// `asset NAME = "uri"`, or `extern asset ...` for one produced outside the project.
 #[derive(Clone, Debug)]
 pub struct AssetDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
+    /// Declared with `extern asset`: produced outside the project, so it needs no producing task.
     pub is_extern: bool,
+    /// The asset's name, by which schedules, inlets and outlets refer to it.
     pub name: Ident,
+    /// The expression that gives the asset's URI, a non-empty string.
     pub uri: Expr,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
@@ -103,8 +148,11 @@ pub struct AssetDecl {
 /// name. Each expression gives a dag id or a list of them.
 #[derive(Clone, Debug)]
 pub struct ExternDagDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
+    /// The expressions after `extern dag`, each a dag id or a list of dag ids.
     pub ids: Vec<Expr>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
@@ -112,7 +160,9 @@ pub struct ExternDagDecl {
 /// (customer, team, project, domain) that DAGs are placed in with `in`.
 #[derive(Clone, Debug)]
 pub struct TenantDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
+    /// The kind's name (`Customer`), what a tenant declaration and `for c in Customer` name.
     pub name: Ident,
     /// The schema every instance fills in.
     pub fields: Vec<Param>,
@@ -123,6 +173,7 @@ pub struct TenantDecl {
     pub policy: Vec<(Span, Vec<Stmt>)>,
     /// `pool "x_${tenant}" { slots = 4 }`: pools every tenant of the kind owns.
     pub pools: Vec<PoolDecl>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
@@ -130,6 +181,7 @@ pub struct TenantDecl {
 /// pool, at the top level of a file or in a tenant kind (one per tenant).
 #[derive(Clone, Debug)]
 pub struct PoolDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
     /// `extern pool NAME`: made outside the project; it has no settings and is not
     /// written to the pools file.
@@ -138,6 +190,7 @@ pub struct PoolDecl {
     pub name: Expr,
     /// `name = value` settings.
     pub body: Vec<Stmt>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
@@ -145,8 +198,11 @@ pub struct PoolDecl {
 /// database or a URL.
 #[derive(Clone, Debug)]
 pub struct SourceDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
+    /// The source's name, a top-level name whose value is the data read.
     pub name: Ident,
+    /// The type the data is checked against (`list<T>` collects every document).
     pub ty: TypeExpr,
     /// `yaml`, `json`, `sqlite` or `http`.
     pub format: Ident,
@@ -154,6 +210,7 @@ pub struct SourceDecl {
     pub args: Vec<Arg>,
     /// The parenthesised arguments.
     pub args_span: Span,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
@@ -161,44 +218,64 @@ pub struct SourceDecl {
 /// `NAME` (`--env NAME`).
 #[derive(Clone, Debug)]
 pub struct ProfileDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
+    /// The environment the profile applies to (`dev` in `profile dev`).
     pub name: Ident,
+    /// The profile's statements: a dag body, applied as the last layer of every dag.
     pub body: Vec<Stmt>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
 /// `KIND NAME { field = value ... }`: one tenant of a kind.
 #[derive(Clone, Debug)]
 pub struct InstanceDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
+    /// The tenant kind it belongs to (`Customer` in `Customer acme { ... }`).
     pub kind: Ident,
+    /// The tenant's name (`acme`), a top-level name whose value is the tenant.
     pub name: Ident,
+    /// The `field = value` statements that fill in the kind's schema (and `exports`).
     pub body: Vec<Stmt>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
 /// A typed parameter (of a factory) or field (of an operator or record type).
 #[derive(Clone, Debug)]
 pub struct Param {
+    /// The `///` lines before the parameter, each the text after `///`.
     pub docs: Vec<String>,
+    /// The parameter's or field's name, as arguments name it (`source = "crm"`).
     pub name: Ident,
+    /// Its declared type (`str matches "^[a-z]+$"`, `list<str>`).
     pub ty: TypeExpr,
+    /// The value used when an argument leaves it out, from `= value` after the type.
     pub default: Option<Expr>,
+    /// Where the whole parameter is.
     pub span: Span,
 }
 
+/// `factory NAME(params) extends P(args) with m { body }`: a DAG template; each `dag x: NAME(...)` is one DAG made from it.
 #[derive(Clone, Debug)]
 pub struct FactoryDecl {
+    /// The `///` lines before the declaration, each the text after `///`; a dag made from it without docs of its own takes them as its `doc_md`.
     pub docs: Vec<String>,
     /// Where `abstract` is written: such a factory makes no dag itself.
     pub is_abstract: Option<Span>,
+    /// The factory's name, what `dag x: NAME(...)` and `extends NAME` refer to.
     pub name: Ident,
+    /// The typed parameters, in order; arguments bind them by position or by name.
     pub params: Vec<Param>,
     /// `extends PARENT(args)`: the parent's body runs first, a layer below this one.
     pub extends: Option<(Expr, Vec<Arg>)>,
     /// `with m1(args), m2`: mixins, applied in order after the parent, before the body.
     pub mixins: Vec<MixinUse>,
+    /// The dag body: fields, tasks, groups and dependencies, run with the parameters bound.
     pub body: Vec<Stmt>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
@@ -206,14 +283,21 @@ pub struct FactoryDecl {
 /// another task template, maybe with arguments) or task group (TARGET is `group`).
 #[derive(Clone, Debug)]
 pub struct TemplateDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
+    /// The template's name, what `task x: NAME(...)` or `group x: NAME(...)` refers to.
     pub name: Ident,
+    /// The typed parameters, bound by a using task's or group's arguments.
     pub params: Vec<Param>,
     /// `None` for a group template.
     pub target: Option<Expr>,
+    /// The arguments after the target: the operator's fields by name, or the parent template's parameters.
     pub target_args: Option<Vec<Arg>>,
+    /// `with m1(args), m2`: mixins applied after the target, before the body.
     pub mixins: Vec<MixinUse>,
+    /// The task or group body, run where a task or group uses the template.
     pub body: Vec<Stmt>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
@@ -221,18 +305,26 @@ pub struct TemplateDecl {
 /// factories, dags and templates take in with `with`.
 #[derive(Clone, Debug)]
 pub struct MixinDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
+    /// The mixin's name, what a `with` list refers to.
     pub name: Ident,
+    /// The typed parameters, bound by the arguments in the `with` list.
     pub params: Vec<Param>,
+    /// The statements applied, as a layer of their own, to what takes the mixin in.
     pub body: Vec<Stmt>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
 /// One mixin named in a `with` list, with its arguments.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MixinUse {
+    /// The mixin referred to: a name, or a path into an `import ... as` alias.
     pub target: Expr,
+    /// The arguments in parentheses, bound to the mixin's parameters (none if it has no parentheses).
     pub args: Vec<Arg>,
+    /// Where this entry of the `with` list is.
     pub span: Span,
 }
 
@@ -248,16 +340,25 @@ pub enum CallbackKind {
 /// `callback NAME(params) = python "module.func" { bound args }`, or `= notifier "module.Class" { ... }`.
 #[derive(Clone, Debug)]
 pub struct CallbackDecl {
+    /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
+    /// The callback's name, called in a callback field (`on_failure_callback = [chat(channel = "#x")]`).
     pub name: Ident,
+    /// The typed parameters, bound where the callback is called and read by the block.
     pub params: Vec<Param>,
+    /// Whether it names a function (`python`) or a notifier class (`notifier`).
     pub kind: CallbackKind,
+    /// The Python path after the kind, `"module.func"` or `"module.Class"`.
     pub path: String,
+    /// Where the Python path's string literal is.
     pub path_span: Span,
+    /// The block: `name = value` keyword arguments (and `let`s), bound in the generated code.
     pub body: Vec<Stmt>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
+/// What a type expression says.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TypeKind {
     /// `str`, `list<str>`, `SourceCfg`: a name with type arguments.
@@ -266,82 +367,125 @@ pub enum TypeKind {
     Union(Vec<(String, Span)>),
     /// `{ name: str, tables: list<str> = [] }`
     Record(Vec<ParamLite>),
+    /// `T?`: a `T` that may also be `none`, and may be left out as a field or parameter.
     Optional(Box<TypeExpr>),
     /// `int in 0..=10`
     Range {
+        /// The type the range constrains (`int`, `float` or `duration`).
         base: Box<TypeExpr>,
+        /// The lower bound, if written (`0` in `0..=10`).
         lo: Option<Expr>,
+        /// The upper bound, if written (`10` in `0..=10`).
         hi: Option<Expr>,
+        /// `..=` (the upper bound is allowed) rather than `..`.
         inclusive: bool,
     },
     /// `str matches "^[a-z]+$"`
     Matches {
+        /// The type the pattern constrains (`str`).
         base: Box<TypeExpr>,
+        /// The regular expression, as the string literal gives it (not anchored unless it says so).
         pattern: String,
+        /// Where the pattern's string literal is.
         pattern_span: Span,
     },
+    /// A type that did not parse; already reported.
     Error,
 }
 
 /// A field of a record type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamLite {
+    /// The `///` lines before the field, each the text after `///`.
     pub docs: Vec<String>,
+    /// The field's name, the key of a record value.
     pub name: Ident,
+    /// The field's type.
     pub ty: TypeExpr,
+    /// The value used when a record leaves the field out (`= []` after the type).
     pub default: Option<Expr>,
 }
 
+/// A type as written, with where.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypeExpr {
+    /// What the type says.
     pub kind: TypeKind,
+    /// Where the type is written.
     pub span: Span,
 }
 
+/// A statement in a body (of a dag, factory, task, group, mixin, policy or profile), or at the top level.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stmt {
+    /// `let name = value`: binds a name for the rest of the block.
     Let {
+        /// The name bound.
         name: Ident,
+        /// The value it is bound to.
         value: Expr,
+        /// Where the whole statement is.
         span: Span,
     },
+    /// `for x in xs { ... }`: the body once per item of a list, key of a record or tenant of a kind.
     For {
+        /// The loop variable.
         var: Ident,
+        /// What is walked: a list, a record or a tenant kind.
         iter: Expr,
+        /// The statements run once per item.
         body: Vec<Stmt>,
+        /// Where the whole statement is.
         span: Span,
     },
+    /// `if cond { ... } else { ... }`: statements run only when a condition holds.
     If {
+        /// The condition, a `bool`.
         cond: Expr,
+        /// The statements run when it holds.
         then: Vec<Stmt>,
+        /// The statements after `else` (an `else if` is a single `If` statement here); empty without `else`.
         otherwise: Vec<Stmt>,
+        /// Where the whole statement is.
         span: Span,
     },
     /// `name = value`, `name += value`, or `name { ... }`; `override` replaces an
     /// earlier layer's value.
     Field {
+        /// Whether `override` is written before the name.
         is_override: bool,
+        /// The field set (`retries`, `default_args`, `bash_command`).
         name: Ident,
+        /// `+=` (appends to a list field) rather than `=` or a block.
         append: bool,
+        /// The value; `name { k = v }` gives a record.
         value: Expr,
+        /// Where the whole statement is.
         span: Span,
     },
     /// `dag ...`, `task ...`, `group ...`
     Decl(Decl),
     /// `after { ... }` in a mixin: runs once the DAG's tasks and dependencies exist.
     After {
+        /// The statements run once the DAG's tasks and dependencies exist.
         body: Vec<Stmt>,
+        /// Where the whole statement is.
         span: Span,
     },
     /// `a >> b >> [c, d]` or `d << c`.
     Deps {
+        /// The first operand: a task or group, a path into a group, or a list of them.
         first: Expr,
+        /// Each operator with the operand to its right.
         rest: Vec<(DepOp, Expr)>,
+        /// Where the whole statement is.
         span: Span,
     },
+    /// A statement that did not parse; already reported.
     Error(Span),
 }
 
+/// The operator between two operands of a dependency statement.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum DepOp {
     /// `>>`: left runs before right.
@@ -350,16 +494,21 @@ pub enum DepOp {
     After,
 }
 
+/// What a declaration (`Decl`) creates.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum DeclKind {
+    /// `dag`: an Airflow DAG, made from a factory or one-off.
     Dag,
+    /// `task`: an operator's or sensor's task, or a task template's.
     Task,
+    /// `group`: a task group, inline or made from a group template.
     Group,
 }
 
 /// `KIND NAME: TARGET(args) { body }`, the one form of every declaration that creates something.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decl {
+    /// The `///` lines before the declaration, each the text after `///`; a dag's become its `doc_md` unless its body sets `doc`.
     pub docs: Vec<String>,
     /// `abstract task NAME`: a task every concrete child factory must declare.
     pub is_abstract: bool,
@@ -367,48 +516,77 @@ pub struct Decl {
     pub mixins: Vec<MixinUse>,
     /// `override task NAME: ...`: replaces a task an earlier layer declared.
     pub is_override: bool,
+    /// Whether it declares a dag, a task or a group.
     pub kind: DeclKind,
+    /// The dag, task or group id: a name (kept as a one-part string) or a string that may interpolate (`"load_${t}"`).
     pub name: Expr,
+    /// What it is made from, after `:`: a factory, an operator, a sensor or a template (a name, path or index).
     pub target: Option<Expr>,
+    /// The arguments in parentheses after the target, if any.
     pub args: Option<Vec<Arg>>,
     /// `dag x: f() in acme`: the tenant the dag is placed in.
     pub scope: Option<Box<Expr>>,
+    /// The block, if any: fields, and for a dag or group, tasks and dependencies.
     pub body: Option<Vec<Stmt>>,
+    /// Where the whole declaration is.
     pub span: Span,
 }
 
+/// An argument in a call or after a target: `name = value` or just `value`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arg {
+    /// The parameter or field named, for a named argument; `None` for a positional one.
     pub name: Option<Ident>,
+    /// The argument's value.
     pub value: Expr,
+    /// Where the whole argument is.
     pub span: Span,
 }
 
+/// An expression, with where it is written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
+    /// What the expression is.
     pub kind: ExprKind,
+    /// Where the expression is written.
     pub span: Span,
 }
 
+/// A piece of a string literal.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StrPart {
+    /// Text, escapes applied (`"load "` in `"load ${t}"`).
     Text(String),
+    /// An interpolated expression (`t` in `"load ${t}"`), turned into text at compile time.
     Interp(Expr),
 }
 
+/// A binary operator.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum BinOp {
+    /// `a + b`: sum, string or list concatenation.
     Add,
+    /// `a - b`: subtraction.
     Sub,
+    /// `a * b`: multiplication.
     Mul,
+    /// `a / b`: division (whole-number for two `int`s).
     Div,
+    /// `a == b`: equality.
     Eq,
+    /// `a != b`: inequality.
     Ne,
+    /// `a < b`: less than.
     Lt,
+    /// `a <= b`: less than or equal.
     Le,
+    /// `a > b`: greater than.
     Gt,
+    /// `a >= b`: greater than or equal.
     Ge,
+    /// `a and b`: both hold.
     And,
+    /// `a or b`: either holds.
     Or,
     /// `a & b`: every asset.
     All,
@@ -416,63 +594,98 @@ pub enum BinOp {
     Any,
 }
 
+/// A prefix operator.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum UnOp {
+    /// `-x`: negation.
     Neg,
+    /// `not x`: logical negation.
     Not,
 }
 
+/// What an expression is.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
+    /// `none`: no value.
     None,
+    /// `true` or `false`.
     Bool(bool),
+    /// An integer literal (`1_000`), underscores dropped.
     Int(i64),
+    /// A float literal (`0.5`).
     Float(f64),
+    /// A string literal (`"a"`, `"""..."""`, `"load_${t}"`): its text and interpolations in order.
     Str(Vec<StrPart>),
     /// Milliseconds.
     Duration(i64),
+    /// A date literal (`2024-01-01`).
     Date(Date),
+    /// A datetime literal (`2024-01-01T06:00Z`).
     DateTime(DateTime),
+    /// A schedule preset (`@daily`), the name after `@`.
     Preset(String),
+    /// A name read as a value (`source`, `env`, `dag`).
     Name(String),
+    /// `[a, b, c]`: a list.
     List(Vec<Expr>),
     /// `[for x in xs if cond: expr]`; with several clauses, `[for a in xs: for b in ys:
     /// expr]`, the outer ones have `flatten` set: their body is the next clause's list,
     /// whose items they take in order.
     Comprehension {
+        /// The loop variable of this clause.
         var: Ident,
+        /// What the clause walks.
         iter: Box<Expr>,
+        /// `if cond` at the end of the clause: items for which it is false are skipped.
         cond: Option<Box<Expr>>,
+        /// The item made per element, or for a `flatten` clause, the next clause.
         body: Box<Expr>,
+        /// Whether this clause takes the items of the lists its body makes.
         flatten: bool,
     },
     /// `{ a = 1, "b" = 2 }`
     Record(Vec<(Ident, Expr)>),
     /// A record literal with a computed key: `{ "${t}_viewer" = ["can_read"] }`.
     DynRecord(Vec<(Expr, Expr)>),
+    /// `a.b`: a field of a record, a tenant or an alias.
     Field(Box<Expr>, Ident),
+    /// `a[i]`: an item of a list or a value of a record.
     Index(Box<Expr>, Box<Expr>),
+    /// `f(args)`: a call of a built-in function or a callback.
     Call(Box<Expr>, Vec<Arg>),
+    /// `a + b`, `a and b`, ...: a binary operation.
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `-a` or `not a`.
     Unary(UnOp, Box<Expr>),
+    /// `if c { a } else { b }`: one of two values.
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     /// A task or group declaration used as a value (`let l = task ...`).
     Decl(Box<Decl>),
+    /// An expression that did not parse; already reported.
     Error,
 }
 
+/// A calendar date (`2024-01-31`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
+    /// The year.
     pub year: i32,
+    /// The month, 1 to 12.
     pub month: u32,
+    /// The day of the month, from 1.
     pub day: u32,
 }
 
+/// A date and time of day (`2024-01-01T06:00:30+02:00`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DateTime {
+    /// The calendar date.
     pub date: Date,
+    /// The hour, 0 to 23.
     pub hour: u32,
+    /// The minute, 0 to 59.
     pub minute: u32,
+    /// The second, 0 to 59 (0 when not written).
     pub second: u32,
     /// Offset from UTC in minutes; `None` means UTC was implied.
     pub offset_minutes: Option<i32>,
@@ -485,6 +698,7 @@ impl Expr {
         std::mem::replace(&mut self.kind, LEAF)
     }
 
+    /// An `Error` node at `span`, for a place that did not parse.
     pub fn error(span: Span) -> Expr {
         Expr {
             kind: ExprKind::Error,
@@ -508,6 +722,7 @@ impl Expr {
 }
 
 impl Stmt {
+    /// Where the whole statement is written.
     pub fn span(&self) -> Span {
         match self {
             Stmt::Let { span, .. }

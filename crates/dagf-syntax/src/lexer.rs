@@ -5,88 +5,129 @@ use dagf_diag::{Code, Diagnostic, FileId, Span};
 use logos::Logos;
 use std::fmt;
 
+/// A token of `.dagf` text: whitespace and comments are skipped, doc comments are kept,
+/// and a string literal becomes one `Str`, or with interpolations `StrHead`, each
+/// expression's tokens (with `StrMid` between them) and `StrTail`.
 #[derive(Logos, Clone, Debug, PartialEq)]
 #[logos(skip r"[ \t\r\n\f]+")]
 #[logos(skip(r"//([^/\n][^\n]*)?", allow_greedy = true))]
 #[logos(error = LexError)]
 pub enum Tok {
+    /// A `///` doc comment: the text after `///`.
     #[regex(r"///[^\n]*", callback = |lex| lex.slice()[3..].to_string(), allow_greedy = true)]
     Doc(String),
+    /// `/* ... */`: skipped, never a token itself (unterminated, it is E0002).
     #[token("/*", block_comment)]
     BlockComment,
 
     // Keywords
+    /// `import`: starts an import.
     #[token("import")]
     Import,
+    /// `as`: names an import's alias.
     #[token("as")]
     As,
+    /// `operator`: starts an operator declaration.
     #[token("operator")]
     Operator,
+    /// `sensor`: starts a sensor declaration.
     #[token("sensor")]
     Sensor,
+    /// `type`: starts a type declaration.
     #[token("type")]
     Type,
+    /// `factory`: starts a factory declaration.
     #[token("factory")]
     Factory,
+    /// `template`: starts a task or group template.
     #[token("template")]
     Template,
+    /// `callback`: starts a callback declaration.
     #[token("callback")]
     Callback,
+    /// `dag`: declares a dag (or, alone in an expression, the name `dag`).
     #[token("dag")]
     Dag,
+    /// `task`: declares a task.
     #[token("task")]
     Task,
+    /// `group`: declares a task group.
     #[token("group")]
     Group,
+    /// `asset`: declares an asset.
     #[token("asset")]
     Asset,
+    /// `let`: binds a name.
     #[token("let")]
     Let,
+    /// `for`: a loop or a comprehension clause.
     #[token("for")]
     For,
+    /// `in`: in `for x in xs`, a range constraint, or a dag's tenant (`dag d: f() in acme`).
     #[token("in")]
     In,
+    /// `if`: a conditional statement or expression, or a comprehension's filter.
     #[token("if")]
     If,
+    /// `else`: the other branch of an `if`.
     #[token("else")]
     Else,
+    /// `true`: the boolean.
     #[token("true")]
     True,
+    /// `false`: the boolean.
     #[token("false")]
     False,
+    /// `none`: the absent value.
     #[token("none")]
     None,
+    /// `and`: logical and.
     #[token("and")]
     And,
+    /// `or`: logical or.
     #[token("or")]
     Or,
+    /// `not`: logical negation.
     #[token("not")]
     Not,
+    /// `matches`: a `str` type's pattern constraint.
     #[token("matches")]
     Matches,
+    /// `override`: a later layer replaces an earlier one's value or task.
     #[token("override")]
     Override,
+    /// `abstract`: a factory that makes no dag, or a task every child factory must declare.
     #[token("abstract")]
     Abstract,
+    /// `extends`: names a factory's parent.
     #[token("extends")]
     Extends,
+    /// `mixin`: starts a mixin declaration.
     #[token("mixin")]
     Mixin,
+    /// `with`: the list of mixins applied.
     #[token("with")]
     With,
 
+    /// A name that is not a keyword: an ASCII letter or `_`, then letters, digits and `_`.
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
+    /// An integer literal as written (`1_000`), underscores included.
     #[regex(r"[0-9][0-9_]*", |lex| lex.slice().to_string())]
     Int(String),
+    /// A float literal as written (`0.5`): digits, `.`, digits.
     #[regex(r"[0-9][0-9_]*\.[0-9][0-9_]*", |lex| lex.slice().to_string())]
     Float(String),
+    /// A duration literal as written (`1h30m`, `250ms`).
     #[regex(r"([0-9]+(ms|s|m|h|d|w))+", |lex| lex.slice().to_string())]
     Duration(String),
+    /// A date literal as written (`2024-01-31`).
     #[regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", |lex| lex.slice().to_string())]
     Date(String),
+    /// A datetime literal as written (`2024-01-01T06:00Z`, `2024-01-01T06:00:30+02:00`).
     #[regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?", |lex| lex.slice().to_string())]
     DateTime(String),
+    /// A schedule preset, the name after `@` (`daily` for `@daily`).
     #[regex(r"@[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice()[1..].to_string())]
     Preset(String),
     /// A `"..."` string as written between the quotes; `lex` replaces it with the tokens below.
@@ -104,8 +145,10 @@ pub enum Tok {
     /// The text after the last interpolation.
     StrTail(String),
 
+    /// `{`: opens a block, a record or a record type.
     #[token("{")]
     LBrace,
+    /// `}`: closes a block, a record or a record type.
     #[token("}")]
     RBrace,
     /// `(` on the same line as the token before it: may start a call.
@@ -113,6 +156,7 @@ pub enum Tok {
     LParen,
     /// `(` at the start of a line: only a grouping.
     LParenLine,
+    /// `)`: closes a parameter list, an argument list or a grouping.
     #[token(")")]
     RParen,
     /// `[` on the same line as the token before it: may index.
@@ -120,52 +164,74 @@ pub enum Tok {
     LBracket,
     /// `[` at the start of a line: only a list.
     LBracketLine,
+    /// `]`: closes a list, a comprehension or an index.
     #[token("]")]
     RBracket,
+    /// `,`: separates items, arguments and statements.
     #[token(",")]
     Comma,
+    /// `;`: separates statements, like `,`.
     #[token(";")]
     Semi,
+    /// `:`: before a type, a declaration's target, or a comprehension's item.
     #[token(":")]
     Colon,
+    /// `=`: sets a field, an argument, a `let` or a default.
     #[token("=")]
     Eq,
+    /// `+=`: appends to a list field.
     #[token("+=")]
     PlusEq,
+    /// `.`: a field or path step.
     #[token(".")]
     Dot,
+    /// `..`: a range that leaves its upper bound out.
     #[token("..")]
     DotDot,
+    /// `..=`: a range that includes its upper bound.
     #[token("..=")]
     DotDotEq,
     /// A `>` directly followed by another `>`: the first half of `>>`.
     GtJoined,
+    /// `>`: greater than, a type argument list's end, or the second half of `>>`.
     #[token(">")]
     Gt,
     /// A `<` directly followed by another `<`: the first half of `<<`.
     LtJoined,
+    /// `<`: less than, a type argument list's start, or the second half of `<<`.
     #[token("<")]
     Lt,
+    /// `>=`: greater than or equal.
     #[token(">=")]
     Ge,
+    /// `<=`: less than or equal.
     #[token("<=")]
     Le,
+    /// `==`: equal.
     #[token("==")]
     EqEq,
+    /// `!=`: not equal.
     #[token("!=")]
     Ne,
+    /// `+`: addition, or joining strings or lists.
     #[token("+")]
     Plus,
+    /// `-`: subtraction or negation.
     #[token("-")]
     Minus,
+    /// `*`: multiplication.
     #[token("*")]
     Star,
+    /// `/`: division.
     #[token("/")]
     Slash,
+    /// `?`: makes a type optional.
     #[token("?")]
     Question,
+    /// `|`: a string union type, or "any of" assets.
     #[token("|")]
     Pipe,
+    /// `&`: "all of" assets.
     #[token("&")]
     Amp,
 
@@ -173,10 +239,13 @@ pub enum Tok {
     Error,
 }
 
+/// Why logos could not read a token; `lex` turns it into a diagnostic.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum LexError {
+    /// A character that starts no token (E0003).
     #[default]
     Invalid,
+    /// A string or block comment (the text says which) that never closes (E0002).
     Unterminated(&'static str),
 }
 

@@ -13,10 +13,15 @@
 /// An Airflow release line dagf can generate code for.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Version {
+    /// Airflow 2.11: imports from `airflow.models`, `airflow.datasets` and `airflow.decorators`.
     V2_11,
+    /// Airflow 3.0: the task SDK (`airflow.sdk`) and assets.
     V3_0,
+    /// Airflow 3.1: adds the trigger rule `all_done_min_one_success`.
     V3_1,
+    /// Airflow 3.2: adds teams and `retry_exponential_backoff` as a multiplier.
     V3_2,
+    /// Airflow 3.3, the default.
     V3_3,
 }
 
@@ -38,6 +43,7 @@ impl Version {
         Version::ALL.into_iter().find(|v| v.as_str() == text.trim())
     }
 
+    /// The version as `dagf.toml` and `--target` write it: `"3.3"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Version::V2_11 => "2.11",
@@ -109,19 +115,27 @@ impl Feature {
 /// providers, whose paths do not depend on the version).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Name {
+    /// `DAG`, the class a classic file opens with `with DAG(...)`.
     Dag,
+    /// `dag`, the decorator of a TaskFlow file.
     DagDecorator,
+    /// `task`, the TaskFlow task decorator.
     TaskDecorator,
+    /// `TaskGroup`, what a dagf `group` becomes.
     TaskGroup,
+    /// `Asset` (`Dataset` on Airflow 2).
     Asset,
     /// Every one of some assets (what `a & b` makes).
     AssetAll,
     /// Any one of some assets (what `a | b` makes).
     AssetAny,
+    /// `AssetAlias` (`DatasetAlias` on Airflow 2).
     AssetAlias,
     /// A schedule that runs on assets or on a timetable, whichever comes first.
     AssetOrTimeSchedule,
+    /// `CronTriggerTimetable`: a cron schedule as a trigger timetable (see [`ScheduleForm`]).
     CronTriggerTimetable,
+    /// `DeltaTriggerTimetable`: a `timedelta` schedule as a trigger timetable.
     DeltaTriggerTimetable,
 }
 
@@ -155,6 +169,7 @@ pub enum ScheduleForm {
 /// Everything a build needs to know about the Airflow it targets.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Target {
+    /// The Airflow release line the generated files are for.
     pub version: Version,
 }
 
@@ -168,10 +183,12 @@ impl Default for Target {
 }
 
 impl Target {
+    /// A target of [`Version::DEFAULT`].
     pub const DEFAULT: Target = Target {
         version: Version::DEFAULT,
     };
 
+    /// A target of `version`.
     pub fn new(version: Version) -> Target {
         Target { version }
     }
