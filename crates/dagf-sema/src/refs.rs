@@ -15,13 +15,17 @@ use std::sync::Arc;
 pub enum DefKind {
     /// `operator NAME = "..."` or `sensor NAME = "..."`.
     Operator,
+    /// `factory NAME(...) { ... }`: a DAG template.
     Factory,
     /// A task or group template.
     Template,
+    /// `callback NAME(...) = python "..."`.
     Callback,
+    /// `mixin NAME(...) { ... }`: a bundle applied to dags.
     Mixin,
     /// `type NAME = ...`.
     Type,
+    /// `asset NAME = "uri"` (or `extern asset`).
     Asset,
     /// A top-level `let`.
     Const,
@@ -54,6 +58,7 @@ pub struct Reference {
     pub at: Span,
     /// The name in its declaration (for an import alias, the alias).
     pub def: Span,
+    /// What the declaration declares.
     pub kind: DefKind,
     /// Whether the declaration is in the embedded standard library.
     pub std: bool,
