@@ -85,18 +85,9 @@ pub(crate) fn abbreviate(names: &[&str]) -> String {
     }
 }
 
-/// `a list<str>`, `an ApiSource record`, `an int`: a type's name with its article.
-pub(crate) fn with_article(name: &str) -> String {
-    let vowel = name
-        .chars()
-        .next()
-        .is_some_and(|c| "aeiouAEIOU".contains(c));
-    if vowel {
-        format!("an {name}")
-    } else {
-        format!("a {name}")
-    }
-}
+/// `a list<str>`, `an ApiSource record`, `an int`: a type's name with its article (the
+/// parser's words for what it expected read the same way).
+pub(crate) use dagf_syntax::with_article;
 
 pub(crate) trait TakeSuggestion {
     fn take_suggestion(&self) -> Option<String>;

@@ -2,11 +2,16 @@
 //! fails. `parse` always returns a module plus the diagnostics it met on the way.
 
 pub mod ast;
+mod grammar;
 mod lexer;
+mod literals;
 mod parser;
 mod repair;
 mod strings;
+mod wording;
 
 pub use lexer::{Tok, lex};
-pub use parser::{MAX_NESTING, days_in_month, duration_ms, duration_text, parse};
+pub use literals::{days_in_month, duration_ms, duration_text};
+pub use parser::{MAX_NESTING, parse};
 pub use repair::START_WORDS;
+pub use wording::with_article;
