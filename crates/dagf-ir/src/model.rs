@@ -1,4 +1,5 @@
 use dagf_diag::Span;
+pub use dagf_time::{Date, DateTime};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 /// Everything a build produces, in declaration order: the DAGs or, when each was
@@ -47,24 +48,6 @@ pub struct Built {
     /// The file's name in that folder.
     pub file: String,
     pub text: String,
-}
-
-/// A calendar date.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    pub year: i32,
-    pub month: u32,
-    pub day: u32,
-}
-
-/// A point in time; an absent offset means UTC.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DateTime {
-    pub date: Date,
-    pub hour: u32,
-    pub minute: u32,
-    pub second: u32,
-    pub offset_minutes: i32,
 }
 
 /// A fully evaluated value, ready to print as Python.

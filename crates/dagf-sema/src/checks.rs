@@ -592,7 +592,7 @@ fn python_value_check(v: &Value, diags: &mut Diagnostics) {
 }
 
 /// Whether a datetime stays within Python's years once its offset is taken off.
-fn utc_year_in_range(t: &dagf_ir::DateTime) -> bool {
+fn utc_year_in_range(t: &dagf_time::DateTime) -> bool {
     let d = t.date;
     let minutes = i64::from(t.hour) * 60 + i64::from(t.minute) - i64::from(t.offset_minutes);
     let earliest = (d.year, d.month, d.day) == (1, 1, 1) && minutes < 0;

@@ -2,7 +2,7 @@
 //! about it can point there however far it travelled.
 
 use dagf_diag::Span;
-use dagf_ir::{Date, DateTime};
+use dagf_time::{Date, DateTime};
 use std::rc::Rc;
 
 #[derive(Clone, Debug)]

@@ -2,6 +2,7 @@
 //! behind so later stages can skip them without reporting twice.
 
 use dagf_diag::{FileId, Span};
+pub use dagf_time::{Date, DateTime};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ident {
@@ -459,23 +460,6 @@ pub enum ExprKind {
     /// A task or group declaration used as a value (`let l = task ...`).
     Decl(Box<Decl>),
     Error,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    pub year: i32,
-    pub month: u32,
-    pub day: u32,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DateTime {
-    pub date: Date,
-    pub hour: u32,
-    pub minute: u32,
-    pub second: u32,
-    /// Offset from UTC in minutes; `None` means UTC was implied.
-    pub offset_minutes: Option<i32>,
 }
 
 impl Expr {

@@ -8,5 +8,5 @@ mod repair;
 mod strings;
 
 pub use lexer::{Tok, lex};
-pub use parser::{MAX_NESTING, days_in_month, duration_ms, duration_text, parse};
+pub use parser::{MAX_NESTING, duration_ms, duration_text, parse};
 pub use repair::START_WORDS;

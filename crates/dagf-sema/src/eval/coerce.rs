@@ -135,16 +135,7 @@ impl Cx<'_> {
             },
             Ty::DateTime => match v.v {
                 V::DateTime(_) => v,
-                V::Date(d) => Value::new(
-                    V::DateTime(DateTime {
-                        date: d,
-                        hour: 0,
-                        minute: 0,
-                        second: 0,
-                        offset_minutes: 0,
-                    }),
-                    span,
-                ),
+                V::Date(d) => Value::new(V::DateTime(DateTime::midnight(d)), span),
                 _ => mismatch(self, &v, "a datetime".into()),
             },
             Ty::PyRef => match &v.v {

@@ -163,22 +163,8 @@ impl Cx<'_> {
             ExprKind::Int(i) => V::Int(*i),
             ExprKind::Float(f) => V::Float(*f),
             ExprKind::Duration(ms) => V::Duration(*ms),
-            ExprKind::Date(d) => V::Date(Date {
-                year: d.year,
-                month: d.month,
-                day: d.day,
-            }),
-            ExprKind::DateTime(t) => V::DateTime(DateTime {
-                date: Date {
-                    year: t.date.year,
-                    month: t.date.month,
-                    day: t.date.day,
-                },
-                hour: t.hour,
-                minute: t.minute,
-                second: t.second,
-                offset_minutes: t.offset_minutes.unwrap_or(0),
-            }),
+            ExprKind::Date(d) => V::Date(*d),
+            ExprKind::DateTime(t) => V::DateTime(*t),
             ExprKind::Preset(p) => V::Preset(Rc::from(p.as_str())),
             ExprKind::Str(parts) => {
                 let mut out = String::new();

@@ -32,7 +32,7 @@ use crate::words::{
     TakeSuggestion, a_kind, abbreviate, describe, display, help_for, range_text, with_article,
 };
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
-use dagf_ir::{Date, DateTime};
+use dagf_time::DateTime;
 use dagf_syntax::ast::{
     self, BinOp, CallbackKind, DeclKind, DepOp, Expr, ExprKind, Stmt, StrPart, UnOp,
 };
