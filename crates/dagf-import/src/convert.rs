@@ -8,8 +8,8 @@
 use crate::emit::{self, Asset, Body, Callback, Dag, Dep, Doc, Field, Group, Item, Task, VK, Val};
 use crate::stdlib::{self, Std, Ty};
 use crate::yaml::{Key, Node, V};
-use dagf_time::{Date, DateTime};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
+use dagf_time::{Date, DateTime};
 use std::collections::{BTreeSet, HashMap};
 
 /// DAG keys dag-factory 1.1 reads (on Airflow 3.3), for "did you mean".
@@ -2238,7 +2238,10 @@ mod tests {
     #[test]
     fn dates_and_relative_times() {
         let (t, micro) = parse_datetime("2024-03-01T06:30:00.25+02:00").expect("datetime");
-        assert_eq!((t.hour, t.minute, t.offset_minutes, micro), (6, 30, 120, 250_000));
+        assert_eq!(
+            (t.hour, t.minute, t.offset_minutes, micro),
+            (6, 30, 120, 250_000)
+        );
         assert!(parse_datetime("2024-02-30").is_none());
         assert_eq!(parse_datetime("2024-01-01").map(|(d, _)| d.hour), Some(0));
         assert_eq!(relative_time("1 hours"), Some(3_600_000));

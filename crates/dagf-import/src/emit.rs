@@ -2,9 +2,9 @@
 //! remembers which YAML place every piece of text came from so that a diagnostic about
 //! the text can be shown at the YAML.
 
-use dagf_time::{Date, DateTime};
 use dagf_diag::{FileId, Span};
 use dagf_syntax::Tok;
+use dagf_time::{Date, DateTime};
 
 /// A value, with the YAML place it was read from.
 #[derive(Clone, Debug)]

@@ -154,10 +154,11 @@ impl ItemIndex {
 }
 
 /// A hash of a value that values `Value::same` calls equal share (an int and the float
-/// it equals included); values it cannot tell apart cheaply share one.
+/// it equals included); values it cannot tell apart cheaply share one. It only finds
+/// candidates (`same` decides), but it is the project's one hasher all the same.
 fn item_hash(v: &V) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = crate::StableHasher::default();
     let number = |x: f64| if x == 0.0 { 0 } else { x.to_bits() };
     match v {
         V::Int(x) => (1u8, number(*x as f64)).hash(&mut h),

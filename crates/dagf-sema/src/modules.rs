@@ -69,9 +69,6 @@ pub trait Loader {
     }
 }
 
-/// Display name of the embedded standard library.
-pub const STD_NAME: &str = "<std>/std.dagf";
-
 #[derive(Debug)]
 pub struct ModuleInfo {
     pub path: String,
@@ -344,10 +341,11 @@ pub fn load_with(
     let mut prog = Program::default();
     let mut index: HashMap<String, usize> = HashMap::new();
 
-    let std_file = sources.add(STD_NAME, crate::STD_SOURCE);
+    let std = crate::std_lib();
+    let std_file = sources.add(std.name, std.source);
     prog.std_module = add_module(
         &mut prog,
-        STD_NAME.to_string(),
+        std.name.to_string(),
         std_file,
         (parser, sources),
         diags,

@@ -240,19 +240,20 @@ impl Cx<'_> {
         candidates: Vec<&str>,
         hint: Option<String>,
     ) {
-        let d = Diagnostic::at(
-            Code::E0203,
+        let d = no_such_field(
             name.span,
             format!("a {what} has no field `{}`", name.name),
             "unknown field",
+            &name.name,
+            &candidates,
+            "remove it, or use one of the known fields",
+            "known fields",
         );
-        let d = match hint {
+        // A hint that knows the mistake says more than "did you mean".
+        self.err(match hint {
             Some(h) => d.with_help(h),
-            None => d
-                .with_suggestion(&name.name, candidates.iter().copied())
-                .or_help("remove it, or use one of the known fields"),
-        };
-        self.err(d.with_note(format!("known fields: {}", abbreviate(&candidates))));
+            None => d,
+        });
     }
 
     /// The declared field of an operator: its own, then the task arguments, then the sensor ones.

@@ -32,10 +32,10 @@ use crate::words::{
     TakeSuggestion, a_kind, abbreviate, describe, display, help_for, range_text, with_article,
 };
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
-use dagf_time::DateTime;
 use dagf_syntax::ast::{
     self, BinOp, CallbackKind, DeclKind, DepOp, Expr, ExprKind, Stmt, StrPart, UnOp,
 };
+use dagf_time::DateTime;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -488,4 +488,22 @@ pub(super) enum Scope {
     Dag,
     Group(usize),
     Task(usize),
+}
+
+/// E0203: `name` is none of the fields (or keys) `known` a record, a task or a tenant
+/// has. The help is "did you mean" the closest one, else `help`; a note lists them
+/// after `listed`.
+pub(super) fn no_such_field(
+    at: Span,
+    message: String,
+    label: impl Into<String>,
+    name: &str,
+    known: &[&str],
+    help: impl Into<String>,
+    listed: &str,
+) -> Diagnostic {
+    Diagnostic::at(Code::E0203, at, message, label)
+        .with_suggestion(name, known.iter().copied())
+        .or_help(help)
+        .with_note(format!("{listed}: {}", abbreviate(known)))
 }

@@ -93,17 +93,15 @@ impl Cx<'_> {
             return v.v.clone();
         }
         let names: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
-        self.err(
-            Diagnostic::at(
-                Code::E0203,
-                at,
-                format!("this record has no {what} `{key}`"),
-                format!("unknown {what}"),
-            )
-            .with_suggestion(key, names.iter().copied())
-            .or_help(format!("use one of its {what}s"))
-            .with_note(format!("its {what}s: {}", abbreviate(&names))),
-        );
+        self.err(no_such_field(
+            at,
+            format!("this record has no {what} `{key}`"),
+            format!("unknown {what}"),
+            key,
+            &names,
+            format!("use one of its {what}s"),
+            &format!("its {what}s"),
+        ));
         V::Error
     }
 
@@ -128,17 +126,15 @@ impl Cx<'_> {
                 found.unwrap_or_else(|| {
                     let mut names: Vec<&str> = vec!["name", "exports"];
                     names.extend(inst.env.iter().skip(1).map(|(k, _)| &**k));
-                    self.err(
-                        Diagnostic::at(
-                            Code::E0203,
-                            f.span,
-                            format!("tenant `{}` has no field `{}`", inst.name, f.name),
-                            "unknown field",
-                        )
-                        .with_suggestion(&f.name, names.iter().copied())
-                        .or_help("read one of its fields")
-                        .with_note(format!("its fields: {}", abbreviate(&names))),
-                    );
+                    self.err(no_such_field(
+                        f.span,
+                        format!("tenant `{}` has no field `{}`", inst.name, f.name),
+                        "unknown field",
+                        &f.name,
+                        &names,
+                        "read one of its fields",
+                        "its fields",
+                    ));
                     V::Error
                 })
             }

@@ -210,19 +210,19 @@ impl Cx<'_> {
                         let mut names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
                         names.push("exports");
                         self.err(
-                            Diagnostic::at(
-                                Code::E0203,
+                            no_such_field(
                                 name.span,
                                 format!("`{}` has no field `{}`", kind_decl.name.name, name.name),
                                 "unknown field",
+                                &name.name,
+                                &names,
+                                "set one of the kind's fields",
+                                "fields",
                             )
                             .with_label(
                                 kind_decl.name.span,
                                 format!("`{}` is declared here", kind_decl.name.name),
-                            )
-                            .with_suggestion(&name.name, names.iter().copied())
-                            .or_help("set one of the kind's fields")
-                            .with_note(format!("fields: {}", abbreviate(&names))),
+                            ),
                         );
                         continue;
                     };
