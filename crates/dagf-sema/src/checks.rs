@@ -39,7 +39,10 @@ fn check_id(kind: &str, id: &str, span: Span, diags: &mut Diagnostics) {
 
 /// E0208 for templates that build on each other in a circle: one error for the circle,
 /// the same whichever of its templates (or of those built on it) is met first.
-pub fn template_cycle(prog: &crate::modules::Program, cycle: &[usize]) -> Diagnostic {
+pub fn template_cycle(
+    prog: &crate::modules::Program,
+    cycle: &[crate::ids::TemplateId],
+) -> Diagnostic {
     let mut members: Vec<(&str, Span)> = cycle
         .iter()
         .map(|&t| {

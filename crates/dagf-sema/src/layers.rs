@@ -1,6 +1,7 @@
 //! Layers: which part of a program set a value (a template, a parent factory, a mixin,
 //! the body, a policy, a profile), and the one merge rule between them.
 
+use crate::ids::{FactoryId, KindId, ProfileId, TemplateId};
 use crate::modules::Program;
 use crate::value::{V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
@@ -11,18 +12,18 @@ use std::rc::Rc;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layer {
     /// A task template's body, by template; a template's parent comes before it.
-    Template(usize),
+    Template(TemplateId),
     /// The body of a factory the instantiated one extends, by factory.
-    Parent(usize),
+    Parent(FactoryId),
     /// A mixin's body, by application (one mixin applied twice is two layers): mixins
     /// layer in `with` order.
     Mixin(usize),
     Factory,
     Body,
     /// The policy of the tenant kind the dag is placed in, by kind.
-    Policy(usize),
+    Policy(KindId),
     /// The profile of the environment built for, by profile: applied last.
-    Profile(usize),
+    Profile(ProfileId),
 }
 
 /// How messages name the layers of one dag, and where each mixin was mixed in.
@@ -169,7 +170,8 @@ fn item_hash(v: &V) -> u64 {
         V::Date(d) => (9u8, d).hash(&mut h),
         V::DateTime(d) => (10u8, d).hash(&mut h),
         V::Asset(a) => (5u8, &a.uri).hash(&mut h),
-        V::Task(x) | V::Group(x) | V::Tenant(x) => (6u8, x).hash(&mut h),
+        V::Task(x) | V::Group(x) => (6u8, x).hash(&mut h),
+        V::Tenant(x) => (6u8, x).hash(&mut h),
         V::List(xs) | V::AssetAll(xs) | V::AssetAny(xs) => {
             7u8.hash(&mut h);
             for x in xs.iter() {

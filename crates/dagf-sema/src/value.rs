@@ -1,6 +1,9 @@
 //! Values of the evaluator. Every value remembers where it was written, so an error
 //! about it can point there however far it travelled.
 
+use crate::ids::{
+    CallbackId, FactoryId, InstanceId, KindId, MixinId, ModuleId, OperatorId, TemplateId,
+};
 use dagf_diag::Span;
 use dagf_time::{Date, DateTime};
 use std::rc::Rc;
@@ -42,7 +45,7 @@ pub enum V {
     /// A factory with some of its arguments already given: `ingest(owner = "data")`.
     Partial(Rc<Partial>),
     /// A tenant (`Customer acme { ... }`), by declaration.
-    Tenant(usize),
+    Tenant(InstanceId),
     /// Stands for a value whose error was already reported.
     Error,
 }
@@ -68,20 +71,20 @@ pub type Bound = (Rc<str>, Value, Span);
 /// A factory applied to some of its arguments; the rest come where a dag is made from it.
 #[derive(Clone, Debug)]
 pub struct Partial {
-    pub factory: usize,
+    pub factory: FactoryId,
     pub bound: Vec<Bound>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Item {
-    Operator(usize),
-    Factory(usize),
-    Template(usize),
-    Callback(usize),
-    Mixin(usize),
+    Operator(OperatorId),
+    Factory(FactoryId),
+    Template(TemplateId),
+    Callback(CallbackId),
+    Mixin(MixinId),
     /// A tenant kind: iterating it walks its tenants.
-    Kind(usize),
-    Module(usize),
+    Kind(KindId),
+    Module(ModuleId),
     Builtin(crate::builtins::Builtin),
 }
 
@@ -95,7 +98,7 @@ impl Value {
     }
 
     /// The factory this value makes dags with, and the arguments it already carries.
-    pub fn as_factory(&self) -> Option<(usize, &[Bound])> {
+    pub fn as_factory(&self) -> Option<(FactoryId, &[Bound])> {
         match &self.v {
             V::Item(Item::Factory(f)) => Some((*f, &[])),
             V::Partial(p) => Some((p.factory, &p.bound)),
@@ -132,9 +135,8 @@ impl Value {
                         .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && v.same(v2)))
             }
             (V::Asset(x), V::Asset(y)) => x.uri == y.uri,
-            (V::Task(x), V::Task(y))
-            | (V::Group(x), V::Group(y))
-            | (V::Tenant(x), V::Tenant(y)) => x == y,
+            (V::Task(x), V::Task(y)) | (V::Group(x), V::Group(y)) => x == y,
+            (V::Tenant(x), V::Tenant(y)) => x == y,
             (V::Callback(x), V::Callback(y)) => {
                 x.kind == y.kind
                     && x.path == y.path

@@ -6,7 +6,7 @@ pub(super) fn task_field_names<'a>(
     prog: &'a Program,
     task_args: &'a RecordTy,
     sensor_args: &'a RecordTy,
-    op: usize,
+    op: OperatorId,
 ) -> Vec<&'a str> {
     let info = &prog.operators[op];
     let mut names: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
@@ -20,7 +20,7 @@ pub(super) fn task_field_names<'a>(
 impl Cx<'_> {
     pub(super) fn body(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         stmts: &[Stmt],
         dag: &mut DagB,
@@ -34,7 +34,14 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn stmt(&mut self, m: usize, env: &mut Env, s: &Stmt, dag: &mut DagB, scope: Scope) {
+    pub(super) fn stmt(
+        &mut self,
+        m: ModuleId,
+        env: &mut Env,
+        s: &Stmt,
+        dag: &mut DagB,
+        scope: Scope,
+    ) {
         match s {
             Stmt::Let { name, value, .. } => {
                 let v = self.expr(m, env, value, Some(dag));
@@ -257,7 +264,7 @@ impl Cx<'_> {
     }
 
     /// The declared field of an operator: its own, then the task arguments, then the sensor ones.
-    pub(super) fn task_field_ty(&self, op: usize, name: &str) -> Option<FieldTy> {
+    pub(super) fn task_field_ty(&self, op: OperatorId, name: &str) -> Option<FieldTy> {
         let info = &self.prog.operators[op];
         info.fields
             .iter()
@@ -276,7 +283,7 @@ impl Cx<'_> {
     /// `group NAME: TEMPLATE(args) { body }` or `group NAME { body }`: a TaskGroup.
     pub(super) fn group_decl(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         d: &ast::Decl,
         dag: &mut DagB,
