@@ -92,16 +92,8 @@ impl<I: Id, T> IdVec<I, T> {
         self.items.get(id.index())
     }
 
-    pub fn get_mut(&mut self, id: I) -> Option<&mut T> {
-        self.items.get_mut(id.index())
-    }
-
     pub fn iter(&self) -> std::slice::Iter<'_, T> {
         self.items.iter()
-    }
-
-    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
-        self.items.iter_mut()
     }
 
     /// Every id, in order.
@@ -170,7 +162,10 @@ mod tests {
         let b = t.push("b");
         assert_eq!((t[a], t[b]), ("a", "b"));
         assert_eq!(t.ids().collect::<Vec<_>>(), vec![a, b]);
-        assert_eq!(t.enumerate().map(|(i, x)| (i, *x)).last(), Some((b, "b")));
+        assert_eq!(
+            t.enumerate().map(|(i, x)| (i, *x)).next_back(),
+            Some((b, "b"))
+        );
         assert_eq!(t.get(FactoryId::from_index(2)), None);
     }
 }

@@ -10,7 +10,7 @@ mod dag;
 mod documents;
 mod eval;
 mod files;
-pub mod ids;
+mod ids;
 mod layers;
 mod lints;
 mod modules;
