@@ -2,9 +2,9 @@
 //! remembers which YAML place every piece of text came from so that a diagnostic about
 //! the text can be shown at the YAML.
 
-use crate::yaml::{Date, DateTime};
 use dagf_diag::{FileId, Span};
 use dagf_syntax::Tok;
+use dagf_time::{Date, DateTime};
 
 /// A value, with the YAML place it was read from.
 #[derive(Clone, Debug)]
@@ -259,15 +259,11 @@ pub fn float_text(f: f64) -> String {
     }
 }
 
-fn date_text(d: &Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
-}
-
 fn datetime_text(t: &DateTime) -> String {
     if t.hour == 0 && t.minute == 0 && t.second == 0 {
-        return date_text(&t.date);
+        return t.date.to_string();
     }
-    let mut s = format!("{}T{:02}:{:02}", date_text(&t.date), t.hour, t.minute);
+    let mut s = format!("{}T{:02}:{:02}", t.date, t.hour, t.minute);
     if t.second != 0 {
         s.push_str(&format!(":{:02}", t.second));
     }
@@ -491,7 +487,7 @@ fn inline(v: &Val, indent: usize) -> Option<String> {
         VK::Str(s) if s.contains('\n') && triple(s, indent).is_some() => return None,
         VK::Str(s) => quote(s),
         VK::Duration(ms) => dagf_syntax::duration_text(*ms),
-        VK::Date(d) => date_text(d),
+        VK::Date(d) => d.to_string(),
         VK::DateTime(t) => datetime_text(t),
         VK::Ref(name) => name.clone(),
         VK::List(items) => {

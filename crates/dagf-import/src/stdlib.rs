@@ -101,7 +101,7 @@ pub fn get() -> &'static Std {
 }
 
 fn load() -> Std {
-    let module = dagf_sema::std_module();
+    let module = &dagf_sema::std_lib().tree;
     let records: Vec<(String, Vec<ParamLite>)> = module
         .items
         .iter()

@@ -7,6 +7,7 @@
 //! [`V::Unsupported`], reported only where it is used.
 
 use dagf_diag::{CharOffsets, Code, Diagnostic, FileId, Span};
+use dagf_time::{Date, DateTime};
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -22,34 +23,6 @@ pub struct Node {
     pub span: Span,
 }
 
-/// A YAML date (`2024-01-31`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Date {
-    /// The year.
-    pub year: i32,
-    /// The month, 1 to 12.
-    pub month: u32,
-    /// The day of the month, from 1.
-    pub day: u32,
-}
-
-/// A YAML timestamp (`2024-01-31T06:00:00Z`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DateTime {
-    /// The calendar date.
-    pub date: Date,
-    /// The hour, 0 to 23.
-    pub hour: u32,
-    /// The minute, 0 to 59.
-    pub minute: u32,
-    /// The second, 0 to 59.
-    pub second: u32,
-    /// The microseconds of the fraction written after the seconds.
-    pub micro: u32,
-    /// The offset written after the time, in minutes, if any.
-    pub offset: Option<i32>,
-}
-
 #[derive(Clone, Debug)]
 pub enum V {
     Null,
@@ -58,7 +31,8 @@ pub enum V {
     Float(f64),
     Str(String),
     Date(Date),
-    DateTime(DateTime),
+    /// A timestamp, and the microseconds PyYAML keeps in it (which dagf cannot).
+    DateTime(DateTime, u32),
     /// `!!python/name:module.name`: the Python object itself.
     PyName(String),
     /// A `__type__: datetime.timedelta` mapping, in milliseconds.
@@ -112,7 +86,7 @@ impl Node {
             V::Float(_) => "a number",
             V::Str(_) => "a string",
             V::Date(_) => "a date",
-            V::DateTime(_) => "a datetime",
+            V::DateTime(..) => "a datetime",
             V::PyName(_) => "a Python name",
             V::Duration(_) => "a timedelta",
             V::Asset(_) => "an Asset",
@@ -331,7 +305,7 @@ fn key_text(node: &Node) -> Option<String> {
         V::Bool(false) => Some("False".into()),
         V::Null => Some("None".into()),
         V::Float(f) => Some(f.to_string()),
-        V::Date(d) => Some(format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)),
+        V::Date(d) => Some(d.to_string()),
         _ => None,
     }
 }
@@ -348,7 +322,7 @@ fn tagged(tag: &yaml_rust2::parser::Tag, text: String) -> V {
         "null" => V::Null,
         "bool" | "int" | "float" | "timestamp" => match resolve_plain(&text) {
             v @ (V::Bool(_) | V::Int(_) | V::Float(_)) if suffix != "timestamp" => v,
-            v @ (V::Date(_) | V::DateTime(_)) if suffix == "timestamp" => v,
+            v @ (V::Date(_) | V::DateTime(..)) if suffix == "timestamp" => v,
             _ => V::Unsupported(format!("`{text}` tagged `!!{suffix}`")),
         },
         s => match s.strip_prefix("python/name:") {
@@ -637,11 +611,11 @@ fn parse_float(text: &str) -> f64 {
 fn timestamp(c: &regex::Captures) -> Option<V> {
     let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
     if let (Some(y), Some(m), Some(d)) = (num(1), num(2), num(3)) {
-        return Some(V::Date(valid_date(y as i32, m, d)?));
+        return Some(V::Date(Date::new(y as i32, m, d)?));
     }
-    let date = valid_date(num(4)? as i32, num(5)?, num(6)?)?;
+    let date = Date::new(num(4)? as i32, num(5)?, num(6)?)?;
     let (hour, minute, second) = (num(7)?, num(8)?, num(9)?);
-    if hour > 23 || minute > 59 || second > 59 {
+    if !dagf_time::is_time_of_day(hour, minute, second) {
         return None;
     }
     let micro = match c.get(10).map(|m| m.as_str()) {
@@ -665,19 +639,14 @@ fn timestamp(c: &regex::Captures) -> Option<V> {
             Some(sign * (h * 60 + m))
         }
     };
-    Some(V::DateTime(DateTime {
+    let at = DateTime {
         date,
         hour,
         minute,
         second,
-        micro,
-        offset,
-    }))
-}
-
-pub fn valid_date(year: i32, month: u32, day: u32) -> Option<Date> {
-    let days = dagf_syntax::days_in_month(year, month)?;
-    (year >= 1 && (1..=days).contains(&day)).then_some(Date { year, month, day })
+        offset_minutes: offset.unwrap_or(0),
+    };
+    Some(V::DateTime(at, micro))
 }
 
 // ---- what dag-factory does to the loaded data ----------------------------------------

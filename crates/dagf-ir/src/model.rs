@@ -1,4 +1,5 @@
 use dagf_diag::Span;
+pub use dagf_time::{Date, DateTime};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 /// Everything a build produces, in declaration order: the DAGs or, when each was
@@ -54,32 +55,6 @@ pub struct Built {
     pub file: String,
     /// The file's text: the generated Python module.
     pub text: String,
-}
-
-/// A calendar date.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    /// The year.
-    pub year: i32,
-    /// The month, 1 to 12.
-    pub month: u32,
-    /// The day of the month, from 1.
-    pub day: u32,
-}
-
-/// A point in time; an absent offset means UTC.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DateTime {
-    /// The calendar date.
-    pub date: Date,
-    /// The hour, 0 to 23.
-    pub hour: u32,
-    /// The minute, 0 to 59.
-    pub minute: u32,
-    /// The second, 0 to 59.
-    pub second: u32,
-    /// Offset from UTC in minutes (`0` is `timezone.utc`).
-    pub offset_minutes: i32,
 }
 
 /// A fully evaluated value, ready to print as Python.

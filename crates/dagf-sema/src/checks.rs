@@ -39,7 +39,10 @@ fn check_id(kind: &str, id: &str, span: Span, diags: &mut Diagnostics) {
 
 /// E0208 for templates that build on each other in a circle: one error for the circle,
 /// the same whichever of its templates (or of those built on it) is met first.
-pub fn template_cycle(prog: &crate::modules::Program, cycle: &[usize]) -> Diagnostic {
+pub fn template_cycle(
+    prog: &crate::modules::Program,
+    cycle: &[crate::ids::TemplateId],
+) -> Diagnostic {
     let mut members: Vec<(&str, Span)> = cycle
         .iter()
         .map(|&t| {
@@ -592,7 +595,7 @@ fn python_value_check(v: &Value, diags: &mut Diagnostics) {
 }
 
 /// Whether a datetime stays within Python's years once its offset is taken off.
-fn utc_year_in_range(t: &dagf_ir::DateTime) -> bool {
+fn utc_year_in_range(t: &dagf_time::DateTime) -> bool {
     let d = t.date;
     let minutes = i64::from(t.hour) * 60 + i64::from(t.minute) - i64::from(t.offset_minutes);
     let earliest = (d.year, d.month, d.day) == (1, 1, 1) && minutes < 0;

@@ -130,7 +130,7 @@ pub fn first_run(expr: &str, from: Minute) -> Option<Minute> {
             }
         }
         first_day = false;
-        let days = dagf_syntax::days_in_month(y, m).unwrap_or(31);
+        let days = dagf_time::days_in_month(y, m).unwrap_or(31);
         if d < days {
             d += 1;
         } else if m < 12 {

@@ -1,6 +1,7 @@
 //! A DAG under construction: its slots, tasks, groups and dependencies as written,
 //! before the checks turn it into the IR.
 
+use crate::ids::{InstanceId, ModuleId, OperatorId};
 use crate::layers::{Layer, Slot};
 use dagf_diag::Span;
 use dagf_syntax::ast::Stmt;
@@ -12,7 +13,7 @@ type Env = Vec<(Rc<str>, crate::value::Value)>;
 #[derive(Clone, Debug)]
 pub struct TaskB {
     pub id: String,
-    pub op: usize,
+    pub op: OperatorId,
     pub slots: Vec<Slot>,
     pub span: Span,
     pub name_span: Span,
@@ -84,7 +85,7 @@ pub struct DagB {
     /// Mixins' `after` blocks, run once every body is done.
     pub(crate) afters: Vec<After>,
     /// The tenant the dag is placed in (`in`), and where that is written.
-    pub(crate) tenant: Option<(usize, Span)>,
+    pub(crate) tenant: Option<(InstanceId, Span)>,
     /// The naming convention that made the id, if one did.
     pub named_by: Option<Span>,
     /// Mixin applications before this dag's: its own are numbered from here.
@@ -94,7 +95,7 @@ pub struct DagB {
 /// A mixin's `after` block waiting for the DAG to be complete.
 #[derive(Clone, Debug)]
 pub(crate) struct After {
-    pub(crate) module: usize,
+    pub(crate) module: ModuleId,
     pub(crate) env: Env,
     pub(crate) body: Vec<Stmt>,
     pub(crate) layer: Layer,

@@ -1,6 +1,7 @@
 //! Layers: which part of a program set a value (a template, a parent factory, a mixin,
 //! the body, a policy, a profile), and the one merge rule between them.
 
+use crate::ids::{FactoryId, KindId, ProfileId, TemplateId};
 use crate::modules::Program;
 use crate::value::{V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
@@ -11,18 +12,18 @@ use std::rc::Rc;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layer {
     /// A task template's body, by template; a template's parent comes before it.
-    Template(usize),
+    Template(TemplateId),
     /// The body of a factory the instantiated one extends, by factory.
-    Parent(usize),
+    Parent(FactoryId),
     /// A mixin's body, by application (one mixin applied twice is two layers): mixins
     /// layer in `with` order.
     Mixin(usize),
     Factory,
     Body,
     /// The policy of the tenant kind the dag is placed in, by kind.
-    Policy(usize),
+    Policy(KindId),
     /// The profile of the environment built for, by profile: applied last.
-    Profile(usize),
+    Profile(ProfileId),
 }
 
 /// How messages name the layers of one dag, and where each mixin was mixed in.
@@ -154,10 +155,11 @@ impl ItemIndex {
 }
 
 /// A hash of a value that values `Value::same` calls equal share (an int and the float
-/// it equals included); values it cannot tell apart cheaply share one.
+/// it equals included); values it cannot tell apart cheaply share one. It only finds
+/// candidates (`same` decides), but it is the project's one hasher all the same.
 fn item_hash(v: &V) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = crate::StableHasher::default();
     let number = |x: f64| if x == 0.0 { 0 } else { x.to_bits() };
     match v {
         V::Int(x) => (1u8, number(*x as f64)).hash(&mut h),
@@ -168,7 +170,8 @@ fn item_hash(v: &V) -> u64 {
         V::Date(d) => (9u8, d).hash(&mut h),
         V::DateTime(d) => (10u8, d).hash(&mut h),
         V::Asset(a) => (5u8, &a.uri).hash(&mut h),
-        V::Task(x) | V::Group(x) | V::Tenant(x) => (6u8, x).hash(&mut h),
+        V::Task(x) | V::Group(x) => (6u8, x).hash(&mut h),
+        V::Tenant(x) => (6u8, x).hash(&mut h),
         V::List(xs) | V::AssetAll(xs) | V::AssetAny(xs) => {
             7u8.hash(&mut h);
             for x in xs.iter() {

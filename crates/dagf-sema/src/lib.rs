@@ -10,6 +10,7 @@ mod dag;
 mod documents;
 mod eval;
 mod files;
+mod ids;
 mod layers;
 mod lints;
 mod modules;
@@ -179,14 +180,29 @@ pub fn check_with(
     }
 }
 
-/// The text of the embedded standard library, for documentation and tools.
-pub const STD_SOURCE: &str = include_str!("std/std.dagf");
+/// The standard library embedded in dagfc.
+#[derive(Debug)]
+pub struct StdLib {
+    /// The name its diagnostics show as its file.
+    pub name: &'static str,
+    /// Its text.
+    pub source: &'static str,
+    /// Its declarations, parsed once, for tools that read them. The tree's spans point
+    /// nowhere: a build loads the text as a file of its own, with its own id.
+    pub tree: dagf_syntax::ast::Module,
+}
 
-/// The standard library's declarations, parsed once, for tools that read them (its
-/// spans point nowhere: a build loads it as a module of its own, with its own file).
-pub fn std_module() -> &'static dagf_syntax::ast::Module {
-    static MODULE: std::sync::OnceLock<dagf_syntax::ast::Module> = std::sync::OnceLock::new();
-    MODULE.get_or_init(|| dagf_syntax::parse(STD_SOURCE, dagf_diag::FileId(u32::MAX)).0)
+/// The standard library: the one place its name, text and tree come from.
+pub fn std_lib() -> &'static StdLib {
+    static STD: std::sync::OnceLock<StdLib> = std::sync::OnceLock::new();
+    STD.get_or_init(|| {
+        let source = include_str!("std/std.dagf");
+        StdLib {
+            name: "<std>/std.dagf",
+            source,
+            tree: dagf_syntax::parse(source, dagf_diag::FileId(u32::MAX)).0,
+        }
+    })
 }
 
 /// Whether every operator accepts this argument (so it may move into `default_args`).
@@ -194,7 +210,8 @@ pub fn is_common_task_arg(name: &str) -> bool {
     static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     NAMES
         .get_or_init(|| {
-            std_module()
+            std_lib()
+                .tree
                 .items
                 .iter()
                 .find_map(|i| match i {
@@ -213,19 +230,45 @@ pub fn is_common_task_arg(name: &str) -> bool {
         .contains(&name)
 }
 
-/// A hash of some texts that is the same on every machine and in every build of dagfc
-/// (FNV-1a, 64 bits, the parts kept apart by a byte UTF-8 never holds), as 16 hex
-/// digits: it names cache files and stamps builds, so it must not change between runs.
-pub fn stable_hash(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (i, part) in parts.iter().enumerate() {
-        let sep: &[u8] = if i == 0 { &[] } else { &[0xff] };
-        for &b in sep.iter().chain(part.as_bytes()) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+/// The one hasher of the project: FNV-1a, 64 bits. Its value is the same on every
+/// machine, in every run and in every build of dagfc (the standard library's hasher
+/// promises none of that), so a hash may name a cache file or stamp a build; the
+/// in-memory indexes use it too, so that no hash can reach output or a file and
+/// differ between runs. For short keys it is also faster than the standard one.
+#[derive(Clone, Copy, Debug)]
+pub struct StableHasher(u64);
+
+impl Default for StableHasher {
+    fn default() -> Self {
+        StableHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for StableHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    format!("{h:016x}")
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A [`StableHasher`] hash of some texts (the parts kept apart by a byte UTF-8 never
+/// holds), as 16 hex digits: it names cache files and stamps builds.
+pub fn stable_hash(parts: &[&str]) -> String {
+    use std::hash::Hasher;
+    let mut h = StableHasher::default();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            h.write(&[0xff]);
+        }
+        h.write(part.as_bytes());
+    }
+    format!("{:016x}", h.finish())
 }
 
 /// Whether `text` matches `pattern`, where `*` matches any run of characters.
@@ -246,4 +289,19 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
         }
     }
     rest.len() >= last.len() && rest.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hash names cache files and stamps builds: its values may never change.
+    #[test]
+    fn stable_hash_is_fnv1a_with_separated_parts() {
+        assert_eq!(stable_hash(&[""]), "cbf29ce484222325");
+        assert_eq!(stable_hash(&["a"]), "af63dc4c8601ec8c");
+        assert_eq!(stable_hash(&["a", "b"]), "e57da31903de37b1");
+        assert_eq!(stable_hash(&["dagf", "2024"]), "396fc6477e48fa3c");
+        assert_ne!(stable_hash(&["ab"]), stable_hash(&["a", "b"]));
+    }
 }

@@ -8,7 +8,7 @@ use dagf_syntax::ast::{self, Expr, ExprKind, Stmt, StrPart, TypeExpr, TypeKind};
 use std::collections::HashSet;
 
 pub fn run(prog: &Program, diags: &mut Diagnostics) {
-    for (m, module) in prog.modules.iter().enumerate() {
+    for (m, module) in prog.modules.enumerate() {
         if m == prog.std_module {
             continue;
         }

@@ -2,6 +2,10 @@
 //! importing file, report missing files and import cycles, and collect declarations.
 
 pub use crate::files::{HttpLimits, ReadError, SqlLimits};
+use crate::ids::{
+    AssetId, CallbackId, FactoryId, IdVec, InstanceId, KindId, MixinId, ModuleId, OperatorId,
+    PoolId, ProfileId, SourceId, TemplateId, TypeId,
+};
 pub use crate::sources::{Cached, HttpError, Origin, SqlError, Table};
 use crate::types::{self, FieldTy, Ty};
 use dagf_diag::{Code, Diagnostic, Diagnostics, FileId, Sources, Span};
@@ -69,9 +73,6 @@ pub trait Loader {
     }
 }
 
-/// Display name of the embedded standard library.
-pub const STD_NAME: &str = "<std>/std.dagf";
-
 #[derive(Debug)]
 pub struct ModuleInfo {
     pub path: String,
@@ -84,7 +85,7 @@ pub struct ModuleInfo {
 
 #[derive(Debug)]
 pub struct ResolvedImport {
-    pub target: Option<usize>,
+    pub target: Option<ModuleId>,
     pub alias: Option<String>,
     pub span: Span,
 }
@@ -98,21 +99,21 @@ pub struct Binding {
 
 #[derive(Clone, Debug)]
 pub enum BindingKind {
-    Operator(usize),
-    Factory(usize),
-    Type(usize),
-    Asset(usize),
+    Operator(OperatorId),
+    Factory(FactoryId),
+    Type(TypeId),
+    Asset(AssetId),
     /// A top-level `let` of this module.
-    Let(usize),
-    Template(usize),
-    Callback(usize),
-    Mixin(usize),
+    Let(ModuleId),
+    Template(TemplateId),
+    Callback(CallbackId),
+    Mixin(MixinId),
     /// A tenant kind: `tenant Customer { ... }`.
-    Tenant(usize),
+    Tenant(KindId),
     /// One tenant: `Customer acme { ... }`.
-    Instance(usize),
+    Instance(InstanceId),
     /// Data read from config files: `source jobs: list<Job> = yaml("jobs/*.yaml")`.
-    Source(usize),
+    Source(SourceId),
 }
 
 #[derive(Debug)]
@@ -131,7 +132,7 @@ pub struct OperatorInfo {
 
 #[derive(Debug)]
 pub struct FactoryInfo {
-    pub module: usize,
+    pub module: ModuleId,
     pub decl: std::sync::Arc<ast::FactoryDecl>,
     pub params: Vec<FieldTy>,
 }
@@ -139,7 +140,7 @@ pub struct FactoryInfo {
 /// A task or group template, and its resolved parameters.
 #[derive(Debug)]
 pub struct TemplateInfo {
-    pub module: usize,
+    pub module: ModuleId,
     pub decl: std::sync::Arc<ast::TemplateDecl>,
     pub params: Vec<FieldTy>,
 }
@@ -147,7 +148,7 @@ pub struct TemplateInfo {
 /// A mixin declaration, and its resolved parameters.
 #[derive(Debug)]
 pub struct MixinInfo {
-    pub module: usize,
+    pub module: ModuleId,
     pub decl: std::sync::Arc<ast::MixinDecl>,
     pub params: Vec<FieldTy>,
 }
@@ -155,7 +156,7 @@ pub struct MixinInfo {
 /// A callback declaration, and its resolved parameters.
 #[derive(Debug)]
 pub struct CallbackInfo {
-    pub module: usize,
+    pub module: ModuleId,
     pub decl: std::sync::Arc<ast::CallbackDecl>,
     pub params: Vec<FieldTy>,
 }
@@ -163,7 +164,7 @@ pub struct CallbackInfo {
 /// A tenant kind, and its resolved schema.
 #[derive(Debug)]
 pub struct TenantInfo {
-    pub module: usize,
+    pub module: ModuleId,
     pub decl: std::sync::Arc<ast::TenantDecl>,
     pub fields: Vec<FieldTy>,
 }
@@ -172,7 +173,7 @@ pub struct TenantInfo {
 /// already in the source map, so errors can point inside it).
 #[derive(Debug)]
 pub struct SourceInfo {
-    pub module: usize,
+    pub module: ModuleId,
     pub decl: std::sync::Arc<ast::SourceDecl>,
     pub ty: Ty,
     pub files: Vec<FileId>,
@@ -185,21 +186,21 @@ pub struct SourceInfo {
 /// `profile NAME { ... }`: a layer for every DAG when building for that environment.
 #[derive(Debug)]
 pub struct ProfileInfo {
-    pub module: usize,
+    pub module: ModuleId,
     pub decl: std::sync::Arc<ast::ProfileDecl>,
 }
 
 /// One tenant, in declaration order (imports first).
 #[derive(Debug)]
 pub struct InstanceInfo {
-    pub module: usize,
+    pub module: ModuleId,
     pub decl: std::sync::Arc<ast::InstanceDecl>,
 }
 
 /// A `pool` declared at the top level of a module.
 #[derive(Debug)]
 pub struct PoolInfo {
-    pub module: usize,
+    pub module: ModuleId,
     pub decl: std::sync::Arc<ast::PoolDecl>,
 }
 
@@ -210,34 +211,36 @@ pub struct TypeInfo {
 
 #[derive(Debug)]
 pub struct AssetInfo {
-    pub module: usize,
+    pub module: ModuleId,
 }
 
 /// Every module, in an order where imports come before importers, and the
 /// declarations they hold.
 #[derive(Debug, Default)]
 pub struct Program {
-    pub modules: Vec<ModuleInfo>,
-    /// Module indices, imported before importing.
-    pub order: Vec<usize>,
+    pub modules: IdVec<ModuleId, ModuleInfo>,
+    /// Modules, imported before importing.
+    pub order: Vec<ModuleId>,
     /// Modules inside an import cycle (already reported); their globals may be unset.
-    pub in_cycle: Vec<bool>,
-    pub std_module: usize,
-    pub operators: Vec<OperatorInfo>,
-    pub factories: Vec<FactoryInfo>,
-    pub templates: Vec<TemplateInfo>,
-    pub callbacks: Vec<CallbackInfo>,
-    pub mixins: Vec<MixinInfo>,
-    pub types: Vec<TypeInfo>,
-    pub assets: Vec<AssetInfo>,
-    pub tenants: Vec<TenantInfo>,
-    pub instances: Vec<InstanceInfo>,
-    pub sources: Vec<SourceInfo>,
+    pub in_cycle: IdVec<ModuleId, bool>,
+    pub std_module: ModuleId,
+    pub operators: IdVec<OperatorId, OperatorInfo>,
+    pub factories: IdVec<FactoryId, FactoryInfo>,
+    pub templates: IdVec<TemplateId, TemplateInfo>,
+    pub callbacks: IdVec<CallbackId, CallbackInfo>,
+    pub mixins: IdVec<MixinId, MixinInfo>,
+    pub types: IdVec<TypeId, TypeInfo>,
+    pub assets: IdVec<AssetId, AssetInfo>,
+    /// Tenant kinds.
+    pub tenants: IdVec<KindId, TenantInfo>,
+    /// Tenants, in declaration order (imports first).
+    pub instances: IdVec<InstanceId, InstanceInfo>,
+    pub sources: IdVec<SourceId, SourceInfo>,
     /// Every config document read (source files and the bases they extend), by path.
     pub config_files: HashMap<String, FileId>,
-    pub profiles: Vec<ProfileInfo>,
+    pub profiles: IdVec<ProfileId, ProfileInfo>,
     /// Pools declared at the top level of a file (a tenant kind's are in its decl).
-    pub pools: Vec<PoolInfo>,
+    pub pools: IdVec<PoolId, PoolInfo>,
     /// A source lists a folder, queries a database or asks a server: the project's
     /// meaning can change while its files do not.
     pub reads_beyond_files: bool,
@@ -250,7 +253,7 @@ pub struct Program {
 impl Program {
     /// Looks a name up as seen from `module`: its own names, then unqualified imports,
     /// then the standard library.
-    pub fn lookup(&self, module: usize, name: &str) -> Option<&Binding> {
+    pub fn lookup(&self, module: ModuleId, name: &str) -> Option<&Binding> {
         let m = &self.modules[module];
         if let Some(b) = m.scope.get(name) {
             return Some(b);
@@ -266,7 +269,7 @@ impl Program {
     }
 
     /// The module an `as` alias names, if `name` is one in `module`.
-    pub fn alias(&self, module: usize, name: &str) -> Option<usize> {
+    pub fn alias(&self, module: ModuleId, name: &str) -> Option<ModuleId> {
         self.modules[module]
             .imports
             .iter()
@@ -275,7 +278,7 @@ impl Program {
     }
 
     /// Every name visible from `module`, for "did you mean" suggestions.
-    pub fn visible_names(&self, module: usize) -> Vec<&str> {
+    pub fn visible_names(&self, module: ModuleId) -> Vec<&str> {
         let m = &self.modules[module];
         let mut names: Vec<&str> = m.scope.keys().map(String::as_str).collect();
         for imp in &m.imports {
@@ -357,12 +360,13 @@ pub fn load_with(
         refs: crate::refs::Recorder::new(references),
         ..Program::default()
     };
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: HashMap<String, ModuleId> = HashMap::new();
 
-    let std_file = sources.add(STD_NAME, crate::STD_SOURCE);
+    let std = crate::std_lib();
+    let std_file = sources.add(std.name, std.source);
     prog.std_module = add_module(
         &mut prog,
-        STD_NAME.to_string(),
+        std.name.to_string(),
         std_file,
         (parser, sources),
         diags,
@@ -407,8 +411,7 @@ pub fn load_with(
                     ast,
                     scope: HashMap::new(),
                     imports: Vec::new(),
-                });
-                prog.modules.len() - 1
+                })
             }
             _ => add_module(&mut prog, path.clone(), file, (parser, sources), diags),
         };
@@ -444,7 +447,7 @@ pub fn load_with(
 
     // Resolve imports now that every reachable file is loaded.
     let known: Vec<String> = index.keys().cloned().collect();
-    for m in 0..prog.modules.len() {
+    for m in prog.modules.ids() {
         let path = prog.modules[m].path.clone();
         let mut resolved = Vec::new();
         for item in &prog.modules[m].ast.items {
@@ -613,7 +616,7 @@ fn add_module(
     file: FileId,
     (parser, sources): (&dyn crate::Parse, &Sources),
     diags: &mut Diagnostics,
-) -> usize {
+) -> ModuleId {
     let (ast, parse_diags) = parser.parse(&sources.get(file).text, file);
     diags.extend(parse_diags);
     prog.modules.push(ModuleInfo {
@@ -621,15 +624,14 @@ fn add_module(
         ast,
         scope: HashMap::new(),
         imports: Vec::new(),
-    });
-    prog.modules.len() - 1
+    })
 }
 
 /// Orders modules so imports come first; reports each import cycle once, whole.
-fn import_order(prog: &Program, diags: &mut Diagnostics) -> (Vec<usize>, Vec<bool>) {
-    let mut g: DiGraph<usize, Span> = DiGraph::new();
-    let nodes: Vec<NodeIndex> = (0..prog.modules.len()).map(|m| g.add_node(m)).collect();
-    for (m, module) in prog.modules.iter().enumerate() {
+fn import_order(prog: &Program, diags: &mut Diagnostics) -> (Vec<ModuleId>, IdVec<ModuleId, bool>) {
+    let mut g: DiGraph<ModuleId, Span> = DiGraph::new();
+    let nodes: IdVec<ModuleId, NodeIndex> = prog.modules.ids().map(|m| g.add_node(m)).collect();
+    for (m, module) in prog.modules.enumerate() {
         for imp in &module.imports {
             if let Some(t) = imp.target {
                 // Edge from the imported module to the importer: imports come first.
@@ -639,7 +641,7 @@ fn import_order(prog: &Program, diags: &mut Diagnostics) -> (Vec<usize>, Vec<boo
     }
     let sccs = petgraph::algo::tarjan_scc(&g);
     let mut order = Vec::new();
-    let mut in_cycle = vec![false; prog.modules.len()];
+    let mut in_cycle = IdVec::filled(prog.modules.len(), false);
     // tarjan_scc yields components in reverse topological order.
     for scc in sccs.iter().rev() {
         let cyclic = scc.len() > 1 || g.find_edge(scc[0], scc[0]).is_some();
@@ -647,7 +649,7 @@ fn import_order(prog: &Program, diags: &mut Diagnostics) -> (Vec<usize>, Vec<boo
             report_cycle(prog, &g, scc, diags);
             scc.iter().for_each(|n| in_cycle[g[*n]] = true);
         }
-        let mut ms: Vec<usize> = scc.iter().map(|n| g[*n]).collect();
+        let mut ms: Vec<ModuleId> = scc.iter().map(|n| g[*n]).collect();
         ms.sort_unstable();
         order.extend(ms);
     }
@@ -656,7 +658,7 @@ fn import_order(prog: &Program, diags: &mut Diagnostics) -> (Vec<usize>, Vec<boo
 
 fn report_cycle(
     prog: &Program,
-    g: &DiGraph<usize, Span>,
+    g: &DiGraph<ModuleId, Span>,
     scc: &[NodeIndex],
     diags: &mut Diagnostics,
 ) {
@@ -718,12 +720,12 @@ fn report_cycle(
 
 fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
     // First names (so types may refer to types declared later), then resolve types.
-    for m in 0..prog.modules.len() {
+    for m in prog.modules.ids() {
         let items = std::mem::take(&mut prog.modules[m].ast.items);
         for item in &items {
             let (name, kind) = match item {
                 ast::Item::Operator(op) => {
-                    prog.operators.push(OperatorInfo {
+                    let id = prog.operators.push(OperatorInfo {
                         name: op.name.name.clone(),
                         module_path: String::new(),
                         class: op.class.clone(),
@@ -732,65 +734,65 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                         rejected: Vec::new(),
                         ir: Default::default(),
                     });
-                    (&op.name, BindingKind::Operator(prog.operators.len() - 1))
+                    (&op.name, BindingKind::Operator(id))
                 }
                 ast::Item::Factory(f) => {
-                    prog.factories.push(FactoryInfo {
+                    let id = prog.factories.push(FactoryInfo {
                         module: m,
                         decl: std::sync::Arc::new(f.clone()),
                         params: Vec::new(),
                     });
-                    (&f.name, BindingKind::Factory(prog.factories.len() - 1))
+                    (&f.name, BindingKind::Factory(id))
                 }
                 ast::Item::Template(t) => {
-                    prog.templates.push(TemplateInfo {
+                    let id = prog.templates.push(TemplateInfo {
                         module: m,
                         decl: std::sync::Arc::new(t.clone()),
                         params: Vec::new(),
                     });
-                    (&t.name, BindingKind::Template(prog.templates.len() - 1))
+                    (&t.name, BindingKind::Template(id))
                 }
                 ast::Item::Mixin(x) => {
-                    prog.mixins.push(MixinInfo {
+                    let id = prog.mixins.push(MixinInfo {
                         module: m,
                         decl: std::sync::Arc::new(x.clone()),
                         params: Vec::new(),
                     });
-                    (&x.name, BindingKind::Mixin(prog.mixins.len() - 1))
+                    (&x.name, BindingKind::Mixin(id))
                 }
                 ast::Item::Callback(c) => {
-                    prog.callbacks.push(CallbackInfo {
+                    let id = prog.callbacks.push(CallbackInfo {
                         module: m,
                         decl: std::sync::Arc::new(c.clone()),
                         params: Vec::new(),
                     });
-                    (&c.name, BindingKind::Callback(prog.callbacks.len() - 1))
+                    (&c.name, BindingKind::Callback(id))
                 }
                 ast::Item::TypeDecl(t) => {
-                    prog.types.push(TypeInfo { ty: Ty::Error });
-                    (&t.name, BindingKind::Type(prog.types.len() - 1))
+                    let id = prog.types.push(TypeInfo { ty: Ty::Error });
+                    (&t.name, BindingKind::Type(id))
                 }
                 ast::Item::Asset(a) => {
-                    prog.assets.push(AssetInfo { module: m });
-                    (&a.name, BindingKind::Asset(prog.assets.len() - 1))
+                    let id = prog.assets.push(AssetInfo { module: m });
+                    (&a.name, BindingKind::Asset(id))
                 }
                 ast::Item::Tenant(t) => {
-                    prog.tenants.push(TenantInfo {
+                    let id = prog.tenants.push(TenantInfo {
                         module: m,
                         decl: std::sync::Arc::new(t.clone()),
                         fields: Vec::new(),
                     });
-                    (&t.name, BindingKind::Tenant(prog.tenants.len() - 1))
+                    (&t.name, BindingKind::Tenant(id))
                 }
                 ast::Item::Instance(i) => {
-                    prog.instances.push(InstanceInfo {
+                    let id = prog.instances.push(InstanceInfo {
                         module: m,
                         decl: std::sync::Arc::new(i.clone()),
                     });
-                    (&i.name, BindingKind::Instance(prog.instances.len() - 1))
+                    (&i.name, BindingKind::Instance(id))
                 }
                 ast::Item::Source(src) => {
-                    prog.sources.push(SourceInfo {
+                    let id = prog.sources.push(SourceInfo {
                         module: m,
                         decl: std::sync::Arc::new(src.clone()),
                         ty: Ty::Error,
@@ -798,7 +800,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                         complete: false,
                         origin: Origin::Files,
                     });
-                    (&src.name, BindingKind::Source(prog.sources.len() - 1))
+                    (&src.name, BindingKind::Source(id))
                 }
                 ast::Item::Profile(p) => {
                     match prog
@@ -816,10 +818,12 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                             .with_label(prev.decl.name.span, "first declared here")
                             .with_help("a project has one profile per environment: merge the two"),
                         ),
-                        None => prog.profiles.push(ProfileInfo {
-                            module: m,
-                            decl: std::sync::Arc::new(p.clone()),
-                        }),
+                        None => {
+                            prog.profiles.push(ProfileInfo {
+                                module: m,
+                                decl: std::sync::Arc::new(p.clone()),
+                            });
+                        }
                     }
                     continue;
                 }
@@ -859,7 +863,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
     }
 
     // Two unqualified imports (or an import and a local name) may not give one name two meanings.
-    for m in 0..prog.modules.len() {
+    for m in prog.modules.ids() {
         let mut owner: HashMap<&str, Span> = HashMap::new();
         for imp in &prog.modules[m].imports {
             let (Some(t), None) = (imp.target, &imp.alias) else {
@@ -897,7 +901,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
     }
 
     // Resolve declared types, operator fields and factory parameters.
-    for t in 0..prog.types.len() {
+    for t in prog.types.ids() {
         let Some((m, decl)) = find_item(
             prog,
             |item| match item {
@@ -918,7 +922,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
         };
         prog.types[t].ty = ty;
     }
-    for o in 0..prog.operators.len() {
+    for o in prog.operators.ids() {
         let Some((m, decl)) = find_item(
             prog,
             |item| match item {
@@ -973,28 +977,28 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
         op.module_path = module_path;
         op.class = class;
     }
-    for f in 0..prog.factories.len() {
+    for f in prog.factories.ids() {
         let m = prog.factories[f].module;
         let decl = prog.factories[f].decl.clone();
         let params = param_tys(prog, m, &decl.params, diags);
         prog.factories[f].params = params;
     }
-    for t in 0..prog.templates.len() {
+    for t in prog.templates.ids() {
         let m = prog.templates[t].module;
         let decl = prog.templates[t].decl.clone();
         prog.templates[t].params = param_tys(prog, m, &decl.params, diags);
     }
-    for k in 0..prog.tenants.len() {
+    for k in prog.tenants.ids() {
         let m = prog.tenants[k].module;
         let decl = prog.tenants[k].decl.clone();
         prog.tenants[k].fields = param_tys(prog, m, &decl.fields, diags);
     }
-    for x in 0..prog.mixins.len() {
+    for x in prog.mixins.ids() {
         let m = prog.mixins[x].module;
         let decl = prog.mixins[x].decl.clone();
         prog.mixins[x].params = param_tys(prog, m, &decl.params, diags);
     }
-    for c in 0..prog.callbacks.len() {
+    for c in prog.callbacks.ids() {
         let m = prog.callbacks[c].module;
         let decl = prog.callbacks[c].decl.clone();
         diags.extend(crate::python::check_path(
@@ -1020,7 +1024,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
 /// Parameters (or fields) as typed slots, resolved in the scope of module `m`.
 fn param_tys(
     prog: &Program,
-    m: usize,
+    m: ModuleId,
     params: &[ast::Param],
     diags: &mut Diagnostics,
 ) -> Vec<FieldTy> {
@@ -1030,14 +1034,14 @@ fn param_tys(
         .collect()
 }
 
-/// The n-th item (counting only items `pick` accepts) across modules in order.
+/// The item of id `id` (the `id`-th item `pick` accepts, counting across modules in
+/// order: declarations were numbered that way) and its module.
 fn find_item<'p, T>(
     prog: &'p Program,
     pick: impl Fn(&'p ast::Item) -> Option<&'p T> + Copy,
-    n: usize,
-) -> Option<(usize, &'p T)> {
+    id: impl crate::ids::Id,
+) -> Option<(ModuleId, &'p T)> {
     prog.modules
-        .iter()
         .enumerate()
         .flat_map(|(m, module)| {
             module
@@ -1046,7 +1050,7 @@ fn find_item<'p, T>(
                 .iter()
                 .filter_map(move |i| Some(m).zip(pick(i)))
         })
-        .nth(n)
+        .nth(id.index())
 }
 
 #[cfg(test)]

@@ -160,9 +160,8 @@ pub(crate) fn finish(prog: &Program, sources: &Sources) -> Vec<Reference> {
         }
     }
     let headers = Headers::build(prog, sources, &wanted);
-    let module_of: HashMap<FileId, usize> = prog
+    let module_of: HashMap<FileId, crate::ids::ModuleId> = prog
         .modules
-        .iter()
         .enumerate()
         .map(|(i, m)| (m.ast.file, i))
         .collect();

@@ -19,7 +19,7 @@ pub fn schema(
     let prog = crate::modules::load(roots, loader, &mut sources, &mut diags);
     let mut found = Vec::new();
     let mut known = Vec::new();
-    for (m, module) in prog.modules.iter().enumerate() {
+    for (m, module) in prog.modules.enumerate() {
         if m == prog.std_module {
             continue;
         }

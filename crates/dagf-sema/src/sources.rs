@@ -4,6 +4,7 @@
 //! converts them like any config file and an error points into them.
 
 use crate::files::{HttpLimits, ReadError, SqlLimits};
+use crate::ids::SourceId;
 use crate::modules::{Loader, Program, resolve_path};
 use crate::types;
 use dagf_diag::{Code, Diagnostic, Diagnostics, FileId, Sources, Span};
@@ -82,7 +83,7 @@ pub fn read(
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) {
-    for i in 0..prog.sources.len() {
+    for i in prog.sources.ids() {
         let decl = prog.sources[i].decl.clone();
         let module = prog.sources[i].module;
         let module_path = prog.modules[module].path.clone();
@@ -352,7 +353,7 @@ fn count_option(args: &Args, name: &str, diags: &mut Diagnostics) -> Result<Opti
 /// Reads the files a path matches, and every base document they name.
 fn read_files(
     prog: &mut Program,
-    i: usize,
+    i: SourceId,
     (path, path_span): &(String, Span),
     module_path: &str,
     loader: &dyn Loader,
@@ -514,7 +515,7 @@ fn read_bases(
 /// the highest version of each key is kept (the version column is left out).
 fn read_rows(
     prog: &mut Program,
-    i: usize,
+    i: SourceId,
     args: &Args,
     module_path: &str,
     loader: &dyn Loader,
@@ -914,7 +915,7 @@ impl std::fmt::Display for HttpError {
 /// request is made; when the server fails, the cached answer is used with a warning.
 fn read_answer(
     prog: &mut Program,
-    i: usize,
+    i: SourceId,
     args: &Args,
     loader: &dyn Loader,
     sources: &mut Sources,

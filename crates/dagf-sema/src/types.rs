@@ -1,6 +1,7 @@
 //! Types: resolving written types, and how they print in messages. Checking a value
 //! against a type happens in the evaluator, which owns the values.
 
+use crate::ids::{Id, ModuleId, TypeId};
 use crate::modules::{BindingKind, Program};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
 use dagf_syntax::ast::{self, ExprKind, TypeExpr, TypeKind};
@@ -66,7 +67,7 @@ pub struct FieldTy {
     pub ty: Ty,
     pub default: Option<ast::Expr>,
     /// The module whose names the default is evaluated with.
-    pub module: usize,
+    pub module: ModuleId,
     pub span: Span,
 }
 
@@ -155,7 +156,7 @@ impl fmt::Display for Ty {
 /// a type alias that refers to itself.
 pub fn resolve(
     prog: &Program,
-    module: usize,
+    module: ModuleId,
     t: &TypeExpr,
     stack: &mut Vec<String>,
     diags: &mut Diagnostics,
@@ -431,13 +432,19 @@ fn bound_value(e: &ast::Expr) -> Option<f64> {
     }
 }
 
-fn resolve_decl(prog: &Program, id: usize, stack: &mut Vec<String>, diags: &mut Diagnostics) -> Ty {
-    // A type used before its own declaration was resolved: resolve it in place.
+fn resolve_decl(
+    prog: &Program,
+    id: TypeId,
+    stack: &mut Vec<String>,
+    diags: &mut Diagnostics,
+) -> Ty {
+    // A type used before its own declaration was resolved: resolve it in place (types
+    // are numbered in the order they are declared, module by module).
     let mut n = 0;
-    for (m, module) in prog.modules.iter().enumerate() {
+    for (m, module) in prog.modules.enumerate() {
         for item in &module.ast.items {
             if let ast::Item::TypeDecl(d) = item {
-                if n == id {
+                if n == id.index() {
                     stack.push(d.name.name.clone());
                     let ty = resolve(prog, m, &d.ty, stack, diags);
                     stack.pop();
@@ -459,7 +466,7 @@ fn resolve_decl(prog: &Program, id: usize, stack: &mut Vec<String>, diags: &mut 
 #[allow(clippy::too_many_arguments)]
 fn field_ty_in(
     prog: &Program,
-    module: usize,
+    module: ModuleId,
     name: &ast::Ident,
     ty: &TypeExpr,
     default: Option<ast::Expr>,
@@ -477,7 +484,7 @@ fn field_ty_in(
 
 pub fn field_ty(
     prog: &Program,
-    module: usize,
+    module: ModuleId,
     name: &ast::Ident,
     ty: &TypeExpr,
     default: Option<ast::Expr>,

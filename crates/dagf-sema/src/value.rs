@@ -1,8 +1,11 @@
 //! Values of the evaluator. Every value remembers where it was written, so an error
 //! about it can point there however far it travelled.
 
+use crate::ids::{
+    CallbackId, FactoryId, InstanceId, KindId, MixinId, ModuleId, OperatorId, TemplateId,
+};
 use dagf_diag::Span;
-use dagf_ir::{Date, DateTime};
+use dagf_time::{Date, DateTime};
 use std::rc::Rc;
 
 #[derive(Clone, Debug)]
@@ -42,7 +45,7 @@ pub enum V {
     /// A factory with some of its arguments already given: `ingest(owner = "data")`.
     Partial(Rc<Partial>),
     /// A tenant (`Customer acme { ... }`), by declaration.
-    Tenant(usize),
+    Tenant(InstanceId),
     /// Stands for a value whose error was already reported.
     Error,
 }
@@ -68,20 +71,20 @@ pub type Bound = (Rc<str>, Value, Span);
 /// A factory applied to some of its arguments; the rest come where a dag is made from it.
 #[derive(Clone, Debug)]
 pub struct Partial {
-    pub factory: usize,
+    pub factory: FactoryId,
     pub bound: Vec<Bound>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Item {
-    Operator(usize),
-    Factory(usize),
-    Template(usize),
-    Callback(usize),
-    Mixin(usize),
+    Operator(OperatorId),
+    Factory(FactoryId),
+    Template(TemplateId),
+    Callback(CallbackId),
+    Mixin(MixinId),
     /// A tenant kind: iterating it walks its tenants.
-    Kind(usize),
-    Module(usize),
+    Kind(KindId),
+    Module(ModuleId),
     Builtin(crate::builtins::Builtin),
 }
 
@@ -95,7 +98,7 @@ impl Value {
     }
 
     /// The factory this value makes dags with, and the arguments it already carries.
-    pub fn as_factory(&self) -> Option<(usize, &[Bound])> {
+    pub fn as_factory(&self) -> Option<(FactoryId, &[Bound])> {
         match &self.v {
             V::Item(Item::Factory(f)) => Some((*f, &[])),
             V::Partial(p) => Some((p.factory, &p.bound)),
@@ -109,7 +112,51 @@ impl Value {
 
     /// Structural equality of data, ignoring where values were written.
     pub fn same(&self, other: &Value) -> bool {
-        same(&self.v, &other.v)
+        match (&self.v, &other.v) {
+            (V::None, V::None) => true,
+            (V::Bool(x), V::Bool(y)) => x == y,
+            (V::Int(x), V::Int(y)) => x == y,
+            (V::Float(x), V::Float(y)) => x == y,
+            (V::Int(x), V::Float(y)) | (V::Float(y), V::Int(x)) => (*x as f64) == *y,
+            (V::Str(x), V::Str(y)) | (V::PyRef(x), V::PyRef(y)) | (V::Preset(x), V::Preset(y)) => {
+                x == y
+            }
+            (V::Duration(x), V::Duration(y)) => x == y,
+            (V::Date(x), V::Date(y)) => x == y,
+            (V::DateTime(x), V::DateTime(y)) => x == y,
+            (V::List(x), V::List(y))
+            | (V::AssetAll(x), V::AssetAll(y))
+            | (V::AssetAny(x), V::AssetAny(y)) => {
+                x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| a.same(b))
+            }
+            (V::Record(x), V::Record(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && v.same(v2)))
+            }
+            (V::Asset(x), V::Asset(y)) => x.uri == y.uri,
+            (V::Task(x), V::Task(y)) | (V::Group(x), V::Group(y)) => x == y,
+            (V::Tenant(x), V::Tenant(y)) => x == y,
+            (V::Callback(x), V::Callback(y)) => {
+                x.kind == y.kind
+                    && x.path == y.path
+                    && x.args.len() == y.args.len()
+                    && x.args
+                        .iter()
+                        .zip(&y.args)
+                        .all(|((a, u), (b, w))| a == b && u.same(w))
+            }
+            (V::Item(x), V::Item(y)) => x == y,
+            (V::Partial(x), V::Partial(y)) => {
+                x.factory == y.factory
+                    && x.bound.len() == y.bound.len()
+                    && x.bound
+                        .iter()
+                        .zip(&y.bound)
+                        .all(|((a, u, _), (b, w, _))| a == b && u.same(w))
+            }
+            _ => false,
+        }
     }
 
     /// A short name of the value's kind, for messages.
@@ -142,54 +189,5 @@ impl Value {
             V::Item(Item::Builtin(_)) => "built-in function",
             V::Error => "error",
         }
-    }
-}
-
-fn same(a: &V, b: &V) -> bool {
-    match (a, b) {
-        (V::None, V::None) => true,
-        (V::Bool(x), V::Bool(y)) => x == y,
-        (V::Int(x), V::Int(y)) => x == y,
-        (V::Float(x), V::Float(y)) => x == y,
-        (V::Int(x), V::Float(y)) | (V::Float(y), V::Int(x)) => (*x as f64) == *y,
-        (V::Str(x), V::Str(y)) | (V::PyRef(x), V::PyRef(y)) | (V::Preset(x), V::Preset(y)) => {
-            x == y
-        }
-        (V::Duration(x), V::Duration(y)) => x == y,
-        (V::Date(x), V::Date(y)) => x == y,
-        (V::DateTime(x), V::DateTime(y)) => x == y,
-        (V::List(x), V::List(y))
-        | (V::AssetAll(x), V::AssetAll(y))
-        | (V::AssetAny(x), V::AssetAny(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| a.same(b))
-        }
-        (V::Record(x), V::Record(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && v.same(v2)))
-        }
-        (V::Asset(x), V::Asset(y)) => x.uri == y.uri,
-        (V::Task(x), V::Task(y)) | (V::Group(x), V::Group(y)) | (V::Tenant(x), V::Tenant(y)) => {
-            x == y
-        }
-        (V::Callback(x), V::Callback(y)) => {
-            x.kind == y.kind
-                && x.path == y.path
-                && x.args.len() == y.args.len()
-                && x.args
-                    .iter()
-                    .zip(&y.args)
-                    .all(|((a, u), (b, w))| a == b && u.same(w))
-        }
-        (V::Item(x), V::Item(y)) => x == y,
-        (V::Partial(x), V::Partial(y)) => {
-            x.factory == y.factory
-                && x.bound.len() == y.bound.len()
-                && x.bound
-                    .iter()
-                    .zip(&y.bound)
-                    .all(|((a, u, _), (b, w, _))| a == b && u.same(w))
-        }
-        _ => false,
     }
 }

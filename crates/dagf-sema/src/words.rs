@@ -11,11 +11,8 @@ pub fn display(v: &Value) -> Option<String> {
         V::Float(f) => format!("{f}"),
         V::Bool(b) => b.to_string(),
         V::Duration(ms) => dagf_syntax::duration_text(*ms),
-        V::Date(d) => format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
-        V::DateTime(t) => format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            t.date.year, t.date.month, t.date.day, t.hour, t.minute, t.second
-        ),
+        V::Date(d) => d.to_string(),
+        V::DateTime(t) => format!("{}T{:02}:{:02}:{:02}", t.date, t.hour, t.minute, t.second),
         V::Preset(p) => format!("@{p}"),
         V::PyRef(p) => p.to_string(),
         V::Asset(a) => a.uri.clone(),

@@ -2,6 +2,7 @@
 //! behind so later stages can skip them without reporting twice.
 
 use dagf_diag::{FileId, Span};
+pub use dagf_time::{Date, DateTime};
 
 /// A name written in the source (of a declaration, field, parameter, variable or record key), with where it is.
 #[derive(Clone, Debug, PartialEq)]
@@ -663,32 +664,6 @@ pub enum ExprKind {
     Decl(Box<Decl>),
     /// An expression that did not parse; already reported.
     Error,
-}
-
-/// A calendar date (`2024-01-31`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    /// The year.
-    pub year: i32,
-    /// The month, 1 to 12.
-    pub month: u32,
-    /// The day of the month, from 1.
-    pub day: u32,
-}
-
-/// A date and time of day (`2024-01-01T06:00:30+02:00`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DateTime {
-    /// The calendar date.
-    pub date: Date,
-    /// The hour, 0 to 23.
-    pub hour: u32,
-    /// The minute, 0 to 59.
-    pub minute: u32,
-    /// The second, 0 to 59 (0 when not written).
-    pub second: u32,
-    /// Offset from UTC in minutes; `None` means UTC was implied.
-    pub offset_minutes: Option<i32>,
 }
 
 impl Expr {

@@ -11,7 +11,7 @@ mod strings;
 mod wording;
 
 pub use lexer::{Tok, lex};
-pub use literals::{days_in_month, duration_ms, duration_text};
+pub use literals::{duration_ms, duration_text};
 pub use parser::{MAX_NESTING, parse};
 pub use repair::START_WORDS;
 pub use wording::with_article;

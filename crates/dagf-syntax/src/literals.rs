@@ -137,18 +137,6 @@ pub(crate) fn parse_duration(s: &str) -> Result<ExprKind, String> {
     Ok(ExprKind::Duration(total))
 }
 
-/// How many days month `month` (1 to 12) of `year` has, in the Gregorian calendar.
-pub fn days_in_month(year: i32, month: u32) -> Option<u32> {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => Some(31),
-        4 | 6 | 9 | 11 => Some(30),
-        2 if leap => Some(29),
-        2 => Some(28),
-        _ => None,
-    }
-}
-
 /// A date literal's value, or why it is no day of the calendar.
 pub(crate) fn parse_date(s: &str) -> Result<Date, String> {
     let parts: Vec<&str> = s.split('-').collect();
@@ -160,13 +148,10 @@ pub(crate) fn parse_date(s: &str) -> Result<Date, String> {
         m.parse::<u32>().unwrap_or(0),
         d.parse::<u32>().unwrap_or(0),
     );
-    let Some(days) = days_in_month(year, month) else {
+    if dagf_time::days_in_month(year, month).is_none() {
         return Err(format!("`{s}` has no month {month}: months are 01 to 12"));
-    };
-    if !(1..=days).contains(&day) || year < 1 {
-        return Err(format!("`{s}` is not a day of the calendar"));
     }
-    Ok(Date { year, month, day })
+    Date::new(year, month, day).ok_or_else(|| format!("`{s}` is not a day of the calendar"))
 }
 
 /// A datetime literal's value, or why it is no time of day or UTC offset.
@@ -180,18 +165,18 @@ pub(crate) fn parse_datetime(s: &str) -> Result<DateTime, String> {
     };
     let nums: Vec<u32> = clock.split(':').map(|p| p.parse().unwrap_or(99)).collect();
     let (hour, minute, second) = (nums[0], nums[1], nums.get(2).copied().unwrap_or(0));
-    if hour > 23 || minute > 59 || second > 59 {
+    if !dagf_time::is_time_of_day(hour, minute, second) {
         return Err(format!("`{s}` is not a time of day"));
     }
     let offset_minutes = match offset {
-        None | Some("Z") => None,
+        None | Some("Z") => 0,
         Some(o) => {
             let sign = if o.starts_with('-') { -1 } else { 1 };
             let hm: Vec<i32> = o[1..].split(':').map(|p| p.parse().unwrap_or(99)).collect();
             if hm[0] > 14 || hm[1] > 59 {
                 return Err(format!("`{o}` is not a UTC offset"));
             }
-            Some(sign * (hm[0] * 60 + hm[1]))
+            sign * (hm[0] * 60 + hm[1])
         }
     };
     Ok(DateTime {

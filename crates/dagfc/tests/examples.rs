@@ -376,7 +376,7 @@ fn airflow_loads_serializes_and_runs_every_example() {
 #[test]
 fn standard_library_matches_airflow_signatures() {
     use dagf_syntax::ast::{Item, TypeKind};
-    let (module, diags) = dagf_syntax::parse(dagf_sema::STD_SOURCE, dagf_diag::FileId(0));
+    let (module, diags) = dagf_syntax::parse(dagf_sema::std_lib().source, dagf_diag::FileId(0));
     assert!(diags.is_empty());
     let mut checks = Vec::new();
     for item in &module.items {

@@ -5,23 +5,14 @@
 use super::Conv;
 use crate::emit::{self, VK, Val};
 use crate::stdlib::{self, Ty};
-use crate::yaml::{Date, DateTime, Node, V};
+use crate::yaml::{Node, V};
 use dagf_diag::Span;
-
-fn midnight(date: Date) -> DateTime {
-    DateTime {
-        date,
-        hour: 0,
-        minute: 0,
-        second: 0,
-        micro: 0,
-        offset: None,
-    }
-}
+use dagf_time::{Date, DateTime};
 
 /// The ISO 8601 forms of a date string pendulum reads: `2024-01-01`,
-/// `2024-01-01T06:00[:00[.ffffff]][Z|+02:00]` (a space may replace the `T`).
-fn parse_datetime(s: &str) -> Option<DateTime> {
+/// `2024-01-01T06:00[:00[.ffffff]][Z|+02:00]` (a space may replace the `T`), and its
+/// microseconds.
+fn parse_datetime(s: &str) -> Option<(DateTime, u32)> {
     let s = s.trim();
     let (date, time) = match s.find(['T', 't', ' ']) {
         Some(i) => (&s[..i], Some(s[i + 1..].trim_start())),
@@ -34,9 +25,9 @@ fn parse_datetime(s: &str) -> Option<DateTime> {
     if d.next().is_some() || date.len() != 10 {
         return None;
     }
-    let date = crate::yaml::valid_date(year, month, day)?;
+    let date = Date::new(year, month, day)?;
     let Some(time) = time else {
-        return Some(midnight(date));
+        return Some((DateTime::midnight(date), 0));
     };
     let (clock, offset) = match time.find(['Z', 'z', '+', '-']) {
         Some(i) => (&time[..i], Some(&time[i..])),
@@ -70,7 +61,7 @@ fn parse_datetime(s: &str) -> Option<DateTime> {
         Some(p) => p.parse().ok()?,
         None => 0,
     };
-    if parts.next().is_some() || hour > 23 || minute > 59 || second > 59 {
+    if parts.next().is_some() || !dagf_time::is_time_of_day(hour, minute, second) {
         return None;
     }
     let micro = match frac {
@@ -84,14 +75,14 @@ fn parse_datetime(s: &str) -> Option<DateTime> {
         Some(_) => return None,
         None => 0,
     };
-    Some(DateTime {
+    let at = DateTime {
         date,
         hour,
         minute,
         second,
-        micro,
-        offset: offset_minutes,
-    })
+        offset_minutes: offset_minutes.unwrap_or(0),
+    };
+    Some((at, micro))
 }
 
 /// `utils.get_time_delta`: `1 hours`, `30 minutes`, `2 days`... in milliseconds.
@@ -126,9 +117,9 @@ impl Conv {
     /// replaces any offset written with the DAG's time zone).
     pub(super) fn datetime(&mut self, node: &Node, dag_factory_parses: bool) -> Option<Val> {
         let span = node.span;
-        let dt = match &node.v {
-            V::Date(d) => midnight(*d),
-            V::DateTime(t) => *t,
+        let (dt, micro) = match &node.v {
+            V::Date(d) => (DateTime::midnight(*d), 0),
+            V::DateTime(t, micro) => (*t, *micro),
             V::Str(s) if dag_factory_parses => match parse_datetime(s) {
                 Some(t) => t,
                 None if is_relative_time(s) => {
@@ -152,7 +143,7 @@ impl Conv {
             },
             _ => return self.typed(node, &Ty::DateTime),
         };
-        if dt.micro != 0 {
+        if micro != 0 {
             self.cannot(
                 span,
                 "dagf datetimes have whole seconds",
@@ -161,7 +152,10 @@ impl Conv {
             );
             return None;
         }
-        let utc = DateTime { offset: None, ..dt };
+        let utc = DateTime {
+            offset_minutes: 0,
+            ..dt
+        };
         Some(Val::new(VK::DateTime(utc), span))
     }
 
@@ -183,7 +177,7 @@ impl Conv {
             (Ty::Duration, V::Int(i)) => self.seconds(*i as f64, span),
             (Ty::Duration, V::Float(f)) => self.seconds(*f, span),
             (Ty::Duration, V::Duration(ms)) => Some(Val::new(VK::Duration(*ms), span)),
-            (Ty::DateTime, V::Date(_) | V::DateTime(_)) => self.datetime(node, false),
+            (Ty::DateTime, V::Date(_) | V::DateTime(..)) => self.datetime(node, false),
             (Ty::Schedule, _) => match &node.v {
                 V::Str(_) | V::Duration(_) | V::List(_) | V::Map(_) => self.schedule(node),
                 _ => self.generic(node),
@@ -263,7 +257,7 @@ impl Conv {
                 VK::Str(s.clone())
             }
             V::Date(d) => VK::Date(*d),
-            V::DateTime(_) => return self.datetime(node, false),
+            V::DateTime(..) => return self.datetime(node, false),
             V::Duration(ms) => VK::Duration(*ms),
             V::PyName(path) => {
                 self.cannot(
@@ -316,10 +310,13 @@ mod tests {
 
     #[test]
     fn dates_and_relative_times() {
-        let t = parse_datetime("2024-03-01T06:30:00+02:00").expect("datetime");
-        assert_eq!((t.hour, t.minute, t.offset), (6, 30, Some(120)));
+        let (t, micro) = parse_datetime("2024-03-01T06:30:00.25+02:00").expect("datetime");
+        assert_eq!(
+            (t.hour, t.minute, t.offset_minutes, micro),
+            (6, 30, 120, 250_000)
+        );
         assert!(parse_datetime("2024-02-30").is_none());
-        assert_eq!(parse_datetime("2024-01-01").map(|d| d.hour), Some(0));
+        assert_eq!(parse_datetime("2024-01-01").map(|(d, _)| d.hour), Some(0));
         assert_eq!(relative_time("1 hours"), Some(3_600_000));
         assert_eq!(relative_time("2 days"), Some(172_800_000));
         assert_eq!(relative_time("soon"), None);

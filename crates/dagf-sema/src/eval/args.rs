@@ -40,7 +40,7 @@ impl Cx<'_> {
     /// Binds call arguments to typed parameters; `None` when an error was reported.
     pub(super) fn bind_args(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         params: &[FieldTy],
         args: &[ast::Arg],
@@ -55,7 +55,7 @@ impl Cx<'_> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn bind_rest(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         params: &[FieldTy],
         bound: &[Bound],
@@ -101,9 +101,9 @@ impl Cx<'_> {
     /// others left for the `dag` that uses it.
     pub(super) fn partial(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
-        f: usize,
+        f: FactoryId,
         bound: &[Bound],
         args: &[ast::Arg],
     ) -> V {
@@ -125,7 +125,7 @@ impl Cx<'_> {
     /// Matches arguments to parameters and checks each value against its type.
     pub(super) fn given_args(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         params: &[FieldTy],
         bound: &[Bound],

@@ -6,7 +6,7 @@ pub(super) fn task_field_names<'a>(
     prog: &'a Program,
     task_args: &'a RecordTy,
     sensor_args: &'a RecordTy,
-    op: usize,
+    op: OperatorId,
 ) -> Vec<&'a str> {
     let info = &prog.operators[op];
     let mut names: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
@@ -20,7 +20,7 @@ pub(super) fn task_field_names<'a>(
 impl Cx<'_> {
     pub(super) fn body(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         stmts: &[Stmt],
         dag: &mut DagB,
@@ -34,7 +34,14 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn stmt(&mut self, m: usize, env: &mut Env, s: &Stmt, dag: &mut DagB, scope: Scope) {
+    pub(super) fn stmt(
+        &mut self,
+        m: ModuleId,
+        env: &mut Env,
+        s: &Stmt,
+        dag: &mut DagB,
+        scope: Scope,
+    ) {
         match s {
             Stmt::Let { name, value, .. } => {
                 let v = self.expr(m, env, value, Some(dag));
@@ -250,23 +257,24 @@ impl Cx<'_> {
         candidates: Vec<&str>,
         hint: Option<String>,
     ) {
-        let d = Diagnostic::at(
-            Code::E0203,
+        let d = no_such_field(
             name.span,
             format!("a {what} has no field `{}`", name.name),
             "unknown field",
+            &name.name,
+            &candidates,
+            "remove it, or use one of the known fields",
+            "known fields",
         );
-        let d = match hint {
+        // A hint that knows the mistake says more than "did you mean".
+        self.err(match hint {
             Some(h) => d.with_help(h),
-            None => d
-                .with_suggestion(&name.name, candidates.iter().copied())
-                .or_help("remove it, or use one of the known fields"),
-        };
-        self.err(d.with_note(format!("known fields: {}", abbreviate(&candidates))));
+            None => d,
+        });
     }
 
     /// The declared field of an operator: its own, then the task arguments, then the sensor ones.
-    pub(super) fn task_field_ty(&self, op: usize, name: &str) -> Option<FieldTy> {
+    pub(super) fn task_field_ty(&self, op: OperatorId, name: &str) -> Option<FieldTy> {
         let info = &self.prog.operators[op];
         info.fields
             .iter()
@@ -285,7 +293,7 @@ impl Cx<'_> {
     /// `group NAME: TEMPLATE(args) { body }` or `group NAME { body }`: a TaskGroup.
     pub(super) fn group_decl(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         d: &ast::Decl,
         dag: &mut DagB,

@@ -7,9 +7,9 @@ impl Cx<'_> {
     /// parameters, become the keyword arguments Airflow's callable gets.
     pub(super) fn bind_callback(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
-        c: usize,
+        c: CallbackId,
         args: &[ast::Arg],
         call: Span,
     ) -> V {

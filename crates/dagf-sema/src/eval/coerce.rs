@@ -135,16 +135,7 @@ impl Cx<'_> {
             },
             Ty::DateTime => match v.v {
                 V::DateTime(_) => v,
-                V::Date(d) => Value::new(
-                    V::DateTime(DateTime {
-                        date: d,
-                        hour: 0,
-                        minute: 0,
-                        second: 0,
-                        offset_minutes: 0,
-                    }),
-                    span,
-                ),
+                V::Date(d) => Value::new(V::DateTime(DateTime::midnight(d)), span),
                 _ => mismatch(self, &v, "a datetime".into()),
             },
             Ty::PyRef => match &v.v {
@@ -349,17 +340,15 @@ impl Cx<'_> {
                     if let Some(m) = dagf_diag::did_you_mean(k, names.iter().copied()) {
                         meant.push(m.to_string());
                     }
-                    self.err(
-                        Diagnostic::at(
-                            Code::E0203,
-                            self.key_span(k, x.span),
-                            format!("{what} has no field `{k}`"),
-                            "unknown field",
-                        )
-                        .with_suggestion(k, names.iter().copied())
-                        .or_help("remove it, or use one of the known fields")
-                        .with_note(format!("known fields: {}", abbreviate(&names))),
-                    );
+                    self.err(no_such_field(
+                        self.key_span(k, x.span),
+                        format!("{what} has no field `{k}`"),
+                        "unknown field",
+                        k,
+                        &names,
+                        "remove it, or use one of the known fields",
+                        "known fields",
+                    ));
                 }
             }
         }

@@ -8,7 +8,7 @@ impl Cx<'_> {
     pub(super) fn apply_mixins(
         &mut self,
         uses: &[ast::MixinUse],
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         dag: &mut DagB,
         scope: Scope,
@@ -111,8 +111,8 @@ impl Cx<'_> {
     /// a loop rather than the stack: first each factory's arguments to its parent are
     /// bound, child to parent, then the bodies run, parent to child. A factory whose
     /// parent cannot be had runs nothing of its own; the factories above it still run.
-    pub(super) fn run_factory(&mut self, f: usize, env: Env, dag: &mut DagB, layer: Layer) {
-        let mut frames: Vec<(usize, Env, Layer)> = vec![(f, env, layer)];
+    pub(super) fn run_factory(&mut self, f: FactoryId, env: Env, dag: &mut DagB, layer: Layer) {
+        let mut frames: Vec<(FactoryId, Env, Layer)> = vec![(f, env, layer)];
         let mut on_chain = std::collections::HashSet::from([f]);
         while let Some((cur, env, _)) = frames.last_mut() {
             let info = &self.prog.factories[*cur];

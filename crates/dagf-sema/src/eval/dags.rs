@@ -4,7 +4,7 @@
 use super::*;
 
 impl<'a> Cx<'a> {
-    pub(super) fn dag_decl(&mut self, m: usize, env: &mut Env, d: &ast::Decl) {
+    pub(super) fn dag_decl(&mut self, m: ModuleId, env: &mut Env, d: &ast::Decl) {
         let Some((mut dag_id, name_span)) = self.name_of(m, env, &d.name, None) else {
             self.ids_unsure = true;
             return;

@@ -19,7 +19,7 @@ pub(super) fn name_path(e: &Expr) -> Option<Vec<(Rc<str>, Span)>> {
 impl Cx<'_> {
     pub(super) fn deps(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         first: &Expr,
         rest: &[(DepOp, Expr)],
@@ -50,7 +50,7 @@ impl Cx<'_> {
     /// id, looked up when the whole body is known (so order of declaration is free).
     pub(super) fn endpoints(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         e: &Expr,
         dag: &mut DagB,

@@ -7,7 +7,7 @@ impl Cx<'_> {
     /// taken whole from a config file (`"${spec.id}"`) points into that file.
     pub(super) fn name_of(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         e: &Expr,
         dag: Option<&mut DagB>,
@@ -55,7 +55,7 @@ impl Cx<'_> {
 
     pub(super) fn condition(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         e: &Expr,
         dag: Option<&mut DagB>,
@@ -81,7 +81,7 @@ impl Cx<'_> {
 
     pub(super) fn iterable(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         e: &Expr,
         dag: Option<&mut DagB>,
@@ -96,7 +96,10 @@ impl Cx<'_> {
             // Every tenant of a kind, in declaration order.
             V::Item(Item::Kind(k)) => {
                 let k = *k;
-                let of_kind: Vec<usize> = (0..self.prog.instances.len())
+                let of_kind: Vec<InstanceId> = self
+                    .prog
+                    .instances
+                    .ids()
                     .filter(|&i| self.kind_of(i) == Some(k))
                     .collect();
                 of_kind
@@ -129,7 +132,7 @@ impl Cx<'_> {
 
     pub(super) fn expr(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         e: &Expr,
         dag: Option<&mut DagB>,
@@ -152,7 +155,7 @@ impl Cx<'_> {
 
     pub(super) fn expr_inner(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         e: &Expr,
         mut dag: Option<&mut DagB>,
@@ -163,22 +166,8 @@ impl Cx<'_> {
             ExprKind::Int(i) => V::Int(*i),
             ExprKind::Float(f) => V::Float(*f),
             ExprKind::Duration(ms) => V::Duration(*ms),
-            ExprKind::Date(d) => V::Date(Date {
-                year: d.year,
-                month: d.month,
-                day: d.day,
-            }),
-            ExprKind::DateTime(t) => V::DateTime(DateTime {
-                date: Date {
-                    year: t.date.year,
-                    month: t.date.month,
-                    day: t.date.day,
-                },
-                hour: t.hour,
-                minute: t.minute,
-                second: t.second,
-                offset_minutes: t.offset_minutes.unwrap_or(0),
-            }),
+            ExprKind::Date(d) => V::Date(*d),
+            ExprKind::DateTime(t) => V::DateTime(*t),
             ExprKind::Preset(p) => V::Preset(Rc::from(p.as_str())),
             ExprKind::Str(parts) => {
                 let mut out = String::new();
@@ -368,7 +357,7 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn name(&mut self, m: usize, env: &Env, n: &str, span: Span) -> V {
+    pub(super) fn name(&mut self, m: ModuleId, env: &Env, n: &str, span: Span) -> V {
         self.data_span = None;
         if let Some((_, v)) = env.iter().rev().find(|(k, _)| &**k == n) {
             self.read_data(v);
@@ -451,7 +440,7 @@ impl Cx<'_> {
     }
 
     /// A module-level name as seen from module `m`.
-    pub(super) fn global(&mut self, m: usize, n: &str) -> Option<V> {
+    pub(super) fn global(&mut self, m: ModuleId, n: &str) -> Option<V> {
         if let Some(t) = self.prog.alias(m, n) {
             return Some(V::Item(Item::Module(t)));
         }
@@ -484,7 +473,7 @@ impl Cx<'_> {
 
     pub(super) fn call_builtin(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         b: Builtin,
         args: &[ast::Arg],

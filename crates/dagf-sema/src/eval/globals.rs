@@ -66,7 +66,7 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn globals_of(&mut self, m: usize) {
+    pub(super) fn globals_of(&mut self, m: ModuleId) {
         let prog = self.prog;
         for item in &prog.modules[m].ast.items {
             match item {
@@ -140,7 +140,7 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn top_stmt(&mut self, m: usize, env: &mut Env, stmt: &Stmt) {
+    pub(super) fn top_stmt(&mut self, m: ModuleId, env: &mut Env, stmt: &Stmt) {
         match stmt {
             Stmt::Let { name, value, .. } => {
                 let v = self.expr(m, env, value, None);
@@ -189,7 +189,7 @@ impl Cx<'_> {
     /// A config source's data: every document of every file, checked against the
     /// source's type. A `list<T>` collects the documents (a document that is a list
     /// gives its items); any other type takes exactly one document.
-    pub(super) fn config_source(&mut self, m: usize, src: &ast::SourceDecl) -> Value {
+    pub(super) fn config_source(&mut self, m: ModuleId, src: &ast::SourceDecl) -> Value {
         let at = src.name.span;
         let Some(BindingKind::Source(i)) = self.prog.modules[m]
             .scope
@@ -289,7 +289,7 @@ impl Cx<'_> {
 
     /// Adds to the diagnostics from `mark` on that point into a query's rows or an HTTP
     /// answer which row and column, or which JSON path, they are about.
-    pub(super) fn say_where_in_data(&mut self, source: usize, data: &Value, mark: usize) {
+    pub(super) fn say_where_in_data(&mut self, source: SourceId, data: &Value, mark: usize) {
         let info = &self.prog.sources[source];
         if matches!(info.origin, crate::sources::Origin::Files) || self.diags.len() == mark {
             return;
@@ -351,7 +351,7 @@ impl Cx<'_> {
 
     /// Runs the top-level statements of `modules` (globals already evaluated): makes
     /// their dags.
-    pub(super) fn make_dags(&mut self, modules: &[usize]) {
+    pub(super) fn make_dags(&mut self, modules: &[ModuleId]) {
         let prog = self.prog;
         for &m in modules {
             let mut env = Env::new();

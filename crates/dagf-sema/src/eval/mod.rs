@@ -4,6 +4,10 @@
 use crate::Options;
 use crate::builtins::{self, Builtin};
 use crate::checks;
+use crate::ids::{
+    CallbackId, FactoryId, Id, IdVec, InstanceId, KindId, ModuleId, OperatorId, ProfileId,
+    SourceId, TemplateId,
+};
 use crate::modules::{BindingKind, Program};
 use crate::types::{FieldTy, RecordTy, Ty};
 use crate::value::{Asset, Bound, Callback, Item, Partial, V, Value};
@@ -32,10 +36,10 @@ use crate::words::{
     TakeSuggestion, a_kind, abbreviate, describe, display, help_for, range_text, with_article,
 };
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
-use dagf_ir::{Date, DateTime};
 use dagf_syntax::ast::{
     self, BinOp, CallbackKind, DeclKind, DepOp, Expr, ExprKind, Stmt, StrPart, UnOp,
 };
+use dagf_time::DateTime;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -56,7 +60,7 @@ enum InstanceState {
 /// A tenant with its fields filled in: what `in` places a dag in.
 #[derive(Debug)]
 pub struct Instance {
-    pub kind: usize,
+    pub kind: KindId,
     pub name: String,
     pub name_span: Span,
     /// `tenant` (its name) and every schema field, for the kind's expressions.
@@ -85,12 +89,12 @@ struct Share {
     /// Every dag id its statements began to make, and whether one may be missing.
     dag_ids: std::collections::HashSet<String>,
     ids_unsure: bool,
-    used_factories: std::collections::HashSet<usize>,
-    extended: std::collections::HashSet<usize>,
-    parent_missing: std::collections::BTreeMap<usize, Vec<Diagnostic>>,
-    used_templates: std::collections::HashSet<usize>,
-    used_callbacks: std::collections::HashSet<usize>,
-    placed_kinds: std::collections::HashSet<usize>,
+    used_factories: std::collections::HashSet<FactoryId>,
+    extended: std::collections::HashSet<FactoryId>,
+    parent_missing: std::collections::BTreeMap<FactoryId, Vec<Diagnostic>>,
+    used_templates: std::collections::HashSet<TemplateId>,
+    used_callbacks: std::collections::HashSet<CallbackId>,
+    placed_kinds: std::collections::HashSet<KindId>,
 }
 
 /// A dag id and where it comes from, for the duplicate check across the project.
@@ -99,7 +103,7 @@ struct IdRecord {
     name_span: Span,
     named_by: Option<Span>,
     /// The tenant, and where the dag is placed in it.
-    placed: Option<(usize, Span)>,
+    placed: Option<(InstanceId, Span)>,
 }
 
 pub fn run(
@@ -172,7 +176,7 @@ pub fn run(
     }
     cx.check_unused_factories();
     cx.check_unused_templates();
-    for c in 0..prog.callbacks.len() {
+    for c in prog.callbacks.ids() {
         if !cx.used_callbacks.contains(&c) && prog.callbacks[c].module != prog.std_module {
             cx.check_unused_callback(c);
         }
@@ -195,20 +199,20 @@ pub fn run(
 
 /// The user modules in import order, split for the available cores when the project
 /// is large enough to gain from it.
-fn split_modules(prog: &Program, cores: usize) -> Vec<Vec<usize>> {
-    let modules: Vec<usize> = prog
+fn split_modules(prog: &Program, cores: usize) -> Vec<Vec<ModuleId>> {
+    let modules: Vec<ModuleId> = prog
         .order
         .iter()
         .copied()
         .filter(|&m| m != prog.std_module)
         .collect();
-    let weight = |m: &usize| prog.modules[*m].ast.items.len();
+    let weight = |m: &ModuleId| prog.modules[*m].ast.items.len();
     let total: usize = modules.iter().map(weight).sum();
     if cores < 2 || total < 2_000 || modules.len() < 2 {
         return vec![modules];
     }
     let per_share = total.div_ceil(cores);
-    let mut shares: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut shares: Vec<Vec<ModuleId>> = vec![Vec::new()];
     let mut size = 0;
     for m in modules {
         if size >= per_share && shares.len() < cores {
@@ -229,7 +233,7 @@ fn evaluate_share(
     sources: &Sources,
     options: &Options,
     emit: Option<&crate::Emit>,
-    modules: &[usize],
+    modules: &[ModuleId],
 ) -> Share {
     let mut diags = Diagnostics::new();
     let mut cx = Cx::new(prog, sources, options, emit, &mut diags);
@@ -315,7 +319,7 @@ struct Cx<'a> {
     ids_unsure: bool,
     /// Where a tenant's `name` was read, and the tenant's kind: a config string
     /// compared with it must name a tenant of that kind.
-    tenant_names: HashMap<Span, usize>,
+    tenant_names: HashMap<Span, KindId>,
     /// Declared asset URIs by their normal form, with the first spelling and where.
     asset_spellings: HashMap<String, (String, Span)>,
     sources: &'a Sources,
@@ -325,28 +329,28 @@ struct Cx<'a> {
     /// What the checks across the project need of every dag made.
     facts: Vec<crate::scopes::Facts>,
     diags: &'a mut Diagnostics,
-    globals: Vec<HashMap<String, Value>>,
+    globals: IdVec<ModuleId, HashMap<String, Value>>,
     steps: u64,
     depth: u32,
     limit_reported: bool,
     /// While a factory body runs: the instantiation, and a label saying so.
     making: Option<(Span, String)>,
     /// Factories at least one dag was made from.
-    used_factories: std::collections::HashSet<usize>,
+    used_factories: std::collections::HashSet<FactoryId>,
     /// Factories run as the parent of another: checked as a layer of that one.
-    extended: std::collections::HashSet<usize>,
+    extended: std::collections::HashSet<FactoryId>,
     /// For each concrete factory run as a parent, the abstract tasks of its ancestors it
     /// leaves undeclared (the first run's finding), said if no dag is made from it.
-    parent_missing: std::collections::BTreeMap<usize, Vec<Diagnostic>>,
+    parent_missing: std::collections::BTreeMap<FactoryId, Vec<Diagnostic>>,
     /// Templates and callbacks something used (the others are checked on their own).
-    used_templates: std::collections::HashSet<usize>,
-    used_callbacks: std::collections::HashSet<usize>,
+    used_templates: std::collections::HashSet<TemplateId>,
+    used_callbacks: std::collections::HashSet<CallbackId>,
     /// In an `after` block: what `roots()` and `leaves()` return.
     after_ctx: Option<(Vec<usize>, Vec<usize>)>,
     /// Every tenant, by declaration.
-    instances: Vec<InstanceState>,
+    instances: IdVec<InstanceId, InstanceState>,
     /// Kinds at least one dag was placed in (the others' policies are checked alone).
-    placed_kinds: std::collections::HashSet<usize>,
+    placed_kinds: std::collections::HashSet<KindId>,
     /// Mixins applied so far: each application is a layer of its own.
     mixin_applications: usize,
     /// The mixin of each application and where it was mixed in, for provenance and
@@ -389,7 +393,7 @@ impl<'a> Cx<'a> {
             emit,
             facts: Vec::new(),
             diags,
-            globals: vec![HashMap::new(); prog.modules.len()],
+            globals: IdVec::filled(prog.modules.len(), HashMap::new()),
             steps: 0,
             depth: 0,
             limit_reported: false,
@@ -403,7 +407,7 @@ impl<'a> Cx<'a> {
             used_callbacks: Default::default(),
             after_ctx: None,
             mixin_applications: 0,
-            instances: vec![InstanceState::Pending; prog.instances.len()],
+            instances: IdVec::filled(prog.instances.len(), InstanceState::Pending),
             asset_decls: HashMap::new(),
             extern_dags: HashMap::new(),
             dag_ids: Default::default(),
@@ -440,7 +444,7 @@ impl<'a> Cx<'a> {
     }
 
     /// Notes a use of the module-level name `n` (or import alias) as seen from `m`.
-    fn note_global(&mut self, m: usize, n: &str, at: Span) {
+    fn note_global(&mut self, m: ModuleId, n: &str, at: Span) {
         if self.refs.is_none() {
             return;
         }
@@ -535,4 +539,22 @@ pub(super) enum Scope {
     Dag,
     Group(usize),
     Task(usize),
+}
+
+/// E0203: `name` is none of the fields (or keys) `known` a record, a task or a tenant
+/// has. The help is "did you mean" the closest one, else `help`; a note lists them
+/// after `listed`.
+pub(super) fn no_such_field(
+    at: Span,
+    message: String,
+    label: impl Into<String>,
+    name: &str,
+    known: &[&str],
+    help: impl Into<String>,
+    listed: &str,
+) -> Diagnostic {
+    Diagnostic::at(Code::E0203, at, message, label)
+        .with_suggestion(name, known.iter().copied())
+        .or_help(help)
+        .with_note(format!("{listed}: {}", abbreviate(known)))
 }

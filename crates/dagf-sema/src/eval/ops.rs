@@ -22,8 +22,11 @@ impl Cx<'_> {
     /// `Kind["name"]`: the tenant of that kind with that name. A name read from a config
     /// file that names no tenant is an error there, so config can never drop a dag by
     /// naming a tenant that does not exist.
-    fn tenant_named(&mut self, kind: usize, name: &str, at: Span) -> V {
-        let of_kind: Vec<usize> = (0..self.prog.instances.len())
+    fn tenant_named(&mut self, kind: KindId, name: &str, at: Span) -> V {
+        let of_kind: Vec<InstanceId> = self
+            .prog
+            .instances
+            .ids()
             .filter(|&i| self.kind_of(i) == Some(kind))
             .collect();
         let found = of_kind
@@ -42,9 +45,12 @@ impl Cx<'_> {
     }
 
     /// E0104 for a name no tenant of the kind has.
-    fn no_such_tenant(&self, kind: usize, name: &str, at: Span) -> Diagnostic {
+    fn no_such_tenant(&self, kind: KindId, name: &str, at: Span) -> Diagnostic {
         let kind_name = &self.prog.tenants[kind].decl.name.name;
-        let names: Vec<&str> = (0..self.prog.instances.len())
+        let names: Vec<&str> = self
+            .prog
+            .instances
+            .ids()
             .filter(|&i| self.kind_of(i) == Some(kind))
             .map(|i| self.prog.instances[i].decl.name.name.as_str())
             .collect();
@@ -71,7 +77,7 @@ impl Cx<'_> {
             if !self.read_from_config(other.span) {
                 continue;
             }
-            let exists = (0..self.prog.instances.len()).any(|i| {
+            let exists = self.prog.instances.ids().any(|i| {
                 self.kind_of(i) == Some(kind) && self.prog.instances[i].decl.name.name == **s
             });
             if !exists {
@@ -93,17 +99,15 @@ impl Cx<'_> {
             return v.v.clone();
         }
         let names: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
-        self.err(
-            Diagnostic::at(
-                Code::E0203,
-                at,
-                format!("this record has no {what} `{key}`"),
-                format!("unknown {what}"),
-            )
-            .with_suggestion(key, names.iter().copied())
-            .or_help(format!("use one of its {what}s"))
-            .with_note(format!("its {what}s: {}", abbreviate(&names))),
-        );
+        self.err(no_such_field(
+            at,
+            format!("this record has no {what} `{key}`"),
+            format!("unknown {what}"),
+            key,
+            &names,
+            format!("use one of its {what}s"),
+            &format!("its {what}s"),
+        ));
         V::Error
     }
 
@@ -128,17 +132,15 @@ impl Cx<'_> {
                 found.unwrap_or_else(|| {
                     let mut names: Vec<&str> = vec!["name", "exports"];
                     names.extend(inst.env.iter().skip(1).map(|(k, _)| &**k));
-                    self.err(
-                        Diagnostic::at(
-                            Code::E0203,
-                            f.span,
-                            format!("tenant `{}` has no field `{}`", inst.name, f.name),
-                            "unknown field",
-                        )
-                        .with_suggestion(&f.name, names.iter().copied())
-                        .or_help("read one of its fields")
-                        .with_note(format!("its fields: {}", abbreviate(&names))),
-                    );
+                    self.err(no_such_field(
+                        f.span,
+                        format!("tenant `{}` has no field `{}`", inst.name, f.name),
+                        "unknown field",
+                        &f.name,
+                        &names,
+                        "read one of its fields",
+                        "its fields",
+                    ));
                     V::Error
                 })
             }

@@ -22,7 +22,7 @@ impl Cx<'_> {
                 out.push(d);
             }
         }
-        for i in 0..prog.instances.len() {
+        for i in prog.instances.ids() {
             let InstanceState::Done(inst) = &self.instances[i] else {
                 continue;
             };
@@ -48,7 +48,7 @@ impl Cx<'_> {
     /// pool is made for, and where that tenant is declared.
     fn pool_decl(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         decl: &ast::PoolDecl,
         tenant: Option<(Owner, Span)>,

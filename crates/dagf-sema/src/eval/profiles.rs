@@ -25,7 +25,7 @@ impl Cx<'_> {
         if let Some(at) = self.options.env_chosen_at {
             d = d.with_primary(at, "the environment is chosen here");
         }
-        d = match profiles.first() {
+        d = match profiles.iter().next() {
             Some(first) => {
                 let listed = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>();
                 let declared = "profiles are declared here";
@@ -54,8 +54,9 @@ impl Cx<'_> {
         if let Some(p) = self
             .prog
             .profiles
-            .iter()
-            .position(|p| p.decl.name.name == env)
+            .enumerate()
+            .find(|(_, p)| p.decl.name.name == env)
+            .map(|(p, _)| p)
         {
             let label = format!("the profile `{env}` applies to this dag");
             let outer_making = self.making.replace((dag.name_span, label));
@@ -64,7 +65,7 @@ impl Cx<'_> {
         }
     }
 
-    fn profile_layer(&mut self, p: usize, dag: &mut DagB) {
+    fn profile_layer(&mut self, p: ProfileId, dag: &mut DagB) {
         let info = &self.prog.profiles[p];
         let (module, decl) = (info.module, info.decl.clone());
         let outer = std::mem::replace(&mut dag.layer, Layer::Profile(p));
@@ -77,7 +78,7 @@ impl Cx<'_> {
     /// `prod` profile is found by a `dev` build too.
     pub(super) fn check_other_profiles(&mut self) {
         let active = self.options.env.as_deref();
-        for p in 0..self.prog.profiles.len() {
+        for p in self.prog.profiles.ids() {
             let decl = self.prog.profiles[p].decl.clone();
             if Some(decl.name.name.as_str()) == active {
                 continue;

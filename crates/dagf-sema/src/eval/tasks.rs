@@ -5,7 +5,7 @@ use super::*;
 impl Cx<'_> {
     pub(super) fn task_decl(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         d: &ast::Decl,
         dag: &mut DagB,
@@ -135,7 +135,7 @@ impl Cx<'_> {
     /// by name. A positional one is an error, and leaves the task incomplete.
     pub(super) fn operator_args(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         args: &[ast::Arg],
         dag: &mut DagB,
@@ -162,7 +162,7 @@ impl Cx<'_> {
 
     /// The operator a task template is built on, following parent templates; reports a
     /// group template used for a task and templates that build on themselves.
-    pub(super) fn template_base(&mut self, tid: usize, at: Span) -> Option<usize> {
+    pub(super) fn template_base(&mut self, tid: TemplateId, at: Span) -> Option<OperatorId> {
         let mut seen = vec![tid];
         let mut on_chain = std::collections::HashSet::from([tid]);
         let mut cur = tid;
@@ -214,8 +214,8 @@ impl Cx<'_> {
     /// chain of templates of any length is followed on a loop rather than the stack:
     /// each template's arguments to its parent are bound, child to parent, then the
     /// bodies run, parent to child. One whose arguments fail runs nothing of its own.
-    pub(super) fn apply_template(&mut self, tid: usize, env: Env, dag: &mut DagB, t: usize) {
-        let mut frames: Vec<(usize, Env)> = vec![(tid, env)];
+    pub(super) fn apply_template(&mut self, tid: TemplateId, env: Env, dag: &mut DagB, t: usize) {
+        let mut frames: Vec<(TemplateId, Env)> = vec![(tid, env)];
         // `template_base` has refused chains that lead back; this only keeps the loop finite.
         let mut on_chain = std::collections::HashSet::from([tid]);
         while let Some((cur, env)) = frames.last_mut() {
@@ -263,7 +263,7 @@ impl Cx<'_> {
     /// `abstract task NAME` in an abstract factory: a task every concrete child declares.
     pub(super) fn abstract_decl(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         d: &ast::Decl,
         dag: &mut DagB,

@@ -12,7 +12,7 @@ const RESERVED: [&str; 3] = ["name", "tenant", "exports"];
 impl Cx<'_> {
     /// A kind's settings and fields use no reserved or unknown names.
     pub(super) fn check_kinds(&mut self) {
-        for k in 0..self.prog.tenants.len() {
+        for k in self.prog.tenants.ids() {
             let decl = self.prog.tenants[k].decl.clone();
             for (name, _) in &decl.settings {
                 if !SETTINGS.contains(&name.name.as_str()) {
@@ -57,7 +57,7 @@ impl Cx<'_> {
     }
 
     /// The kind a tenant declares itself of, without evaluating it.
-    pub(super) fn kind_of(&self, i: usize) -> Option<usize> {
+    pub(super) fn kind_of(&self, i: InstanceId) -> Option<KindId> {
         let info = &self.prog.instances[i];
         match self.prog.lookup(info.module, &info.decl.kind.name)?.kind {
             BindingKind::Tenant(k) => Some(k),
@@ -68,13 +68,13 @@ impl Cx<'_> {
     /// Every tenant, so that one no dag is placed in is still checked; and the policy
     /// of a kind no dag is placed in, on an empty dag in its first tenant.
     pub(super) fn check_all_instances(&mut self) {
-        let mut first_of_kind: HashMap<usize, usize> = HashMap::new();
-        for i in 0..self.prog.instances.len() {
+        let mut first_of_kind: HashMap<KindId, InstanceId> = HashMap::new();
+        for i in self.prog.instances.ids() {
             if let Some(inst) = self.instance(i) {
                 first_of_kind.entry(inst.kind).or_insert(i);
             }
         }
-        let mut unplaced: Vec<(usize, usize)> = first_of_kind
+        let mut unplaced: Vec<(KindId, InstanceId)> = first_of_kind
             .into_iter()
             .filter(|(k, _)| !self.placed_kinds.contains(k))
             .collect();
@@ -92,7 +92,7 @@ impl Cx<'_> {
 
     /// The tenant declared `i`-th, evaluated on first use. `None` if it has an error
     /// (already reported).
-    pub(super) fn instance(&mut self, i: usize) -> Option<Rc<Instance>> {
+    pub(super) fn instance(&mut self, i: InstanceId) -> Option<Rc<Instance>> {
         match &self.instances[i] {
             InstanceState::Done(inst) => return Some(inst.clone()),
             InstanceState::Failed => return None,
@@ -102,9 +102,9 @@ impl Cx<'_> {
                 // once, for the first of them.
                 let first = self
                     .instances
-                    .iter()
-                    .position(|s| matches!(s, InstanceState::Busy))
-                    .unwrap_or(i);
+                    .enumerate()
+                    .find(|(_, s)| matches!(s, InstanceState::Busy))
+                    .map_or(i, |(j, _)| j);
                 let decl = &self.prog.instances[first].decl;
                 self.err(
                     Diagnostic::at(
@@ -128,7 +128,7 @@ impl Cx<'_> {
         made
     }
 
-    fn make_instance(&mut self, i: usize) -> Option<Rc<Instance>> {
+    fn make_instance(&mut self, i: InstanceId) -> Option<Rc<Instance>> {
         let info = &self.prog.instances[i];
         let (m, decl) = (info.module, info.decl.clone());
         self.note_global(m, &decl.kind.name, decl.kind.span);
@@ -211,19 +211,19 @@ impl Cx<'_> {
                         let mut names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
                         names.push("exports");
                         self.err(
-                            Diagnostic::at(
-                                Code::E0203,
+                            no_such_field(
                                 name.span,
                                 format!("`{}` has no field `{}`", kind_decl.name.name, name.name),
                                 "unknown field",
+                                &name.name,
+                                &names,
+                                "set one of the kind's fields",
+                                "fields",
                             )
                             .with_label(
                                 kind_decl.name.span,
                                 format!("`{}` is declared here", kind_decl.name.name),
-                            )
-                            .with_suggestion(&name.name, names.iter().copied())
-                            .or_help("set one of the kind's fields")
-                            .with_note(format!("fields: {}", abbreviate(&names))),
+                            ),
                         );
                         continue;
                     };
@@ -381,11 +381,11 @@ impl Cx<'_> {
     /// makes from NAME (NAME itself when the kind has none).
     pub(super) fn placement(
         &mut self,
-        m: usize,
+        m: ModuleId,
         env: &mut Env,
         scope: &Expr,
         declared: String,
-    ) -> Option<(usize, String, Option<Span>)> {
+    ) -> Option<(InstanceId, String, Option<Span>)> {
         let v = self.expr(m, env, scope, None);
         let i = match v.v {
             V::Tenant(i) => i,

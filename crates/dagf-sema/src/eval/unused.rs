@@ -8,11 +8,15 @@ impl Cx<'_> {
     /// counts as using them, so a chain is applied once, not once per template in it.
     pub(super) fn check_unused_templates(&mut self) {
         let prog = self.prog;
-        let parents: Vec<Option<usize>> = (0..prog.templates.len())
+        let parents: IdVec<TemplateId, Option<TemplateId>> = prog
+            .templates
+            .ids()
             .map(|t| self.written_template_parent(t))
             .collect();
         let depth = chain_depths(&parents);
-        let mut order: Vec<usize> = (0..prog.templates.len())
+        let mut order: Vec<TemplateId> = prog
+            .templates
+            .ids()
             .filter(|&t| prog.templates[t].module != prog.std_module)
             .collect();
         order.sort_by_key(|&t| (std::cmp::Reverse(depth[t]), t));
@@ -26,7 +30,7 @@ impl Cx<'_> {
     /// A template no task or group uses: its body is evaluated as for a use, so a
     /// misspelt field or a template that builds on itself is still reported. Fields a
     /// task must still set are not asked for: a template may leave them to its tasks.
-    pub(super) fn check_unused_template(&mut self, tid: usize) {
+    pub(super) fn check_unused_template(&mut self, tid: TemplateId) {
         let info = &self.prog.templates[tid];
         let (decl, params, module) = (info.decl.clone(), info.params.clone(), info.module);
         let env = self.stand_ins(&params);
@@ -74,7 +78,7 @@ impl Cx<'_> {
     }
 
     /// A callback nothing uses: its arguments are evaluated with stand-ins.
-    pub(super) fn check_unused_callback(&mut self, c: usize) {
+    pub(super) fn check_unused_callback(&mut self, c: CallbackId) {
         let info = &self.prog.callbacks[c];
         let (decl, params, module) = (info.decl.clone(), info.params.clone(), info.module);
         let mut env = self.stand_ins(&params);
@@ -98,11 +102,15 @@ impl Cx<'_> {
     /// per factory in it.
     pub(super) fn check_unused_factories(&mut self) {
         let prog = self.prog;
-        let parents: Vec<Option<usize>> = (0..prog.factories.len())
+        let parents: IdVec<FactoryId, Option<FactoryId>> = prog
+            .factories
+            .ids()
             .map(|f| self.written_parent(f))
             .collect();
         let depth = chain_depths(&parents);
-        let mut order: Vec<usize> = (0..prog.factories.len())
+        let mut order: Vec<FactoryId> = prog
+            .factories
+            .ids()
             .filter(|&f| prog.factories[f].module != prog.std_module)
             .collect();
         order.sort_by_key(|&f| (std::cmp::Reverse(depth[f]), f));
@@ -123,7 +131,7 @@ impl Cx<'_> {
     }
 
     /// The factory `f` extends, when its `extends` names one.
-    fn written_parent(&self, f: usize) -> Option<usize> {
+    fn written_parent(&self, f: FactoryId) -> Option<FactoryId> {
         let info = &self.prog.factories[f];
         let (target, _) = info.decl.extends.as_ref()?;
         // The target is evaluated with the factory's parameters in scope.
@@ -136,7 +144,7 @@ impl Cx<'_> {
     }
 
     /// The template task template `t` builds on, when its target names one.
-    fn written_template_parent(&self, t: usize) -> Option<usize> {
+    fn written_template_parent(&self, t: TemplateId) -> Option<TemplateId> {
         let info = &self.prog.templates[t];
         match self.written_item(info.module, info.decl.target.as_ref()?, &|_| false)? {
             V::Item(Item::Template(p)) => Some(p),
@@ -149,7 +157,7 @@ impl Cx<'_> {
     /// which names are parameters in scope there.
     fn written_item(
         &self,
-        module: usize,
+        module: ModuleId,
         target: &Expr,
         local: &dyn Fn(&str) -> bool,
     ) -> Option<V> {
@@ -174,7 +182,7 @@ impl Cx<'_> {
 
     /// Runs a factory's body with its parameters' defaults and stand-ins for the rest
     /// (values whose uses are not checked), then the DAG checks, producing nothing.
-    pub(super) fn check_unused_factory(&mut self, f: usize) {
+    pub(super) fn check_unused_factory(&mut self, f: FactoryId) {
         let info = &self.prog.factories[f];
         let (decl, params) = (info.decl.clone(), info.params.clone());
         let env = self.stand_ins(&params);
@@ -189,9 +197,10 @@ impl Cx<'_> {
     }
 }
 
-/// How many links each item's chain of parents has (`parent[i]` is the parent of `i`);
+/// How many links each item's chain of parents has (`parents[i]` is the parent of `i`);
 /// a chain that leads back counts as ending there. Each item is walked once.
-fn chain_depths(parent: &[Option<usize>]) -> Vec<usize> {
+fn chain_depths<I: Id>(parents: &IdVec<I, Option<I>>) -> IdVec<I, usize> {
+    let parent: Vec<Option<usize>> = parents.iter().map(|p| p.map(I::index)).collect();
     let n = parent.len();
     let mut depth: Vec<Option<usize>> = vec![None; n];
     let mut on_path = vec![false; n];
