@@ -122,7 +122,7 @@ impl Cx<'_> {
             mixins: &self.mixin_uses,
             made_from: dag.made_from.as_ref().map(|(n, _)| n.as_str()),
         };
-        let d = conflict(
+        let mut d = conflict(
             &format!("params.{}", new.name),
             new.span,
             old.span,
@@ -130,6 +130,10 @@ impl Cx<'_> {
             new.layer,
             &layers,
         );
+        d.help = Some(format!(
+            "write `override params {{ {}: ... }}` if this layer should win, or declare it once",
+            new.name
+        ));
         self.err(d);
     }
 
