@@ -374,7 +374,12 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             .iter()
             .position(|f| place(&f.name) > place("params"))
             .unwrap_or(out.args.len());
-        let first = dag.params.iter().map(|p| p.span).next().unwrap_or(dag.name_span);
+        let first = dag
+            .params
+            .iter()
+            .map(|p| p.span)
+            .next()
+            .unwrap_or(dag.name_span);
         out.args.insert(
             at,
             Field {

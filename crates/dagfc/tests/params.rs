@@ -115,7 +115,10 @@ fn params_reach_airflow_with_their_schema_and_a_run_takes_another_value() {
         let dags = tmp.path().join(style);
         build(&project, &dags, style);
         let file = std::fs::read_to_string(dags.join("expects_seven.py")).expect("file");
-        assert!(file.contains("Param(100, type=\"integer\", minimum=1, maximum=500)"), "{file}");
+        assert!(
+            file.contains("Param(100, type=\"integer\", minimum=1, maximum=500)"),
+            "{file}"
+        );
 
         let dag_folder = dags.to_str().expect("utf-8");
         let loaded = airflow(
@@ -158,7 +161,10 @@ fn params_reach_airflow_with_their_schema_and_a_run_takes_another_value() {
             (state == "success", format!("state {state}\n{}", text(&o)))
         };
         let (ok, said) = run(r#"{"batch": 7}"#);
-        assert!(ok, "the run with batch 7 ({style}) did not succeed:\n{said}");
+        assert!(
+            ok,
+            "the run with batch 7 ({style}) did not succeed:\n{said}"
+        );
         if style == "classic" {
             // With the default, 100, the same task fails: the value came from the conf.
             let (ok, said) = run("{}");

@@ -27,6 +27,7 @@ impl Cx<'_> {
                 self.err(d);
             }
             if failed {
+                self.failed_param(dag, p);
                 continue;
             }
             if schema(&ty).is_none() {
@@ -39,6 +40,7 @@ impl Cx<'_> {
                     )
                     .with_help("a param is a str, int, float, bool, date, datetime, a string union, or a list, map or optional of one (with `in` and `matches` constraints)"),
                 );
+                self.failed_param(dag, p);
                 continue;
             }
             let default = match &p.default {
@@ -46,6 +48,7 @@ impl Cx<'_> {
                     let v = self.expr(m, env, e, Some(dag));
                     let v = self.coerce(v, &ty, Some(p.ty.span));
                     if v.is_error() {
+                        self.failed_param(dag, p);
                         continue;
                     }
                     Some(v)
@@ -64,6 +67,7 @@ impl Cx<'_> {
                             p.name.name
                         )),
                     );
+                    self.failed_param(dag, p);
                     continue;
                 }
             };
@@ -71,11 +75,33 @@ impl Cx<'_> {
                 name: Rc::from(p.name.name.as_str()),
                 ty,
                 default,
-                doc: (!p.docs.is_empty()).then(|| p.docs.join("\n").trim().to_string()),
+                doc: (!p.docs.is_empty()).then(|| {
+                    let lines: Vec<&str> = p
+                        .docs
+                        .iter()
+                        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+                        .collect();
+                    lines.join("\n").trim().to_string()
+                }),
                 layer: dag.layer,
                 span: p.span,
             };
             self.declare_param(dag, new, is_override);
+        }
+    }
+
+    /// A param whose declaration was wrong (and reported) is still declared: templates
+    /// that read it are not a second mistake. The dag has an error, so it is never written.
+    fn failed_param(&self, dag: &mut DagB, p: &ast::Param) {
+        if !dag.params.iter().any(|q| *q.name == p.name.name) {
+            dag.params.push(ParamB {
+                name: Rc::from(p.name.name.as_str()),
+                ty: Ty::Error,
+                default: None,
+                doc: None,
+                layer: dag.layer,
+                span: p.span,
+            });
         }
     }
 
@@ -91,12 +117,22 @@ impl Cx<'_> {
                     )
                     .with_help("remove `override`: no earlier layer declares this param"),
                 );
+                // Still declared for what reads it: one mistake, one error.
+                dag.params.push(ParamB {
+                    ty: Ty::Error,
+                    ..new
+                });
                 return;
             }
             dag.params.push(new);
             return;
         };
         let old = &dag.params[i];
+        if matches!(old.ty, Ty::Error) {
+            // Its declaration was wrong and reported.
+            dag.params[i] = new;
+            return;
+        }
         if old.layer == new.layer {
             self.err(set_twice(
                 &format!("the param `{}` is declared twice", new.name),
@@ -242,7 +278,11 @@ pub(crate) fn referenced_params(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut rest = text;
     while let Some(open) = rest.find("{{").into_iter().chain(rest.find("{%")).min() {
-        let close = if rest[open..].starts_with("{{") { "}}" } else { "%}" };
+        let close = if rest[open..].starts_with("{{") {
+            "}}"
+        } else {
+            "%}"
+        };
         let inner_start = open + 2;
         let Some(len) = rest[inner_start..].find(close) else {
             break;
@@ -295,14 +335,20 @@ pub(crate) fn schema(ty: &Ty) -> Option<Vec<(String, I)>> {
         Ty::Int => ty_is("integer"),
         Ty::Float => ty_is("number"),
         Ty::Bool => ty_is("boolean"),
-        Ty::Date => vec![kw("type", I::Str("string".into())), kw("format", I::Str("date".into()))],
+        Ty::Date => vec![
+            kw("type", I::Str("string".into())),
+            kw("format", I::Str("date".into())),
+        ],
         Ty::DateTime => vec![
             kw("type", I::Str("string".into())),
             kw("format", I::Str("date-time".into())),
         ],
         Ty::Union(names) => vec![
             kw("type", I::Str("string".into())),
-            kw("enum", I::List(names.iter().map(|n| I::Str(n.clone())).collect())),
+            kw(
+                "enum",
+                I::List(names.iter().map(|n| I::Str(n.clone())).collect()),
+            ),
         ],
         Ty::List(item) => {
             let mut s = ty_is("array");
@@ -352,7 +398,11 @@ pub(crate) fn schema(ty: &Ty) -> Option<Vec<(String, I)>> {
                 s.push(kw("minimum", number(*lo)));
             }
             if let Some(hi) = hi {
-                let k = if *inclusive { "maximum" } else { "exclusiveMaximum" };
+                let k = if *inclusive {
+                    "maximum"
+                } else {
+                    "exclusiveMaximum"
+                };
                 s.push(kw(k, number(*hi)));
             }
             s
@@ -400,7 +450,11 @@ fn json_value(v: &Value) -> I {
             ))
         }
         V::List(xs) => I::List(xs.iter().map(json_value).collect()),
-        V::Record(kv) => I::Dict(kv.iter().map(|(k, x)| (k.to_string(), json_value(x))).collect()),
+        V::Record(kv) => I::Dict(
+            kv.iter()
+                .map(|(k, x)| (k.to_string(), json_value(x)))
+                .collect(),
+        ),
         V::Bool(b) => I::Bool(*b),
         V::Int(i) => I::Int(*i),
         V::Float(f) => I::Float(*f),
@@ -436,10 +490,16 @@ mod tests {
     #[test]
     fn references_are_read_from_templates_only() {
         let refs = |s: &str| referenced_params(s);
-        assert_eq!(refs("echo {{ params.mode }} {{params.batch}}"), ["mode", "batch"]);
+        assert_eq!(
+            refs("echo {{ params.mode }} {{params.batch}}"),
+            ["mode", "batch"]
+        );
         assert_eq!(refs("{{ params['a'] }} {{ params[\"b\"] }}"), ["a", "b"]);
         assert_eq!(refs("params.x {{ ds }}"), Vec::<String>::new());
-        assert_eq!(refs("{{ dag_run.conf.params.x }} {{ params.get('y') }}"), Vec::<String>::new());
+        assert_eq!(
+            refs("{{ dag_run.conf.params.x }} {{ params.get('y') }}"),
+            Vec::<String>::new()
+        );
         assert_eq!(refs("{% if params.full %}x{% endif %}"), ["full"]);
         assert_eq!(refs("{{ params.a"), Vec::<String>::new());
     }
