@@ -134,6 +134,8 @@ codes! {
     E0328 => "unknown pool",
     E0329 => "pool of another tenant",
     E0330 => "invalid pool or pool slots",
+    E0331 => "param type without a JSON Schema",
+    E0332 => "unknown dag param",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",

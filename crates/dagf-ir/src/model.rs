@@ -106,6 +106,9 @@ pub enum Value {
         /// Its URI, what `Asset(uri)` is given.
         uri: String,
     },
+    /// An Airflow `Param`: its default (under the empty keyword, passed first) and its
+    /// keyword arguments (a description, then JSON Schema keywords).
+    Param(Vec<(String, Value)>),
     /// Every one of these assets (`a & b`).
     AssetAll(Vec<Value>),
     /// Any one of these assets (`a | b`).

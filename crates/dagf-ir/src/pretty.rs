@@ -85,6 +85,17 @@ pub fn value_text(v: &Value) -> String {
                 .map(|(k, v)| format!(", {k} = {}", value_text(v)))
                 .collect::<String>()
         ),
+        Value::Param(args) => format!(
+            "param({})",
+            args.iter()
+                .map(|(k, v)| if k.is_empty() {
+                    value_text(v)
+                } else {
+                    format!("{k} = {}", value_text(v))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Value::AssetAll(xs) => xs.iter().map(value_text).collect::<Vec<_>>().join(" & "),
         Value::AssetAny(xs) => format!(
             "({})",

@@ -328,6 +328,10 @@ impl<'a> Gen<'a> {
                 }
                 args.iter().for_each(|(_, x)| self.collect(x));
             }
+            Value::Param(args) => {
+                self.import(Name::Param);
+                args.iter().for_each(|(_, x)| self.collect(x));
+            }
             Value::Asset { name, uri } => {
                 self.import(Name::Asset);
                 if !self.assets.iter().any(|a| a.uri == uri) {

@@ -29,8 +29,17 @@ pub(crate) struct Call<'v> {
 impl<'v> Call<'v> {
     /// The call a value makes, if any: a function with nothing bound is passed as it
     /// is; a notifier is always built.
-    pub(crate) fn of(v: &'v Value) -> Option<Self> {
+    pub(crate) fn of(v: &'v Value, target: dagf_target::Target) -> Option<Self> {
         match v {
+            Value::Param(args) => {
+                let (module, name) = target.import(dagf_target::Name::Param);
+                Some(Call {
+                    module,
+                    name,
+                    args,
+                    instance: true,
+                })
+            }
             Value::Callable {
                 module,
                 name,
@@ -137,7 +146,7 @@ impl<'a> Gen<'a> {
                     self.asset_expr_exploded(out, xs, "| ", indent);
                 });
             }
-            _ => match Call::of(v) {
+            _ => match Call::of(v, self.target) {
                 Some(call) => {
                     flat_or_exploded(out, col, after, flat, |out| {
                         self.call_exploded(out, call, indent);
@@ -235,7 +244,7 @@ impl<'a> Gen<'a> {
 
     /// Writes a value on one line.
     pub(crate) fn flat(&self, out: &mut String, v: &Value) {
-        if let Some(call) = Call::of(v) {
+        if let Some(call) = Call::of(v, self.target) {
             self.call_head(out, call);
             out.push('(');
             join(out, call.args(), ", ", |out, a| self.call_arg(out, call, a));
@@ -275,6 +284,8 @@ impl<'a> Gen<'a> {
             },
             Value::AssetAll(xs) => self.asset_expr(out, xs, " & "),
             Value::AssetAny(xs) => self.asset_expr(out, xs, " | "),
+            // Always a call, written above.
+            Value::Param(_) => {}
         }
     }
 

@@ -370,6 +370,36 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             out.args.push(lower_slot(s, layer_names, provenance));
         }
     }
+    if !dag.params.is_empty() {
+        let place = |name: &str| dag_args.fields.iter().position(|f| f.name == name);
+        let at = out
+            .args
+            .iter()
+            .position(|f| place(&f.name) > place("params"))
+            .unwrap_or(out.args.len());
+        let first = dag
+            .params
+            .iter()
+            .map(|p| p.span)
+            .next()
+            .unwrap_or(dag.name_span);
+        out.args.insert(
+            at,
+            Field {
+                name: "params".into(),
+                value: crate::eval::lower_params(&dag.params),
+                origin: first,
+                provenance: if provenance {
+                    dag.params
+                        .iter()
+                        .map(|p| (layer_names(p.layer), p.span))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            },
+        );
+    }
     // Airflow's default for `catchup` is a setting, and it changed between versions:
     // every file says what it does, so no reader needs to know the default.
     if out.arg("catchup").is_none() {

@@ -56,6 +56,20 @@ pub(crate) enum Endpoint {
     Path(Vec<(Rc<str>, Span)>, Option<usize>),
 }
 
+/// A typed dag param (`params { NAME: TYPE = DEFAULT }`) as the layers left it.
+#[derive(Clone, Debug)]
+pub struct ParamB {
+    pub name: Rc<str>,
+    pub ty: crate::types::Ty,
+    /// Checked against `ty`; `None` only for an optional param, whose default is `none`.
+    pub default: Option<crate::value::Value>,
+    /// Its `///` doc comment: the description the trigger form shows.
+    pub doc: Option<String>,
+    pub layer: Layer,
+    /// The declaration.
+    pub span: Span,
+}
+
 /// A DAG under construction.
 #[derive(Debug)]
 pub struct DagB {
@@ -90,6 +104,8 @@ pub struct DagB {
     pub named_by: Option<Span>,
     /// Mixin applications before this dag's: its own are numbered from here.
     pub(crate) mixin_base: usize,
+    /// Typed params, in the order first declared.
+    pub params: Vec<ParamB>,
 }
 
 /// A mixin's `after` block waiting for the DAG to be complete.
@@ -133,6 +149,7 @@ impl DagB {
             tenant: None,
             named_by: None,
             mixin_base: 0,
+            params: Vec::new(),
         }
     }
 

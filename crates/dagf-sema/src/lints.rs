@@ -343,6 +343,10 @@ fn each_expr_in_stmt(s: &Stmt, f: &mut dyn FnMut(&Expr)) {
             rest.iter().for_each(|(_, e)| each_expr(e, f));
         }
         Stmt::After { body, .. } => body.iter().for_each(|s| each_expr_in_stmt(s, f)),
+        Stmt::Params { params, .. } => params
+            .iter()
+            .filter_map(|p| p.default.as_ref())
+            .for_each(|e| each_expr(e, f)),
         Stmt::Error(_) => {}
     }
 }

@@ -644,6 +644,10 @@ impl Scope<'_> {
                 self.expr(first);
                 rest.iter().for_each(|(_, x)| self.expr(x));
             }
+            Stmt::Params { params, .. } => params
+                .iter()
+                .filter_map(|p| p.default.as_ref())
+                .for_each(|e| self.expr(e)),
             Stmt::Error(_) => {}
         }
     }

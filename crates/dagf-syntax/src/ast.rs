@@ -245,7 +245,7 @@ pub struct InstanceDecl {
 }
 
 /// A typed parameter (of a factory) or field (of an operator or record type).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Param {
     /// The `///` lines before the parameter, each the text after `///`.
     pub docs: Vec<String>,
@@ -466,6 +466,16 @@ pub enum Stmt {
     },
     /// `dag ...`, `task ...`, `group ...`
     Decl(Decl),
+    /// `params { NAME: TYPE = DEFAULT ... }`: typed dag params, each an Airflow `Param`;
+    /// `override` replaces an earlier layer's declaration of the same names.
+    Params {
+        /// Whether `override` precedes `params`.
+        is_override: bool,
+        /// Each param: name, type, default and `///` docs, as a parameter is written.
+        params: Vec<Param>,
+        /// The whole statement.
+        span: Span,
+    },
     /// `after { ... }` in a mixin: runs once the DAG's tasks and dependencies exist.
     After {
         /// The statements run once the DAG's tasks and dependencies exist.
@@ -706,6 +716,7 @@ impl Stmt {
             | Stmt::Field { span, .. }
             | Stmt::Deps { span, .. }
             | Stmt::After { span, .. }
+            | Stmt::Params { span, .. }
             | Stmt::Error(span) => *span,
             Stmt::Decl(d) => d.span,
         }
@@ -819,6 +830,11 @@ fn take_stmt_children(s: &mut Stmt, out: &mut Vec<Node>) {
         }
         Stmt::Decl(d) => take_decl_children(d, out),
         Stmt::After { body, .. } => out.extend(std::mem::take(body).into_iter().map(Node::Stmt)),
+        Stmt::Params { params, .. } => out.extend(
+            std::mem::take(params)
+                .into_iter()
+                .filter_map(|p| p.default.map(Node::Expr)),
+        ),
         Stmt::Deps { first, rest, .. } => {
             out.push(Node::Expr(std::mem::replace(first, leaf(first.span))));
             out.extend(std::mem::take(rest).into_iter().map(|(_, e)| Node::Expr(e)));
@@ -971,6 +987,12 @@ pub fn max_depth<'a>(roots: impl IntoIterator<Item = &'a Stmt>) -> (usize, Span)
                     Stmt::After { body, .. } => {
                         stack.extend(body.iter().map(|s| (Ref::Stmt(s), d)))
                     }
+                    Stmt::Params { params, .. } => stack.extend(
+                        params
+                            .iter()
+                            .filter_map(|p| p.default.as_ref())
+                            .map(|x| (Ref::Expr(x), d)),
+                    ),
                     Stmt::Deps { first, rest, .. } => {
                         stack.push((Ref::Expr(first), d));
                         stack.extend(rest.iter().map(|(_, x)| (Ref::Expr(x), d)));

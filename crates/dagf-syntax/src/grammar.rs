@@ -354,6 +354,29 @@ where
                     span: sp(e.span()),
                 },
             );
+        // `params` is a keyword only before a block of typed declarations: `params { x = 1 }`
+        // is still the field `params` set to a map.
+        let separator = one_of([Tok::Comma, Tok::Semi]).repeated();
+        let typed_params = just(Tok::Override)
+            .or_not()
+            .map(|o| o.is_some())
+            .then_ignore(select! { Tok::Ident(k) if k == "params" => () })
+            .then_ignore(just(Tok::LBrace))
+            .then_ignore(separator.clone())
+            .then(
+                param
+                    .clone()
+                    .then_ignore(separator)
+                    .repeated()
+                    .at_least(1)
+                    .collect::<Vec<_>>(),
+            )
+            .then_ignore(just(Tok::RBrace))
+            .map_with(move |(is_override, params), e| Stmt::Params {
+                is_override,
+                params,
+                span: sp(e.span()),
+            });
         let dep_op = choice((shr.to(DepOp::Then), shl.to(DepOp::After)));
         let deps = expr
             .clone()
@@ -376,7 +399,15 @@ where
         // reported where it is, not at the token after the body (where `deps` would fail).
         choice((
             decl.clone().then_ignore(dep_op.not()).map(Stmt::Decl),
-            docs.ignore_then(choice((let_stmt, for_stmt, if_stmt, after, field, deps))),
+            docs.ignore_then(choice((
+                let_stmt,
+                for_stmt,
+                if_stmt,
+                after,
+                typed_params,
+                field,
+                deps,
+            ))),
             decl.clone().map(Stmt::Decl),
         ))
         .labelled("statement")

@@ -307,7 +307,9 @@ fn misplaced(items: &[Item]) -> usize {
             .iter()
             .map(|s| match s {
                 Stmt::Field { .. } => usize::from(at == Place::Top),
-                Stmt::Deps { .. } | Stmt::After { .. } => usize::from(at != Place::Body),
+                Stmt::Deps { .. } | Stmt::After { .. } | Stmt::Params { .. } => {
+                    usize::from(at != Place::Body)
+                }
                 Stmt::Decl(d) => {
                     let (wrong, inside) = match (at, d.kind) {
                         (Place::Top, DeclKind::Dag) => (false, Place::Body),

@@ -137,11 +137,13 @@ pub enum Name {
     CronTriggerTimetable,
     /// `DeltaTriggerTimetable`: a `timedelta` schedule as a trigger timetable.
     DeltaTriggerTimetable,
+    /// A DAG param with its JSON Schema.
+    Param,
 }
 
 impl Name {
     /// Every name, in the matrix's order.
-    pub const ALL: [Name; 11] = [
+    pub const ALL: [Name; 12] = [
         Name::Dag,
         Name::DagDecorator,
         Name::TaskDecorator,
@@ -153,6 +155,7 @@ impl Name {
         Name::AssetOrTimeSchedule,
         Name::CronTriggerTimetable,
         Name::DeltaTriggerTimetable,
+        Name::Param,
     ];
 }
 
@@ -224,6 +227,8 @@ impl Target {
             Name::AssetOrTimeSchedule => ("airflow.timetables.assets", "AssetOrTimeSchedule"),
             Name::CronTriggerTimetable => ("airflow.timetables.trigger", "CronTriggerTimetable"),
             Name::DeltaTriggerTimetable => ("airflow.timetables.trigger", "DeltaTriggerTimetable"),
+            Name::Param if v2 => ("airflow.models.param", "Param"),
+            Name::Param => (SDK, "Param"),
         }
     }
 

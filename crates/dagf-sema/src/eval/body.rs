@@ -114,6 +114,11 @@ impl Cx<'_> {
                     }
                 }
             }
+            Stmt::Params {
+                is_override,
+                params,
+                ..
+            } if scope == Scope::Dag => self.typed_params(m, env, params, *is_override, dag),
             Stmt::Decl(d) if d.is_abstract => self.abstract_decl(m, env, d, dag, scope),
             Stmt::After { body, span } => {
                 // Not in an `after` block itself: the graph is finished by then.
@@ -150,7 +155,7 @@ impl Cx<'_> {
                 let (place, help) = match scope {
                     Scope::Dag => (
                         "in a dag body",
-                        "a dag body holds fields, `task` and `group` declarations, dependencies, `let`, `for` and `if`",
+                        "a dag body holds fields, `params { ... }`, `task` and `group` declarations, dependencies, `let`, `for` and `if`",
                     ),
                     Scope::Group(_) => (
                         "in a task group",

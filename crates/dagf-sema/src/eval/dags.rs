@@ -225,6 +225,10 @@ impl<'a> Cx<'a> {
     /// edges, the DAG checks, and the IR.
     pub(super) fn check_built(&mut self, dag: &mut DagB) -> Option<dagf_ir::Dag> {
         self.run_afters(dag);
+        self.settle_params(dag);
+        for d in self.param_references(dag) {
+            self.err_checked(d, &dag.id);
+        }
         self.check_abstracts(dag);
         let edges = self.task_edges(dag);
         let namer = self.layer_namer(dag);

@@ -22,6 +22,7 @@ mod deps;
 mod expr;
 mod globals;
 mod ops;
+mod params;
 mod pools;
 mod profiles;
 mod tasks;
@@ -29,6 +30,7 @@ mod tenants;
 mod unused;
 
 use args::missing;
+pub(crate) use params::lower_params;
 
 use crate::dag::{After, DagB, Endpoint, GroupB, Node, Slots, TaskB};
 use crate::layers::{Layer, Layers, Slot, declared_again, not_a_list, set_slot, set_twice};
