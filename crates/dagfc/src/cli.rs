@@ -138,7 +138,9 @@ enum Command {
         #[command(subcommand)]
         from: ImportFrom,
     },
-    /// Print a shell completion script: `dagfc completions bash > ~/.local/share/bash-completion/completions/dagfc`.
+    /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
+    ///
+    /// For bash: `dagfc completions bash > ~/.local/share/bash-completion/completions/dagfc`.
     Completions {
         /// The shell to complete in.
         #[arg(value_enum)]
