@@ -8,7 +8,8 @@ if ! command -v cargo >/dev/null 2>&1; then
     echo "build-examples: cargo is needed; install Rust from https://rustup.rs" >&2
     exit 1
 fi
-cargo build --release --quiet -p dagfc
+echo "build-examples: building dagfc (release)"
+cargo build --release --quiet --locked -p dagfc
 dagfc=target/release/dagfc
 
 # The catalog's API-driven example (101.2.5) reads its configuration service, a folder
@@ -31,10 +32,24 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-status=0
+projects=()
 for project in examples/*/; do
-    [ -f "$project/dagf.toml" ] || continue
-    echo "== ${project%/}"
-    "$dagfc" build --project "$project" || status=1
+    [ -f "$project/dagf.toml" ] && projects+=("${project%/}")
 done
+status=0
+failed=()
+n=0
+for project in "${projects[@]}"; do
+    n=$((n + 1))
+    echo "== [$n/${#projects[@]}] $project"
+    if ! "$dagfc" build --project "$project"; then
+        status=1
+        failed+=("$project")
+    fi
+done
+if [ "$status" -eq 0 ]; then
+    echo "build-examples: built all ${#projects[@]} examples"
+else
+    echo "build-examples: ${#failed[@]} of ${#projects[@]} examples failed: ${failed[*]}" >&2
+fi
 exit $status

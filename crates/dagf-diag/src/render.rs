@@ -100,7 +100,8 @@ fn render_one(d: &Diagnostic, cache: &mut AriadneCache<'_>, color: ColorChoice, 
     let _ = report.finish().write(&mut *cache, &mut *out);
 }
 
-/// One JSON object per line, for editors and CI.
+/// One JSON object per line, for editors and CI; each says `"type": "diagnostic"`, so
+/// that a stream can carry other objects (`dagfc`'s closing summary) too.
 pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
     let label = |l: &crate::Label| {
         let f = sources.get(l.span.file);
@@ -119,6 +120,7 @@ pub fn render_json(diags: &[Diagnostic], sources: &Sources) -> String {
     let mut out = String::new();
     for d in diags {
         let v = serde_json::json!({
+            "type": "diagnostic",
             "code": d.code.as_str(),
             "severity": match d.severity() { Severity::Error => "error", Severity::Warning => "warning" },
             "message": d.message,

@@ -1,6 +1,6 @@
 //! Command-line parsing and the commands themselves.
 
-use crate::stdio::{errln, out, outln};
+use crate::stdio::{self, errln, out, outln};
 use crate::{outdir, output, project, scaffold};
 use clap::{Parser, Subcommand, ValueEnum};
 use dagf_diag::{Code, ColorChoice, Diagnostic, Diagnostics, Sources, render_human, render_json};
@@ -16,25 +16,50 @@ pub struct Args {
     /// When to colour diagnostics.
     #[arg(long, global = true, value_enum, default_value = "auto")]
     color: Color,
-    /// How to print diagnostics: for people, or one JSON object per line.
+    /// How to print diagnostics: for people (on standard error), or one JSON object per
+    /// line ending with a summary object (on standard output, unless the command prints
+    /// its own output there).
     #[arg(long, global = true, value_enum, default_value = "human")]
     message_format: MessageFormat,
     /// Print only errors and warnings, no summary.
     #[arg(long, short, global = true)]
     quiet: bool,
+}
+
+/// The project a command works on.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct ProjectArgs {
     /// Project folder (default: found by walking up from the working directory).
-    #[arg(long, global = true)]
+    #[arg(long)]
     project: Option<PathBuf>,
+}
+
+impl ProjectArgs {
+    /// Where the search for `dagf.toml` starts.
+    fn start(&self) -> PathBuf {
+        match &self.project {
+            Some(p) => p.clone(),
+            None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        }
+    }
+}
+
+/// The options of the commands that build the project: which project, for which
+/// environment and Airflow version, on how many threads.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct BuildArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
     /// Environment to build for: its `profile` applies to every DAG, and `env` is its
     /// name (default: `DAGF_ENV`, then `default_env` in dagf.toml).
-    #[arg(long, global = true)]
+    #[arg(long)]
     env: Option<String>,
     /// How many threads the work is spread over (default: one per core).
-    #[arg(long, short = 'j', global = true)]
+    #[arg(long, short = 'j')]
     jobs: Option<std::num::NonZeroUsize>,
     /// Airflow version to generate code for: 2.11, 3.0, 3.1, 3.2 or 3.3 (default:
     /// `[target] airflow` in dagf.toml, else 3.3).
-    #[arg(long, global = true, value_parser = parse_target)]
+    #[arg(long, value_parser = parse_target)]
     target: Option<dagf_target::Version>,
 }
 
@@ -52,6 +77,8 @@ fn parse_target(text: &str) -> Result<dagf_target::Version, String> {
 enum Command {
     /// Check the project and write one Python file per DAG.
     Build {
+        #[command(flatten)]
+        common: BuildArgs,
         /// Output folder (default: `out` in dagf.toml).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -66,27 +93,58 @@ enum Command {
         style: Option<project::StyleName>,
     },
     /// Check the project without writing anything.
-    Check,
-    /// Explain a diagnostic code, such as E0201.
-    Explain { code: String },
+    Check {
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Explain a diagnostic code, such as E0201, or list every code.
+    Explain {
+        /// The code, such as E0201 (any case).
+        #[arg(required_unless_present = "list")]
+        code: Option<String>,
+        /// List every diagnostic code with its title, one per line.
+        #[arg(long, conflicts_with = "code")]
+        list: bool,
+    },
     /// Show a value of a dag and every layer that set it: `schedule`,
     /// `default_args.retries`, or `TASK_ID.FIELD`.
-    ExplainValue { dag: String, field: String },
+    ExplainValue {
+        /// The dag id.
+        dag: String,
+        /// The value: a dag field, `default_args.KEY`, or `TASK_ID.FIELD`.
+        field: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
     /// Create a new project folder.
-    New { name: String },
+    New {
+        /// The project's name and folder: letters, digits, `-` and `_`.
+        name: String,
+    },
     /// Print a JSON Schema of a record type or of a factory's parameters, for editors
     /// to check YAML and JSON config files against.
     Schema {
+        /// The record type or factory.
         name: String,
         /// The schema of a base document: nothing required (a document that extends
         /// bases is checked this way anyway).
         #[arg(long)]
         partial: bool,
+        #[command(flatten)]
+        project: ProjectArgs,
     },
     /// Convert another tool's DAG definitions into a .dagf file.
     Import {
         #[command(subcommand)]
         from: ImportFrom,
+    },
+    /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
+    ///
+    /// For bash: `dagfc completions bash > ~/.local/share/bash-completion/completions/dagfc`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -108,14 +166,19 @@ enum ImportFrom {
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
 enum Color {
+    /// Colour when standard error is a terminal and `NO_COLOR` is not set.
     Auto,
+    /// Always colour.
     Always,
+    /// Never colour.
     Never,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
 enum MessageFormat {
+    /// Rendered for people, with excerpts of the source, on standard error.
     Human,
+    /// One JSON object per line, then a summary object.
     Json,
 }
 
@@ -136,18 +199,56 @@ const USER_ERROR: u8 = 1;
 
 pub fn run(args: Args) -> u8 {
     match &args.command {
-        Command::Explain { code } => explain(code),
+        Command::Explain { code, list } => match code {
+            Some(code) if !list => explain(code),
+            _ => explain_list(),
+        },
         Command::New { name } => new(name, args.quiet),
-        Command::Schema { name, partial } => schema(&args, name, *partial),
+        Command::Schema {
+            name,
+            partial,
+            project,
+        } => schema(project, name, *partial),
         Command::Import { from } => import(&args, from),
-        Command::Check | Command::ExplainValue { .. } => compile(&args, None),
+        Command::Completions { shell } => completions(*shell),
+        Command::Check { common } | Command::ExplainValue { common, .. } => {
+            compile(&args, common, None)
+        }
         Command::Build {
+            common,
             out,
             opt_level,
             emit,
             style,
-        } => compile(&args, Some((out.clone(), *opt_level, *emit, *style))),
+        } => compile(
+            &args,
+            common,
+            Some((out.clone(), *opt_level, *emit, *style)),
+        ),
     }
+}
+
+/// The command-line tree, for completion scripts (and the tests that read it).
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
+fn completions(shell: clap_complete::Shell) -> u8 {
+    let mut cmd = command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "dagfc", &mut script);
+    out!("{}", String::from_utf8_lossy(&script));
+    0
+}
+
+/// `dagfc explain --list`: every registered code and its title.
+fn explain_list() -> u8 {
+    let mut text = String::new();
+    for info in dagf_diag::CODES {
+        text.push_str(&format!("{}  {}\n", info.code, info.title));
+    }
+    out!("{text}");
+    0
 }
 
 fn explain(code: &str) -> u8 {
@@ -158,7 +259,9 @@ fn explain(code: &str) -> u8 {
         }
         None => {
             errln!("error: `{code}` is not a dagf diagnostic code");
-            errln!("help: codes look like E0201 or W0001; every diagnostic prints its code");
+            errln!(
+                "help: codes look like E0201 or W0001; every diagnostic prints its code, and `dagfc explain --list` lists them"
+            );
             USER_ERROR
         }
     }
@@ -187,13 +290,18 @@ fn new(name: &str, quiet: bool) -> u8 {
     }
 }
 
+/// Prints diagnostics and the summary that ends a command, for people or as JSON.
 struct Printer {
     color: ColorChoice,
     json: bool,
+    quiet: bool,
+    /// JSON messages go to standard error: the command prints its own output on standard
+    /// output (`build --emit`, `explain-value`, `import` without `--out`).
+    json_on_stderr: bool,
 }
 
 impl Printer {
-    fn new(args: &Args) -> Self {
+    fn new(args: &Args, prints_to_stdout: bool) -> Self {
         let color = match args.color {
             Color::Always => ColorChoice::Always,
             Color::Never => ColorChoice::Never,
@@ -208,31 +316,72 @@ impl Printer {
         Printer {
             color,
             json: args.message_format == MessageFormat::Json,
+            quiet: args.quiet,
+            json_on_stderr: prints_to_stdout,
         }
     }
 
     fn print(&self, diags: Vec<Diagnostic>, sources: &Sources) {
-        let text = if self.json {
-            render_json(&diags, sources)
+        if diags.is_empty() {
+            return;
+        }
+        if self.json {
+            self.json_lines(&render_json(&diags, sources));
         } else {
-            render_human(&diags, sources, self.color)
-        };
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(text.as_bytes());
+            stdio::write_err(&render_human(&diags, sources, self.color));
+        }
+    }
+
+    fn json_lines(&self, text: &str) {
+        if self.json_on_stderr {
+            stdio::write_err(text);
+        } else {
+            stdio::write_messages(text);
+        }
+    }
+
+    /// The last thing a command prints: the summary line for people (on standard error;
+    /// with `--quiet`, only a failure's), or one JSON object with `facts` (counts of
+    /// errors, warnings, dags, files) as the last line of the JSON stream, always.
+    fn summary(&self, line: &str, is_error: bool, facts: serde_json::Value) {
+        if self.json {
+            let mut object = serde_json::Map::new();
+            object.insert("type".into(), "summary".into());
+            object.insert("success".into(), (!is_error).into());
+            if let serde_json::Value::Object(facts) = facts {
+                object.extend(facts);
+            }
+            object.insert("message".into(), line.into());
+            self.json_lines(&format!("{}\n", serde_json::Value::Object(object)));
+        } else if is_error || !self.quiet {
+            errln!("{line}");
+        }
+    }
+
+    /// A line for people while the command works (such as waiting for a lock): never in
+    /// JSON, nor with `--quiet`.
+    fn note(&self, line: &str) {
+        if !self.json && !self.quiet {
+            errln!("{line}");
+        }
     }
 }
 
-fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
-    let printer = Printer::new(args);
+/// The JSON summary's counts.
+fn facts(errors: usize, warnings: usize) -> serde_json::Value {
+    serde_json::json!({ "errors": errors, "warnings": warnings })
+}
+
+fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
+    let prints_to_stdout = matches!(args.command, Command::ExplainValue { .. })
+        || matches!(build, Some((_, _, Some(_), _)));
+    let printer = Printer::new(args, prints_to_stdout);
     let fail = |d: Diagnostic, sources: &Sources| {
         printer.print(vec![d], sources);
-        summary(args, &format!("error: {}", counts(1, 0)), true);
+        printer.summary(&format!("error: {}", counts(1, 0)), true, facts(1, 0));
         USER_ERROR
     };
-    let start = match &args.project {
-        Some(p) => p.clone(),
-        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-    };
+    let start = common.project.start();
     let Some(root) = project::find_root(&start) else {
         return fail(
             Diagnostic::new(
@@ -250,7 +399,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     let loader = dagf_io::DiskLoader { root: &root };
     let proj = match dagf_driver::Project::load(&loader) {
         Ok(p) => p,
-        Err(stopped) => return fail_build(args, &printer, *stopped),
+        Err(stopped) => return fail_build(&printer, *stopped),
     };
     let on_disk = project::Project {
         root: &root,
@@ -260,7 +409,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     // before any work when it is no place for generated files.
     let out_dir = match &build {
         Some((flag, _, None, _)) => Some(flag.as_deref()),
-        None if matches!(args.command, Command::Check) => Some(None),
+        None if matches!(args.command, Command::Check { .. }) => Some(None),
         _ => None,
     }
     .map(|flag| outdir::resolve(flag, &on_disk, Some(proj.toml())))
@@ -278,15 +427,15 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
     };
     let options = dagf_driver::Options {
         goal,
-        env: args.env.clone(),
+        env: common.env.clone(),
         env_vars: std::env::vars().collect(),
         opt_level: build.as_ref().map_or(1, |b| b.1),
         style: build
             .as_ref()
             .and_then(|b| b.3)
             .map(project::StyleName::driver),
-        threads: args.jobs,
-        target: args.target,
+        threads: common.jobs,
+        target: common.target,
         references: false,
     };
     let name = proj.config.project.name.as_deref().unwrap_or("the project");
@@ -311,21 +460,23 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                     plural(w, "warning")
                 ),
             };
-            summary(
-                args,
+            printer.summary(
                 &format!(
                     "{} of {name} in {} up to date: nothing changed{noted}",
                     plural(n, "file"),
                     project::relative(&out_dir.path, &root),
                 ),
                 false,
+                serde_json::json!({
+                    "errors": 0, "warnings": 0, "files": n, "up_to_date": true,
+                }),
             );
             return 0;
         }
     }
     let built = dagf_driver::Session::new().build_project(&proj, &loader, &options);
     let Some(ir) = &built.ir else {
-        return fail_build(args, &printer, built);
+        return fail_build(&printer, built);
     };
     let dagf_driver::Build {
         sources: mut checked_sources,
@@ -336,30 +487,41 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         stamp,
         ..
     } = built;
+    let dags = ir.dags.len();
+    let done = |printer: &Printer| {
+        let line = format!(
+            "checked {}: {}",
+            plural(dags, "dag"),
+            counts(errors, warnings)
+        );
+        let mut f = facts(errors, warnings);
+        f["dags"] = dags.into();
+        printer.summary(&line, false, f);
+    };
     match goal {
         dagf_driver::Goal::Explain => {
-            let Command::ExplainValue { dag, field } = &args.command else {
+            let Command::ExplainValue { dag, field, .. } = &args.command else {
                 return USER_ERROR;
             };
             printer.print(diags, &checked_sources);
-            return explain_value(ir, &checked_sources, dag, field);
+            // `explain-value`'s own output is its answer; only JSON ends with a summary.
+            let status = explain_value(ir, &checked_sources, dag, field);
+            if printer.json {
+                done(&printer);
+            }
+            return status;
         }
         dagf_driver::Goal::Check => {
             printer.print(diags, &checked_sources);
-            summary(
-                args,
-                &format!(
-                    "checked {}: {}",
-                    plural(ir.dags.len(), "dag"),
-                    counts(errors, warnings)
-                ),
-                false,
-            );
+            done(&printer);
             return 0;
         }
         dagf_driver::Goal::Ir => {
             printer.print(diags, &checked_sources);
             out!("{}", dagf_ir::pretty(ir));
+            if printer.json {
+                done(&printer);
+            }
             return 0;
         }
         dagf_driver::Goal::Python => {
@@ -370,6 +532,17 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                     dir => outln!("# ==> {dir}/{} <==", file.file),
                 }
                 out!("{}", file.text);
+            }
+            if printer.json {
+                let mut f = facts(errors, warnings);
+                f["dags"] = files.iter().filter(|f| !f.dag_id.is_empty()).count().into();
+                f["files"] = files.len().into();
+                let line = format!(
+                    "printed {}: {}",
+                    plural(files.len(), "file"),
+                    counts(errors, warnings)
+                );
+                printer.summary(&line, false, f);
             }
             return 0;
         }
@@ -388,18 +561,24 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
         &files,
         stamp.as_ref(),
         &mut checked_sources,
-        &|line| summary(args, line, false),
-        dagf_driver::par::threads(args.jobs),
+        &|line| printer.note(line),
+        dagf_driver::par::threads(common.jobs),
     );
     let count = files.iter().filter(|f| !f.dag_id.is_empty()).count();
+    let file_count = files.len();
     // The process ends right after this: freeing the files piece by piece would only
     // cost time.
     std::mem::forget(files);
     match written {
         Ok(report) => {
             printer.print(diags, &checked_sources);
-            summary(
-                args,
+            let mut f = facts(errors, warnings);
+            f["dags"] = count.into();
+            f["files"] = file_count.into();
+            f["written"] = report.written.into();
+            f["unchanged"] = report.unchanged.into();
+            f["removed"] = report.removed.into();
+            printer.summary(
                 &format!(
                     "built {} of {name} into {} ({} written, {} unchanged, {} removed): {}",
                     plural(count, "dag"),
@@ -410,6 +589,7 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
                     counts(errors, warnings)
                 ),
                 false,
+                f,
             );
             0
         }
@@ -419,14 +599,14 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
             all.extend(diags);
             all.extend(failure.diagnostics);
             printer.print(all.into_sorted(), &checked_sources);
-            summary(
-                args,
+            printer.summary(
                 &format!(
                     "error: {}; {}",
                     counts(errors + n, warnings),
                     failure.outcome
                 ),
                 true,
+                facts(errors + n, warnings),
             );
             USER_ERROR
         }
@@ -434,12 +614,12 @@ fn compile(args: &Args, build: Option<BuildOptions>) -> u8 {
 }
 
 /// A build with errors: its diagnostics and the summary.
-fn fail_build(args: &Args, printer: &Printer, built: dagf_driver::Build) -> u8 {
+fn fail_build(printer: &Printer, built: dagf_driver::Build) -> u8 {
     printer.print(built.diagnostics, &built.sources);
-    summary(
-        args,
+    printer.summary(
         &format!("error: {}", counts(built.errors, built.warnings)),
         true,
+        facts(built.errors, built.warnings),
     );
     USER_ERROR
 }
@@ -449,14 +629,14 @@ fn fail_build(args: &Args, printer: &Printer, built: dagf_driver::Build) -> u8 {
 /// written when the import has an error.
 fn import(args: &Args, from: &ImportFrom) -> u8 {
     let ImportFrom::DagFactory { file, out, force } = from;
-    let printer = Printer::new(args);
+    let printer = Printer::new(args, out.is_none());
     let mut sources = Sources::new();
     let fail = |d: Diagnostic, sources: &Sources| {
         printer.print(vec![d], sources);
-        summary(
-            args,
+        printer.summary(
             "error: 1 error, 0 warnings; nothing was written",
             true,
+            facts(1, 0),
         );
         USER_ERROR
     };
@@ -488,19 +668,19 @@ fn import(args: &Args, from: &ImportFrom) -> u8 {
     );
     printer.print(imported.diagnostics.into_sorted(), &sources);
     if errors > 0 {
-        summary(
-            args,
+        printer.summary(
             &format!("error: {}; nothing was written", counts(errors, warnings)),
             true,
+            facts(errors, warnings),
         );
         return USER_ERROR;
     }
     let Some(out) = out else {
         out!("{}", imported.dagf);
-        summary(
-            args,
+        printer.summary(
             &format!("imported {shown}: {}", counts(errors, warnings)),
             false,
+            facts(errors, warnings),
         );
         return 0;
     };
@@ -513,14 +693,14 @@ fn import(args: &Args, from: &ImportFrom) -> u8 {
         .and_then(|mut f| f.write_all(imported.dagf.as_bytes()));
     match written {
         Ok(()) => {
-            summary(
-                args,
+            printer.summary(
                 &format!(
                     "imported {shown} into {}: {}",
                     out.display(),
                     counts(errors, warnings)
                 ),
                 false,
+                facts(errors, warnings),
             );
             0
         }
@@ -532,11 +712,8 @@ fn import(args: &Args, from: &ImportFrom) -> u8 {
 }
 
 /// `dagfc schema NAME`: the JSON Schema of a record type or a factory's parameters.
-fn schema(args: &Args, name: &str, partial: bool) -> u8 {
-    let start = match &args.project {
-        Some(p) => p.clone(),
-        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-    };
+fn schema(project: &ProjectArgs, name: &str, partial: bool) -> u8 {
+    let start = project.start();
     let Some(root) = project::find_root(&start) else {
         errln!(
             "error: no {} in {} or any folder above it",
@@ -637,12 +814,6 @@ fn counts(errors: usize, warnings: usize) -> String {
     )
 }
 
-fn summary(args: &Args, line: &str, is_error: bool) {
-    if args.quiet && !is_error {
-        return;
-    }
-    if args.message_format == MessageFormat::Json {
-        return;
-    }
-    errln!("{line}");
-}
+#[cfg(test)]
+#[path = "cli_tests.rs"]
+mod tests;

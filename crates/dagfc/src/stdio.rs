@@ -21,6 +21,23 @@ pub fn write_out(text: &str) {
     }
 }
 
+/// Writes machine-readable messages (`--message-format json`) to standard output. Like
+/// standard error, a reader that has gone away is ignored: the command still does its
+/// work and ends with the status it would have had, which a build with errors must not
+/// lose to a closed pipe. Any other failure is said on standard error.
+pub fn write_messages(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    match written {
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => {
+            write_err(&format!("error: cannot write to standard output: {e}\n"));
+        }
+        _ => {}
+    }
+}
+
 /// Writes `text` to standard error. A closed or broken standard error is ignored: the
 /// command still does its work and ends with the status it would have had.
 pub fn write_err(text: &str) {

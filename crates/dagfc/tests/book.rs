@@ -308,7 +308,6 @@ fn compile(
     let run = dagfc(
         dir.path(),
         &[
-            &env_flag[..],
             &[
                 "--color",
                 "never",
@@ -320,16 +319,21 @@ fn compile(
                 "--style",
                 &style,
             ],
+            &env_flag[..],
         ]
         .concat(),
     );
     let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
     let mut errors = BTreeSet::new();
     let mut warnings = BTreeSet::new();
+    // Beside `--emit python` the JSON messages are on standard error, the summary last.
     for line in stderr.lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
+        if v["type"] != "diagnostic" {
+            continue;
+        }
         let code = v["code"].as_str().unwrap_or("?").to_string();
         if v["severity"].as_str() == Some("warning") {
             warnings.insert(code);
@@ -340,7 +344,7 @@ fn compile(
     let human = String::from_utf8_lossy(
         &dagfc(
             dir.path(),
-            &[&env_flag[..], &["--color", "never", "check"]].concat(),
+            &[&["--color", "never", "check"], &env_flag[..]].concat(),
         )
         .stderr,
     )
@@ -698,5 +702,38 @@ fn the_architecture_crate_table_matches_the_cargo_files() {
             &rows[name], deps,
             "ARCHITECTURE.md: the workspace crates `{name}` depends on"
         );
+    }
+}
+
+/// The diagnostics reference has one table row per registered code, with the registry's
+/// title, and no row for a code that is not registered.
+#[test]
+fn the_diagnostics_reference_lists_every_registered_code() {
+    let path = book_src().join("reference/diagnostics.md");
+    let text = std::fs::read_to_string(&path).expect("read reference/diagnostics.md");
+    let mut rows: BTreeMap<String, String> = BTreeMap::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("| `") else {
+            continue;
+        };
+        let Some((code, rest)) = rest.split_once("` | ") else {
+            continue;
+        };
+        let title = rest.split(" | ").next().unwrap_or("").trim().to_string();
+        let again = rows.insert(code.to_string(), title);
+        assert!(again.is_none(), "diagnostics.md: `{code}` has two rows");
+    }
+    let registry: BTreeMap<String, String> = dagf_diag::CODES
+        .iter()
+        .map(|c| (c.code.as_str().to_string(), c.title.to_string()))
+        .collect();
+    let missing: Vec<&String> = registry.keys().filter(|c| !rows.contains_key(*c)).collect();
+    let unknown: Vec<&String> = rows.keys().filter(|c| !registry.contains_key(*c)).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "diagnostics.md's code table and the registry (crates/dagf-diag/src/codes.rs): no row for {missing:?}; rows for unregistered {unknown:?}"
+    );
+    for (code, title) in &registry {
+        assert_eq!(&rows[code], title, "diagnostics.md: the title of {code}");
     }
 }

@@ -1,6 +1,8 @@
 //! The command line: exit statuses, output formats, optimisation levels, and the
 //! output folder's safety rules (nothing half-written, nothing foreign touched).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -123,10 +125,11 @@ fn json_messages_carry_code_span_and_help() {
     )]);
     let o = dagfc(p.path(), &["check", "--message-format", "json"]);
     assert_eq!(o.status.code(), Some(1));
-    let lines: Vec<serde_json::Value> = stderr(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
-        .collect();
+    assert_eq!(stderr(&o), "");
+    let (lines, summary) = common::json_messages(&o.stdout);
+    assert_eq!(summary["errors"], 2, "{summary}");
+    assert_eq!(summary["warnings"], 0, "{summary}");
+    assert_eq!(summary["success"], false, "{summary}");
     let codes: Vec<&str> = lines.iter().filter_map(|v| v["code"].as_str()).collect();
     // No E0202 for `bash_command`: the misspelt field was taken for it.
     assert_eq!(codes, ["E0304", "E0203"]);
@@ -312,6 +315,26 @@ fn new_scaffolds_a_project_that_builds() {
     let o = dagfc(&root, &["build"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(root.join("dags/ingest_crm.py").is_file());
+    // What the build makes is ignored by git; the Python package the DAG calls is there.
+    let ignore = std::fs::read_to_string(root.join(".gitignore")).expect(".gitignore");
+    for line in ["/dags/", ".dagf-cache/", ".dagf~build*"] {
+        assert!(
+            ignore.lines().any(|l| l == line),
+            "no `{line}` in\n{ignore}"
+        );
+    }
+    let dag = std::fs::read_to_string(root.join("dags/ingest_crm.py")).expect("dag");
+    assert!(dag.contains("acme_tasks"), "{dag}");
+    assert!(root.join("python/acme_tasks/__init__.py").is_file());
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    assert!(readme.contains("PYTHONPATH"), "{readme}");
+    // No warning in the project as it is.
+    let o = dagfc(&root, &["check", "--color", "never"]);
+    assert!(
+        stderr(&o).contains("0 errors, 0 warnings"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(dagfc(dir.path(), &["new", "acme"]).status.code(), Some(1));
     assert_eq!(
         dagfc(dir.path(), &["new", "bad name!"]).status.code(),
@@ -692,5 +715,162 @@ dag quarterly {
         stderr(&bad).contains("unsupported Airflow target `4.0`"),
         "{}",
         stderr(&bad)
+    );
+}
+
+/// `dagfc check --message-format json > out.jsonl`: the diagnostics and then one summary
+/// object on standard output, nothing on standard error; the summary counts what the
+/// command knows (errors, warnings, dags; a build's files too).
+#[test]
+fn json_messages_go_to_stdout_and_end_with_a_summary() {
+    let p = project(&[(
+        "main.dagf",
+        "factory f(x: int) { task t: empty }\ndag a: f(x = 1)\ndag b: f(x = 2)\n",
+    )]);
+    let o = dagfc(p.path(), &["check", "--message-format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    let (diags, summary) = common::json_messages(&o.stdout);
+    let warnings = diags.iter().filter(|d| d["severity"] == "warning").count();
+    assert!(warnings >= 1, "{diags:?}");
+    assert_eq!(summary["success"], true, "{summary}");
+    assert_eq!(summary["errors"], 0, "{summary}");
+    assert_eq!(summary["warnings"], warnings, "{summary}");
+    assert_eq!(summary["dags"], 2, "{summary}");
+    assert!(
+        summary["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("checked 2 dags"))
+    );
+
+    // --quiet is for people: the JSON stream still ends with its summary.
+    let o = dagfc(p.path(), &["build", "--message-format", "json", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    let (_, summary) = common::json_messages(&o.stdout);
+    assert_eq!(summary["dags"], 2, "{summary}");
+    assert_eq!(summary["files"], 2, "{summary}");
+    assert_eq!(summary["written"], 2, "{summary}");
+    let o = dagfc(p.path(), &["build", "--message-format", "json"]);
+    let (diags, summary) = common::json_messages(&o.stdout);
+    assert!(
+        diags.is_empty(),
+        "an up-to-date build shows no warnings: {diags:?}"
+    );
+    assert_eq!(summary["up_to_date"], true, "{summary}");
+    assert_eq!(summary["files"], 2, "{summary}");
+
+    // A project that cannot be found is one diagnostic and a failed summary.
+    let empty = tempfile::tempdir().expect("tmp");
+    let o = dagfc(empty.path(), &["check", "--message-format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let (diags, summary) = common::json_messages(&o.stdout);
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0]["code"], "E0403");
+    assert_eq!(summary["success"], false, "{summary}");
+
+    // Human diagnostics stay on standard error.
+    let o = dagfc(p.path(), &["check", "--color", "never"]);
+    assert!(o.stdout.is_empty());
+    assert!(stderr(&o).contains("checked 2 dags"), "{}", stderr(&o));
+}
+
+/// A command that prints its own output on standard output (`build --emit`,
+/// `explain-value`, `import` without `--out`) keeps its JSON messages on standard error,
+/// so that neither stream mixes two things.
+#[test]
+fn json_messages_stay_on_stderr_beside_emitted_output() {
+    let p = project(&[(
+        "main.dagf",
+        "factory f(x: int) {\n  schedule = @daily\n  task t: empty\n}\ndag a: f(x = 1)\n",
+    )]);
+    for emit in ["python", "ir"] {
+        let o = dagfc(
+            p.path(),
+            &["build", "--emit", emit, "--message-format", "json"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.lines()
+                .all(|l| serde_json::from_str::<serde_json::Value>(l).is_err()),
+            "--emit {emit}: JSON on standard output:\n{out}"
+        );
+        let (diags, summary) = common::json_messages(&o.stderr);
+        assert!(
+            diags.iter().any(|d| d["severity"] == "warning"),
+            "{diags:?}"
+        );
+        assert_eq!(summary["errors"], 0, "{summary}");
+        assert_eq!(summary["dags"], 1, "{summary}");
+    }
+    let o = dagfc(
+        p.path(),
+        &["build", "--emit", "python", "--message-format", "json"],
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("# ==> a.py <==\n"));
+    let o = dagfc(
+        p.path(),
+        &["explain-value", "a", "schedule", "--message-format", "json"],
+    );
+    let (_, summary) = common::json_messages(&o.stderr);
+    assert_eq!(summary["dags"], 1, "{summary}");
+}
+
+/// `dagfc completions SHELL` prints a script for each shell; the bash one completes every
+/// command `dagfc --help` lists, and bash accepts it.
+#[test]
+fn completion_scripts_cover_every_command() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let help = dagfc(dir.path(), &["--help"]);
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let commands: Vec<&str> = help
+        .split("Commands:\n")
+        .nth(1)
+        .expect("a Commands section")
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() >= 8, "{commands:?}");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = dagfc(dir.path(), &["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = String::from_utf8_lossy(&o.stdout);
+        for command in &commands {
+            assert!(
+                script.contains(command),
+                "{shell}: no `{command}` in\n{script}"
+            );
+        }
+        assert!(script.contains("message-format"), "{shell}");
+    }
+    let o = dagfc(dir.path(), &["completions", "bash"]);
+    let path = dir.path().join("dagfc.bash");
+    std::fs::write(&path, &o.stdout).expect("write");
+    let check = Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("run bash");
+    assert!(check.status.success(), "bash -n: {}", stderr(&check));
+    // The script, sourced, completes `dagfc ex` to the two explain commands.
+    let line = format!(
+        "source {}; COMP_WORDS=(dagfc ex); COMP_CWORD=1; _dagfc dagfc ex dagfc; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        path.display()
+    );
+    let run = Command::new("bash")
+        .arg("-c")
+        .arg(&line)
+        .output()
+        .expect("bash");
+    let words = String::from_utf8_lossy(&run.stdout);
+    let mut words: Vec<&str> = words.lines().collect();
+    words.sort();
+    assert_eq!(words, ["explain", "explain-value"], "{}", stderr(&run));
+    assert_eq!(
+        dagfc(dir.path(), &["completions", "tcsh"]).status.code(),
+        Some(2)
     );
 }

@@ -192,9 +192,9 @@ fn catalog_cases(folder: &str, prefix: &str, companion: Option<&str>, status: i3
         std::fs::write(src.join(case.file_name().expect("name")), &text).expect("write");
         let run = dagfc(dir.path(), &["build", "--message-format", "json"]);
         assert_eq!(run.status.code(), Some(status), "{}", case.display());
-        let mut codes: Vec<String> = String::from_utf8_lossy(&run.stderr)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        let (diags, _) = common::json_messages(&run.stdout);
+        let mut codes: Vec<String> = diags
+            .iter()
             .filter_map(|v| v["code"].as_str().map(str::to_string))
             .collect();
         codes.sort();
@@ -921,25 +921,75 @@ print(json.dumps(out))
         "{factory}"
     );
     assert_eq!(factory["if"]["required"], serde_json::json!(["extends"]));
+    // The record is defined once, under `$defs`, and referred to.
     assert_eq!(
-        factory["else"]["properties"]["spec"]["title"], "PipelineSpec",
+        factory["else"]["properties"]["spec"]["$ref"], "#/$defs/PipelineSpec",
         "{factory}"
     );
+    assert_eq!(factory["$defs"]["PipelineSpec"]["title"], "PipelineSpec");
     // A document that extends bases gives only what it changes: nothing is required,
     // in nested records either, and what it overrides is typed like the rest.
     let then = &factory["then"];
     assert!(then.get("required").is_none(), "{factory}");
+    assert_eq!(
+        then["properties"]["spec"]["$ref"], "#/$defs/PipelineSpec.partial",
+        "{factory}"
+    );
     assert!(
-        then["properties"]["spec"].get("required").is_none(),
+        factory["$defs"]["PipelineSpec.partial"]
+            .get("required")
+            .is_none(),
+        "{factory}"
+    );
+    assert!(
+        factory["$defs"]["PipelineSpec"]["required"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
         "{factory}"
     );
     assert_eq!(
-        then["properties"]["override"]["properties"]["spec"]["title"],
-        "PipelineSpec"
+        then["properties"]["override"]["properties"]["spec"]["$ref"],
+        "#/$defs/PipelineSpec.partial"
     );
 
     // A name that is neither a type nor a factory is a user error with a suggestion.
     let run = dagfc(&catalog, &["schema", "PipelineSpc"]);
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("did you mean `PipelineSpec`?"));
+}
+
+/// `dagfc new` makes a project that builds as it is and whose DAGs Airflow loads and
+/// runs, its Python task calling the scaffolded package through `python/` on
+/// `PYTHONPATH`, as the project's README says.
+#[test]
+fn a_new_project_builds_and_runs_in_airflow() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let new = Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .args(["new", "acme-data"])
+        .current_dir(tmp.path())
+        .output()
+        .expect("run dagfc");
+    assert!(
+        new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
+    let root = tmp.path().join("acme-data");
+    let run = dagfc(&root, &["build"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let dag = std::fs::read_to_string(root.join("dags/ingest_crm.py")).expect("built");
+    assert!(dag.contains("acme_data_tasks"), "{dag}");
+    let json = conform(
+        &venv_python(),
+        &root.join("dags"),
+        &root.join("python"),
+        &["ingest_crm".to_string()],
+        &[],
+        2,
+    );
+    assert_eq!(json["failed"], 0, "{json}");
 }

@@ -34,9 +34,14 @@ struct Run {
 impl Run {
     fn from(out: Output) -> Run {
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let diags = stderr
+        // JSON diagnostics are on standard output, or on standard error when the command
+        // prints its own output there (`import` without `--out`).
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let diags = stdout
             .lines()
+            .chain(stderr.lines())
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["type"] == "diagnostic")
             .map(|v| {
                 let field = |k: &str| v[k].as_str().unwrap_or_default().to_string();
                 (field("code"), field("severity"))
@@ -452,4 +457,24 @@ fn unknown_codes_are_refused_with_a_hint() {
             "`dagfc explain {input}` should name the input and show what a code looks like: {stderr}"
         );
     }
+}
+
+/// `dagfc explain --list` prints the registry: every code and its title, one per line,
+/// in the registry's order.
+#[test]
+fn explain_list_prints_every_registered_code_and_title() {
+    let out = dagfc()
+        .args(["explain", "--list"])
+        .output()
+        .expect("run dagfc");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty());
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let listed: Vec<(&str, &str)> = text
+        .lines()
+        .map(|l| l.split_once("  ").expect("CODE  title"))
+        .collect();
+    let registry: Vec<(&str, &str)> = CODES.iter().map(|c| (c.code.as_str(), c.title)).collect();
+    assert_eq!(listed, registry);
+    assert!(listed.len() > 80, "{listed:?}");
 }

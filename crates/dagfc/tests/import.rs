@@ -173,12 +173,11 @@ fn an_error_writes_nothing_and_points_into_the_yaml() {
     ]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
     assert!(!out.exists(), "a failed import wrote {}", out.display());
-    assert!(run.stdout.is_empty());
-    let diags: Vec<serde_json::Value> = text(&run.stderr)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    // With `--out`, standard output is free for the JSON messages.
+    assert!(run.stderr.is_empty(), "{}", text(&run.stderr));
+    let (diags, summary) = common::json_messages(&run.stdout);
     assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(summary["errors"], 1, "{summary}");
     let d = &diags[0];
     assert_eq!(d["code"], "E0601", "{d}");
     let shown = d.to_string();

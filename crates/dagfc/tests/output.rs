@@ -664,11 +664,11 @@ fn output_folders_that_overlap_the_project_are_refused() {
     for command in ["build", "check"] {
         let o = run(&proj, &[command, "--message-format", "json"]);
         assert_eq!(o.status.code(), Some(1));
-        let lines: Vec<serde_json::Value> = stderr(&o)
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("json"))
-            .collect();
+        assert_eq!(stderr(&o), "", "{command}");
+        let (lines, summary) = common::json_messages(&o.stdout);
         assert_eq!(lines.len(), 1, "{command}: {lines:?}");
+        assert_eq!(summary["errors"], 1, "{command}: {summary}");
+        assert_eq!(summary["success"], false, "{command}: {summary}");
         let d = &lines[0];
         assert_eq!(d["code"], "E0406");
         assert_eq!(
@@ -708,10 +708,7 @@ fn a_damaged_manifest_is_one_error_naming_it() {
         let before = tree(p.path());
         let o = run(p.path(), &["build", "--message-format", "json"]);
         assert_eq!(o.status.code(), Some(1), "{damaged}");
-        let lines: Vec<serde_json::Value> = stderr(&o)
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("json"))
-            .collect();
+        let (lines, _) = common::json_messages(&o.stdout);
         assert_eq!(lines.len(), 1, "{damaged}: {lines:?}");
         let d = &lines[0];
         assert_eq!(d["code"], "E0407", "{damaged}");
@@ -770,8 +767,9 @@ fn a_closed_pipe_ends_dagfc_quietly() {
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
         assert_eq!(stderr(&o), "", "{args:?}");
     }
-    // Diagnostics and summaries go to standard error: a build with errors still ends
-    // with status 1, a good one with 0 and its files written.
+    // Diagnostics and summaries go to standard error (JSON ones to standard output): a
+    // build with errors still ends with status 1, a good one with 0 and its files
+    // written, whichever of the two is closed.
     let broken = project(&[(
         "m.dagf",
         "dag d { schedule = @dayly }\ndag e { schedule = 3 }\n",
@@ -785,6 +783,21 @@ fn a_closed_pipe_ends_dagfc_quietly() {
         let o = closed_pipe(broken.path(), args, true);
         assert_eq!(o.status.code(), Some(1), "{args:?}");
     }
+    for args in [
+        &["check", "--message-format", "json"][..],
+        &["build", "--message-format", "json"],
+    ] {
+        let o = closed_pipe(broken.path(), args, false);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{args:?}");
+    }
+    let o = closed_pipe(
+        p.path(),
+        &["build", "--message-format", "json", "--out", "json-dags"],
+        false,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(p.path().join("json-dags/d_49.py").is_file());
     let o = closed_pipe(p.path(), &["build"], true);
     assert_eq!(o.status.code(), Some(0));
     assert!(p.path().join("dags/d_49.py").is_file());
@@ -801,10 +814,7 @@ fn a_closed_pipe_ends_dagfc_quietly() {
     let o = sh(p.path(), "dagfc build --emit python | head -1");
     assert_eq!(String::from_utf8_lossy(&o.stdout), "# ==> d_0.py <==\n");
     assert_eq!(stderr(&o), "");
-    let o = sh(
-        broken.path(),
-        "dagfc check --message-format json 2>&1 | head -1",
-    );
+    let o = sh(broken.path(), "dagfc check --message-format json | head -1");
     let first: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON line");
     assert_eq!(first["code"], "E0304");
     assert_eq!(stderr(&o), "");

@@ -59,8 +59,8 @@ fn copy_project(from: &Path, to: &Path) {
     copy(from, to, true);
 }
 
-/// `dagfc ARGS --target V --message-format json` in `project`: exit status, stdout, and
-/// (code, file) of every error.
+/// `dagfc ARGS --target V --message-format json` in `project`: exit status, stdout,
+/// (code, file) of every error, and the messages (to show when something fails).
 fn dagfc(
     project: &Path,
     version: Version,
@@ -76,10 +76,16 @@ fn dagfc(
         .output()
         .expect("run dagfc");
     let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
-    let errors = stderr
+    // JSON diagnostics go to standard output, or to standard error beside `--emit`.
+    let messages = if args.contains(&"--emit") {
+        stderr
+    } else {
+        String::from_utf8_lossy(&run.stdout).into_owned() + &stderr
+    };
+    let errors = messages
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|d| d["severity"] == "error")
+        .filter(|d| d["type"] == "diagnostic" && d["severity"] == "error")
         .map(|d| {
             (
                 d["code"].as_str().unwrap_or("?").to_string(),
@@ -91,7 +97,7 @@ fn dagfc(
         run.status.success(),
         String::from_utf8_lossy(&run.stdout).into_owned(),
         errors,
-        stderr,
+        messages,
     )
 }
 

@@ -234,7 +234,12 @@ fn check(path: &Path) {
     let human = dagfc(root, &["--color", "never"]);
     let json = dagfc(root, &["--message-format", "json"]);
     let human_err = String::from_utf8(human.stderr).expect("UTF-8 diagnostics");
-    let json_err = String::from_utf8(json.stderr).expect("UTF-8 diagnostics");
+    let json_out = String::from_utf8(json.stdout).expect("UTF-8 diagnostics");
+    assert!(
+        json.stderr.is_empty(),
+        "{name}: JSON diagnostics go to standard output, not standard error: {}",
+        String::from_utf8_lossy(&json.stderr)
+    );
 
     // Exit status: errors fail the check, warnings do not.
     let want_status = if case.expect.outcome == Outcome::Error {
@@ -250,8 +255,9 @@ fn check(path: &Path) {
         );
     }
 
-    // The codes, as a multiset, and the shape of every diagnostic.
-    let diags: Vec<serde_json::Value> = json_err
+    // The codes, as a multiset, and the shape of every diagnostic; the summary that ends
+    // the stream counts them.
+    let mut diags: Vec<serde_json::Value> = json_out
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
@@ -259,6 +265,17 @@ fn check(path: &Path) {
                 .unwrap_or_else(|e| panic!("{name}: not a JSON diagnostic ({e}): {l}"))
         })
         .collect();
+    let summary = diags.pop().unwrap_or_default();
+    assert_eq!(
+        summary["type"], "summary",
+        "{name}: the last JSON line: {summary}"
+    );
+    let count = |severity: &str| diags.iter().filter(|d| d["severity"] == severity).count();
+    assert_eq!(summary["errors"], count("error"), "{name}: {summary}");
+    assert_eq!(summary["warnings"], count("warning"), "{name}: {summary}");
+    for d in &diags {
+        assert_eq!(d["type"], "diagnostic", "{name}: {d}");
+    }
     let mut codes: Vec<String> = Vec::new();
     for d in &diags {
         let code = d["code"].as_str().unwrap_or_default();
@@ -306,7 +323,7 @@ fn check(path: &Path) {
     );
     let tmp = root.to_string_lossy();
     assert!(
-        !human_err.contains(&*tmp) && !json_err.contains(&*tmp),
+        !human_err.contains(&*tmp) && !json_out.contains(&*tmp),
         "{name}: the output names the temporary project folder\n{human_err}"
     );
 

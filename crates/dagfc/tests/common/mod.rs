@@ -127,3 +127,28 @@ pub fn catalog_api() {
         });
     });
 }
+
+/// A `--message-format json` stream: every line a JSON object, the diagnostics
+/// (`"type": "diagnostic"`) and then exactly one summary (`"type": "summary"`), last.
+/// Panics, naming the stream, when it is anything else.
+pub fn json_messages(stream: &[u8]) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let text = String::from_utf8_lossy(stream);
+    let mut objects: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}\nin:\n{text}"))
+        })
+        .collect();
+    let summary = objects
+        .pop()
+        .unwrap_or_else(|| panic!("no summary object in:\n{text}"));
+    assert_eq!(summary["type"], "summary", "the last line:\n{text}");
+    for d in &objects {
+        assert_eq!(
+            d["type"], "diagnostic",
+            "a line before the summary:\n{text}"
+        );
+    }
+    (objects, summary)
+}
