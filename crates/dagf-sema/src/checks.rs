@@ -1,6 +1,7 @@
 //! Checks on a finished DAG (ids, timing, sensors, cycles) and its lowering to the IR.
 
 use crate::dag::DagB;
+use crate::ids::{GroupId, Id, IdVec, TaskId};
 use crate::layers::Slot;
 use crate::modules::Program;
 use crate::types::RecordTy;
@@ -139,7 +140,7 @@ fn ms(slot: Option<&Slot>) -> Option<i64> {
     }
 }
 
-pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option<dagf_ir::Dag> {
+pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Option<dagf_ir::Dag> {
     let Ctx {
         prog,
         sources,
@@ -299,7 +300,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
     };
     crate::rules::check(dag, edges, &op_class, target, diags);
 
-    let cycle = find_cycle(dag.tasks.len(), edges);
+    let cycle = find_cycle(dag, edges);
     if let Some(cycle) = cycle {
         let names: Vec<&str> = cycle
             .iter()
@@ -429,7 +430,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
         .iter()
         .map(|g| dagf_ir::Group {
             group_id: g.local.clone(),
-            parent: g.parent,
+            parent: g.parent.map(GroupId::index),
             tooltip: slot(&g.slots, "tooltip").and_then(|s| match &s.value.v {
                 V::Str(t) => Some(t.to_string()),
                 _ => None,
@@ -438,7 +439,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             span: g.name_span,
         })
         .collect();
-    let mut nodes: Vec<NodeIndex> = Vec::new();
+    let mut nodes: IdVec<TaskId, NodeIndex> = IdVec::default();
     for t in &dag.tasks {
         let op = &prog.operators[t.op];
         let order = |name: &str| {
@@ -471,7 +472,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(usize, usize, Span)]) -> Option
             out.graph.add_node(Task {
                 task_id: t.id.clone(),
                 local_id: t.local.clone(),
-                group: t.group,
+                group: t.group.map(GroupId::index),
                 op: op.ir.clone(),
                 args: slots
                     .iter()
@@ -634,9 +635,9 @@ fn utc_year_in_range(t: &dagf_time::DateTime) -> bool {
 }
 
 /// The first cycle in the task graph as (from, to, span) edges, if there is one.
-fn find_cycle(n: usize, edges: &[(usize, usize, Span)]) -> Option<Vec<(usize, usize, Span)>> {
+fn find_cycle(dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Option<Vec<(TaskId, TaskId, Span)>> {
     let mut g: DiGraph<(), Span> = DiGraph::new();
-    let nodes: Vec<NodeIndex> = (0..n).map(|_| g.add_node(())).collect();
+    let nodes: IdVec<TaskId, NodeIndex> = dag.tasks.ids().map(|_| g.add_node(())).collect();
     for (a, b, s) in edges {
         g.add_edge(nodes[*a], nodes[*b], *s);
     }
@@ -652,7 +653,7 @@ fn find_cycle(n: usize, edges: &[(usize, usize, Span)]) -> Option<Vec<(usize, us
         }
         // Walk inside the component from its smallest node until it closes.
         let start = *scc.iter().min()?;
-        let mut path: Vec<(usize, usize, Span)> = Vec::new();
+        let mut path: Vec<(TaskId, TaskId, Span)> = Vec::new();
         let mut seen = vec![start];
         let mut cur = start;
         loop {
@@ -666,7 +667,9 @@ fn find_cycle(n: usize, edges: &[(usize, usize, Span)]) -> Option<Vec<(usize, us
                     )
                 })
                 .min_by_key(|(t, _)| if *t == start { 0 } else { t.index() + 1 })?;
-            path.push((cur.index(), next.index(), span));
+            // Nodes were added in task order, so a node's index is its task's.
+            let task = |n: NodeIndex| TaskId::from_index(n.index());
+            path.push((task(cur), task(next), span));
             if next == start {
                 return Some(path);
             }
@@ -762,6 +765,7 @@ fn lower(v: &Value) -> dagf_ir::Value {
         },
         V::AssetAll(xs) => I::AssetAll(xs.iter().map(lower).collect()),
         V::AssetAny(xs) => I::AssetAny(xs.iter().map(lower).collect()),
-        V::Task(t) | V::Group(t) => I::Int(*t as i64),
+        V::Task(t) => I::Int(t.index() as i64),
+        V::Group(g) => I::Int(g.index() as i64),
     }
 }

@@ -1,7 +1,7 @@
 //! A DAG under construction: its slots, tasks, groups and dependencies as written,
 //! before the checks turn it into the IR.
 
-use crate::ids::{InstanceId, ModuleId, OperatorId};
+use crate::ids::{GroupId, IdVec, InstanceId, ModuleId, OperatorId, TaskId};
 use crate::layers::{Layer, Slot};
 use dagf_diag::Span;
 use dagf_syntax::ast::Stmt;
@@ -22,7 +22,7 @@ pub struct TaskB {
     /// Fields an unknown (misspelt) field was taken for: not also reported missing.
     pub meant: Vec<String>,
     /// The task group it is declared in.
-    pub group: Option<usize>,
+    pub group: Option<GroupId>,
     /// Its name inside that group (`id` has the group path in front).
     pub local: String,
 }
@@ -30,8 +30,8 @@ pub struct TaskB {
 /// A task or a task group of the DAG being built.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Node {
-    Task(usize),
-    Group(usize),
+    Task(TaskId),
+    Group(GroupId),
 }
 
 /// A task group under construction.
@@ -40,7 +40,7 @@ pub struct GroupB {
     pub local: String,
     /// The group path, as Airflow prefixes task ids with it (`outer.inner`).
     pub id: String,
-    pub parent: Option<usize>,
+    pub parent: Option<GroupId>,
     pub name_span: Span,
     pub slots: Vec<Slot>,
     /// How many tasks were declared before it (its place among them in the output).
@@ -53,7 +53,7 @@ pub struct GroupB {
 pub(crate) enum Endpoint {
     Node(Node),
     /// A name (or `group.name` path) looked up from a scope once the body is complete.
-    Path(Vec<(Rc<str>, Span)>, Option<usize>),
+    Path(Vec<(Rc<str>, Span)>, Option<GroupId>),
 }
 
 /// A typed dag param (`params { NAME: TYPE = DEFAULT }`) as the layers left it.
@@ -77,12 +77,12 @@ pub struct DagB {
     pub span: Span,
     pub name_span: Span,
     pub slots: Vec<Slot>,
-    pub tasks: Vec<TaskB>,
-    pub groups: Vec<GroupB>,
+    pub tasks: IdVec<TaskId, TaskB>,
+    pub groups: IdVec<GroupId, GroupB>,
     /// Names at the top of the DAG body; each group has its own.
     pub(crate) by_name: HashMap<String, Node>,
     /// The group whose body is being evaluated.
-    pub(crate) scope: Option<usize>,
+    pub(crate) scope: Option<GroupId>,
     /// Tasks declared with an error (already reported): `>>` on them says nothing more.
     pub(crate) failed: Vec<String>,
     /// Dependencies, with the nesting depth of the body that declared them.
@@ -116,15 +116,15 @@ pub(crate) struct After {
     pub(crate) body: Vec<Stmt>,
     pub(crate) layer: Layer,
     /// The tasks the mixin itself declared: not counted among anyone's roots and leaves.
-    pub(crate) own: std::ops::Range<usize>,
+    pub(crate) own: std::ops::Range<TaskId>,
 }
 
 /// Whose fields a statement sets.
 #[derive(Copy, Clone, Debug)]
 pub(crate) enum Slots {
     Dag,
-    Task(usize),
-    Group(usize),
+    Task(TaskId),
+    Group(GroupId),
 }
 
 impl DagB {
@@ -134,8 +134,8 @@ impl DagB {
             span,
             name_span,
             slots: Vec::new(),
-            tasks: Vec::new(),
-            groups: Vec::new(),
+            tasks: IdVec::default(),
+            groups: IdVec::default(),
             by_name: HashMap::new(),
             scope: None,
             failed: Vec::new(),
@@ -153,14 +153,14 @@ impl DagB {
         }
     }
 
-    pub(crate) fn names_mut(&mut self, scope: Option<usize>) -> &mut HashMap<String, Node> {
+    pub(crate) fn names_mut(&mut self, scope: Option<GroupId>) -> &mut HashMap<String, Node> {
         match scope {
             Some(g) => &mut self.groups[g].names,
             None => &mut self.by_name,
         }
     }
 
-    pub(crate) fn names(&self, scope: Option<usize>) -> &HashMap<String, Node> {
+    pub(crate) fn names(&self, scope: Option<GroupId>) -> &HashMap<String, Node> {
         match scope {
             Some(g) => &self.groups[g].names,
             None => &self.by_name,
@@ -185,7 +185,7 @@ impl DagB {
     }
 
     /// Whether task `t` is inside group `g`, at any depth.
-    pub(crate) fn inside(&self, t: usize, g: usize) -> bool {
+    pub(crate) fn inside(&self, t: TaskId, g: GroupId) -> bool {
         let mut cur = self.tasks[t].group;
         while let Some(c) = cur {
             if c == g {
@@ -197,8 +197,14 @@ impl DagB {
     }
 
     /// A group's first tasks (`roots`) or last tasks, given the task edges so far.
-    pub(crate) fn ends(&self, g: usize, edges: &[(usize, usize, Span)], roots: bool) -> Vec<usize> {
-        (0..self.tasks.len())
+    pub(crate) fn ends(
+        &self,
+        g: GroupId,
+        edges: &[(TaskId, TaskId, Span)],
+        roots: bool,
+    ) -> Vec<TaskId> {
+        self.tasks
+            .ids()
             .filter(|&t| self.inside(t, g))
             .filter(|&t| {
                 !edges.iter().any(|&(a, b, _)| {

@@ -1,5 +1,6 @@
-//! Typed indexes into the program's tables: a `FactoryId` reads `prog.factories` and
-//! nothing else, so an index of one table cannot be used for another.
+//! Typed indexes into the program's tables and a DAG builder's: a `FactoryId` reads
+//! `prog.factories` and a `TaskId` `DagB::tasks`, and nothing else, so an index of one
+//! table cannot be used for another.
 
 use std::marker::PhantomData;
 
@@ -56,6 +57,10 @@ ids! {
     ProfileId;
     /// A top-level pool: `Program::pools`.
     PoolId;
+    /// A task of the DAG being built: `DagB::tasks`.
+    TaskId;
+    /// A task group of the DAG being built: `DagB::groups`.
+    GroupId;
 }
 
 /// A table whose entries are read by one kind of id.
@@ -80,6 +85,11 @@ impl<I: Id, T> IdVec<I, T> {
         I::from_index(self.items.len() - 1)
     }
 
+    /// The id the next entry pushed will get.
+    pub fn next_id(&self) -> I {
+        I::from_index(self.items.len())
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -90,6 +100,11 @@ impl<I: Id, T> IdVec<I, T> {
 
     pub fn get(&self, id: I) -> Option<&T> {
         self.items.get(id.index())
+    }
+
+    /// The entry `id` reads, to change, if the table has one.
+    pub fn get_mut(&mut self, id: I) -> Option<&mut T> {
+        self.items.get_mut(id.index())
     }
 
     pub fn iter(&self) -> std::slice::Iter<'_, T> {

@@ -1,7 +1,7 @@
 //! Layers: which part of a program set a value (a template, a parent factory, a mixin,
 //! the body, a policy, a profile), and the one merge rule between them.
 
-use crate::ids::{FactoryId, KindId, ProfileId, TemplateId};
+use crate::ids::{FactoryId, Id, KindId, ProfileId, TemplateId};
 use crate::modules::Program;
 use crate::value::{V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
@@ -170,7 +170,8 @@ fn item_hash(v: &V) -> u64 {
         V::Date(d) => (9u8, d).hash(&mut h),
         V::DateTime(d) => (10u8, d).hash(&mut h),
         V::Asset(a) => (5u8, &a.uri).hash(&mut h),
-        V::Task(x) | V::Group(x) => (6u8, x).hash(&mut h),
+        V::Task(x) => (6u8, x.index()).hash(&mut h),
+        V::Group(x) => (6u8, x.index()).hash(&mut h),
         V::Tenant(x) => (6u8, x).hash(&mut h),
         V::List(xs) | V::AssetAll(xs) | V::AssetAny(xs) => {
             7u8.hash(&mut h);

@@ -7,6 +7,7 @@
 //! an error and then never runs as written.
 
 use crate::dag::{DagB, TaskB};
+use crate::ids::{IdVec, TaskId};
 use crate::layers::Slot;
 use crate::value::{V, Value};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
@@ -15,7 +16,7 @@ use dagf_target::{Feature, Target, Version};
 /// Every check of this module on one finished dag.
 pub(crate) fn check(
     dag: &DagB,
-    edges: &[(usize, usize, Span)],
+    edges: &[(TaskId, TaskId, Span)],
     op_class: &dyn Fn(&TaskB) -> String,
     target: Target,
     diags: &mut Diagnostics,
@@ -558,13 +559,13 @@ fn access_control(dag: &DagB, diags: &mut Diagnostics) {
 /// `priority_strategy.py:67-93`: with the default weight rule a task's weight is its own
 /// plus every downstream task's (every upstream task's with `upstream`), and Airflow
 /// stores it as a 32-bit integer.
-fn priority_weights(dag: &DagB, edges: &[(usize, usize, Span)], diags: &mut Diagnostics) {
+fn priority_weights(dag: &DagB, edges: &[(TaskId, TaskId, Span)], diags: &mut Diagnostics) {
     let arg = |t: &TaskB, name: &str| -> Option<V> {
         slot(&t.slots, name)
             .map(|s| s.value.v.clone())
             .or_else(|| default_arg(dag, name).map(|v| v.v.clone()))
     };
-    let weights: Vec<i64> = dag
+    let weights: IdVec<TaskId, i64> = dag
         .tasks
         .iter()
         .map(|t| match arg(t, "priority_weight") {
@@ -582,12 +583,13 @@ fn priority_weights(dag: &DagB, edges: &[(usize, usize, Span)], diags: &mut Diag
         return;
     }
     let n = dag.tasks.len();
-    let (mut down, mut up) = (vec![Vec::new(); n], vec![Vec::new(); n]);
+    let (mut down, mut up): (IdVec<TaskId, Vec<TaskId>>, IdVec<TaskId, Vec<TaskId>>) =
+        (IdVec::filled(n, Vec::new()), IdVec::filled(n, Vec::new()));
     for &(a, b, _) in edges {
         down[a].push(b);
         up[b].push(a);
     }
-    for (t, task) in dag.tasks.iter().enumerate() {
+    for (t, task) in dag.tasks.enumerate() {
         let relatives = match arg(task, "weight_rule") {
             Some(V::Str(r)) if &*r == "absolute" => None,
             Some(V::Str(r)) if &*r == "upstream" => Some(&up),
@@ -595,7 +597,7 @@ fn priority_weights(dag: &DagB, edges: &[(usize, usize, Span)], diags: &mut Diag
         };
         let mut sum = i128::from(weights[t]);
         if let Some(next) = relatives {
-            let mut seen = vec![false; n];
+            let mut seen: IdVec<TaskId, bool> = IdVec::filled(n, false);
             let mut stack = next[t].clone();
             while let Some(x) = stack.pop() {
                 if std::mem::replace(&mut seen[x], true) {

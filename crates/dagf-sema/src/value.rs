@@ -2,7 +2,8 @@
 //! about it can point there however far it travelled.
 
 use crate::ids::{
-    CallbackId, FactoryId, InstanceId, KindId, MixinId, ModuleId, OperatorId, TemplateId,
+    CallbackId, FactoryId, GroupId, InstanceId, KindId, MixinId, ModuleId, OperatorId, TaskId,
+    TemplateId,
 };
 use dagf_diag::Span;
 use dagf_time::{Date, DateTime};
@@ -35,11 +36,11 @@ pub enum V {
     AssetAll(Rc<Vec<Value>>),
     AssetAny(Rc<Vec<Value>>),
     /// A task of the DAG being built, by index.
-    Task(usize),
+    Task(TaskId),
     /// A callback with its arguments bound.
     Callback(Rc<Callback>),
     /// A task group of the DAG being built, by index.
-    Group(usize),
+    Group(GroupId),
     /// A declared thing that is not data: an operator, a factory, a module, a built-in.
     Item(Item),
     /// A factory with some of its arguments already given: `ingest(owner = "data")`.
@@ -135,7 +136,8 @@ impl Value {
                         .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && v.same(v2)))
             }
             (V::Asset(x), V::Asset(y)) => x.uri == y.uri,
-            (V::Task(x), V::Task(y)) | (V::Group(x), V::Group(y)) => x == y,
+            (V::Task(x), V::Task(y)) => x == y,
+            (V::Group(x), V::Group(y)) => x == y,
             (V::Tenant(x), V::Tenant(y)) => x == y,
             (V::Callback(x), V::Callback(y)) => {
                 x.kind == y.kind

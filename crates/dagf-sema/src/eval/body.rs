@@ -131,7 +131,7 @@ impl Cx<'_> {
                         env: env.clone(),
                         body: body.clone(),
                         layer: dag.layer,
-                        own: 0..0,
+                        own: TaskId::default()..TaskId::default(),
                     });
                 } else {
                     self.not_here(
@@ -209,7 +209,7 @@ impl Cx<'_> {
     pub(super) fn task_field(
         &mut self,
         dag: &mut DagB,
-        t: usize,
+        t: TaskId,
         name: &ast::Ident,
         v: Value,
         append: bool,
@@ -302,7 +302,7 @@ impl Cx<'_> {
         env: &mut Env,
         d: &ast::Decl,
         dag: &mut DagB,
-    ) -> Option<usize> {
+    ) -> Option<GroupId> {
         self.only_dags_in_tenants(d);
         let (local, name_span) = self.name_of(m, env, &d.name, Some(dag))?;
         if local.is_empty()
@@ -354,9 +354,8 @@ impl Cx<'_> {
                 }
             },
         };
-        let g = dag.groups.len();
         let parent = dag.scope;
-        dag.groups.push(GroupB {
+        let g = dag.groups.push(GroupB {
             local: local.clone(),
             id: format!("{}{local}", dag.prefix()),
             parent,
@@ -394,7 +393,7 @@ impl Cx<'_> {
     pub(super) fn group_field(
         &mut self,
         dag: &mut DagB,
-        g: usize,
+        g: GroupId,
         name: &ast::Ident,
         v: Value,
         append: bool,

@@ -38,7 +38,7 @@ impl Cx<'_> {
             else {
                 continue;
             };
-            let (tasks_before, afters_before) = (dag.tasks.len(), dag.afters.len());
+            let (tasks_before, afters_before) = (dag.tasks.next_id(), dag.afters.len());
             self.mixin_applications += 1;
             self.mixin_uses
                 .resize(self.mixin_applications + 1, (String::new(), u.span));
@@ -50,7 +50,7 @@ impl Cx<'_> {
             self.body(module, &mut menv, &decl.body, dag, scope);
             self.making = outer_making;
             dag.layer = outer;
-            let own = tasks_before..dag.tasks.len();
+            let own = tasks_before..dag.tasks.next_id();
             for a in &mut dag.afters[afters_before..] {
                 a.own = own.clone();
             }
@@ -62,7 +62,7 @@ impl Cx<'_> {
     pub(super) fn run_afters(&mut self, dag: &mut DagB) {
         let afters = std::mem::take(&mut dag.afters);
         // Tasks of mixins with `after` blocks (sentinels) are never anyone's roots or leaves.
-        let own: Vec<std::ops::Range<usize>> = afters.iter().map(|a| a.own.clone()).collect();
+        let own: Vec<std::ops::Range<TaskId>> = afters.iter().map(|a| a.own.clone()).collect();
         for after in afters {
             let saved = dag.edges.clone();
             let edges = self.task_edges(dag);
@@ -70,15 +70,17 @@ impl Cx<'_> {
             // Sentinels are left out both as candidates and as the edges that would
             // disqualify one: `gate >> roots()` still finds the tasks after `begin`.
             let n = dag.tasks.len();
-            let mut sentinel = vec![false; n];
-            for r in &own {
-                for t in r.clone().filter(|&t| t < n) {
-                    sentinel[t] = true;
-                }
-            }
-            let is_sentinel = |t: usize| sentinel.get(t).copied().unwrap_or(false);
+            let sentinel: IdVec<TaskId, bool> = dag
+                .tasks
+                .ids()
+                .map(|t| own.iter().any(|r| r.contains(&t)))
+                .collect();
+            let is_sentinel = |t: TaskId| sentinel.get(t).copied().unwrap_or(false);
             // One pass over the edges: which tasks have a task before them, which after.
-            let (mut after_one, mut before_one) = (vec![false; n], vec![false; n]);
+            let (mut after_one, mut before_one) = (
+                IdVec::<TaskId, _>::filled(n, false),
+                IdVec::<TaskId, _>::filled(n, false),
+            );
             for &(a, b, _) in &edges {
                 if a == b {
                     continue;
@@ -94,9 +96,9 @@ impl Cx<'_> {
                     *x = true;
                 }
             }
-            let others = || (0..n).filter(|&t| !is_sentinel(t));
-            let roots: Vec<usize> = others().filter(|&t| !after_one[t]).collect();
-            let leaves: Vec<usize> = others().filter(|&t| !before_one[t]).collect();
+            let others = || dag.tasks.ids().filter(|&t| !is_sentinel(t));
+            let roots: Vec<TaskId> = others().filter(|&t| !after_one[t]).collect();
+            let leaves: Vec<TaskId> = others().filter(|&t| !before_one[t]).collect();
             let outer_ctx = self.after_ctx.replace((roots, leaves));
             let outer = std::mem::replace(&mut dag.layer, after.layer);
             let mut env = after.env.clone();

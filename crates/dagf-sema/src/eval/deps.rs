@@ -80,7 +80,7 @@ impl Cx<'_> {
 
     /// Tasks and groups, and strings naming them (data read from a config file names
     /// its tasks' upstreams by id); a name is looked up when the body is complete.
-    pub(super) fn value_endpoints(&mut self, v: &Value, scope: Option<usize>) -> Vec<Endpoint> {
+    pub(super) fn value_endpoints(&mut self, v: &Value, scope: Option<GroupId>) -> Vec<Endpoint> {
         match &v.v {
             V::Task(t) => vec![Endpoint::Node(Node::Task(*t))],
             V::Group(g) => vec![Endpoint::Node(Node::Group(*g))],
@@ -108,10 +108,10 @@ impl Cx<'_> {
     /// The dependencies as edges between tasks. A group stands for its first tasks
     /// downstream of `>>` and its last tasks upstream; bodies nested deepest go first,
     /// so a group's ends are known before an outer dependency uses them.
-    pub(super) fn task_edges(&mut self, dag: &mut DagB) -> Vec<(usize, usize, Span)> {
+    pub(super) fn task_edges(&mut self, dag: &mut DagB) -> Vec<(TaskId, TaskId, Span)> {
         let mut declared = std::mem::take(&mut dag.edges);
         declared.sort_by_key(|(_, _, _, depth)| std::cmp::Reverse(*depth));
-        let mut edges: Vec<(usize, usize, Span)> = Vec::new();
+        let mut edges: Vec<(TaskId, TaskId, Span)> = Vec::new();
         for (a, b, span, _) in declared {
             let (Some(a), Some(b)) = (
                 self.resolve_endpoint(dag, &a),
@@ -140,7 +140,7 @@ impl Cx<'_> {
     /// scopes around it; each further part of a `group.name` path inside that group.
     /// `group.task` written as one string: a group declared in `scope` (or around it)
     /// whose name is a prefix, then the rest inside it (task ids may hold dots too).
-    fn dotted(dag: &DagB, mut scope: Option<usize>, path: &str) -> Option<Node> {
+    fn dotted(dag: &DagB, mut scope: Option<GroupId>, path: &str) -> Option<Node> {
         loop {
             for (i, _) in path.match_indices('.') {
                 if let Some(&Node::Group(g)) = dag.names(scope).get(&path[..i]) {
@@ -161,7 +161,7 @@ impl Cx<'_> {
     }
 
     /// Whether `name` is declared in `scope` or a scope around it.
-    fn declared(dag: &DagB, mut scope: Option<usize>, name: &str) -> bool {
+    fn declared(dag: &DagB, mut scope: Option<GroupId>, name: &str) -> bool {
         loop {
             if dag.names(scope).contains_key(name) {
                 return true;
@@ -223,7 +223,7 @@ impl Cx<'_> {
                             "`{}` is a task, not a group",
                             dag.tasks[match node {
                                 Node::Task(t) => t,
-                                Node::Group(_) => 0,
+                                Node::Group(_) => TaskId::default(),
                             }]
                             .local
                         ),
@@ -269,7 +269,7 @@ impl Cx<'_> {
         self.note(raw);
     }
 
-    pub(super) fn no_such(&mut self, dag: &DagB, scope: Option<usize>, name: &str, span: Span) {
+    pub(super) fn no_such(&mut self, dag: &DagB, scope: Option<GroupId>, name: &str, span: Span) {
         let place = match scope {
             Some(g) => format!("task group `{}` of {}", dag.groups[g].id, dag.what()),
             None => dag.what(),

@@ -5,8 +5,8 @@ use crate::Options;
 use crate::builtins::{self, Builtin};
 use crate::checks;
 use crate::ids::{
-    CallbackId, FactoryId, Id, IdVec, InstanceId, KindId, ModuleId, OperatorId, ProfileId,
-    SourceId, TemplateId,
+    CallbackId, FactoryId, GroupId, Id, IdVec, InstanceId, KindId, ModuleId, OperatorId, ProfileId,
+    SourceId, TaskId, TemplateId,
 };
 use crate::modules::{BindingKind, Program};
 use crate::types::{FieldTy, RecordTy, Ty};
@@ -348,7 +348,7 @@ struct Cx<'a> {
     used_templates: std::collections::HashSet<TemplateId>,
     used_callbacks: std::collections::HashSet<CallbackId>,
     /// In an `after` block: what `roots()` and `leaves()` return.
-    after_ctx: Option<(Vec<usize>, Vec<usize>)>,
+    after_ctx: Option<(Vec<TaskId>, Vec<TaskId>)>,
     /// Every tenant, by declaration.
     instances: IdVec<InstanceId, InstanceState>,
     /// Kinds at least one dag was placed in (the others' policies are checked alone).
@@ -539,8 +539,8 @@ impl<'a> Cx<'a> {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(super) enum Scope {
     Dag,
-    Group(usize),
-    Task(usize),
+    Group(GroupId),
+    Task(TaskId),
 }
 
 /// E0203: `name` is none of the fields (or keys) `known` a record, a task or a tenant

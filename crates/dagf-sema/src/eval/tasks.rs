@@ -9,7 +9,7 @@ impl Cx<'_> {
         env: &mut Env,
         d: &ast::Decl,
         dag: &mut DagB,
-    ) -> Option<usize> {
+    ) -> Option<TaskId> {
         self.only_dags_in_tenants(d);
         let (id, name_span) = self.name_of(m, env, &d.name, Some(dag))?;
         let Some(target) = &d.target else {
@@ -99,10 +99,7 @@ impl Cx<'_> {
                 dag.tasks[prev] = task;
                 prev
             }
-            None => {
-                dag.tasks.push(task);
-                dag.tasks.len() - 1
-            }
+            None => dag.tasks.push(task),
         };
         let scope = dag.scope;
         dag.names_mut(scope).insert(id, Node::Task(t));
@@ -139,7 +136,7 @@ impl Cx<'_> {
         env: &mut Env,
         args: &[ast::Arg],
         dag: &mut DagB,
-        t: usize,
+        t: TaskId,
     ) {
         for arg in args {
             let Some(name) = &arg.name else {
@@ -214,7 +211,7 @@ impl Cx<'_> {
     /// chain of templates of any length is followed on a loop rather than the stack:
     /// each template's arguments to its parent are bound, child to parent, then the
     /// bodies run, parent to child. One whose arguments fail runs nothing of its own.
-    pub(super) fn apply_template(&mut self, tid: TemplateId, env: Env, dag: &mut DagB, t: usize) {
+    pub(super) fn apply_template(&mut self, tid: TemplateId, env: Env, dag: &mut DagB, t: TaskId) {
         let mut frames: Vec<(TemplateId, Env)> = vec![(tid, env)];
         // `template_base` has refused chains that lead back; this only keeps the loop finite.
         let mut on_chain = std::collections::HashSet::from([tid]);

@@ -38,8 +38,7 @@ impl Cx<'_> {
         dag.mixin_base = self.mixin_uses.len();
         dag.kind = "template";
         if decl.target.is_none() {
-            let g = dag.groups.len();
-            dag.groups.push(GroupB {
+            let g = dag.groups.push(GroupB {
                 local: decl.name.name.clone(),
                 id: decl.name.name.clone(),
                 parent: None,
@@ -63,7 +62,7 @@ impl Cx<'_> {
         let Some(op) = self.template_base(tid, decl.name.span) else {
             return;
         };
-        dag.tasks.push(TaskB {
+        let t = dag.tasks.push(TaskB {
             id: decl.name.name.clone(),
             op,
             slots: Vec::new(),
@@ -74,7 +73,7 @@ impl Cx<'_> {
             group: None,
             local: decl.name.name.clone(),
         });
-        self.apply_template(tid, env, &mut dag, 0);
+        self.apply_template(tid, env, &mut dag, t);
     }
 
     /// A callback nothing uses: its arguments are evaluated with stand-ins.
