@@ -73,18 +73,9 @@ pub fn fires(expr: &str) -> bool {
     })
 }
 
-/// The five-field cron a preset stands for (`None` for `once` and `continuous`).
-pub fn preset_cron(p: &str) -> Option<&'static str> {
-    Some(match p {
-        "hourly" => "0 * * * *",
-        "daily" | "midnight" => "0 0 * * *",
-        "weekly" => "0 0 * * 0",
-        "monthly" => "0 0 1 * *",
-        "quarterly" => "0 0 1 */3 *",
-        "yearly" | "annually" => "0 0 1 1 *",
-        _ => return None,
-    })
-}
+/// The five-field cron a preset stands for (`None` for `once` and `continuous`): the
+/// target's table, the same on every Airflow version.
+pub use dagf_target::preset_cron;
 
 /// A minute of the calendar (UTC): year, month, day, hour, minute.
 pub type Minute = (i32, u32, u32, u32, u32);

@@ -289,30 +289,10 @@ fn literal(e: &ast::Expr) -> Option<Json> {
     })
 }
 
-/// Milliseconds as a config file writes them: `1h30m`, `90s`, `500ms`.
+/// Milliseconds as a config file writes them (`1h30m`, `90s`, `500ms`): the duration
+/// literal's own text; a negative one has no form in a schema's default.
 fn duration_text(ms: i64) -> Option<String> {
-    if ms < 0 {
-        return None;
-    }
-    if ms == 0 {
-        return Some("0s".into());
-    }
-    let mut rest = ms;
-    let mut text = String::new();
-    for (unit, size) in [
-        ("w", 604_800_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ] {
-        if rest >= size {
-            text.push_str(&format!("{}{unit}", rest / size));
-            rest %= size;
-        }
-    }
-    Some(text)
+    (ms >= 0).then(|| dagf_syntax::duration_text(ms))
 }
 
 fn with_header(
