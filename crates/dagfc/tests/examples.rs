@@ -5,27 +5,13 @@
 
 mod common;
 
-use common::{catalog_api, repo, venv_python};
+use common::{catalog_api, examples, repo, venv_python};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The pools file a build writes at the top of the output folder.
 const POOLS: &str = "pools.json";
-
-fn examples() -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
-        .expect("examples folder")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("dagf.toml").is_file())
-        .collect();
-    out.sort();
-    assert!(
-        out.len() >= 5,
-        "expected at least five example projects, found {out:?}"
-    );
-    out
-}
 
 fn dagfc(project: &Path, args: &[&str]) -> std::process::Output {
     catalog_api();

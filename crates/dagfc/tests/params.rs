@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::venv_python;
+use common::{build_into, venv_python};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -25,22 +25,6 @@ dag expects_seven {
     }
 }
 "#;
-
-fn build(project: &Path, out: &Path, style: &str) {
-    let run = Command::new(env!("CARGO_BIN_EXE_dagfc"))
-        .env_remove("DAGF_ENV")
-        .args(["build", "--color", "never", "--style", style, "--project"])
-        .arg(project)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .expect("run dagfc");
-    assert!(
-        run.status.success(),
-        "build failed:\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-}
 
 /// Runs `airflow ARGS` (or, with `script`, the venv's Python on it) in a throwaway
 /// Airflow home whose dags folder is `dags`.
@@ -113,7 +97,7 @@ fn params_reach_airflow_with_their_schema_and_a_run_takes_another_value() {
     let mut migrated = false;
     for style in ["classic", "taskflow"] {
         let dags = tmp.path().join(style);
-        build(&project, &dags, style);
+        build_into(&project, &dags, &["--style", style]);
         let file = std::fs::read_to_string(dags.join("expects_seven.py")).expect("file");
         assert!(
             file.contains("Param(100, type=\"integer\", minimum=1, maximum=500)"),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::venv_python;
+use common::{build_into, venv_python};
 use std::path::Path;
 use std::process::Command;
 
@@ -48,22 +48,6 @@ dag shared {
 }
 "#;
 
-fn dagfc(project: &Path, out: &Path) {
-    let run = Command::new(env!("CARGO_BIN_EXE_dagfc"))
-        .env_remove("DAGF_ENV")
-        .args(["build", "--color", "never", "--project"])
-        .arg(project)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .expect("run dagfc");
-    assert!(
-        run.status.success(),
-        "build failed:\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-}
-
 fn airflow(python: &Path, home: &Path, args: &[&str]) -> String {
     let bin = python.parent().expect("bin").join("airflow");
     let mut cmd = Command::new(bin);
@@ -102,7 +86,7 @@ fn airflow_imports_the_declared_pools() {
     std::fs::write(project.join("dagf.toml"), "[project]\nsrc = [\"src\"]\n").expect("toml");
     std::fs::write(project.join("src/main.dagf"), PROJECT).expect("source");
     let out = tmp.path().join("out");
-    dagfc(&project, &out);
+    build_into(&project, &out, &[]);
 
     let file = out.join("pools.json");
     assert!(file.is_file(), "no pools file");
@@ -149,7 +133,7 @@ fn airflow_imports_the_declared_pools() {
         "dag only {\n    task t: empty\n}\n",
     )
     .expect("source");
-    dagfc(&project, &out);
+    build_into(&project, &out, &[]);
     assert!(
         !file.exists(),
         "the pools file is removed with the last pool"

@@ -11,30 +11,16 @@
 
 mod common;
 
-use common::{catalog_api, repo, venv_python, venv_python_for};
+use common::{catalog_api, examples, repo, venv_python, venv_python_for};
 use dagf_target::Version;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 /// The DAG every version runs, and the file the catalog builds it into.
 const SAMPLE: &str =
     "catalog/101_05_05_factory_version_compatibility.py:101_05_05_factory_version_compatibility";
-
-fn examples() -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
-        .expect("examples folder")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("dagf.toml").is_file())
-        .collect();
-    out.sort();
-    assert!(
-        out.len() >= 5,
-        "expected the example projects, found {out:?}"
-    );
-    out
-}
 
 fn name(p: &Path) -> String {
     p.file_name().expect("name").to_string_lossy().into_owned()

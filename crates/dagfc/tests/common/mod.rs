@@ -5,6 +5,40 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Every example project (a folder of `examples/` with a `dagf.toml`), in name order.
+pub fn examples() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
+        .expect("examples folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("dagf.toml").is_file())
+        .collect();
+    out.sort();
+    assert!(
+        out.len() >= 5,
+        "expected at least five example projects, found {out:?}"
+    );
+    out
+}
+
+/// `dagfc build ARGS --project PROJECT --out OUT`, which must succeed.
+pub fn build_into(project: &Path, out: &Path, args: &[&str]) {
+    let run = Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .env_remove("DAGF_ENV")
+        .args(["build", "--color", "never"])
+        .args(args)
+        .arg("--project")
+        .arg(project)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run dagfc");
+    assert!(
+        run.status.success(),
+        "build failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
 /// The top of the repository.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
