@@ -284,6 +284,22 @@ pub(crate) struct Candidates<'a> {
 }
 
 impl Candidates<'_> {
+    /// The repair that writes keyword `tok` for the misspelt word at token `i`.
+    fn misspelt_keyword(&self, i: usize, tok: Tok, word: &str, help: String) -> Candidate {
+        Candidate {
+            edit: Edit::Replace(i, tok),
+            diag: Some(
+                Diagnostic::at(
+                    Code::E0001,
+                    self.span(i),
+                    format!("`{word}` is not a keyword"),
+                    "unknown word",
+                )
+                .with_help(help),
+            ),
+        }
+    }
+
     fn span(&self, i: usize) -> Span {
         let s = self.toks.get(i).map_or_else(
             || {
@@ -645,20 +661,12 @@ impl Candidates<'_> {
                 if let Some(kw) = dagf_diag::did_you_mean(word, ["asset", "dag"])
                     && let Some(tok) = keyword_tok(kw)
                 {
-                    out.push(Candidate {
-                        edit: Edit::Replace(i, tok),
-                        diag: Some(
-                            Diagnostic::at(
-                                Code::E0001,
-                                self.span(i),
-                                format!("`{word}` is not a keyword"),
-                                "unknown word",
-                            )
-                            .with_help(format!(
-                                "did you mean `{kw}`? `extern` is followed by `asset` or `dag`"
-                            )),
-                        ),
-                    });
+                    out.push(self.misspelt_keyword(
+                        i,
+                        tok,
+                        word,
+                        format!("did you mean `{kw}`? `extern` is followed by `asset` or `dag`"),
+                    ));
                 }
                 continue;
             }
@@ -675,18 +683,7 @@ impl Candidates<'_> {
                 continue;
             };
             let Some(tok) = keyword_tok(kw) else { continue };
-            out.push(Candidate {
-                edit: Edit::Replace(i, tok),
-                diag: Some(
-                    Diagnostic::at(
-                        Code::E0001,
-                        self.span(i),
-                        format!("`{word}` is not a keyword"),
-                        "unknown word",
-                    )
-                    .with_help(format!("did you mean `{kw}`?")),
-                ),
-            });
+            out.push(self.misspelt_keyword(i, tok, word, format!("did you mean `{kw}`?")));
         }
         let Some((t, at)) = self.toks.get(p) else {
             return;
