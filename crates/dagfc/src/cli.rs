@@ -116,6 +116,46 @@ enum Command {
         #[command(flatten)]
         common: BuildArgs,
     },
+    /// List the project's dags.
+    ///
+    /// Each with its file, tenant, schedule, task count and the place that declares it.
+    Ls {
+        /// Only the dags whose id matches this pattern (`*` stands for any run of
+        /// characters, `?` for one).
+        pattern: Option<String>,
+        /// Only the dags of this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A table for people, or a JSON array with one object per dag.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Show a dag task by task, with where each value came from.
+    ///
+    /// Its fields and groups, then each task's operator, group, upstream and downstream
+    /// tasks and fields, every value with the layer that set it and where.
+    Inspect {
+        /// The dag id.
+        dag: String,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
+    /// Draw a dag: its tasks, groups and dependencies, as Airflow will run them.
+    Graph {
+        /// The dag id.
+        dag: String,
+        /// SVG (laid out by dagfc: no tool needed), a standalone HTML page with the
+        /// picture and a table of the tasks, Graphviz DOT, or Mermaid.
+        #[arg(long, value_enum, default_value = "svg")]
+        format: GraphFormat,
+        /// Write the drawing to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
     /// Create a new project folder.
     New {
         /// The project's name and folder: letters, digits, `-` and `_`.
@@ -183,6 +223,26 @@ enum MessageFormat {
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum ListFormat {
+    /// Aligned columns with a header line.
+    Table,
+    /// A JSON array, one object per dag.
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum GraphFormat {
+    /// An SVG picture.
+    Svg,
+    /// A standalone HTML page: the picture and a table of the tasks.
+    Html,
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
 enum Emit {
     /// The checked, optimised IR.
     Ir,
@@ -211,9 +271,11 @@ pub fn run(args: Args) -> u8 {
         } => schema(project, name, *partial),
         Command::Import { from } => import(&args, from),
         Command::Completions { shell } => completions(*shell),
-        Command::Check { common } | Command::ExplainValue { common, .. } => {
-            compile(&args, common, None)
-        }
+        Command::Check { common }
+        | Command::ExplainValue { common, .. }
+        | Command::Ls { common, .. }
+        | Command::Inspect { common, .. }
+        | Command::Graph { common, .. } => compile(&args, common, None),
         Command::Build {
             common,
             out,
@@ -373,8 +435,13 @@ fn facts(errors: usize, warnings: usize) -> serde_json::Value {
 }
 
 fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
-    let prints_to_stdout = matches!(args.command, Command::ExplainValue { .. })
-        || matches!(build, Some((_, _, Some(_), _)));
+    let prints_to_stdout = matches!(
+        args.command,
+        Command::ExplainValue { .. }
+            | Command::Ls { .. }
+            | Command::Inspect { .. }
+            | Command::Graph { out: None, .. }
+    ) || matches!(build, Some((_, _, Some(_), _)));
     let printer = Printer::new(args, prints_to_stdout);
     let fail = |d: Diagnostic, sources: &Sources| {
         printer.print(vec![d], sources);
@@ -419,7 +486,8 @@ fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
         Err(d) => return fail(*d, &proj.sources),
     };
     let goal = match (&args.command, &build) {
-        (Command::ExplainValue { .. }, _) => dagf_driver::Goal::Explain,
+        (Command::ExplainValue { .. } | Command::Inspect { .. }, _) => dagf_driver::Goal::Explain,
+        (Command::Ls { .. } | Command::Graph { .. }, _) => dagf_driver::Goal::Ir,
         (_, Some((_, _, Some(Emit::Ir), _))) => dagf_driver::Goal::Ir,
         (_, Some((_, _, Some(Emit::Python), _))) => dagf_driver::Goal::Python,
         (_, Some((_, _, None, _))) => dagf_driver::Goal::Files,
@@ -498,20 +566,28 @@ fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
         f["dags"] = dags.into();
         printer.summary(&line, false, f);
     };
-    match goal {
-        dagf_driver::Goal::Explain => {
-            let Command::ExplainValue { dag, field, .. } = &args.command else {
-                return USER_ERROR;
-            };
-            printer.print(diags, &checked_sources);
-            // `explain-value`'s own output is its answer; only JSON ends with a summary.
-            let status = explain_value(ir, &checked_sources, dag, field);
-            if printer.json {
-                done(&printer);
+    if matches!(
+        args.command,
+        Command::ExplainValue { .. }
+            | Command::Ls { .. }
+            | Command::Inspect { .. }
+            | Command::Graph { .. }
+    ) {
+        printer.print(diags, &checked_sources);
+        // A view's own output is its answer; only JSON ends with a summary.
+        let status = match &args.command {
+            Command::ExplainValue { dag, field, .. } => {
+                explain_value(ir, &checked_sources, dag, field)
             }
-            return status;
+            command => view(command, ir, &checked_sources),
+        };
+        if printer.json {
+            done(&printer);
         }
-        dagf_driver::Goal::Check => {
+        return status;
+    }
+    match goal {
+        dagf_driver::Goal::Check | dagf_driver::Goal::Explain => {
             printer.print(diags, &checked_sources);
             done(&printer);
             return 0;
@@ -792,6 +868,81 @@ fn explain_value(ir: &dagf_ir::Project, sources: &Sources, dag_id: &str, path: &
         );
     }
     0
+}
+
+/// `ls`, `inspect` and `graph`: the project's dags, one dag in detail, one dag drawn.
+fn view(command: &Command, ir: &dagf_ir::Project, sources: &Sources) -> u8 {
+    let find = |dag_id: &str| {
+        dagf_view::find_dag(ir, dag_id).map_err(|message| {
+            errln!("error: {message}");
+            USER_ERROR
+        })
+    };
+    match command {
+        Command::Ls {
+            pattern,
+            tenant,
+            format,
+            ..
+        } => {
+            let filter = dagf_view::Filter {
+                pattern: pattern.as_deref(),
+                tenant: tenant.as_deref(),
+            };
+            let rows = dagf_view::rows(ir, sources, filter);
+            match format {
+                ListFormat::Table => out!("{}", dagf_view::table(&rows)),
+                ListFormat::Json => {
+                    let rows: Vec<serde_json::Value> = rows
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({
+                                "dag_id": r.dag_id, "file": r.file, "tenant": r.tenant,
+                                "schedule": r.schedule, "tasks": r.tasks, "source": r.source,
+                            })
+                        })
+                        .collect();
+                    outln!("{}", serde_json::Value::Array(rows));
+                }
+            }
+            0
+        }
+        Command::Inspect { dag, .. } => match find(dag) {
+            Ok(dag) => {
+                out!("{}", dagf_view::inspect(dag, sources));
+                0
+            }
+            Err(status) => status,
+        },
+        Command::Graph {
+            dag, format, out, ..
+        } => {
+            let dag = match find(dag) {
+                Ok(d) => d,
+                Err(status) => return status,
+            };
+            let text = match format {
+                GraphFormat::Svg => dagf_view::svg(dag),
+                GraphFormat::Html => dagf_view::html(dag),
+                GraphFormat::Dot => dagf_view::dot(dag),
+                GraphFormat::Mermaid => dagf_view::mermaid(dag),
+            };
+            match out {
+                None => {
+                    out!("{text}");
+                    0
+                }
+                Some(path) => match std::fs::write(path, text) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        errln!("error: cannot write {}: {e}", path.display());
+                        USER_ERROR
+                    }
+                },
+            }
+        }
+        _ => USER_ERROR,
+    }
 }
 
 /// `build`'s options: output folder, optimisation level, what to emit, style.

@@ -1,0 +1,57 @@
+//! Views of a checked project for people: its dags as a list (`dagfc ls`), one dag
+//! task by task with where each value came from (`dagfc inspect`), and a dag's graph
+//! (`dagfc graph`) as DOT, Mermaid, SVG or a standalone HTML page. The SVG is laid out
+//! here, so drawing a DAG needs no tool installed. Pure: the IR in, text out.
+
+mod graph;
+mod inspect;
+mod layout;
+mod list;
+mod svg;
+
+pub use graph::{dot, mermaid};
+pub use inspect::inspect;
+pub use layout::{Layout, Placed, layout};
+pub use list::{Filter, Row, glob_match, rows, table};
+pub use svg::{html, svg};
+
+/// What a task's box says about its operator: the dagf name, and the class if the
+/// two differ (`bash` is `BashOperator`; a user's `s3_copy` may be `S3CopyObjectOperator`).
+pub(crate) fn operator_label(task: &dagf_ir::Task) -> String {
+    if task.op.class.is_empty() || task.op.class == task.op.name {
+        task.op.name.clone()
+    } else {
+        format!("{} ({})", task.op.name, task.op.class)
+    }
+}
+
+/// The dag `dag_id` of a project, or a message naming the closest id.
+pub fn find_dag<'a>(
+    project: &'a dagf_ir::Project,
+    dag_id: &str,
+) -> Result<&'a dagf_ir::Dag, String> {
+    if let Some(dag) = project.dags.iter().find(|d| d.dag_id == dag_id) {
+        return Ok(dag);
+    }
+    let ids = project.dags.iter().map(|d| d.dag_id.as_str());
+    Err(match dagf_diag::did_you_mean(dag_id, ids) {
+        Some(c) => format!("the project has no dag `{dag_id}`; did you mean `{c}`?"),
+        None => format!("the project has no dag `{dag_id}`; `dagfc ls` lists them"),
+    })
+}
+
+/// A group's path from the top of the dag (`outer.inner`).
+pub(crate) fn group_path(dag: &dagf_ir::Dag, group: usize) -> String {
+    let mut parts = Vec::new();
+    let mut at = Some(group);
+    // A malformed parent chain cannot loop forever: a dag has this many groups at most.
+    for _ in 0..=dag.groups.len() {
+        let Some(g) = at.and_then(|i| dag.groups.get(i)) else {
+            break;
+        };
+        parts.push(g.group_id.as_str());
+        at = g.parent;
+    }
+    parts.reverse();
+    parts.join(".")
+}
