@@ -48,7 +48,7 @@ pub fn value_text(v: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Float(f) => format!("{f:?}"),
         Value::Str(s) => format!("{s:?}"),
-        Value::Duration(ms) => format!("{ms}ms"),
+        Value::Duration(ms) => dagf_time::duration_text(*ms),
         Value::Date(d) => d.to_string(),
         Value::DateTime(t) => format!(
             "{}T{:02}:{:02}:{:02}{:+03}:{:02}",

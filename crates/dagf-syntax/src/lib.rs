@@ -10,8 +10,9 @@ mod repair;
 mod strings;
 mod wording;
 
+pub use dagf_time::duration_text;
 pub use lexer::{Tok, lex};
-pub use literals::{duration_ms, duration_text};
+pub use literals::duration_ms;
 pub use parser::{MAX_NESTING, parse};
 pub use repair::START_WORDS;
 pub use wording::with_article;

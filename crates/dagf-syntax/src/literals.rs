@@ -59,32 +59,6 @@ pub(crate) fn invalid_literal(t: &Tok, span: Span) -> Option<Diagnostic> {
     Some(Diagnostic::at(Code::E0004, span, msg, "invalid literal").with_help(help))
 }
 
-/// The duration literal for `ms` milliseconds: `1m30s`, `-5m`, `0s` (what
-/// [`duration_ms`] reads back).
-pub fn duration_text(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    let mut rest = ms.unsigned_abs();
-    if ms < 0 {
-        out.push('-');
-    }
-    for (unit, size) in [
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ] {
-        if rest >= size {
-            out.push_str(&format!("{}{unit}", rest / size));
-            rest %= size;
-        }
-    }
-    out
-}
-
 /// A duration literal such as `90s` or `1h30m`, in milliseconds (for data read from
 /// config files, where durations are strings).
 pub fn duration_ms(s: &str) -> Option<i64> {

@@ -1,4 +1,4 @@
-//! Calendar values: the dates and datetimes a `.dagf` file writes, the IR carries and
+//! Calendar values: the dates, datetimes and durations a `.dagf` file writes, the IR carries and
 //! a dag-factory YAML file holds, with the Gregorian calendar's rules for which ones
 //! exist. One definition, so a value read by any of them means the same everywhere.
 
@@ -73,6 +73,32 @@ impl DateTime {
             offset_minutes: 0,
         }
     }
+}
+
+/// The duration literal for `ms` milliseconds: `1m30s`, `-5m`, `0s` (what dagf-syntax's
+/// `duration_ms` reads back).
+pub fn duration_text(ms: i64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = ms.unsigned_abs();
+    if ms < 0 {
+        out.push('-');
+    }
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -848,9 +848,46 @@ fn explain_value(ir: &dagf_ir::Project, sources: &Sources, dag_id: &str, path: &
     };
     let Some(field) = field else {
         errln!("error: dag `{dag_id}` does not set `{path}`");
-        errln!(
-            "help: name a dag field (`schedule`), a default argument (`default_args.retries`), or a task's field (`load.retries`)"
+        // Every value the dag sets, as this command names them.
+        let mut names: Vec<String> = dag.args.iter().map(|f| f.name.clone()).collect();
+        names.extend(
+            dag.default_args
+                .iter()
+                .map(|f| format!("default_args.{}", f.name)),
         );
+        for t in dag.tasks() {
+            names.extend(t.args.iter().map(|f| format!("{}.{}", t.task_id, f.name)));
+        }
+        // A misspelt key is compared with the keys its task (or `default_args`) sets;
+        // a misspelt task or field of the dag with the whole names.
+        let suggestion = match path.rsplit_once('.') {
+            Some((owner, key)) => {
+                let keys: Vec<&str> = names
+                    .iter()
+                    .filter_map(|n| n.strip_prefix(owner)?.strip_prefix('.'))
+                    .collect();
+                if keys.is_empty() {
+                    dagf_diag::did_you_mean(path, names.iter().map(String::as_str))
+                        .map(str::to_string)
+                } else {
+                    dagf_diag::did_you_mean(key, keys).map(|k| format!("{owner}.{k}"))
+                }
+            }
+            None => dagf_diag::did_you_mean(
+                path,
+                names
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|n| !n.contains('.')),
+            )
+            .map(str::to_string),
+        };
+        match suggestion {
+            Some(c) => errln!("help: did you mean `{c}`?"),
+            None => errln!(
+                "help: if nothing sets it, Airflow's default applies; `dagfc inspect {dag_id}` lists every value the dag sets"
+            ),
+        }
         return USER_ERROR;
     };
     outln!("{dag_id}: {path} = {}", dagf_ir::value_text(&field.value));

@@ -434,6 +434,42 @@ dag d: child(name = "x")
             .code(),
         Some(1)
     );
+    // A misspelt name gets a suggestion from what the dag sets; an unset one says so.
+    let help = |field: &str| {
+        let o = dagfc(p.path(), &["explain-value", "d", field]);
+        assert_eq!(o.status.code(), Some(1));
+        stderr(&o)
+            .lines()
+            .find(|l| l.starts_with("help: "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(help("schedul"), "help: did you mean `schedule`?");
+    assert_eq!(
+        help("run.bash_comand"),
+        "help: did you mean `run.bash_command`?"
+    );
+    assert_eq!(
+        help("rn.bash_command"),
+        "help: did you mean `run.bash_command`?"
+    );
+    assert_eq!(
+        help("default_args.retires"),
+        "help: did you mean `default_args.retries`?"
+    );
+    assert!(help("run.retries").contains("Airflow's default applies"));
+    // Durations print as the source writes them.
+    let src = "dag t {\n    default_args { retry_delay = 1h30m }\n    task a: bash { bash_command = \"x\" }\n}\n";
+    let q = project(&[("main.dagf", src)]);
+    let o = dagfc(
+        q.path(),
+        &["explain-value", "t", "default_args.retry_delay"],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).starts_with("t: default_args.retry_delay = 1h30m\n"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }
 
 #[test]
