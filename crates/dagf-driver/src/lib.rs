@@ -12,7 +12,7 @@ mod overlay;
 
 pub use config::{CodegenSection, Config, DagRule, FILE, ProjectSection, StyleName};
 pub use dagf_ir::Built;
-pub use dagf_sema::{DefKind, Loader, Reference, par};
+pub use dagf_sema::{DefKind, Loader, Reference, Trace, par};
 pub use env::{ENV_VAR, Env, EnvOrigin};
 pub use overlay::{MemoryLoader, Overlay};
 
@@ -59,6 +59,9 @@ pub struct Options {
     /// definition, hover and find references in an editor. Off by default: a build
     /// that only writes files has no use for it.
     pub references: bool,
+    /// Told when each phase, module and dag of the build is done, for `--timings`,
+    /// `--trace` and `--metrics` (the caller's clock: the driver reads none).
+    pub trace: Option<std::sync::Arc<dyn dagf_sema::Trace>>,
 }
 
 impl Default for Options {
@@ -72,6 +75,7 @@ impl Default for Options {
             threads: None,
             target: None,
             references: false,
+            trace: None,
         }
     }
 }
@@ -299,6 +303,7 @@ impl Session {
             threads: options.threads,
             target: project.target(options),
             references: options.references,
+            trace: options.trace.clone(),
         };
         let target = sema.target;
         let codegen = &project.config.codegen;
@@ -329,11 +334,19 @@ impl Session {
             folder: dag.folder.clone(),
             file: dagf_py::file_name(dag),
             text: dagf_py::generate_with(dag, py_options(dag)),
+            tasks: dag.graph.node_count(),
+            tenant: dag.scope.as_ref().map(|s| s.tenant.clone()),
         };
         // Files are made as soon as each dag is, on the thread that made it.
+        let trace = options.trace.as_deref();
         let to_file = |mut dag: dagf_ir::Dag| {
+            let started = trace.map_or(0, |t| t.now());
             optimise(&mut dag);
-            generate(&dag)
+            let file = generate(&dag);
+            if let Some(t) = trace {
+                t.done("generate", &file.dag_id, started);
+            }
+            file
         };
         let emit: Option<&dagf_sema::Emit> = match goal {
             Goal::Files => Some(&to_file),
@@ -428,6 +441,8 @@ fn project_files(ir: &dagf_ir::Project, config: &Config) -> Vec<Built> {
             folder: String::new(),
             file: file.to_string(),
             text,
+            tasks: 0,
+            tenant: None,
         });
     }
     files

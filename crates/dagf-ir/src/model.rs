@@ -55,6 +55,11 @@ pub struct Built {
     pub file: String,
     /// The file's text: the generated Python module.
     pub text: String,
+    /// How many tasks the DAG has (0 for a file of the project as a whole), for
+    /// build metrics.
+    pub tasks: usize,
+    /// The tenant the DAG is placed in, if any, for build metrics.
+    pub tenant: Option<String>,
 }
 
 /// A fully evaluated value, ready to print as Python.

@@ -47,6 +47,8 @@ pub fn pools_file(pools: &[Pool]) -> Option<Built> {
         folder: String::new(),
         file: POOLS_FILE.to_string(),
         text: pools_json(pools),
+        tasks: 0,
+        tenant: None,
     })
 }
 

@@ -106,6 +106,8 @@ pub struct DagB {
     pub(crate) mixin_base: usize,
     /// Typed params, in the order first declared.
     pub params: Vec<ParamB>,
+    /// When its declaration began to be evaluated, by the build's trace clock.
+    pub(crate) started: u64,
 }
 
 /// A mixin's `after` block waiting for the DAG to be complete.
@@ -150,6 +152,7 @@ impl DagB {
             named_by: None,
             mixin_base: 0,
             params: Vec::new(),
+            started: 0,
         }
     }
 

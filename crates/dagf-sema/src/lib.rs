@@ -22,6 +22,7 @@ mod rules;
 mod schema;
 mod scopes;
 mod sources;
+mod trace;
 mod types;
 mod value;
 mod words;
@@ -35,6 +36,7 @@ pub use modules::Loader;
 pub use refs::{DefKind, Reference};
 pub use schema::schema;
 pub use sources::{Cached, Cell, HttpError, SqlError, SqlLimit, Table};
+pub use trace::Trace;
 
 use dagf_diag::{Diagnostics, Sources};
 use std::collections::BTreeMap;
@@ -63,6 +65,9 @@ pub struct Options {
     /// Note where each name used is defined ([`Checked::references`]), for tools; a
     /// build that only makes files leaves it off.
     pub references: bool,
+    /// Told when each phase, module and dag of the build is done (`--timings`,
+    /// `--trace`); none by default.
+    pub trace: Option<std::sync::Arc<dyn Trace>>,
 }
 
 /// How a module's text becomes its tree: a tool that builds the same project again
@@ -143,6 +148,8 @@ pub fn check_with(
 ) -> Checked {
     let mut diags = Diagnostics::new();
     let threads = par::threads(options.threads);
+    let tr = options.trace.as_deref();
+    let t = trace::now(tr);
     let mut program = modules::load_with(
         roots,
         loader,
@@ -152,6 +159,8 @@ pub fn check_with(
         &mut sources,
         &mut diags,
     );
+    trace::done(tr, "phase", "load and parse", t);
+    let t = trace::now(tr);
     sources::read(
         &mut program,
         loader,
@@ -159,8 +168,13 @@ pub fn check_with(
         &mut sources,
         &mut diags,
     );
+    trace::done(tr, "phase", "config sources", t);
+    let t = trace::now(tr);
     lints::run(&program, &mut diags);
+    trace::done(tr, "phase", "lints", t);
+    let t = trace::now(tr);
     let project = eval::run(&program, &sources, options, emit, &mut diags);
+    trace::done(tr, "phase", "evaluate, check and generate", t);
     sources::keep_answers(&program.fresh_answers, loader, &mut diags);
     let references = match options.references {
         true => refs::finish(&program, &sources),

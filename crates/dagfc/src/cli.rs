@@ -1,7 +1,7 @@
 //! Command-line parsing and the commands themselves.
 
 use crate::stdio::{self, errln, out, outln};
-use crate::{outdir, output, project, scaffold};
+use crate::{outdir, output, project, scaffold, timings};
 use clap::{Parser, Subcommand, ValueEnum};
 use dagf_diag::{Code, ColorChoice, Diagnostic, Diagnostics, Sources, render_human, render_json};
 use std::io::{IsTerminal, Write};
@@ -63,6 +63,38 @@ struct BuildArgs {
     target: Option<dagf_target::Version>,
 }
 
+/// What a build reports about itself besides its diagnostics.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct ReportArgs {
+    /// Print how long each phase, module and dag took, with CPU time and peak memory;
+    /// `--timings=html` writes the same as a page, `.dagf-cache/timings.html`.
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "text", value_name = "FORMAT")]
+    timings: Option<TimingsFormat>,
+    /// Write a trace of the build (each phase, module and dag on the thread it ran on)
+    /// that Perfetto or chrome://tracing opens.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Write the build's metrics (dags and tasks per tenant, diagnostics per code, time
+    /// per phase, files written, memory) as JSON, or in the Prometheus text format when
+    /// FILE ends in `.prom`.
+    #[arg(long, value_name = "FILE")]
+    metrics: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    fn wanted(&self) -> bool {
+        self.timings.is_some() || self.trace.is_some() || self.metrics.is_some()
+    }
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum TimingsFormat {
+    /// A summary on standard error.
+    Text,
+    /// A page in `.dagf-cache/timings.html`.
+    Html,
+}
+
 fn parse_target(text: &str) -> Result<dagf_target::Version, String> {
     dagf_target::Version::parse(text).ok_or_else(|| {
         let all = dagf_target::Version::ALL.map(|v| v.as_str());
@@ -91,11 +123,15 @@ enum Command {
         /// Output style (default: `[codegen] style` in dagf.toml, else classic).
         #[arg(long, value_enum)]
         style: Option<project::StyleName>,
+        #[command(flatten)]
+        reports: ReportArgs,
     },
     /// Check the project without writing anything.
     Check {
         #[command(flatten)]
         common: BuildArgs,
+        #[command(flatten)]
+        reports: ReportArgs,
     },
     /// Explain a diagnostic code, such as E0201, or list every code.
     Explain {
@@ -271,21 +307,23 @@ pub fn run(args: Args) -> u8 {
         } => schema(project, name, *partial),
         Command::Import { from } => import(&args, from),
         Command::Completions { shell } => completions(*shell),
-        Command::Check { common }
-        | Command::ExplainValue { common, .. }
+        Command::Check { common, reports } => compile(&args, common, None, Some(reports)),
+        Command::ExplainValue { common, .. }
         | Command::Ls { common, .. }
         | Command::Inspect { common, .. }
-        | Command::Graph { common, .. } => compile(&args, common, None),
+        | Command::Graph { common, .. } => compile(&args, common, None, None),
         Command::Build {
             common,
             out,
             opt_level,
             emit,
             style,
+            reports,
         } => compile(
             &args,
             common,
             Some((out.clone(), *opt_level, *emit, *style)),
+            Some(reports),
         ),
     }
 }
@@ -434,7 +472,92 @@ fn facts(errors: usize, warnings: usize) -> serde_json::Value {
     serde_json::json!({ "errors": errors, "warnings": warnings })
 }
 
-fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
+/// A build's own reports: the trace it fills, and what else it found.
+struct Report {
+    recorder: Option<std::sync::Arc<timings::Recorder>>,
+    collected: timings::Collected,
+}
+
+impl Report {
+    /// Notes a phase of dagfc's own (reading dagf.toml, writing the output).
+    fn phase(&self, name: &str, start: u64) {
+        if let Some(r) = &self.recorder {
+            dagf_driver::Trace::done(r.as_ref(), "phase", name, start);
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.recorder.as_ref().map_or(0, |r| r.elapsed())
+    }
+}
+
+/// Builds or checks (`compile_with`), then writes the reports `reports` asks for.
+fn compile(
+    args: &Args,
+    common: &BuildArgs,
+    build: Option<BuildOptions>,
+    reports: Option<&ReportArgs>,
+) -> u8 {
+    let wanted = reports.filter(|r| r.wanted());
+    let report = Report {
+        recorder: wanted.map(|_| std::sync::Arc::new(timings::Recorder::new())),
+        collected: timings::Collected::default(),
+    };
+    let status = compile_with(args, common, build, &report);
+    if let (Some(wanted), Some(recorder)) = (wanted, &report.recorder) {
+        let events = recorder.events();
+        let usage = timings::usage(recorder);
+        let write = |path: &Path, text: &str| {
+            if let Err(e) = std::fs::write(path, text) {
+                errln!("error: cannot write {}: {e}", path.display());
+            }
+        };
+        match wanted.timings {
+            Some(TimingsFormat::Text) => {
+                errln!("{}", timings::text_report(&events, usage).trim_end())
+            }
+            Some(TimingsFormat::Html) => {
+                let start = common.project.start();
+                let root = project::find_root(&start).unwrap_or(start);
+                let dir = root.join(".dagf-cache");
+                let path = dir.join("timings.html");
+                let name = root
+                    .file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+                match std::fs::create_dir_all(&dir) {
+                    Ok(()) => {
+                        write(&path, &timings::html_report(&events, usage, &name));
+                        if !args.quiet {
+                            errln!("timings written to {}", path.display());
+                        }
+                    }
+                    Err(e) => errln!("error: cannot create {}: {e}", dir.display()),
+                }
+            }
+            None => {}
+        }
+        if let Some(path) = &wanted.trace {
+            write(path, &timings::chrome_trace(&events));
+        }
+        if let Some(path) = &wanted.metrics {
+            let m = timings::metrics(&events, usage, &report.collected, status);
+            let text = if path.extension().is_some_and(|e| e == "prom") {
+                timings::prometheus(&m)
+            } else {
+                format!("{m:#}\n")
+            };
+            write(path, &text);
+        }
+    }
+    status
+}
+
+fn compile_with(
+    args: &Args,
+    common: &BuildArgs,
+    build: Option<BuildOptions>,
+    report: &Report,
+) -> u8 {
     let prints_to_stdout = matches!(
         args.command,
         Command::ExplainValue { .. }
@@ -464,10 +587,15 @@ fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
         );
     };
     let loader = dagf_io::DiskLoader { root: &root };
+    let t = report.now();
     let proj = match dagf_driver::Project::load(&loader) {
         Ok(p) => p,
-        Err(stopped) => return fail_build(&printer, *stopped),
+        Err(stopped) => {
+            report.collected.diagnostics(&stopped.diagnostics);
+            return fail_build(&printer, *stopped);
+        }
     };
+    report.phase("read dagf.toml and list files", t);
     let on_disk = project::Project {
         root: &root,
         config: &proj.config,
@@ -505,6 +633,10 @@ fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
         threads: common.jobs,
         target: common.target,
         references: false,
+        trace: report
+            .recorder
+            .clone()
+            .map(|r| r as std::sync::Arc<dyn dagf_driver::Trace>),
     };
     let name = proj.config.project.name.as_deref().unwrap_or("the project");
     // A build (writing files) whose inputs and outputs are as the last one left them
@@ -521,6 +653,7 @@ fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
         };
         let key = proj.stamp_key(&options);
         if let Some((n, warnings)) = output::up_to_date(&out_dir.path, &key, &read) {
+            report.collected.up_to_date();
             let noted = match warnings {
                 0 => String::new(),
                 w => format!(
@@ -543,6 +676,18 @@ fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
         }
     }
     let built = dagf_driver::Session::new().build_project(&proj, &loader, &options);
+    report.collected.diagnostics(&built.diagnostics);
+    if let Some(ir) = &built.ir {
+        for d in &ir.dags {
+            report.collected.dag(
+                d.scope.as_ref().map(|s| s.tenant.as_str()),
+                d.graph.node_count(),
+            );
+        }
+    }
+    for f in built.files.iter().filter(|f| !f.dag_id.is_empty()) {
+        report.collected.dag(f.tenant.as_deref(), f.tasks);
+    }
     let Some(ir) = &built.ir else {
         return fail_build(&printer, built);
     };
@@ -631,6 +776,7 @@ fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
     else {
         return USER_ERROR;
     };
+    let t = report.now();
     let written = output::write(
         &out_dir,
         &shown_out,
@@ -645,8 +791,13 @@ fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
     // The process ends right after this: freeing the files piece by piece would only
     // cost time.
     std::mem::forget(files);
+    report.phase("write output", t);
     match written {
-        Ok(report) => {
+        Ok(written) => {
+            report
+                .collected
+                .files(written.written, written.unchanged, written.removed);
+            let report = written;
             printer.print(diags, &checked_sources);
             let mut f = facts(errors, warnings);
             f["dags"] = count.into();
@@ -670,6 +821,7 @@ fn compile(args: &Args, common: &BuildArgs, build: Option<BuildOptions>) -> u8 {
             0
         }
         Err(failure) => {
+            report.collected.diagnostics(&failure.diagnostics);
             let n = failure.diagnostics.len();
             let mut all = Diagnostics::new();
             all.extend(diags);

@@ -7,6 +7,7 @@ mod output;
 mod project;
 mod scaffold;
 mod stdio;
+mod timings;
 mod workdir;
 
 use std::process::ExitCode;

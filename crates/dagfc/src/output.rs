@@ -1138,6 +1138,8 @@ mod tests {
             folder: folder.to_string(),
             file: file.to_string(),
             text: text.to_string(),
+            tasks: 0,
+            tenant: None,
         }
     }
 

@@ -26,6 +26,7 @@ impl<'a> Cx<'a> {
         }
         self.dag_ids.insert(dag_id.clone());
         let mut dag = DagB::new(dag_id, d.span, name_span, false);
+        dag.started = crate::trace::now(self.options.trace.as_deref());
         dag.mixin_base = self.mixin_uses.len();
         if let Some((tenant, named_by)) = placed {
             dag.tenant = Some(tenant);
@@ -218,6 +219,8 @@ impl<'a> Cx<'a> {
                 Some(emit) => self.project.built.push(emit(d)),
                 None => self.project.dags.push(d),
             }
+            let trace = self.options.trace.as_deref();
+            crate::trace::done(trace, "dag", &dag.id, dag.started);
         }
     }
 

@@ -353,7 +353,9 @@ impl Cx<'_> {
     /// their dags.
     pub(super) fn make_dags(&mut self, modules: &[ModuleId]) {
         let prog = self.prog;
+        let trace = self.options.trace.as_deref();
         for &m in modules {
+            let started = crate::trace::now(trace);
             let mut env = Env::new();
             for item in &prog.modules[m].ast.items {
                 if let ast::Item::Stmt(stmt) = item
@@ -362,6 +364,7 @@ impl Cx<'_> {
                     self.top_stmt(m, &mut env, stmt);
                 }
             }
+            crate::trace::done(trace, "module", &prog.modules[m].path, started);
         }
     }
 }
