@@ -145,6 +145,7 @@ codes! {
     E0406 => "invalid output folder",
     E0407 => "damaged output manifest",
     E0408 => "output folder locked by another build",
+    E0409 => "the other side of a diff cannot be read",
     // Config sources
     E0501 => "invalid config file",
     E0502 => "config file not found",

@@ -351,17 +351,20 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
                                 && sp.start <= v.span.start
                                 && v.span.end <= sp.end
                         };
-                        if let Some((l, _)) = s
+                        let layer = s
                             .history
                             .iter()
                             .chain([&(s.layer, s.span)])
                             .find(|(_, sp)| within(sp))
-                        {
-                            f.provenance = if provenance {
-                                vec![(layer_names(*l), v.span)]
-                            } else {
-                                Vec::new()
-                            };
+                            .map(|(l, _)| layer_names(*l))
+                            // Written in no statement of the layers: a value read from
+                            // a config file, which the last layer's statement took in.
+                            .unwrap_or_else(|| {
+                                let file = &sources.get(v.span.file).name;
+                                format!("{}, from `{file}`", layer_names(s.layer)).into()
+                            });
+                        if provenance {
+                            f.provenance = vec![(layer, v.span)];
                         }
                         f
                     })

@@ -1,14 +1,17 @@
 //! Views of a checked project for people: its dags as a list (`dagfc ls`), one dag
 //! task by task with where each value came from (`dagfc inspect`), and a dag's graph
-//! (`dagfc graph`) as DOT, Mermaid, SVG or a standalone HTML page. The SVG is laid out
+//! (`dagfc graph`) as DOT, Mermaid, SVG or a standalone HTML page, and what changed
+//! between two builds (`dagfc diff`). The SVG is laid out
 //! here, so drawing a DAG needs no tool installed. Pure: the IR in, text out.
 
+mod diff;
 mod graph;
 mod inspect;
 mod layout;
 mod list;
 mod svg;
 
+pub use diff::{Change, diff, render as render_diff};
 pub use graph::{dot, mermaid};
 pub use inspect::inspect;
 pub use layout::{Layout, Placed, layout};

@@ -1,7 +1,7 @@
 //! Command-line parsing and the commands themselves.
 
 use crate::stdio::{self, errln, out, outln};
-use crate::{outdir, output, project, scaffold, timings};
+use crate::{gitrev, outdir, output, project, scaffold, timings};
 use clap::{Parser, Subcommand, ValueEnum};
 use dagf_diag::{Code, ColorChoice, Diagnostic, Diagnostics, Sources, render_human, render_json};
 use std::io::{IsTerminal, Write};
@@ -192,6 +192,25 @@ enum Command {
         #[command(flatten)]
         common: BuildArgs,
     },
+    /// Show what changed between two builds of the project, dag by dag.
+    ///
+    /// The working tree against a git revision (`--rev`, default `HEAD`), or one
+    /// environment against another (`--from-env`). Exit status 3 when they differ.
+    Diff {
+        /// The old side: the project as it was at this git revision (`HEAD~1`, a
+        /// branch, a tag), built with the same options (default: `HEAD`).
+        #[arg(long, value_name = "REV", conflicts_with = "from_env")]
+        rev: Option<String>,
+        /// The old side: the working tree built for this environment (the new side
+        /// is `--env`'s).
+        #[arg(long, value_name = "ENV")]
+        from_env: Option<String>,
+        /// Text for people, or a JSON array with one object per change.
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormat,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
     /// Create a new project folder.
     New {
         /// The project's name and folder: letters, digits, `-` and `_`.
@@ -267,6 +286,14 @@ enum ListFormat {
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum DiffFormat {
+    /// A line per change, grouped by dag.
+    Text,
+    /// A JSON array, one object per change.
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
 enum GraphFormat {
     /// An SVG picture.
     Svg,
@@ -290,8 +317,10 @@ pub fn parse() -> Args {
     Args::parse()
 }
 
-/// Exit statuses: 0 success, 1 errors in the user's input, 2 command-line misuse.
+/// Exit statuses: 0 success, 1 errors in the user's input, 2 command-line misuse, and
+/// for `diff`, 3 when the two builds differ.
 const USER_ERROR: u8 = 1;
+const DIFFERENT: u8 = 3;
 
 pub fn run(args: Args) -> u8 {
     match &args.command {
@@ -307,6 +336,12 @@ pub fn run(args: Args) -> u8 {
         } => schema(project, name, *partial),
         Command::Import { from } => import(&args, from),
         Command::Completions { shell } => completions(*shell),
+        Command::Diff {
+            rev,
+            from_env,
+            format,
+            common,
+        } => diff(&args, common, rev.as_deref(), from_env.as_deref(), *format),
         Command::Check { common, reports } => compile(&args, common, None, Some(reports)),
         Command::ExplainValue { common, .. }
         | Command::Ls { common, .. }
@@ -1132,6 +1167,183 @@ fn view(command: &Command, ir: &dagf_ir::Project, sources: &Sources) -> u8 {
         }
         _ => USER_ERROR,
     }
+}
+
+/// `dagfc diff`: builds both sides with the layers of each value kept, and prints what
+/// changed from the old to the new.
+fn diff(
+    args: &Args,
+    common: &BuildArgs,
+    rev: Option<&str>,
+    from_env: Option<&str>,
+    format: DiffFormat,
+) -> u8 {
+    let printer = Printer::new(args, true);
+    let fail = |d: Diagnostic| {
+        printer.print(vec![d], &Sources::new());
+        printer.summary(&format!("error: {}", counts(1, 0)), true, facts(1, 0));
+        USER_ERROR
+    };
+    let start = common.project.start();
+    let Some(root) = project::find_root(&start) else {
+        return fail(
+            Diagnostic::new(
+                Code::E0403,
+                format!(
+                    "no {} in {} or any folder above it",
+                    project::FILE,
+                    start.display()
+                ),
+            )
+            .with_help("run `dagfc diff` inside a project, or pass --project DIR"),
+        );
+    };
+    let build = |root: &Path, env: Option<String>| {
+        let loader = dagf_io::DiskLoader { root };
+        let proj = dagf_driver::Project::load(&loader)?;
+        let options = dagf_driver::Options {
+            goal: dagf_driver::Goal::Explain,
+            env,
+            env_vars: std::env::vars().collect(),
+            threads: common.jobs,
+            target: common.target,
+            ..Default::default()
+        };
+        let built = dagf_driver::Session::new().build_project(&proj, &loader, &options);
+        if built.ir.is_some() {
+            Ok(built)
+        } else {
+            Err(Box::new(built))
+        }
+    };
+    let new = match build(&root, common.env.clone()) {
+        Ok(b) => b,
+        Err(b) => return fail_build(&printer, *b),
+    };
+    // The old side's files, for a revision, live as long as this.
+    let mut checkout = None;
+    let (old_root, old_env, label) = match from_env {
+        Some(env) => (
+            root.clone(),
+            Some(env.to_string()),
+            format!("environment `{env}`"),
+        ),
+        None => {
+            let rev = rev.unwrap_or("HEAD");
+            match gitrev::checkout(&root, rev) {
+                Ok(dir) => {
+                    let path = dir.path().to_path_buf();
+                    checkout = Some(dir);
+                    (path, common.env.clone(), format!("`{rev}`"))
+                }
+                Err(why) => {
+                    return fail(
+                        Diagnostic::new(
+                            Code::E0409,
+                            format!("cannot read the project at `{rev}`: {why}"),
+                        )
+                        .with_help(
+                            "name a commit that has the project (`git log --oneline -- .`), or compare environments with `--from-env`",
+                        ),
+                    );
+                }
+            }
+        }
+    };
+    let old = match build(&old_root, old_env) {
+        Ok(b) => b,
+        Err(b) => {
+            errln!("error: the old side ({label}) does not build:");
+            return fail_build(&printer, *b);
+        }
+    };
+    drop(checkout);
+    let (Some(o), Some(n)) = (&old.ir, &new.ir) else {
+        return USER_ERROR;
+    };
+    let changes = dagf_view::diff(o, n);
+    match format {
+        DiffFormat::Text => {
+            out!(
+                "{}",
+                dagf_view::render_diff(&changes, &old.sources, &new.sources)
+            )
+        }
+        DiffFormat::Json => {
+            let list: Vec<serde_json::Value> = changes
+                .iter()
+                .map(|c| change_json(c, &old.sources, &new.sources))
+                .collect();
+            outln!("{}", serde_json::Value::Array(list));
+        }
+    }
+    if changes.is_empty() { 0 } else { DIFFERENT }
+}
+
+/// One change as JSON: its kind, dag, what changed and where.
+fn change_json(c: &dagf_view::Change, old: &Sources, new: &Sources) -> serde_json::Value {
+    use dagf_view::Change as C;
+    let at = |sources: &Sources, span: dagf_diag::Span| {
+        let file = sources.get(span.file);
+        let lc = file.line_col(span.start);
+        format!("{}:{}:{}", file.name, lc.line, lc.col)
+    };
+    let mut v = match c {
+        C::DagAdded { at: s, .. } => serde_json::json!({ "kind": "dag_added", "at": at(new, *s) }),
+        C::DagRemoved { at: s, .. } => {
+            serde_json::json!({ "kind": "dag_removed", "was_at": at(old, *s) })
+        }
+        C::Moved { old: o, new: n, .. } => {
+            serde_json::json!({ "kind": "moved", "old": o, "new": n })
+        }
+        C::TaskAdded {
+            task, op, at: s, ..
+        } => {
+            serde_json::json!({ "kind": "task_added", "task": task, "operator": op, "at": at(new, *s) })
+        }
+        C::TaskRemoved { task, at: s, .. } => {
+            serde_json::json!({ "kind": "task_removed", "task": task, "was_at": at(old, *s) })
+        }
+        C::Operator {
+            task,
+            old: o,
+            new: n,
+            at: s,
+            ..
+        } => {
+            serde_json::json!({ "kind": "operator", "task": task, "old": o, "new": n, "at": at(new, *s) })
+        }
+        C::EdgeAdded {
+            from, to, at: s, ..
+        } => {
+            serde_json::json!({ "kind": "edge_added", "from": from, "to": to, "at": at(new, *s) })
+        }
+        C::EdgeRemoved { from, to, .. } => {
+            serde_json::json!({ "kind": "edge_removed", "from": from, "to": to })
+        }
+        C::Field {
+            path,
+            old: o,
+            new: n,
+            layer,
+            in_old,
+            ..
+        } => {
+            let (layer, place) = match layer {
+                Some((l, s)) => (
+                    Some(l.clone()),
+                    Some(at(if *in_old { old } else { new }, *s)),
+                ),
+                None => (None, None),
+            };
+            serde_json::json!({
+                "kind": "field", "path": path, "old": o, "new": n,
+                "layer": layer, "at": place, "in_old": in_old,
+            })
+        }
+    };
+    v["dag"] = c.dag().into();
+    v
 }
 
 /// `build`'s options: output folder, optimisation level, what to emit, style.

@@ -189,7 +189,11 @@ fn the_inspection_chapter_shows_what_the_commands_print() {
         let Some((command, output)) = body.split_once('\n') else {
             continue;
         };
-        let Some(args) = command.strip_prefix("$ dagfc ") else {
+        // `dagfc diff`'s example is a project of its own, checked by the diff test.
+        let Some(args) = command
+            .strip_prefix("$ dagfc ")
+            .filter(|a| !a.starts_with("diff"))
+        else {
             continue;
         };
         let args: Vec<String> = args.split(' ').map(|a| a.replace('\'', "")).collect();
@@ -204,4 +208,204 @@ fn the_inspection_chapter_shows_what_the_commands_print() {
         stdout(&dagfc(&["graph", "101_03_02_taskgroup_template_factory"])),
         "the book's picture is out of date: run `dagfc graph` again"
     );
+}
+
+/// Runs dagfc in `dir` (a project of its own) with these arguments.
+fn dagfc_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .env_remove("DAGF_ENV")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run dagfc")
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let run = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=dagf", "-c", "user.email=dagf@example.com"])
+        .args(args)
+        .output()
+        .expect("git is installed");
+    assert!(
+        run.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+const BEFORE: &str = r#"
+mixin resilient { default_args { retries = 2 } }
+factory daily(name: str) with resilient {
+    schedule = @daily
+    start = 2024-01-01
+    task extract: bash { bash_command = "extract ${name}" }
+    task load: bash { bash_command = "load ${name}" }
+    extract >> load
+}
+dag orders: daily(name = "orders")
+dag refunds: daily(name = "refunds")
+"#;
+
+const AFTER: &str = r#"
+mixin resilient { default_args { retries = 3 } }
+factory daily(name: str) with resilient {
+    schedule = @daily
+    start = 2024-01-01
+    task extract: bash { bash_command = "extract ${name}" }
+    task load: bash { bash_command = "load ${name}" }
+    task publish: python { python_callable = "tools.publish" }
+    extract >> load >> publish
+}
+dag orders: daily(name = "orders") {
+    override schedule = @hourly
+}
+dag payments: daily(name = "payments")
+"#;
+
+/// `dagfc diff` against the last commit: every kind of change, each at the layer and
+/// line that made it; the same tree is no difference; outside git, E0409.
+#[test]
+fn diff_names_each_change_and_the_line_that_made_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    // The project is a subfolder of the repository, as in a monorepo.
+    let dir = tmp.path().join("pipelines");
+    std::fs::create_dir_all(dir.join("src")).expect("src");
+    std::fs::write(
+        dir.join("dagf.toml"),
+        "[project]\nsrc = [\"src\"]\nout = \"dags\"\n",
+    )
+    .expect("toml");
+    std::fs::write(dir.join("src/main.dagf"), BEFORE.trim_start()).expect("source");
+
+    let outside = dagfc_in(&dir, &["diff"]);
+    assert_eq!(outside.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&outside.stderr).contains("[E0409]"));
+
+    git(tmp.path(), &["init", "-q"]);
+    git(tmp.path(), &["add", "."]);
+    git(tmp.path(), &["commit", "-q", "-m", "first"]);
+    let same = dagfc_in(&dir, &["diff"]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&same.stdout), "no difference\n");
+
+    std::fs::write(dir.join("src/main.dagf"), AFTER.trim_start()).expect("source");
+    let run = dagfc_in(&dir, &["diff", "--format", "json"]);
+    assert_eq!(
+        run.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let changes: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let find = |kind: &str, dag: &str, key: &str, value: &str| {
+        changes
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|c| c["kind"] == kind && c["dag"] == dag && (key.is_empty() || c[key] == value))
+            .unwrap_or_else(|| panic!("no {kind} {dag} {key}={value} in {changes:#}"))
+            .clone()
+    };
+    find("dag_added", "payments", "at", "src/main.dagf:13:5");
+    find("dag_removed", "refunds", "was_at", "src/main.dagf:10:5");
+    let schedule = find("field", "orders", "path", "schedule");
+    assert_eq!(
+        (schedule["old"].as_str(), schedule["new"].as_str()),
+        (Some("\"@daily\""), Some("\"@hourly\""))
+    );
+    assert_eq!(schedule["at"], "src/main.dagf:11:5");
+    assert_eq!(schedule["layer"], "the dag body");
+    let retries = find("field", "orders", "path", "default_args.retries");
+    assert_eq!(
+        (retries["old"].as_str(), retries["new"].as_str()),
+        (Some("2"), Some("3"))
+    );
+    assert_eq!(retries["layer"], "the mixin `resilient`");
+    // At the value, in the mixin's line.
+    let col = AFTER
+        .trim_start()
+        .lines()
+        .next()
+        .and_then(|l| l.find("3 }"))
+        .expect("the value")
+        + 1;
+    assert_eq!(retries["at"], format!("src/main.dagf:1:{col}"));
+    let task = find("task_added", "orders", "task", "publish");
+    assert_eq!(task["operator"], "python");
+    let edge = find("edge_added", "orders", "from", "load");
+    assert_eq!(edge["to"], "publish");
+    assert_eq!(changes.as_array().expect("array").len(), 6, "{changes:#}");
+
+    // The book shows this very change and its output.
+    let text = dagfc_in(&dir, &["diff"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.ends_with("1 dag changed, 1 added, 1 removed\n"),
+        "{text}"
+    );
+    let chapter = std::fs::read_to_string(repo().join("book/src/reference/inspection.md"))
+        .expect("inspection.md");
+    assert!(chapter.contains(&format!("```dagf\n{}```", AFTER.trim_start())));
+    assert!(
+        chapter.contains(&format!("```text\n$ dagfc diff\n{text}```")),
+        "the book's `dagfc diff` output is not:\n{text}"
+    );
+
+    let bad = dagfc_in(&dir, &["diff", "--rev", "no-such-branch"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("`no-such-branch` names no commit"));
+}
+
+/// Two environments of the catalog: the profile's changes are named with it.
+#[test]
+fn diff_compares_two_environments() {
+    let run = dagfc(&[
+        "diff",
+        "--from-env",
+        "dev",
+        "--env",
+        "prod",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let changes: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let retries = changes
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|c| {
+            c["dag"] == "101_02_04_environment_based_factory" && c["path"] == "default_args.retries"
+        })
+        .expect("the retries of prod");
+    assert_eq!(
+        (retries["old"].as_str(), retries["new"].as_str()),
+        (Some("0"), Some("3"))
+    );
+    // Read from the environment's config file, and said so.
+    assert!(
+        retries["layer"]
+            .as_str()
+            .expect("layer")
+            .ends_with("from `src/configs/environments.yaml`")
+    );
+    assert!(
+        retries["at"]
+            .as_str()
+            .expect("at")
+            .starts_with("src/configs/environments.yaml:")
+    );
+    let same = dagfc(&["diff", "--from-env", "prod", "--env", "prod"]);
+    assert_eq!(same.status.code(), Some(0));
 }

@@ -1,0 +1,369 @@
+//! `dagfc diff`: what changed between two builds of a project, dag by dag, in terms of
+//! the language (dags, tasks, dependencies, fields), each change with the layer and
+//! source line that made the new value.
+
+use dagf_diag::{Sources, Span};
+use dagf_ir::{Dag, Field, Project, value_text};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One difference between two builds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// A dag only the new build has.
+    DagAdded {
+        /// Its id.
+        dag: String,
+        /// Where the new build declares it.
+        at: Span,
+    },
+    /// A dag only the old build has.
+    DagRemoved {
+        /// Its id.
+        dag: String,
+        /// Where the old build declared it.
+        at: Span,
+    },
+    /// The dag's file moved to another folder (a tenant's).
+    Moved {
+        /// The dag.
+        dag: String,
+        /// The old file, relative to the output folder.
+        old: String,
+        /// The new one.
+        new: String,
+    },
+    /// A task only the new build has.
+    TaskAdded {
+        /// The dag.
+        dag: String,
+        /// The task's full id.
+        task: String,
+        /// Its operator.
+        op: String,
+        /// Where it is declared.
+        at: Span,
+    },
+    /// A task only the old build has.
+    TaskRemoved {
+        /// The dag.
+        dag: String,
+        /// The task's full id.
+        task: String,
+        /// Where the old build declared it.
+        at: Span,
+    },
+    /// A task's operator changed.
+    Operator {
+        /// The dag.
+        dag: String,
+        /// The task.
+        task: String,
+        /// The old operator's name.
+        old: String,
+        /// The new one.
+        new: String,
+        /// Where the new task is declared.
+        at: Span,
+    },
+    /// A dependency only the new build has.
+    EdgeAdded {
+        /// The dag.
+        dag: String,
+        /// Upstream task.
+        from: String,
+        /// Downstream task.
+        to: String,
+        /// The dependency that makes it.
+        at: Span,
+    },
+    /// A dependency only the old build has.
+    EdgeRemoved {
+        /// The dag.
+        dag: String,
+        /// Upstream task.
+        from: String,
+        /// Downstream task.
+        to: String,
+    },
+    /// A field of the dag (`owner` none), of its `default_args`, or of a task, set in one
+    /// build and not the other, or set to another value.
+    Field {
+        /// The dag.
+        dag: String,
+        /// `schedule`, `default_args.retries`, `load.bash_command`.
+        path: String,
+        /// The old value's text, if the old build set it.
+        old: Option<String>,
+        /// The new value's text, if the new build sets it.
+        new: Option<String>,
+        /// The layer that set the new value (or, for a removed one, the old) and where.
+        layer: Option<(String, Span)>,
+        /// Whether `layer` is a place in the old build's sources.
+        in_old: bool,
+    },
+}
+
+impl Change {
+    /// The dag the change is in.
+    pub fn dag(&self) -> &str {
+        match self {
+            Change::DagAdded { dag, .. }
+            | Change::DagRemoved { dag, .. }
+            | Change::Moved { dag, .. }
+            | Change::TaskAdded { dag, .. }
+            | Change::TaskRemoved { dag, .. }
+            | Change::Operator { dag, .. }
+            | Change::EdgeAdded { dag, .. }
+            | Change::EdgeRemoved { dag, .. }
+            | Change::Field { dag, .. } => dag,
+        }
+    }
+}
+
+fn file_of(d: &Dag) -> String {
+    match d.folder.as_str() {
+        "" => format!("{}.py", d.dag_id),
+        f => format!("{f}/{}.py", d.dag_id),
+    }
+}
+
+/// The layer that set a field last, and where (its own place if no layer was kept).
+fn layer(f: &Field) -> (String, Span) {
+    match f.provenance.last() {
+        Some((l, s)) => (l.to_string(), *s),
+        None => ("set".to_string(), f.origin),
+    }
+}
+
+fn fields(out: &mut Vec<Change>, dag: &str, prefix: &str, old: &[Field], new: &[Field]) {
+    let olds: BTreeMap<&str, &Field> = old.iter().map(|f| (f.name.as_str(), f)).collect();
+    let news: BTreeMap<&str, &Field> = new.iter().map(|f| (f.name.as_str(), f)).collect();
+    // In the new build's order, then what only the old one had.
+    let mut names: Vec<&str> = new.iter().map(|f| f.name.as_str()).collect();
+    names.extend(
+        old.iter()
+            .map(|f| f.name.as_str())
+            .filter(|n| !news.contains_key(n)),
+    );
+    for name in names {
+        let (o, n) = (olds.get(name), news.get(name));
+        let (ot, nt) = (
+            o.map(|f| value_text(&f.value)),
+            n.map(|f| value_text(&f.value)),
+        );
+        if ot == nt {
+            continue;
+        }
+        let (layer, in_old) = match (n, o) {
+            (Some(f), _) => (Some(layer(f)), false),
+            (None, Some(f)) => (Some(layer(f)), true),
+            (None, None) => (None, false),
+        };
+        out.push(Change::Field {
+            dag: dag.to_string(),
+            path: format!("{prefix}{name}"),
+            old: ot,
+            new: nt,
+            layer,
+            in_old,
+        });
+    }
+}
+
+/// Every difference between the `old` and the `new` build, dag by dag in dag id
+/// order; within a dag: its file, its fields, its tasks, its dependencies.
+pub fn diff(old: &Project, new: &Project) -> Vec<Change> {
+    let olds: BTreeMap<&str, &Dag> = old.dags.iter().map(|d| (d.dag_id.as_str(), d)).collect();
+    let news: BTreeMap<&str, &Dag> = new.dags.iter().map(|d| (d.dag_id.as_str(), d)).collect();
+    let ids: BTreeSet<&str> = olds.keys().chain(news.keys()).copied().collect();
+    let mut out = Vec::new();
+    for id in ids {
+        let (o, n) = match (olds.get(id), news.get(id)) {
+            (None, Some(n)) => {
+                out.push(Change::DagAdded {
+                    dag: id.to_string(),
+                    at: n.span,
+                });
+                continue;
+            }
+            (Some(o), None) => {
+                out.push(Change::DagRemoved {
+                    dag: id.to_string(),
+                    at: o.span,
+                });
+                continue;
+            }
+            (Some(o), Some(n)) => (*o, *n),
+            (None, None) => continue,
+        };
+        let dag = id.to_string();
+        if file_of(o) != file_of(n) {
+            out.push(Change::Moved {
+                dag: dag.clone(),
+                old: file_of(o),
+                new: file_of(n),
+            });
+        }
+        fields(&mut out, id, "", &o.args, &n.args);
+        fields(
+            &mut out,
+            id,
+            "default_args.",
+            &o.default_args,
+            &n.default_args,
+        );
+        let ot: BTreeMap<&str, &dagf_ir::Task> =
+            o.tasks().map(|t| (t.task_id.as_str(), t)).collect();
+        for t in n.tasks() {
+            match ot.get(t.task_id.as_str()) {
+                None => out.push(Change::TaskAdded {
+                    dag: dag.clone(),
+                    task: t.task_id.clone(),
+                    op: t.op.name.clone(),
+                    at: t.span,
+                }),
+                Some(was) => {
+                    if was.op.name != t.op.name || was.op.class != t.op.class {
+                        out.push(Change::Operator {
+                            dag: dag.clone(),
+                            task: t.task_id.clone(),
+                            old: was.op.name.clone(),
+                            new: t.op.name.clone(),
+                            at: t.span,
+                        });
+                    }
+                    fields(&mut out, id, &format!("{}.", t.task_id), &was.args, &t.args);
+                }
+            }
+        }
+        let nt: BTreeSet<&str> = n.tasks().map(|t| t.task_id.as_str()).collect();
+        for t in o.tasks().filter(|t| !nt.contains(t.task_id.as_str())) {
+            out.push(Change::TaskRemoved {
+                dag: dag.clone(),
+                task: t.task_id.clone(),
+                at: t.span,
+            });
+        }
+        let edges = |d: &Dag| -> BTreeMap<(String, String), Span> {
+            d.graph
+                .edge_indices()
+                .filter_map(|e| {
+                    let (a, b) = d.graph.edge_endpoints(e)?;
+                    Some((
+                        (d.graph[a].task_id.clone(), d.graph[b].task_id.clone()),
+                        d.graph[e],
+                    ))
+                })
+                .collect()
+        };
+        let (oe, ne) = (edges(o), edges(n));
+        for ((a, b), span) in &ne {
+            if !oe.contains_key(&(a.clone(), b.clone())) {
+                out.push(Change::EdgeAdded {
+                    dag: dag.clone(),
+                    from: a.clone(),
+                    to: b.clone(),
+                    at: *span,
+                });
+            }
+        }
+        for (a, b) in oe.keys() {
+            if !ne.contains_key(&(a.clone(), b.clone())) {
+                out.push(Change::EdgeRemoved {
+                    dag: dag.clone(),
+                    from: a.clone(),
+                    to: b.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `file:line:col` of a span.
+fn place(sources: &Sources, span: Span) -> String {
+    let file = sources.get(span.file);
+    let lc = file.line_col(span.start);
+    format!("{}:{}:{}", file.name, lc.line, lc.col)
+}
+
+/// The changes for people: a line per changed dag, then its changes, each with the
+/// place that made it; `+` added, `-` removed, `~` changed. Ends with a count.
+pub fn render(changes: &[Change], old: &Sources, new: &Sources) -> String {
+    let mut s = String::new();
+    let mut current: Option<&str> = None;
+    let (mut added, mut removed, mut changed) = (0, 0, BTreeSet::new());
+    for c in changes {
+        let line = match c {
+            Change::DagAdded { dag, at } => {
+                added += 1;
+                current = None;
+                s.push_str(&format!("+ dag {dag}  ({})\n", place(new, *at)));
+                continue;
+            }
+            Change::DagRemoved { dag, at } => {
+                removed += 1;
+                current = None;
+                s.push_str(&format!("- dag {dag}  (was {})\n", place(old, *at)));
+                continue;
+            }
+            Change::Moved { old, new, .. } => format!("~ file {old} -> {new}"),
+            Change::TaskAdded { task, op, at, .. } => {
+                format!("+ task {task}: {op}  ({})", place(new, *at))
+            }
+            Change::TaskRemoved { task, at, .. } => {
+                format!("- task {task}  (was {})", place(old, *at))
+            }
+            Change::Operator {
+                task,
+                old: o,
+                new: n,
+                at,
+                ..
+            } => format!("~ task {task}: {o} -> {n}  ({})", place(new, *at)),
+            Change::EdgeAdded { from, to, at, .. } => {
+                format!("+ {from} >> {to}  ({})", place(new, *at))
+            }
+            Change::EdgeRemoved { from, to, .. } => format!("- {from} >> {to}"),
+            Change::Field {
+                path,
+                old: o,
+                new: n,
+                layer,
+                in_old,
+                ..
+            } => {
+                let by = layer.as_ref().map_or(String::new(), |(l, span)| {
+                    let src = if *in_old { old } else { new };
+                    let was = if *in_old { "was set by" } else { "set by" };
+                    format!("  ({was} {l} at {})", place(src, *span))
+                });
+                match (o, n) {
+                    (Some(o), Some(n)) => format!("~ {path}: {o} -> {n}{by}"),
+                    (None, Some(n)) => format!("+ {path} = {n}{by}"),
+                    (Some(o), None) => format!("- {path} = {o}{by}"),
+                    (None, None) => continue,
+                }
+            }
+        };
+        let dag = c.dag();
+        if current != Some(dag) {
+            s.push_str(&format!("~ dag {dag}\n"));
+            current = Some(dag);
+            changed.insert(dag.to_string());
+        }
+        s.push_str(&format!("    {line}\n"));
+    }
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    if changes.is_empty() {
+        s.push_str("no difference\n");
+    } else {
+        s.push_str(&format!(
+            "{} changed, {} added, {} removed\n",
+            plural(changed.len(), "dag"),
+            added,
+            removed
+        ));
+    }
+    s
+}
