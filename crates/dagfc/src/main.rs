@@ -5,8 +5,10 @@ mod cli;
 mod outdir;
 mod output;
 mod project;
+mod python;
 mod scaffold;
 mod stdio;
+mod verify;
 mod workdir;
 
 use std::process::ExitCode;
