@@ -7,7 +7,7 @@ use crate::cli::{BuildArgs, Printer, counts, facts, plural};
 use crate::project;
 use crate::python::{self, PyEnv, excerpt};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources};
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::Path;
@@ -83,11 +83,6 @@ pub fn verify(
         Ok(e) => e,
         Err(d) => return fail(vec![*d], sources, warnings),
     };
-    let plan = python::check::plan(ir, sources);
-    match env.ask(&plan.request(), &[]) {
-        Ok(answer) => diags.extend(plan.diagnose(&answer)),
-        Err(d) => return fail(vec![*d], sources, warnings),
-    }
     let home = match tempfile::Builder::new().prefix("dagf-verify-").tempdir() {
         Ok(h) => h,
         Err(e) => {
@@ -139,16 +134,24 @@ pub fn verify(
         plural(ir.dags.len(), "dag"),
         env.shown
     ));
-    let request = json!({
-        "op": "load",
-        "folder": folder.to_string_lossy(),
-        "args": wanted_args(ir),
-    });
+    // One run of the helper checks the Python side and loads the build: Airflow is
+    // imported once.
+    let plan = python::check::plan(ir, sources);
+    let mut request = plan.request();
+    request["op"] = "verify".into();
+    request["folder"] = folder.to_string_lossy().into_owned().into();
+    request["args"] = wanted_args(ir).into();
     let loaded = match env.ask(&request, &airflow) {
         Ok(a) => a,
         Err(d) => return fail(vec![*d], sources, warnings),
     };
-    diags.extend(compare(ir, &built.files, &loaded));
+    let checked = plan.diagnose(&loaded);
+    // A mistake the checks found is also why Airflow fails: it is reported once.
+    if !checked.is_empty() {
+        diags.extend(checked);
+    } else {
+        diags.extend(compare(ir, &built.files, &loaded));
+    }
     if !runs.is_empty() && !diags.has_errors() {
         diags.extend(run_dags(
             printer,
@@ -403,7 +406,7 @@ fn compare_dag(dag: &dagf_ir::Dag, got: &Json) -> Vec<Diagnostic> {
                         ),
                         "Airflow holds another value",
                     )
-                    .with_help("the operator changes this argument when it is made; write the value it keeps"),
+                    .with_help("the folder holds an older build, or the operator changes the argument when it is made: build again, or write the value the operator keeps"),
                 );
             }
         }
@@ -448,7 +451,18 @@ fn compare_dag(dag: &dagf_ir::Dag, got: &Json) -> Vec<Diagnostic> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let (a, b) = (reach(&ours), reach(&theirs));
+    // A task missing on one side is reported above, not again through its edges.
+    let both = |pairs: BTreeSet<(String, String)>| -> BTreeSet<(String, String)> {
+        pairs
+            .into_iter()
+            .filter(|(x, y)| {
+                [x, y]
+                    .iter()
+                    .all(|t| airflow_ids.contains(*t) && dag.task_index(t).is_some())
+            })
+            .collect()
+    };
+    let (a, b) = (both(reach(&ours)), both(reach(&theirs)));
     if a != b && extra.is_empty() {
         let missing: Vec<String> = a
             .difference(&b)

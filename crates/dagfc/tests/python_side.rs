@@ -197,7 +197,7 @@ fn check_python_passes_a_good_project_and_says_why_python_cannot_answer() {
     );
     let slow = "import time\ntime.sleep(60)\ndef greet(name):\n    pass\n";
     let runs: Vec<Run> = std::thread::scope(|s| {
-        let good = s.spawn(|| {
+        let passes = s.spawn(|| {
             let dir = project(
                 TOML,
                 &[("src/main.dagf", &good), ("python/helpers.py", HELPERS)],
@@ -224,7 +224,7 @@ fn check_python_passes_a_good_project_and_says_why_python_cannot_answer() {
             );
             dagfc(dir.path(), &["check", &flag])
         });
-        [good, missing, timeout]
+        [passes, missing, timeout]
             .into_iter()
             .map(|h| h.join().expect("a case"))
             .collect()
@@ -275,7 +275,6 @@ const STRICT_OPERATOR: &str = "from airflow.sdk import BaseOperator\n\nclass Upl
 #[test]
 fn verify_loads_a_build_in_airflow_and_locates_what_it_rejects() {
     let python: PathBuf = venv_python();
-    let flag = python_flag(&python);
     let runs: Vec<Run> = std::thread::scope(|s| {
         let good = s.spawn(|| {
             let dir = hello();
@@ -303,7 +302,6 @@ fn verify_loads_a_build_in_airflow_and_locates_what_it_rejects() {
             );
             dagfc(dir.path(), &["verify", "--python", &python.to_string_lossy()])
         });
-        let _ = &flag;
         [good, rejected]
             .into_iter()
             .map(|h| h.join().expect("a case"))

@@ -7,7 +7,8 @@ standard error, so that it cannot spoil the answer.
 
 Requests:
   {"op": "inspect", "classes": [PATH...], "callables": [PATH...]}
-  {"op": "load", "folder": DIR, "run": [DAG_ID...]}
+  {"op": "verify", "classes": [...], "callables": [...], "folder": DIR, "args": [NAME...]}
+(the answer to "verify" is inspect's, with the DAGs loaded from DIR and their import errors)
 """
 
 import importlib
@@ -144,7 +145,13 @@ def inspect_path(path, want_class):
     if not callable(obj):
         return {"found": True, "kind": type(obj).__name__, "callable": False}
     info = parameters(obj) or {"params": [], "var_keyword": True}
-    return {"found": True, "kind": "function", "callable": True, **info}
+    return {
+        "found": True,
+        "kind": "function",
+        "callable": True,
+        "params": [p["name"] for p in info["params"]],
+        "var_keyword": info["var_keyword"],
+    }
 
 
 def inspect_all(request):
@@ -221,10 +228,9 @@ def main():
         answer = {"error": f"bad request: {e}"}
     else:
         try:
-            if request.get("op") == "load":
-                answer = load(request)
-            else:
-                answer = inspect_all(request)
+            answer = inspect_all(request)
+            if request.get("op") == "verify":
+                answer.update(load(request))
         except BaseException as e:  # noqa: BLE001 - reported to dagfc, never a traceback alone
             answer = {"error": short_error(e), "trace": traceback.format_exc()[-2000:]}
     answer["python"] = ".".join(str(n) for n in sys.version_info[:3])
