@@ -160,7 +160,7 @@ codes! {
     E0701 => "no usable Python interpreter",
     E0702 => "Python helper timed out",
     E0703 => "Python helper failed",
-    E0704 => "Python module or name not found",
+    E0704 => "Python path that does not resolve",
     E0705 => "Python object of the wrong kind",
     E0706 => "not a constructor parameter",
     E0707 => "required constructor parameter unset",
