@@ -249,6 +249,18 @@ pub fn load(loader: &dyn Loader, sources: &mut Sources) -> Result<Config, Box<Di
             )),
         ));
     }
+    if let Some(t) = config.python.timeout.as_ref().filter(|t| *t.get_ref() == 0) {
+        let r = t.span();
+        return Err(Box::new(
+            Diagnostic::at(
+                Code::E0402,
+                Span::new(file, r.start, r.end),
+                "`timeout` is 0 seconds",
+                "no time at all",
+            )
+            .with_help("write how many seconds the Python helper may take, such as `timeout = 60` (the default)"),
+        ));
+    }
     let dags_folder = &config.target.dags_folder;
     if !dags_folder.starts_with('/') || dags_folder.chars().any(char::is_control) {
         let at = text
