@@ -99,6 +99,28 @@ fn one_error(run: &Run, code: &str, file: &str, line: u64, text: &str) {
     );
 }
 
+/// A task of every operator and sensor of the standard library.
+const EVERY_STD_OPERATOR: &str = r#"extern dag "other"
+dag every_operator {
+    task bash_t: bash { bash_command = "true" }
+    task python_t: python { python_callable = "helpers.greet", op_kwargs = { name = "x" } }
+    task empty_t: empty
+    task branch_t: branch { python_callable = "helpers.greet" }
+    task short_t: short_circuit { python_callable = "helpers.greet" }
+    task trigger_t: trigger_dag { trigger_dag_id = "other" }
+    task sql_t: sql { sql = "select 1", conn_id = "db" }
+    task http_t: http { endpoint = "/x" }
+    task email_t: email { to = ["a@example.com"], subject = "s", html_content = "h" }
+    task external_t: external_task { external_dag_id = "other" }
+    task file_t: file { filepath = "/tmp/x" }
+    task delta_t: time_delta { delta = 1m }
+    task time_t: date_time { target_time = "{{ ds }}" }
+    task python_sensor_t: python_sensor { python_callable = "helpers.greet" }
+    task http_sensor_t: http_sensor { endpoint = "/x" }
+    task sql_sensor_t: sql_sensor { conn_id = "db", sql = "select 1" }
+}
+"#;
+
 const SQL: &str = "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator";
 
 const HELPERS: &str = "def greet(name, ds=None):\n    print(f\"hello {name} on {ds}\")\n";
@@ -224,12 +246,25 @@ fn check_python_passes_a_good_project_and_says_why_python_cannot_answer() {
             );
             dagfc(dir.path(), &["check", &flag])
         });
-        [passes, missing, timeout]
+        // The standard library's declarations agree with Airflow 3.3's classes.
+        let std = s.spawn(|| {
+            let dir = project(
+                TOML,
+                &[
+                    ("src/main.dagf", EVERY_STD_OPERATOR),
+                    ("python/helpers.py", HELPERS),
+                ],
+            );
+            dagfc(dir.path(), &["check", &flag])
+        });
+        [passes, missing, timeout, std]
             .into_iter()
             .map(|h| h.join().expect("a case"))
             .collect()
     });
-    let [good, missing, timeout] = <[Run; 3]>::try_from(runs).expect("three runs");
+    let [good, missing, timeout, std] = <[Run; 4]>::try_from(runs).expect("four runs");
+    assert_eq!(std.status, Some(0), "{}", std.raw);
+    assert!(std.diags.is_empty(), "{}", std.raw);
     assert_eq!(good.status, Some(0), "{}", good.raw);
     assert!(good.diags.is_empty(), "{}", good.raw);
     one_error(
