@@ -102,9 +102,10 @@ enum Command {
         #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true)]
         python: Option<Option<PathBuf>>,
     },
-    /// Build the project and load the result in its Airflow as the DAG processor does:
-    /// every file imports, every DAG serializes and reads back with the tasks, edges,
-    /// operators and arguments dagfc made.
+    /// Build the project and load the result in its Airflow as the DAG processor does.
+    ///
+    /// Every file must import, and every DAG serialize and read back with the tasks,
+    /// edges, operators and arguments dagfc made.
     Verify {
         #[command(flatten)]
         common: BuildArgs,
@@ -684,6 +685,7 @@ pub(crate) fn python_checks(
     ir: &dagf_ir::Project,
     sources: &Sources,
 ) -> Vec<Diagnostic> {
+    // `dagf.toml` is the first file of every build's sources.
     let env = match crate::python::resolve(flag, config, root, dagf_diag::FileId(0)) {
         Ok(e) => e,
         Err(d) => return vec![*d],

@@ -79,6 +79,22 @@ pub fn verify(
     let warnings = built.warnings;
     let mut diags = Diagnostics::new();
     diags.extend(built.diagnostics.iter().cloned());
+    // A misspelt `--run` is found before any Python starts.
+    let unknown: Vec<Diagnostic> = runs
+        .iter()
+        .filter(|r| !ir.dags.iter().any(|d| &d.dag_id == *r))
+        .map(|r| {
+            Diagnostic::new(
+                Code::E0709,
+                format!("--run {r}: the project has no such dag"),
+            )
+            .with_suggestion(r, ir.dags.iter().map(|d| d.dag_id.as_str()))
+            .or_help("name a dag the project builds")
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return fail(unknown, sources, warnings);
+    }
     let env = match python::resolve(flag, &proj.config.python, &root, proj.toml()) {
         Ok(e) => e,
         Err(d) => return fail(vec![*d], sources, warnings),
@@ -576,13 +592,6 @@ fn run_dags(
     }
     for dag_id in runs {
         let Some(dag) = ir.dags.iter().find(|d| &d.dag_id == dag_id) else {
-            out.push(
-                Diagnostic::new(
-                    Code::E0709,
-                    format!("--run {dag_id}: the project has no such dag"),
-                )
-                .with_suggestion(dag_id, ir.dags.iter().map(|d| d.dag_id.as_str())),
-            );
             continue;
         };
         printer.note(&format!("airflow dags test {dag_id}"));
