@@ -157,6 +157,16 @@ codes! {
     // Importing dag-factory files
     E0601 => "cannot import this dag-factory construct",
     E0602 => "invalid dag-factory file",
+    // The Python side
+    E0701 => "no usable Python interpreter",
+    E0702 => "Python helper timed out",
+    E0703 => "Python helper failed",
+    E0704 => "Python path that does not resolve",
+    E0705 => "Python object of the wrong kind",
+    E0706 => "not a constructor parameter",
+    E0707 => "required constructor parameter unset",
+    E0708 => "argument the callable does not accept",
+    E0709 => "built DAG rejected or changed by Airflow",
     // Lints
     W0001 => "unused parameter",
     W0002 => "unused import",

@@ -21,6 +21,28 @@ pub struct Config {
     /// `[codegen]`: how the generated files are written.
     #[serde(default)]
     pub codegen: CodegenSection,
+    /// `[python]`: the project's Python environment, for `dagfc check --python` and
+    /// `dagfc verify`.
+    #[serde(default)]
+    pub python: PythonSection,
+}
+
+/// `[python]`: the interpreter of the project's Python environment and the folders of
+/// its own modules. Read only by the commands that run Python.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PythonSection {
+    /// `interpreter = "..."`: a path relative to the project (when it holds a `/`), or a
+    /// name looked up on PATH (`python3` unless set).
+    #[serde(default)]
+    pub interpreter: Option<toml::Spanned<String>>,
+    /// `path = ["python"]`: folders of the project's own modules, relative to the
+    /// project, put on PYTHONPATH.
+    #[serde(default)]
+    pub path: Vec<toml::Spanned<String>>,
+    /// `timeout = 120`: seconds one run of the Python helper may take (60 unless set).
+    #[serde(default)]
+    pub timeout: Option<toml::Spanned<u64>>,
 }
 
 /// `[codegen]`: how the generated files are written.
@@ -202,7 +224,7 @@ pub fn load(loader: &dyn Loader, sources: &mut Sources) -> Result<Config, Box<Di
         let span = e.span().map_or(Span::new(file, 0, 0), |r| Span::new(file, r.start, r.end));
         Box::new(
             Diagnostic::at(Code::E0402, span, "invalid dagf.toml", e.message().to_string())
-                .with_help("dagf.toml has [project] name, src, out and [target] airflow; see the book's project chapter"),
+                .with_help("dagf.toml has [project] name, src, out, [target] airflow and [python] interpreter, path; see the book's project chapter"),
         )
     })?;
     if dagf_target::Version::parse(&config.target.airflow).is_none() {
@@ -225,6 +247,18 @@ pub fn load(loader: &dyn Loader, sources: &mut Sources) -> Result<Config, Box<Di
                 "dagfc generates code for Airflow {}: write one of them, such as `airflow = \"3.3\"`",
                 dagf_target::Version::ALL.map(|v| v.as_str()).join(", ")
             )),
+        ));
+    }
+    if let Some(t) = config.python.timeout.as_ref().filter(|t| *t.get_ref() == 0) {
+        let r = t.span();
+        return Err(Box::new(
+            Diagnostic::at(
+                Code::E0402,
+                Span::new(file, r.start, r.end),
+                "`timeout` is 0 seconds",
+                "no time at all",
+            )
+            .with_help("write how many seconds the Python helper may take, such as `timeout = 60` (the default)"),
         ));
     }
     let dags_folder = &config.target.dags_folder;

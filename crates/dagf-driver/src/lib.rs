@@ -10,7 +10,7 @@ pub mod config;
 mod env;
 mod overlay;
 
-pub use config::{CodegenSection, Config, DagRule, FILE, ProjectSection, StyleName};
+pub use config::{CodegenSection, Config, DagRule, FILE, ProjectSection, PythonSection, StyleName};
 pub use dagf_ir::Built;
 pub use dagf_sema::{DefKind, Loader, Reference, Trace, par};
 pub use env::{ENV_VAR, Env, EnvOrigin};

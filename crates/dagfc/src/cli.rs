@@ -28,7 +28,7 @@ pub struct Args {
 
 /// The project a command works on.
 #[derive(clap::Args, Debug, Clone, Default)]
-struct ProjectArgs {
+pub(crate) struct ProjectArgs {
     /// Project folder (default: found by walking up from the working directory).
     #[arg(long)]
     project: Option<PathBuf>,
@@ -36,7 +36,7 @@ struct ProjectArgs {
 
 impl ProjectArgs {
     /// Where the search for `dagf.toml` starts.
-    fn start(&self) -> PathBuf {
+    pub(crate) fn start(&self) -> PathBuf {
         match &self.project {
             Some(p) => p.clone(),
             None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
@@ -47,20 +47,20 @@ impl ProjectArgs {
 /// The options of the commands that build the project: which project, for which
 /// environment and Airflow version, on how many threads.
 #[derive(clap::Args, Debug, Clone, Default)]
-struct BuildArgs {
+pub(crate) struct BuildArgs {
     #[command(flatten)]
-    project: ProjectArgs,
+    pub(crate) project: ProjectArgs,
     /// Environment to build for: its `profile` applies to every DAG, and `env` is its
     /// name (default: `DAGF_ENV`, then `default_env` in dagf.toml).
     #[arg(long)]
-    env: Option<String>,
+    pub(crate) env: Option<String>,
     /// How many threads the work is spread over (default: one per core).
     #[arg(long, short = 'j')]
-    jobs: Option<std::num::NonZeroUsize>,
+    pub(crate) jobs: Option<std::num::NonZeroUsize>,
     /// Airflow version to generate code for: 2.11, 3.0, 3.1, 3.2 or 3.3 (default:
     /// `[target] airflow` in dagf.toml, else 3.3).
     #[arg(long, value_parser = parse_target)]
-    target: Option<dagf_target::Version>,
+    pub(crate) target: Option<dagf_target::Version>,
 }
 
 /// What a build reports about itself besides its diagnostics.
@@ -132,6 +132,30 @@ enum Command {
         common: BuildArgs,
         #[command(flatten)]
         reports: ReportArgs,
+        /// Also check the Python side in the project's Python environment: operator and
+        /// sensor classes, their fields, and every Python callable the dags name. PATH is
+        /// an interpreter to use instead of `[python] interpreter` in dagf.toml.
+        #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true)]
+        python: Option<Option<PathBuf>>,
+    },
+    /// Build the project and load the result in its Airflow as the DAG processor does.
+    ///
+    /// Every file must import, and every DAG serialize and read back with the tasks,
+    /// edges, operators and arguments dagfc made.
+    Verify {
+        #[command(flatten)]
+        common: BuildArgs,
+        /// Verify this already built folder instead of a fresh build in a temporary one.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also run this DAG with `airflow dags test` (repeatable), in a temporary
+        /// Airflow home with a fresh metadata database.
+        #[arg(long = "run", value_name = "DAG_ID")]
+        runs: Vec<String>,
+        /// The interpreter of the Airflow environment to use instead of
+        /// `[python] interpreter` in dagf.toml.
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
     },
     /// Explain a diagnostic code, such as E0201, or list every code.
     Explain {
@@ -342,11 +366,20 @@ pub fn run(args: Args) -> u8 {
             format,
             common,
         } => diff(&args, common, rev.as_deref(), from_env.as_deref(), *format),
-        Command::Check { common, reports } => compile(&args, common, None, Some(reports)),
+        Command::Check { common, reports, .. } => compile(&args, common, None, Some(reports)),
         Command::ExplainValue { common, .. }
         | Command::Ls { common, .. }
         | Command::Inspect { common, .. }
         | Command::Graph { common, .. } => compile(&args, common, None, None),
+        Command::Verify {
+            common,
+            out,
+            runs,
+            python,
+        } => {
+            let printer = Printer::new(&args, false);
+            crate::verify::verify(&printer, common, out.as_deref(), runs, python.as_deref())
+        }
         Command::Build {
             common,
             out,
@@ -426,7 +459,7 @@ fn new(name: &str, quiet: bool) -> u8 {
 }
 
 /// Prints diagnostics and the summary that ends a command, for people or as JSON.
-struct Printer {
+pub(crate) struct Printer {
     color: ColorChoice,
     json: bool,
     quiet: bool,
@@ -436,7 +469,7 @@ struct Printer {
 }
 
 impl Printer {
-    fn new(args: &Args, prints_to_stdout: bool) -> Self {
+    pub(crate) fn new(args: &Args, prints_to_stdout: bool) -> Self {
         let color = match args.color {
             Color::Always => ColorChoice::Always,
             Color::Never => ColorChoice::Never,
@@ -456,7 +489,7 @@ impl Printer {
         }
     }
 
-    fn print(&self, diags: Vec<Diagnostic>, sources: &Sources) {
+    pub(crate) fn print(&self, diags: Vec<Diagnostic>, sources: &Sources) {
         if diags.is_empty() {
             return;
         }
@@ -478,7 +511,7 @@ impl Printer {
     /// The last thing a command prints: the summary line for people (on standard error;
     /// with `--quiet`, only a failure's), or one JSON object with `facts` (counts of
     /// errors, warnings, dags, files) as the last line of the JSON stream, always.
-    fn summary(&self, line: &str, is_error: bool, facts: serde_json::Value) {
+    pub(crate) fn summary(&self, line: &str, is_error: bool, facts: serde_json::Value) {
         if self.json {
             let mut object = serde_json::Map::new();
             object.insert("type".into(), "summary".into());
@@ -495,7 +528,7 @@ impl Printer {
 
     /// A line for people while the command works (such as waiting for a lock): never in
     /// JSON, nor with `--quiet`.
-    fn note(&self, line: &str) {
+    pub(crate) fn note(&self, line: &str) {
         if !self.json && !self.quiet {
             errln!("{line}");
         }
@@ -503,7 +536,7 @@ impl Printer {
 }
 
 /// The JSON summary's counts.
-fn facts(errors: usize, warnings: usize) -> serde_json::Value {
+pub(crate) fn facts(errors: usize, warnings: usize) -> serde_json::Value {
     serde_json::json!({ "errors": errors, "warnings": warnings })
 }
 
@@ -768,6 +801,34 @@ fn compile_with(
     }
     match goal {
         dagf_driver::Goal::Check | dagf_driver::Goal::Explain => {
+            if let Command::Check {
+                python: Some(flag), ..
+            } = &args.command
+            {
+                let checked = python_checks(
+                    &printer,
+                    flag.as_deref(),
+                    &proj.config.python,
+                    &root,
+                    ir,
+                    &checked_sources,
+                );
+                let n = checked.len();
+                let mut all = Diagnostics::new();
+                all.extend(diags);
+                all.extend(checked);
+                printer.print(all.into_sorted(), &checked_sources);
+                if n > 0 {
+                    printer.summary(
+                        &format!("error: {}", counts(errors + n, warnings)),
+                        true,
+                        facts(errors + n, warnings),
+                    );
+                    return USER_ERROR;
+                }
+                done(&printer);
+                return 0;
+            }
             printer.print(diags, &checked_sources);
             done(&printer);
             return 0;
@@ -873,6 +934,37 @@ fn compile_with(
             );
             USER_ERROR
         }
+    }
+}
+
+/// `check --python`: the project's Python environment asked about every class and
+/// callable the project names; one diagnostic per mistake (or one saying why Python
+/// could not be asked).
+pub(crate) fn python_checks(
+    printer: &Printer,
+    flag: Option<&Path>,
+    config: &dagf_driver::PythonSection,
+    root: &Path,
+    ir: &dagf_ir::Project,
+    sources: &Sources,
+) -> Vec<Diagnostic> {
+    // `dagf.toml` is the first file of every build's sources.
+    let env = match crate::python::resolve(flag, config, root, dagf_diag::FileId(0)) {
+        Ok(e) => e,
+        Err(d) => return vec![*d],
+    };
+    let plan = crate::python::check::plan(ir, sources);
+    let (classes, callables) = plan.counts();
+    printer.note(&format!(
+        "asking {} about {} class{} and {}",
+        env.shown,
+        classes,
+        if classes == 1 { "" } else { "es" },
+        plural(callables, "callable")
+    ));
+    match env.ask(&plan.request(), &[]) {
+        Ok(answer) => plan.diagnose(&answer),
+        Err(d) => vec![*d],
     }
 }
 
@@ -1354,11 +1446,11 @@ type BuildOptions = (
     Option<project::StyleName>,
 );
 
-fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-fn counts(errors: usize, warnings: usize) -> String {
+pub(crate) fn counts(errors: usize, warnings: usize) -> String {
     format!(
         "{}, {}",
         plural(errors, "error"),

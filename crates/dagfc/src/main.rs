@@ -6,9 +6,11 @@ mod gitrev;
 mod outdir;
 mod output;
 mod project;
+mod python;
 mod scaffold;
 mod stdio;
 mod timings;
+mod verify;
 mod workdir;
 
 use std::process::ExitCode;

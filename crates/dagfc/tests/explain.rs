@@ -8,10 +8,14 @@
 //! the SQLite database PATH, created if need be), `$ printf 'TEXT' > PATH` (bytes that are
 //! not UTF-8, as octal escapes), `$ mkfifo PATH` (a named pipe), `$ mkdir -p PATH`,
 //! `$ flock PATH sleep N &` (another process holds a lock on PATH while the rest runs),
-//! then one `$ dagfc check|build`, optionally with `--env NAME`, or
-//! `$ dagfc import dag-factory FILE`, whose output lines are for the reader only. The
+//! then one `$ dagfc check|build`, optionally with `--env NAME`, `$ dagfc check --python`,
+//! `$ dagfc verify`, or `$ dagfc import dag-factory FILE`, whose output lines are for the
+//! reader only. The Python of the Airflow environment is `python3` on PATH for the
+//! commands that run Python. The
 //! transcript runs in an empty folder, with `DAGF_LOCK_TIMEOUT=1`, so that a build waiting
 //! for a lock gives up after a second instead of five minutes.
+
+mod common;
 
 use dagf_diag::{CODES, Code, Severity};
 use std::path::Path;
@@ -61,7 +65,18 @@ impl Run {
 
 /// Runs `dagfc SUBCOMMAND ARGS --message-format json` inside `dir`.
 fn compile_in(dir: &Path, subcommand: &str, args: &[&str]) -> Run {
-    let out = dagfc()
+    let mut cmd = dagfc();
+    if subcommand == "verify" || args.contains(&"--python") {
+        let python = common::venv_python();
+        let bin = python.parent().expect("the venv's bin folder");
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::env::join_paths(
+            std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&path)),
+        )
+        .expect("PATH");
+        cmd.env("PATH", path);
+    }
+    let out = cmd
         .arg(subcommand)
         .args(args)
         .args(["--message-format", "json", "--color", "never"])
@@ -229,11 +244,13 @@ fn replay(transcript: &str) -> Option<Result<Run, String>> {
     let words: Vec<&str> = command.split_whitespace().collect();
     let (sub, args) = match words.as_slice() {
         [sub @ ("check" | "build"), args @ ..] if matches!(args, [] | ["--env", _]) => (*sub, args),
+        [sub @ "check", args @ ..] if matches!(args, ["--python"]) => (*sub, args),
+        [sub @ "verify", args @ ..] if args.is_empty() => (*sub, args),
         [sub @ "import", args @ ..] if matches!(args, ["dag-factory", _]) => (*sub, args),
         [sub @ "diff", args @ ..] if matches!(args, ["--rev", _]) => (*sub, args),
         _ => {
             return Some(Err(format!(
-                "transcripts run `dagfc check` or `dagfc build` (with at most `--env NAME`), `dagfc import dag-factory FILE` or `dagfc diff --rev REV`, not `dagfc {command}`"
+                "transcripts run `dagfc check` or `dagfc build` (with at most `--env NAME`), `dagfc check --python`, `dagfc verify`, `dagfc import dag-factory FILE` or `dagfc diff --rev REV`, not `dagfc {command}`"
             )));
         }
     };

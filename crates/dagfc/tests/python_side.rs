@@ -1,0 +1,349 @@
+//! The Python side against the real Airflow 3.3 environment: `dagfc check --python`
+//! finds each mistake on the Python side once, at the `.dagf` text that made it (real
+//! provider classes, the project's own modules), passes a good project, and says why
+//! when Python cannot be asked; `dagfc verify` loads a build in Airflow and points an
+//! import error at the dag that made the file. The cases run side by side: each is its
+//! own process.
+
+mod common;
+
+use common::{json_messages, repo, venv_python};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A project in a temporary folder: `dagf.toml`, and each `(path, text)`.
+fn project(toml: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("dagf.toml"), toml).expect("dagf.toml");
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+const TOML: &str = "[project]\nsrc = [\"src\"]\n[python]\npath = [\"python\"]\n";
+
+/// What one run printed: its exit status, the diagnostics (code, file, line, column and
+/// the text the primary label covers) and how long it took.
+#[derive(Debug)]
+struct Run {
+    status: Option<i32>,
+    diags: Vec<(String, String, u64, String)>,
+    took: Duration,
+    raw: String,
+}
+
+/// `dagfc ARGS --message-format json` in `dir`, with a throwaway AIRFLOW_HOME.
+fn dagfc(dir: &Path, args: &[&str]) -> Run {
+    let home = tempfile::tempdir().expect("home");
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .args(args)
+        .args(["--message-format", "json", "--color", "never"])
+        .current_dir(dir)
+        .env("AIRFLOW_HOME", home.path())
+        .env_remove("DAGF_ENV")
+        .output()
+        .expect("run dagfc");
+    let took = started.elapsed();
+    let (diags, _) = json_messages(&out.stdout);
+    let diags = diags
+        .iter()
+        .map(|d| {
+            let p = &d["primary"];
+            let file = p["file"].as_str().unwrap_or("").to_string();
+            let (start, end) = (
+                p["byte_start"].as_u64().unwrap_or(0) as usize,
+                p["byte_end"].as_u64().unwrap_or(0) as usize,
+            );
+            let text = std::fs::read_to_string(dir.join(&file))
+                .ok()
+                .and_then(|t| t.get(start..end).map(str::to_string))
+                .unwrap_or_default();
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                file,
+                p["line_start"].as_u64().unwrap_or(0),
+                text,
+            )
+        })
+        .collect();
+    Run {
+        status: out.status.code(),
+        diags,
+        took,
+        raw: format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+/// `--python=VENV`.
+fn python_flag(python: &Path) -> String {
+    format!("--python={}", python.display())
+}
+
+/// Exactly one error, with this code, whose primary label covers `text` on `line` of `file`.
+fn one_error(run: &Run, code: &str, file: &str, line: u64, text: &str) {
+    assert_eq!(run.status, Some(1), "{}", run.raw);
+    assert_eq!(
+        run.diags,
+        vec![(code.to_string(), file.to_string(), line, text.to_string())],
+        "{}",
+        run.raw
+    );
+}
+
+/// A task of every operator and sensor of the standard library.
+const EVERY_STD_OPERATOR: &str = r#"extern dag "other"
+dag every_operator {
+    task bash_t: bash { bash_command = "true" }
+    task python_t: python { python_callable = "helpers.greet", op_kwargs = { name = "x" } }
+    task empty_t: empty
+    task branch_t: branch { python_callable = "helpers.greet" }
+    task short_t: short_circuit { python_callable = "helpers.greet" }
+    task trigger_t: trigger_dag { trigger_dag_id = "other" }
+    task sql_t: sql { sql = "select 1", conn_id = "db" }
+    task http_t: http { endpoint = "/x" }
+    task email_t: email { to = ["a@example.com"], subject = "s", html_content = "h" }
+    task external_t: external_task { external_dag_id = "other" }
+    task file_t: file { filepath = "/tmp/x" }
+    task delta_t: time_delta { delta = 1m }
+    task time_t: date_time { target_time = "{{ ds }}" }
+    task python_sensor_t: python_sensor { python_callable = "helpers.greet" }
+    task http_sensor_t: http_sensor { endpoint = "/x" }
+    task sql_sensor_t: sql_sensor { conn_id = "db", sql = "select 1" }
+}
+"#;
+
+const SQL: &str = "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator";
+
+const HELPERS: &str = "def greet(name, ds=None):\n    print(f\"hello {name} on {ds}\")\n";
+
+/// A dag calling `helpers.greet` through the standard library's `python` operator.
+fn callable_dag(callable: &str, kwargs: &str) -> String {
+    format!(
+        "dag hello {{\n    schedule = @daily\n    start = 2024-01-01\n    task greet: python {{\n        python_callable = \"{callable}\"\n        op_kwargs = {{ {kwargs} }}\n    }}\n}}\n"
+    )
+}
+
+/// An operator declaration for the SQL operator of the common.sql provider.
+fn sql_dag(class: &str, field: &str) -> String {
+    format!(
+        "operator query = \"{class}\" {{\n    sql: str\n    {field}: str?\n}}\ndag report {{\n    task run: query {{ sql = \"select 1\", {field} = \"warehouse\" }}\n}}\n"
+    )
+}
+
+#[test]
+fn check_python_reports_each_mistake_once_at_its_place() {
+    let python = venv_python();
+    let flag = python_flag(&python);
+    type Case = (&'static str, String, &'static str, u64, &'static str);
+    let cases: Vec<Case> = vec![
+        // A misspelt field of a real provider class.
+        (
+            "E0706",
+            sql_dag(SQL, "conn_idd"),
+            "src/main.dagf",
+            3,
+            "conn_idd",
+        ),
+        // A module path with a typo.
+        (
+            "E0704",
+            sql_dag(
+                "airflow.providers.common.sql.operators.sqll.SQLExecuteQueryOperator",
+                "conn_id",
+            ),
+            "src/main.dagf",
+            1,
+            "\"airflow.providers.common.sql.operators.sqll.SQLExecuteQueryOperator\"",
+        ),
+        // A misspelt python_callable.
+        (
+            "E0704",
+            callable_dag("helpers.greeet", "name = \"world\""),
+            "src/main.dagf",
+            5,
+            "\"helpers.greeet\"",
+        ),
+        // An op_kwargs key the callable has no parameter for.
+        (
+            "E0708",
+            callable_dag("helpers.greet", "nme = \"world\""),
+            "src/main.dagf",
+            6,
+            "nme",
+        ),
+    ];
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let handles: Vec<_> = cases
+            .iter()
+            .map(|(_, source, ..)| {
+                let flag = flag.clone();
+                s.spawn(move || {
+                    let dir = project(
+                        TOML,
+                        &[
+                            ("src/main.dagf", source.as_str()),
+                            ("python/helpers.py", HELPERS),
+                        ],
+                    );
+                    dagfc(dir.path(), &["check", &flag])
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a case"))
+            .collect()
+    });
+    for ((code, _, file, line, text), run) in cases.iter().zip(&runs) {
+        one_error(run, code, file, *line, text);
+    }
+}
+
+#[test]
+fn check_python_passes_a_good_project_and_says_why_python_cannot_answer() {
+    let python = venv_python();
+    let flag = python_flag(&python);
+    let good = format!(
+        "{}{}",
+        sql_dag(SQL, "conn_id"),
+        callable_dag("helpers.greet", "name = \"world\"").replace("dag hello", "dag hi")
+    );
+    let slow = "import time\ntime.sleep(60)\ndef greet(name):\n    pass\n";
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let passes = s.spawn(|| {
+            let dir = project(
+                TOML,
+                &[("src/main.dagf", &good), ("python/helpers.py", HELPERS)],
+            );
+            dagfc(dir.path(), &["check", &flag])
+        });
+        let missing = s.spawn(|| {
+            let dir = project(
+                &format!("{TOML}interpreter = \"venv/bin/no-such-python\"\n"),
+                &[("src/main.dagf", &good), ("python/helpers.py", HELPERS)],
+            );
+            dagfc(dir.path(), &["check", "--python"])
+        });
+        let timeout = s.spawn(|| {
+            let dir = project(
+                &format!("{TOML}timeout = 2\n"),
+                &[
+                    (
+                        "src/main.dagf",
+                        &callable_dag("helpers.greet", "name = \"x\""),
+                    ),
+                    ("python/helpers.py", slow),
+                ],
+            );
+            dagfc(dir.path(), &["check", &flag])
+        });
+        // The standard library's declarations agree with Airflow 3.3's classes.
+        let std = s.spawn(|| {
+            let dir = project(
+                TOML,
+                &[
+                    ("src/main.dagf", EVERY_STD_OPERATOR),
+                    ("python/helpers.py", HELPERS),
+                ],
+            );
+            dagfc(dir.path(), &["check", &flag])
+        });
+        [passes, missing, timeout, std]
+            .into_iter()
+            .map(|h| h.join().expect("a case"))
+            .collect()
+    });
+    let [good, missing, timeout, std] = <[Run; 4]>::try_from(runs).expect("four runs");
+    assert_eq!(std.status, Some(0), "{}", std.raw);
+    assert!(std.diags.is_empty(), "{}", std.raw);
+    assert_eq!(good.status, Some(0), "{}", good.raw);
+    assert!(good.diags.is_empty(), "{}", good.raw);
+    one_error(
+        &missing,
+        "E0701",
+        "dagf.toml",
+        5,
+        "\"venv/bin/no-such-python\"",
+    );
+    assert_eq!(timeout.status, Some(1), "{}", timeout.raw);
+    assert_eq!(
+        timeout
+            .diags
+            .iter()
+            .map(|d| d.0.as_str())
+            .collect::<Vec<_>>(),
+        ["E0702"],
+        "{}",
+        timeout.raw
+    );
+    assert!(
+        timeout.took < Duration::from_secs(20),
+        "the helper was stopped after {:?}, not at its 2 s timeout",
+        timeout.took
+    );
+}
+
+/// `examples/hello`, with the `[python]` section that says where its module is.
+fn hello() -> tempfile::TempDir {
+    let example = repo().join("examples/hello");
+    let read = |p: &str| std::fs::read_to_string(example.join(p)).expect(p);
+    project(
+        TOML,
+        &[
+            ("src/hello.dagf", &read("src/hello.dagf")),
+            ("python/hello_helpers.py", &read("python/hello_helpers.py")),
+        ],
+    )
+}
+
+const STRICT_OPERATOR: &str = "from airflow.sdk import BaseOperator\n\nclass Upload(BaseOperator):\n    def __init__(self, *, bucket, **kwargs):\n        super().__init__(**kwargs)\n        if \"/\" in bucket:\n            raise ValueError(f\"a bucket name has no '/': {bucket}\")\n        self.bucket = bucket\n\n    def execute(self, context):\n        return self.bucket\n";
+
+#[test]
+fn verify_loads_a_build_in_airflow_and_locates_what_it_rejects() {
+    let python: PathBuf = venv_python();
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let good = s.spawn(|| {
+            let dir = hello();
+            dagfc(
+                dir.path(),
+                &[
+                    "verify",
+                    "--python",
+                    &python.to_string_lossy(),
+                    "--run",
+                    "hello",
+                ],
+            )
+        });
+        let rejected = s.spawn(|| {
+            let dir = project(
+                TOML,
+                &[
+                    (
+                        "src/main.dagf",
+                        "operator upload = \"ops.Upload\" { bucket: str }\ndag nightly {\n    task put: upload { bucket = \"lake/raw\" }\n}\n",
+                    ),
+                    ("python/ops.py", STRICT_OPERATOR),
+                ],
+            );
+            dagfc(dir.path(), &["verify", "--python", &python.to_string_lossy()])
+        });
+        [good, rejected]
+            .into_iter()
+            .map(|h| h.join().expect("a case"))
+            .collect()
+    });
+    let [good, rejected] = <[Run; 2]>::try_from(runs).expect("two runs");
+    assert_eq!(good.status, Some(0), "{}", good.raw);
+    assert!(good.diags.is_empty(), "{}", good.raw);
+    one_error(&rejected, "E0709", "src/main.dagf", 2, "nightly");
+}
