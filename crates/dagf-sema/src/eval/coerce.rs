@@ -530,10 +530,10 @@ impl Cx<'_> {
             let extra = ["interval", "run_immediately"].into_iter().find_map(|k| get(k).map(|x| (k, x.span)));
             if several || extra.is_some() {
                 let (at, what) = match extra {
-                    Some((k, at)) => (at, format!("`{k}`")),
-                    None => (get("cron").map_or(span, |c| c.span), "several crons".to_string()),
+                    Some((k, at)) => (at, format!("no `{k}`")),
+                    None => (get("cron").map_or(span, |c| c.span), "one cron, not several".to_string()),
                 };
-                return invalid(self, at, format!("a data-interval timetable takes no {what}"), "not with `data_interval = true`", "Airflow's CronDataIntervalTimetable has one cron and a time zone: drop `data_interval` for a trigger timetable, which has the rest");
+                return invalid(self, at, format!("a data-interval timetable takes {what}"), "not with `data_interval = true`", "Airflow's CronDataIntervalTimetable has one cron and a time zone: drop `data_interval` for a trigger timetable, which has the rest");
             }
         }
         Value::new(V::Record(Rc::new(out)), span)
