@@ -14,7 +14,7 @@ fn next_runs(asks: &[&str], count: usize) -> serde_json::Value {
     let tmp = tempfile::tempdir().expect("tmp");
     let dags = tmp.path().join("dags");
     build_into(&repo().join("examples/time"), &dags, &[]);
-    // The timetable class `quarter_ends` names lives beside the dags, as in production.
+    // The timetable class `shift_close` names lives beside the dags, as in production.
     std::fs::copy(
         repo().join("examples/time/python/calendars.py"),
         dags.join("calendars.py"),

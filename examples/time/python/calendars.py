@@ -2,10 +2,11 @@
 
 try:
     # Airflow 3.2 and later: the task SDK's own timetables.
-    from airflow.sdk import EventsTimetable
+    from airflow.sdk import DeltaTriggerTimetable
 except ImportError:
-    from airflow.timetables.events import EventsTimetable
+    from airflow.timetables.trigger import DeltaTriggerTimetable
 
-# The class itself, under the project's name for it: Airflow serializes a timetable of
-# its own classes without a plugin, which a subclass would need.
-QuarterEnds = EventsTimetable
+# Shifts of a fixed length, each run covering the shift before it. The class itself,
+# under the project's name for it: Airflow serializes its own timetable classes
+# without a plugin, which a subclass would need.
+Shifts = DeltaTriggerTimetable
