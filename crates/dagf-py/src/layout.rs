@@ -107,7 +107,9 @@ fn timetable_record(dag: &Dag, target: Target, fields: &[(String, Value)]) -> Va
         Some(Value::Bool(true)) => Name::CronDataIntervalTimetable,
         _ => name,
     };
-    let zone = get("timezone").cloned().unwrap_or_else(|| schedule_timezone(dag));
+    let zone = get("timezone")
+        .cloned()
+        .unwrap_or_else(|| schedule_timezone(dag));
     args.push(("timezone".to_string(), zone));
     for key in ["interval", "run_immediately"] {
         if let Some(v) = get(key) {

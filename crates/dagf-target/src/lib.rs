@@ -115,7 +115,9 @@ impl Feature {
             }
             Feature::Teams => "teams (a tenant kind's `team`, Airflow's multi-team mode)",
             Feature::ScheduleWithoutStart => "a DAG with a schedule but no `start`",
-            Feature::MultipleCrons => "a schedule of several crons (`MultipleCronTriggerTimetable`)",
+            Feature::MultipleCrons => {
+                "a schedule of several crons (`MultipleCronTriggerTimetable`)"
+            }
             Feature::RunImmediately => "a cron timetable's `run_immediately`",
         }
     }
@@ -253,9 +255,7 @@ impl Target {
             Name::MultipleCronTriggerTimetable => {
                 ("airflow.timetables.trigger", "MultipleCronTriggerTimetable")
             }
-            Name::CronDataIntervalTimetable if sdk_timetables => {
-                (SDK, "CronDataIntervalTimetable")
-            }
+            Name::CronDataIntervalTimetable if sdk_timetables => (SDK, "CronDataIntervalTimetable"),
             Name::CronDataIntervalTimetable => {
                 ("airflow.timetables.interval", "CronDataIntervalTimetable")
             }

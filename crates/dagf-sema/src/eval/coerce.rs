@@ -431,7 +431,13 @@ impl Cx<'_> {
     /// by its Python path (`timetable`, with `args`). Returns the record with its
     /// values checked (crons as written, presets as `@name`, the class as a pyref).
     fn timetable(&mut self, fields: &[(Rc<str>, Value)], span: Span) -> Value {
-        const CRON_KEYS: [&str; 5] = ["cron", "timezone", "interval", "run_immediately", "data_interval"];
+        const CRON_KEYS: [&str; 5] = [
+            "cron",
+            "timezone",
+            "interval",
+            "run_immediately",
+            "data_interval",
+        ];
         const CLASS_KEYS: [&str; 2] = ["timetable", "args"];
         let has = |k: &str| fields.iter().any(|(n, _)| &**n == k);
         let invalid = |cx: &mut Self, at: Span, message: String, label: &str, help: &str| {
@@ -440,11 +446,26 @@ impl Cx<'_> {
         };
         let keys: &[&str] = match (has("cron"), has("timetable")) {
             (true, true) => {
-                let at = fields.iter().find(|(k, _)| &**k == "timetable").map_or(span, |(_, x)| x.span);
-                return invalid(self, at, "a timetable is either Airflow's cron timetable or a class, not both".into(), "a class as well as `cron`", "keep `cron` for Airflow's cron timetables, or `timetable` for a class of your own");
+                let at = fields
+                    .iter()
+                    .find(|(k, _)| &**k == "timetable")
+                    .map_or(span, |(_, x)| x.span);
+                return invalid(
+                    self,
+                    at,
+                    "a timetable is either Airflow's cron timetable or a class, not both".into(),
+                    "a class as well as `cron`",
+                    "keep `cron` for Airflow's cron timetables, or `timetable` for a class of your own",
+                );
             }
             (false, false) => {
-                return invalid(self, span, "a schedule record needs `cron` or `timetable`".into(), "neither `cron` nor `timetable`", "write `{ cron = \"0 6 * * *\" }`, or `{ timetable = \"package.module.Class\", args = { ... } }`");
+                return invalid(
+                    self,
+                    span,
+                    "a schedule record needs `cron` or `timetable`".into(),
+                    "neither `cron` nor `timetable`",
+                    "write `{ cron = \"0 6 * * *\" }`, or `{ timetable = \"package.module.Class\", args = { ... } }`",
+                );
             }
             (true, false) => &CRON_KEYS,
             (false, true) => &CLASS_KEYS,
@@ -456,7 +477,10 @@ impl Cx<'_> {
                 let mut d = Diagnostic::at(
                     Code::E0346,
                     x.span,
-                    format!("a {} timetable takes no `{k}`", if keys == CRON_KEYS { "cron" } else { "class" }),
+                    format!(
+                        "a {} timetable takes no `{k}`",
+                        if keys == CRON_KEYS { "cron" } else { "class" }
+                    ),
                     "not a key of this timetable",
                 )
                 .with_note(format!("keys: {}", keys.join(", ")));
@@ -527,13 +551,24 @@ impl Cx<'_> {
             && matches!(di.v, V::Bool(true))
         {
             let several = get("cron").is_some_and(|c| matches!(&c.v, V::List(l) if l.len() > 1));
-            let extra = ["interval", "run_immediately"].into_iter().find_map(|k| get(k).map(|x| (k, x.span)));
+            let extra = ["interval", "run_immediately"]
+                .into_iter()
+                .find_map(|k| get(k).map(|x| (k, x.span)));
             if several || extra.is_some() {
                 let (at, what) = match extra {
                     Some((k, at)) => (at, format!("no `{k}`")),
-                    None => (get("cron").map_or(span, |c| c.span), "one cron, not several".to_string()),
+                    None => (
+                        get("cron").map_or(span, |c| c.span),
+                        "one cron, not several".to_string(),
+                    ),
                 };
-                return invalid(self, at, format!("a data-interval timetable takes {what}"), "not with `data_interval = true`", "Airflow's CronDataIntervalTimetable has one cron and a time zone: drop `data_interval` for a trigger timetable, which has the rest");
+                return invalid(
+                    self,
+                    at,
+                    format!("a data-interval timetable takes {what}"),
+                    "not with `data_interval = true`",
+                    "Airflow's CronDataIntervalTimetable has one cron and a time zone: drop `data_interval` for a trigger timetable, which has the rest",
+                );
             }
         }
         Value::new(V::Record(Rc::new(out)), span)
@@ -548,7 +583,10 @@ impl Cx<'_> {
                 _ => None,
             };
             match preset {
-                Some(p) if crate::cron::PRESETS.contains(&&*p) && crate::cron::preset_cron(&p).is_none() => {
+                Some(p)
+                    if crate::cron::PRESETS.contains(&&*p)
+                        && crate::cron::preset_cron(&p).is_none() =>
+                {
                     cx.err(
                         Diagnostic::at(Code::E0346, c.span, format!("`@{p}` is no cron expression"), "not a cron")
                             .with_help(format!("write `schedule = @{p}` on its own; a cron timetable needs a time of day")),
