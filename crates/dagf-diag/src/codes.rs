@@ -136,6 +136,9 @@ codes! {
     E0330 => "invalid pool or pool slots",
     E0331 => "param type without a JSON Schema",
     E0332 => "unknown dag param",
+    E0345 => "unknown time zone",
+    E0346 => "invalid timetable",
+    E0347 => "UTC offset in a dag with a time zone",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",

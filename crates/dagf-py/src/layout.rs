@@ -21,6 +21,22 @@ fn target_schedule(dag: &Dag, target: Target) -> Option<Value> {
     let value = &dag.arg("schedule")?.value;
     let form = target.schedule_form();
     match value {
+        Value::Dict(fields) => Some(timetable_record(dag, target, fields)),
+        // A zone is the timetable's, so that it holds with or without a start date.
+        Value::Str(s) if dag_zone(dag).is_some() => {
+            let cron = match s.strip_prefix('@') {
+                Some(p) => preset_cron(p)?,
+                None => s.as_str(),
+            };
+            Some(timetable(
+                target,
+                Name::CronTriggerTimetable,
+                vec![
+                    (String::new(), Value::Str(cron.to_string())),
+                    ("timezone".to_string(), schedule_timezone(dag)),
+                ],
+            ))
+        }
         Value::Str(s) => {
             let preset = s.strip_prefix('@');
             let cron = match preset {
@@ -51,6 +67,103 @@ fn target_schedule(dag: &Dag, target: Target) -> Option<Value> {
     }
 }
 
+/// The timetable a schedule record stands for: a class of the project's with its
+/// arguments, or one of Airflow's cron timetables (several crons make a
+/// `MultipleCronTriggerTimetable`, `data_interval = true` a `CronDataIntervalTimetable`).
+fn timetable_record(dag: &Dag, target: Target, fields: &[(String, Value)]) -> Value {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+    if let Some(Value::PyRef { module, name }) = get("timetable") {
+        let args = match get("args") {
+            Some(Value::Dict(args)) => args.clone(),
+            _ => Vec::new(),
+        };
+        return Value::Callable {
+            module: module.clone(),
+            name: name.clone(),
+            args,
+            instance: true,
+        };
+    }
+    let cron = |v: &Value| match v {
+        Value::Str(s) => {
+            let cron = s.strip_prefix('@').and_then(preset_cron);
+            Value::Str(cron.map_or_else(|| s.clone(), str::to_string))
+        }
+        other => other.clone(),
+    };
+    let (name, mut args) = match get("cron") {
+        Some(Value::List(crons)) if crons.len() > 1 => (
+            Name::MultipleCronTriggerTimetable,
+            crons.iter().map(|c| (String::new(), cron(c))).collect(),
+        ),
+        Some(Value::List(crons)) => (
+            Name::CronTriggerTimetable,
+            crons.iter().map(|c| (String::new(), cron(c))).collect(),
+        ),
+        Some(c) => (Name::CronTriggerTimetable, vec![(String::new(), cron(c))]),
+        None => (Name::CronTriggerTimetable, Vec::new()),
+    };
+    let name = match get("data_interval") {
+        Some(Value::Bool(true)) => Name::CronDataIntervalTimetable,
+        _ => name,
+    };
+    let zone = get("timezone")
+        .cloned()
+        .unwrap_or_else(|| schedule_timezone(dag));
+    args.push(("timezone".to_string(), zone));
+    for key in ["interval", "run_immediately"] {
+        if let Some(v) = get(key) {
+            args.push((key.to_string(), v.clone()));
+        }
+    }
+    timetable(target, name, args)
+}
+
+/// The dag's `timezone`, if it set one.
+fn dag_zone(dag: &Dag) -> Option<&str> {
+    match &dag.arg("timezone")?.value {
+        Value::Str(zone) => Some(zone),
+        _ => None,
+    }
+}
+
+/// `start` or `end` in the dag's time zone: `datetime(..., tzinfo=Timezone("Europe/Paris"))`,
+/// the wall-clock time as written, which pendulum's zone turns into the right offset for
+/// that date (summer or winter time). `None` for a dag without a zone.
+fn zoned(dag: &Dag, value: &Value) -> Option<Value> {
+    let zone = dag_zone(dag)?;
+    let Value::DateTime(t) = value else {
+        return None;
+    };
+    let d = t.date;
+    let mut args: Vec<(String, Value)> = [i64::from(d.year), i64::from(d.month), i64::from(d.day)]
+        .into_iter()
+        .map(|n| (String::new(), Value::Int(n)))
+        .collect();
+    if (t.hour, t.minute, t.second) != (0, 0, 0) {
+        args.push((String::new(), Value::Int(i64::from(t.hour))));
+        args.push((String::new(), Value::Int(i64::from(t.minute))));
+        if t.second != 0 {
+            args.push((String::new(), Value::Int(i64::from(t.second))));
+        }
+    }
+    args.push((
+        "tzinfo".to_string(),
+        Value::Callable {
+            module: "pendulum".to_string(),
+            name: "Timezone".to_string(),
+            args: vec![(String::new(), Value::Str(zone.to_string()))],
+            instance: true,
+        },
+    ));
+    Some(Value::Callable {
+        module: "datetime".to_string(),
+        name: "datetime".to_string(),
+        args,
+        instance: true,
+    })
+}
+
 /// `Name(args...)`: a timetable object.
 fn timetable(target: Target, name: Name, args: Vec<(String, Value)>) -> Value {
     let (module, name) = target.import(name);
@@ -64,6 +177,9 @@ fn timetable(target: Target, name: Name, args: Vec<(String, Value)>) -> Value {
 
 /// The time zone Airflow 3 gives a schedule written as a string: the start date's.
 fn schedule_timezone(dag: &Dag) -> Value {
+    if let Some(zone) = dag_zone(dag) {
+        return Value::Str(zone.to_string());
+    }
     let start = dag
         .arg("start")
         .or_else(|| dag.default_args.iter().find(|f| f.name == "start_date"));
@@ -78,19 +194,40 @@ fn schedule_timezone(dag: &Dag) -> Value {
     }
 }
 
+/// The DAG fields whose value is written otherwise than the IR holds it: the schedule
+/// as the target reads it, and `start` and `end` in the dag's time zone.
+struct Rewritten {
+    schedule: Option<Value>,
+    start: Option<Value>,
+    end: Option<Value>,
+}
+
 /// A DAG field as a keyword argument of `DAG(...)`, its value as the target reads it.
-fn dag_arg<'v>(f: &'v Field, schedule: Option<&'v Value>, target: Target) -> (&'v str, &'v Value) {
-    match schedule {
-        Some(s) if f.name == "schedule" => (target.dag_kwarg(&f.name), s),
-        _ => (target.dag_kwarg(&f.name), &f.value),
-    }
+fn dag_arg<'v>(f: &'v Field, rewritten: &'v Rewritten, target: Target) -> (&'v str, &'v Value) {
+    let value = match f.name.as_str() {
+        "schedule" => rewritten.schedule.as_ref(),
+        "start" => rewritten.start.as_ref(),
+        "end" => rewritten.end.as_ref(),
+        _ => None,
+    };
+    (target.dag_kwarg(&f.name), value.unwrap_or(&f.value))
+}
+
+/// Whether a DAG field is passed to `DAG(...)`: `timezone` is not an argument of
+/// Airflow's, but the zone of the start date and the timetable.
+fn passed(f: &&Field) -> bool {
+    f.name != "timezone"
 }
 
 /// Appends the whole Python file for one DAG to `out`.
 pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
     let Options { style, target } = options;
-    let schedule = target_schedule(dag, target);
-    let dag_arg = |f| dag_arg(f, schedule.as_ref(), target);
+    let rewritten = Rewritten {
+        schedule: target_schedule(dag, target),
+        start: dag.arg("start").and_then(|f| zoned(dag, &f.value)),
+        end: dag.arg("end").and_then(|f| zoned(dag, &f.value)),
+    };
+    let dag_arg = |f| dag_arg(f, &rewritten, target);
     // Dependencies as (upstream, downstream) task indices, sorted, without repeats.
     let mut edges = Vec::with_capacity(dag.graph.edge_count());
     edges.extend(
@@ -134,7 +271,7 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
             g.collect(&f.value);
         }
     }
-    for f in &dag.args {
+    for f in dag.args.iter().filter(passed) {
         g.collect(dag_arg(f).1);
     }
     for f in &dag.default_args {
@@ -191,9 +328,9 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
         .then_some(("schedule", Arg::Value(&NO_SCHEDULE)));
     let dag_args = once(("dag_id", Arg::Str(&dag.dag_id)))
         .chain(unscheduled)
-        .chain(before.iter().map(|f| kwarg(dag_arg(f))))
+        .chain(before.iter().filter(passed).map(|f| kwarg(dag_arg(f))))
         .chain(default_args)
-        .chain(after.iter().map(|f| kwarg(dag_arg(f))));
+        .chain(after.iter().filter(passed).map(|f| kwarg(dag_arg(f))));
     let function = match style {
         Style::Classic => {
             out.push_str("with ");

@@ -206,7 +206,19 @@ impl<'a> Gen<'a> {
             |out| {
                 for a in call.args() {
                     pad(out, inner);
-                    self.call_arg(out, call, a);
+                    match a {
+                        // A value too long for its line is exploded in turn, as ruff does.
+                        Some((k, x)) => {
+                            let mut col = inner;
+                            if !k.is_empty() {
+                                out.push_str(k);
+                                out.push('=');
+                                col += k.len() + 1;
+                            }
+                            self.value(out, x, inner, col, 1);
+                        }
+                        None => self.call_arg(out, call, a),
+                    }
                     out.push_str(",\n");
                 }
             },

@@ -206,6 +206,37 @@ fn check_item(item: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(), String
     Ok(())
 }
 
+/// E0345 for a name that is no IANA time zone, with the zone most likely meant: the
+/// same name in another case, the zone of a city written alone (`Paris`), or a close
+/// spelling.
+pub(crate) fn unknown_zone(name: &str, span: dagf_diag::Span) -> Option<dagf_diag::Diagnostic> {
+    use dagf_time::zones::ZONES;
+    if dagf_time::is_zone(name) {
+        return None;
+    }
+    let d = dagf_diag::Diagnostic::at(
+        dagf_diag::Code::E0345,
+        span,
+        format!("unknown time zone \"{name}\""),
+        "not a zone of the IANA time zone database",
+    );
+    let meant = ZONES
+        .iter()
+        .find(|z| z.eq_ignore_ascii_case(name))
+        .or_else(|| {
+            let city = name.replace(' ', "_");
+            ZONES.iter().find(|z| {
+                z.rsplit_once('/')
+                    .is_some_and(|(_, c)| c.eq_ignore_ascii_case(&city))
+            })
+        });
+    let d = match meant {
+        Some(z) => d.with_help(format!("did you mean `{z}`?")),
+        None => d.with_suggestion(name, ZONES.iter().copied()),
+    };
+    Some(d.or_help("name a zone as the database does, such as \"Europe/Paris\" or \"UTC\""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::check;

@@ -22,6 +22,7 @@ pub(crate) fn check(
     diags: &mut Diagnostics,
 ) {
     target_features(dag, target, diags);
+    time_zone(dag, diags);
     tags(dag, diags);
     owner_links(dag, diags);
     schedule(dag, diags);
@@ -383,7 +384,73 @@ pub(crate) fn lacks(
 /// E0327 for what the dag uses that the target Airflow does not have, where Airflow
 /// would refuse to load the file: trigger rules, a backoff multiplier, a schedule
 /// without a start date.
+/// A dag's `timezone` must be a zone pendulum loads (`tz/__init__.py`, `timezone()`
+/// raises `InvalidTimezone` and the file fails), and its `start` and `end` are then
+/// wall-clock times in it: one written with another UTC offset would say a second zone.
+fn time_zone(dag: &DagB, diags: &mut Diagnostics) {
+    let Some(tz) = slot(&dag.slots, "timezone") else {
+        return;
+    };
+    let V::Str(name) = &tz.value.v else { return };
+    if let Some(d) = crate::cron::unknown_zone(name, tz.value.span) {
+        diags.push(d);
+        return;
+    }
+    for field in ["start", "end"] {
+        if let Some(s) = slot(&dag.slots, field)
+            && let V::DateTime(t) = &s.value.v
+            && t.offset_minutes != 0
+        {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0347,
+                    s.value.span,
+                    format!("`{field}` has a UTC offset, and the dag a time zone"),
+                    "written with an offset",
+                )
+                .with_label(tz.value.span, "the dag's times are read in this zone")
+                .with_help(format!(
+                    "write the time as a clock in {name} shows it, without the offset"
+                )),
+            );
+        }
+    }
+}
+
+/// The keys of a timetable record (a schedule written as `{ cron = ... }`).
+fn timetable_key<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    match &v.v {
+        V::Record(fields) => fields.iter().find(|(k, _)| &**k == key).map(|(_, x)| x),
+        _ => None,
+    }
+}
+
 fn target_features(dag: &DagB, target: Target, diags: &mut Diagnostics) {
+    if let Some(s) = slot(&dag.slots, "schedule") {
+        if let Some(c) = timetable_key(&s.value, "cron")
+            && matches!(&c.v, V::List(l) if l.len() > 1)
+            && !target.has(Feature::MultipleCrons)
+        {
+            diags.push(lacks(
+                "a schedule of several crons",
+                Feature::MultipleCrons.since(),
+                target,
+                c.span,
+                "give the schedule one cron",
+            ));
+        }
+        if let Some(r) = timetable_key(&s.value, "run_immediately")
+            && !target.has(Feature::RunImmediately)
+        {
+            diags.push(lacks(
+                "a cron timetable's `run_immediately`",
+                Feature::RunImmediately.since(),
+                target,
+                r.span,
+                "leave `run_immediately` out",
+            ));
+        }
+    }
     let rule = |v: &Value, diags: &mut Diagnostics| {
         let V::Str(r) = &v.v else { return };
         if let Some((_, since)) = dagf_target::TRIGGER_RULES.iter().find(|(x, _)| x == &&**r)

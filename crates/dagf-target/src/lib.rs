@@ -77,15 +77,21 @@ pub enum Feature {
     Teams,
     /// A DAG with a schedule (of any kind) but no start date.
     ScheduleWithoutStart,
+    /// `MultipleCronTriggerTimetable`: a schedule of several crons.
+    MultipleCrons,
+    /// A cron trigger timetable's `run_immediately`.
+    RunImmediately,
 }
 
 impl Feature {
     /// Every feature, for the matrix.
-    pub const ALL: [Feature; 4] = [
+    pub const ALL: [Feature; 6] = [
         Feature::AllDoneMinOneSuccess,
         Feature::BackoffMultiplier,
         Feature::Teams,
         Feature::ScheduleWithoutStart,
+        Feature::MultipleCrons,
+        Feature::RunImmediately,
     ];
 
     /// The first version that has it.
@@ -95,6 +101,8 @@ impl Feature {
             Feature::BackoffMultiplier => Version::V3_2,
             Feature::Teams => Version::V3_2,
             Feature::ScheduleWithoutStart => Version::V3_0,
+            Feature::MultipleCrons => Version::V3_0,
+            Feature::RunImmediately => Version::V3_0,
         }
     }
 
@@ -107,6 +115,10 @@ impl Feature {
             }
             Feature::Teams => "teams (a tenant kind's `team`, Airflow's multi-team mode)",
             Feature::ScheduleWithoutStart => "a DAG with a schedule but no `start`",
+            Feature::MultipleCrons => {
+                "a schedule of several crons (`MultipleCronTriggerTimetable`)"
+            }
+            Feature::RunImmediately => "a cron timetable's `run_immediately`",
         }
     }
 }
@@ -137,13 +149,17 @@ pub enum Name {
     CronTriggerTimetable,
     /// `DeltaTriggerTimetable`: a `timedelta` schedule as a trigger timetable.
     DeltaTriggerTimetable,
+    /// `MultipleCronTriggerTimetable`: several crons, one trigger timetable.
+    MultipleCronTriggerTimetable,
+    /// `CronDataIntervalTimetable`: a cron whose runs cover the interval before them.
+    CronDataIntervalTimetable,
     /// A DAG param with its JSON Schema.
     Param,
 }
 
 impl Name {
     /// Every name, in the matrix's order.
-    pub const ALL: [Name; 12] = [
+    pub const ALL: [Name; 14] = [
         Name::Dag,
         Name::DagDecorator,
         Name::TaskDecorator,
@@ -155,6 +171,8 @@ impl Name {
         Name::AssetOrTimeSchedule,
         Name::CronTriggerTimetable,
         Name::DeltaTriggerTimetable,
+        Name::MultipleCronTriggerTimetable,
+        Name::CronDataIntervalTimetable,
         Name::Param,
     ];
 }
@@ -204,6 +222,7 @@ impl Target {
     /// `from MODULE import NAME` for one of Airflow's own names.
     pub fn import(&self, name: Name) -> (&'static str, &'static str) {
         let v2 = !self.version.is_3();
+        let sdk_timetables = self.version >= Version::V3_2;
         match name {
             Name::Dag if v2 => ("airflow.models.dag", "DAG"),
             Name::Dag => (SDK, "DAG"),
@@ -225,8 +244,21 @@ impl Target {
                 ("airflow.timetables.datasets", "DatasetOrTimeSchedule")
             }
             Name::AssetOrTimeSchedule => ("airflow.timetables.assets", "AssetOrTimeSchedule"),
+            // The task SDK has its own timetables from 3.2; before, a DAG file uses the core ones.
+            Name::CronTriggerTimetable if sdk_timetables => (SDK, "CronTriggerTimetable"),
             Name::CronTriggerTimetable => ("airflow.timetables.trigger", "CronTriggerTimetable"),
+            Name::DeltaTriggerTimetable if sdk_timetables => (SDK, "DeltaTriggerTimetable"),
             Name::DeltaTriggerTimetable => ("airflow.timetables.trigger", "DeltaTriggerTimetable"),
+            Name::MultipleCronTriggerTimetable if sdk_timetables => {
+                (SDK, "MultipleCronTriggerTimetable")
+            }
+            Name::MultipleCronTriggerTimetable => {
+                ("airflow.timetables.trigger", "MultipleCronTriggerTimetable")
+            }
+            Name::CronDataIntervalTimetable if sdk_timetables => (SDK, "CronDataIntervalTimetable"),
+            Name::CronDataIntervalTimetable => {
+                ("airflow.timetables.interval", "CronDataIntervalTimetable")
+            }
             Name::Param if v2 => ("airflow.models.param", "Param"),
             Name::Param => (SDK, "Param"),
         }

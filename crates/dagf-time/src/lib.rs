@@ -4,6 +4,14 @@
 
 use std::fmt;
 
+pub mod zones;
+
+/// Whether `name` is an IANA time zone (`Europe/Paris`, `UTC`), spelt as the database
+/// spells it: the names are case-sensitive, as Airflow's pendulum reads them.
+pub fn is_zone(name: &str) -> bool {
+    zones::ZONES.binary_search(&name).is_ok()
+}
+
 /// A day of the Gregorian calendar, from year 1 on.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
@@ -126,6 +134,17 @@ mod tests {
             Date::new(7, 3, 9).map(|d| d.to_string()).as_deref(),
             Some("0007-03-09")
         );
+    }
+
+    #[test]
+    fn zone_names_are_the_databases() {
+        assert!(zones::ZONES.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_zone("Europe/Paris"));
+        assert!(is_zone("UTC"));
+        assert!(is_zone("America/Argentina/Buenos_Aires"));
+        assert!(!is_zone("europe/paris"));
+        assert!(!is_zone("Europe/Pariss"));
+        assert!(!is_zone("CEST"));
     }
 
     #[test]

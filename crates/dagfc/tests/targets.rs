@@ -95,10 +95,21 @@ struct Expected {
     timetable: String,
 }
 
+/// The expected timetable of a class of the project's: whatever the class is.
+const ANY: &str = "*";
+
 /// The timetable Airflow 3 makes of a schedule as `--emit ir` prints it: what every
 /// target's file must come to.
 fn timetable(schedule: Option<&str>) -> String {
     match schedule {
+        Some(s) if s.starts_with("{ \"timetable\"") => ANY,
+        Some(s) if s.starts_with('{') && s.contains("\"data_interval\" = true") => {
+            "CronDataIntervalTimetable"
+        }
+        Some(s) if s.starts_with("{ \"cron\" = [") && s.contains("\", \"") => {
+            "MultipleCronTriggerTimetable"
+        }
+        Some(s) if s.starts_with("{ \"cron\"") => "CronTriggerTimetable",
         None | Some("none") => "NullTimetable",
         Some("\"@once\"") => "OnceTimetable",
         Some("\"@continuous\"") => "ContinuousTimetable",
@@ -282,11 +293,13 @@ fn airflow_takes_every_example(version: Version) {
                 "tasks of {id} on {version}"
             );
             assert_eq!(edges, e.edges, "edges of {id} on {version}");
-            assert_eq!(
-                dag["timetable"].as_str().unwrap_or_default(),
-                e.timetable,
-                "the timetable of {id} on {version}"
-            );
+            if e.timetable != ANY {
+                assert_eq!(
+                    dag["timetable"].as_str().unwrap_or_default(),
+                    e.timetable,
+                    "the timetable of {id} on {version}"
+                );
+            }
         }
         dags += expected.len();
     }

@@ -390,6 +390,10 @@ impl Cx<'_> {
         let span = v.span;
         match &v.v {
             V::None | V::Duration(_) | V::Asset(_) | V::AssetAll(_) | V::AssetAny(_) => v,
+            V::Record(fields) => {
+                let fields = fields.clone();
+                self.timetable(&fields, span)
+            }
             V::Preset(p) => self.preset(p, span, v.clone()),
             V::Str(s) if s.starts_with('@') => self.preset(
                 &s[1..],
@@ -416,9 +420,203 @@ impl Cx<'_> {
                 if let Some(decl) = decl {
                     d = d.with_label(decl, "expected a schedule because of this declaration");
                 }
-                self.err(d.with_help("a schedule is a preset (@daily), a cron string, a duration (6h), `none`, or assets (a & b)"));
+                self.err(d.with_help("a schedule is a preset (@daily), a cron string, a duration (6h), `none`, assets (a & b), or a timetable ({ cron = \"0 6 * * *\", timezone = \"Europe/Paris\" })"));
                 Value::error(span)
             }
+        }
+    }
+
+    /// A schedule written as a record: one of Airflow's cron timetables (`cron`, with
+    /// `timezone`, `interval`, `run_immediately`, `data_interval`) or a timetable class
+    /// by its Python path (`timetable`, with `args`). Returns the record with its
+    /// values checked (crons as written, presets as `@name`, the class as a pyref).
+    fn timetable(&mut self, fields: &[(Rc<str>, Value)], span: Span) -> Value {
+        const CRON_KEYS: [&str; 5] = [
+            "cron",
+            "timezone",
+            "interval",
+            "run_immediately",
+            "data_interval",
+        ];
+        const CLASS_KEYS: [&str; 2] = ["timetable", "args"];
+        let has = |k: &str| fields.iter().any(|(n, _)| &**n == k);
+        let invalid = |cx: &mut Self, at: Span, message: String, label: &str, help: &str| {
+            cx.err(Diagnostic::at(Code::E0346, at, message, label).with_help(help));
+            Value::error(span)
+        };
+        let keys: &[&str] = match (has("cron"), has("timetable")) {
+            (true, true) => {
+                let at = fields
+                    .iter()
+                    .find(|(k, _)| &**k == "timetable")
+                    .map_or(span, |(_, x)| x.span);
+                return invalid(
+                    self,
+                    at,
+                    "a timetable is either Airflow's cron timetable or a class, not both".into(),
+                    "a class as well as `cron`",
+                    "keep `cron` for Airflow's cron timetables, or `timetable` for a class of your own",
+                );
+            }
+            (false, false) => {
+                return invalid(
+                    self,
+                    span,
+                    "a schedule record needs `cron` or `timetable`".into(),
+                    "neither `cron` nor `timetable`",
+                    "write `{ cron = \"0 6 * * *\" }`, or `{ timetable = \"package.module.Class\", args = { ... } }`",
+                );
+            }
+            (true, false) => &CRON_KEYS,
+            (false, true) => &CLASS_KEYS,
+        };
+        let mut out: Vec<(Rc<str>, Value)> = Vec::with_capacity(fields.len());
+        let mut failed = false;
+        for (k, x) in fields {
+            if !keys.contains(&&**k) {
+                let mut d = Diagnostic::at(
+                    Code::E0346,
+                    x.span,
+                    format!(
+                        "a {} timetable takes no `{k}`",
+                        if keys == CRON_KEYS { "cron" } else { "class" }
+                    ),
+                    "not a key of this timetable",
+                )
+                .with_note(format!("keys: {}", keys.join(", ")));
+                d = d.with_suggestion(k, keys.iter().copied());
+                self.err(d.or_help(if keys == CRON_KEYS {
+                    "a class's own arguments go in `args = { ... }` of `{ timetable = ... }`"
+                } else {
+                    "pass the class's arguments in `args = { ... }`"
+                }));
+                failed = true;
+                continue;
+            }
+            let checked = match &**k {
+                "cron" => self.timetable_crons(x),
+                "timezone" => match &x.v {
+                    V::Str(z) => match crate::cron::unknown_zone(z, x.span) {
+                        Some(d) => {
+                            self.err(d);
+                            Value::error(x.span)
+                        }
+                        None => x.clone(),
+                    },
+                    _ => self.coerce(x.clone(), &Ty::Str, None),
+                },
+                "interval" => self.coerce(x.clone(), &Ty::Duration, None),
+                "run_immediately" => match &x.v {
+                    V::Bool(_) | V::Duration(_) => x.clone(),
+                    _ => {
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0201,
+                                x.span,
+                                format!("expected a bool or a duration, found {}", describe(x)),
+                                format!("this is {}", a_kind(x)),
+                            )
+                            .with_help("`run_immediately` is true, false, or how recent the last missed run must be (such as 10m)"),
+                        );
+                        Value::error(x.span)
+                    }
+                },
+                "data_interval" => self.coerce(x.clone(), &Ty::Bool, None),
+                "timetable" => self.coerce(x.clone(), &Ty::PyRef, None),
+                // "args"
+                _ => match &x.v {
+                    V::Record(_) => self.coerce(x.clone(), &Ty::Any, None),
+                    _ => {
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0201,
+                                x.span,
+                                format!("expected a record, found {}", describe(x)),
+                                format!("this is {}", a_kind(x)),
+                            )
+                            .with_help("`args` holds the class's keyword arguments: `args = { name = value }`"),
+                        );
+                        Value::error(x.span)
+                    }
+                },
+            };
+            failed |= checked.is_error();
+            out.push((k.clone(), checked));
+        }
+        if failed {
+            return Value::error(span);
+        }
+        let get = |k: &str| out.iter().find(|(n, _)| &**n == k).map(|(_, x)| x);
+        if let Some(di) = get("data_interval")
+            && matches!(di.v, V::Bool(true))
+        {
+            let several = get("cron").is_some_and(|c| matches!(&c.v, V::List(l) if l.len() > 1));
+            let extra = ["interval", "run_immediately"]
+                .into_iter()
+                .find_map(|k| get(k).map(|x| (k, x.span)));
+            if several || extra.is_some() {
+                let (at, what) = match extra {
+                    Some((k, at)) => (at, format!("no `{k}`")),
+                    None => (
+                        get("cron").map_or(span, |c| c.span),
+                        "one cron, not several".to_string(),
+                    ),
+                };
+                return invalid(
+                    self,
+                    at,
+                    format!("a data-interval timetable takes {what}"),
+                    "not with `data_interval = true`",
+                    "Airflow's CronDataIntervalTimetable has one cron and a time zone: drop `data_interval` for a trigger timetable, which has the rest",
+                );
+            }
+        }
+        Value::new(V::Record(Rc::new(out)), span)
+    }
+
+    /// A timetable's `cron`: a cron string or a cron preset, or a non-empty list of them.
+    fn timetable_crons(&mut self, x: &Value) -> Value {
+        let one = |cx: &mut Self, c: &Value| -> Value {
+            let preset = match &c.v {
+                V::Preset(p) => Some(p.clone()),
+                V::Str(s) if s.starts_with('@') => Some(Rc::from(&s[1..])),
+                _ => None,
+            };
+            match preset {
+                Some(p)
+                    if crate::cron::PRESETS.contains(&&*p)
+                        && crate::cron::preset_cron(&p).is_none() =>
+                {
+                    cx.err(
+                        Diagnostic::at(Code::E0346, c.span, format!("`@{p}` is no cron expression"), "not a cron")
+                            .with_help(format!("write `schedule = @{p}` on its own; a cron timetable needs a time of day")),
+                    );
+                    Value::error(c.span)
+                }
+                Some(p) => cx.preset(&p, c.span, Value::new(V::Preset(p.clone()), c.span)),
+                None => match &c.v {
+                    V::Str(_) => cx.schedule(c.clone(), None),
+                    _ => cx.coerce(c.clone(), &Ty::Str, None),
+                },
+            }
+        };
+        match &x.v {
+            V::List(items) if items.is_empty() => {
+                self.err(
+                    Diagnostic::at(Code::E0346, x.span, "a timetable needs at least one cron", "no crons")
+                        .with_help("give one cron, or a list of them: `cron = [\"0 6 * * *\", \"0 18 * * *\"]`"),
+                );
+                Value::error(x.span)
+            }
+            V::List(items) => {
+                let checked: Vec<Value> = items.iter().map(|c| one(self, c)).collect();
+                if checked.iter().any(Value::is_error) {
+                    Value::error(x.span)
+                } else {
+                    Value::new(V::List(Rc::new(checked)), x.span)
+                }
+            }
+            _ => one(self, x),
         }
     }
 
