@@ -136,6 +136,10 @@ codes! {
     E0330 => "invalid pool or pool slots",
     E0331 => "param type without a JSON Schema",
     E0332 => "unknown dag param",
+    E0340 => "task both setup and teardown",
+    E0341 => "setup task followed by a task with another trigger rule",
+    E0342 => "teardown argument on a task that is not a teardown",
+    E0343 => "trigger rule on a teardown task",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",
