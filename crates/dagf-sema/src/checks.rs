@@ -468,8 +468,9 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
             .slots
             .iter()
             .filter(|s| !matches!(s.value.v, V::None))
+            // Role fields become `as_setup()`/`as_teardown()`, not arguments.
             .filter(|s| {
-                !(crate::eval::ROLE_FIELDS.contains(&&*s.name) && !declares(prog, t.op, &s.name))
+                !crate::eval::ROLE_FIELDS.contains(&&*s.name) || declares(prog, t.op, &s.name)
             })
             .collect();
         slots.sort_by_key(|s| order(&s.name));
