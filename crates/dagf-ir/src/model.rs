@@ -186,6 +186,22 @@ pub struct Group {
     pub span: Span,
 }
 
+/// What a task is for: its work, or preparing (setup) or cleaning up (teardown) what
+/// other tasks use.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Role {
+    /// An ordinary task.
+    #[default]
+    Work,
+    /// A setup task (`as_setup()`).
+    Setup,
+    /// A teardown task (`as_teardown()`): runs once its upstream tasks are done, if a setup succeeded.
+    Teardown {
+        /// Whether its failure fails the DAG run; `None` leaves Airflow's default (no).
+        on_failure_fail_dagrun: Option<bool>,
+    },
+}
+
 /// An Airflow task: one operator instantiation.
 #[derive(Clone, Debug)]
 pub struct Task {
@@ -199,6 +215,8 @@ pub struct Task {
     pub op: std::sync::Arc<OpClass>,
     /// Operator arguments, in the order the operator declares them.
     pub args: Vec<Field>,
+    /// A work, setup or teardown task.
+    pub role: Role,
     /// Where its name is written.
     pub span: Span,
 }

@@ -98,8 +98,9 @@ const EDGE_BUDGET_PER_ITEM: usize = 4;
 /// change what runs outright; a branching `a` skips `c` directly only through the edge.
 ///
 /// `depends_on_past` looks at the task's own earlier run, the same either way, and only
-/// delays; mapped tasks and setup and teardown tasks, which count upstream tasks
-/// differently, cannot be written in dagf. When a task of a `fail_fast` DAG fails,
+/// delays; mapped tasks, which count upstream tasks differently, cannot be written in
+/// dagf, and a setup or teardown task is neither `a` nor `c` nor in S (conditions 1 to 3
+/// treat it as a task of an operator that promises nothing). When a task of a `fail_fast` DAG fails,
 /// every task that has not succeeded or failed is marked skipped: the same tasks either
 /// way, since which tasks run, and when, does not change. The reduced
 /// graph has the same tasks downstream of every task, so `priority_weight`, leaves and
@@ -212,10 +213,13 @@ impl Reducer {
         let mut join = Vec::with_capacity(n);
         let mut transparent = Vec::with_capacity(n);
         for t in tasks {
-            let takes_args = t.op.behaviour.takes_task_args();
+            // Setup and teardown tasks count their upstream tasks their own way (a
+            // teardown's setups by its direct edges): their edges stay as written.
+            let takes_args = t.op.behaviour.takes_task_args() && t.role == crate::Role::Work;
             let rule = rule(t);
             source.push(
                 t.op.behaviour == Behaviour::Plain
+                    && t.role == crate::Role::Work
                     && matches!(
                         effective(t, "wait_for_downstream"),
                         None | Some(Value::Bool(false))
@@ -350,8 +354,8 @@ const DAG_LEVEL: &[&str] = &["start_date", "end_date"];
 ///   (`DAG_LEVEL`).
 ///
 /// Callbacks, `trigger_rule` and the rest are plain task attributes either way. dagf has
-/// no task-group `default_args` (which would come between) and no setup or teardown
-/// tasks (whose trigger rule Airflow sets itself). TaskFlow's `@task` also passes
+/// no task-group `default_args` (which would come between); a DAG with setup or
+/// teardown tasks (whose trigger rule Airflow sets itself) is left as it is. TaskFlow's `@task` also passes
 /// `default_args` entries to the decorated function by parameter name
 /// (`DecoratedOperator._hook_apply_defaults`) and ignores `multiple_outputs` there, so
 /// the caller turns this pass off for a DAG written with `@task`.
@@ -360,7 +364,7 @@ pub fn hoist_default_args(dag: &mut Dag, is_common_arg: impl Fn(&str) -> bool) {
         || !dag
             .graph
             .node_weights()
-            .all(|t| t.op.behaviour.takes_task_args())
+            .all(|t| t.op.behaviour.takes_task_args() && t.role == crate::Role::Work)
     {
         return;
     }

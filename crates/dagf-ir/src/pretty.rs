@@ -27,6 +27,18 @@ fn dag_text(dag: &Dag, out: &mut String) {
             t.task_id, t.op.name, t.op.module, t.op.class
         );
         fields(&t.args, "    ", out);
+        match t.role {
+            crate::Role::Work => {}
+            crate::Role::Setup => out.push_str("    setup = true\n"),
+            crate::Role::Teardown {
+                on_failure_fail_dagrun,
+            } => {
+                out.push_str("    teardown = true\n");
+                if let Some(b) = on_failure_fail_dagrun {
+                    let _ = writeln!(out, "    on_failure_fail_dagrun = {b}");
+                }
+            }
+        }
     }
     for (a, b) in dag.edges() {
         let _ = writeln!(out, "  {a} >> {b}");

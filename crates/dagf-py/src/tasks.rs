@@ -6,7 +6,7 @@ use crate::imports::Imports;
 use crate::literals::push_py_str;
 use crate::names::{is_identifier, unique_var};
 use crate::values::Arg;
-use dagf_ir::{Dag, Task, Value};
+use dagf_ir::{Dag, Role, Task, Value};
 use dagf_target::{Name, Target};
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -32,6 +32,25 @@ pub(crate) fn taskflow_decorator(t: &Task, target: Target) -> Option<&'static st
         })
     };
     (callable() && positional() && plain_keys()).then_some(decorator)
+}
+
+/// What follows a task's call to make it a setup or teardown task: `.as_setup()`,
+/// `.as_teardown()` (on an operator, or on the `XComArg` a TaskFlow call returns).
+/// The setups' edges are written as dependencies like any other.
+fn role_call(role: Role) -> String {
+    match role {
+        Role::Work => String::new(),
+        Role::Setup => ".as_setup()".to_string(),
+        Role::Teardown {
+            on_failure_fail_dagrun: None,
+        } => ".as_teardown()".to_string(),
+        Role::Teardown {
+            on_failure_fail_dagrun: Some(b),
+        } => format!(
+            ".as_teardown(on_failure_fail_dagrun={})",
+            if b { "True" } else { "False" }
+        ),
+    }
 }
 
 /// A task or a task group, by index.
@@ -169,8 +188,9 @@ impl<'a> Gen<'a> {
             out.push_str(&var);
             out.push_str(" = ");
         }
+        let role = role_call(t.role);
         match self.decorator(t) {
-            Some(decorator) => self.taskflow_task(out, t, decorator, indent),
+            Some(decorator) => self.taskflow_task(out, t, decorator, indent, &role),
             None => {
                 out.push_str(self.imports.local(&t.op.module, &t.op.class));
                 let args = once(("task_id", Arg::Str(&t.local_id))).chain(
@@ -178,7 +198,7 @@ impl<'a> Gen<'a> {
                         .iter()
                         .map(|f| (f.name.as_str(), Arg::Value(self.shown(&f.name, &f.value)))),
                 );
-                self.kwargs_exploded(out, args, indent, "");
+                self.kwargs_exploded(out, args, indent, &role);
                 out.push('\n');
             }
         }
@@ -227,7 +247,14 @@ impl<'a> Gen<'a> {
     /// Writes `task(callable, task_id=..., ...)(*op_args, **op_kwargs)` after the
     /// binding: the decorator call always exploded (its trailing comma keeps it so), the
     /// task call flat if it fits.
-    pub(crate) fn taskflow_task(&self, out: &mut String, t: &Task, decorator: &str, indent: usize) {
+    pub(crate) fn taskflow_task(
+        &self,
+        out: &mut String,
+        t: &Task,
+        decorator: &str,
+        indent: usize,
+        role: &str,
+    ) {
         let inner = indent + INDENT;
         out.push_str(self.name(Name::TaskDecorator));
         out.push_str(decorator);
@@ -264,7 +291,7 @@ impl<'a> Gen<'a> {
         flat_or_exploded(
             out,
             0,
-            0,
+            role.len(),
             |out| {
                 pad(out, indent);
                 out.push_str(")(");
@@ -296,6 +323,7 @@ impl<'a> Gen<'a> {
                 out.push(')');
             },
         );
+        out.push_str(role);
         out.push('\n');
     }
 

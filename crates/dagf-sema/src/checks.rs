@@ -294,6 +294,8 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
         }
     }
 
+    check_roles(prog, dag, edges, diags);
+
     let op_class = |t: &crate::dag::TaskB| {
         let op = &prog.operators[t.op];
         format!("{}.{}", op.module_path, op.class)
@@ -469,6 +471,10 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
             .slots
             .iter()
             .filter(|s| !matches!(s.value.v, V::None))
+            // Role fields become `as_setup()`/`as_teardown()`, not arguments.
+            .filter(|s| {
+                !crate::eval::ROLE_FIELDS.contains(&&*s.name) || declares(prog, t.op, &s.name)
+            })
             .collect();
         slots.sort_by_key(|s| order(&s.name));
         nodes.push(
@@ -481,6 +487,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
                     .iter()
                     .map(|s| lower_slot(s, layer_names, provenance))
                     .collect(),
+                role: role(prog, t),
                 span: t.span,
             }),
         );
@@ -489,6 +496,137 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
         out.graph.add_edge(nodes[*a], nodes[*b], *span);
     }
     Some(out)
+}
+
+/// Whether operator `op` declares a field `name` of its own (which then is not a role field).
+fn declares(prog: &Program, op: crate::ids::OperatorId, name: &str) -> bool {
+    prog.operators[op].fields.iter().any(|f| f.name == name)
+}
+
+/// The role fields of a task that the operator does not take as its own arguments.
+fn role_slot<'s>(prog: &Program, t: &'s crate::dag::TaskB, name: &str) -> Option<&'s Slot> {
+    slot(&t.slots, name).filter(|_| !declares(prog, t.op, name))
+}
+
+/// What a task is for, as the IR says it.
+fn role(prog: &Program, t: &crate::dag::TaskB) -> dagf_ir::Role {
+    let d = |n: &str| declares(prog, t.op, n);
+    if t.teardown_span(d).is_some() {
+        dagf_ir::Role::Teardown {
+            on_failure_fail_dagrun: role_slot(prog, t, "on_failure_fail_dagrun").and_then(|s| {
+                match s.value.v {
+                    V::Bool(b) => Some(b),
+                    _ => None,
+                }
+            }),
+        }
+    } else if t.setup_span(d).is_some() {
+        dagf_ir::Role::Setup
+    } else {
+        dagf_ir::Role::Work
+    }
+}
+
+/// Airflow's rules for setup and teardown tasks (`baseoperator.py` `_convert_is_setup`,
+/// `_convert_is_teardown`, `abstractoperator.py` `as_teardown` and the
+/// `on_failure_fail_dagrun` setter, `dag.py` `validate_setup_teardown`).
+fn check_roles(
+    prog: &Program,
+    dag: &DagB,
+    edges: &[(TaskId, TaskId, Span)],
+    diags: &mut Diagnostics,
+) {
+    let roles: Vec<(Option<Span>, Option<Span>)> = dag
+        .tasks
+        .iter()
+        .map(|t| {
+            let d = |n: &str| declares(prog, t.op, n);
+            (t.setup_span(d), t.teardown_span(d))
+        })
+        .collect();
+    let default_rule = slot(&dag.slots, "default_args").and_then(|s| match &s.value.v {
+        V::Record(fields) => fields
+            .iter()
+            .find(|(k, _)| &**k == "trigger_rule")
+            .map(|(_, v)| v.clone()),
+        _ => None,
+    });
+    for (i, t) in dag.tasks.iter().enumerate() {
+        let (setup, teardown) = roles[i];
+        if let (Some(s), Some(td)) = (setup, teardown) {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0340,
+                    td,
+                    format!("task `{}` is both a setup and a teardown task", t.id),
+                    "makes it a teardown",
+                )
+                .with_label(s, "makes it a setup")
+                .with_help("a teardown's `setups` are the tasks that made what it cleans up; make this task one or the other"),
+            );
+            continue;
+        }
+        if let Some(f) = role_slot(prog, t, "on_failure_fail_dagrun")
+            && teardown.is_none()
+        {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0342,
+                    f.span,
+                    format!("task `{}` is not a teardown task, so it takes no `on_failure_fail_dagrun`", t.id),
+                    "only for a teardown",
+                )
+                .with_help("make it a teardown (`teardown = true`, or `setups = [...]`), or remove the field"),
+            );
+        }
+        if let Some(td) = teardown
+            && let Some(rule) = slot(&t.slots, "trigger_rule")
+        {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0343,
+                    rule.span,
+                    format!("teardown task `{}` sets a trigger rule, which Airflow replaces", t.id),
+                    "replaced by `all_done_setup_success`",
+                )
+                .with_label(td, "a teardown task")
+                .with_help("remove it: a teardown runs once its upstream tasks are done, whatever their outcome, if a setup succeeded"),
+            );
+        }
+    }
+    let mut reported: Vec<TaskId> = Vec::new();
+    for &(a, b, span) in edges {
+        if roles[a.index()].0.is_none()
+            || roles[a.index()].1.is_some()
+            || roles[b.index()].1.is_some()
+            || reported.contains(&b)
+        {
+            continue;
+        }
+        let down = &dag.tasks[b];
+        let (rule, at) = match slot(&down.slots, "trigger_rule") {
+            Some(s) => (s.value.clone(), s.span),
+            None => match &default_rule {
+                Some(v) => (v.clone(), v.span),
+                None => continue,
+            },
+        };
+        if let V::Str(r) = &rule.v
+            && &**r != "all_success"
+        {
+            reported.push(b);
+            diags.push(
+                Diagnostic::at(
+                    Code::E0341,
+                    at,
+                    format!("task `{}` follows setup task `{}` with trigger rule `{r}`", down.id, dag.tasks[a].id),
+                    "not `all_success`",
+                )
+                .with_label(span, "directly downstream of the setup here")
+                .with_help("Airflow requires `all_success` right after a setup task: remove the rule, or put a task with it further downstream"),
+            );
+        }
+    }
 }
 
 fn check_sensor(t: &crate::dag::TaskB, can_defer: bool, diags: &mut Diagnostics) {

@@ -1,7 +1,7 @@
 //! A DAG under construction: its slots, tasks, groups and dependencies as written,
 //! before the checks turn it into the IR.
 
-use crate::ids::{GroupId, IdVec, InstanceId, ModuleId, OperatorId, TaskId};
+use crate::ids::{GroupId, Id, IdVec, InstanceId, ModuleId, OperatorId, TaskId};
 use crate::layers::{Layer, Slot};
 use dagf_diag::Span;
 use dagf_syntax::ast::Stmt;
@@ -25,6 +25,32 @@ pub struct TaskB {
     pub group: Option<GroupId>,
     /// Its name inside that group (`id` has the group path in front).
     pub local: String,
+    /// Where a teardown's `setups` names it, which makes it a setup task.
+    pub setup_by: Option<Span>,
+    /// Where its own `setups` is set, which makes it a teardown task.
+    pub teardown_by: Option<Span>,
+}
+
+impl TaskB {
+    /// The field `name`, set to `true`, unless the operator declares a field of that
+    /// name itself (then it is the operator's argument).
+    fn flag(&self, name: &str, own: bool) -> Option<Span> {
+        self.slots
+            .iter()
+            .find(|s| !own && &*s.name == name && matches!(s.value.v, crate::value::V::Bool(true)))
+            .map(|s| s.span)
+    }
+
+    /// Why it is a setup task (`setup = true`, or named in a teardown's `setups`), if it is.
+    pub fn setup_span(&self, op_declares: impl Fn(&str) -> bool) -> Option<Span> {
+        self.flag("setup", op_declares("setup")).or(self.setup_by)
+    }
+
+    /// Why it is a teardown task (`teardown = true`, or its `setups`), if it is.
+    pub fn teardown_span(&self, op_declares: impl Fn(&str) -> bool) -> Option<Span> {
+        self.flag("teardown", op_declares("teardown"))
+            .or(self.teardown_by)
+    }
 }
 
 /// A task or a task group of the DAG being built.
@@ -106,6 +132,12 @@ pub struct DagB {
     pub(crate) mixin_base: usize,
     /// Typed params, in the order first declared.
     pub params: Vec<ParamB>,
+    /// Each teardown's `setups`: the teardown, a task it names, where.
+    pub(crate) setups: Vec<(TaskId, Endpoint, Span)>,
+    /// Whether each task is a teardown, once the roles are known (before the edges).
+    pub(crate) teardowns: Vec<bool>,
+    /// Whether each task is a setup, likewise.
+    pub(crate) setup_tasks: Vec<bool>,
     /// When its declaration began to be evaluated, by the build's trace clock.
     pub(crate) started: u64,
 }
@@ -152,6 +184,9 @@ impl DagB {
             named_by: None,
             mixin_base: 0,
             params: Vec::new(),
+            setups: Vec::new(),
+            teardowns: Vec::new(),
+            setup_tasks: Vec::new(),
             started: 0,
         }
     }
@@ -200,13 +235,17 @@ impl DagB {
     }
 
     /// A group's first tasks (`roots`) or last tasks, given the task edges so far.
+    /// As Airflow's `TaskGroup.get_leaves`, a teardown is never a last task: the work
+    /// tasks it cleans up after stand for it (those with no other work downstream in the
+    /// group), found through teardowns upstream of it but not through its setups.
     pub(crate) fn ends(
         &self,
         g: GroupId,
         edges: &[(TaskId, TaskId, Span)],
         roots: bool,
     ) -> Vec<TaskId> {
-        self.tasks
+        let ends = self
+            .tasks
             .ids()
             .filter(|&t| self.inside(t, g))
             .filter(|&t| {
@@ -214,8 +253,48 @@ impl DagB {
                     let (this, other) = if roots { (b, a) } else { (a, b) };
                     this == t && self.inside(other, g)
                 })
-            })
-            .collect()
+            });
+        if roots {
+            return ends.collect();
+        }
+        let teardown = |t: TaskId| self.teardowns.get(t.index()).copied().unwrap_or(false);
+        let setup = |t: TaskId| self.setup_tasks.get(t.index()).copied().unwrap_or(false);
+        let mut out: Vec<TaskId> = Vec::new();
+        let mut seen: Vec<TaskId> = Vec::new();
+        let mut stack: Vec<TaskId> = Vec::new();
+        for t in ends {
+            if !teardown(t) {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+                continue;
+            }
+            stack.push(t);
+            while let Some(cur) = stack.pop() {
+                if seen.contains(&cur) {
+                    continue;
+                }
+                seen.push(cur);
+                for &(up, _, _) in edges
+                    .iter()
+                    .filter(|&&(a, b, _)| b == cur && self.inside(a, g))
+                {
+                    if teardown(up) {
+                        stack.push(up);
+                    } else if teardown(cur) && setup(up) {
+                        // Not through the teardown-to-setup path.
+                    } else {
+                        let other_work = edges.iter().any(|&(a, b, _)| {
+                            a == up && b != cur && self.inside(b, g) && !teardown(b)
+                        });
+                        if !other_work && !out.contains(&up) {
+                            out.push(up);
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// How messages name it: "dag `x`", or "factory `x`" when checking an unused factory.

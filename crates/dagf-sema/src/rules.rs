@@ -823,17 +823,17 @@ fn bash(t: &TaskB, diags: &mut Diagnostics) {
         return;
     };
     if let V::Str(c) = &cmd.value.v
-        && (c.ends_with(".sh") || c.ends_with(".bash"))
+        && let Some(ext) = [".sh", ".bash"].into_iter().find(|e| c.ends_with(e))
     {
         diags.push(
             Diagnostic::at(
                 Code::W0008,
                 cmd.value.span,
-                format!("Airflow reads the `bash_command` of task `{}` as a template file, because it ends in `.sh`", t.id),
+                format!("Airflow reads the `bash_command` of task `{}` as a template file, because it ends in `{ext}`", t.id),
                 "read as a file name",
             )
-            .with_note("Airflow looks the file up next to the DAG file (or in template_searchpath) and runs its rendered text")
-            .with_help("to run the script, end the command with a space (\"bash run.sh \"); to render it as a template, keep it and make sure the file is beside the generated DAG"),
+            .with_note("Airflow looks the file up next to the DAG file or in the dag's `template_searchpath`, and runs its rendered text; with no such file the task fails (TemplateNotFound)")
+            .with_help("to run the script, end the command with a space (\"bash run.sh \"); to render it as a template, keep it and list the script's folder in the dag's `template_searchpath`"),
         );
     }
 }

@@ -63,6 +63,19 @@ pub fn inspect(dag: &Dag, sources: &Sources) -> String {
         if let Some(g) = task.group {
             out.push_str(&format!("    group: {}\n", group_path(dag, g)));
         }
+        match task.role {
+            dagf_ir::Role::Work => {}
+            dagf_ir::Role::Setup => out.push_str("    role: setup\n"),
+            dagf_ir::Role::Teardown {
+                on_failure_fail_dagrun,
+            } => out.push_str(&format!(
+                "    role: teardown{}\n",
+                match on_failure_fail_dagrun {
+                    Some(true) => " (its failure fails the run)",
+                    _ => "",
+                }
+            )),
+        }
         out.push_str(&format!(
             "    upstream: {}\n",
             neighbours(dag, i, Direction::Incoming)

@@ -59,8 +59,21 @@ pub fn svg(dag: &Dag) -> String {
     let lay = layout(dag);
     let ops = palette(dag);
     let legend_h = if ops.is_empty() { 0.0 } else { 30.0 };
+    let lifts: Vec<f64> = lay
+        .edges
+        .iter()
+        .map(|&(a, b)| lift(lay.nodes[a], lay.nodes[b], &lay.nodes))
+        .collect();
+    // Room above the top row for the arcs that rise over it (a cubic curve reaches
+    // three quarters of its control points' height).
+    let top = lay
+        .edges
+        .iter()
+        .zip(&lifts)
+        .map(|(&(a, _), l)| 0.75 * l - (lay.nodes[a].y + lay.nodes[a].h / 2.0) + 4.0)
+        .fold(0.0f64, f64::max);
     let width = lay.width.max(200.0);
-    let height = lay.height + legend_h;
+    let height = lay.height + legend_h + top;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -81,6 +94,9 @@ pub fn svg(dag: &Dag) -> String {
         n(width),
         n(height)
     );
+    if top > 0.0 {
+        let _ = writeln!(s, r#"<g transform="translate(0 {})">"#, n(top));
+    }
     // Groups, outermost first so inner boxes are drawn over them.
     let mut order: Vec<usize> = (0..dag.groups.len()).collect();
     order.sort_by_key(|&g| (lay.depth[g], g));
@@ -99,12 +115,12 @@ pub fn svg(dag: &Dag) -> String {
             title = escape(&group_title(dag, g)),
         );
     }
-    for &(a, b) in &lay.edges {
+    for (&(a, b), &lift) in lay.edges.iter().zip(&lifts) {
         let (from, to) = (lay.nodes[a], lay.nodes[b]);
         let _ = writeln!(
             s,
             r##"<path d="{}" fill="none" stroke="#6b7280" stroke-width="1.4" marker-end="url(#arrow)"/>"##,
-            edge_path(from, to)
+            edge_path(from, to, lift)
         );
     }
     for i in dag.graph.node_indices() {
@@ -126,7 +142,11 @@ pub fn svg(dag: &Dag) -> String {
             n(p.x + p.w / 2.0),
             n(p.y + NODE_H - 8.0),
             STROKES[k],
-            escape(&task.op.name),
+            escape(&match task.role {
+                dagf_ir::Role::Work => task.op.name.clone(),
+                dagf_ir::Role::Setup => format!("{} · setup", task.op.name),
+                dagf_ir::Role::Teardown { .. } => format!("{} · teardown", task.op.name),
+            }),
             tip = escape(&task_tooltip(task)),
         );
     }
@@ -148,12 +168,32 @@ pub fn svg(dag: &Dag) -> String {
         );
         x += 34.0 + op.chars().count() as f64 * 6.5;
     }
+    if top > 0.0 {
+        s.push_str("</g>\n");
+    }
     s.push_str("</svg>\n");
     s
 }
 
+/// How far an edge arcs up: one that would pass behind the tasks between its ends on
+/// the same row goes over them instead.
+fn lift(from: Placed, to: Placed, boxes: &[Placed]) -> f64 {
+    let (x1, y1, x2, y2) = (
+        from.x + from.w,
+        from.y + from.h / 2.0,
+        to.x,
+        to.y + to.h / 2.0,
+    );
+    let hidden = |p: &Placed| p.x > x1 && p.x + p.w < x2 && p.y < y1 && y1 < p.y + p.h;
+    if (y1 - y2).abs() < from.h && boxes.iter().any(hidden) {
+        from.h * 1.8
+    } else {
+        0.0
+    }
+}
+
 /// A curve from the right side of one box to the left side of the next.
-fn edge_path(from: Placed, to: Placed) -> String {
+fn edge_path(from: Placed, to: Placed, lift: f64) -> String {
     let (x1, y1) = (from.x + from.w, from.y + from.h / 2.0);
     let (x2, y2) = (to.x - 1.0, to.y + to.h / 2.0);
     let dx = ((x2 - x1) / 2.0).max(20.0);
@@ -162,9 +202,9 @@ fn edge_path(from: Placed, to: Placed) -> String {
         n(x1),
         n(y1),
         n(x1 + dx),
-        n(y1),
+        n(y1 - lift),
         n(x2 - dx),
-        n(y2),
+        n(y2 - lift),
         n(x2),
         n(y2)
     )

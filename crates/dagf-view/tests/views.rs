@@ -65,6 +65,7 @@ fn dag(
                 origin: span(),
                 provenance: Vec::new(),
             }],
+            role: Default::default(),
             span: span(),
         });
     }

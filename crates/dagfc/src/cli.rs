@@ -366,7 +366,9 @@ pub fn run(args: Args) -> u8 {
             format,
             common,
         } => diff(&args, common, rev.as_deref(), from_env.as_deref(), *format),
-        Command::Check { common, reports, .. } => compile(&args, common, None, Some(reports)),
+        Command::Check {
+            common, reports, ..
+        } => compile(&args, common, None, Some(reports)),
         Command::ExplainValue { common, .. }
         | Command::Ls { common, .. }
         | Command::Inspect { common, .. }

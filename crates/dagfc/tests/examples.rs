@@ -126,9 +126,9 @@ fn examples_build_deterministically_and_match_snapshots() {
                 insta::assert_snapshot!(snapshot_name(&example, file), text);
             });
         }
-        // The catalog and the time example in the other output style too, reviewed the
-        // same way.
-        if matches!(name(&example).as_str(), "catalog" | "time") {
+        // The catalog, the time example and the extras (setup and teardown calls) in the
+        // other output style too, reviewed the same way.
+        if matches!(name(&example).as_str(), "catalog" | "time" | "extras") {
             let c = tempfile::tempdir().expect("tmp");
             for (file, text) in
                 build_with(&example, &c.path().join("dags"), &["--style", "taskflow"])

@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// The task fields that say what a task is for (`TaskRole`, and a teardown's `setups`):
+/// the generated code calls `as_setup()` or `as_teardown()` instead of passing them.
+pub(crate) const ROLE_FIELDS: [&str; 4] = ["setup", "teardown", "setups", "on_failure_fail_dagrun"];
+
 pub(super) fn task_field_names<'a>(
     prog: &'a Program,
     task_args: &'a RecordTy,
@@ -11,6 +15,7 @@ pub(super) fn task_field_names<'a>(
     let info = &prog.operators[op];
     let mut names: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
     names.extend(task_args.fields.iter().map(|f| f.name.as_str()));
+    names.extend(ROLE_FIELDS);
     if info.is_sensor {
         names.extend(sensor_args.fields.iter().map(|f| f.name.as_str()));
     }
@@ -80,6 +85,20 @@ impl Cx<'_> {
                 value,
                 span,
             } => {
+                if let Scope::Task(t) = scope
+                    && name.name == "setups"
+                    && !self.prog.operators[dag.tasks[t].op]
+                        .fields
+                        .iter()
+                        .any(|f| f.name == "setups")
+                {
+                    // Tasks, named as `>>` names them: looked up once the body is complete.
+                    for e in self.endpoints(m, env, value, dag) {
+                        dag.setups.push((t, e, *span));
+                    }
+                    dag.tasks[t].teardown_by.get_or_insert(*span);
+                    return;
+                }
                 let v = self.expr(m, env, value, Some(dag));
                 match scope {
                     Scope::Dag => self.dag_field(dag, name, v, *append, *is_override, *span),
@@ -285,6 +304,7 @@ impl Cx<'_> {
             .iter()
             .find(|f| f.name == name)
             .or_else(|| self.task_args.field(name))
+            .or_else(|| self.task_role.field(name))
             .or_else(|| {
                 if info.is_sensor {
                     self.sensor_args.field(name)

@@ -111,7 +111,9 @@ impl Cx<'_> {
     pub(super) fn task_edges(&mut self, dag: &mut DagB) -> Vec<(TaskId, TaskId, Span)> {
         let mut declared = std::mem::take(&mut dag.edges);
         declared.sort_by_key(|(_, _, _, depth)| std::cmp::Reverse(*depth));
-        let mut edges: Vec<(TaskId, TaskId, Span)> = Vec::new();
+        // A teardown's setups come first: they decide which tasks are setups and
+        // teardowns, which a group's last tasks depend on.
+        let mut edges: Vec<(TaskId, TaskId, Span)> = self.setup_edges(dag);
         for (a, b, span, _) in declared {
             let (Some(a), Some(b)) = (
                 self.resolve_endpoint(dag, &a),
@@ -133,6 +135,63 @@ impl Cx<'_> {
                 }
             }
         }
+        edges
+    }
+
+    /// Each teardown's `setups`, resolved: each task named becomes a setup task,
+    /// upstream of the teardown (as Airflow's `as_teardown(setups=...)` makes it). Then
+    /// every task's role is noted for the group ends.
+    fn setup_edges(&mut self, dag: &mut DagB) -> Vec<(TaskId, TaskId, Span)> {
+        let mut edges = Vec::new();
+        for (teardown, e, span) in std::mem::take(&mut dag.setups) {
+            match self.resolve_endpoint(dag, &e) {
+                Some(Node::Task(s)) => {
+                    let at = match &e {
+                        Endpoint::Path(p, _) => {
+                            p.iter().fold(None, |acc: Option<Span>, (_, sp)| {
+                                Some(acc.map_or(*sp, |a| a.to(*sp)))
+                            })
+                        }
+                        Endpoint::Node(_) => None,
+                    };
+                    dag.tasks[s].setup_by.get_or_insert(at.unwrap_or(span));
+                    edges.push((s, teardown, span));
+                }
+                Some(Node::Group(g)) => {
+                    let at = match &e {
+                        Endpoint::Path(p, _) => p.last().map_or(span, |(_, sp)| *sp),
+                        Endpoint::Node(_) => span,
+                    };
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0201,
+                            at,
+                            format!(
+                                "`setups` names tasks, and `{}` is a task group",
+                                dag.groups[g].id
+                            ),
+                            "a task group",
+                        )
+                        .with_help("name the setup tasks inside the group (`group.task`)"),
+                    );
+                }
+                None => {}
+            }
+        }
+        let prog = self.prog;
+        let roles: Vec<(bool, bool)> = dag
+            .tasks
+            .iter()
+            .map(|t| {
+                let declares = |n: &str| prog.operators[t.op].fields.iter().any(|f| f.name == n);
+                (
+                    t.setup_span(declares).is_some(),
+                    t.teardown_span(declares).is_some(),
+                )
+            })
+            .collect();
+        dag.setup_tasks = roles.iter().map(|r| r.0).collect();
+        dag.teardowns = roles.iter().map(|r| r.1).collect();
         edges
     }
 
@@ -278,6 +337,22 @@ impl Cx<'_> {
         let mut at = scope;
         loop {
             names.extend(dag.names(at).keys().map(String::as_str));
+            // The name may have meant a task inside a group (`group.task`, as a config
+            // file writes one) below this scope.
+            {
+                let prefix = at.map(|g| format!("{}.", dag.groups[g].id));
+                let below =
+                    |id: &'_ str| -> bool { prefix.as_deref().is_none_or(|p| id.starts_with(p)) };
+                let strip = prefix.as_ref().map_or(0, String::len);
+                names.extend(
+                    dag.tasks
+                        .iter()
+                        .map(|t| t.id.as_str())
+                        .chain(dag.groups.iter().map(|g| g.id.as_str()))
+                        .filter(|id| below(id) && id.len() > strip)
+                        .map(|id| &id[strip..]),
+                );
+            }
             match at {
                 Some(g) => at = dag.groups[g].parent,
                 None => break,

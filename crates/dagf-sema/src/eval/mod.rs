@@ -30,6 +30,7 @@ mod tenants;
 mod unused;
 
 use args::missing;
+pub(crate) use body::ROLE_FIELDS;
 pub(crate) use params::lower_params;
 
 use crate::dag::{After, DagB, Endpoint, GroupB, Node, Slots, TaskB};
@@ -368,6 +369,8 @@ struct Cx<'a> {
     project: dagf_ir::Project,
     task_args: Rc<RecordTy>,
     sensor_args: Rc<RecordTy>,
+    /// `setup`, `teardown` and `on_failure_fail_dagrun`: task fields that are not arguments.
+    task_role: Rc<RecordTy>,
     dag_args: Rc<RecordTy>,
     /// Whether each file (by id) holds config data: values from there keep pointing
     /// there when a name, a field or an index reads them.
@@ -422,6 +425,7 @@ impl<'a> Cx<'a> {
             project: dagf_ir::Project::default(),
             task_args: std_record(prog, "TaskArgs"),
             sensor_args: std_record(prog, "SensorArgs"),
+            task_role: std_record(prog, "TaskRole"),
             dag_args: std_record(prog, "DagArgs"),
             config_file: {
                 let mut is = vec![false; sources.len()];

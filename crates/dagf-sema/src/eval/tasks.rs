@@ -92,6 +92,8 @@ impl Cx<'_> {
             name_span,
             incomplete: d.body.iter().flatten().any(|s| matches!(s, Stmt::Error(_))),
             meant: Vec::new(),
+            setup_by: None,
+            teardown_by: None,
         };
         // `override task` keeps the replaced task's place (and the dependencies on it).
         let t = match replaces {

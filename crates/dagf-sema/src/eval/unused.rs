@@ -70,6 +70,8 @@ impl Cx<'_> {
             name_span: decl.name.span,
             incomplete: true,
             meant: Vec::new(),
+            setup_by: None,
+            teardown_by: None,
             group: None,
             local: decl.name.name.clone(),
         });
