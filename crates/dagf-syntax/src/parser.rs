@@ -307,7 +307,7 @@ fn misplaced(items: &[Item]) -> usize {
             .iter()
             .map(|s| match s {
                 Stmt::Field { .. } => usize::from(at == Place::Top),
-                Stmt::Deps { .. } | Stmt::After { .. } | Stmt::Params { .. } => {
+                Stmt::Deps { .. } | Stmt::After { .. } | Stmt::Params { .. } | Stmt::Assert(_) => {
                     usize::from(at != Place::Body)
                 }
                 Stmt::Decl(d) => {
