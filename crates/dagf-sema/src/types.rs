@@ -595,3 +595,58 @@ pub fn field_ty(
 ) -> FieldTy {
     field_ty_in(prog, module, name, ty, default, &mut Vec::new(), diags)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(xs: &[&str]) -> Ty {
+        Ty::Union(Arc::new(xs.iter().map(|x| x.to_string()).collect()))
+    }
+
+    #[test]
+    fn unions_flatten_join_strings_and_lift_optional() {
+        let t = any_of(vec![
+            Ty::Str,
+            Ty::AnyOf(Arc::new(vec![Ty::List(Box::new(Ty::Str)), Ty::Int])),
+            Ty::Optional(Box::new(Ty::Int)),
+        ]);
+        assert_eq!(t.to_string(), "(str | list<str> | int)?");
+        assert!(t.is_optional());
+        let t = any_of(vec![strings(&["a"]), Ty::Int, strings(&["b", "a"])]);
+        assert_eq!(t.to_string(), "\"a\" | \"b\" | int");
+        // One member left is that member; a member in error makes the whole an error.
+        assert_eq!(any_of(vec![Ty::Int, Ty::Int]).to_string(), "int");
+        assert!(matches!(any_of(vec![Ty::Int, Ty::Error]), Ty::Error));
+    }
+
+    fn record(name: &str, fields: &[(&str, Ty)]) -> Ty {
+        Ty::Record(Arc::new(RecordTy {
+            name: Some(name.into()),
+            fields: fields
+                .iter()
+                .map(|(n, ty)| FieldTy {
+                    name: n.to_string(),
+                    ty: ty.clone(),
+                    default: None,
+                    module: ModuleId::default(),
+                    span: Span::default(),
+                })
+                .collect(),
+            rules: Vec::new(),
+        }))
+    }
+
+    #[test]
+    fn records_each_fixing_kind_make_a_tagged_union() {
+        let s3 = record("S3", &[("kind", strings(&["s3"])), ("bucket", Ty::Str)]);
+        let sftp = record("Sftp", &[("kind", strings(&["sftp"])), ("host", Ty::Str)]);
+        let tagged = Ty::AnyOf(Arc::new(vec![s3.clone(), sftp.clone()]));
+        assert_eq!(tagged.tags(), Some(vec!["s3", "sftp"]));
+        // A kind of several strings, or two members of the same kind: an ordinary union.
+        let loose = record("L", &[("kind", strings(&["a", "b"]))]);
+        assert_eq!(Ty::AnyOf(Arc::new(vec![s3.clone(), loose])).tags(), None);
+        assert_eq!(Ty::AnyOf(Arc::new(vec![s3.clone(), s3])).tags(), None);
+        assert_eq!(Ty::AnyOf(Arc::new(vec![sftp, Ty::Str])).tags(), None);
+    }
+}

@@ -224,12 +224,25 @@ fn unions_are_any_of_and_tagged_unions_validate_by_kind() {
     let text = std::fs::read_to_string(example.join("src/sources/copies.yaml")).expect("yaml");
     let s3 = json!({"kind": "s3", "bucket": "acme"});
     let sftp = json!({"kind": "sftp", "host": "h", "path": "/p", "conn_id": "c"});
-    let item = |source: Value, notify: Value| json!({"name": "a", "notify": notify, "source": source});
+    let item =
+        |source: Value, notify: Value| json!({"name": "a", "notify": notify, "source": source});
     let cases = json!([
         [item(s3.clone(), json!("a@example.com")), true],
-        [item(sftp.clone(), json!(["a@example.com", "b@example.com"])), true],
-        [item(json!({"kind": "s3", "bucket": "acme", "host": "h"}), json!("a")), false],
-        [item(json!({"kind": "s4", "bucket": "acme"}), json!("a")), false],
+        [
+            item(sftp.clone(), json!(["a@example.com", "b@example.com"])),
+            true
+        ],
+        [
+            item(
+                json!({"kind": "s3", "bucket": "acme", "host": "h"}),
+                json!("a")
+            ),
+            false
+        ],
+        [
+            item(json!({"kind": "s4", "bucket": "acme"}), json!("a")),
+            false
+        ],
         [item(json!({"bucket": "acme"}), json!("a")), false],
         [item(sftp, json!(3)), false],
         [item(s3, json!(["a", 3])), false],
@@ -253,7 +266,11 @@ print(json.dumps([len(items), [e.message for d in items for e in v.iter_errors(d
         String::from_utf8_lossy(&run.stderr)
     );
     let got: Value = serde_json::from_slice(&run.stdout).expect("a JSON list");
-    assert_eq!(got[0], json!(2), "both items of copies.yaml are read: {got}");
+    assert_eq!(
+        got[0],
+        json!(2),
+        "both items of copies.yaml are read: {got}"
+    );
     assert_eq!(got[1], json!([]), "copies.yaml is valid: {got}");
     let want: Vec<Value> = cases
         .as_array()
