@@ -103,6 +103,9 @@ codes! {
     E0213 => "override of nothing",
     E0214 => "abstract factory instantiated",
     E0215 => "abstract task not declared",
+    E0216 => "value matches no member of a union",
+    E0217 => "unknown or missing kind",
+    E0218 => "assertion failed",
     // DAG checks
     E0301 => "duplicate task id",
     E0302 => "invalid dag or task id",

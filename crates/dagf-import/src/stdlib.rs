@@ -107,7 +107,7 @@ fn load() -> Std {
         .iter()
         .filter_map(|i| match i {
             Item::TypeDecl(t) => match &t.ty.kind {
-                TypeKind::Record(fields) => Some((t.name.name.clone(), fields.clone())),
+                TypeKind::Record(fields, _) => Some((t.name.name.clone(), fields.clone())),
                 _ => None,
             },
             _ => None,
@@ -159,7 +159,9 @@ fn ty(t: &TypeExpr, records: &[(String, Vec<ParamLite>)], depth: usize) -> Ty {
         TypeKind::Optional(t) => inner(t),
         TypeKind::Range { base, .. } | TypeKind::Matches { base, .. } => inner(base),
         TypeKind::Union(_) => Ty::Str,
-        TypeKind::Record(fields) => Ty::Record(
+        // The importer reads config values as they come; a union's members are not told apart.
+        TypeKind::AnyOf(_) => Ty::Any,
+        TypeKind::Record(fields, _) => Ty::Record(
             fields
                 .iter()
                 .map(|f| (f.name.name.clone(), inner(&f.ty)))

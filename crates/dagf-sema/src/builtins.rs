@@ -19,6 +19,8 @@ pub enum Builtin {
     Getenv,
     Contains,
     Keys,
+    /// The name of a value's type (`"str"`, `"list"`, ...): how a union is told apart.
+    TypeOf,
     /// In a mixin's `after` block: the tasks nothing runs before.
     Roots,
     /// In a mixin's `after` block: the tasks nothing runs after.
@@ -39,6 +41,7 @@ pub const ALL: &[(&str, Builtin)] = &[
     ("getenv", Builtin::Getenv),
     ("contains", Builtin::Contains),
     ("keys", Builtin::Keys),
+    ("type_of", Builtin::TypeOf),
     ("roots", Builtin::Roots),
     ("leaves", Builtin::Leaves),
 ];
@@ -73,7 +76,8 @@ impl Builtin {
             | Builtin::Trim
             | Builtin::Str
             | Builtin::Int
-            | Builtin::Keys => (1, 1),
+            | Builtin::Keys
+            | Builtin::TypeOf => (1, 1),
             Builtin::Join | Builtin::Split | Builtin::Contains => (2, 2),
             Builtin::Replace => (3, 3),
             Builtin::Range | Builtin::Getenv => (1, 2),
@@ -230,6 +234,10 @@ pub fn call(
                 "is only available in a mixin's `after` block".to_string(),
             ));
         }
+        Builtin::TypeOf => text(match &args[0].v {
+            V::Preset(_) => "schedule",
+            _ => args[0].kind(),
+        }),
         Builtin::Keys => match &args[0].v {
             V::Record(r) => V::List(Rc::new(
                 r.iter()

@@ -231,7 +231,7 @@ pub fn is_common_task_arg(name: &str) -> bool {
                 .find_map(|i| match i {
                     dagf_syntax::ast::Item::TypeDecl(t) if t.name.name == "TaskArgs" => {
                         match &t.ty.kind {
-                            dagf_syntax::ast::TypeKind::Record(fields) => {
+                            dagf_syntax::ast::TypeKind::Record(fields, _) => {
                                 Some(fields.iter().map(|f| f.name.name.as_str()).collect())
                             }
                             _ => None,

@@ -205,7 +205,8 @@ fn names_in_type(t: &TypeExpr, out: &mut HashSet<String>) {
             out.insert(n.name.clone());
             args.iter().for_each(|a| names_in_type(a, out));
         }
-        TypeKind::Record(fields) => fields.iter().for_each(|f| names_in_type(&f.ty, out)),
+        TypeKind::Record(fields, _) => fields.iter().for_each(|f| names_in_type(&f.ty, out)),
+        TypeKind::AnyOf(members) => members.iter().for_each(|m| names_in_type(m, out)),
         TypeKind::Optional(b)
         | TypeKind::Range { base: b, .. }
         | TypeKind::Matches { base: b, .. } => names_in_type(b, out),
@@ -347,6 +348,10 @@ fn each_expr_in_stmt(s: &Stmt, f: &mut dyn FnMut(&Expr)) {
             .iter()
             .filter_map(|p| p.default.as_ref())
             .for_each(|e| each_expr(e, f)),
+        Stmt::Assert(a) => {
+            each_expr(&a.cond, f);
+            each_expr(&a.message, f);
+        }
         Stmt::Error(_) => {}
     }
 }

@@ -318,7 +318,7 @@ impl<'a> Headers<'a> {
     /// A type as written; a record's fields without the comments between them.
     fn type_text(&self, ty: &ast::TypeExpr) -> String {
         match &ty.kind {
-            ast::TypeKind::Record(fields) => {
+            ast::TypeKind::Record(fields, _) => {
                 let fs: Vec<String> = fields
                     .iter()
                     .map(|f| format!("{}: {}", f.name.name, self.type_text(&f.ty)))
@@ -336,7 +336,7 @@ impl<'a> Headers<'a> {
 
     fn record_fields(&mut self, ty: &ast::TypeExpr, owner: &str) {
         match &ty.kind {
-            ast::TypeKind::Record(fields) => {
+            ast::TypeKind::Record(fields, _) => {
                 for f in fields {
                     self.put(f.name.span, f.name.span, |h| {
                         let mut d = format!("field {}: {}", f.name.name, h.type_text(&f.ty));
@@ -355,6 +355,11 @@ impl<'a> Headers<'a> {
                 }
             }
             ast::TypeKind::Optional(t) => self.record_fields(t, owner),
+            ast::TypeKind::AnyOf(members) => {
+                for m in members {
+                    self.record_fields(m, owner);
+                }
+            }
             ast::TypeKind::Range { base, .. } | ast::TypeKind::Matches { base, .. } => {
                 self.record_fields(base, owner)
             }
@@ -648,6 +653,10 @@ impl Scope<'_> {
                 .iter()
                 .filter_map(|p| p.default.as_ref())
                 .for_each(|e| self.expr(e)),
+            Stmt::Assert(a) => {
+                self.expr(&a.cond);
+                self.expr(&a.message);
+            }
             Stmt::Error(_) => {}
         }
     }

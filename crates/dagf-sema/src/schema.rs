@@ -105,13 +105,15 @@ impl Docs {
     /// The fields of record types written inline (`{ name: str, ... }`), at any depth.
     fn type_expr(&mut self, ty: &ast::TypeExpr) {
         match &ty.kind {
-            ast::TypeKind::Record(fields) => {
+            ast::TypeKind::Record(fields, _) => {
                 for f in fields {
                     self.field(&f.name, &f.docs);
                     self.type_expr(&f.ty);
                 }
             }
-            ast::TypeKind::Named(_, args) => args.iter().for_each(|a| self.type_expr(a)),
+            ast::TypeKind::Named(_, args) | ast::TypeKind::AnyOf(args) => {
+                args.iter().for_each(|a| self.type_expr(a))
+            }
             ast::TypeKind::Optional(inner)
             | ast::TypeKind::Range { base: inner, .. }
             | ast::TypeKind::Matches { base: inner, .. } => self.type_expr(inner),
@@ -208,6 +210,10 @@ impl Gen<'_> {
             },
             Ty::Optional(inner) => json!({"anyOf": [self.ty(inner), {"type": "null"}]}),
             Ty::Union(options) => json!({"enum": options.as_slice()}),
+            Ty::AnyOf(members) => {
+                let members: Vec<Json> = members.iter().map(|m| self.ty(m)).collect();
+                json!({ "anyOf": members })
+            }
             Ty::Range {
                 base,
                 lo,

@@ -39,6 +39,10 @@ pub enum Ty {
     Record(Arc<RecordTy>),
     Optional(Box<Ty>),
     Union(Arc<Vec<String>>),
+    /// `str | list<str>`: a value of one of the members (two or more, none optional,
+    /// at most one string union). Records that each fix `kind` to one string make
+    /// a tagged union, checked against the member its `kind` names.
+    AnyOf(Arc<Vec<Ty>>),
     /// A number or duration within bounds (durations in milliseconds).
     Range {
         base: Box<Ty>,
@@ -58,6 +62,15 @@ pub enum Ty {
 pub struct RecordTy {
     pub name: Option<String>,
     pub fields: Vec<FieldTy>,
+    /// The `assert` rules every value of the record keeps.
+    pub rules: Vec<Rule>,
+}
+
+/// A record type's `assert`, with the module whose names it reads.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub assert: ast::Assert,
+    pub module: ModuleId,
 }
 
 /// A typed, named slot: a record field, an operator field or a factory parameter.
@@ -85,6 +98,27 @@ impl RecordTy {
 }
 
 impl Ty {
+    /// The string a record fixes its `kind` field to, which makes it a member of a tagged union.
+    pub fn tag(&self) -> Option<&str> {
+        match self {
+            Ty::Record(r) => match &r.field("kind")?.ty {
+                Ty::Union(options) if options.len() == 1 => options.first().map(String::as_str),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The members' tags, when every member of this union is a record with its own `kind`.
+    pub fn tags(&self) -> Option<Vec<&str>> {
+        let Ty::AnyOf(members) = self else {
+            return None;
+        };
+        let tags: Vec<&str> = members.iter().map(Ty::tag).collect::<Option<_>>()?;
+        let distinct = tags.iter().enumerate().all(|(i, t)| !tags[..i].contains(t));
+        distinct.then_some(tags)
+    }
+
     pub fn is_optional(&self) -> bool {
         match self {
             Ty::Optional(_) | Ty::Any | Ty::Error => true,
@@ -126,7 +160,15 @@ impl fmt::Display for Ty {
                     write!(f, "{{ {} }}", fields.join(", "))
                 }
             },
-            Ty::Optional(t) => write!(f, "{t}?"),
+            Ty::Optional(t) => match &**t {
+                Ty::AnyOf(_) => write!(f, "({t})?"),
+                Ty::Union(vs) if vs.len() > 1 => write!(f, "({t})?"),
+                _ => write!(f, "{t}?"),
+            },
+            Ty::AnyOf(members) => {
+                let members: Vec<String> = members.iter().map(Ty::to_string).collect();
+                f.write_str(&members.join(" | "))
+            }
             Ty::Union(vs) => {
                 let vs: Vec<String> = vs.iter().map(|v| format!("{v:?}")).collect();
                 f.write_str(&vs.join(" | "))
@@ -301,7 +343,14 @@ pub fn resolve(
             }
         }
         TypeKind::Union(vs) => Ty::Union(Arc::new(vs.iter().map(|(s, _)| s.clone()).collect())),
-        TypeKind::Record(fields) => {
+        TypeKind::AnyOf(members) => {
+            let members: Vec<Ty> = members
+                .iter()
+                .map(|m| resolve(prog, module, m, stack, diags))
+                .collect();
+            any_of(members)
+        }
+        TypeKind::Record(fields, asserts) => {
             let mut out: Vec<FieldTy> = Vec::new();
             for f in fields {
                 if let Some(prev) = out.iter().find(|p| p.name == f.name.name) {
@@ -330,6 +379,13 @@ pub fn resolve(
             Ty::Record(Arc::new(RecordTy {
                 name: None,
                 fields: out,
+                rules: asserts
+                    .iter()
+                    .map(|a| Rule {
+                        assert: a.clone(),
+                        module,
+                    })
+                    .collect(),
             }))
         }
         TypeKind::Optional(inner) => {
@@ -405,6 +461,53 @@ pub fn resolve(
         }
         TypeKind::Error => Ty::Error,
     }
+}
+
+/// The union of resolved members: nested unions flattened, string unions joined into
+/// one, a `?` on any member made a `?` on the whole, and a member written twice kept once.
+fn any_of(members: Vec<Ty>) -> Ty {
+    let mut optional = false;
+    let mut strings: Vec<String> = Vec::new();
+    let mut out: Vec<Ty> = Vec::new();
+    let mut todo = members;
+    todo.reverse();
+    while let Some(m) = todo.pop() {
+        match m {
+            Ty::Error => return Ty::Error,
+            Ty::Any => return Ty::Any,
+            Ty::Optional(inner) => {
+                optional = true;
+                todo.push(*inner);
+            }
+            Ty::AnyOf(inner) => todo.extend(inner.iter().rev().cloned()),
+            Ty::Union(options) => {
+                if strings.is_empty() {
+                    // Holds the string union's place among the members.
+                    out.push(Ty::Union(Arc::new(Vec::new())));
+                }
+                for o in options.iter() {
+                    if !strings.contains(o) {
+                        strings.push(o.clone());
+                    }
+                }
+            }
+            m => {
+                if !out.iter().any(|o| o.to_string() == m.to_string()) {
+                    out.push(m);
+                }
+            }
+        }
+    }
+    for m in &mut out {
+        if matches!(m, Ty::Union(_)) {
+            *m = Ty::Union(Arc::new(std::mem::take(&mut strings)));
+        }
+    }
+    let ty = match out.len() {
+        1 => out.pop().unwrap_or(Ty::Error),
+        _ => Ty::AnyOf(Arc::new(out)),
+    };
+    rewrap(optional, ty)
 }
 
 fn split_optional(t: Ty) -> (bool, Ty) {
@@ -491,4 +594,59 @@ pub fn field_ty(
     diags: &mut Diagnostics,
 ) -> FieldTy {
     field_ty_in(prog, module, name, ty, default, &mut Vec::new(), diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(xs: &[&str]) -> Ty {
+        Ty::Union(Arc::new(xs.iter().map(|x| x.to_string()).collect()))
+    }
+
+    #[test]
+    fn unions_flatten_join_strings_and_lift_optional() {
+        let t = any_of(vec![
+            Ty::Str,
+            Ty::AnyOf(Arc::new(vec![Ty::List(Box::new(Ty::Str)), Ty::Int])),
+            Ty::Optional(Box::new(Ty::Int)),
+        ]);
+        assert_eq!(t.to_string(), "(str | list<str> | int)?");
+        assert!(t.is_optional());
+        let t = any_of(vec![strings(&["a"]), Ty::Int, strings(&["b", "a"])]);
+        assert_eq!(t.to_string(), "\"a\" | \"b\" | int");
+        // One member left is that member; a member in error makes the whole an error.
+        assert_eq!(any_of(vec![Ty::Int, Ty::Int]).to_string(), "int");
+        assert!(matches!(any_of(vec![Ty::Int, Ty::Error]), Ty::Error));
+    }
+
+    fn record(name: &str, fields: &[(&str, Ty)]) -> Ty {
+        Ty::Record(Arc::new(RecordTy {
+            name: Some(name.into()),
+            fields: fields
+                .iter()
+                .map(|(n, ty)| FieldTy {
+                    name: n.to_string(),
+                    ty: ty.clone(),
+                    default: None,
+                    module: ModuleId::default(),
+                    span: Span::default(),
+                })
+                .collect(),
+            rules: Vec::new(),
+        }))
+    }
+
+    #[test]
+    fn records_each_fixing_kind_make_a_tagged_union() {
+        let s3 = record("S3", &[("kind", strings(&["s3"])), ("bucket", Ty::Str)]);
+        let sftp = record("Sftp", &[("kind", strings(&["sftp"])), ("host", Ty::Str)]);
+        let tagged = Ty::AnyOf(Arc::new(vec![s3.clone(), sftp.clone()]));
+        assert_eq!(tagged.tags(), Some(vec!["s3", "sftp"]));
+        // A kind of several strings, or two members of the same kind: an ordinary union.
+        let loose = record("L", &[("kind", strings(&["a", "b"]))]);
+        assert_eq!(Ty::AnyOf(Arc::new(vec![s3.clone(), loose])).tags(), None);
+        assert_eq!(Ty::AnyOf(Arc::new(vec![s3.clone(), s3])).tags(), None);
+        assert_eq!(Ty::AnyOf(Arc::new(vec![sftp, Ty::Str])).tags(), None);
+    }
 }

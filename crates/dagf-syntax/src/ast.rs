@@ -366,8 +366,10 @@ pub enum TypeKind {
     Named(Ident, Vec<TypeExpr>),
     /// `"poke" | "reschedule"`
     Union(Vec<(String, Span)>),
-    /// `{ name: str, tables: list<str> = [] }`
-    Record(Vec<ParamLite>),
+    /// `str | list<str>`: a value of any one of the member types (two or more).
+    AnyOf(Vec<TypeExpr>),
+    /// `{ name: str, tables: list<str> = [] }`, and the rules (`assert`) every value keeps.
+    Record(Vec<ParamLite>, Vec<Assert>),
     /// `T?`: a `T` that may also be `none`, and may be left out as a field or parameter.
     Optional(Box<TypeExpr>),
     /// `int in 0..=10`
@@ -405,6 +407,18 @@ pub struct ParamLite {
     pub ty: TypeExpr,
     /// The value used when a record leaves the field out (`= []` after the type).
     pub default: Option<Expr>,
+}
+
+/// `assert CONDITION, "message"`: a rule checked where it stands (in a body) or for
+/// every value of a record type (among its fields).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assert {
+    /// What must hold, a `bool`.
+    pub cond: Expr,
+    /// The error's text when it does not hold (a string, which may interpolate).
+    pub message: Expr,
+    /// Where the whole rule is.
+    pub span: Span,
 }
 
 /// A type as written, with where.
@@ -492,6 +506,8 @@ pub enum Stmt {
         /// Where the whole statement is.
         span: Span,
     },
+    /// `assert cond, "message"`: an error with the message when the condition is false.
+    Assert(Assert),
     /// A statement that did not parse; already reported.
     Error(Span),
 }
@@ -718,6 +734,7 @@ impl Stmt {
             | Stmt::After { span, .. }
             | Stmt::Params { span, .. }
             | Stmt::Error(span) => *span,
+            Stmt::Assert(a) => a.span,
             Stmt::Decl(d) => d.span,
         }
     }
@@ -838,6 +855,11 @@ fn take_stmt_children(s: &mut Stmt, out: &mut Vec<Node>) {
         Stmt::Deps { first, rest, .. } => {
             out.push(Node::Expr(std::mem::replace(first, leaf(first.span))));
             out.extend(std::mem::take(rest).into_iter().map(|(_, e)| Node::Expr(e)));
+        }
+        Stmt::Assert(a) => {
+            let (c, m) = (leaf(a.cond.span), leaf(a.message.span));
+            out.push(Node::Expr(std::mem::replace(&mut a.cond, c)));
+            out.push(Node::Expr(std::mem::replace(&mut a.message, m)));
         }
         Stmt::Error(_) => {}
     }
@@ -969,6 +991,10 @@ pub fn max_depth<'a>(roots: impl IntoIterator<Item = &'a Stmt>) -> (usize, Span)
                 match s {
                     Stmt::Let { value, .. } | Stmt::Field { value, .. } => {
                         stack.push((Ref::Expr(value), d))
+                    }
+                    Stmt::Assert(a) => {
+                        stack.push((Ref::Expr(&a.cond), d));
+                        stack.push((Ref::Expr(&a.message), d));
                     }
                     Stmt::For { iter, body, .. } => {
                         stack.push((Ref::Expr(iter), d));

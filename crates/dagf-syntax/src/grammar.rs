@@ -328,6 +328,18 @@ where
                 body,
                 span: sp(e.span()),
             });
+        // `assert` is a keyword only here, so fields and parameters may still be named so.
+        let assert_stmt = select! { Tok::Ident(k) if k == "assert" => () }
+            .ignore_then(expr.clone())
+            .then_ignore(just(Tok::Comma))
+            .then(expr.clone())
+            .map_with(move |(cond, message), e| {
+                Stmt::Assert(Assert {
+                    cond,
+                    message,
+                    span: sp(e.span()),
+                })
+            });
         let field = just(Tok::Override)
             .or_not()
             .map(|o| o.is_some())
@@ -405,6 +417,7 @@ where
                 if_stmt,
                 after,
                 typed_params,
+                assert_stmt,
                 field,
                 deps,
             ))),

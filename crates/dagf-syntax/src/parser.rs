@@ -307,7 +307,7 @@ fn misplaced(items: &[Item]) -> usize {
             .iter()
             .map(|s| match s {
                 Stmt::Field { .. } => usize::from(at == Place::Top),
-                Stmt::Deps { .. } | Stmt::After { .. } | Stmt::Params { .. } => {
+                Stmt::Deps { .. } | Stmt::After { .. } | Stmt::Params { .. } | Stmt::Assert(_) => {
                     usize::from(at != Place::Body)
                 }
                 Stmt::Decl(d) => {
@@ -571,6 +571,65 @@ mod tests {
         m
     }
 
+    fn type_of_param(m: &Module) -> &TypeKind {
+        match m.items.first() {
+            Some(Item::TypeDecl(t)) => &t.ty.kind,
+            other => panic!("a type declaration, found {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unions_of_types_and_of_strings() {
+        let m = ok("type U = str | list<str> | \"a\" | \"b\"");
+        let TypeKind::AnyOf(members) = type_of_param(&m) else {
+            panic!("a union: {m:?}");
+        };
+        assert_eq!(members.len(), 4);
+        assert!(
+            matches!(&members[1].kind, TypeKind::Named(n, args) if n.name == "list" && args.len() == 1)
+        );
+        // Strings alone are the string union they always were.
+        let m = ok("type M = \"poke\" | \"reschedule\"");
+        assert!(matches!(type_of_param(&m), TypeKind::Union(vs) if vs.len() == 2));
+        // A `?` and constraints belong to one member; parentheses group a union.
+        let m = ok("type O = int in 0..=5 | str?");
+        assert!(
+            matches!(type_of_param(&m), TypeKind::AnyOf(ms) if matches!(ms[1].kind, TypeKind::Optional(_)))
+        );
+        let m = ok("type P = (int | str)?");
+        assert!(
+            matches!(type_of_param(&m), TypeKind::Optional(inner) if matches!(inner.kind, TypeKind::AnyOf(_)))
+        );
+    }
+
+    #[test]
+    fn asserts_in_records_and_bodies() {
+        let m = ok(r#"
+type Sftp = {
+    kind: "sftp",
+    host: str,
+    assert host != "", "a host is named",
+    port: int = 22
+    assert port > 0, "port ${port}"
+}
+factory f(n: int) {
+    assert n > 0, "n is positive"
+    assert = 3
+}
+"#);
+        let TypeKind::Record(fields, rules) = type_of_param(&m) else {
+            panic!("a record: {m:?}");
+        };
+        assert_eq!(fields.len(), 3);
+        assert_eq!(rules.len(), 2);
+        let Some(Item::Factory(f)) = m.items.get(1) else {
+            panic!("a factory: {m:?}");
+        };
+        assert!(matches!(&f.body[0], Stmt::Assert(_)));
+        // `assert` stays a name where no rule can start: a field of that name.
+        assert!(matches!(&f.body[1], Stmt::Field { name, .. } if name.name == "assert"));
+    }
+
     #[test]
     fn parses_the_core_forms() {
         let m = ok(r#"
@@ -789,6 +848,9 @@ mod two_passes {
         "operator o = \"m.C\" {",
         "plain",
         "branching sensor s = \"m.S\"",
+        "type U = str | list<str>",
+        "x: (int | \"a\")?",
+        "assert x > 1, \"m\"",
     ];
 
     proptest! {

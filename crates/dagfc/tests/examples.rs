@@ -381,7 +381,7 @@ fn standard_library_matches_airflow_signatures() {
                     "DagArgs" => "airflow.sdk.DAG",
                     _ => continue,
                 };
-                let TypeKind::Record(fields) = &t.ty.kind else {
+                let TypeKind::Record(fields, _) = &t.ty.kind else {
                     panic!("{} is a record", t.name.name)
                 };
                 let python_name = |n: &str| match n {

@@ -199,3 +199,84 @@ print(json.dumps(out))
     }
     assert_eq!(got.len(), want.len());
 }
+
+/// Unions are `anyOf` their members: the `types` example's config file validates with
+/// the printed schema, and the real validator tells the kinds of a tagged union apart
+/// (a field of the other kind, an unknown kind, a value of no member are rejected).
+#[test]
+fn unions_are_any_of_and_tagged_unions_validate_by_kind() {
+    let example = common::repo().join("examples/types");
+    let copy = schema(&example, &["Copy"]);
+    let source = &copy["$defs"];
+    // A document that extends no base: the whole record, under `else`.
+    let whole = &copy["else"]["properties"];
+    assert_eq!(
+        whole["notify"]["anyOf"],
+        json!([{"type": "string"}, {"type": "array", "items": {"type": "string"}}]),
+        "{copy}"
+    );
+    assert_eq!(
+        whole["source"]["anyOf"],
+        json!([{"$ref": "#/$defs/S3"}, {"$ref": "#/$defs/Sftp"}]),
+        "{copy}"
+    );
+    assert_eq!(source["S3"]["properties"]["kind"], json!({"enum": ["s3"]}));
+    let text = std::fs::read_to_string(example.join("src/sources/copies.yaml")).expect("yaml");
+    let s3 = json!({"kind": "s3", "bucket": "acme"});
+    let sftp = json!({"kind": "sftp", "host": "h", "path": "/p", "conn_id": "c"});
+    let item =
+        |source: Value, notify: Value| json!({"name": "a", "notify": notify, "source": source});
+    let cases = json!([
+        [item(s3.clone(), json!("a@example.com")), true],
+        [
+            item(sftp.clone(), json!(["a@example.com", "b@example.com"])),
+            true
+        ],
+        [
+            item(
+                json!({"kind": "s3", "bucket": "acme", "host": "h"}),
+                json!("a")
+            ),
+            false
+        ],
+        [
+            item(json!({"kind": "s4", "bucket": "acme"}), json!("a")),
+            false
+        ],
+        [item(json!({"bucket": "acme"}), json!("a")), false],
+        [item(sftp, json!(3)), false],
+        [item(s3, json!(["a", 3])), false],
+    ]);
+    let script = r#"
+import json, sys, yaml, jsonschema
+schema, text, cases = json.loads(sys.argv[1])
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+items = yaml.safe_load(text)
+print(json.dumps([len(items), [e.message for d in items for e in v.iter_errors(d)], [v.is_valid(d) for d, _ in cases]]))
+"#;
+    let run = Command::new(common::venv_python())
+        .args(["-c", script])
+        .arg(json!([copy, text, cases]).to_string())
+        .output()
+        .expect("run python");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let got: Value = serde_json::from_slice(&run.stdout).expect("a JSON list");
+    assert_eq!(
+        got[0],
+        json!(2),
+        "both items of copies.yaml are read: {got}"
+    );
+    assert_eq!(got[1], json!([]), "copies.yaml is valid: {got}");
+    let want: Vec<Value> = cases
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| c[1].clone())
+        .collect();
+    assert_eq!(got[2], Value::Array(want), "{cases}");
+}

@@ -169,6 +169,7 @@ impl Cx<'_> {
             Stmt::Deps { first, rest, .. } if !matches!(scope, Scope::Task(_)) => {
                 self.deps(m, env, first, rest, dag)
             }
+            Stmt::Assert(a) => self.assert_stmt(m, env, a, Some(dag)),
             Stmt::Error(_) => {}
             other => {
                 let (place, help) = match scope {

@@ -219,6 +219,7 @@ impl Cx<'_> {
                     ),
                 ),
             },
+            Ty::AnyOf(members) => self.any_of(v, ty, members, decl),
             Ty::List(inner) => match &v.v {
                 V::List(items) => {
                     let items: Vec<Value> = items
@@ -383,7 +384,12 @@ impl Cx<'_> {
         // Keep the declared field order: output does not depend on how the literal was written.
         out.sort_by_key(|(i, _, _)| *i);
         let out: Vec<(Rc<str>, Value)> = out.into_iter().map(|(_, k, v)| (k, v)).collect();
-        Value::new(V::Record(Rc::new(out)), span)
+        let value = Value::new(V::Record(Rc::new(out)), span);
+        if rec.rules.is_empty() {
+            value
+        } else {
+            self.rules(value, &rec.rules, rec.name.as_deref())
+        }
     }
 
     pub(super) fn schedule(&mut self, v: Value, decl: Option<Span>) -> Value {

@@ -27,6 +27,7 @@ mod pools;
 mod profiles;
 mod tasks;
 mod tenants;
+mod unions;
 mod unused;
 
 use args::missing;
@@ -307,6 +308,7 @@ fn std_record(prog: &Program, name: &str) -> Rc<RecordTy> {
     Rc::new(prog.std_record(name).cloned().unwrap_or(RecordTy {
         name: Some(name.to_string()),
         fields: Vec::new(),
+        rules: Vec::new(),
     }))
 }
 
@@ -338,6 +340,9 @@ struct Cx<'a> {
     limit_reported: bool,
     /// While a factory body runs: the instantiation, and a label saying so.
     making: Option<(Span, String)>,
+    /// While a value is tried against one member of a union: the errors it would
+    /// have, kept aside instead of reported.
+    trial: Option<Vec<Diagnostic>>,
     /// Factories at least one dag was made from.
     used_factories: std::collections::HashSet<FactoryId>,
     /// Factories run as the parent of another: checked as a layer of that one.
@@ -403,6 +408,7 @@ impl<'a> Cx<'a> {
             depth: 0,
             limit_reported: false,
             making: None,
+            trial: None,
             made: Default::default(),
             made_as: HashMap::new(),
             used_factories: Default::default(),
@@ -488,6 +494,10 @@ impl<'a> Cx<'a> {
     }
 
     fn err(&mut self, d: Diagnostic) {
+        if let Some(kept) = &mut self.trial {
+            kept.push(d);
+            return;
+        }
         // A mistake in a factory body may depend on the arguments: say which dag it was.
         // One that does not is the same for every dag made from the factory: say it once.
         let d = match &self.making {

@@ -350,6 +350,15 @@ pub(crate) fn schema(ty: &Ty) -> Option<Vec<(String, I)>> {
                 I::List(names.iter().map(|n| I::Str(n.clone())).collect()),
             ),
         ],
+        Ty::AnyOf(members) => vec![kw(
+            "anyOf",
+            I::List(
+                members
+                    .iter()
+                    .map(|m| schema(m).map(I::Dict))
+                    .collect::<Option<_>>()?,
+            ),
+        )],
         Ty::List(item) => {
             let mut s = ty_is("array");
             let inner = schema(item)?;
@@ -375,6 +384,7 @@ pub(crate) fn schema(ty: &Ty) -> Option<Vec<(String, I)>> {
                         *v = I::List(vec![I::Str("null".into()), t]);
                     }
                     ("enum", I::List(xs)) => xs.push(I::None),
+                    ("anyOf", I::List(xs)) => xs.push(I::Dict(ty_is("null"))),
                     _ => {}
                 }
             }

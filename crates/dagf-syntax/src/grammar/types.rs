@@ -1,6 +1,7 @@
-//! Types: named and generic types (`list<str>`), unions of strings (`"a" | "b"`),
-//! record types, and the constraints and `?` that follow them (`int in 1..10`,
-//! `str matches "..."`, `str?`). A field's default is an expression, handed in.
+//! Types: named and generic types (`list<str>`), unions of strings (`"a" | "b"`) and
+//! of any types (`str | list<str>`), record types with their rules (`assert`), and the
+//! constraints and `?` that follow them (`int in 1..10`, `str matches "..."`, `str?`).
+//! A field's default and a rule are expressions, handed in.
 
 use super::{ParseErr, docs, ident, seps};
 use crate::ast::*;
@@ -43,12 +44,9 @@ where
                     .or_not(),
             )
             .map(|(name, args)| TypeKind::Named(name, args.unwrap_or_default()));
+        // One string; the members of `"a" | "b"` are joined below.
         let union = plain_str
-            .map_with(move |s, e| (s, sp(e.span())))
-            .separated_by(just(Tok::Pipe))
-            .at_least(1)
-            .collect::<Vec<_>>()
-            .map(TypeKind::Union);
+            .map_with(move |s, e| TypeKind::Union(vec![(s, sp(e.span()))]));
         let field = docs
             .then(ident)
             .then_ignore(just(Tok::Colon))
@@ -61,11 +59,40 @@ where
                 default,
             })
             .then_ignore(seps.clone());
+        // `assert` is a keyword only at the start of a rule, so a field may still be named so.
+        let rule = select! { Tok::Ident(k) if k == "assert" => () }
+            .ignore_then(expr.clone())
+            .then_ignore(just(Tok::Comma))
+            .then(expr.clone())
+            .map_with(move |(cond, message), e| Assert {
+                cond,
+                message,
+                span: sp(e.span()),
+            })
+            .then_ignore(seps.clone());
+        enum Entry {
+            Field(ParamLite),
+            Rule(Assert),
+        }
         let record = seps
             .clone()
-            .ignore_then(field.repeated().collect::<Vec<_>>())
+            .ignore_then(
+                choice((rule.map(Entry::Rule), field.map(Entry::Field)))
+                    .repeated()
+                    .collect::<Vec<_>>(),
+            )
             .delimited_by(just(Tok::LBrace), just(Tok::RBrace))
-            .map(TypeKind::Record);
+            .map(|entries| {
+                let mut fields = Vec::new();
+                let mut rules = Vec::new();
+                for entry in entries {
+                    match entry {
+                        Entry::Field(f) => fields.push(f),
+                        Entry::Rule(r) => rules.push(r),
+                    }
+                }
+                TypeKind::Record(fields, rules)
+            });
         let atom = choice((
             generic,
             union,
@@ -136,6 +163,35 @@ where
                     };
                 }
                 t
+            })
+            .separated_by(just(Tok::Pipe))
+            .at_least(1)
+            .collect::<Vec<TypeExpr>>()
+            .map_with(move |mut members, e| {
+                if members.len() == 1 {
+                    members.remove(0)
+                } else if members
+                    .iter()
+                    .all(|m| matches!(m.kind, TypeKind::Union(_)))
+                {
+                    // Only strings: the string union it always was.
+                    let options = members
+                        .into_iter()
+                        .flat_map(|m| match m.kind {
+                            TypeKind::Union(vs) => vs,
+                            _ => Vec::new(),
+                        })
+                        .collect();
+                    TypeExpr {
+                        kind: TypeKind::Union(options),
+                        span: sp(e.span()),
+                    }
+                } else {
+                    TypeExpr {
+                        kind: TypeKind::AnyOf(members),
+                        span: sp(e.span()),
+                    }
+                }
             })
             .labelled("type")
     })
