@@ -136,6 +136,9 @@ codes! {
     E0330 => "invalid pool or pool slots",
     E0331 => "param type without a JSON Schema",
     E0332 => "unknown dag param",
+    E0333 => "task output where Airflow does not resolve it",
+    E0334 => "output of a task that pushes none",
+    E0335 => "key of an output not pushed by key",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",

@@ -113,6 +113,15 @@ pub enum Value {
     AssetAll(Vec<Value>),
     /// Any one of these assets (`a | b`).
     AssetAny(Vec<Value>),
+    /// What another task of the DAG returned, pulled when this task runs (an
+    /// `XComArg`): the whole return value, or one key of it. The task it comes from is
+    /// upstream of every task that reads it.
+    Output {
+        /// The full id of the task whose return value it is.
+        task: String,
+        /// The key read from it (`extract.output["rows"]`), if only one is.
+        key: Option<String>,
+    },
 }
 
 /// A named argument and where its value was set.
@@ -194,6 +203,8 @@ pub struct Task {
     pub op: std::sync::Arc<OpClass>,
     /// Operator arguments, in the order the operator declares them.
     pub args: Vec<Field>,
+    /// For a mapped task, what it is expanded over; `args` are then its partial ones.
+    pub mapped: Option<Mapped>,
     /// Where its name is written.
     pub span: Span,
 }
@@ -202,6 +213,59 @@ impl Task {
     /// The argument `name`, if the task sets it.
     pub fn arg(&self, name: &str) -> Option<&Field> {
         self.args.iter().find(|f| f.name == name)
+    }
+
+    /// The full ids of the tasks whose output this task reads, in the order its
+    /// arguments read them, each once.
+    pub fn outputs_read(&self) -> Vec<&str> {
+        fn walk<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+            match v {
+                Value::Output { task, .. } if !out.contains(&task.as_str()) => out.push(task),
+                Value::List(xs) | Value::AssetAll(xs) | Value::AssetAny(xs) => {
+                    xs.iter().for_each(|x| walk(x, out))
+                }
+                Value::Dict(kv) | Value::Param(kv) | Value::Callable { args: kv, .. } => {
+                    kv.iter().for_each(|(_, x)| walk(x, out))
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for f in &self.args {
+            walk(&f.value, &mut out);
+        }
+        if let Some(m) = &self.mapped {
+            for f in m.fields() {
+                walk(&f.value, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Whether this task reads the output of the task whose full id is `task_id`.
+    pub fn reads_output_of(&self, task_id: &str) -> bool {
+        self.outputs_read().contains(&task_id)
+    }
+}
+
+/// How a mapped task is expanded into one task instance per item (Airflow's dynamic
+/// task mapping); the task's own `args` are the arguments every instance shares.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mapped {
+    /// `.expand(field=items, ...)`: one instance per item (per combination of items,
+    /// with several fields), each field a list (or another task's output).
+    Expand(Vec<Field>),
+    /// `.expand_kwargs(items)`: one instance per item, each item a dict of arguments.
+    ExpandKwargs(Field),
+}
+
+impl Mapped {
+    /// The fields it maps over.
+    pub fn fields(&self) -> &[Field] {
+        match self {
+            Mapped::Expand(fs) => fs,
+            Mapped::ExpandKwargs(f) => std::slice::from_ref(f),
+        }
     }
 }
 

@@ -40,6 +40,7 @@ fn task_of(id: &str, op: Arc<OpClass>, args: &[(&str, Value)]) -> Task {
         group: None,
         op,
         args: args.iter().map(|(n, v)| field(n, v.clone())).collect(),
+        mapped: None,
         span: span(),
     }
 }

@@ -478,6 +478,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
                     .iter()
                     .map(|s| lower_slot(s, layer_names, provenance))
                     .collect(),
+                mapped: None,
                 span: t.span,
             }),
         );
@@ -767,5 +768,13 @@ fn lower(v: &Value) -> dagf_ir::Value {
         V::AssetAny(xs) => I::AssetAny(xs.iter().map(lower).collect()),
         V::Task(t) => I::Int(t.index() as i64),
         V::Group(g) => I::Int(g.index() as i64),
+        V::Output(o) => I::Output {
+            task: o
+                .producer
+                .get()
+                .and_then(|p| p.as_ref())
+                .map_or_else(String::new, |(_, id)| id.to_string()),
+            key: o.key.as_ref().map(|k| k.to_string()),
+        },
     }
 }
