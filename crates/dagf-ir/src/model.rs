@@ -118,6 +118,15 @@ pub enum Value {
     AssetAll(Vec<Value>),
     /// Any one of these assets (`a | b`).
     AssetAny(Vec<Value>),
+    /// What another task of the DAG returned, pulled when this task runs (an
+    /// `XComArg`): the whole return value, or one key of it. The task it comes from is
+    /// upstream of every task that reads it.
+    Output {
+        /// The full id of the task whose return value it is.
+        task: String,
+        /// The key read from it (`extract.output["rows"]`), if only one is.
+        key: Option<String>,
+    },
 }
 
 /// A named argument and where its value was set.
@@ -225,6 +234,33 @@ impl Task {
     /// The argument `name`, if the task sets it.
     pub fn arg(&self, name: &str) -> Option<&Field> {
         self.args.iter().find(|f| f.name == name)
+    }
+
+    /// The full ids of the tasks whose output this task reads, in the order its
+    /// arguments read them, each once.
+    pub fn outputs_read(&self) -> Vec<&str> {
+        fn walk<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+            match v {
+                Value::Output { task, .. } if !out.contains(&task.as_str()) => out.push(task),
+                Value::List(xs) | Value::AssetAll(xs) | Value::AssetAny(xs) => {
+                    xs.iter().for_each(|x| walk(x, out))
+                }
+                Value::Dict(kv) | Value::Param(kv) | Value::Callable { args: kv, .. } => {
+                    kv.iter().for_each(|(_, x)| walk(x, out))
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for f in &self.args {
+            walk(&f.value, &mut out);
+        }
+        out
+    }
+
+    /// Whether this task reads the output of the task whose full id is `task_id`.
+    pub fn reads_output_of(&self, task_id: &str) -> bool {
+        self.outputs_read().contains(&task_id)
     }
 }
 

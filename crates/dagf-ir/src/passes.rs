@@ -124,9 +124,14 @@ pub fn reduce_edges(dag: &mut Dag) {
         .iter()
         .map(|e| (e.source().index(), e.target().index()))
         .collect();
-    let keep = Reducer::new(&tasks, &dag.default_args, &pairs)
+    let mut keep = Reducer::new(&tasks, &dag.default_args, &pairs)
         .map(|r| r.keep(&pairs))
         .unwrap_or_else(|| vec![true; pairs.len()]);
+    // Airflow makes the edge of an output read whatever the generated file says, so
+    // the IR keeps it too.
+    for (k, &(a, b)) in keep.iter_mut().zip(&pairs) {
+        *k = *k || tasks[b].reads_output_of(&tasks[a].task_id);
+    }
     let kept = keep.iter().filter(|&&k| k).count();
     let mut out: DiGraph<Task, dagf_diag::Span> = DiGraph::with_capacity(nodes.len(), kept);
     for n in nodes {

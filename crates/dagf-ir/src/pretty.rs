@@ -113,5 +113,10 @@ pub fn value_text(v: &Value) -> String {
             "({})",
             xs.iter().map(value_text).collect::<Vec<_>>().join(" | ")
         ),
+        Value::Output { task, key: None } => format!("{task}.output"),
+        Value::Output {
+            task,
+            key: Some(key),
+        } => format!("{task}.output[{key:?}]"),
     }
 }

@@ -239,6 +239,15 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
     edges.sort_unstable();
     edges.dedup();
     let mut connected = vec![false; dag.graph.node_count()];
+    // A task that reads another's output is downstream of it in Airflow already: the
+    // edge is not written again, but the task read from needs its variable.
+    edges.retain(|&(a, b)| {
+        let data = dag.task(b).reads_output_of(&dag.task(a).task_id);
+        if data {
+            connected[a] = true;
+        }
+        !data
+    });
     for &(a, b) in &edges {
         connected[a] = true;
         connected[b] = true;
@@ -252,6 +261,7 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
             aliased: false,
         },
         assets: Vec::new(),
+        outputs: Default::default(),
     };
     // Reserve the names imports will take before naming tasks.
     let dag_name = match style {

@@ -78,6 +78,9 @@ pub(crate) struct Gen<'a> {
     pub(crate) imports: Imports<'a>,
     /// Assets the file uses, in order of first use.
     pub(crate) assets: Vec<AssetVar<'a>>,
+    /// What stands for each written task's output, by full task id: its XComArg
+    /// (`extract.output`, or a TaskFlow call's result, `extract`).
+    pub(crate) outputs: std::cell::RefCell<std::collections::HashMap<String, String>>,
 }
 
 /// What `retry_exponential_backoff` is written as where it takes only a bool.
@@ -189,6 +192,11 @@ impl<'a> Gen<'a> {
             out.push_str(" = ");
         }
         let role = role_call(t.role);
+        let output = match self.decorator(t) {
+            Some(_) => var.to_string(),
+            None => format!("{var}.output"),
+        };
+        self.outputs.borrow_mut().insert(t.task_id.clone(), output);
         match self.decorator(t) {
             Some(decorator) => self.taskflow_task(out, t, decorator, indent, &role),
             None => {

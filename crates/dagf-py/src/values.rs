@@ -298,6 +298,19 @@ impl<'a> Gen<'a> {
             Value::AssetAny(xs) => self.asset_expr(out, xs, " | "),
             // Always a call, written above.
             Value::Param(_) => {}
+            Value::Output { task, key } => {
+                match self.outputs.borrow().get(task.as_str()) {
+                    Some(expr) => out.push_str(expr),
+                    // The checker makes every task that reads an output come after the
+                    // task it comes from.
+                    None => out.push_str("None"),
+                }
+                if let Some(k) = key {
+                    out.push('[');
+                    push_py_str(out, k);
+                    out.push(']');
+                }
+            }
         }
     }
 

@@ -908,5 +908,13 @@ fn lower(v: &Value) -> dagf_ir::Value {
         V::AssetAny(xs) => I::AssetAny(xs.iter().map(lower).collect()),
         V::Task(t) => I::Int(t.index() as i64),
         V::Group(g) => I::Int(g.index() as i64),
+        V::Output(o) => I::Output {
+            task: o
+                .producer
+                .get()
+                .and_then(|p| p.as_ref())
+                .map_or_else(String::new, |(_, id)| id.to_string()),
+            key: o.key.as_ref().map(|k| k.to_string()),
+        },
     }
 }

@@ -126,6 +126,9 @@ pub struct OperatorInfo {
     /// Fields declared with a name no call can pass (E0316, reported at the
     /// declaration): a task setting one is not told again.
     pub rejected: Vec<String>,
+    /// Fields declared `templated`: Airflow renders them when the task runs, so they
+    /// may hold another task's output.
+    pub templated: Vec<String>,
     /// The operator as the IR names it, made once and shared by its tasks.
     pub ir: std::sync::Arc<dagf_ir::OpClass>,
 }
@@ -732,6 +735,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
                         is_sensor: op.is_sensor,
                         fields: Vec::new(),
                         rejected: Vec::new(),
+                        templated: Vec::new(),
                         ir: Default::default(),
                     });
                     (&op.name, BindingKind::Operator(id))
@@ -965,6 +969,12 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
             ast::OpBehaviour::Plain => dagf_ir::Behaviour::Plain,
             ast::OpBehaviour::Branching => dagf_ir::Behaviour::Branching,
         };
+        let templated = decl
+            .fields
+            .iter()
+            .filter(|f| f.templated.is_some())
+            .map(|f| f.name.name.clone())
+            .collect();
         let op = &mut prog.operators[o];
         op.ir = std::sync::Arc::new(dagf_ir::OpClass {
             name: op.name.clone(),
@@ -974,6 +984,7 @@ fn collect_declarations(prog: &mut Program, diags: &mut Diagnostics) {
         });
         op.fields = fields;
         op.rejected = rejected;
+        op.templated = templated;
         op.module_path = module_path;
         op.class = class;
     }

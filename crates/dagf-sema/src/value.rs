@@ -47,6 +47,8 @@ pub enum V {
     Partial(Rc<Partial>),
     /// A tenant (`Customer acme { ... }`), by declaration.
     Tenant(InstanceId),
+    /// What a task of the DAG being built returns (`extract.output`), or one key of it.
+    Output(Rc<Output>),
     /// Stands for a value whose error was already reported.
     Error,
 }
@@ -64,6 +66,20 @@ pub struct Callback {
     pub kind: dagf_syntax::ast::CallbackKind,
     pub path: String,
     pub args: Vec<(Rc<str>, Value)>,
+}
+
+/// A task's output as a value: the task is found once the DAG's bodies are complete
+/// (as a `>>` operand is), so it may be declared anywhere in them.
+#[derive(Debug)]
+pub struct Output {
+    /// The task: a node, or a name (`group.task` path) looked up from a scope.
+    pub(crate) source: crate::dag::Endpoint,
+    /// The key read from it (`extract.output["rows"]`).
+    pub key: Option<Rc<str>>,
+    /// Where `.output` is written.
+    pub span: Span,
+    /// The task, once found: `Some(None)` when it was not (and that was reported).
+    pub(crate) producer: std::cell::OnceCell<Option<(TaskId, Rc<str>)>>,
 }
 
 /// An argument a partial factory carries: parameter name, checked value, where it was given.
@@ -139,6 +155,7 @@ impl Value {
             (V::Task(x), V::Task(y)) => x == y,
             (V::Group(x), V::Group(y)) => x == y,
             (V::Tenant(x), V::Tenant(y)) => x == y,
+            (V::Output(x), V::Output(y)) => Rc::ptr_eq(x, y),
             (V::Callback(x), V::Callback(y)) => {
                 x.kind == y.kind
                     && x.path == y.path
@@ -188,6 +205,7 @@ impl Value {
             V::Item(Item::Module(_)) => "module",
             V::Item(Item::Kind(_)) => "tenant kind",
             V::Tenant(_) => "tenant",
+            V::Output(_) => "task output",
             V::Item(Item::Builtin(_)) => "built-in function",
             V::Error => "error",
         }

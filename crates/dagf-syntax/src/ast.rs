@@ -255,6 +255,9 @@ pub struct Param {
     pub ty: TypeExpr,
     /// The value used when an argument leaves it out, from `= value` after the type.
     pub default: Option<Expr>,
+    /// Where `templated` is written before an operator's field: Airflow renders the
+    /// field when the task runs, so it may hold another task's output.
+    pub templated: Option<Span>,
     /// Where the whole parameter is.
     pub span: Span,
 }

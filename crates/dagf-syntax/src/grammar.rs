@@ -279,6 +279,28 @@ where
             name,
             ty,
             default,
+            templated: None,
+            span: sp(e.span()),
+        })
+        .boxed();
+
+    // An operator's field may be marked `templated` (a word only here, before the
+    // field's name): Airflow renders it when the task runs.
+    let templated = select! { Tok::Ident(k) if k == "templated" => () }
+        .map_with(move |_, e| sp(e.span()))
+        .then_ignore(ident.rewind());
+    let op_field = docs
+        .then(templated.or_not())
+        .then(ident)
+        .then_ignore(just(Tok::Colon))
+        .then(ty.clone())
+        .then(just(Tok::Eq).ignore_then(expr.clone()).or_not())
+        .map_with(move |((((docs, templated), name), ty), default), e| Param {
+            docs,
+            name,
+            ty,
+            default,
+            templated,
             span: sp(e.span()),
         })
         .boxed();
@@ -474,8 +496,7 @@ where
         .then(
             seps.clone()
                 .ignore_then(
-                    param
-                        .clone()
+                    op_field
                         .then_ignore(seps.clone())
                         .repeated()
                         .collect::<Vec<_>>(),

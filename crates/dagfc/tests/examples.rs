@@ -126,9 +126,12 @@ fn examples_build_deterministically_and_match_snapshots() {
                 insta::assert_snapshot!(snapshot_name(&example, file), text);
             });
         }
-        // The catalog, the time example and the extras (setup and teardown calls) in the
-        // other output style too, reviewed the same way.
-        if matches!(name(&example).as_str(), "catalog" | "time" | "extras") {
+        // The catalog and the time, extras (setup and teardown calls) and flow (data
+        // between tasks) examples in the other output style too, reviewed the same way.
+        if matches!(
+            name(&example).as_str(),
+            "catalog" | "time" | "extras" | "flow"
+        ) {
             let c = tempfile::tempdir().expect("tmp");
             for (file, text) in
                 build_with(&example, &c.path().join("dags"), &["--style", "taskflow"])
@@ -372,6 +375,7 @@ fn standard_library_matches_airflow_signatures() {
                 "what": op.name.name,
                 "class": op.class,
                 "fields": op.fields.iter().map(|f| f.name.name.clone()).collect::<Vec<_>>(),
+                "templated": op.fields.iter().filter(|f| f.templated.is_some()).map(|f| f.name.name.clone()).collect::<Vec<_>>(),
                 "promise": format!("{:?}", op.behaviour),
             })),
             Item::TypeDecl(t) => {
@@ -453,6 +457,14 @@ for check in json.load(sys.stdin):
     missing = [f for f in check["fields"] if f not in accepted(cls)]
     if missing:
         problems.append(f"{check['what']} ({check['class']}): {missing}")
+    # A field declared `templated` is rendered (and takes a task's output) only if the
+    # class lists it; one it lists but dagf does not mark would refuse an output it takes.
+    if "templated" in check:
+        rendered = set(cls.template_fields)
+        wrong = [f for f in check["templated"] if f not in rendered]
+        unmarked = [f for f in check["fields"] if f in rendered and f not in check["templated"]]
+        if wrong or unmarked:
+            problems.append(f"{check['what']} ({check['class']}): templated but not in template_fields {wrong}, in template_fields but not templated {unmarked}")
     promise = check.get("promise")
     if promise in ("Plain", "Branching"):
         broken = takes_task_args_its_own_way(cls)

@@ -263,7 +263,15 @@ impl Cx<'_> {
             def: field.span,
             kind: crate::refs::DefKind::Field,
         });
+        let info = &self.prog.operators[op];
+        let place = coerce::FieldPlace {
+            field: name.name.clone(),
+            owner: info.name.clone(),
+            templated: info.templated.contains(&name.name),
+        };
+        let outer = self.place.replace(place);
         let v = self.coerce(v, &field.ty, Some(field.span));
+        self.place = outer;
         self.put(
             dag,
             Slots::Task(t),

@@ -35,7 +35,61 @@ pub(super) fn not_data(v: &Value) -> Option<&Value> {
     }
 }
 
+/// The first task output inside a value.
+pub(super) fn first_output(v: &Value) -> Option<&Value> {
+    match &v.v {
+        V::Output(_) => Some(v),
+        V::List(items) => items.iter().find_map(first_output),
+        V::Record(fields) => fields.iter().find_map(|(_, x)| first_output(x)),
+        _ => None,
+    }
+}
+
+/// A field whose value is being checked, for what it may hold.
+#[derive(Clone, Debug)]
+pub(super) struct FieldPlace {
+    /// The field's name.
+    pub(super) field: String,
+    /// The operator it belongs to, or "dag", "task group" for those fields.
+    pub(super) owner: String,
+    /// Whether Airflow renders it when the task runs (it may hold a task's output).
+    pub(super) templated: bool,
+}
+
 impl Cx<'_> {
+    /// Whether a task output may stand where a value is being checked: in a templated
+    /// field of a task. Reports it if not.
+    fn output_allowed(&mut self, o: &Value) -> bool {
+        let place = self.place.clone();
+        if place.as_ref().is_some_and(|p| p.templated) {
+            return true;
+        }
+        let (label, help) = match &place {
+            Some(p) if p.owner == "dag" || p.owner == "task group" => (
+                format!("`{}` is set when the file is parsed", p.field),
+                "a task's output goes only into a templated field of another task, such as `op_kwargs` of `python` or `bash_command`".to_string(),
+            ),
+            Some(p) => (
+                format!("`{}` of `{}` is not rendered when the task runs", p.field, p.owner),
+                format!("only a field the operator declares `templated` (Airflow's `template_fields`) is resolved at run time; if `{}` lists `{}` there, declare it `templated {}: ...`", p.owner, p.field, p.field),
+            ),
+            None => (
+                "not a task's field".to_string(),
+                "a task's output goes only into a templated field of another task, such as `op_kwargs` of `python` or `bash_command`".to_string(),
+            ),
+        };
+        self.err(
+            Diagnostic::at(
+                Code::E0333,
+                o.span,
+                "a task's output is used where Airflow does not resolve it",
+                label,
+            )
+            .with_help(help),
+        );
+        false
+    }
+
     /// Checks `v` against `ty`, converting where the type says how (a string to a pyref,
     /// a date to a datetime, a record literal to a record). Reports and returns an error
     /// value on a mismatch. `decl` is where the type was written, shown as a second label.
@@ -58,6 +112,15 @@ impl Cx<'_> {
             }
             _ => v,
         };
+        if let Some(o) = first_output(&v)
+            && !self.output_allowed(o)
+        {
+            return Value::error(v.span);
+        }
+        if let V::Output(_) = v.v {
+            // What a task returns is known only when it runs.
+            return v;
+        }
         let span = v.span;
         let mismatch = |cx: &mut Self, v: &Value, what: String| {
             let mut d = Diagnostic::at(
@@ -69,7 +132,14 @@ impl Cx<'_> {
             if let Some(decl) = decl {
                 d = d.with_label(decl, format!("expected {what} because of this declaration"));
             }
-            cx.err(d.with_help(help_for(&what)));
+            let help = match v.v {
+                V::Task(_) => {
+                    "for what the task returns, write `TASK.output` (in a templated field)"
+                        .to_string()
+                }
+                _ => help_for(&what),
+            };
+            cx.err(d.with_help(help));
             Value::error(v.span)
         };
         if let Some((accepts, what)) = plain_kind(ty) {

@@ -233,7 +233,8 @@ impl<'a> Cx<'a> {
             self.err_checked(d, &dag.id);
         }
         self.check_abstracts(dag);
-        let edges = self.task_edges(dag);
+        let mut edges = self.task_edges(dag);
+        self.data_edges(dag, &mut edges);
         let namer = self.layer_namer(dag);
         let mut found = Diagnostics::new();
         let ir = checks::finish(self.ctx(&namer, &mut found), dag, &edges);

@@ -179,6 +179,13 @@ impl Cx<'_> {
                             match display(&v) {
                                 Some(t) => out.push_str(&t),
                                 None if v.is_error() => return V::Error,
+                                None if matches!(v.v, V::Output(_)) => {
+                                    self.err(
+                                        Diagnostic::at(Code::E0333, x.span, "a task's output cannot be put inside a string", "resolved only when the task runs")
+                                            .with_help("give the output as a field's whole value (`bash_command = extract.output`), or pull it in a template: `{{ ti.xcom_pull(task_ids=\"extract\") }}`"),
+                                    );
+                                    return V::Error;
+                                }
                                 None => {
                                     self.err(
                                         Diagnostic::at(Code::E0201, x.span, format!("cannot put {} inside a string", a_kind(&v)), "not text")
@@ -192,7 +199,25 @@ impl Cx<'_> {
                 }
                 V::Str(Rc::from(out))
             }
-            ExprKind::Name(n) => self.name(m, env, n, e.span),
+            ExprKind::Name(n) => {
+                if let Some(dag) = dag.as_deref()
+                    && self.is_task_name(m, env, dag, n)
+                {
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0201,
+                            e.span,
+                            format!("`{n}` is a task, not data"),
+                            "a task",
+                        )
+                        .with_help(format!(
+                            "for what the task returns, write `{n}.output` (in a templated field); for an order, write `{n} >> ...`"
+                        )),
+                    );
+                    return V::Error;
+                }
+                self.name(m, env, n, e.span)
+            }
             ExprKind::List(items) => {
                 let vs: Vec<Value> = items
                     .iter()
@@ -255,6 +280,32 @@ impl Cx<'_> {
                 }
                 V::Record(Rc::new(out))
             }
+            ExprKind::Field(base, f) if f.name == "output" && dag.is_some() => {
+                // A task's name is looked up when the dag is complete, as `>>` does.
+                if let Some(path) = super::deps::name_path(base)
+                    && let Some(dag) = dag.as_deref()
+                    && !self.is_bound(m, env, &path[0].0)
+                {
+                    return self.output(Endpoint::Path(path, dag.scope), e.span);
+                }
+                let b = self.expr(m, env, base, dag);
+                match b.v {
+                    V::Task(t) => self.output(Endpoint::Node(Node::Task(t)), e.span),
+                    V::Group(_) => {
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0334,
+                                e.span,
+                                "a task group has no output",
+                                "a group returns nothing",
+                            )
+                            .with_help("read the output of a task inside it: `group.task.output`"),
+                        );
+                        V::Error
+                    }
+                    _ => self.field_of(b, f),
+                }
+            }
             ExprKind::Field(base, f) => {
                 let b = self.expr(m, env, base, dag);
                 if let V::Tenant(i) = b.v
@@ -268,7 +319,40 @@ impl Cx<'_> {
             ExprKind::Index(base, idx) => {
                 let b = self.expr(m, env, base, dag.as_deref_mut());
                 let i = self.expr(m, env, idx, dag);
-                self.index(b, i)
+                match (&b.v, &i.v) {
+                    (V::Output(o), V::Str(k)) if o.key.is_none() => {
+                        V::Output(Rc::new(crate::value::Output {
+                            source: o.source.clone(),
+                            key: Some(k.clone()),
+                            span: e.span,
+                            producer: Default::default(),
+                        }))
+                    }
+                    (V::Output(_), V::Error) => V::Error,
+                    (V::Output(o), _) => {
+                        let (label, help) = match o.key {
+                            Some(_) => (
+                                "one key already read",
+                                "Airflow pulls one key of an output; read the rest in the task that receives it",
+                            ),
+                            None => (
+                                "not a str",
+                                "a key of an output is a str: `extract.output[\"rows\"]`",
+                            ),
+                        };
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0335,
+                                i.span,
+                                "an output is read by one str key",
+                                label,
+                            )
+                            .with_help(help),
+                        );
+                        V::Error
+                    }
+                    _ => self.index(b, i),
+                }
             }
             ExprKind::Call(callee, args) => {
                 let c = self.expr(m, env, callee, dag.as_deref_mut());
@@ -355,6 +439,44 @@ impl Cx<'_> {
             },
             ExprKind::Error => V::Error,
         }
+    }
+
+    /// Whether `n` names something in scope other than a task: a local, a module-level
+    /// name, a built-in or `env`.
+    pub(super) fn is_bound(&self, m: ModuleId, env: &Env, n: &str) -> bool {
+        env.iter().any(|(k, _)| &**k == n)
+            || self.prog.lookup(m, n).is_some()
+            || self.prog.alias(m, n).is_some()
+            || builtins::lookup(n).is_some()
+            || n == "env"
+    }
+
+    /// Whether `n`, read as a value, is the name of a task declared so far in the dag's
+    /// current scope or one around it (and not something else in scope).
+    fn is_task_name(&self, m: ModuleId, env: &Env, dag: &DagB, n: &str) -> bool {
+        if self.is_bound(m, env, n) {
+            return false;
+        }
+        let mut at = dag.scope;
+        loop {
+            if let Some(node) = dag.names(at).get(n) {
+                return matches!(node, Node::Task(_));
+            }
+            match at {
+                Some(g) => at = dag.groups[g].parent,
+                None => return false,
+            }
+        }
+    }
+
+    /// A task's output as a value, its task found once the dag is complete.
+    fn output(&mut self, source: Endpoint, span: Span) -> V {
+        V::Output(Rc::new(crate::value::Output {
+            source,
+            key: None,
+            span,
+            producer: Default::default(),
+        }))
     }
 
     pub(super) fn name(&mut self, m: ModuleId, env: &Env, n: &str, span: Span) -> V {

@@ -18,6 +18,7 @@ mod callbacks;
 mod coerce;
 mod compose;
 mod dags;
+mod data;
 mod deps;
 mod expr;
 mod globals;
@@ -383,6 +384,9 @@ struct Cx<'a> {
     /// Where the value a name, field or index just read was written, when that is in a
     /// config file (taken by `expr`).
     data_span: Option<Span>,
+    /// The field whose value `coerce` is checking, when that is a task's, dag's or
+    /// group's field (what decides whether a task's output may stand there).
+    place: Option<coerce::FieldPlace>,
     /// Name uses resolved, when tools asked for them (a body runs once per dag made
     /// from it: each use is kept once).
     refs: Option<std::collections::HashSet<crate::refs::Raw>>,
@@ -444,6 +448,7 @@ impl<'a> Cx<'a> {
                 is
             },
             data_span: None,
+            place: None,
             refs: prog.refs.on().then(Default::default),
         }
     }

@@ -1,0 +1,35 @@
+"""Callables of the flow example: each checks what it was handed and writes what it
+did to the SQLite file of the `flow_db` connection, where the test looks."""
+
+import json
+import os
+import sqlite3
+
+
+def _db() -> sqlite3.Connection:
+    # The test hands the connection over as Airflow's JSON form; reading it directly
+    # keeps the callables free of any one Airflow version's hook API.
+    path = json.loads(os.environ["AIRFLOW_CONN_FLOW_DB"])["host"]
+    db = sqlite3.connect(path)
+    db.execute("create table if not exists log (step text, item text, value integer)")
+    return db
+
+
+def _log(step: str, item: str, value: int) -> None:
+    with _db() as db:
+        db.execute("insert into log values (?, ?, ?)", (step, item, value))
+
+
+def extract() -> dict:
+    return {"source": "crm", "rows": [3, 4, 5]}
+
+
+def transform(rows: list, source: str) -> int:
+    assert rows == [3, 4, 5], rows
+    assert source == "crm", source
+    return sum(rows)
+
+
+def load(total: int, source: str) -> None:
+    assert total == 12, total
+    _log("load", source, total)
