@@ -222,6 +222,9 @@ fn close_string(text: &str, file: FileId, open: usize) -> Option<Lexed> {
         .into_iter()
         .chain(before)
         .filter(|&a| a != open)
+        // A quote that would make the string the callee of a call parses, but a
+        // string is never called: the `(` belongs inside it (`"Job (daily)`).
+        .filter(|&a| !text[a..end].trim_start().starts_with('('))
         .take(32)
     {
         let fixed = format!("{}\"{}", &text[..at], &text[at..]);

@@ -2,6 +2,7 @@
 //! the language (dags, tasks, dependencies, fields), each change with the layer and
 //! source line that made the new value.
 
+use crate::place;
 use dagf_diag::{Sources, Span};
 use dagf_ir::{Dag, Field, Project, value_text};
 use std::collections::{BTreeMap, BTreeSet};
@@ -278,13 +279,6 @@ pub fn diff(old: &Project, new: &Project) -> Vec<Change> {
         }
     }
     out
-}
-
-/// `file:line:col` of a span.
-fn place(sources: &Sources, span: Span) -> String {
-    let file = sources.get(span.file);
-    let lc = file.line_col(span.start);
-    format!("{}:{}:{}", file.name, lc.line, lc.col)
 }
 
 /// The changes for people: a line per changed dag, then its changes, each with the

@@ -12,11 +12,7 @@ use petgraph::graph::NodeIndex;
 /// set it and where (and how many layers it replaced), when the IR kept them.
 pub fn inspect(dag: &Dag, sources: &Sources) -> String {
     let mut out = String::new();
-    let at = |span: Span| {
-        let file = sources.get(span.file);
-        let lc = file.line_col(span.start);
-        format!("{}:{}:{}", file.name, lc.line, lc.col)
-    };
+    let at = |span: Span| crate::place(sources, span);
     out.push_str(&format!("dag {}  ({})\n", dag.dag_id, at(dag.span)));
     let file = match dag.folder.as_str() {
         "" => format!("{}.py", dag.dag_id),

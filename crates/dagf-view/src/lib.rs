@@ -58,3 +58,10 @@ pub(crate) fn group_path(dag: &dagf_ir::Dag, group: usize) -> String {
     parts.reverse();
     parts.join(".")
 }
+
+/// Where a span starts, as people and editors write it: `file:line:col`.
+pub fn place(sources: &dagf_diag::Sources, span: dagf_diag::Span) -> String {
+    let file = sources.get(span.file);
+    let lc = file.line_col(span.start);
+    format!("{}:{}:{}", file.name, lc.line, lc.col)
+}

@@ -643,18 +643,7 @@ fn compile_with(
     };
     let start = common.project.start();
     let Some(root) = project::find_root(&start) else {
-        return fail(
-            Diagnostic::new(
-                Code::E0403,
-                format!(
-                    "no {} in {} or any folder above it",
-                    project::FILE,
-                    start.display()
-                ),
-            )
-            .with_help("run `dagfc new NAME` to create a project, or pass --project DIR"),
-            &Sources::new(),
-        );
+        return fail(project::not_found(&start), &Sources::new());
     };
     let loader = dagf_io::DiskLoader { root: &root };
     let t = report.now();
@@ -1280,17 +1269,7 @@ fn diff(
     };
     let start = common.project.start();
     let Some(root) = project::find_root(&start) else {
-        return fail(
-            Diagnostic::new(
-                Code::E0403,
-                format!(
-                    "no {} in {} or any folder above it",
-                    project::FILE,
-                    start.display()
-                ),
-            )
-            .with_help("run `dagfc diff` inside a project, or pass --project DIR"),
-        );
+        return fail(project::not_found(&start));
     };
     let build = |root: &Path, env: Option<String>| {
         let loader = dagf_io::DiskLoader { root };
@@ -1377,11 +1356,7 @@ fn diff(
 /// One change as JSON: its kind, dag, what changed and where.
 fn change_json(c: &dagf_view::Change, old: &Sources, new: &Sources) -> serde_json::Value {
     use dagf_view::Change as C;
-    let at = |sources: &Sources, span: dagf_diag::Span| {
-        let file = sources.get(span.file);
-        let lc = file.line_col(span.start);
-        format!("{}:{}:{}", file.name, lc.line, lc.col)
-    };
+    let at = dagf_view::place;
     let mut v = match c {
         C::DagAdded { at: s, .. } => serde_json::json!({ "kind": "dag_added", "at": at(new, *s) }),
         C::DagRemoved { at: s, .. } => {

@@ -30,6 +30,15 @@ pub struct Project<'a> {
     pub config: &'a dagf_driver::Config,
 }
 
+/// The error of a command run outside any project: no `dagf.toml` in `start` or above.
+pub fn not_found(start: &Path) -> dagf_diag::Diagnostic {
+    dagf_diag::Diagnostic::new(
+        dagf_diag::Code::E0403,
+        format!("no {FILE} in {} or any folder above it", start.display()),
+    )
+    .with_help("run `dagfc new NAME` to create a project, or pass --project DIR")
+}
+
 /// Walks up from `start` to the nearest folder holding `dagf.toml`.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
     start

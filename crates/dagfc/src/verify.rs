@@ -38,21 +38,7 @@ pub fn verify(
     };
     let start = common.project.start();
     let Some(root) = project::find_root(&start) else {
-        return fail(
-            vec![
-                Diagnostic::new(
-                    Code::E0403,
-                    format!(
-                        "no {} in {} or any folder above it",
-                        project::FILE,
-                        start.display()
-                    ),
-                )
-                .with_help("run `dagfc new NAME` to create a project, or pass --project DIR"),
-            ],
-            &Sources::new(),
-            0,
-        );
+        return fail(vec![project::not_found(&start)], &Sources::new(), 0);
     };
     let loader = dagf_io::DiskLoader { root: &root };
     let proj = match dagf_driver::Project::load(&loader) {

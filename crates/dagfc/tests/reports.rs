@@ -4,21 +4,11 @@
 
 mod common;
 
-use common::{catalog_api, json_messages, repo};
+use common::dagfc_catalog as dagfc;
+use common::json_messages;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn dagfc(args: &[&str]) -> Output {
-    catalog_api();
-    Command::new(env!("CARGO_BIN_EXE_dagfc"))
-        .env_remove("DAGF_ENV")
-        .args(args)
-        .arg("--project")
-        .arg(repo().join("examples/catalog"))
-        .output()
-        .expect("run dagfc")
-}
+use std::process::Command;
 
 fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("written")).expect("JSON")

@@ -4,20 +4,10 @@
 
 mod common;
 
-use common::{catalog_api, repo};
+use common::dagfc_catalog as dagfc;
+use common::repo;
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
-
-fn dagfc(args: &[&str]) -> Output {
-    catalog_api();
-    Command::new(env!("CARGO_BIN_EXE_dagfc"))
-        .env_remove("DAGF_ENV")
-        .args(args)
-        .arg("--project")
-        .arg(repo().join("examples/catalog"))
-        .output()
-        .expect("run dagfc")
-}
 
 fn stdout(run: &Output) -> String {
     assert!(

@@ -39,6 +39,18 @@ pub fn build_into(project: &Path, out: &Path, args: &[&str]) {
     );
 }
 
+/// `dagfc ARGS --project examples/catalog`, with the catalog's example API serving.
+pub fn dagfc_catalog(args: &[&str]) -> std::process::Output {
+    catalog_api();
+    Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .env_remove("DAGF_ENV")
+        .args(args)
+        .arg("--project")
+        .arg(repo().join("examples/catalog"))
+        .output()
+        .expect("run dagfc")
+}
+
 /// The top of the repository.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
