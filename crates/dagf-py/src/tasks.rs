@@ -317,15 +317,7 @@ impl<'a> Gen<'a> {
                 pad(out, indent);
                 out.push_str(")(\n");
                 for (k, x) in call() {
-                    pad(out, inner);
-                    let mut col = inner;
-                    if !k.is_empty() {
-                        out.push_str(k);
-                        out.push('=');
-                        col += k.len() + 1;
-                    }
-                    self.value(out, x, inner, col, 1);
-                    out.push_str(",\n");
+                    self.kwarg_line(out, k, Arg::Value(x), inner);
                 }
                 pad(out, indent);
                 out.push(')');

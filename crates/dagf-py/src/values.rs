@@ -83,12 +83,17 @@ impl<'a> Gen<'a> {
         out.push_str(tail);
     }
 
-    /// Writes `{indent}k=v,\n`.
+    /// Writes `{indent}k=v,\n`, or `{indent}v,\n` for an empty `k` (a positional
+    /// argument); a value too long for its line is exploded in turn, as ruff does.
     pub(crate) fn kwarg_line(&self, out: &mut String, k: &str, v: Arg, indent: usize) {
         pad(out, indent);
-        out.push_str(k);
-        out.push('=');
-        self.arg(out, v, indent, indent + k.len() + 1, 1);
+        let mut col = indent;
+        if !k.is_empty() {
+            out.push_str(k);
+            out.push('=');
+            col += k.len() + 1;
+        }
+        self.arg(out, v, indent, col, 1);
         out.push_str(",\n");
     }
 
@@ -205,21 +210,14 @@ impl<'a> Gen<'a> {
             },
             |out| {
                 for a in call.args() {
-                    pad(out, inner);
                     match a {
-                        // A value too long for its line is exploded in turn, as ruff does.
-                        Some((k, x)) => {
-                            let mut col = inner;
-                            if !k.is_empty() {
-                                out.push_str(k);
-                                out.push('=');
-                                col += k.len() + 1;
-                            }
-                            self.value(out, x, inner, col, 1);
+                        Some((k, x)) => self.kwarg_line(out, k, Arg::Value(x), inner),
+                        None => {
+                            pad(out, inner);
+                            self.call_arg(out, call, a);
+                            out.push_str(",\n");
                         }
-                        None => self.call_arg(out, call, a),
                     }
-                    out.push_str(",\n");
                 }
             },
         );
