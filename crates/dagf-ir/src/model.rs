@@ -323,6 +323,19 @@ impl Dag {
         }
     }
 
+    /// The name of the file the DAG is written to: its id, then `.py`.
+    pub fn file_name(&self) -> String {
+        format!("{}.py", self.dag_id)
+    }
+
+    /// That file's path in the output folder, `/`-separated (`acme/acme__ingest.py`).
+    pub fn path(&self) -> String {
+        match self.folder.as_str() {
+            "" => self.file_name(),
+            folder => format!("{folder}/{}", self.file_name()),
+        }
+    }
+
     /// The DAG argument `name`, if the DAG sets it.
     pub fn arg(&self, name: &str) -> Option<&Field> {
         self.args.iter().find(|f| f.name == name)

@@ -25,7 +25,7 @@ pub use teams::{BUNDLES_FILE, IGNORE_FILE, bundle_name, team_files};
 
 /// The file name a DAG is written to.
 pub fn file_name(dag: &Dag) -> String {
-    format!("{}.py", dag.dag_id)
+    dag.file_name()
 }
 
 /// How the generated file builds the DAG.

@@ -121,13 +121,6 @@ impl Change {
     }
 }
 
-fn file_of(d: &Dag) -> String {
-    match d.folder.as_str() {
-        "" => format!("{}.py", d.dag_id),
-        f => format!("{f}/{}.py", d.dag_id),
-    }
-}
-
 /// The layer that set a field last, and where (its own place if no layer was kept).
 fn layer(f: &Field) -> (String, Span) {
     match f.provenance.last() {
@@ -198,11 +191,11 @@ pub fn diff(old: &Project, new: &Project) -> Vec<Change> {
             (None, None) => continue,
         };
         let dag = id.to_string();
-        if file_of(o) != file_of(n) {
+        if o.path() != n.path() {
             out.push(Change::Moved {
                 dag: dag.clone(),
-                old: file_of(o),
-                new: file_of(n),
+                old: o.path(),
+                new: n.path(),
             });
         }
         fields(&mut out, id, "", &o.args, &n.args);

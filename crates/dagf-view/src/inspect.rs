@@ -14,11 +14,7 @@ pub fn inspect(dag: &Dag, sources: &Sources) -> String {
     let mut out = String::new();
     let at = |span: Span| crate::place(sources, span);
     out.push_str(&format!("dag {}  ({})\n", dag.dag_id, at(dag.span)));
-    let file = match dag.folder.as_str() {
-        "" => format!("{}.py", dag.dag_id),
-        folder => format!("{folder}/{}.py", dag.dag_id),
-    };
-    out.push_str(&format!("  file: {file}\n"));
+    out.push_str(&format!("  file: {}\n", dag.path()));
     if let Some(scope) = &dag.scope {
         out.push_str(&format!(
             "  tenant: {} (kind {}, {})\n",

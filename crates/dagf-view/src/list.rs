@@ -41,14 +41,10 @@ pub fn rows(project: &Project, sources: &Sources, filter: Filter<'_>) -> Vec<Row
                 .is_none_or(|t| d.scope.as_ref().is_some_and(|s| s.tenant == t))
         })
         .map(|d| {
-            let file = match d.folder.as_str() {
-                "" => format!("{}.py", d.dag_id),
-                folder => format!("{folder}/{}.py", d.dag_id),
-            };
             let src = sources.get(d.span.file);
             Row {
                 dag_id: d.dag_id.clone(),
-                file,
+                file: d.path(),
                 tenant: d.scope.as_ref().map(|s| s.tenant.clone()),
                 schedule: match d.arg("schedule").map(|f| &f.value) {
                     None => "none".to_string(),
