@@ -358,23 +358,24 @@ impl Dag {
             .find(|&i| self.graph[i].task_id == task_id)
     }
 
-    /// Edges as (upstream, downstream) task ids, in a stable order.
-    pub fn edges(&self) -> Vec<(&str, &str)> {
-        let mut edges: Vec<(NodeIndex, NodeIndex)> = self
+    /// Edges as (upstream, downstream) task indices, each once, in a stable order.
+    pub fn edge_pairs(&self) -> Vec<(usize, usize)> {
+        let mut edges: Vec<(usize, usize)> = self
             .graph
             .edge_indices()
             .filter_map(|e| self.graph.edge_endpoints(e))
+            .map(|(a, b)| (a.index(), b.index()))
             .collect();
-        edges.sort();
+        edges.sort_unstable();
         edges.dedup();
         edges
+    }
+
+    /// Edges as (upstream, downstream) task ids, in a stable order.
+    pub fn edges(&self) -> Vec<(&str, &str)> {
+        self.edge_pairs()
             .into_iter()
-            .map(|(a, b)| {
-                (
-                    self.graph[a].task_id.as_str(),
-                    self.graph[b].task_id.as_str(),
-                )
-            })
+            .map(|(a, b)| (self.task(a).task_id.as_str(), self.task(b).task_id.as_str()))
             .collect()
     }
 }

@@ -1,5 +1,6 @@
 //! A dag's graph as text other tools draw: Graphviz DOT and Mermaid.
 
+use crate::group_tree;
 use crate::layout::label;
 use dagf_ir::Dag;
 use std::fmt::Write;
@@ -27,38 +28,10 @@ fn mermaid_text(text: &str) -> String {
         .replace('>', "#gt;")
 }
 
-/// Groups by parent (the last slot: the top of the dag), and tasks by group.
-fn tree(dag: &Dag) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
-    let top = dag.groups.len();
-    let mut kids = vec![Vec::new(); top + 1];
-    for (g, group) in dag.groups.iter().enumerate() {
-        let p = group.parent.filter(|&p| p < top && p != g).unwrap_or(top);
-        kids[p].push(g);
-    }
-    let mut tasks = vec![Vec::new(); top + 1];
-    for i in dag.graph.node_indices() {
-        let g = dag.graph[i].group.filter(|&g| g < top).unwrap_or(top);
-        tasks[g].push(i.index());
-    }
-    (kids, tasks)
-}
-
-fn edges(dag: &Dag) -> Vec<(usize, usize)> {
-    let mut e: Vec<(usize, usize)> = dag
-        .graph
-        .edge_indices()
-        .filter_map(|e| dag.graph.edge_endpoints(e))
-        .map(|(a, b)| (a.index(), b.index()))
-        .collect();
-    e.sort_unstable();
-    e.dedup();
-    e
-}
-
 /// The dag as a Graphviz `digraph`, left to right, each group a `cluster` subgraph
 /// (nested as the groups are), each task labelled with its id and operator.
 pub fn dot(dag: &Dag) -> String {
-    let (kids, tasks) = tree(dag);
+    let (kids, tasks) = group_tree(dag);
     let mut s = String::new();
     let _ = writeln!(s, "digraph {} {{", dot_quote(&dag.dag_id));
     s.push_str("    rankdir=LR;\n");
@@ -100,7 +73,7 @@ pub fn dot(dag: &Dag) -> String {
             stack.push((g, depth + 1, true));
         }
     }
-    for (a, b) in edges(dag) {
+    for (a, b) in dag.edge_pairs() {
         let _ = writeln!(
             s,
             "    {} -> {};",
@@ -115,7 +88,7 @@ pub fn dot(dag: &Dag) -> String {
 /// The dag as a Mermaid `flowchart LR`, each group a `subgraph`; tasks are named
 /// `t0`, `t1`, ... in declaration order and labelled with their ids.
 pub fn mermaid(dag: &Dag) -> String {
-    let (kids, tasks) = tree(dag);
+    let (kids, tasks) = group_tree(dag);
     let top = dag.groups.len();
     let mut s = String::from("flowchart LR\n");
     let mut stack: Vec<(usize, usize, bool)> = vec![(top, 0, true)];
@@ -147,7 +120,7 @@ pub fn mermaid(dag: &Dag) -> String {
             stack.push((g, depth + 1, true));
         }
     }
-    for (a, b) in edges(dag) {
+    for (a, b) in dag.edge_pairs() {
         let _ = writeln!(s, "    t{a} --> t{b}");
     }
     s

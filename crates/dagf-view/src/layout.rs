@@ -116,19 +116,7 @@ pub fn layout(dag: &Dag) -> Layout {
         }
     }
     let max_depth = depth.iter().max().map_or(0, |d| d + 1);
-    let mut child_groups: Vec<Vec<usize>> = vec![Vec::new(); groups + 1];
-    for g in 0..groups {
-        let slot = parent_ok(g).unwrap_or(groups);
-        child_groups[slot].push(g);
-    }
-    for kids in &mut child_groups {
-        kids.sort_by_key(|&g| (dag.groups[g].order, g));
-    }
-    let mut direct: Vec<Vec<usize>> = vec![Vec::new(); groups + 1];
-    for i in dag.graph.node_indices() {
-        let slot = dag.graph[i].group.filter(|&g| g < groups).unwrap_or(groups);
-        direct[slot].push(i.index());
-    }
+    let (child_groups, direct) = crate::group_tree(dag);
     // A band's own rows: the most tasks it has in one column.
     let loose_rows: Vec<usize> = direct
         .iter()
@@ -330,14 +318,7 @@ pub fn layout(dag: &Dag) -> Layout {
         }
     }
 
-    let mut edges: Vec<(usize, usize)> = dag
-        .graph
-        .edge_indices()
-        .filter_map(|e| dag.graph.edge_endpoints(e))
-        .map(|(a, b)| (a.index(), b.index()))
-        .collect();
-    edges.sort_unstable();
-    edges.dedup();
+    let edges = dag.edge_pairs();
     // Rows left empty at the top by the tasks that moved are cut off.
     let top = nodes
         .iter()

@@ -65,3 +65,24 @@ pub fn place(sources: &dagf_diag::Sources, span: dagf_diag::Span) -> String {
     let lc = file.line_col(span.start);
     format!("{}:{}:{}", file.name, lc.line, lc.col)
 }
+
+/// A dag's group tree: each group's nested groups (by declaration place) and each
+/// group's own tasks, both indexed by group, with one more slot at the end for the top
+/// of the dag. A parent index out of range, or a group its own parent, counts as the top.
+pub(crate) fn group_tree(dag: &dagf_ir::Dag) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+    let top = dag.groups.len();
+    let mut kids = vec![Vec::new(); top + 1];
+    for (g, group) in dag.groups.iter().enumerate() {
+        let p = group.parent.filter(|&p| p < top && p != g).unwrap_or(top);
+        kids[p].push(g);
+    }
+    for k in &mut kids {
+        k.sort_by_key(|&g| (dag.groups[g].order, g));
+    }
+    let mut tasks = vec![Vec::new(); top + 1];
+    for i in dag.graph.node_indices() {
+        let g = dag.graph[i].group.filter(|&g| g < top).unwrap_or(top);
+        tasks[g].push(i.index());
+    }
+    (kids, tasks)
+}
