@@ -16,7 +16,7 @@ pub use graph::{dot, mermaid};
 pub use inspect::inspect;
 pub use layout::{Layout, Placed, layout};
 pub use list::{Filter, Row, glob_match, rows, table};
-pub use svg::{html, svg};
+pub use svg::{escape, html, svg};
 
 /// What a task's box says about its operator: the dagf name, and the class if the
 /// two differ (`bash` is `BashOperator`; a user's `s3_copy` may be `S3CopyObjectOperator`).

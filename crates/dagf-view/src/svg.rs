@@ -14,7 +14,7 @@ const STROKES: [&str; 8] = [
 ];
 
 /// Text made safe inside SVG or HTML, in an element or an attribute.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

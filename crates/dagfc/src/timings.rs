@@ -4,6 +4,7 @@
 //! CPU time and memory (read from `/proc` on Linux) are the only outside facts.
 
 use dagf_diag::Diagnostic;
+use dagf_view::escape;
 use serde_json::json;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -261,13 +262,6 @@ pub fn text_report(events: &[Event], usage: Usage) -> String {
         }
     }
     s
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The `--timings=html` report: the same as the text one, as a page with bars.
