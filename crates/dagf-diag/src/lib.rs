@@ -11,4 +11,4 @@ pub use codes::{CODES, Code};
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
 pub use render::{ColorChoice, render_human, render_json};
 pub use source::{CharOffsets, FileId, LineCol, SourceFile, Sources, Span};
-pub use suggest::did_you_mean;
+pub use suggest::{did_you_mean, plural};

@@ -17,6 +17,11 @@ pub fn did_you_mean<'a>(
     best.map(|(_, c)| c)
 }
 
+/// A count and its noun, as messages and summaries write it: `1 error`, `2 errors`.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::did_you_mean;

@@ -3,7 +3,7 @@
 //! source line that made the new value.
 
 use crate::place;
-use dagf_diag::{Sources, Span};
+use dagf_diag::{Sources, Span, plural};
 use dagf_ir::{Dag, Field, Project, value_text};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -341,7 +341,6 @@ pub fn render(changes: &[Change], old: &Sources, new: &Sources) -> String {
         }
         s.push_str(&format!("    {line}\n"));
     }
-    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     if changes.is_empty() {
         s.push_str("no difference\n");
     } else {

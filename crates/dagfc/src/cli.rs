@@ -3,7 +3,9 @@
 use crate::stdio::{self, errln, out, outln};
 use crate::{gitrev, outdir, output, project, scaffold, timings};
 use clap::{Parser, Subcommand, ValueEnum};
-use dagf_diag::{Code, ColorChoice, Diagnostic, Diagnostics, Sources, render_human, render_json};
+use dagf_diag::{
+    Code, ColorChoice, Diagnostic, Diagnostics, Sources, plural, render_human, render_json,
+};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -1422,10 +1424,6 @@ type BuildOptions = (
     Option<Emit>,
     Option<project::StyleName>,
 );
-
-pub(crate) fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
 
 pub(crate) fn counts(errors: usize, warnings: usize) -> String {
     format!(

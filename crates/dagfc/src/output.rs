@@ -13,7 +13,7 @@
 //! someone else's.
 
 use crate::workdir::{self, LockError, Work};
-use dagf_diag::{Code, Diagnostic, Sources, Span};
+use dagf_diag::{Code, Diagnostic, Sources, Span, plural};
 use dagf_driver::Stamp;
 use dagf_ir::Built;
 use std::collections::{BTreeMap, BTreeSet};
@@ -757,10 +757,6 @@ impl<'a> Plan<'a> {
             &manifest_of(&top, Some(&present_folders)),
         )
     }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Writes `text` to a file beside `path` and renames it over `path`.

@@ -3,10 +3,10 @@
 //! compared with what dagfc made; optionally `airflow dags test` on named DAGs. The
 //! comparison ([`compare`]) is a pure function of the IR and the helper's answer.
 
-use crate::cli::{BuildArgs, Printer, counts, facts, plural};
+use crate::cli::{BuildArgs, Printer, counts, facts};
 use crate::project;
 use crate::python::{self, PyEnv, excerpt};
-use dagf_diag::{Code, Diagnostic, Diagnostics, Sources};
+use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, plural};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
