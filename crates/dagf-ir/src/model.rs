@@ -104,12 +104,18 @@ pub enum Value {
         /// A notifier class instantiated with the arguments, rather than a function they are bound to.
         instance: bool,
     },
-    /// An Airflow asset: the name it was declared with, and its URI.
+    /// An Airflow asset or asset alias: the name it was declared with, and what
+    /// identifies it to Airflow.
     Asset {
         /// The name it was declared with (`asset orders = ...`).
         name: String,
-        /// Its URI, what `Asset(uri)` is given.
+        /// Its URI, what `Asset(uri)` is given; for an alias, the alias's name.
         uri: String,
+        /// An `AssetAlias` (`asset alias ...`), not an asset.
+        alias: bool,
+        /// Airflow's keyword arguments when the asset was written as a record (`name`,
+        /// `uri`, `group`, `extra`, in that order); empty for a plain URI.
+        args: Vec<(String, Value)>,
     },
     /// An Airflow `Param`: its default (under the empty keyword, passed first) and its
     /// keyword arguments (a description, then JSON Schema keywords).
@@ -277,10 +283,30 @@ pub struct Scope {
     pub placed: Span,
     /// Whether dependencies into and out of it are checked.
     pub isolated: bool,
-    /// URIs of the assets other scopes may consume.
-    pub exports: Vec<String>,
+    /// The assets (and aliases) other scopes may consume.
+    pub exports: Vec<AssetId>,
     /// The Airflow team that owns the tenant's dags (multi-team mode).
     pub team: Option<String>,
+}
+
+/// What identifies an asset within a project: its URI, or an alias's name. Aliases and
+/// assets live apart, as in Airflow.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AssetId {
+    /// An alias's name rather than an asset's URI.
+    pub alias: bool,
+    /// The URI, or the alias's name.
+    pub id: String,
+}
+
+impl std::fmt::Display for AssetId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.alias {
+            write!(f, "alias {}", self.id)
+        } else {
+            f.write_str(&self.id)
+        }
+    }
 }
 
 /// A DAG: its own arguments, its `default_args`, and its tasks as a graph whose

@@ -301,15 +301,33 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
     g.imports.write_lines(out);
     out.push('\n');
     if !g.assets.is_empty() {
-        let class = g.name(Name::Asset).to_string();
-        for asset in &mut g.assets {
-            asset.var = unique_var(Cow::Borrowed(asset.name), &mut taken);
+        for i in 0..g.assets.len() {
+            g.assets[i].var = unique_var(Cow::Borrowed(g.assets[i].name), &mut taken);
+            let asset = &g.assets[i];
+            let class = if asset.alias {
+                Name::AssetAlias
+            } else {
+                Name::Asset
+            };
             out.push_str(&asset.var);
             out.push_str(" = ");
-            out.push_str(&class);
-            out.push('(');
-            push_py_str(out, asset.uri);
-            out.push_str(")\n");
+            if asset.args.is_empty() {
+                out.push_str(g.name(class));
+                out.push('(');
+                push_py_str(out, asset.uri);
+                out.push(')');
+            } else {
+                // Written as a record: Airflow's keywords, as a call of the class.
+                let (module, name) = target.import(class);
+                let call = Value::Callable {
+                    module: module.to_string(),
+                    name: name.to_string(),
+                    args: asset.args.to_vec(),
+                    instance: true,
+                };
+                g.value(out, &call, 0, asset.var.len() + 3, 0);
+            }
+            out.push('\n');
         }
         out.push('\n');
     }

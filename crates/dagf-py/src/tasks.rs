@@ -60,9 +60,13 @@ pub(crate) enum Node {
     Group(usize),
 }
 
-/// An asset the file declares at module level.
+/// An asset (or alias) the file declares at module level.
 pub(crate) struct AssetVar<'a> {
     pub(crate) uri: &'a str,
+    /// An `AssetAlias`, named by `uri`.
+    pub(crate) alias: bool,
+    /// Airflow's keyword arguments, when written as a record.
+    pub(crate) args: &'a [(String, Value)],
     /// The name it was declared with.
     pub(crate) name: &'a str,
     /// Its variable, once named.
@@ -360,15 +364,23 @@ impl<'a> Gen<'a> {
                 self.import(Name::Param);
                 args.iter().for_each(|(_, x)| self.collect(x));
             }
-            Value::Asset { name, uri } => {
-                self.import(Name::Asset);
-                if !self.assets.iter().any(|a| a.uri == uri) {
+            Value::Asset {
+                name,
+                uri,
+                alias,
+                args,
+            } => {
+                self.import(if *alias { Name::AssetAlias } else { Name::Asset });
+                if !self.assets.iter().any(|a| a.uri == uri && a.alias == *alias) {
                     self.assets.push(AssetVar {
                         uri,
+                        alias: *alias,
+                        args,
                         name,
                         var: Cow::Borrowed(""),
                     });
                 }
+                args.iter().for_each(|(_, x)| self.collect(x));
             }
             _ => {}
         }

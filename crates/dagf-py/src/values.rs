@@ -283,10 +283,18 @@ impl<'a> Gen<'a> {
             Value::PyRef { module, name } | Value::Callable { module, name, .. } => {
                 out.push_str(self.imports.local(module, name))
             }
-            Value::Asset { uri, .. } => match self.assets.iter().find(|a| a.uri == uri) {
+            Value::Asset { uri, alias, .. } => match self
+                .assets
+                .iter()
+                .find(|a| a.uri == uri && a.alias == *alias)
+            {
                 Some(asset) => out.push_str(&asset.var),
                 None => {
-                    out.push_str(self.name(dagf_target::Name::Asset));
+                    out.push_str(self.name(if *alias {
+                        dagf_target::Name::AssetAlias
+                    } else {
+                        dagf_target::Name::Asset
+                    }));
                     out.push('(');
                     push_py_str(out, uri);
                     out.push(')');

@@ -70,6 +70,29 @@ pub fn uri_problem(uri: &str) -> Option<String> {
     None
 }
 
+/// Why Airflow would reject this asset name, alias name or group (`_validate_identifier`
+/// and `_validate_asset_name`), if it would. `reserved` says whether `self` and
+/// `context` are refused, as they are for an asset's name.
+pub fn name_problem(name: &str, reserved: bool) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".into());
+    }
+    if name.chars().all(char::is_whitespace) {
+        return Some("it is only whitespace".into());
+    }
+    if !name.is_ascii() {
+        return Some("it has characters other than ASCII (Airflow on MySQL rejects them)".into());
+    }
+    if reserved && matches!(name, "self" | "context") {
+        return Some(format!("`{name}` is a name Airflow reserves"));
+    }
+    let n = name.chars().count();
+    if n > 1500 {
+        return Some(format!("it is {n} characters long; Airflow allows 1500"));
+    }
+    None
+}
+
 /// The URI Airflow stores for `uri`: scheme in lower case, query sorted, trailing `/`
 /// of the path and any fragment dropped (and nothing changed in a string that is not a
 /// URI, or whose scheme starts with `x-`).
@@ -182,5 +205,11 @@ mod tests {
         assert!(uri_problem(&format!("s3://b/{}", "k".repeat(1500))).is_some());
         assert_eq!(uri_problem("s3://user@b/k"), None);
         assert_eq!(uri_problem("s3://lake/orders"), None);
+        assert!(name_problem("self", true).is_some());
+        assert_eq!(name_problem("self", false), None);
+        assert!(name_problem(" ", false).is_some());
+        assert!(name_problem("", false).is_some());
+        assert!(name_problem(&"n".repeat(1501), false).is_some());
+        assert_eq!(name_problem("orders", true), None);
     }
 }

@@ -903,6 +903,8 @@ fn lower(v: &Value) -> dagf_ir::Value {
         V::Asset(a) => I::Asset {
             name: a.name.clone(),
             uri: a.uri.clone(),
+            alias: a.alias,
+            args: a.args.iter().map(|(k, v)| (k.to_string(), lower(v))).collect(),
         },
         V::AssetAll(xs) => I::AssetAll(xs.iter().map(lower).collect()),
         V::AssetAny(xs) => I::AssetAny(xs.iter().map(lower).collect()),

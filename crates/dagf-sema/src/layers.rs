@@ -169,7 +169,7 @@ fn item_hash(v: &V) -> u64 {
         V::Duration(x) => (4u8, x).hash(&mut h),
         V::Date(d) => (9u8, d).hash(&mut h),
         V::DateTime(d) => (10u8, d).hash(&mut h),
-        V::Asset(a) => (5u8, &a.uri).hash(&mut h),
+        V::Asset(a) => (5u8, &a.uri, a.alias).hash(&mut h),
         V::Task(x) => (6u8, x.index()).hash(&mut h),
         V::Group(x) => (6u8, x.index()).hash(&mut h),
         V::Tenant(x) => (6u8, x).hash(&mut h),

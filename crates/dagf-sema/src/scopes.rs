@@ -4,13 +4,13 @@
 //! another tenant unless the tenants allow it.
 
 use dagf_diag::{Code, Diagnostic, Diagnostics, Span};
-use dagf_ir::{Dag, Scope, Value};
+use dagf_ir::{AssetId, Dag, Scope, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What the project declares and makes, besides each DAG's facts.
 pub struct Known<'a> {
-    /// Declared assets by URI.
-    pub assets: &'a HashMap<String, AssetDecl>,
+    /// Declared assets (and aliases).
+    pub assets: &'a HashMap<AssetId, AssetDecl>,
     /// The id of every DAG the project's statements made, with or without errors.
     pub dag_ids: &'a HashSet<String>,
     /// Whether `dag_ids` is sure to hold every DAG of the project: a statement that
@@ -37,11 +37,11 @@ pub struct Facts {
     pub(crate) scope: Option<Scope>,
     /// The output subfolder its file goes in.
     folder: String,
-    /// Assets its tasks list in their outlets: URI, and where.
-    produced: Vec<(String, Span)>,
-    /// Assets it waits for (its schedule) or reads (task inlets): URI, name, where,
-    /// and which of the two.
-    consumed: Vec<(String, String, Span, &'static str)>,
+    /// Assets its tasks list in their outlets, and where.
+    produced: Vec<(AssetId, Span)>,
+    /// Assets it waits for (its schedule) or reads (task inlets): the asset, its
+    /// name, where, and which of the two.
+    consumed: Vec<(AssetId, String, Span, &'static str)>,
     /// Tasks that trigger or sense another dag: task id, the verb, the dag id, where.
     reaches: Vec<(String, &'static str, String, Span)>,
     /// The pool of each task that names one.
@@ -54,8 +54,8 @@ impl Facts {
     pub fn of(dag: &Dag, written: &HashMap<&str, Span>) -> Facts {
         let (mut consumed, mut produced, mut reaches) = (Vec::new(), Vec::new(), Vec::new());
         let mut consume = |f: &dagf_ir::Field, how: &'static str| {
-            for (uri, name) in asset_uris(&f.value) {
-                consumed.push((uri.to_string(), name.to_string(), f.origin, how));
+            for (id, name) in asset_ids(&f.value) {
+                consumed.push((id, name.to_string(), f.origin, how));
             }
         };
         if let Some(f) = dag.arg("schedule") {
@@ -66,8 +66,8 @@ impl Facts {
                 consume(f, "reads");
             }
             if let Some(f) = task.arg("outlets") {
-                for (uri, _) in asset_uris(&f.value) {
-                    produced.push((uri.to_string(), f.origin));
+                for (id, _) in asset_ids(&f.value) {
+                    produced.push((id, f.origin));
                 }
             }
             // By class, so an operator declared for the same class is checked too.
@@ -116,11 +116,11 @@ pub fn check(dags: &[Facts], known: &Known, diags: &mut Diagnostics) -> Vec<dagf
     let teams = teams(dags, diags);
     files_and_folders(dags, diags);
     dag_ids(dags, known, diags);
-    let mut producers: HashMap<&str, Vec<Producer>> = HashMap::new();
+    let mut producers: HashMap<&AssetId, Vec<Producer>> = HashMap::new();
     for (d, dag) in dags.iter().enumerate() {
-        for (uri, at) in &dag.produced {
+        for (id, at) in &dag.produced {
             producers
-                .entry(uri)
+                .entry(id)
                 .or_default()
                 .push(Producer { dag: d, at: *at });
         }
@@ -131,15 +131,15 @@ pub fn check(dags: &[Facts], known: &Known, diags: &mut Diagnostics) -> Vec<dagf
         .map(|(i, d)| (d.dag_id.as_str(), i))
         .collect();
     for dag in dags {
-        let mut reported: HashSet<&str> = HashSet::new();
-        for (uri, name, at, how) in &dag.consumed {
-            let (uri, at) = (uri.as_str(), *at);
-            if !reported.insert(uri) {
+        let mut reported: HashSet<&AssetId> = HashSet::new();
+        for (id, name, at, how) in &dag.consumed {
+            let at = *at;
+            if !reported.insert(id) {
                 continue;
             }
-            let found = producers.get(uri).map(Vec::as_slice).unwrap_or_default();
+            let found = producers.get(id).map(Vec::as_slice).unwrap_or_default();
             if found.is_empty() {
-                let decl = assets.get(uri);
+                let decl = assets.get(id);
                 if decl.is_some_and(|a| a.is_extern) {
                     continue;
                 }
@@ -147,7 +147,7 @@ pub fn check(dags: &[Facts], known: &Known, diags: &mut Diagnostics) -> Vec<dagf
                     Code::E0314,
                     at,
                     format!(
-                        "dag `{}` waits for `{uri}`, which no task produces",
+                        "dag `{}` waits for `{id}`, which no task produces",
                         dag.dag_id
                     ),
                     "consumed here",
@@ -167,7 +167,7 @@ pub fn check(dags: &[Facts], known: &Known, diags: &mut Diagnostics) -> Vec<dagf
                 if same_scope(dag.scope.as_ref(), Some(ps)) || !ps.isolated {
                     continue;
                 }
-                if ps.exports.iter().any(|e| e == uri) {
+                if ps.exports.contains(id) {
                     continue;
                 }
                 let mut d = Diagnostic::at(
@@ -505,12 +505,20 @@ fn where_is(dag_id: &str, scope: Option<&Scope>) -> String {
     }
 }
 
-/// Every asset in a value, as (URI, name).
-fn asset_uris(v: &Value) -> Vec<(&str, &str)> {
+/// Every asset (and alias) in a value, with its name.
+fn asset_ids(v: &Value) -> Vec<(AssetId, &str)> {
     match v {
-        Value::Asset { uri, name } => vec![(uri.as_str(), name.as_str())],
+        Value::Asset {
+            uri, name, alias, ..
+        } => vec![(
+            AssetId {
+                alias: *alias,
+                id: uri.clone(),
+            },
+            name.as_str(),
+        )],
         Value::List(xs) | Value::AssetAll(xs) | Value::AssetAny(xs) => {
-            xs.iter().flat_map(asset_uris).collect()
+            xs.iter().flat_map(asset_ids).collect()
         }
         _ => Vec::new(),
     }

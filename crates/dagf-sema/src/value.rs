@@ -53,10 +53,17 @@ pub enum V {
     Error,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// An asset or asset alias, as declared.
+#[derive(Clone, Debug)]
 pub struct Asset {
+    /// The name it was declared with.
     pub name: String,
+    /// Its URI (or, for an alias, the alias's name): what identifies it.
     pub uri: String,
+    /// An `AssetAlias`.
+    pub alias: bool,
+    /// Airflow's keyword arguments, when written as a record.
+    pub args: Vec<(Rc<str>, Value)>,
 }
 
 /// A Python callable to call back: a function with bound keyword arguments, or a
@@ -151,7 +158,7 @@ impl Value {
                     && x.iter()
                         .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && v.same(v2)))
             }
-            (V::Asset(x), V::Asset(y)) => x.uri == y.uri,
+            (V::Asset(x), V::Asset(y)) => x.uri == y.uri && x.alias == y.alias,
             (V::Task(x), V::Task(y)) => x == y,
             (V::Group(x), V::Group(y)) => x == y,
             (V::Tenant(x), V::Tenant(y)) => x == y,

@@ -130,16 +130,20 @@ pub struct TypeDecl {
     pub span: Span,
 }
 
-/// `asset NAME = "uri"`, or `extern asset ...` for one produced outside the project.
+/// `asset NAME = "uri"` (or a record with Airflow's `name`, `uri`, `group` and
+/// `extra`), `asset alias NAME = "alias"`, or either after `extern` for one produced
+/// outside the project.
 #[derive(Clone, Debug)]
 pub struct AssetDecl {
     /// The `///` lines before the declaration, each the text after `///`.
     pub docs: Vec<String>,
     /// Declared with `extern asset`: produced outside the project, so it needs no producing task.
     pub is_extern: bool,
+    /// Declared with `asset alias`: an Airflow `AssetAlias`, resolved to assets when tasks run.
+    pub is_alias: bool,
     /// The asset's name, by which schedules, inlets and outlets refer to it.
     pub name: Ident,
-    /// The expression that gives the asset's URI, a non-empty string.
+    /// The expression that gives the asset: its URI (a non-empty string) or a record.
     pub uri: Expr,
     /// Where the whole declaration is.
     pub span: Span,

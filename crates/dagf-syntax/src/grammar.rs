@@ -652,16 +652,23 @@ where
     let is_extern = select! { Tok::Ident(k) if k == "extern" => () }
         .or_not()
         .map(|x| x.is_some());
+    // `asset alias NAME = ...`: `alias` is a keyword only when a name follows, so an
+    // asset may still be called `alias`.
+    let asset_name = select! { Tok::Ident(k) if k == "alias" => () }
+        .ignore_then(ident)
+        .map(|name| (true, name))
+        .or(ident.map(|name| (false, name)));
     let asset = docs
         .then(is_extern)
         .then_ignore(just(Tok::Asset))
-        .then(ident)
+        .then(asset_name)
         .then_ignore(just(Tok::Eq))
         .then(expr.clone())
-        .map_with(move |(((docs, is_extern), name), uri), e| {
+        .map_with(move |(((docs, is_extern), (is_alias, name)), uri), e| {
             Item::Asset(AssetDecl {
                 docs,
                 is_extern,
+                is_alias,
                 name,
                 uri,
                 span: sp(e.span()),

@@ -81,17 +81,20 @@ pub enum Feature {
     MultipleCrons,
     /// A cron trigger timetable's `run_immediately`.
     RunImmediately,
+    /// An asset's `name` apart from its URI, and an asset's or alias's `group`.
+    AssetNames,
 }
 
 impl Feature {
     /// Every feature, for the matrix.
-    pub const ALL: [Feature; 6] = [
+    pub const ALL: [Feature; 7] = [
         Feature::AllDoneMinOneSuccess,
         Feature::BackoffMultiplier,
         Feature::Teams,
         Feature::ScheduleWithoutStart,
         Feature::MultipleCrons,
         Feature::RunImmediately,
+        Feature::AssetNames,
     ];
 
     /// The first version that has it.
@@ -103,6 +106,7 @@ impl Feature {
             Feature::ScheduleWithoutStart => Version::V3_0,
             Feature::MultipleCrons => Version::V3_0,
             Feature::RunImmediately => Version::V3_0,
+            Feature::AssetNames => Version::V3_0,
         }
     }
 
@@ -119,6 +123,7 @@ impl Feature {
                 "a schedule of several crons (`MultipleCronTriggerTimetable`)"
             }
             Feature::RunImmediately => "a cron timetable's `run_immediately`",
+            Feature::AssetNames => "an asset's `name` apart from its URI, and `group`",
         }
     }
 }

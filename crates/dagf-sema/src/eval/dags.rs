@@ -197,7 +197,10 @@ impl<'a> Cx<'a> {
                         .exports
                         .iter()
                         .filter_map(|v| match &v.v {
-                            V::Asset(a) => Some(a.uri.clone()),
+                            V::Asset(a) => Some(dagf_ir::AssetId {
+                                alias: a.alias,
+                                id: a.uri.clone(),
+                            }),
                             _ => None,
                         })
                         .collect(),

@@ -4,16 +4,17 @@
 use super::*;
 
 impl Cx<'_> {
-    /// E0324: Airflow stores an asset under its normalised URI (scheme in lower case,
-    /// query sorted, no trailing `/` or fragment) and names it by the URI as written,
-    /// so two spellings of one URI are two names for one asset, and one of them never
-    /// becomes active.
-    fn same_asset_spelled_twice(&mut self, uri: &str, at: Span) {
+    /// E0324: Airflow keeps one name per asset and one asset per name, comparing URIs in
+    /// their normal form (scheme in lower case, query sorted, no trailing `/` or
+    /// fragment); a second asset that breaks either rule never becomes active. `plain`
+    /// says the asset was written as a bare URI, which is also its name.
+    fn one_name_per_asset(&mut self, name: &str, uri: &str, plain: bool, at: Span) {
         let key = crate::assets::normalize(uri);
+        let note = "Airflow keeps one name per asset and one asset per name: the second declaration would never become active, and tasks that use it would fail";
         match self.asset_spellings.get(&key) {
-            Some((first, first_at)) if first != uri => {
+            Some((first, first_at, first_plain)) if first != name => {
                 let (first, first_at) = (first.clone(), *first_at);
-                self.err(
+                let d = if plain && *first_plain {
                     Diagnostic::at(
                         Code::E0324,
                         at,
@@ -21,15 +22,252 @@ impl Cx<'_> {
                         "spelled this way here",
                     )
                     .with_label(first_at, "and this way here")
+                    .with_help(format!("write the asset's URI one way everywhere, such as \"{key}\""))
                     .with_note("Airflow names an asset by the URI as written and keeps one name per asset: the second spelling would never become active, and tasks that use it would fail")
-                    .with_help(format!("write the asset's URI one way everywhere, such as \"{key}\"")),
+                } else {
+                    Diagnostic::at(
+                        Code::E0324,
+                        at,
+                        format!("the asset \"{key}\" is named \"{name}\" here and \"{first}\" before"),
+                        format!("named \"{name}\""),
+                    )
+                    .with_label(first_at, format!("named \"{first}\""))
+                    .with_help("declare the asset once and refer to it by its declaration everywhere")
+                    .with_note(note)
+                };
+                self.err(d);
+                return;
+            }
+            Some(_) => {}
+            None => {
+                self.asset_spellings
+                    .insert(key.clone(), (name.to_string(), at, plain));
+            }
+        }
+        match self.asset_names.get(name) {
+            Some((first, first_at)) if *first != key => {
+                let (first, first_at) = (first.clone(), *first_at);
+                self.err(
+                    Diagnostic::at(
+                        Code::E0324,
+                        at,
+                        format!("the asset name \"{name}\" is given to \"{key}\" here and to \"{first}\" before"),
+                        format!("\"{name}\" for \"{key}\""),
+                    )
+                    .with_label(first_at, format!("\"{name}\" for \"{first}\""))
+                    .with_note(note)
+                    .with_help("give each asset a name of its own"),
                 );
             }
             Some(_) => {}
             None => {
-                self.asset_spellings.insert(key, (uri.to_string(), at));
+                self.asset_names.insert(name.to_string(), (key, at));
             }
         }
+    }
+
+    /// E0323: Airflow would refuse `s` as the asset's `what` (its name or group).
+    fn asset_name_ok(&mut self, what: &str, s: &str, reserved: bool, at: Span) -> bool {
+        match crate::assets::name_problem(s, reserved) {
+            Some(why) => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0323,
+                        at,
+                        format!("Airflow rejects the {what} \"{s}\": {why}"),
+                        "Airflow refuses it",
+                    )
+                    .with_help("write a short name of ASCII characters, such as \"orders_clean\""),
+                );
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// E0323: Airflow would refuse `s` as an asset's URI.
+    fn asset_uri_ok(&mut self, s: &str, at: Span) -> bool {
+        match crate::assets::uri_problem(s) {
+            Some(why) => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0323,
+                        at,
+                        format!("Airflow rejects the asset URI \"{s}\": {why}"),
+                        "not an asset URI Airflow takes",
+                    )
+                    .with_help("write a URI such as \"s3://bucket/path\" of ASCII characters, without credentials"),
+                );
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// The asset (or alias) an `asset` declaration gives, its mistakes reported.
+    fn asset_decl(&mut self, a: &ast::AssetDecl, given: &Value) -> Option<Asset> {
+        let what = if a.is_alias { "an asset alias" } else { "an asset" };
+        let fields = match &given.v {
+            V::Error => return None,
+            V::Str(s) if a.is_alias => {
+                return self.asset_name_ok("alias name", s, false, given.span).then(|| Asset {
+                    name: a.name.name.clone(),
+                    uri: s.to_string(),
+                    alias: true,
+                    args: Vec::new(),
+                });
+            }
+            V::Str(s) if !s.is_empty() => {
+                if !self.asset_uri_ok(s, given.span) {
+                    return None;
+                }
+                self.one_name_per_asset(s, s, true, given.span);
+                return Some(Asset {
+                    name: a.name.name.clone(),
+                    uri: s.to_string(),
+                    alias: false,
+                    args: Vec::new(),
+                });
+            }
+            V::Record(fields) => fields.clone(),
+            _ => {
+                let example = if a.is_alias {
+                    "write `asset alias name = \"orders_by_day\"`, or `{ name = \"...\", group = \"...\" }`"
+                } else {
+                    "write `asset name = \"s3://bucket/path\"`, or `{ name = \"...\", uri = \"...\", group = \"...\", extra = { ... } }`"
+                };
+                self.err(
+                    Diagnostic::at(
+                        Code::E0201,
+                        given.span,
+                        format!("{what} is a non-empty string or a record"),
+                        format!("found {}", given.kind()),
+                    )
+                    .with_help(example),
+                );
+                return None;
+            }
+        };
+        let keys: &[&str] = if a.is_alias {
+            &["name", "group"]
+        } else {
+            &["name", "uri", "group", "extra"]
+        };
+        let mut ok = true;
+        let mut args: Vec<(Rc<str>, Value)> = Vec::new();
+        for (k, x) in fields.iter() {
+            if !keys.contains(&&**k) {
+                let d = Diagnostic::at(
+                    Code::E0344,
+                    self.key_span(k, x.span),
+                    format!("{what} takes no `{k}`"),
+                    "not a key of the declaration",
+                )
+                .with_note(format!("keys: {}", keys.join(", ")))
+                .with_suggestion(k, keys.iter().copied());
+                self.err(d.or_help("remove it, or use one of the keys"));
+                ok = false;
+                continue;
+            }
+            let x = match &**k {
+                "extra" => self.coerce(x.clone(), &Ty::Map(Box::new(Ty::Any)), None),
+                _ => self.coerce(x.clone(), &Ty::Str, None),
+            };
+            let fine = match (&**k, &x.v) {
+                (_, V::Error) => false,
+                ("extra", _) => match not_json(&x) {
+                    Some(bad) => {
+                        self.err(
+                            Diagnostic::at(
+                                Code::E0344,
+                                bad.span,
+                                format!("an asset's `extra` holds JSON values, not {}", a_kind(bad)),
+                                "no JSON form",
+                            )
+                            .with_help("write it as a string, a number, a bool, a list or a map"),
+                        );
+                        false
+                    }
+                    None => true,
+                },
+                ("name", V::Str(s)) => self.asset_name_ok(
+                    if a.is_alias { "alias name" } else { "asset name" },
+                    s,
+                    !a.is_alias,
+                    x.span,
+                ),
+                ("uri", V::Str(s)) => self.asset_uri_ok(s, x.span),
+                ("group", V::Str(s)) => self.asset_name_ok("asset group", s, false, x.span),
+                _ => true,
+            };
+            ok &= fine;
+            args.push((k.clone(), x));
+        }
+        if !ok {
+            return None;
+        }
+        // Airflow's order, whatever the record's.
+        args.sort_by_key(|(k, _)| keys.iter().position(|x| x == &&**k));
+        let text = |k: &str| {
+            args.iter().find(|(n, _)| &**n == k).and_then(|(_, v)| match &v.v {
+                V::Str(s) => Some(s.to_string()),
+                _ => None,
+            })
+        };
+        let (name, uri) = (text("name"), text("uri"));
+        let (name, uri) = match (name, uri) {
+            (Some(n), Some(u)) => (n, u),
+            (Some(n), None) => (n.clone(), n),
+            (None, Some(u)) => (u.clone(), u),
+            (None, None) => {
+                let needs = if a.is_alias { "a `name`" } else { "a `name` or a `uri`" };
+                self.err(
+                    Diagnostic::at(
+                        Code::E0344,
+                        given.span,
+                        format!("{what} needs {needs}"),
+                        format!("no {}", if a.is_alias { "name" } else { "name or URI" }),
+                    )
+                    .with_help(if a.is_alias {
+                        "add `name = \"...\"`"
+                    } else {
+                        "add `uri = \"s3://bucket/path\"`, `name = \"...\"`, or both"
+                    }),
+                );
+                return None;
+            }
+        };
+        if !a.is_alias {
+            if args.iter().all(|(k, _)| &**k != "uri") && !self.asset_uri_ok(&uri, given.span) {
+                return None;
+            }
+            self.one_name_per_asset(&name, &uri, false, given.span);
+        }
+        let target = self.options.target;
+        if let Some((k, x)) = args
+            .iter()
+            .find(|(k, _)| (a.is_alias || &**k != "uri") && &**k != "extra")
+            .filter(|_| !target.has(dagf_target::Feature::AssetNames))
+        {
+            self.err(crate::rules::lacks(
+                &format!("{what}'s `{k}`"),
+                dagf_target::Feature::AssetNames.since(),
+                target,
+                self.key_span(k, x.span),
+                if a.is_alias {
+                    "name the alias with a plain string"
+                } else {
+                    "name the asset by its URI alone"
+                },
+            ));
+            return None;
+        }
+        Some(Asset {
+            name: a.name.name.clone(),
+            uri,
+            alias: a.is_alias,
+            args,
+        })
     }
 
     /// The ids an `extern dag` expression gives: a string, or a list of them (such as
@@ -72,50 +310,21 @@ impl Cx<'_> {
             match item {
                 ast::Item::Asset(a) => {
                     let mut env = Env::new();
-                    let uri = self.expr(m, &mut env, &a.uri, None);
-                    if let V::Str(s) = &uri.v {
-                        self.asset_decls
-                            .entry(s.to_string())
-                            .or_insert(crate::scopes::AssetDecl {
-                                span: a.name.span,
-                                is_extern: a.is_extern,
-                            });
-                    }
-                    let v = match &uri.v {
-                        V::Str(s) if !s.is_empty() => match crate::assets::uri_problem(s) {
-                            Some(why) => {
-                                self.err(
-                                    Diagnostic::at(
-                                        Code::E0323,
-                                        uri.span,
-                                        format!("Airflow rejects the asset URI \"{s}\": {why}"),
-                                        "not an asset URI Airflow takes",
-                                    )
-                                    .with_help("write a URI such as \"s3://bucket/path\" of ASCII characters, without credentials"),
-                                );
-                                V::Error
-                            }
-                            None => {
-                                self.same_asset_spelled_twice(s, uri.span);
-                                V::Asset(Rc::new(Asset {
-                                    name: a.name.name.clone(),
-                                    uri: s.to_string(),
-                                }))
-                            }
-                        },
-                        V::Error => V::Error,
-                        _ => {
-                            self.err(
-                                Diagnostic::at(
-                                    Code::E0201,
-                                    a.uri.span,
-                                    "an asset is named by a non-empty URI string",
-                                    format!("found {}", uri.kind()),
-                                )
-                                .with_help("write `asset name = \"s3://bucket/path\"`"),
-                            );
-                            V::Error
+                    let given = self.expr(m, &mut env, &a.uri, None);
+                    let v = match self.asset_decl(a, &given) {
+                        Some(asset) => {
+                            self.asset_decls
+                                .entry(dagf_ir::AssetId {
+                                    alias: asset.alias,
+                                    id: asset.uri.clone(),
+                                })
+                                .or_insert(crate::scopes::AssetDecl {
+                                    span: a.name.span,
+                                    is_extern: a.is_extern,
+                                });
+                            V::Asset(Rc::new(asset))
                         }
+                        None => V::Error,
                     };
                     self.globals[m].insert(a.name.name.clone(), Value::new(v, a.name.span));
                 }
@@ -366,5 +575,16 @@ impl Cx<'_> {
             }
             crate::trace::done(trace, "module", &prog.modules[m].path, started);
         }
+    }
+}
+
+/// The first value in `v` that has no JSON form, if any: Airflow serialises an asset's
+/// `extra` as JSON.
+fn not_json(v: &Value) -> Option<&Value> {
+    match &v.v {
+        V::None | V::Bool(_) | V::Int(_) | V::Float(_) | V::Str(_) => None,
+        V::List(xs) => xs.iter().find_map(not_json),
+        V::Record(kv) => kv.iter().find_map(|(_, x)| not_json(x)),
+        _ => Some(v),
     }
 }

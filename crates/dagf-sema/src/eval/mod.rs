@@ -316,7 +316,7 @@ fn std_record(prog: &Program, name: &str) -> Rc<RecordTy> {
 struct Cx<'a> {
     prog: &'a Program,
     /// Declared assets by URI, for the producer check.
-    asset_decls: HashMap<String, crate::scopes::AssetDecl>,
+    asset_decls: HashMap<dagf_ir::AssetId, crate::scopes::AssetDecl>,
     /// `extern dag` ids, each with where it is first declared.
     extern_dags: HashMap<String, Span>,
     /// Every dag id a `dag` statement began to make, with or without errors.
@@ -326,8 +326,11 @@ struct Cx<'a> {
     /// Where a tenant's `name` was read, and the tenant's kind: a config string
     /// compared with it must name a tenant of that kind.
     tenant_names: HashMap<Span, KindId>,
-    /// Declared asset URIs by their normal form, with the first spelling and where.
-    asset_spellings: HashMap<String, (String, Span)>,
+    /// Declared asset URIs by their normal form: Airflow's name for the asset, where,
+    /// and whether it was written as a plain URI.
+    asset_spellings: HashMap<String, (String, Span, bool)>,
+    /// Airflow's asset names: the normal form of the URI each stands for, and where.
+    asset_names: HashMap<String, (String, Span)>,
     sources: &'a Sources,
     options: &'a Options,
     /// What each dag becomes once made, when the caller turns them into files now.
@@ -429,6 +432,7 @@ impl<'a> Cx<'a> {
             ids_unsure: false,
             tenant_names: HashMap::new(),
             asset_spellings: HashMap::new(),
+            asset_names: HashMap::new(),
             placed_kinds: Default::default(),
             mixin_uses: Vec::new(),
             ids: Vec::new(),

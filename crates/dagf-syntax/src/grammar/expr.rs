@@ -105,7 +105,26 @@ where
     let ident = ident(file);
     let seps = seps();
     recursive(|record_body| {
+        // A keyword names a key when `=` follows (`{ group = "lake" }`): a record
+        // holds no declarations, so nothing else could be meant.
+        let keyword_key = select! {
+            Tok::Group => "group",
+            Tok::Type => "type",
+            Tok::Task => "task",
+            Tok::Dag => "dag",
+            Tok::Asset => "asset",
+            Tok::Template => "template",
+            Tok::Callback => "callback",
+            Tok::Operator => "operator",
+            Tok::Sensor => "sensor",
+        }
+        .map_with(move |name: &str, e| Ident {
+            name: name.to_string(),
+            span: sp(e.span()),
+        })
+        .then_ignore(just(Tok::Eq).rewind());
         let key = ident
+            .or(keyword_key)
             .map(Ok)
             .or(string.clone().map(|e| match e.as_plain_str() {
                 Some(name) => Ok(Ident { name, span: e.span }),
