@@ -170,6 +170,16 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def schedule_assets(timetable) -> list[str]:
+    """The assets a DAG is scheduled on, by URI, and its aliases as `alias NAME`."""
+    condition = getattr(timetable, "asset_condition", None)
+    if condition is None:
+        return []
+    uris = {a.uri for _, a in condition.iter_assets()}
+    aliases = {f"alias {name}" for name, _ in condition.iter_asset_aliases()}
+    return sorted(uris | aliases)
+
+
 def airflow_env(home: Path, dags_dir: Path) -> dict[str, str]:
     """An environment for a throwaway Airflow living in `home`.
 
@@ -394,11 +404,7 @@ def summarize(dag, ser: dict, restored) -> dict:
             role: {resource: sorted(actions) for resource, actions in perms.items()}
             for role, perms in (restored.access_control or {}).items()
         },
-        "schedule_assets": sorted(
-            {a.uri for _, a in restored.timetable.asset_condition.iter_assets()}
-        )
-        if hasattr(restored.timetable, "asset_condition")
-        else [],
+        "schedule_assets": schedule_assets(restored.timetable),
         "timetable": {
             "type": ser["timetable"]["__type"],
             "summary": restored.timetable.summary,

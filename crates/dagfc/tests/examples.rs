@@ -594,8 +594,11 @@ fn ir_json(v: &dagf_ir::Value) -> serde_json::Value {
 fn ir_assets(v: &dagf_ir::Value, out: &mut BTreeSet<String>) {
     use dagf_ir::Value as I;
     match v {
-        I::Asset { uri, .. } => {
-            out.insert(uri.clone());
+        I::Asset { uri, alias, .. } => {
+            out.insert(match alias {
+                true => format!("alias {uri}"),
+                false => uri.clone(),
+            });
         }
         I::List(xs) | I::AssetAll(xs) | I::AssetAny(xs) => {
             xs.iter().for_each(|x| ir_assets(x, out))
