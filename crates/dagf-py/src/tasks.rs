@@ -370,8 +370,16 @@ impl<'a> Gen<'a> {
                 alias,
                 args,
             } => {
-                self.import(if *alias { Name::AssetAlias } else { Name::Asset });
-                if !self.assets.iter().any(|a| a.uri == uri && a.alias == *alias) {
+                self.import(if *alias {
+                    Name::AssetAlias
+                } else {
+                    Name::Asset
+                });
+                if !self
+                    .assets
+                    .iter()
+                    .any(|a| a.uri == uri && a.alias == *alias)
+                {
                     self.assets.push(AssetVar {
                         uri,
                         alias: *alias,

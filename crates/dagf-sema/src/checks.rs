@@ -904,7 +904,11 @@ fn lower(v: &Value) -> dagf_ir::Value {
             name: a.name.clone(),
             uri: a.uri.clone(),
             alias: a.alias,
-            args: a.args.iter().map(|(k, v)| (k.to_string(), lower(v))).collect(),
+            args: a
+                .args
+                .iter()
+                .map(|(k, v)| (k.to_string(), lower(v)))
+                .collect(),
         },
         V::AssetAll(xs) => I::AssetAll(xs.iter().map(lower).collect()),
         V::AssetAny(xs) => I::AssetAny(xs.iter().map(lower).collect()),

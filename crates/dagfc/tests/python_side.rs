@@ -347,3 +347,71 @@ fn verify_loads_a_build_in_airflow_and_locates_what_it_rejects() {
     assert!(good.diags.is_empty(), "{}", good.raw);
     one_error(&rejected, "E0709", "src/main.dagf", 2, "nightly");
 }
+
+/// Catalog 101.5.3: the entry's DAGs load, serialize and run in Airflow, and a built
+/// file edited by hand afterwards is caught, each difference at the `.dagf` text that
+/// made what changed (the book's chapter shows this run).
+#[test]
+fn catalog_101_5_3_is_verified_and_a_hand_edited_file_is_caught() {
+    const FILE: &str = "src/101_05_03_generated_dag_validation.dagf";
+    let python: PathBuf = venv_python();
+    let python = python.to_string_lossy();
+    let source = std::fs::read_to_string(repo().join("examples/catalog").join(FILE))
+        .expect("the catalog entry");
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let good = s.spawn(|| {
+            let dir = project(TOML, &[(FILE, &source)]);
+            let args = ["verify", "--python", &python, "--run"];
+            dagfc(
+                dir.path(),
+                &[&args[..], &["101_05_03_generated_dag_validation"]].concat(),
+            )
+        });
+        let edited = s.spawn(|| {
+            let dir = project(TOML, &[(FILE, &source)]);
+            let built = dagfc(dir.path(), &["build", "--out", "built"]);
+            assert_eq!(built.status, Some(0), "{}", built.raw);
+            let file = dir
+                .path()
+                .join("built/101_05_03_generated_dag_validation.py");
+            let text = std::fs::read_to_string(&file).expect("the built file");
+            let edited = text
+                .replace(
+                    "\"echo publishing orders\"",
+                    "\"echo publishing everything\"",
+                )
+                .replace("    check_rows >> publish\n", "");
+            assert_ne!(edited, text, "the edits apply");
+            std::fs::write(&file, edited).expect("edit");
+            dagfc(
+                dir.path(),
+                &["verify", "--python", &python, "--out", "built"],
+            )
+        });
+        [good, edited]
+            .into_iter()
+            .map(|h| h.join().expect("a case"))
+            .collect()
+    });
+    let [good, edited] = <[Run; 2]>::try_from(runs).expect("two runs");
+    assert_eq!(good.status, Some(0), "{}", good.raw);
+    assert!(good.diags.is_empty(), "{}", good.raw);
+    assert_eq!(edited.status, Some(1), "{}", edited.raw);
+    let at = |line: u64, text: &str| {
+        (
+            "E0709".to_string(),
+            FILE.to_string(),
+            line,
+            text.to_string(),
+        )
+    };
+    assert_eq!(
+        edited.diags,
+        vec![
+            at(20, "bash_command = \"echo publishing ${source}\""),
+            at(24, "\"101_05_03_generated_dag_validation\""),
+        ],
+        "{}",
+        edited.raw
+    );
+}

@@ -28,11 +28,15 @@ impl Cx<'_> {
                     Diagnostic::at(
                         Code::E0324,
                         at,
-                        format!("the asset \"{key}\" is named \"{name}\" here and \"{first}\" before"),
+                        format!(
+                            "the asset \"{key}\" is named \"{name}\" here and \"{first}\" before"
+                        ),
                         format!("named \"{name}\""),
                     )
                     .with_label(first_at, format!("named \"{first}\""))
-                    .with_help("declare the asset once and refer to it by its declaration everywhere")
+                    .with_help(
+                        "declare the asset once and refer to it by its declaration everywhere",
+                    )
                     .with_note(note)
                 };
                 self.err(d);
@@ -106,16 +110,22 @@ impl Cx<'_> {
 
     /// The asset (or alias) an `asset` declaration gives, its mistakes reported.
     fn asset_decl(&mut self, a: &ast::AssetDecl, given: &Value) -> Option<Asset> {
-        let what = if a.is_alias { "an asset alias" } else { "an asset" };
+        let what = if a.is_alias {
+            "an asset alias"
+        } else {
+            "an asset"
+        };
         let fields = match &given.v {
             V::Error => return None,
             V::Str(s) if a.is_alias => {
-                return self.asset_name_ok("alias name", s, false, given.span).then(|| Asset {
-                    name: a.name.name.clone(),
-                    uri: s.to_string(),
-                    alias: true,
-                    args: Vec::new(),
-                });
+                return self
+                    .asset_name_ok("alias name", s, false, given.span)
+                    .then(|| Asset {
+                        name: a.name.name.clone(),
+                        uri: s.to_string(),
+                        alias: true,
+                        args: Vec::new(),
+                    });
             }
             V::Str(s) if !s.is_empty() => {
                 if !self.asset_uri_ok(s, given.span) {
@@ -181,7 +191,10 @@ impl Cx<'_> {
                             Diagnostic::at(
                                 Code::E0344,
                                 bad.span,
-                                format!("an asset's `extra` holds JSON values, not {}", a_kind(bad)),
+                                format!(
+                                    "an asset's `extra` holds JSON values, not {}",
+                                    a_kind(bad)
+                                ),
                                 "no JSON form",
                             )
                             .with_help("write it as a string, a number, a bool, a list or a map"),
@@ -191,7 +204,11 @@ impl Cx<'_> {
                     None => true,
                 },
                 ("name", V::Str(s)) => self.asset_name_ok(
-                    if a.is_alias { "alias name" } else { "asset name" },
+                    if a.is_alias {
+                        "alias name"
+                    } else {
+                        "asset name"
+                    },
                     s,
                     !a.is_alias,
                     x.span,
@@ -209,10 +226,12 @@ impl Cx<'_> {
         // Airflow's order, whatever the record's.
         args.sort_by_key(|(k, _)| keys.iter().position(|x| x == &&**k));
         let text = |k: &str| {
-            args.iter().find(|(n, _)| &**n == k).and_then(|(_, v)| match &v.v {
-                V::Str(s) => Some(s.to_string()),
-                _ => None,
-            })
+            args.iter()
+                .find(|(n, _)| &**n == k)
+                .and_then(|(_, v)| match &v.v {
+                    V::Str(s) => Some(s.to_string()),
+                    _ => None,
+                })
         };
         let (name, uri) = (text("name"), text("uri"));
         let (name, uri) = match (name, uri) {
@@ -220,7 +239,11 @@ impl Cx<'_> {
             (Some(n), None) => (n.clone(), n),
             (None, Some(u)) => (u.clone(), u),
             (None, None) => {
-                let needs = if a.is_alias { "a `name`" } else { "a `name` or a `uri`" };
+                let needs = if a.is_alias {
+                    "a `name`"
+                } else {
+                    "a `name` or a `uri`"
+                };
                 self.err(
                     Diagnostic::at(
                         Code::E0344,

@@ -123,13 +123,14 @@ where
             span: sp(e.span()),
         })
         .then_ignore(just(Tok::Eq).rewind());
-        let key = ident
-            .or(keyword_key)
-            .map(Ok)
-            .or(string.clone().map(|e| match e.as_plain_str() {
-                Some(name) => Ok(Ident { name, span: e.span }),
-                None => Err(e),
-            }));
+        let key =
+            ident
+                .or(keyword_key)
+                .map(Ok)
+                .or(string.clone().map(|e| match e.as_plain_str() {
+                    Some(name) => Ok(Ident { name, span: e.span }),
+                    None => Err(e),
+                }));
         let entry = key
             .then(choice((
                 just(Tok::Eq).ignore_then(expr.clone()),
