@@ -1,7 +1,7 @@
 //! The layout of a generated file: header, imports, module-level assets, the DAG with
 //! its tasks and groups, then the dependency lines.
 
-use crate::fmt::{INDENT, flat_or_exploded, join, pad};
+use crate::fmt::{INDENT, LINE, flat_or_exploded, join, pad};
 use crate::imports::Imports;
 use crate::literals::push_py_str;
 use crate::names::unique_var;
@@ -390,10 +390,11 @@ fn kwarg<'v>((k, v): (&'v str, &'v Value)) -> (&'v str, Arg<'v>) {
     (k, Arg::Value(v))
 }
 
-/// Writes the `a >> b` lines: one per upstream task, except that upstream tasks whose
-/// only downstream task is the same one share a line (`[a, b] >> c`). Python has no
-/// list >> list, so nothing else can be merged. `edges` are sorted, without repeats.
-pub(crate) fn write_dependencies(out: &mut String, edges: &[(usize, usize)], vars: &[Cow<str>]) {
+/// The dependency lines `ups >> downs`, in order of their first upstream task: one
+/// per upstream task, except that upstream tasks whose only downstream task is the same
+/// one share a line (`[a, b] >> c`). Python has no list >> list, so nothing else can be
+/// merged. `edges` are sorted, without repeats.
+fn dependency_lines(edges: &[(usize, usize)], nodes: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
     /// Links between the upstream tasks that share a line, by task index.
     #[derive(Clone, Copy, Default)]
     struct Shared {
@@ -404,7 +405,7 @@ pub(crate) fn write_dependencies(out: &mut String, edges: &[(usize, usize)], var
         next: Option<usize>,
     }
     let by_upstream = || edges.chunk_by(|x, y| x.0 == y.0);
-    let mut shared = vec![Shared::default(); vars.len()];
+    let mut shared = vec![Shared::default(); nodes];
     for run in by_upstream() {
         if let [(a, b)] = *run {
             match shared[b].last {
@@ -414,11 +415,7 @@ pub(crate) fn write_dependencies(out: &mut String, edges: &[(usize, usize)], var
             shared[b].last = Some(a);
         }
     }
-    if !edges.is_empty() {
-        out.push('\n');
-    }
-    let name = |i: usize| vars[i].as_ref();
-    // Lines in order of their first upstream task.
+    let mut lines = Vec::new();
     for run in by_upstream() {
         let a = run[0].0;
         if let [(_, b)] = *run
@@ -426,29 +423,94 @@ pub(crate) fn write_dependencies(out: &mut String, edges: &[(usize, usize)], var
         {
             continue; // On the line of an earlier task.
         }
-        let ups = std::iter::successors(Some(a), |&x| shared[x].next);
-        let downs = run.iter().map(|&(_, b)| b);
-        let (n_ups, n_downs) = (ups.clone().count(), run.len());
-        flat_or_exploded(
-            out,
-            0,
-            0,
-            |out| {
+        let ups = std::iter::successors(Some(a), |&x| shared[x].next).collect();
+        lines.push((ups, run.iter().map(|&(_, b)| b).collect()));
+    }
+    lines
+}
+
+/// Writes the dependency lines, a line whose upstream side is the last side of another
+/// continuing it as a chain (`a >> b >> c`, `a >> [b, c] >> d`) while the chain fits on
+/// its line. Every pair of neighbouring sides comes from one line, so no chain has a
+/// list beside a list; each `>>` gives back its right side, so the chain makes exactly
+/// the edges of its lines.
+pub(crate) fn write_dependencies(out: &mut String, edges: &[(usize, usize)], vars: &[Cow<str>]) {
+    let lines = dependency_lines(edges, vars.len());
+    if lines.is_empty() {
+        return;
+    }
+    out.push('\n');
+    let name = |i: usize| vars[i].as_ref();
+    let side_len = |side: &[usize]| -> usize {
+        let names: usize = side.iter().map(|&i| name(i).len()).sum();
+        match side.len() {
+            1 => names,
+            n => names + 2 * (n - 1) + 2,
+        }
+    };
+    let starting: std::collections::HashMap<&[usize], usize> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (ups, _))| (ups.as_slice(), i))
+        .collect();
+    // A line that continues another is written after it, in its chain.
+    let continues: Vec<bool> = (0..lines.len())
+        .map(|j| lines.iter().any(|(_, downs)| downs == &lines[j].0))
+        .collect();
+    let mut written = vec![false; lines.len()];
+    for pass in [false, true] {
+        for i in 0..lines.len() {
+            if written[i] || (continues[i] && !pass) {
+                continue;
+            }
+            written[i] = true;
+            let (ups, downs) = (&lines[i].0, &lines[i].1);
+            let mut sides: Vec<&[usize]> = vec![ups, downs];
+            let mut width = INDENT + side_len(ups) + 4 + side_len(downs);
+            while width <= LINE {
+                let Some(&j) = sides.last().and_then(|last| starting.get(last)) else {
+                    break;
+                };
+                let next = side_len(&lines[j].1);
+                if written[j] || width + 4 + next > LINE {
+                    break;
+                }
+                written[j] = true;
+                sides.push(&lines[j].1);
+                width += 4 + next;
+            }
+            if sides.len() > 2 {
                 pad(out, INDENT);
-                write_side(out, ups.clone().map(name), n_ups, false);
-                out.push_str(" >> ");
-                write_side(out, downs.clone().map(name), n_downs, false);
-            },
-            |out| {
-                // Too long: explode the longer list, one task per line.
-                let explode_ups = n_ups > n_downs;
-                pad(out, INDENT);
-                write_side(out, ups.clone().map(name), n_ups, explode_ups);
-                out.push_str(" >> ");
-                write_side(out, downs.clone().map(name), n_downs, !explode_ups);
-            },
-        );
-        out.push('\n');
+                join(out, sides.iter(), " >> ", |out, side| {
+                    write_side(out, side.iter().map(|&i| name(i)), side.len(), false)
+                });
+                out.push('\n');
+                continue;
+            }
+            let (n_ups, n_downs) = (ups.len(), downs.len());
+            let ups = || ups.iter().map(|&i| name(i));
+            let downs = || downs.iter().map(|&i| name(i));
+            flat_or_exploded(
+                out,
+                0,
+                0,
+                |out| {
+                    pad(out, INDENT);
+                    write_side(out, ups(), n_ups, false);
+                    out.push_str(" >> ");
+                    write_side(out, downs(), n_downs, false);
+                },
+                |out| {
+                    // Too long: explode the longer list, one task per line.
+                    let explode_ups = n_ups > n_downs;
+                    pad(out, INDENT);
+                    write_side(out, ups(), n_ups, explode_ups);
+                    out.push_str(" >> ");
+                    write_side(out, downs(), n_downs, !explode_ups);
+                },
+            );
+            out.push('\n');
+        }
     }
 }
 
@@ -474,5 +536,101 @@ pub(crate) fn write_side<'s>(
         out.push('[');
         join(out, names, ", ", |out, name| out.push_str(name));
         out.push(']');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The edges a written dependency block makes, reading each line as Python would:
+    /// every side to the next one. Panics on a list beside a list, which Python refuses.
+    fn edges_of(text: &str) -> Vec<(usize, usize)> {
+        let side = |s: &str| -> (bool, Vec<usize>) {
+            let list = s.starts_with('[');
+            let names = s.trim_matches(|c| c == '[' || c == ']');
+            let ids = names
+                .split(", ")
+                .map(|n| n.trim_start_matches('t').parse().expect("a task"))
+                .collect();
+            (list, ids)
+        };
+        let mut out = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let sides: Vec<(bool, Vec<usize>)> = line.trim().split(" >> ").map(side).collect();
+            for pair in sides.windows(2) {
+                assert!(!(pair[0].0 && pair[1].0), "list >> list in {line:?}");
+                for &a in &pair[0].1 {
+                    for &b in &pair[1].1 {
+                        out.push((a, b));
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn chains_make_exactly_the_edges_of_random_dags() {
+        // A small linear congruential generator: the same cases on every run.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let mut chained = 0;
+        for _ in 0..3000 {
+            let nodes = 2 + next(9) as usize;
+            let density = 1 + next(4);
+            let mut edges = Vec::new();
+            for a in 0..nodes {
+                for b in a + 1..nodes {
+                    if next(8) < density {
+                        edges.push((a, b));
+                    }
+                }
+            }
+            edges.sort_unstable();
+            let vars: Vec<Cow<str>> = (0..nodes).map(|i| Cow::Owned(format!("t{i}"))).collect();
+            let mut out = String::new();
+            write_dependencies(&mut out, &edges, &vars);
+            assert_eq!(edges_of(&out), edges, "{out}");
+            chained += out
+                .lines()
+                .filter(|l| l.matches(" >> ").count() > 1)
+                .count();
+        }
+        assert!(chained > 100, "only {chained} chains were written");
+    }
+
+    #[test]
+    fn a_chain_reads_in_task_order() {
+        let vars: Vec<Cow<str>> = ["extract", "transform", "load", "audit"]
+            .into_iter()
+            .map(Cow::Borrowed)
+            .collect();
+        let mut out = String::new();
+        write_dependencies(&mut out, &[(0, 1), (1, 2), (2, 3)], &vars);
+        assert_eq!(out, "\n    extract >> transform >> load >> audit\n");
+        let mut out = String::new();
+        write_dependencies(&mut out, &[(0, 1), (0, 2), (1, 3), (2, 3)], &vars);
+        assert_eq!(out, "\n    extract >> [transform, load] >> audit\n");
+        // A chain longer than a line goes on where the last one stopped.
+        let long: Vec<Cow<str>> = (0..6)
+            .map(|i| Cow::Owned(format!("a_rather_long_task_name_{i}")))
+            .collect();
+        let edges: Vec<(usize, usize)> = (0..5).map(|i| (i, i + 1)).collect();
+        let mut out = String::new();
+        write_dependencies(&mut out, &edges, &long);
+        let lines: Vec<&str> = out.lines().skip(1).collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert!(lines.iter().all(|l| l.len() <= LINE), "{out}");
+        assert!(
+            lines[1].starts_with("    a_rather_long_task_name_2 >> "),
+            "{out}"
+        );
     }
 }

@@ -380,7 +380,7 @@ fn catalog_101_5_3_is_verified_and_a_hand_edited_file_is_caught() {
                     "\"echo publishing orders\"",
                     "\"echo publishing everything\"",
                 )
-                .replace("    check_rows >> publish\n", "");
+                .replace("land >> check_rows >> publish", "land >> check_rows");
             assert_ne!(edited, text, "the edits apply");
             std::fs::write(&file, edited).expect("edit");
             dagfc(
