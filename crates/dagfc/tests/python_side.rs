@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{json_messages, repo, venv_python};
+use common::{catalog_api, examples, json_messages, repo, venv_python};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -414,4 +414,53 @@ fn catalog_101_5_3_is_verified_and_a_hand_edited_file_is_caught() {
         "{}",
         edited.raw
     );
+}
+
+/// Every example names its Python environment's folders (`[python] path`), and the
+/// Python side of each agrees with the code it points at: operator classes and fields,
+/// callables and their keyword arguments. Two examples at a time.
+#[test]
+fn every_example_passes_check_python() {
+    let python: PathBuf = venv_python();
+    let flag = python_flag(&python);
+    catalog_api();
+    let all = examples();
+    for pair in all.chunks(2) {
+        let runs: Vec<(String, Run)> = std::thread::scope(|s| {
+            let handles: Vec<_> = pair
+                .iter()
+                .map(|example| {
+                    let flag = &flag;
+                    s.spawn(move || {
+                        let name = example
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned());
+                        (name.unwrap_or_default(), dagfc(example, &["check", flag]))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a case"))
+                .collect()
+        });
+        for (name, run) in runs {
+            let toml =
+                std::fs::read_to_string(repo().join("examples").join(&name).join("dagf.toml"))
+                    .expect("dagf.toml");
+            if repo().join("examples").join(&name).join("python").is_dir() {
+                assert!(
+                    toml.contains("[python]") && toml.contains("path = [\"python\"]"),
+                    "examples/{name}/dagf.toml does not name its python folder"
+                );
+            }
+            assert_eq!(run.status, Some(0), "examples/{name}: {}", run.raw);
+            let python_side: Vec<_> = run
+                .diags
+                .iter()
+                .filter(|d| d.0.starts_with("E07"))
+                .collect();
+            assert!(python_side.is_empty(), "examples/{name}: {}", run.raw);
+        }
+    }
 }
