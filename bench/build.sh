@@ -5,7 +5,7 @@
 #   tenants: 1,000 tenants of the kind in bench/customer.dagf with 10 DAGs each
 #            (10,000 DAGs, 100,000 tasks, one folder per tenant).
 #
-#   bash bench/build.sh          (from the repository root; BENCH_ONLY=factory|tenants)
+#   bash bench/build.sh          (from the repository root; BENCH_ONLY=factory|tenants|check)
 #
 # Steps, per project: generate it (bench/gen.py) in a temp folder; build dagfc once in
 # release mode; time 5 cold `dagfc build`s, each into a fresh folder; time 5
@@ -153,10 +153,41 @@ dagf build benchmark ($label): $dags DAGs, $tasks tasks, $(find "$proj/src" -nam
 EOF
 }
 
+# bench_check: `dagfc check` of a one-file project (examples/hello), the edit-check loop
+# of a small project, beside the start-up of a bare Python interpreter, the floor of any
+# checker written in Python (dag-factory, a pytest of a DagBag). Target: under 10 ms.
+bench_check() {
+local hello="$tmp/hello"
+cp -r "$repo/examples/hello" "$hello"
+rm -rf "$hello/.dagf-cache" "$hello/dags"
+"$dagfc" check -q --project "$hello" || die "dagfc cannot check examples/hello"
+# The interpreter itself, not a launcher script in front of it (pyenv's shims are one).
+local real_py
+real_py="$("$helper_py" -c 'import sys; print(sys.executable)')"
+local check_runs=$((runs * 4))
+echo "timing $check_runs one-file checks..." >&2
+{
+    read -r _ c_med c_min c_usr c_sys c_rss _ && read -r _ p_med p_min p_usr p_sys _ _
+} < <("$helper_py" "$bench/timing.py" --runs "$check_runs" -- \
+    check "$dagfc" check -q --project "$hello" ::: \
+    python "$real_py" -S -c pass) || die "timing the one-file checks failed"
+cat <<EOF
+
+dagf check benchmark (one file): examples/hello, 1 DAG, nproc $(nproc), $check_runs runs
+                                  wall median   wall min   CPU user    CPU sys
+  dagfc check                     $(ms "$c_med") $(ms "$c_min") $(ms "$c_usr") $(ms "$c_sys")
+  python3 -S -c pass (start-up)   $(ms "$p_med") $(ms "$p_min") $(ms "$p_usr") $(ms "$p_sys")
+  peak memory (max RSS)           dagfc $(printf '%.0f' "$c_rss") MiB
+EOF
+}
+
 only="${BENCH_ONLY:-}"
 if [[ -z "$only" || "$only" == factory ]]; then
     bench_project factory 1000 --dags 1000 --files 10
 fi
 if [[ -z "$only" || "$only" == tenants ]]; then
     bench_project tenants 10000 --dags 10 --files 100 --tenants 1000
+fi
+if [[ -z "$only" || "$only" == check ]]; then
+    bench_check
 fi
