@@ -160,6 +160,7 @@ codes! {
     E0407 => "damaged output manifest",
     E0408 => "output folder locked by another build",
     E0409 => "the other side of a diff cannot be read",
+    E0410 => "a build's selection matches no dag",
     // Config sources
     E0501 => "invalid config file",
     E0502 => "config file not found",

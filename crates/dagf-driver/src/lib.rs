@@ -16,7 +16,7 @@ pub use dagf_sema::{DefKind, Loader, Reference, Trace, par};
 pub use env::{ENV_VAR, Env, EnvOrigin};
 pub use overlay::{MemoryLoader, Overlay};
 
-use dagf_diag::{Diagnostic, FileId, Sources, Span};
+use dagf_diag::{Code, Diagnostic, FileId, Sources, Span};
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 
@@ -62,6 +62,67 @@ pub struct Options {
     /// Told when each phase, module and dag of the build is done, for `--timings`,
     /// `--trace` and `--metrics` (the caller's clock: the driver reads none).
     pub trace: Option<std::sync::Arc<dyn dagf_sema::Trace>>,
+    /// The dags whose files to make (`--only`, `--tenant`); the whole project is still
+    /// checked, but the others are not generated.
+    pub select: Selection,
+}
+
+/// A part of a project: the dags whose id matches one of `dags` (globs, `*` for any
+/// run of characters) and that are in one of `tenants`; an empty list selects all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Patterns of dag ids.
+    pub dags: Vec<String>,
+    /// Tenant names.
+    pub tenants: Vec<String>,
+}
+
+impl Selection {
+    /// Whether the whole project is selected.
+    pub fn is_all(&self) -> bool {
+        self.dags.is_empty() && self.tenants.is_empty()
+    }
+
+    /// Whether the dag `dag_id`, placed in `tenant`, is selected.
+    pub fn selects(&self, dag_id: &str, tenant: Option<&str>) -> bool {
+        (self.dags.is_empty() || self.dags.iter().any(|p| dagf_sema::glob_match(p, dag_id)))
+            && (self.tenants.is_empty()
+                || tenant.is_some_and(|t| self.tenants.iter().any(|n| n == t)))
+    }
+
+    /// E0410 when a selection leaves out every dag of `dag_ids` (with their tenants).
+    pub fn check<'a>(
+        &self,
+        dags: impl Iterator<Item = (&'a str, Option<&'a str>)> + Clone,
+    ) -> Result<(), Box<Diagnostic>> {
+        if self.is_all() || dags.clone().any(|(d, t)| self.selects(d, t)) {
+            return Ok(());
+        }
+        let mut what: Vec<String> = self.dags.iter().map(|p| format!("--only {p}")).collect();
+        what.extend(self.tenants.iter().map(|t| format!("--tenant {t}")));
+        let mut d = Diagnostic::new(
+            Code::E0410,
+            format!("`{}` selects no dag of the project", what.join(" ")),
+        );
+        let tenants: Vec<&str> = {
+            let mut t: Vec<&str> = dags.clone().filter_map(|(_, t)| t).collect();
+            t.sort_unstable();
+            t.dedup();
+            t
+        };
+        if let Some(t) = self.tenants.iter().find(|t| !tenants.contains(&t.as_str())) {
+            if let Some(m) = dagf_diag::did_you_mean(t, tenants.iter().copied()) {
+                d = d.with_note(format!("there is no tenant `{t}`; did you mean `{m}`?"));
+            }
+        } else if let Some(p) = self.dags.iter().find(|p| !p.contains(['*', '?'])) {
+            if let Some(m) = dagf_diag::did_you_mean(p, dags.map(|(d, _)| d)) {
+                d = d.with_note(format!("there is no dag `{p}`; did you mean `{m}`?"));
+            }
+        }
+        Err(Box::new(d.with_help(
+            "`dagfc ls` lists the dags and their tenants; `*` in a pattern matches any run of characters",
+        )))
+    }
 }
 
 impl Default for Options {
@@ -76,6 +137,7 @@ impl Default for Options {
             target: None,
             references: false,
             trace: None,
+            select: Selection::default(),
         }
     }
 }
@@ -339,7 +401,13 @@ impl Session {
         };
         // Files are made as soon as each dag is, on the thread that made it.
         let trace = options.trace.as_deref();
+        let select = &options.select;
         let to_file = |mut dag: dagf_ir::Dag| {
+            let tenant = dag.scope.as_ref().map(|s| s.tenant.as_str());
+            if !select.selects(&dag.dag_id, tenant) {
+                // Left out: checked, not generated (and dropped below).
+                return generate_none(&dag);
+            }
             let started = trace.map_or(0, |t| t.now());
             optimise(&mut dag);
             let file = generate(&dag);
@@ -396,6 +464,31 @@ impl Session {
                 return build;
             }
         }
+        if goal != Goal::Check && goal != Goal::Explain {
+            let dags = ir
+                .dags
+                .iter()
+                .map(|d| {
+                    (
+                        d.dag_id.as_str(),
+                        d.scope.as_ref().map(|s| s.tenant.as_str()),
+                    )
+                })
+                .chain(
+                    ir.built
+                        .iter()
+                        .map(|b| (b.dag_id.as_str(), b.tenant.as_deref())),
+                );
+            if let Err(d) = options.select.check(dags) {
+                build.diagnostics.push(*d);
+                build.errors += 1;
+                return build;
+            }
+            ir.dags
+                .retain(|d| select.selects(&d.dag_id, d.scope.as_ref().map(|s| s.tenant.as_str())));
+            ir.built
+                .retain(|b| select.selects(&b.dag_id, b.tenant.as_deref()));
+        }
         let threads_for = |n: usize| if n < PAR_MIN { 1 } else { threads };
         match goal {
             Goal::Check | Goal::Explain => {}
@@ -411,7 +504,8 @@ impl Session {
                 // A project that reads the environment (`getenv`) or more than its
                 // files is always built again.
                 let reads_env = build.sources.iter().any(|(_, f)| f.text.contains("getenv"));
-                if !reads_env && !reads_beyond_files {
+                // A part of the project says nothing of the rest: no stamp.
+                if !reads_env && !reads_beyond_files && select.is_all() {
                     build.stamp = Some(Stamp {
                         key: project.stamp_key(options),
                         inputs: build
@@ -427,6 +521,19 @@ impl Session {
         }
         build.ir = Some(ir);
         build
+    }
+}
+
+/// A dag's file entry without its text, for a dag the selection leaves out.
+fn generate_none(dag: &dagf_ir::Dag) -> Built {
+    Built {
+        dag_id: dag.dag_id.clone(),
+        span: dag.span,
+        folder: dag.folder.clone(),
+        file: dagf_py::file_name(dag),
+        text: String::new(),
+        tasks: dag.graph.node_count(),
+        tenant: dag.scope.as_ref().map(|s| s.tenant.clone()),
     }
 }
 

@@ -125,6 +125,14 @@ enum Command {
         /// Output style (default: `[codegen] style` in dagf.toml, else classic).
         #[arg(long, value_enum)]
         style: Option<project::StyleName>,
+        /// Make only the files of the dags whose id matches PATTERN (`*` for any run of
+        /// characters; repeatable): the whole project is checked, the other files are
+        /// kept as they are, and nothing is removed.
+        #[arg(long, value_name = "PATTERN")]
+        only: Vec<String>,
+        /// Make only the files of the dags placed in tenant NAME (repeatable), as `--only`.
+        #[arg(long, value_name = "NAME")]
+        tenant: Vec<String>,
         #[command(flatten)]
         reports: ReportArgs,
     },
@@ -390,11 +398,22 @@ pub fn run(args: Args) -> u8 {
             opt_level,
             emit,
             style,
+            only,
+            tenant,
             reports,
         } => compile(
             &args,
             common,
-            Some((out.clone(), *opt_level, *emit, *style)),
+            Some((
+                out.clone(),
+                *opt_level,
+                *emit,
+                *style,
+                dagf_driver::Selection {
+                    dags: only.clone(),
+                    tenants: tenant.clone(),
+                },
+            )),
             Some(reports),
         ),
     }
@@ -636,7 +655,7 @@ fn compile_with(
             | Command::Ls { .. }
             | Command::Inspect { .. }
             | Command::Graph { out: None, .. }
-    ) || matches!(build, Some((_, _, Some(_), _)));
+    ) || matches!(build, Some((_, _, Some(_), _, _)));
     let printer = Printer::new(args, prints_to_stdout);
     let fail = |d: Diagnostic, sources: &Sources| {
         printer.print(vec![d], sources);
@@ -664,7 +683,7 @@ fn compile_with(
     // Where a build writes (and, for `check`, where dagf.toml says it would), refused
     // before any work when it is no place for generated files.
     let out_dir = match &build {
-        Some((flag, _, None, _)) => Some(flag.as_deref()),
+        Some((flag, _, None, _, _)) => Some(flag.as_deref()),
         None if matches!(args.command, Command::Check { .. }) => Some(None),
         _ => None,
     }
@@ -677,9 +696,9 @@ fn compile_with(
     let goal = match (&args.command, &build) {
         (Command::ExplainValue { .. } | Command::Inspect { .. }, _) => dagf_driver::Goal::Explain,
         (Command::Ls { .. } | Command::Graph { .. }, _) => dagf_driver::Goal::Ir,
-        (_, Some((_, _, Some(Emit::Ir), _))) => dagf_driver::Goal::Ir,
-        (_, Some((_, _, Some(Emit::Python), _))) => dagf_driver::Goal::Python,
-        (_, Some((_, _, None, _))) => dagf_driver::Goal::Files,
+        (_, Some((_, _, Some(Emit::Ir), _, _))) => dagf_driver::Goal::Ir,
+        (_, Some((_, _, Some(Emit::Python), _, _))) => dagf_driver::Goal::Python,
+        (_, Some((_, _, None, _, _))) => dagf_driver::Goal::Files,
         _ => dagf_driver::Goal::Check,
     };
     let options = dagf_driver::Options {
@@ -693,6 +712,7 @@ fn compile_with(
             .map(project::StyleName::driver),
         threads: common.jobs,
         target: common.target,
+        select: build.as_ref().map(|b| b.4.clone()).unwrap_or_default(),
         references: false,
         trace: report
             .recorder
@@ -701,8 +721,10 @@ fn compile_with(
     };
     let name = proj.config.project.name.as_deref().unwrap_or("the project");
     // A build (writing files) whose inputs and outputs are as the last one left them
-    // has nothing to do.
+    // has nothing to do. (A part of the project is always built: what it selects must
+    // be checked against the dags.)
     if goal == dagf_driver::Goal::Files
+        && options.select.is_all()
         && let Some(out_dir) = &out_dir
     {
         // Through the loader's checks: a source replaced by a named pipe since the last
@@ -874,6 +896,7 @@ fn compile_with(
         &mut checked_sources,
         &|line| printer.note(line),
         dagf_driver::par::threads(common.jobs),
+        !options.select.is_all(),
     );
     let count = files.iter().filter(|f| !f.dag_id.is_empty()).count();
     let file_count = files.len();
@@ -1417,12 +1440,14 @@ fn change_json(c: &dagf_view::Change, old: &Sources, new: &Sources) -> serde_jso
     v
 }
 
-/// `build`'s options: output folder, optimisation level, what to emit, style.
+/// `build`'s options: output folder, optimisation level, what to emit, style, and
+/// the dags to make.
 type BuildOptions = (
     Option<PathBuf>,
     u8,
     Option<Emit>,
     Option<project::StyleName>,
+    dagf_driver::Selection,
 );
 
 pub(crate) fn counts(errors: usize, warnings: usize) -> String {

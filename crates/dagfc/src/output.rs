@@ -206,7 +206,10 @@ fn occupied(path: &Path) -> bool {
 /// failed too, which the failure says). `shown` is the output folder as the user
 /// should read it. With a `stamp`, the top manifest also records it and the state of
 /// every file written, so that the next build can tell nothing changed. A damaged
-/// manifest is added to `sources`, so that the error can point into it.
+/// manifest is added to `sources`, so that the error can point into it. A `partial`
+/// build (a part of the project) writes its files and removes nothing: the manifests
+/// keep listing what the last builds wrote, for the next full build to tidy.
+#[allow(clippy::too_many_arguments)]
 pub fn write(
     out: &Path,
     shown: &str,
@@ -215,6 +218,7 @@ pub fn write(
     sources: &mut Sources,
     waiting: &dyn Fn(&str),
     threads: usize,
+    partial: bool,
 ) -> Result<Report, Failure> {
     let timeout = workdir::timeout().map_err(|d| Failure::untouched(*d))?;
     let parent = out
@@ -278,7 +282,7 @@ pub fn write(
     let stage = work
         .stage()
         .map_err(|e| Failure::untouched(cannot("create a staging folder", &e)))?;
-    let plan = Plan::new(out, shown, files, fresh, sources)?;
+    let plan = Plan::new(out, shown, files, fresh, partial, sources)?;
     let staged = plan.stage(stage.path(), stamp, threads)?;
     if fresh {
         // The staged folder becomes the output folder in one rename, which keeps each
@@ -322,6 +326,8 @@ struct Plan<'a> {
     shown: &'a str,
     files: &'a [Built],
     fresh: bool,
+    /// A part of the project: nothing the last builds wrote is removed.
+    partial: bool,
     by_dir: BTreeMap<&'a str, Vec<&'a Built>>,
     /// Every folder written now or last time, with its manifest.
     previous: BTreeMap<String, Manifest>,
@@ -343,6 +349,7 @@ impl<'a> Plan<'a> {
         shown: &'a str,
         files: &'a [Built],
         fresh: bool,
+        partial: bool,
         sources: &mut Sources,
     ) -> Result<Plan<'a>, Failure> {
         let mut by_dir: BTreeMap<&str, Vec<&Built>> = BTreeMap::new();
@@ -372,6 +379,7 @@ impl<'a> Plan<'a> {
             shown,
             files,
             fresh,
+            partial,
             by_dir,
             previous,
         };
@@ -404,6 +412,24 @@ impl<'a> Plan<'a> {
             });
         }
         Ok(plan)
+    }
+
+    /// The manifest of `dir` after this build: its files (after the last build's, in a
+    /// partial build, which keeps them).
+    fn listing(&self, dir: &str, in_dir: &[&Built]) -> serde_json::Value {
+        let mut m = manifest(in_dir);
+        if self.partial
+            && let Some(before) = self.previous.get(dir)
+        {
+            let mut names: Vec<&str> = before.files.iter().map(String::as_str).collect();
+            for f in in_dir {
+                if !names.contains(&f.file.as_str()) {
+                    names.push(&f.file);
+                }
+            }
+            m["files"] = serde_json::json!(names);
+        }
+        m
     }
 
     /// Whether the last build's manifest of `dir` lists `file`.
@@ -466,7 +492,7 @@ impl<'a> Plan<'a> {
             .collect();
         let mut manifests = Vec::new();
         for staged in par_map(threads, &subfolders, |(dir, in_dir)| {
-            let text = format!("{:#}\n", manifest(in_dir));
+            let text = format!("{:#}\n", self.listing(dir, in_dir));
             if self.previous.get(*dir).and_then(|m| m.text.as_deref()) == Some(text.as_str()) {
                 return Ok(None);
             }
@@ -482,9 +508,19 @@ impl<'a> Plan<'a> {
             .zip(&states)
             .filter_map(|(f, s)| Some((join(&f.folder, &f.file), (*s)?)))
             .collect();
-        let mut top = manifest(self.by_dir.get("").map_or(&[][..], Vec::as_slice));
+        let mut top = self.listing("", self.by_dir.get("").map_or(&[][..], Vec::as_slice));
+        let mut folder_names: Vec<&str> = folder_names;
+        if self.partial
+            && let Some(before) = self.previous.get("")
+        {
+            for f in &before.folders {
+                if !folder_names.contains(&f.as_str()) {
+                    folder_names.push(f);
+                }
+            }
+        }
         top["folders"] = serde_json::json!(folder_names);
-        if let Some(stamp) = stamp {
+        if let Some(stamp) = stamp.filter(|_| !self.partial) {
             top["stamp"] = stamp_json(stamp, &outputs);
         }
         std::fs::write(tree.join(MANIFEST), format!("{top:#}\n"))
@@ -610,8 +646,9 @@ impl<'a> Plan<'a> {
         }
 
         // 3. What the last build wrote and this one does not: stale files, and the
-        // manifests of folders no longer built, with the folders they leave empty.
-        for (dir, before) in &self.previous {
+        // manifests of folders no longer built, with the folders they leave empty. A
+        // part of the project says nothing of the rest: it removes nothing.
+        for (dir, before) in self.previous.iter().filter(|_| !self.partial) {
             let now: BTreeSet<&str> = self
                 .by_dir
                 .get(dir.as_str())
@@ -1188,7 +1225,16 @@ mod tests {
     }
 
     fn write_all(out: &Path, files: &[Built]) -> Result<Report, Failure> {
-        write(out, "dags", files, None, &mut Sources::new(), &|_| {}, 2)
+        write(
+            out,
+            "dags",
+            files,
+            None,
+            &mut Sources::new(),
+            &|_| {},
+            2,
+            false,
+        )
     }
 
     /// Builds `first` into a fresh folder under `tmp`.
@@ -1374,8 +1420,17 @@ mod tests {
         .expect("write");
         let before = snapshot(tmp.path());
         let mut sources = Sources::new();
-        let f =
-            write(&out, "dags", &second(), None, &mut sources, &|_| {}, 2).expect_err("damaged");
+        let f = write(
+            &out,
+            "dags",
+            &second(),
+            None,
+            &mut sources,
+            &|_| {},
+            2,
+            false,
+        )
+        .expect_err("damaged");
         assert_eq!(f.diagnostics.len(), 1);
         let d = &f.diagnostics[0];
         assert_eq!(d.code, Code::E0407);

@@ -245,12 +245,13 @@ fn replay(transcript: &str) -> Option<Result<Run, String>> {
     let (sub, args) = match words.as_slice() {
         [sub @ ("check" | "build"), args @ ..] if matches!(args, [] | ["--env", _]) => (*sub, args),
         [sub @ "check", args @ ..] if matches!(args, ["--python"]) => (*sub, args),
+        [sub @ "build", args @ ..] if matches!(args, ["--only" | "--tenant", _]) => (*sub, args),
         [sub @ "verify", args @ ..] if args.is_empty() => (*sub, args),
         [sub @ "import", args @ ..] if matches!(args, ["dag-factory", _]) => (*sub, args),
         [sub @ "diff", args @ ..] if matches!(args, ["--rev", _]) => (*sub, args),
         _ => {
             return Some(Err(format!(
-                "transcripts run `dagfc check` or `dagfc build` (with at most `--env NAME`), `dagfc check --python`, `dagfc verify`, `dagfc import dag-factory FILE` or `dagfc diff --rev REV`, not `dagfc {command}`"
+                "transcripts run `dagfc check` or `dagfc build` (with at most `--env NAME`, `--only PATTERN` or `--tenant NAME`), `dagfc check --python`, `dagfc verify`, `dagfc import dag-factory FILE` or `dagfc diff --rev REV`, not `dagfc {command}`"
             )));
         }
     };

@@ -898,3 +898,93 @@ fn a_first_build_that_fails_leaves_nothing_behind() {
     assert!(err.contains("nothing was written"), "{err}");
     assert_eq!(tree(tmp.path()), before);
 }
+
+/// `--only` and `--tenant` write the files of the dags they select, over the whole
+/// project checked as usual; every other file the last builds wrote stays as it is and
+/// stays listed, nothing is removed, and the next full build brings the folder up to
+/// date. A selection of no dag is E0410, and writes nothing.
+#[test]
+fn a_partial_build_writes_its_dags_and_keeps_the_rest() {
+    const TENANTS: &str = "tenant Customer {\n    naming = \"${tenant}__${dag}\"\n    output = \"customers/${tenant}\"\n}\nCustomer acme {}\nCustomer globex {}\nfor c in Customer {\n    dag ingest in c {\n        task t: bash { bash_command = \"v1 ${c.name}\" }\n    }\n}\n";
+    let p = project(&[("m.dagf", TWO), ("t.dagf", TENANTS)]);
+    let out = p.path().join("dags");
+    let o = run(p.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let full = tree(&out);
+
+    // Every dag changes; only `a` is made again.
+    let edit = |from: &str, to: &str| {
+        for f in ["m.dagf", "t.dagf"] {
+            let path = p.path().join("src").join(f);
+            let text = std::fs::read_to_string(&path).expect("read");
+            std::fs::write(&path, text.replace(from, to)).expect("write");
+        }
+    };
+    edit("v1", "v2");
+    let o = run(p.path(), &["build", "--only", "a"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let after = tree(&out);
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(k, v)| full.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(changed, [".dagf-manifest.json", "a.py"], "{}", stderr(&o));
+    assert!(after["a.py"].as_deref().is_some_and(|t| t.contains("v2")));
+    assert!(after["b.py"].as_deref().is_some_and(|t| t.contains("v1")));
+    let manifest = after[".dagf-manifest.json"].as_deref().unwrap_or("");
+    assert!(
+        manifest.contains("\"b.py\"")
+            && manifest.contains("customers/acme")
+            && !manifest.contains("stamp"),
+        "{manifest}"
+    );
+
+    // A tenant's dags, in its folder.
+    let o = run(p.path(), &["build", "--tenant", "acme"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let after = tree(&out);
+    let acme = after["customers/acme/acme__ingest.py"]
+        .as_deref()
+        .unwrap_or("");
+    let globex = after["customers/globex/globex__ingest.py"]
+        .as_deref()
+        .unwrap_or("");
+    assert!(
+        acme.contains("v2 acme") && globex.contains("v1 globex"),
+        "{acme}{globex}"
+    );
+
+    // A dag removed from the source keeps its file until a full build.
+    std::fs::write(
+        p.path().join("src/m.dagf"),
+        "dag a { task t: bash { bash_command = \"v2\" } }\n",
+    )
+    .expect("write");
+    let o = run(p.path(), &["build", "--only", "a*"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.join("b.py").is_file());
+    let o = run(p.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!out.join("b.py").exists(), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(out.join("customers/globex/globex__ingest.py"))
+            .expect("globex")
+            .contains("v2 globex")
+    );
+    let o = run(p.path(), &["build"]);
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert!(said.contains("up to date"), "{said}");
+
+    // Selecting nothing is a mistake, with the closest name.
+    let before = tree(&out);
+    let o = run(p.path(), &["build", "--tenant", "acmee"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("[E0410]") && e.contains("did you mean `acme`?"),
+        "{e}"
+    );
+    assert_eq!(tree(&out), before);
+    assert_eq!(work_left(p.path()), Vec::<String>::new());
+}
