@@ -114,10 +114,10 @@ impl Selection {
             if let Some(m) = dagf_diag::did_you_mean(t, tenants.iter().copied()) {
                 d = d.with_note(format!("there is no tenant `{t}`; did you mean `{m}`?"));
             }
-        } else if let Some(p) = self.dags.iter().find(|p| !p.contains(['*', '?'])) {
-            if let Some(m) = dagf_diag::did_you_mean(p, dags.map(|(d, _)| d)) {
-                d = d.with_note(format!("there is no dag `{p}`; did you mean `{m}`?"));
-            }
+        } else if let Some(p) = self.dags.iter().find(|p| !p.contains(['*', '?']))
+            && let Some(m) = dagf_diag::did_you_mean(p, dags.map(|(d, _)| d))
+        {
+            d = d.with_note(format!("there is no dag `{p}`; did you mean `{m}`?"));
         }
         Err(Box::new(d.with_help(
             "`dagfc ls` lists the dags and their tenants; `*` in a pattern matches any run of characters",
