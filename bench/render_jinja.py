@@ -79,6 +79,7 @@ def main() -> None:
 
     out_dir.mkdir(parents=True)  # fails if it exists: every run starts empty
     made: set[Path] = set()
+    pools: dict[str, dict] = {}
     for p in json.loads(params_path.read_text()):
         values = {**DEFAULTS, **p["args"], "dag_id": p["dag_id"], "file": p["file"]}
         folder = out_dir
@@ -87,11 +88,19 @@ def main() -> None:
             t = p["tenant"]
             values["extra_tags"] = [*values["extra_tags"], f"tenant:{t}", f"tier:{p['tier']}"]
             values["pool"] = f"tenant_{t}"
+            pools[f"tenant_{t}"] = {
+                "description": f"Tasks of customer {t}",
+                "include_deferred": False,
+                "slots": 16 if p["tier"] == "gold" else 8,
+            }
             folder = out_dir / "tenants" / t
             if folder not in made:
                 folder.mkdir(parents=True)
                 made.add(folder)
         (folder / f"{p['dag_id']}.py").write_text(template.render(values))
+    if pools:
+        # The tenants' pools, for `airflow pools import`, as dagfc writes them.
+        (out_dir / "pools.json").write_text(json.dumps(pools, indent=4, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":
