@@ -89,8 +89,9 @@ fn examples_build_deterministically_and_match_snapshots() {
             tempfile::tempdir().expect("tmp"),
             tempfile::tempdir().expect("tmp"),
         );
+        // The second build on one thread: the files do not depend on how many there are.
         let first = build(&example, &a.path().join("dags"));
-        let second = build(&example, &b.path().join("dags"));
+        let second = build_with(&example, &b.path().join("dags"), &["-j", "1"]);
         assert!(!first.is_empty(), "{} produced no files", example.display());
         assert_eq!(first, second, "{} is not deterministic", example.display());
         for (file, text) in &first {
@@ -1001,4 +1002,70 @@ fn a_new_project_builds_and_runs_in_airflow() {
         2,
     );
     assert_eq!(json["failed"], 0, "{json}");
+}
+
+/// The build benchmark's peer (bench/render_jinja.py) still writes byte for byte what
+/// dagfc writes for the benchmark's projects, small ones here: when the code generator
+/// changes, the template must follow, or the benchmark's comparison means nothing.
+#[test]
+fn the_benchmark_peer_renders_what_dagfc_writes() {
+    let python = venv_python();
+    let bench = repo().join("bench");
+    for (label, generate) in [
+        ("factory", &["--dags", "40", "--files", "2"][..]),
+        (
+            "tenants",
+            &["--dags", "3", "--files", "2", "--tenants", "12"][..],
+        ),
+    ] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let project = tmp.path().join("project");
+        let made = Command::new(&python)
+            .arg(bench.join("gen.py"))
+            .arg(&project)
+            .args(generate)
+            .output()
+            .expect("run gen.py");
+        assert!(
+            made.status.success(),
+            "{label}: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let (ours, theirs) = (tmp.path().join("dagfc"), tmp.path().join("jinja"));
+        let run = dagfc(
+            &project,
+            &["build", "-q", "--out", ours.to_str().expect("utf-8")],
+        );
+        assert!(
+            run.status.success(),
+            "{label}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let rendered = Command::new(&python)
+            .arg(bench.join("render_jinja.py"))
+            .arg(bench.join("pipeline.py.j2"))
+            .arg(project.join("params.json"))
+            .arg(&theirs)
+            .output()
+            .expect("run render_jinja.py");
+        assert!(
+            rendered.status.success(),
+            "{label}: {}",
+            String::from_utf8_lossy(&rendered.stderr)
+        );
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        python_files(&ours, &ours, &mut a);
+        python_files(&theirs, &theirs, &mut b);
+        a.sort();
+        b.sort();
+        assert!(a.len() >= 36, "{label}: only {} files", a.len());
+        assert_eq!(a.len(), b.len(), "{label}: file counts differ");
+        for ((fa, ta), (fb, tb)) in a.iter().zip(&b) {
+            assert_eq!(fa, fb, "{label}: file names differ");
+            assert_eq!(
+                ta, tb,
+                "{label}: {fa} differs between dagfc and the Jinja2 template"
+            );
+        }
+    }
 }
