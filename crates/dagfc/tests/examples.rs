@@ -127,11 +127,12 @@ fn examples_build_deterministically_and_match_snapshots() {
                 insta::assert_snapshot!(snapshot_name(&example, file), text);
             });
         }
-        // The catalog and the time, extras (setup and teardown calls) and flow (data
-        // between tasks) examples in the other output style too, reviewed the same way.
+        // The catalog and the time, extras (setup and teardown calls), flow (data
+        // between tasks) and assets (names and aliases) examples in the other output
+        // style too, reviewed the same way.
         if matches!(
             name(&example).as_str(),
-            "catalog" | "time" | "extras" | "flow"
+            "catalog" | "time" | "extras" | "flow" | "assets"
         ) {
             let c = tempfile::tempdir().expect("tmp");
             for (file, text) in
