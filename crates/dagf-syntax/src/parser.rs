@@ -127,6 +127,7 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
         let (depth, span) = match item {
             Item::Stmt(s) => max_depth([&*s]),
             Item::Factory(f) => max_depth(&f.body),
+            Item::Test(t) => max_test_depth(&t.body),
             _ => continue,
         };
         if depth > MAX_NESTING {
@@ -134,6 +135,7 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
             let whole = match item {
                 Item::Stmt(s) => s.span(),
                 Item::Factory(f) => f.span,
+                Item::Test(t) => t.span,
                 _ => span,
             };
             *item = Item::Stmt(Stmt::Error(whole));

@@ -28,12 +28,14 @@ mod pools;
 mod profiles;
 mod tasks;
 mod tenants;
+mod test_body;
 mod unions;
 mod unused;
 
 use args::missing;
 pub(crate) use body::ROLE_FIELDS;
 pub(crate) use params::lower_params;
+pub(crate) use test_body::{TestRun, run_test};
 
 use crate::dag::{After, DagB, Endpoint, GroupB, Node, Slots, TaskB};
 use crate::layers::{Layer, Layers, Slot, declared_again, not_a_list, set_slot, set_twice};
