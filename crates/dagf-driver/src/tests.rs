@@ -115,7 +115,12 @@ pub fn run_tests(
         report.check = Some(check);
         return report;
     }
-    let found = dagf_sema::find_tests(&project.files, loader, &session.cache);
+    let found = dagf_sema::find_tests(
+        &project.files,
+        loader,
+        &session.cache,
+        project.sources.clone(),
+    );
     report.problems = found
         .diagnostics
         .into_sorted()
@@ -244,17 +249,12 @@ fn snapshot_differs(path: &str, at: Span, kept: Option<&str>, actual: &str) -> D
     );
     let (old, new): (Vec<&str>, Vec<&str>) = (kept.lines().collect(), actual.lines().collect());
     if let Some(i) = (0..old.len().max(new.len())).find(|&i| old.get(i) != new.get(i)) {
-        d = d
-            .with_note(format!(
-                "line {}, expected: {}",
-                i + 1,
-                old.get(i).copied().unwrap_or("(end of file)")
-            ))
-            .with_note(format!(
-                "line {}, actual:   {}",
-                i + 1,
-                new.get(i).copied().unwrap_or("(end of file)")
-            ));
+        d = d.with_note(format!(
+            "first difference, line {}:\nexpected: {}\nactual:   {}",
+            i + 1,
+            old.get(i).copied().unwrap_or("(end of file)"),
+            new.get(i).copied().unwrap_or("(end of file)")
+        ));
     }
     d.with_help("if the change is meant, run `dagfc test --update` and commit the new snapshot")
 }

@@ -59,8 +59,14 @@ pub struct Discovery {
 
 /// Finds the tests of the project made of `roots` (and what they import), reading the
 /// fixtures' files.
-pub fn find_tests(roots: &[String], loader: &dyn Loader, parser: &dyn Parse) -> Discovery {
-    let mut sources = Sources::new();
+/// `sources` holds the files the caller put first (such as `dagf.toml`), so that the
+/// ids of the files are those [`run_test`] gives them.
+pub fn find_tests(
+    roots: &[String],
+    loader: &dyn Loader,
+    parser: &dyn Parse,
+    mut sources: Sources,
+) -> Discovery {
     let mut diags = Diagnostics::new();
     let prog = crate::modules::load_with(roots, loader, parser, 1, false, &mut sources, &mut diags);
     let mut tests: Vec<TestCase> = Vec::new();

@@ -95,8 +95,12 @@ pub(crate) fn run_test(
 impl Cx<'_> {
     /// Builds a dag of a test as a top-level `dag` statement would, and gives it as a record.
     fn test_dag(&mut self, m: ModuleId, env: &mut Env, d: &ast::Decl) -> Value {
-        let before = self.project.dags.len();
+        let (before, errors) = (self.project.dags.len(), self.diags.error_count());
         self.dag_decl(m, env, d);
+        // A dag with an error is no dag to assert on: its mistakes are the test's failures.
+        if self.diags.error_count() > errors {
+            self.project.dags.truncate(before);
+        }
         match self.project.dags.get(before) {
             Some(dag) if self.project.dags.len() == before + 1 => dag_value(dag, d.span),
             _ => Value::error(d.span),
@@ -133,13 +137,9 @@ impl Cx<'_> {
                 let (a, b) = (self.expr(m, env, a, None), self.expr(m, env, b, None));
                 let (actual, expected) = (show(&a), show(&b));
                 d = match op {
-                    BinOp::Eq => d
-                        .with_note(format!("actual:   {actual}"))
-                        .with_note(format!("expected: {expected}")),
+                    BinOp::Eq => d.with_note(format!("actual:   {actual}\nexpected: {expected}")),
                     BinOp::Ne => d.with_note(format!("both are {actual}")),
-                    _ => d
-                        .with_note(format!("left:  {actual}"))
-                        .with_note(format!("right: {expected}")),
+                    _ => d.with_note(format!("left:  {actual}\nright: {expected}")),
                 };
             }
             ExprKind::Call(f, args) if matches!(&f.kind, ExprKind::Name(n) if n == "contains") => {
@@ -148,9 +148,7 @@ impl Cx<'_> {
                         self.expr(m, env, &hay.value, None),
                         self.expr(m, env, &needle.value, None),
                     );
-                    d = d
-                        .with_note(format!("in:     {}", show(&h)))
-                        .with_note(format!("looked for: {}", show(&n)));
+                    d = d.with_note(format!("looked for {} in {}", show(&n), show(&h)));
                 }
             }
             _ => {}
