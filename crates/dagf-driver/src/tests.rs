@@ -280,8 +280,8 @@ pub fn snapshot_path(case: &TestCase, dag_id: &str, i: usize) -> String {
 }
 
 /// A loader that gives a test's fixtures in place of the files, databases and answers
-/// they replace. The HTTP cache is neither read nor written: a test sees the fixture or
-/// the server.
+/// they replace. The HTTP cache is read as a build reads it (for a URL without a
+/// fixture), never written: a test leaves nothing behind.
 struct Fixtures<'a> {
     inner: &'a dyn Loader,
     fixtures: &'a [Fixture],
@@ -347,8 +347,11 @@ impl Loader for Fixtures<'_> {
         }
     }
 
-    fn cache_read(&self, _: &str) -> Option<Cached> {
-        None
+    fn cache_read(&self, url: &str) -> Option<Cached> {
+        match self.text(url) {
+            Some(_) => None,
+            None => self.inner.cache_read(url),
+        }
     }
 
     fn cache_write(&self, _: &str, _: &str) -> Result<(), String> {

@@ -112,10 +112,11 @@ pub fn find_tests(
                 None => None,
             };
             let mut fixtures = Vec::new();
+            let mut fixtures_ok = true;
             for s in &t.body {
                 if let TestStmt::Fixture {
                     path,
-                    path_span,
+                    path_span: _,
                     value,
                     span,
                 } = s
@@ -131,10 +132,16 @@ pub fn find_tests(
                             data,
                             span: *span,
                         }),
-                        Err(d) => diags.push(*d),
+                        Err(d) => {
+                            diags.push(*d);
+                            fixtures_ok = false;
+                        }
                     }
-                    let _ = path_span;
                 }
+            }
+            // A test whose fixture is wrong would run against the real data: it is not run.
+            if !fixtures_ok {
+                continue;
             }
             tests.push(TestCase {
                 name: t.name.clone(),

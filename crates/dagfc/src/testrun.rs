@@ -88,6 +88,7 @@ pub(crate) fn test(
         ));
     }
     let is_error = failed > 0 || problem_count > 0 || write_failed;
+    let errors = problem_count + report.results.iter().map(|r| r.failures.len()).sum::<usize>();
     printer.summary(
         &format!("{passed} passed, {failed} failed"),
         is_error,
@@ -95,7 +96,8 @@ pub(crate) fn test(
             "passed": passed,
             "failed": failed,
             "filtered_out": report.filtered_out,
-            "errors": problem_count,
+            "errors": errors,
+            "warnings": 0,
         }),
     );
     if is_error { USER_ERROR } else { 0 }

@@ -389,6 +389,9 @@ struct Cx<'a> {
     /// The field whose value `coerce` is checking, when that is a task's, dag's or
     /// group's field (what decides whether a task's output may stand there).
     place: Option<coerce::FieldPlace>,
+    /// In a test: the record each dag of the test was bound to, and the dag's index in
+    /// `project.dags` (what `snapshot` takes).
+    test_dags: Vec<(Rc<Vec<(Rc<str>, Value)>>, usize)>,
     /// Name uses resolved, when tools asked for them (a body runs once per dag made
     /// from it: each use is kept once).
     refs: Option<std::collections::HashSet<crate::refs::Raw>>,
@@ -452,6 +455,7 @@ impl<'a> Cx<'a> {
             data_span: None,
             place: None,
             refs: prog.refs.on().then(Default::default),
+            test_dags: Vec::new(),
         }
     }
 

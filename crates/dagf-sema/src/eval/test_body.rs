@@ -64,14 +64,15 @@ pub(crate) fn run_test(
             }
             TestStmt::Snapshot { value, span } => {
                 let v = cx.expr(m, &mut env, value, None);
-                let id = match &v.v {
-                    V::Record(fields) => fields.iter().find_map(|(k, x)| match (&**k, &x.v) {
-                        ("dag_id", V::Str(id)) => Some(id.clone()),
-                        _ => None,
-                    }),
+                // The very record a `dag` of the test was bound to, not one that looks like it.
+                let dag = match &v.v {
+                    V::Record(fields) => cx
+                        .test_dags
+                        .iter()
+                        .find(|(r, _)| Rc::ptr_eq(r, fields))
+                        .and_then(|(_, i)| cx.project.dags.get(*i)),
                     _ => None,
                 };
-                let dag = id.and_then(|id| cx.project.dags.iter().find(|d| *d.dag_id == *id));
                 match dag {
                     Some(d) => run.snapshots.push((*span, d.clone())),
                     None if v.is_error() => {}
@@ -102,7 +103,13 @@ impl Cx<'_> {
             self.project.dags.truncate(before);
         }
         match self.project.dags.get(before) {
-            Some(dag) if self.project.dags.len() == before + 1 => dag_value(dag, d.span),
+            Some(dag) if self.project.dags.len() == before + 1 => {
+                let v = dag_value(dag, d.span);
+                if let V::Record(fields) = &v.v {
+                    self.test_dags.push((fields.clone(), before));
+                }
+                v
+            }
             _ => Value::error(d.span),
         }
     }
