@@ -4,7 +4,9 @@
 
 use crate::{Build, Loader, Options, Project, Session, par};
 use dagf_diag::{Code, Diagnostic, Severity, Sources, Span};
-use dagf_sema::{Cached, FixtureData, HttpError, HttpLimits, ReadError, SqlError, SqlLimits, Table};
+use dagf_sema::{
+    Cached, FixtureData, HttpError, HttpLimits, ReadError, SqlError, SqlLimits, Table,
+};
 pub use dagf_sema::{Fixture, TestCase};
 
 /// What running a project's tests gave.
@@ -138,7 +140,15 @@ pub fn run_tests(
     let sema = project.sema_options(&check_options, env.as_ref());
     let threads = par::threads(options.threads);
     report.results = par::map(threads, &cases, |case| {
-        run_one(&project, loader, options, &sema, &session, case, tests.update)
+        run_one(
+            &project,
+            loader,
+            options,
+            &sema,
+            &session,
+            case,
+            tests.update,
+        )
     });
     report
 }
@@ -265,7 +275,13 @@ pub fn snapshot_path(case: &TestCase, dag_id: &str, i: usize) -> String {
     let slug: String = case
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     let slug = slug.trim_matches('_');
     let dir = case.file.rsplit_once('/').map_or("", |(d, _)| d);

@@ -203,9 +203,8 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
                         names_in_expr(cond, out);
                         message.iter().for_each(|m| names_in_expr(m, out));
                     }
-                    ast::TestStmt::Fixture { value, .. } | ast::TestStmt::Snapshot { value, .. } => {
-                        names_in_expr(value, out)
-                    }
+                    ast::TestStmt::Fixture { value, .. }
+                    | ast::TestStmt::Snapshot { value, .. } => names_in_expr(value, out),
                 }
             }
         }

@@ -212,13 +212,15 @@ fn fixture_data(
                     "cannot be read",
                 )
             })?;
-            String::from_utf8(bytes).map(FixtureData::Text).map_err(|_| {
-                bad_fixture(
-                    value.span,
-                    format!("the fixture file `{full}` is not UTF-8 text"),
-                    "not text",
-                )
-            })
+            String::from_utf8(bytes)
+                .map(FixtureData::Text)
+                .map_err(|_| {
+                    bad_fixture(
+                        value.span,
+                        format!("the fixture file `{full}` is not UTF-8 text"),
+                        "not text",
+                    )
+                })
         }
         ExprKind::List(rows) => {
             let mut table = Table {
@@ -381,9 +383,7 @@ pub fn run_test(
             .flatten()
     });
     let run = match found {
-        Some((m, t)) => {
-            crate::eval::run_test(&program, &sources, options, m, t, &mut diags)
-        }
+        Some((m, t)) => crate::eval::run_test(&program, &sources, options, m, t, &mut diags),
         None => crate::eval::TestRun::default(),
     };
     TestRun {

@@ -875,16 +875,18 @@ where
                 .or_not(),
         )
         .then(test_block)
-        .map_with(move |(((docs, (name, name_span)), expect_error), body), e| {
-            Item::Test(TestDecl {
-                docs,
-                name,
-                name_span,
-                expect_error,
-                body,
-                span: sp(e.span()),
-            })
-        });
+        .map_with(
+            move |(((docs, (name, name_span)), expect_error), body), e| {
+                Item::Test(TestDecl {
+                    docs,
+                    name,
+                    name_span,
+                    expect_error,
+                    body,
+                    span: sp(e.span()),
+                })
+            },
+        );
 
     let item = choice((
         import,

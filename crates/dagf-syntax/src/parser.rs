@@ -657,16 +657,28 @@ test = 3
         };
         assert_eq!(t.name, "builds");
         assert_eq!(t.docs, vec![" Builds and checks.".to_string()]);
-        assert_eq!(t.expect_error.as_ref().map(|c| c.name.as_str()), Some("E0205"));
+        assert_eq!(
+            t.expect_error.as_ref().map(|c| c.name.as_str()),
+            Some("E0205")
+        );
         assert!(matches!(&t.body[0], TestStmt::Fixture { path, .. } if path == "configs/a.yaml"));
         assert!(matches!(&t.body[1], TestStmt::Stmt(Stmt::Let { .. })));
         assert!(matches!(&t.body[2], TestStmt::Stmt(Stmt::Decl(_))));
         assert!(matches!(&t.body[3], TestStmt::Assert { message: None, .. }));
-        assert!(matches!(&t.body[4], TestStmt::Assert { message: Some(_), .. }));
+        assert!(matches!(
+            &t.body[4],
+            TestStmt::Assert {
+                message: Some(_),
+                ..
+            }
+        ));
         assert!(matches!(&t.body[5], TestStmt::Snapshot { .. }));
         assert!(matches!(m.items.get(1), Some(Item::Test(t)) if t.body.is_empty()));
         // `test` is a keyword only before a name in quotes.
-        assert!(matches!(m.items.get(2), Some(Item::Stmt(Stmt::Field { .. }))));
+        assert!(matches!(
+            m.items.get(2),
+            Some(Item::Stmt(Stmt::Field { .. }))
+        ));
     }
 
     #[test]
@@ -676,7 +688,10 @@ test = 3
             FileId(0),
         );
         assert_eq!(diags.len(), 1, "{diags:?}");
-        assert!(matches!(m.items.get(1), Some(Item::Stmt(Stmt::Decl(_)))), "{m:?}");
+        assert!(
+            matches!(m.items.get(1), Some(Item::Stmt(Stmt::Decl(_)))),
+            "{m:?}"
+        );
     }
 
     #[test]

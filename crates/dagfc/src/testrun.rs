@@ -1,7 +1,7 @@
 //! `dagfc test`: runs the project's tests through the driver, prints each result and
 //! each failure at its place, writes snapshots (`--update`) and JUnit XML (`--junit`).
 
-use crate::cli::{BuildArgs, Printer, fail_build, facts};
+use crate::cli::{BuildArgs, Printer, facts, fail_build};
 use crate::project;
 use crate::stdio::{errln, outln};
 use dagf_diag::{ColorChoice, Sources, plural, render_human};
@@ -88,7 +88,12 @@ pub(crate) fn test(
         ));
     }
     let is_error = failed > 0 || problem_count > 0 || write_failed;
-    let errors = problem_count + report.results.iter().map(|r| r.failures.len()).sum::<usize>();
+    let errors = problem_count
+        + report
+            .results
+            .iter()
+            .map(|r| r.failures.len())
+            .sum::<usize>();
     printer.summary(
         &format!("{passed} passed, {failed} failed"),
         is_error,
@@ -115,7 +120,11 @@ fn write_snapshot(root: &Path, path: &str, text: &str) -> std::io::Result<()> {
 /// The report as JUnit XML: a suite per file, a case per test, each failure's
 /// diagnostics as text.
 pub(crate) fn junit_xml(report: &TestReport) -> String {
-    let mut files: Vec<&str> = report.results.iter().map(|r| r.case.file.as_str()).collect();
+    let mut files: Vec<&str> = report
+        .results
+        .iter()
+        .map(|r| r.case.file.as_str())
+        .collect();
     files.dedup();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(

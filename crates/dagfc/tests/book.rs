@@ -244,8 +244,10 @@ fn compile(
     for (k, v) in &block.attrs {
         let known = matches!(
             (k.as_str(), v.as_deref()),
-            ("fails" | "warns" | "file" | "configs" | "snapshots", Some(_))
-                | ("style", Some("classic" | "taskflow"))
+            (
+                "fails" | "warns" | "file" | "configs" | "snapshots",
+                Some(_)
+            ) | ("style", Some("classic" | "taskflow"))
                 | ("tests", Some("fail"))
         ) || (k == "target"
             && v.as_deref().and_then(dagf_target::Version::parse).is_some());
@@ -306,8 +308,11 @@ fn compile(
         std::fs::create_dir_all(src.join("snapshots")).expect("snapshots folder");
         for e in std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
             let path = e.expect("entry").path();
-            std::fs::copy(&path, src.join("snapshots").join(path.file_name().expect("name")))
-                .expect("copy");
+            std::fs::copy(
+                &path,
+                src.join("snapshots").join(path.file_name().expect("name")),
+            )
+            .expect("copy");
         }
     }
 
@@ -392,8 +397,15 @@ fn compile(
     let has_tests = block.text.lines().any(|l| l.starts_with("test \""));
     let mut problems = Vec::new();
     let tests = has_tests.then(|| {
-        let run = dagfc(dir.path(), &[&["--color", "never", "test"], &env_flag[..]].concat());
-        let want = if block.values("tests").is_empty() { 0 } else { 1 };
+        let run = dagfc(
+            dir.path(),
+            &[&["--color", "never", "test"], &env_flag[..]].concat(),
+        );
+        let want = if block.values("tests").is_empty() {
+            0
+        } else {
+            1
+        };
         if run.status.code() != Some(want) {
             problems.push(format!(
                 "`dagfc test` exited with {:?}, expected {want}",

@@ -73,7 +73,10 @@ fn the_catalogs_tests_pass_and_junit_lists_them() {
     let out_dir = tempfile::tempdir().expect("temp dir");
     let junit = out_dir.path().join("junit.xml");
     let junit_arg = junit.to_str().expect("utf-8 path");
-    let run = dagfc(&catalog, &["--color", "never", "test", "--junit", junit_arg]);
+    let run = dagfc(
+        &catalog,
+        &["--color", "never", "test", "--junit", junit_arg],
+    );
     let (stdout, stderr) = (text(&run.stdout), text(&run.stderr));
     assert_eq!(run.status.code(), Some(0), "{stdout}\n{stderr}");
     for name in &names {
@@ -91,7 +94,10 @@ fn the_catalogs_tests_pass_and_junit_lists_them() {
     let doc = roxmltree::Document::parse(&xml).expect("well-formed JUnit XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
-    assert_eq!(root.attribute("tests"), Some(names.len().to_string().as_str()));
+    assert_eq!(
+        root.attribute("tests"),
+        Some(names.len().to_string().as_str())
+    );
     assert_eq!(root.attribute("failures"), Some("0"));
     let cases: Vec<&str> = doc
         .descendants()
@@ -153,7 +159,10 @@ fn failing_tests_are_reported_at_their_place() {
     let (stdout, stderr) = (text(&one.stdout), text(&one.stderr));
     assert_eq!(one.status.code(), Some(1));
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
-    assert!(stderr.contains("5 tests left out by the filter"), "{stderr}");
+    assert!(
+        stderr.contains("5 tests left out by the filter"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().last(), Some("0 passed, 1 failed"));
 
     // `--update` writes the snapshot that differed; then it passes.
@@ -168,7 +177,10 @@ fn failing_tests_are_reported_at_their_place() {
     assert!(kept.contains("dag_id=\"crm\""), "{kept}");
     let again = dagfc(dir, &["--color", "never", "test", "snapshot"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
-    assert_eq!(text(&again.stderr).lines().last(), Some("1 passed, 0 failed"));
+    assert_eq!(
+        text(&again.stderr).lines().last(),
+        Some("1 passed, 0 failed")
+    );
 }
 
 /// A project's sources with every `test` block taken out (each ends with a `}` line).
@@ -212,7 +224,11 @@ fn python_files(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
         if path.is_dir() {
             python_files(&path, root, out);
         } else if path.extension().is_some_and(|e| e == "py") {
-            let rel = path.strip_prefix(root).expect("under root").display().to_string();
+            let rel = path
+                .strip_prefix(root)
+                .expect("under root")
+                .display()
+                .to_string();
             out.push((rel, std::fs::read_to_string(&path).expect("read file")));
         }
     }
@@ -226,7 +242,11 @@ fn test_blocks_change_nothing_in_a_build() {
     let failing = failing_project();
     let check = dagfc(failing.path(), &["--color", "never", "check"]);
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
-    assert!(!text(&check.stderr).contains("Error"), "{}", text(&check.stderr));
+    assert!(
+        !text(&check.stderr).contains("Error"),
+        "{}",
+        text(&check.stderr)
+    );
     // The catalog, built with and without its tests: the same files, byte for byte.
     let catalog = common::repo().join("examples/catalog");
     let stripped = tempfile::tempdir().expect("temp dir");

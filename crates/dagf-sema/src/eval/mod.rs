@@ -84,6 +84,9 @@ pub struct Instance {
 
 type Env = Vec<(Rc<str>, Value)>;
 
+/// A record value's fields, shared.
+type Fields = Rc<Vec<(Rc<str>, Value)>>;
+
 /// What evaluating the top-level statements of some modules found.
 struct Share {
     project: dagf_ir::Project,
@@ -391,7 +394,7 @@ struct Cx<'a> {
     place: Option<coerce::FieldPlace>,
     /// In a test: the record each dag of the test was bound to, and the dag's index in
     /// `project.dags` (what `snapshot` takes).
-    test_dags: Vec<(Rc<Vec<(Rc<str>, Value)>>, usize)>,
+    test_dags: Vec<(Fields, usize)>,
     /// Name uses resolved, when tools asked for them (a body runs once per dag made
     /// from it: each use is kept once).
     refs: Option<std::collections::HashSet<crate::refs::Raw>>,

@@ -80,10 +80,15 @@ pub(crate) fn run_test(
                         Diagnostic::at(
                             Code::E0804,
                             value.span,
-                            format!("`snapshot` takes a dag built in the test, not {}", a_kind(&v)),
+                            format!(
+                                "`snapshot` takes a dag built in the test, not {}",
+                                a_kind(&v)
+                            ),
                             "not a dag of this test",
                         )
-                        .with_help("build the dag first, `dag d: factory(...)`, then write `snapshot d`"),
+                        .with_help(
+                            "build the dag first, `dag d: factory(...)`, then write `snapshot d`",
+                        ),
                     ),
                 }
             }
@@ -200,7 +205,11 @@ fn dag_value(dag: &dagf_ir::Dag, at: Span) -> Value {
                 ("upstream", ids(up.get(i).map_or(&[], Vec::as_slice))),
                 ("downstream", ids(down.get(i).map_or(&[], Vec::as_slice))),
             ];
-            fs.extend(t.args.iter().map(|f| (f.name.as_str(), ir_value(&f.value, at))));
+            fs.extend(
+                t.args
+                    .iter()
+                    .map(|f| (f.name.as_str(), ir_value(&f.value, at))),
+            );
             (Rc::from(t.task_id.as_str()), rec(fs))
         })
         .collect();
@@ -214,7 +223,10 @@ fn dag_value(dag: &dagf_ir::Dag, at: Span) -> Value {
                 None => v(V::None),
             },
         ),
-        ("task_ids", list(dag.tasks().map(|t| s(&t.task_id)).collect())),
+        (
+            "task_ids",
+            list(dag.tasks().map(|t| s(&t.task_id)).collect()),
+        ),
         ("tasks", v(V::Record(Rc::new(tasks)))),
         (
             "edges",
@@ -298,7 +310,10 @@ pub(crate) fn show(v: &Value) -> String {
             if fs.is_empty() {
                 return "{}".into();
             }
-            let items: Vec<String> = fs.iter().map(|(k, x)| format!("{k} = {}", show(x))).collect();
+            let items: Vec<String> = fs
+                .iter()
+                .map(|(k, x)| format!("{k} = {}", show(x)))
+                .collect();
             format!("{{ {} }}", items.join(", "))
         }
         V::Asset(a) => format!("asset {:?}", a.uri),
