@@ -36,10 +36,7 @@ pub(crate) fn run_test(
     for s in &test.body {
         match s {
             TestStmt::Stmt(Stmt::Let { name, value, .. }) => {
-                let v = match &value.kind {
-                    ExprKind::Decl(d) if d.kind == DeclKind::Dag => cx.test_dag(m, &mut env, d),
-                    _ => cx.expr(m, &mut env, value, None),
-                };
+                let v = cx.expr(m, &mut env, value, None);
                 env.push((Rc::from(name.name.as_str()), v));
             }
             TestStmt::Stmt(Stmt::Decl(d)) if d.kind == DeclKind::Dag => {
