@@ -41,6 +41,8 @@ pub(crate) fn run_test(
             }
             TestStmt::Stmt(Stmt::Decl(d)) if d.kind == DeclKind::Dag => {
                 let v = cx.test_dag(m, &mut env, d);
+                // Only a name written as an identifier is bound: a string's span holds its
+                // quotes, so it is longer than its text.
                 if let ExprKind::Str(parts) = &d.name.kind
                     && let [StrPart::Text(name)] = parts.as_slice()
                     && d.name.span.end - d.name.span.start == name.len() as u32
