@@ -182,6 +182,14 @@ codes! {
     E0707 => "required constructor parameter unset",
     E0708 => "argument the callable does not accept",
     E0709 => "built DAG rejected or changed by Airflow",
+    // Tests
+    E0801 => "test assertion failed",
+    E0802 => "expected error not reported",
+    E0803 => "snapshot differs",
+    E0804 => "snapshot of something that is not a dag",
+    E0805 => "invalid fixture",
+    E0806 => "unknown code in expect_error",
+    E0807 => "test name used twice",
     // Lints
     W0001 => "unused parameter",
     W0002 => "unused import",

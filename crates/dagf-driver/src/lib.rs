@@ -9,6 +9,7 @@ mod cache;
 pub mod config;
 mod env;
 mod overlay;
+pub mod tests;
 
 pub use config::{CodegenSection, Config, DagRule, FILE, ProjectSection, PythonSection, StyleName};
 pub use dagf_ir::Built;
@@ -209,6 +210,61 @@ impl Project {
         )
     }
 
+    /// The checker's options for a build with `options` for the environment `env`.
+    pub fn sema_options(&self, options: &Options, env: Option<&Env>) -> dagf_sema::Options {
+        dagf_sema::Options {
+            env_vars: options.env_vars.clone(),
+            skip_provenance: options.goal != Goal::Explain,
+            env: env.map(|e| e.name.clone()),
+            env_origin: env.map(|e| e.origin.describe()).unwrap_or_default(),
+            env_chosen_at: env.and_then(|e| e.origin.span()),
+            threads: options.threads,
+            target: self.target(options),
+            references: options.references,
+            trace: options.trace.clone(),
+        }
+    }
+
+    /// How a dag is written: its style (the option, else `dagf.toml`'s rule for it) and target.
+    fn py_options(&self, dag: &dagf_ir::Dag, options: &Options) -> dagf_py::Options {
+        dagf_py::Options {
+            style: options
+                .style
+                .unwrap_or_else(|| self.config.codegen.style_of(&dag.dag_id))
+                .style(),
+            target: self.target(options),
+        }
+    }
+
+    /// Runs the optimiser passes `options` ask for on one dag.
+    pub fn optimise(&self, dag: &mut dagf_ir::Dag, options: &Options) {
+        let passes = match options.opt_level {
+            0 => dagf_ir::passes::Options::NONE,
+            _ => dagf_ir::passes::Options::DEFAULT,
+        };
+        // `@task` hands `default_args` entries to the function by parameter name,
+        // so an argument moved there could reach the function.
+        let passes = dagf_ir::passes::Options {
+            hoist_default_args: passes.hoist_default_args
+                && !dagf_py::decorates_tasks(dag, self.py_options(dag, options)),
+            ..passes
+        };
+        dagf_ir::passes::run(dag, passes, dagf_sema::is_common_task_arg)
+    }
+
+    /// One (optimised) dag's file, as a build with `options` writes it.
+    pub fn generate(&self, dag: &dagf_ir::Dag, options: &Options) -> Built {
+        Built {
+            dag_id: dag.dag_id.clone(),
+            span: dag.span,
+            folder: dag.folder.clone(),
+            file: dagf_py::file_name(dag),
+            text: dagf_py::generate_with(dag, self.py_options(dag, options)),
+            tasks: dag.graph.node_count(),
+            tenant: dag.scope.as_ref().map(|s| s.tenant.clone()),
+        }
+    }
+
     /// The key of a build's [`Stamp`]: dagf's version, the options that change the
     /// files, `dagf.toml` and the list of source files, hashed.
     pub fn stamp_key(&self, options: &Options) -> String {
@@ -353,52 +409,10 @@ impl Session {
         let env = project.env(options);
         let threads = par::threads(options.threads);
         let goal = options.goal;
-        let sema = dagf_sema::Options {
-            env_vars: options.env_vars.clone(),
-            skip_provenance: goal != Goal::Explain,
-            env: env.as_ref().map(|e| e.name.clone()),
-            env_origin: env
-                .as_ref()
-                .map(|e| e.origin.describe())
-                .unwrap_or_default(),
-            env_chosen_at: env.as_ref().and_then(|e| e.origin.span()),
-            threads: options.threads,
-            target: project.target(options),
-            references: options.references,
-            trace: options.trace.clone(),
-        };
-        let target = sema.target;
+        let sema = project.sema_options(options, env.as_ref());
         let codegen = &project.config.codegen;
-        let py_options = |d: &dagf_ir::Dag| dagf_py::Options {
-            style: options
-                .style
-                .unwrap_or_else(|| codegen.style_of(&d.dag_id))
-                .style(),
-            target,
-        };
-        let passes = match options.opt_level {
-            0 => dagf_ir::passes::Options::NONE,
-            _ => dagf_ir::passes::Options::DEFAULT,
-        };
-        let optimise = |dag: &mut dagf_ir::Dag| {
-            // `@task` hands `default_args` entries to the function by parameter name,
-            // so an argument moved there could reach the function.
-            let passes = dagf_ir::passes::Options {
-                hoist_default_args: passes.hoist_default_args
-                    && !dagf_py::decorates_tasks(dag, py_options(dag)),
-                ..passes
-            };
-            dagf_ir::passes::run(dag, passes, dagf_sema::is_common_task_arg)
-        };
-        let generate = |dag: &dagf_ir::Dag| Built {
-            dag_id: dag.dag_id.clone(),
-            span: dag.span,
-            folder: dag.folder.clone(),
-            file: dagf_py::file_name(dag),
-            text: dagf_py::generate_with(dag, py_options(dag)),
-            tasks: dag.graph.node_count(),
-            tenant: dag.scope.as_ref().map(|s| s.tenant.clone()),
-        };
+        let optimise = |dag: &mut dagf_ir::Dag| project.optimise(dag, options);
+        let generate = |dag: &dagf_ir::Dag| project.generate(dag, options);
         // Files are made as soon as each dag is, on the thread that made it.
         let trace = options.trace.as_deref();
         let select = &options.select;

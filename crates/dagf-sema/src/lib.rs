@@ -22,6 +22,7 @@ mod rules;
 mod schema;
 mod scopes;
 mod sources;
+mod testing;
 mod trace;
 mod types;
 mod value;
@@ -36,6 +37,7 @@ pub use modules::Loader;
 pub use refs::{DefKind, Reference};
 pub use schema::schema;
 pub use sources::{Cached, Cell, HttpError, SqlError, SqlLimit, Table};
+pub use testing::{Discovery, Fixture, FixtureData, TestCase, TestRun, find_tests, run_test};
 pub use trace::Trace;
 
 use dagf_diag::{Diagnostics, Sources};

@@ -195,6 +195,19 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
             names_in_expr(&p.name, out);
             p.body.iter().for_each(|s| names_in_stmt(s, out));
         }
+        ast::Item::Test(t) => {
+            for s in &t.body {
+                match s {
+                    ast::TestStmt::Stmt(s) => names_in_stmt(s, out),
+                    ast::TestStmt::Assert { cond, message, .. } => {
+                        names_in_expr(cond, out);
+                        message.iter().for_each(|m| names_in_expr(m, out));
+                    }
+                    ast::TestStmt::Fixture { value, .. }
+                    | ast::TestStmt::Snapshot { value, .. } => names_in_expr(value, out),
+                }
+            }
+        }
         ast::Item::Import(_) => {}
     }
 }

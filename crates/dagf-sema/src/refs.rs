@@ -470,7 +470,11 @@ impl<'a> Headers<'a> {
             Item::Stmt(Stmt::Let { name, span, .. }) => {
                 self.put(name.span, name.span, |h| h.text(*span));
             }
-            Item::ExternDag(_) | Item::Profile(_) | Item::Pool(_) | Item::Stmt(_) => {}
+            Item::ExternDag(_)
+            | Item::Profile(_)
+            | Item::Pool(_)
+            | Item::Stmt(_)
+            | Item::Test(_) => {}
         }
     }
 }
@@ -505,6 +509,7 @@ fn item_span(item: &Item) -> Span {
         Item::Source(x) => x.span,
         Item::Profile(x) => x.span,
         Item::Pool(x) => x.span,
+        Item::Test(x) => x.span,
         Item::Stmt(s) => s.span(),
     }
 }
@@ -589,6 +594,19 @@ impl Scope<'_> {
             Item::Asset(a) => self.expr(&a.uri),
             Item::ExternDag(e) => e.ids.iter().for_each(|x| self.expr(x)),
             Item::Stmt(s) => self.stmts(std::slice::from_ref(s)),
+            Item::Test(t) => {
+                for s in &t.body {
+                    match s {
+                        ast::TestStmt::Stmt(s) => self.stmts(std::slice::from_ref(s)),
+                        ast::TestStmt::Assert { cond, message, .. } => {
+                            self.expr(cond);
+                            message.iter().for_each(|m| self.expr(m));
+                        }
+                        ast::TestStmt::Fixture { value, .. }
+                        | ast::TestStmt::Snapshot { value, .. } => self.expr(value),
+                    }
+                }
+            }
             Item::Import(_) | Item::Operator(_) | Item::TypeDecl(_) => {}
         }
     }

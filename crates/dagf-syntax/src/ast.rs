@@ -67,6 +67,75 @@ pub enum Item {
     Pool(PoolDecl),
     /// A statement at the top level: `dag`, `let`, `for` or `if` (anything else is E0106).
     Stmt(Stmt),
+    /// `test "name" { ... }`: dags built from factories and assertions about them, run
+    /// by `dagfc test` only.
+    Test(TestDecl),
+}
+
+/// `test "name" expect_error CODE { ... }`: a test of the project's factories. A build
+/// or check never runs it.
+#[derive(Clone, Debug)]
+pub struct TestDecl {
+    /// The `///` lines before the test, each the text after `///`.
+    pub docs: Vec<String>,
+    /// The test's name, what `dagfc test FILTER` matches and its report shows.
+    pub name: String,
+    /// Where the name's string literal is.
+    pub name_span: Span,
+    /// `expect_error E0205`: the test passes only if building its dags reports this code.
+    pub expect_error: Option<Ident>,
+    /// Its statements, in order.
+    pub body: Vec<TestStmt>,
+    /// Where the whole test is.
+    pub span: Span,
+}
+
+/// A statement of a test's body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TestStmt {
+    /// `let` or `dag` (the dag is built, not written, and its name is bound to it);
+    /// any other statement is an error there (E0106).
+    Stmt(Stmt),
+    /// `assert COND` or `assert COND, "message"`: the test fails where `COND` is false.
+    Assert {
+        /// What must hold, a `bool`.
+        cond: Expr,
+        /// The failure's text, instead of the condition's.
+        message: Option<Expr>,
+        /// Where the whole statement is.
+        span: Span,
+    },
+    /// `fixture "configs/a.yaml" = "..."`: what reading a config source's file, database
+    /// or URL gives in this test, instead of the real one.
+    Fixture {
+        /// The file (relative to the test's file, as a source's path is), database or URL replaced.
+        path: String,
+        /// Where the path's string literal is.
+        path_span: Span,
+        /// The text (a string literal), `file("PATH")`, or for a database, the rows (a list of records).
+        value: Expr,
+        /// Where the whole statement is.
+        span: Span,
+    },
+    /// `snapshot d`: the Python generated for the dag `d` must be the file kept beside the test.
+    Snapshot {
+        /// The dag, usually a name bound by `dag` in the test.
+        value: Expr,
+        /// Where the whole statement is.
+        span: Span,
+    },
+}
+
+impl TestStmt {
+    /// Where the whole statement is.
+    pub fn span(&self) -> Span {
+        match self {
+            TestStmt::Stmt(s) => s.span(),
+            TestStmt::Assert { span, .. }
+            | TestStmt::Fixture { span, .. }
+            | TestStmt::Snapshot { span, .. } => *span,
+        }
+    }
 }
 
 /// `import "path.dagf"` or `import "path.dagf" as alias`: another file's top-level names.
@@ -954,7 +1023,28 @@ fn push_decl<'a>(d: &'a Decl, depth: usize, out: &mut Vec<(Ref<'a>, usize)>) {
 
 /// The deepest nesting of expressions and blocks under `stmts`, and where it is.
 pub fn max_depth<'a>(roots: impl IntoIterator<Item = &'a Stmt>) -> (usize, Span) {
-    let mut stack: Vec<(Ref<'a>, usize)> = roots.into_iter().map(|s| (Ref::Stmt(s), 1)).collect();
+    deepest(roots.into_iter().map(|s| (Ref::Stmt(s), 1)).collect())
+}
+
+/// [`max_depth`] of a test's body.
+pub fn max_test_depth(body: &[TestStmt]) -> (usize, Span) {
+    let mut stack = Vec::new();
+    for s in body {
+        match s {
+            TestStmt::Stmt(s) => stack.push((Ref::Stmt(s), 1)),
+            TestStmt::Assert { cond, message, .. } => {
+                stack.push((Ref::Expr(cond), 1));
+                stack.extend(message.iter().map(|m| (Ref::Expr(m), 1)));
+            }
+            TestStmt::Fixture { value, .. } | TestStmt::Snapshot { value, .. } => {
+                stack.push((Ref::Expr(value), 1))
+            }
+        }
+    }
+    deepest(stack)
+}
+
+fn deepest(mut stack: Vec<(Ref<'_>, usize)>) -> (usize, Span) {
     let mut best = (0, Span::default());
     while let Some((node, depth)) = stack.pop() {
         let d = depth + 1;

@@ -823,6 +823,78 @@ where
             })
         });
 
+    // `test "name" expect_error CODE { ... }`; `test`, `expect_error`, `fixture` and
+    // `snapshot` are keywords only here.
+    let test_stmt = choice((
+        select! { Tok::Ident(k) if k == "fixture" => () }
+            .ignore_then(plain_str.map_with(move |s, e| (s, sp(e.span()))))
+            .then_ignore(just(Tok::Eq))
+            .then(expr.clone())
+            .map_with(move |((path, path_span), value), e| TestStmt::Fixture {
+                path,
+                path_span,
+                value,
+                span: sp(e.span()),
+            }),
+        select! { Tok::Ident(k) if k == "snapshot" => () }
+            .ignore_then(expr.clone())
+            .map_with(move |value, e| TestStmt::Snapshot {
+                value,
+                span: sp(e.span()),
+            }),
+        select! { Tok::Ident(k) if k == "assert" => () }
+            .ignore_then(expr.clone())
+            .then(just(Tok::Comma).ignore_then(expr.clone()).or_not())
+            .map_with(move |(cond, message), e| TestStmt::Assert {
+                cond,
+                message,
+                span: sp(e.span()),
+            }),
+        stmt.clone().map(TestStmt::Stmt),
+    ));
+    let test_block = just(Tok::LBrace)
+        .map_with(|_, e| e.span())
+        .then(
+            test_stmt
+                .then_ignore(seps.clone())
+                .repeated()
+                .collect::<Vec<TestStmt>>(),
+        )
+        .then(just(Tok::RBrace).to(true).or(end().to(false)))
+        .validate(|((open, stmts), closed), _, emitter| {
+            if !closed {
+                emitter.emit(E::unclosed(open));
+            }
+            stmts
+        })
+        .recover_with(via_parser(recovering.ignore_then(nested_delimiters(
+            Tok::LBrace,
+            Tok::RBrace,
+            brace_groups.clone(),
+            move |s| vec![TestStmt::Stmt(Stmt::Error(sp(s)))],
+        ))));
+    let test = docs
+        .then_ignore(select! { Tok::Ident(k) if k == "test" => () })
+        .then(plain_str.map_with(move |s, e| (s, sp(e.span()))))
+        .then(
+            select! { Tok::Ident(k) if k == "expect_error" => () }
+                .ignore_then(ident)
+                .or_not(),
+        )
+        .then(test_block)
+        .map_with(
+            move |(((docs, (name, name_span)), expect_error), body), e| {
+                Item::Test(TestDecl {
+                    docs,
+                    name,
+                    name_span,
+                    expect_error,
+                    body,
+                    span: sp(e.span()),
+                })
+            },
+        );
+
     let item = choice((
         import,
         operator,
@@ -837,6 +909,7 @@ where
         source,
         profile,
         pool,
+        test,
         instance,
         stmt.clone().map(Item::Stmt),
     ))

@@ -127,6 +127,7 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
         let (depth, span) = match item {
             Item::Stmt(s) => max_depth([&*s]),
             Item::Factory(f) => max_depth(&f.body),
+            Item::Test(t) => max_test_depth(&t.body),
             _ => continue,
         };
         if depth > MAX_NESTING {
@@ -134,6 +135,7 @@ pub fn parse(text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
             let whole = match item {
                 Item::Stmt(s) => s.span(),
                 Item::Factory(f) => f.span,
+                Item::Test(t) => t.span,
                 _ => span,
             };
             *item = Item::Stmt(Stmt::Error(whole));
@@ -631,6 +633,65 @@ factory f(n: int) {
         assert!(matches!(&f.body[0], Stmt::Assert(_)));
         // `assert` stays a name where no rule can start: a field of that name.
         assert!(matches!(&f.body[1], Stmt::Field { name, .. } if name.name == "assert"));
+    }
+
+    #[test]
+    fn test_blocks() {
+        let m = ok(r#"
+/// Builds and checks.
+test "builds" expect_error E0205 {
+    fixture "configs/a.yaml" = """
+        - name: a
+        """
+    let n = 2
+    dag d: f(x = 1)
+    assert len(d.task_ids) == n
+    assert d.dag_id == "d", "the id"
+    snapshot d
+}
+test "named test" { }
+test = 3
+"#);
+        let Some(Item::Test(t)) = m.items.first() else {
+            panic!("a test: {m:?}");
+        };
+        assert_eq!(t.name, "builds");
+        assert_eq!(t.docs, vec![" Builds and checks.".to_string()]);
+        assert_eq!(
+            t.expect_error.as_ref().map(|c| c.name.as_str()),
+            Some("E0205")
+        );
+        assert!(matches!(&t.body[0], TestStmt::Fixture { path, .. } if path == "configs/a.yaml"));
+        assert!(matches!(&t.body[1], TestStmt::Stmt(Stmt::Let { .. })));
+        assert!(matches!(&t.body[2], TestStmt::Stmt(Stmt::Decl(_))));
+        assert!(matches!(&t.body[3], TestStmt::Assert { message: None, .. }));
+        assert!(matches!(
+            &t.body[4],
+            TestStmt::Assert {
+                message: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(&t.body[5], TestStmt::Snapshot { .. }));
+        assert!(matches!(m.items.get(1), Some(Item::Test(t)) if t.body.is_empty()));
+        // `test` is a keyword only before a name in quotes.
+        assert!(matches!(
+            m.items.get(2),
+            Some(Item::Stmt(Stmt::Field { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_mistake_in_a_test_is_one_error() {
+        let (m, diags) = parse(
+            "test \"t\" {\n    assert )\n    dag d: f()\n}\ndag x: f()\n",
+            FileId(0),
+        );
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(
+            matches!(m.items.get(1), Some(Item::Stmt(Stmt::Decl(_)))),
+            "{m:?}"
+        );
     }
 
     #[test]

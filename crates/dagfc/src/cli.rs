@@ -245,6 +245,20 @@ enum Command {
         #[command(flatten)]
         common: BuildArgs,
     },
+    /// Run the project's `test` blocks.
+    Test {
+        /// Only the tests whose name contains this text.
+        filter: Option<String>,
+        /// Also write the results as JUnit XML to this file, for CI.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write the snapshot of every `snapshot` statement whose file differs or is
+        /// missing, instead of failing.
+        #[arg(long)]
+        update: bool,
+        #[command(flatten)]
+        common: BuildArgs,
+    },
     /// Create a new project folder.
     New {
         /// The project's name and folder: letters, digits, `-` and `_`.
@@ -363,6 +377,21 @@ pub fn run(args: Args) -> u8 {
             _ => explain_list(),
         },
         Command::New { name } => new(name, args.quiet),
+        Command::Test {
+            filter,
+            junit,
+            update,
+            common,
+        } => {
+            let printer = Printer::new(&args, false);
+            crate::testrun::test(
+                &printer,
+                common,
+                filter.as_deref(),
+                junit.as_deref(),
+                *update,
+            )
+        }
         Command::Schema {
             name,
             partial,
@@ -510,6 +539,16 @@ impl Printer {
             quiet: args.quiet,
             json_on_stderr: prints_to_stdout,
         }
+    }
+
+    /// Whether messages are JSON lines rather than text for people.
+    pub(crate) fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// A JSON message of the command's own (such as one test's result), on the JSON stream.
+    pub(crate) fn json_message(&self, value: &serde_json::Value) {
+        self.json_lines(&format!("{value}\n"));
     }
 
     pub(crate) fn print(&self, diags: Vec<Diagnostic>, sources: &Sources) {
@@ -985,7 +1024,7 @@ pub(crate) fn python_checks(
 }
 
 /// A build with errors: its diagnostics and the summary.
-fn fail_build(printer: &Printer, built: dagf_driver::Build) -> u8 {
+pub(crate) fn fail_build(printer: &Printer, built: dagf_driver::Build) -> u8 {
     printer.print(built.diagnostics, &built.sources);
     printer.summary(
         &format!("error: {}", counts(built.errors, built.warnings)),

@@ -91,6 +91,7 @@ fn build_options_belong_to_the_commands_that_build() {
         "dagfc explain E0201 --color never",
         "dagfc explain --list",
         "dagfc completions bash",
+        "dagfc test --project p --env dev -j 2 --target 3.0 --junit r.xml --update name",
     ] {
         assert!(parse(ok).is_ok(), "{ok}: {:?}", parse(ok).err());
     }

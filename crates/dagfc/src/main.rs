@@ -9,6 +9,7 @@ mod project;
 mod python;
 mod scaffold;
 mod stdio;
+mod testrun;
 mod timings;
 mod verify;
 mod workdir;

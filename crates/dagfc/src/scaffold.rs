@@ -74,6 +74,20 @@ factory ingest(
 for s in ["crm", "billing"] {{
     dag "ingest_${{s}}": ingest(source = s)
 }}
+
+// Run by `dagfc test`, never by `dagfc build`: a dag made from the factory, and what
+// Airflow should get.
+test "ingest extracts, then publishes" {{
+    dag web: ingest(source = "web", schedule = @hourly)
+    assert web.task_ids == ["extract", "publish"]
+    assert web.tasks.publish.upstream == ["extract"]
+    assert web.schedule == "@hourly"
+    assert contains(web.tags, "web")
+}}
+
+test "a source system name is checked" expect_error E0205 {{
+    dag bad: ingest(source = "Web Shop")
+}}
 "#
         ),
     )?;
@@ -99,7 +113,7 @@ def publish(source: str) -> str:
 Airflow DAGs written in dagf.
 
 - `src/`: the `.dagf` sources. `dagfc build` checks them and writes one Python file per
-  DAG into `dags/` (`dagfc check` only checks).
+  DAG into `dags/` (`dagfc check` only checks); `dagfc test` runs their `test` blocks.
 - `python/{package}/`: the Python functions the DAGs' `python` tasks call, by
   `python_callable = "{package}.FUNCTION"`. The generated DAG files import them, so
   deploy `python/` with the DAGs and put it on Airflow's `PYTHONPATH`

@@ -11,7 +11,10 @@
 //! - ```` ```dagf,style=taskflow ````: its output blocks are generated in that style;
 //! - ```` ```dagf,target=2.11 ````: it is built for that Airflow version (`--target`);
 //! - ```` ```dagf,configs=DIR ````: the repository folder DIR is copied to `src/configs`
-//!   (the config files a `source` reads).
+//!   (the config files a `source` reads), and ```` ```dagf,snapshots=DIR ```` to
+//!   `src/snapshots` (the files its tests' `snapshot` statements compare with);
+//! - a block with `test` blocks is also run with `dagfc test`, which must pass, or
+//!   with ```` ```dagf,tests=fail ````, fail (exit 1).
 //!
 //! Blocks that show what the compiler printed are checked against it too:
 //!
@@ -21,6 +24,8 @@
 //!   above it declares;
 //! - ```` ```text,output ````: is what `dagfc check --color never` printed on stderr for
 //!   the nearest ```dagf block above it;
+//! - ```` ```text,output=test ````: is what `dagfc test --color never` printed (standard
+//!   output, then standard error) for the nearest ```dagf block above it;
 //! - either with `env=NAME` (```` ```text,output,env=prod ````): the same, for that
 //!   block built with `--env NAME`; and with `target=X.Y`
 //!   (```` ```python,output=NAME.py,target=2.11 ````), for that block built with
@@ -201,6 +206,8 @@ struct Compiled {
     python: BTreeMap<String, String>,
     /// `dagfc check --color never` stderr.
     human: String,
+    /// `dagfc test --color never` stdout and stderr, for a block with tests.
+    tests: Option<String>,
 }
 
 /// Runs dagfc with an empty environment: a block that reads `getenv` sees its default,
@@ -237,8 +244,11 @@ fn compile(
     for (k, v) in &block.attrs {
         let known = matches!(
             (k.as_str(), v.as_deref()),
-            ("fails" | "warns" | "file" | "configs", Some(_))
-                | ("style", Some("classic" | "taskflow"))
+            (
+                "fails" | "warns" | "file" | "configs" | "snapshots",
+                Some(_)
+            ) | ("style", Some("classic" | "taskflow"))
+                | ("tests", Some("fail"))
         ) || (k == "target"
             && v.as_deref().and_then(dagf_target::Version::parse).is_some());
         if !known {
@@ -246,7 +256,7 @@ fn compile(
             return (
                 None,
                 Err(format!(
-                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE, file=NAME, configs=DIR, style=classic|taskflow and target=X.Y"
+                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE, file=NAME, configs=DIR, snapshots=DIR, style=classic|taskflow, tests=fail and target=X.Y"
                 )),
             );
         }
@@ -292,6 +302,18 @@ fn compile(
             }
         }
         copy(&book_src().join("../..").join(&dir), &src.join("configs"));
+    }
+    if let Some(dir) = block.values("snapshots").pop() {
+        let from = book_src().join("../..").join(&dir);
+        std::fs::create_dir_all(src.join("snapshots")).expect("snapshots folder");
+        for e in std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+            let path = e.expect("entry").path();
+            std::fs::copy(
+                &path,
+                src.join("snapshots").join(path.file_name().expect("name")),
+            )
+            .expect("copy");
+        }
     }
 
     let style = block
@@ -372,12 +394,39 @@ fn compile(
     if let Some((n, t)) = current.take() {
         python.insert(n, t);
     }
-    let compiled = Compiled { python, human };
+    let has_tests = block.text.lines().any(|l| l.starts_with("test \""));
+    let mut problems = Vec::new();
+    let tests = has_tests.then(|| {
+        let run = dagfc(
+            dir.path(),
+            &[&["--color", "never", "test"], &env_flag[..]].concat(),
+        );
+        let want = if block.values("tests").is_empty() {
+            0
+        } else {
+            1
+        };
+        if run.status.code() != Some(want) {
+            problems.push(format!(
+                "`dagfc test` exited with {:?}, expected {want}",
+                run.status.code()
+            ));
+        }
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        )
+    });
+    let compiled = Compiled {
+        python,
+        human,
+        tests,
+    };
 
     let want_errors: BTreeSet<String> = block.values("fails").into_iter().collect();
     let want_warnings: BTreeSet<String> = block.values("warns").into_iter().collect();
     let want_status = if want_errors.is_empty() { 0 } else { 1 };
-    let mut problems = Vec::new();
     if run.status.code() != Some(want_status) {
         problems.push(format!(
             "dagfc exited with {:?}, expected {want_status}",
@@ -433,6 +482,10 @@ fn expected_output(block: &Block, last: Option<&Compiled>) -> Result<Option<Stri
                 }
             }
         }
+        _ if block.values("output").iter().any(|v| v == "test") => match &last.tests {
+            Some(t) => t.clone(),
+            None => return Err("the ```dagf block above has no tests".into()),
+        },
         _ => last.human.clone(),
     };
     if normalize(&block.text) == normalize(&expected) {

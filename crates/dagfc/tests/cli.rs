@@ -335,6 +335,15 @@ fn new_scaffolds_a_project_that_builds() {
         "{}",
         stderr(&o)
     );
+    // Its first tests pass.
+    let o = dagfc(&root, &["test", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).lines().last(),
+        Some("2 passed, 0 failed"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(dagfc(dir.path(), &["new", "acme"]).status.code(), Some(1));
     assert_eq!(
         dagfc(dir.path(), &["new", "bad name!"]).status.code(),

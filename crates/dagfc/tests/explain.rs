@@ -9,7 +9,7 @@
 //! not UTF-8, as octal escapes), `$ mkfifo PATH` (a named pipe), `$ mkdir -p PATH`,
 //! `$ flock PATH sleep N &` (another process holds a lock on PATH while the rest runs),
 //! then one `$ dagfc check|build`, optionally with `--env NAME`, `$ dagfc check --python`,
-//! `$ dagfc verify`, or `$ dagfc import dag-factory FILE`, whose output lines are for the
+//! `$ dagfc verify`, `$ dagfc test`, or `$ dagfc import dag-factory FILE`, whose output lines are for the
 //! reader only. The Python of the Airflow environment is `python3` on PATH for the
 //! commands that run Python. The
 //! transcript runs in an empty folder, with `DAGF_LOCK_TIMEOUT=1`, so that a build waiting
@@ -246,12 +246,12 @@ fn replay(transcript: &str) -> Option<Result<Run, String>> {
         [sub @ ("check" | "build"), args @ ..] if matches!(args, [] | ["--env", _]) => (*sub, args),
         [sub @ "check", args @ ..] if matches!(args, ["--python"]) => (*sub, args),
         [sub @ "build", args @ ..] if matches!(args, ["--only" | "--tenant", _]) => (*sub, args),
-        [sub @ "verify", args @ ..] if args.is_empty() => (*sub, args),
+        [sub @ ("verify" | "test"), args @ ..] if args.is_empty() => (*sub, args),
         [sub @ "import", args @ ..] if matches!(args, ["dag-factory", _]) => (*sub, args),
         [sub @ "diff", args @ ..] if matches!(args, ["--rev", _]) => (*sub, args),
         _ => {
             return Some(Err(format!(
-                "transcripts run `dagfc check` or `dagfc build` (with at most `--env NAME`, `--only PATTERN` or `--tenant NAME`), `dagfc check --python`, `dagfc verify`, `dagfc import dag-factory FILE` or `dagfc diff --rev REV`, not `dagfc {command}`"
+                "transcripts run `dagfc check` or `dagfc build` (with at most `--env NAME`, `--only PATTERN` or `--tenant NAME`), `dagfc check --python`, `dagfc verify`, `dagfc test`, `dagfc import dag-factory FILE` or `dagfc diff --rev REV`, not `dagfc {command}`"
             )));
         }
     };

@@ -28,12 +28,14 @@ mod pools;
 mod profiles;
 mod tasks;
 mod tenants;
+mod test_body;
 mod unions;
 mod unused;
 
 use args::missing;
 pub(crate) use body::ROLE_FIELDS;
 pub(crate) use params::lower_params;
+pub(crate) use test_body::{TestRun, run_test};
 
 use crate::dag::{After, DagB, Endpoint, GroupB, Node, Slots, TaskB};
 use crate::layers::{Layer, Layers, Slot, declared_again, not_a_list, set_slot, set_twice};
@@ -81,6 +83,9 @@ pub struct Instance {
 }
 
 type Env = Vec<(Rc<str>, Value)>;
+
+/// A record value's fields, shared.
+type Fields = Rc<Vec<(Rc<str>, Value)>>;
 
 /// What evaluating the top-level statements of some modules found.
 struct Share {
@@ -390,6 +395,9 @@ struct Cx<'a> {
     /// The field whose value `coerce` is checking, when that is a task's, dag's or
     /// group's field (what decides whether a task's output may stand there).
     place: Option<coerce::FieldPlace>,
+    /// In a test: the record each dag of the test was bound to, and the dag's index in
+    /// `project.dags` (what `snapshot` takes).
+    test_dags: Vec<(Fields, usize)>,
     /// Name uses resolved, when tools asked for them (a body runs once per dag made
     /// from it: each use is kept once).
     refs: Option<std::collections::HashSet<crate::refs::Raw>>,
@@ -454,6 +462,7 @@ impl<'a> Cx<'a> {
             data_span: None,
             place: None,
             refs: prog.refs.on().then(Default::default),
+            test_dags: Vec::new(),
         }
     }
 

@@ -1,0 +1,395 @@
+//! `test` blocks as data, for `dagfc test` and any other runner: finding them (by
+//! parsing alone), and running one (building the project's globals and the test's dags
+//! with its fixtures in place of the config sources they replace).
+
+use crate::modules::{Loader, resolve_path};
+use crate::{Cell, Options, Parse, Table};
+use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, Span};
+use dagf_syntax::ast::{self, ExprKind, Item, StrPart, TestStmt};
+
+/// One `test` block, found by parsing: what a runner lists, filters and runs.
+#[derive(Clone, Debug)]
+pub struct TestCase {
+    /// The test's name.
+    pub name: String,
+    /// The file it is in, as the project names it (`src/orders.dagf`).
+    pub file: String,
+    /// Which test of that file it is (0 for the first), how [`run_test`] finds it.
+    pub ordinal: usize,
+    /// Where the whole test is.
+    pub span: Span,
+    /// Where its name is.
+    pub name_span: Span,
+    /// `expect_error CODE`: the code, and where it is written.
+    pub expect_error: Option<(Code, Span)>,
+    /// What its fixtures replace, and with what.
+    pub fixtures: Vec<Fixture>,
+}
+
+/// A config source's file, database or URL as a test replaces it.
+#[derive(Clone, Debug)]
+pub struct Fixture {
+    /// The project path (resolved against the test's file) or the URL replaced.
+    pub target: String,
+    /// What reading it gives instead.
+    pub data: FixtureData,
+    /// Where the fixture is written.
+    pub span: Span,
+}
+
+/// What a fixture gives.
+#[derive(Clone, Debug)]
+pub enum FixtureData {
+    /// A file's text, or an HTTP answer's body.
+    Text(String),
+    /// A database's rows, whatever the query.
+    Rows(Table),
+}
+
+/// Every test of a project, and the mistakes in how they are written.
+#[derive(Debug)]
+pub struct Discovery {
+    /// The tests, file by file in the order of the files, each file's in the order written.
+    pub tests: Vec<TestCase>,
+    /// The files parsed, for the diagnostics.
+    pub sources: Sources,
+    /// Mistakes in the tests' headers and fixtures (E0805, E0806, E0807), and syntax errors.
+    pub diagnostics: Diagnostics,
+}
+
+/// Finds the tests of the project made of `roots` (and what they import), reading the
+/// fixtures' files.
+/// `sources` holds the files the caller put first (such as `dagf.toml`), so that the
+/// ids of the files are those [`run_test`] gives them.
+pub fn find_tests(
+    roots: &[String],
+    loader: &dyn Loader,
+    parser: &dyn Parse,
+    mut sources: Sources,
+) -> Discovery {
+    let mut diags = Diagnostics::new();
+    let prog = crate::modules::load_with(roots, loader, parser, 1, false, &mut sources, &mut diags);
+    let mut tests: Vec<TestCase> = Vec::new();
+    for &m in &prog.order {
+        if m == prog.std_module {
+            continue;
+        }
+        let module = &prog.modules[m];
+        let tests_here = module.ast.items.iter().filter_map(|i| match i {
+            Item::Test(t) => Some(t),
+            _ => None,
+        });
+        for (ordinal, t) in tests_here.enumerate() {
+            if let Some(first) = tests.iter().find(|c| c.name == t.name) {
+                diags.push(
+                    Diagnostic::at(
+                        Code::E0807,
+                        t.name_span,
+                        format!("the test \"{}\" is declared twice", t.name),
+                        "declared again here",
+                    )
+                    .with_label(first.name_span, "first declared here")
+                    .with_help("give each test a name of its own: reports and filters go by it"),
+                );
+                continue;
+            }
+            let expect_error = match &t.expect_error {
+                Some(code) => match Code::parse(&code.name) {
+                    Some(c) => Some((c, code.span)),
+                    None => {
+                        diags.push(
+                            Diagnostic::at(
+                                Code::E0806,
+                                code.span,
+                                format!("`{}` is no diagnostic code", code.name),
+                                "unknown code",
+                            )
+                            .with_help("write a code `dagfc explain --list` lists, such as E0205"),
+                        );
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let mut fixtures = Vec::new();
+            let mut fixtures_ok = true;
+            for s in &t.body {
+                if let TestStmt::Fixture {
+                    path,
+                    path_span: _,
+                    value,
+                    span,
+                } = s
+                {
+                    let target = if path.starts_with("http://") || path.starts_with("https://") {
+                        path.clone()
+                    } else {
+                        resolve_path(&module.path, path)
+                    };
+                    match fixture_data(&module.path, value, loader) {
+                        Ok(data) => fixtures.push(Fixture {
+                            target,
+                            data,
+                            span: *span,
+                        }),
+                        Err(d) => {
+                            diags.push(*d);
+                            fixtures_ok = false;
+                        }
+                    }
+                }
+            }
+            // A test whose fixture is wrong would run against the real data: it is not run.
+            if !fixtures_ok {
+                continue;
+            }
+            tests.push(TestCase {
+                name: t.name.clone(),
+                file: module.path.clone(),
+                ordinal,
+                span: t.span,
+                name_span: t.name_span,
+                expect_error,
+                fixtures,
+            });
+        }
+    }
+    Discovery {
+        tests,
+        sources,
+        diagnostics: diags,
+    }
+}
+
+/// E0805 at `at`.
+fn bad_fixture(at: Span, message: impl Into<String>, label: &str) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::at(Code::E0805, at, message, label).with_help(
+            "a fixture is a string (the file's text or the answer's body), `file(\"PATH\")`, or a list of records (a database's rows)",
+        ),
+    )
+}
+
+/// What a fixture's value gives: literals only, so that it is known before anything is evaluated.
+fn fixture_data(
+    module_path: &str,
+    value: &ast::Expr,
+    loader: &dyn Loader,
+) -> Result<FixtureData, Box<Diagnostic>> {
+    match &value.kind {
+        ExprKind::Str(parts) => match parts.as_slice() {
+            [] => Ok(FixtureData::Text(String::new())),
+            [StrPart::Text(t)] => Ok(FixtureData::Text(t.clone())),
+            _ => Err(bad_fixture(
+                value.span,
+                "a fixture's text cannot interpolate",
+                "has `${...}`",
+            )),
+        },
+        ExprKind::Call(f, args) if matches!(&f.kind, ExprKind::Name(n) if n == "file") => {
+            let path = match args.as_slice() {
+                [a] if a.name.is_none() => match &a.value.kind {
+                    ExprKind::Str(parts) => match parts.as_slice() {
+                        [StrPart::Text(t)] => Some(t.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(path) = path else {
+                return Err(bad_fixture(
+                    value.span,
+                    "`file` takes one path, a string without `${...}`",
+                    "not one path",
+                ));
+            };
+            let full = resolve_path(module_path, &path);
+            let bytes = loader.read(&full).map_err(|e| {
+                bad_fixture(
+                    value.span,
+                    format!("cannot read the fixture file `{full}`: {e}"),
+                    "cannot be read",
+                )
+            })?;
+            String::from_utf8(bytes)
+                .map(FixtureData::Text)
+                .map_err(|_| {
+                    bad_fixture(
+                        value.span,
+                        format!("the fixture file `{full}` is not UTF-8 text"),
+                        "not text",
+                    )
+                })
+        }
+        ExprKind::List(rows) => {
+            let mut table = Table {
+                columns: Vec::new(),
+                rows: Vec::new(),
+            };
+            let mut records = Vec::new();
+            for row in rows {
+                let ExprKind::Record(fields) = &row.kind else {
+                    return Err(bad_fixture(
+                        row.span,
+                        "a database fixture is a list of records, one per row",
+                        "not a record",
+                    ));
+                };
+                for (k, _) in fields {
+                    if !table.columns.contains(&k.name) {
+                        table.columns.push(k.name.clone());
+                    }
+                }
+                records.push(fields);
+            }
+            for fields in records {
+                let mut cells = Vec::new();
+                for c in &table.columns {
+                    cells.push(match fields.iter().find(|(k, _)| &k.name == c) {
+                        Some((_, x)) => cell(x)?,
+                        None => Cell::Null,
+                    });
+                }
+                table.rows.push(cells);
+            }
+            Ok(FixtureData::Rows(table))
+        }
+        _ => Err(bad_fixture(
+            value.span,
+            "a fixture is text, `file(\"PATH\")` or rows",
+            "not a fixture",
+        )),
+    }
+}
+
+/// A row's cell from a literal; a list or record is JSON text, as a JSON column holds it.
+fn cell(x: &ast::Expr) -> Result<Cell, Box<Diagnostic>> {
+    Ok(match &x.kind {
+        ExprKind::None => Cell::Null,
+        ExprKind::Int(i) => Cell::Int(*i),
+        ExprKind::Float(f) => Cell::Real(*f),
+        ExprKind::Bool(b) => Cell::Int(i64::from(*b)),
+        ExprKind::Str(parts) => match parts.as_slice() {
+            [] => Cell::Text(String::new()),
+            [StrPart::Text(t)] => Cell::Text(t.clone()),
+            _ => return Err(not_literal(x.span)),
+        },
+        ExprKind::List(_) | ExprKind::Record(_) => Cell::Text(json(x)?),
+        _ => return Err(not_literal(x.span)),
+    })
+}
+
+fn not_literal(at: Span) -> Box<Diagnostic> {
+    bad_fixture(
+        at,
+        "a fixture's row holds literals: strings, numbers, booleans, `none`, lists and records",
+        "not a literal",
+    )
+}
+
+/// A literal as JSON text.
+fn json(x: &ast::Expr) -> Result<String, Box<Diagnostic>> {
+    Ok(match &x.kind {
+        ExprKind::None => "null".into(),
+        ExprKind::Int(i) => i.to_string(),
+        ExprKind::Float(f) => format!("{f}"),
+        ExprKind::Bool(b) => b.to_string(),
+        ExprKind::Str(parts) => match parts.as_slice() {
+            [] => "\"\"".into(),
+            [StrPart::Text(t)] => quote(t),
+            _ => return Err(not_literal(x.span)),
+        },
+        ExprKind::List(xs) => {
+            let items: Result<Vec<String>, _> = xs.iter().map(json).collect();
+            format!("[{}]", items?.join(", "))
+        }
+        ExprKind::Record(fs) => {
+            let items: Result<Vec<String>, Box<Diagnostic>> = fs
+                .iter()
+                .map(|(k, v)| Ok::<_, Box<Diagnostic>>(format!("{}: {}", quote(&k.name), json(v)?)))
+                .collect();
+            format!("{{{}}}", items?.join(", "))
+        }
+        _ => return Err(not_literal(x.span)),
+    })
+}
+
+fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// What running one test gave.
+#[derive(Debug)]
+pub struct TestRun {
+    /// Every file read, for the diagnostics.
+    pub sources: Sources,
+    /// What building the project's globals and the test's dags reported.
+    pub diagnostics: Diagnostics,
+    /// Each failed assertion (E0801).
+    pub failures: Vec<Diagnostic>,
+    /// The dags its `snapshot` statements name, with where each statement is.
+    pub snapshots: Vec<(Span, dagf_ir::Dag)>,
+}
+
+/// Runs `case` over the project made of `roots`; `loader` already gives the case's
+/// fixtures in place of what they replace.
+pub fn run_test(
+    roots: &[String],
+    loader: &dyn Loader,
+    options: &Options,
+    parser: &dyn Parse,
+    mut sources: Sources,
+    case: &TestCase,
+) -> TestRun {
+    let mut diags = Diagnostics::new();
+    let mut program =
+        crate::modules::load_with(roots, loader, parser, 1, false, &mut sources, &mut diags);
+    crate::sources::read(
+        &mut program,
+        loader,
+        options.env.as_deref(),
+        &mut sources,
+        &mut diags,
+    );
+    let found = program.order.iter().find_map(|&m| {
+        let module = &program.modules[m];
+        (module.path == case.file)
+            .then(|| {
+                module
+                    .ast
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        Item::Test(t) => Some(t),
+                        _ => None,
+                    })
+                    .nth(case.ordinal)
+                    .map(|t| (m, t))
+            })
+            .flatten()
+    });
+    let run = match found {
+        Some((m, t)) => crate::eval::run_test(&program, &sources, options, m, t, &mut diags),
+        None => crate::eval::TestRun::default(),
+    };
+    TestRun {
+        sources,
+        diagnostics: diags,
+        failures: run.failures,
+        snapshots: run.snapshots,
+    }
+}

@@ -1,0 +1,1 @@
+# An old snapshot: the dag has changed since.

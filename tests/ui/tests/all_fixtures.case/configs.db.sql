@@ -1,0 +1,1 @@
+CREATE TABLE configs (name TEXT, tables TEXT);
