@@ -6,8 +6,8 @@
 //!   (`fails=` may be repeated for several codes);
 //! - ```` ```dagf,warns=W0003 ````: builds, and its warnings are exactly the codes listed;
 //! - ```` ```dagf,file=lib.dagf ````: is written as `src/lib.dagf` instead of
-//!   `src/main.dagf`, and a later block of the same chapter that says
-//!   `import "lib.dagf"` gets that file beside it;
+//!   `src/main.dagf`, and a later block of the same chapter that imports it (by a path
+//!   relative to its own folder, as dagfc resolves imports) gets that file beside it;
 //! - ```` ```dagf,style=taskflow ````: its output blocks are generated in that style;
 //! - ```` ```dagf,target=2.11 ````: it is built for that Airflow version (`--target`);
 //! - ```` ```dagf,configs=DIR ````: the repository folder DIR is copied to `src/configs`
@@ -233,6 +233,23 @@ fn imports(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The name, as a ```` file= ```` attribute gives it, of the file that `import "PATH"` in
+/// the file `from` loads: PATH is relative to the folder of `from`, as dagfc reads it.
+fn relative_to(from: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = from.split('/').collect();
+    parts.pop();
+    for segment in path.split('/') {
+        match segment {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
 /// Compiles one block (for the environment `env`, if any); returns what it printed, or
 /// why it does not do what it says.
 fn compile(
@@ -270,14 +287,17 @@ fn compile(
         .pop()
         .unwrap_or_else(|| "main.dagf".to_string());
     let mut files: BTreeMap<String, String> = BTreeMap::new();
+    let mut queue: Vec<String> = imports(&block.text)
+        .iter()
+        .map(|i| relative_to(&own, i))
+        .collect();
     files.insert(own, block.text.clone());
-    let mut queue: Vec<String> = imports(&block.text);
     while let Some(name) = queue.pop() {
         if files.contains_key(&name) {
             continue;
         }
         if let Some(text) = named.get(&name) {
-            queue.extend(imports(text));
+            queue.extend(imports(text).iter().map(|i| relative_to(&name, i)));
             files.insert(name, text.clone());
         }
     }

@@ -464,3 +464,65 @@ fn every_example_passes_check_python() {
         }
     }
 }
+
+/// Catalog 101.7.4 shows `dagfc check --python` on a dag whose `.dagf` side is correct:
+/// the chapter's source, with the catalog's helpers in `python/`, prints exactly the
+/// chapter's transcript (the environment's `python3` first on `PATH`, as
+/// `[python] interpreter` defaults to it).
+#[test]
+fn catalog_101_7_4_chapter_shows_what_check_python_prints() {
+    let chapter =
+        std::fs::read_to_string(repo().join("book/src/catalog/101-07-04-import-errors.md"))
+            .expect("the chapter");
+    let section = chapter
+        .split_once("## Python that does not import")
+        .expect("the section")
+        .1;
+    let source = section
+        .split_once("```dagf\n")
+        .and_then(|(_, rest)| rest.split_once("```\n"))
+        .expect("the dagf block")
+        .0;
+    let shown = section
+        .split_once("```text\n$ dagfc check --python\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("the transcript")
+        .0;
+    let helpers =
+        std::fs::read_to_string(repo().join("examples/catalog/python/catalog_helpers.py"))
+            .expect("the catalog's helpers");
+    let dir = project(
+        TOML,
+        &[
+            ("src/main.dagf", source),
+            ("python/catalog_helpers.py", &helpers),
+        ],
+    );
+    let python = venv_python();
+    let bin = python.parent().expect("the environment's bin folder");
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("PATH");
+    let home = tempfile::tempdir().expect("home");
+    let out = Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .args(["--color", "never", "check", "--python"])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("AIRFLOW_HOME", home.path())
+        .env_remove("DAGF_ENV")
+        .output()
+        .expect("run dagfc");
+    assert_eq!(out.status.code(), Some(1));
+    let trim = |t: &str| t.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        trim(shown),
+        trim(&printed),
+        "the chapter's `dagfc check --python` transcript is not what it prints"
+    );
+}
