@@ -35,6 +35,7 @@ impl Cx<'_> {
             return;
         }
         if v.is_error() {
+            dag.tasks[t].incomplete = true;
             return;
         }
         let kwargs = name.name == "expand_kwargs";
@@ -56,12 +57,16 @@ impl Cx<'_> {
                         .collect()
                 })
         };
-        if let Some(slots) = slots {
-            dag.tasks[t].mapped = Some(MapB {
-                kwargs,
-                slots,
-                span: name.span,
-            });
+        match slots {
+            Some(slots) => {
+                dag.tasks[t].mapped = Some(MapB {
+                    kwargs,
+                    slots,
+                    span: name.span,
+                })
+            }
+            // A field it seems to lack may be in the mapping reported.
+            None => dag.tasks[t].incomplete = true,
         }
     }
 
@@ -202,8 +207,8 @@ impl Cx<'_> {
                         ),
                     );
                 }
-                ok = false;
-                continue;
+                // Items of one wrong shape are one mistake: reported once.
+                return None;
             };
             let mut checked = Vec::with_capacity(fields.len());
             for (k, x) in fields.iter() {
