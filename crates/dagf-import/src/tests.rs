@@ -288,7 +288,9 @@ fn expand_and_partial_become_a_mapped_task() {
         ],
     );
     // A value that is not a list is refused where it is, as dagf would refuse it.
-    let bad = format!("d:\n  tasks:\n    t:\n      operator: {BASH}\n      expand:\n        bash_command: echo\n");
+    let bad = format!(
+        "d:\n  tasks:\n    t:\n      operator: {BASH}\n      expand:\n        bash_command: echo\n"
+    );
     let bad = found(&bad);
     assert!(has(&bad, "E0338", 6) && bad.len() == 1, "{bad:?}");
 }

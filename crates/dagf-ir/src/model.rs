@@ -255,7 +255,11 @@ impl Task {
             }
         }
         let mut out = Vec::new();
-        for f in self.args.iter().chain(self.mapped.iter().flat_map(Mapped::fields)) {
+        for f in self
+            .args
+            .iter()
+            .chain(self.mapped.iter().flat_map(Mapped::fields))
+        {
             walk(&f.value, &mut out);
         }
         out

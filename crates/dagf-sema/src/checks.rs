@@ -274,9 +274,10 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
         {
             // Each instance of a mapped task gets its mapped fields when it is expanded;
             // with `expand_kwargs`, which ones only the items say.
-            let mapped = t.mapped.as_ref().is_some_and(|m| {
-                m.kwargs || m.slots.iter().any(|s| *s.name == *f.name)
-            });
+            let mapped = t
+                .mapped
+                .as_ref()
+                .is_some_and(|m| m.kwargs || m.slots.iter().any(|s| *s.name == *f.name));
             if slot(&t.slots, &f.name).is_none() && !mapped {
                 diags.push(
                     Diagnostic::at(
@@ -495,10 +496,15 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
                     .collect(),
                 role: role(prog, t),
                 mapped: t.mapped.as_ref().map(|m| {
-                    let mut fields = m.slots.iter().map(|s| lower_slot(s, layer_names, provenance));
+                    let mut fields = m
+                        .slots
+                        .iter()
+                        .map(|s| lower_slot(s, layer_names, provenance));
                     match (m.kwargs, fields.next()) {
                         (true, Some(f)) => dagf_ir::Mapped::ExpandKwargs(f),
-                        (_, first) => dagf_ir::Mapped::Expand(first.into_iter().chain(fields).collect()),
+                        (_, first) => {
+                            dagf_ir::Mapped::Expand(first.into_iter().chain(fields).collect())
+                        }
                     }
                 }),
                 span: t.span,

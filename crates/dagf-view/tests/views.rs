@@ -66,7 +66,7 @@ fn dag(
                 provenance: Vec::new(),
             }],
             role: Default::default(),
-        mapped: None,
+            mapped: None,
             span: span(),
         });
     }

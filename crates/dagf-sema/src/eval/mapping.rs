@@ -19,7 +19,11 @@ impl Cx<'_> {
         span: Span,
     ) {
         if let Some(prev) = &dag.tasks[t].mapped {
-            let prev_word = if prev.kwargs { "expand_kwargs" } else { "expand" };
+            let prev_word = if prev.kwargs {
+                "expand_kwargs"
+            } else {
+                "expand"
+            };
             self.err(
                 Diagnostic::at(
                     Code::E0339,
@@ -49,13 +53,12 @@ impl Cx<'_> {
                 )]
             })
         } else {
-            self.expand(dag, t, &v)
-                .map(|fields| {
-                    fields
-                        .into_iter()
-                        .map(|(k, value)| crate::layers::Slot::new(&k, value, dag.layer, span))
-                        .collect()
-                })
+            self.expand(dag, t, &v).map(|fields| {
+                fields
+                    .into_iter()
+                    .map(|(k, value)| crate::layers::Slot::new(&k, value, dag.layer, span))
+                    .collect()
+            })
         };
         match slots {
             Some(slots) => {
