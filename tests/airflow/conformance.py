@@ -76,6 +76,15 @@ TASK_ATTRIBUTES = (
 )
 
 
+def task_attribute(task, name: str):
+    """A task's argument; a mapped task keeps some of the ones every instance shares
+    only in its `partial_kwargs`."""
+    try:
+        return getattr(task, name)
+    except AttributeError:
+        return getattr(task, "partial_kwargs", {}).get(name)
+
+
 class Report:
     """Collects failures by subject (a dag_id, a file, or a setup step)."""
 
@@ -375,7 +384,7 @@ def summarize(dag, ser: dict, restored) -> dict:
             "downstream": sorted(task.downstream_task_ids),
             "inlets": [jsonable(a) for a in task.inlets],
             "outlets": [jsonable(a) for a in task.outlets],
-            **{name: jsonable(getattr(task, name)) for name in TASK_ATTRIBUTES},
+            **{name: jsonable(task_attribute(task, name)) for name in TASK_ATTRIBUTES},
             # Operator-specific arguments as the scheduler stores them (values
             # equal to Airflow's defaults are omitted by the serializer).
             "serialized": {

@@ -142,6 +142,10 @@ codes! {
     E0333 => "task output where Airflow does not resolve it",
     E0334 => "output of a task that pushes none",
     E0335 => "key of an output not pushed by key",
+    E0336 => "field both shared and mapped",
+    E0337 => "field that cannot be mapped",
+    E0338 => "mapped over something that is not a list",
+    E0339 => "task mapped twice",
     E0340 => "task both setup and teardown",
     E0341 => "setup task followed by a task with another trigger rule",
     E0342 => "teardown argument on a task that is not a teardown",
@@ -150,6 +154,7 @@ codes! {
     E0345 => "unknown time zone",
     E0346 => "invalid timetable",
     E0347 => "UTC offset in a dag with a time zone",
+    E0350 => "mapped over one key of an output",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",
@@ -200,6 +205,7 @@ codes! {
     W0007 => "config data from the HTTP cache",
     W0008 => "text Airflow reads as a file name",
     W0009 => "deprecated access_control",
+    W0010 => "mapping argument on a task that is not mapped",
     W0601 => "dag-factory setting without effect",
 }
 

@@ -268,6 +268,34 @@ fn keys_dag_factory_ignores_are_dropped_with_a_warning() {
 }
 
 #[test]
+fn expand_and_partial_become_a_mapped_task() {
+    let yaml = format!(
+        "d:\n  tasks:\n    list_files:\n      operator: {PYTHON}\n      python_callable: etl.list_files\n\
+         \x20   per_file:\n      operator: {PYTHON}\n      partial:\n        python_callable: etl.load\n        retries: 2\n\
+         \x20     expand:\n        op_args: list_files.output\n      dependencies: [list_files]\n\
+         \x20   per_xcom:\n      operator: {BASH}\n      expand:\n        bash_command: XcomArg(list_files)\n\
+         \x20   each:\n      operator: {BASH}\n      expand:\n        bash_command: [echo a, echo b]\n"
+    );
+    let text = clean(&yaml);
+    contains_lines(
+        &text,
+        &[
+            "python_callable = \"etl.load\"",
+            "retries = 2",
+            "expand = { op_args = list_files.output }",
+            "expand = { bash_command = list_files.output }",
+            "expand = { bash_command = [\"echo a\", \"echo b\"] }",
+        ],
+    );
+    // A value that is not a list is refused where it is, as dagf would refuse it.
+    let bad = format!(
+        "d:\n  tasks:\n    t:\n      operator: {BASH}\n      expand:\n        bash_command: echo\n"
+    );
+    let bad = found(&bad);
+    assert!(has(&bad, "E0338", 6) && bad.len() == 1, "{bad:?}");
+}
+
+#[test]
 fn what_cannot_be_converted_is_an_error_at_its_place() {
     let cases: [(String, &str, usize); 9] = [
         (
@@ -278,10 +306,10 @@ fn what_cannot_be_converted_is_an_error_at_its_place() {
         ),
         (
             format!(
-                "d:\n  tasks:\n    t:\n      operator: {BASH}\n      bash_command: x\n      expand: {{a: [1]}}\n"
+                "d:\n  tasks:\n    t:\n      operator: {BASH}\n      expand: {{bash_command: my-task.output}}\n"
             ),
             "E0601",
-            6,
+            5,
         ),
         (
             format!("d:\n  start_date: 3 days\n  tasks:\n    t: {{operator: {EMPTY}}}\n"),

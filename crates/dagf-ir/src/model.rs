@@ -232,6 +232,9 @@ pub struct Task {
     pub args: Vec<Field>,
     /// A work, setup or teardown task.
     pub role: Role,
+    /// For a mapped task, what it is expanded over; `args` are then the arguments
+    /// every instance shares (Airflow's `partial`).
+    pub mapped: Option<Mapped>,
     /// Where its name is written.
     pub span: Span,
 }
@@ -258,7 +261,11 @@ impl Task {
             }
         }
         let mut out = Vec::new();
-        for f in &self.args {
+        for f in self
+            .args
+            .iter()
+            .chain(self.mapped.iter().flat_map(Mapped::fields))
+        {
             walk(&f.value, &mut out);
         }
         out
@@ -267,6 +274,28 @@ impl Task {
     /// Whether this task reads the output of the task whose full id is `task_id`.
     pub fn reads_output_of(&self, task_id: &str) -> bool {
         self.outputs_read().contains(&task_id)
+    }
+}
+
+/// How a mapped task becomes one task instance per item when it runs (Airflow's
+/// dynamic task mapping).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mapped {
+    /// `.expand(field=items, ...)`: one instance per item (per combination of items,
+    /// with several fields); each value a list or another task's output.
+    Expand(Vec<Field>),
+    /// `.expand_kwargs(items)`: one instance per item, each item a dict of arguments;
+    /// the field is named `expand_kwargs`.
+    ExpandKwargs(Field),
+}
+
+impl Mapped {
+    /// The fields it maps over.
+    pub fn fields(&self) -> &[Field] {
+        match self {
+            Mapped::Expand(fs) => fs,
+            Mapped::ExpandKwargs(f) => std::slice::from_ref(f),
+        }
     }
 }
 

@@ -98,9 +98,10 @@ const EDGE_BUDGET_PER_ITEM: usize = 4;
 /// change what runs outright; a branching `a` skips `c` directly only through the edge.
 ///
 /// `depends_on_past` looks at the task's own earlier run, the same either way, and only
-/// delays; mapped tasks, which count upstream tasks differently, cannot be written in
-/// dagf, and a setup or teardown task is neither `a` nor `c` nor in S (conditions 1 to 3
-/// treat it as a task of an operator that promises nothing). When a task of a `fail_fast` DAG fails,
+/// delays; a mapped task (many task instances, counted one by one by the tasks below
+/// it, and skipped with everything below when it expands to none) and a setup or
+/// teardown task are neither `a` nor `c` nor in S (conditions 1 to 3 treat them as
+/// tasks of an operator that promises nothing). When a task of a `fail_fast` DAG fails,
 /// every task that has not succeeded or failed is marked skipped: the same tasks either
 /// way, since which tasks run, and when, does not change. The reduced
 /// graph has the same tasks downstream of every task, so `priority_weight`, leaves and
@@ -220,11 +221,16 @@ impl Reducer {
         for t in tasks {
             // Setup and teardown tasks count their upstream tasks their own way (a
             // teardown's setups by its direct edges): their edges stay as written.
-            let takes_args = t.op.behaviour.takes_task_args() && t.role == crate::Role::Work;
+            // A mapped task is many task instances, and a task downstream of one counts
+            // them all (or is skipped when it expands to none): its edges stay too.
+            let takes_args = t.op.behaviour.takes_task_args()
+                && t.role == crate::Role::Work
+                && t.mapped.is_none();
             let rule = rule(t);
             source.push(
                 t.op.behaviour == Behaviour::Plain
                     && t.role == crate::Role::Work
+                    && t.mapped.is_none()
                     && matches!(
                         effective(t, "wait_for_downstream"),
                         None | Some(Value::Bool(false))

@@ -27,6 +27,15 @@ fn dag_text(dag: &Dag, out: &mut String) {
             t.task_id, t.op.name, t.op.module, t.op.class
         );
         fields(&t.args, "    ", out);
+        match &t.mapped {
+            None => {}
+            Some(crate::Mapped::Expand(fs)) => {
+                out.push_str("    expand {\n");
+                fields(fs, "      ", out);
+                out.push_str("    }\n");
+            }
+            Some(crate::Mapped::ExpandKwargs(f)) => fields(std::slice::from_ref(f), "    ", out),
+        }
         match t.role {
             crate::Role::Work => {}
             crate::Role::Setup => out.push_str("    setup = true\n"),

@@ -41,6 +41,7 @@ fn task_of(id: &str, op: Arc<OpClass>, args: &[(&str, Value)]) -> Task {
         op,
         args: args.iter().map(|(n, v)| field(n, v.clone())).collect(),
         role: Default::default(),
+        mapped: None,
         span: span(),
     }
 }

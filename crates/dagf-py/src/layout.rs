@@ -277,7 +277,11 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
             Some(_) => g.import(Name::TaskDecorator),
             None => g.imports.add(&t.op.module, &t.op.class),
         }
-        for f in &t.args {
+        for f in t
+            .args
+            .iter()
+            .chain(t.mapped.iter().flat_map(|m| m.fields()))
+        {
             g.collect(&f.value);
         }
     }

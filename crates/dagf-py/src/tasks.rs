@@ -6,7 +6,7 @@ use crate::imports::Imports;
 use crate::literals::push_py_str;
 use crate::names::{is_identifier, unique_var};
 use crate::values::Arg;
-use dagf_ir::{Dag, Role, Task, Value};
+use dagf_ir::{Dag, Mapped, Role, Task, Value};
 use dagf_target::{Name, Target};
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -31,7 +31,41 @@ pub(crate) fn taskflow_decorator(t: &Task, target: Target) -> Option<&'static st
             _ => false,
         })
     };
-    (callable() && positional() && plain_keys()).then_some(decorator)
+    // A mapped `@task` function is expanded over its keyword arguments: mapping
+    // `op_kwargs` (a list of dicts, one per instance) is `.expand_kwargs(...)` of the
+    // function. Any other mapping is written as the operator's `partial`/`expand`.
+    let mapped = || match &t.mapped {
+        None => true,
+        Some(Mapped::Expand(fs)) => {
+            matches!(fs.as_slice(), [f] if f.name == "op_kwargs" && kwargs_items(&f.value))
+                && t.arg("op_args").is_none()
+        }
+        Some(Mapped::ExpandKwargs(_)) => false,
+    };
+    (callable() && positional() && plain_keys() && mapped()).then_some(decorator)
+}
+
+/// Whether mapped `op_kwargs` can become a function's keyword arguments: a task's
+/// output (dicts when it runs), or dicts whose keys are Python names.
+fn kwargs_items(v: &Value) -> bool {
+    match v {
+        Value::Output { key: None, .. } => true,
+        Value::List(xs) => xs
+            .iter()
+            .all(|x| matches!(x, Value::Dict(kv) if kv.iter().all(|(k, _)| is_identifier(k)))),
+        _ => false,
+    }
+}
+
+/// The method that expands a mapped operator and its arguments.
+fn expand_args(m: &Mapped) -> (&'static str, Vec<(&str, &Value)>) {
+    match m {
+        Mapped::Expand(fs) => (
+            "expand",
+            fs.iter().map(|f| (f.name.as_str(), &f.value)).collect(),
+        ),
+        Mapped::ExpandKwargs(f) => ("expand_kwargs", vec![("", &f.value)]),
+    }
 }
 
 /// What follows a task's call to make it a setup or teardown task: `.as_setup()`,
@@ -210,7 +244,17 @@ impl<'a> Gen<'a> {
                         .iter()
                         .map(|f| (f.name.as_str(), Arg::Value(self.shown(&f.name, &f.value)))),
                 );
-                self.kwargs_exploded(out, args, indent, &role);
+                match &t.mapped {
+                    None => self.kwargs_exploded(out, args, indent, &role),
+                    Some(m) => {
+                        out.push_str(".partial(\n");
+                        for (k, v) in args {
+                            self.kwarg_line(out, k, v, indent + INDENT);
+                        }
+                        let (method, items) = expand_args(m);
+                        self.expand_call(out, method, &items, indent, &role);
+                    }
+                }
                 out.push('\n');
             }
         }
@@ -285,6 +329,14 @@ impl<'a> Gen<'a> {
         for (k, v) in args {
             self.kwarg_line(out, k, v, inner);
         }
+        if let Some(Mapped::Expand(fs)) = &t.mapped
+            && let Some(f) = fs.first()
+        {
+            let items = [("", &f.value)];
+            self.expand_call(out, "expand_kwargs", &items, indent, role);
+            out.push('\n');
+            return;
+        }
         // The call's arguments: positional ones (no keyword), then keywords.
         let positional: &[Value] = match t.arg("op_args").map(|f| &f.value) {
             Some(Value::List(xs)) => xs,
@@ -329,6 +381,46 @@ impl<'a> Gen<'a> {
         );
         out.push_str(role);
         out.push('\n');
+    }
+
+    /// Writes `).expand(k=v, ...)` (or `).expand_kwargs(v)`) closing a call whose
+    /// arguments were written one per line at `indent + INDENT`: flat if it fits, one
+    /// argument per line if not.
+    fn expand_call(
+        &self,
+        out: &mut String,
+        method: &str,
+        items: &[(&str, &Value)],
+        indent: usize,
+        tail: &str,
+    ) {
+        flat_or_exploded(
+            out,
+            0,
+            tail.len(),
+            |out| {
+                pad(out, indent);
+                let _ = write!(out, ").{method}(");
+                join(out, items.iter(), ", ", |out, (k, x)| {
+                    if !k.is_empty() {
+                        out.push_str(k);
+                        out.push('=');
+                    }
+                    self.flat(out, x);
+                });
+                out.push(')');
+            },
+            |out| {
+                pad(out, indent);
+                let _ = writeln!(out, ").{method}(");
+                for (k, x) in items {
+                    self.kwarg_line(out, k, Arg::Value(x), indent + INDENT);
+                }
+                pad(out, indent);
+                out.push(')');
+            },
+        );
+        out.push_str(tail);
     }
 
     /// Registers the imports and assets a value needs.

@@ -272,7 +272,13 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
             .iter()
             .filter(|f| f.required() && !t.incomplete && !t.meant.contains(&f.name))
         {
-            if slot(&t.slots, &f.name).is_none() {
+            // Each instance of a mapped task gets its mapped fields when it is expanded;
+            // with `expand_kwargs`, which ones only the items say.
+            let mapped = t
+                .mapped
+                .as_ref()
+                .is_some_and(|m| m.kwargs || m.slots.iter().any(|s| *s.name == *f.name));
+            if slot(&t.slots, &f.name).is_none() && !mapped {
                 diags.push(
                     Diagnostic::at(
                         Code::E0202,
@@ -288,6 +294,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
                 );
             }
         }
+        check_mapping(t, diags);
         if op.is_sensor {
             let can_defer = op.fields.iter().any(|f| f.name == "deferrable");
             check_sensor(t, can_defer, diags);
@@ -488,6 +495,18 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
                     .map(|s| lower_slot(s, layer_names, provenance))
                     .collect(),
                 role: role(prog, t),
+                mapped: t.mapped.as_ref().map(|m| {
+                    let mut fields = m
+                        .slots
+                        .iter()
+                        .map(|s| lower_slot(s, layer_names, provenance));
+                    match (m.kwargs, fields.next()) {
+                        (true, Some(f)) => dagf_ir::Mapped::ExpandKwargs(f),
+                        (_, first) => {
+                            dagf_ir::Mapped::Expand(first.into_iter().chain(fields).collect())
+                        }
+                    }
+                }),
                 span: t.span,
             }),
         );
@@ -624,6 +643,65 @@ fn check_roles(
                 )
                 .with_label(span, "directly downstream of the setup here")
                 .with_help("Airflow requires `all_success` right after a setup task: remove the rule, or put a task with it further downstream"),
+            );
+        }
+    }
+}
+
+/// A mapped task's fields against what it maps: a field is either shared by every
+/// instance or mapped, never both (E0336, Airflow's "unmappable or already
+/// specified"); with `expand_kwargs`, a literal item's fields likewise. And the
+/// arguments that mean something only for a mapped task (W0010).
+fn check_mapping(t: &crate::dag::TaskB, diags: &mut Diagnostics) {
+    let Some(m) = &t.mapped else {
+        for name in ["map_index_template", "max_active_tis_per_dagrun"] {
+            if let Some(s) = slot(&t.slots, name) {
+                diags.push(
+                    Diagnostic::at(
+                        Code::W0010,
+                        s.span,
+                        format!("`{name}` on task `{}`, which is not mapped", t.id),
+                        "has no effect on a task that is not mapped",
+                    )
+                    .with_help(format!(
+                        "`{name}` applies to the instances of a mapped task: map the task with `expand` or `expand_kwargs`, or remove `{name}`"
+                    )),
+                );
+            }
+        }
+        return;
+    };
+    let mut mapped: Vec<(&str, Span)> = Vec::new();
+    for s in &m.slots {
+        if m.kwargs {
+            if let V::List(items) = &s.value.v {
+                for item in items.iter() {
+                    if let V::Record(kv) = &item.v {
+                        for (k, x) in kv.iter() {
+                            if !mapped.iter().any(|(n, _)| n == &&**k) {
+                                mapped.push((k, x.span));
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            mapped.push((&s.name, s.value.span));
+        }
+    }
+    for (name, at) in mapped {
+        if let Some(shared) = slot(&t.slots, name) {
+            diags.push(
+                Diagnostic::at(
+                    Code::E0336,
+                    at,
+                    format!("`{name}` of task `{}` is both mapped and set for every instance", t.id),
+                    "mapped here",
+                )
+                .with_label(shared.span, "and set here")
+                .with_help(format!(
+                    "a field is either the same for every instance (set it in the task) or mapped (in `expand`): remove one of the two `{name}`"
+                )),
             );
         }
     }

@@ -29,6 +29,20 @@ pub struct TaskB {
     pub setup_by: Option<Span>,
     /// Where its own `setups` is set, which makes it a teardown task.
     pub teardown_by: Option<Span>,
+    /// What it is expanded over, for a mapped task.
+    pub mapped: Option<MapB>,
+}
+
+/// What a mapped task is expanded over.
+#[derive(Clone, Debug)]
+pub struct MapB {
+    /// `expand_kwargs = ...` (one slot of that name) rather than `expand = { ... }`
+    /// (a slot per mapped field).
+    pub kwargs: bool,
+    /// The mapped fields, each value a list or a task's output, checked.
+    pub slots: Vec<Slot>,
+    /// Where `expand` or `expand_kwargs` is set.
+    pub span: Span,
 }
 
 impl TaskB {

@@ -66,7 +66,11 @@ pub fn dot(dag: &Dag) -> String {
                 s,
                 "{pad}{} [label={}];",
                 dot_quote(&task.task_id),
-                dot_quote(&format!("{}\n{}", label(&task.local_id), task.op.name))
+                dot_quote(&format!(
+                    "{}\n{}",
+                    label(&task.local_id),
+                    crate::op_mapped(task)
+                ))
             );
         }
         for &g in kids[slot].iter().rev() {
@@ -113,7 +117,7 @@ pub fn mermaid(dag: &Dag) -> String {
                 s,
                 "{pad}t{t}[\"{}<br/><small>{}</small>\"]",
                 mermaid_text(&label(&task.local_id)),
-                mermaid_text(&task.op.name)
+                mermaid_text(&crate::op_mapped(task))
             );
         }
         for &g in kids[slot].iter().rev() {

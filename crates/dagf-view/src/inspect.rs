@@ -68,6 +68,22 @@ pub fn inspect(dag: &Dag, sources: &Sources) -> String {
                 }
             )),
         }
+        match &task.mapped {
+            None => {}
+            Some(dagf_ir::Mapped::Expand(fs)) => {
+                out.push_str(if fs.len() > 1 {
+                    "    mapped: one instance per combination of items\n"
+                } else {
+                    "    mapped: one instance per item\n"
+                });
+                out.push_str("    expand:\n");
+                fields(&mut out, "      ", fs, &at);
+            }
+            Some(dagf_ir::Mapped::ExpandKwargs(f)) => {
+                out.push_str("    mapped: one instance per record\n");
+                fields(&mut out, "    ", std::slice::from_ref(f), &at);
+            }
+        }
         out.push_str(&format!(
             "    upstream: {}\n",
             neighbours(dag, i, Direction::Incoming)

@@ -70,12 +70,7 @@ pub fn label(local_id: &str) -> String {
 fn node_width(dag: &Dag, i: NodeIndex) -> f64 {
     let task = &dag.graph[i];
     let id = label(&task.local_id).chars().count() as f64 * CHAR_W;
-    let role = match task.role {
-        dagf_ir::Role::Work => 0,
-        dagf_ir::Role::Setup => " · setup".len(),
-        dagf_ir::Role::Teardown { .. } => " · teardown".len(),
-    };
-    let op = (task.op.name.chars().count() + role) as f64 * SMALL_CHAR_W;
+    let op = crate::op_line(task).chars().count() as f64 * SMALL_CHAR_W;
     (id.max(op) + 24.0).clamp(80.0, 340.0)
 }
 

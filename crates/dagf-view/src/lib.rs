@@ -28,6 +28,29 @@ pub(crate) fn operator_label(task: &dagf_ir::Task) -> String {
     }
 }
 
+/// A task's operator, marked when the task is mapped (`bash · mapped`).
+pub(crate) fn op_mapped(task: &dagf_ir::Task) -> String {
+    match task.mapped {
+        Some(_) => format!("{} · mapped", task.op.name),
+        None => task.op.name.clone(),
+    }
+}
+
+/// The small line under a task's id in a drawing: its operator, and what it is
+/// besides a single plain task (`bash · mapped`, `python · setup`).
+pub(crate) fn op_line(task: &dagf_ir::Task) -> String {
+    let mut s = task.op.name.clone();
+    match task.role {
+        dagf_ir::Role::Work => {}
+        dagf_ir::Role::Setup => s.push_str(" · setup"),
+        dagf_ir::Role::Teardown { .. } => s.push_str(" · teardown"),
+    }
+    if task.mapped.is_some() {
+        s.push_str(" · mapped");
+    }
+    s
+}
+
 /// The dag `dag_id` of a project, or a message naming the closest id.
 pub fn find_dag<'a>(
     project: &'a dagf_ir::Project,

@@ -142,11 +142,7 @@ pub fn svg(dag: &Dag) -> String {
             n(p.x + p.w / 2.0),
             n(p.y + NODE_H - 8.0),
             STROKES[k],
-            escape(&match task.role {
-                dagf_ir::Role::Work => task.op.name.clone(),
-                dagf_ir::Role::Setup => format!("{} · setup", task.op.name),
-                dagf_ir::Role::Teardown { .. } => format!("{} · teardown", task.op.name),
-            }),
+            escape(&crate::op_line(task)),
             tip = escape(&task_tooltip(task)),
         );
     }

@@ -66,6 +66,7 @@ fn dag(
                 provenance: Vec::new(),
             }],
             role: Default::default(),
+            mapped: None,
             span: span(),
         });
     }

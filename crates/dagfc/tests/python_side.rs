@@ -313,6 +313,13 @@ fn verify_loads_a_build_in_airflow_and_locates_what_it_rejects() {
     let runs: Vec<Run> = std::thread::scope(|s| {
         let good = s.spawn(|| {
             let dir = hello();
+            // A mapped task is a MappedOperator in Airflow: the same class and shared
+            // arguments all the same, with no false difference.
+            std::fs::write(
+                dir.path().join("src/mapped.dagf"),
+                "dag mapped_hello {\n    task greet: bash {\n        retries = 1\n        expand = { bash_command = [\"echo a\", \"echo b\"] }\n    }\n}\n",
+            )
+            .expect("write");
             dagfc(
                 dir.path(),
                 &[

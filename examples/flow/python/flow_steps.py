@@ -33,3 +33,26 @@ def transform(rows: list, source: str) -> int:
 def load(total: int, source: str) -> None:
     assert total == 12, total
     _log("load", source, total)
+
+
+def record(step: str, item: str, value: int) -> None:
+    _log(step, item, value)
+
+
+def record_region(region: str) -> None:
+    _log("region", region, len(region))
+
+
+def batches() -> list:
+    return [["first", [1, 2]], ["second", [3, 4, 5]]]
+
+
+def sum_batch(name: str, rows: list) -> int:
+    _log("batch", name, sum(rows))
+    return sum(rows)
+
+
+def total(sums) -> None:
+    # Every mapped instance's return value, in map index order.
+    assert list(sums) == [3, 12], list(sums)
+    _log("total", "all", sum(sums))

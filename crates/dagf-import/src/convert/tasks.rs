@@ -162,6 +162,61 @@ impl Conv {
 
     /// The type of a task's field, declaring it on a custom operator when needed.
     /// `None` for a field the operator does not take (reported).
+    /// `expand:` as dagf's `expand = { ... }`: each field a list of its type, or
+    /// another task's output, which dag-factory reads from `TASK.output` or
+    /// `XcomArg(TASK)` (`replace_expand_values`).
+    fn expand(&mut self, op: OpRef, node: &Node) -> Option<Val> {
+        let V::Map(entries) = &node.v else {
+            self.invalid(
+                node.span,
+                format!("`expand` must be a mapping, not {}", node.kind()),
+                "here",
+                "give each mapped argument and the list of its values",
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        let mut failed = false;
+        for (k, v) in entries {
+            let output = v.as_str().and_then(|s| match s.split_once(".output") {
+                Some((task, _)) => Some(task.to_string()),
+                None if s.contains("XcomArg") => s
+                    .split_once('(')
+                    .and_then(|(_, rest)| rest.split_once(')'))
+                    .map(|(task, _)| task.trim_matches('(').to_string()),
+                None => None,
+            });
+            let val = match output {
+                Some(task) if emit::is_ident(&task) => {
+                    // Checked as a field of the operator, for its name.
+                    if self.field_type(op, k).is_none() {
+                        failed = true;
+                        continue;
+                    }
+                    Some(Val::new(VK::Ref(format!("{task}.output")), v.span))
+                }
+                Some(task) => {
+                    self.cannot(
+                        v.span,
+                        format!("the output of `{task}` cannot be named in dagf"),
+                        "not a dagf name",
+                        "rename the task to a name of letters, digits and `_`",
+                    );
+                    None
+                }
+                None => match self.field_type(op, k) {
+                    Some(ty) => self.typed(v, &Ty::List(Box::new(ty))),
+                    None => None,
+                },
+            };
+            match val {
+                Some(val) => out.push((k.text.clone(), val)),
+                None => failed = true,
+            }
+        }
+        (!failed).then(|| Val::new(VK::Record(out), node.span))
+    }
+
     fn field_type(&mut self, op: OpRef, key: &Key) -> Option<Ty> {
         let name = key.text.as_str();
         let is_sensor = match op {
@@ -268,7 +323,39 @@ impl Conv {
         let mut fields: Vec<Field> = Vec::new();
         let mut failed = false;
         let mut done = BTreeSet::new();
-        for (k, v) in entries {
+        // dag-factory passes `partial`'s arguments as the task's own (and `expand`'s to
+        // `.expand()`): in dagf they are the task's fields, with `expand` beside them.
+        let partial = conf.get("partial");
+        if let Some(p) = partial
+            && !matches!(p.v, V::Map(_))
+        {
+            self.invalid(
+                p.span,
+                format!("`partial` must be a mapping, not {}", p.kind()),
+                "here",
+                "give the arguments every mapped instance shares as a mapping",
+            );
+            failed = true;
+        }
+        let merged;
+        let conf = match partial {
+            Some(p) => {
+                merged = Node {
+                    v: V::Map(
+                        entries
+                            .iter()
+                            .filter(|(k, _)| k.text != "partial")
+                            .chain(p.entries())
+                            .cloned()
+                            .collect(),
+                    ),
+                    span: conf.span,
+                };
+                &merged
+            }
+            None => conf,
+        };
+        for (k, v) in conf.entries() {
             let name = k.text.as_str();
             let base = callback_base(name).unwrap_or(name);
             if CALLBACKS.contains(&base) {
@@ -398,15 +485,10 @@ impl Conv {
                 "execution_date_fn"
                 | "execution_date_fn_name"
                 | "execution_date_fn_file"
-                | "variables_as_arguments"
-                | "expand"
-                | "partial" => {
+                | "variables_as_arguments" => {
                     let why = match name {
                         "variables_as_arguments" => {
                             "it reads Airflow Variables when the file is parsed; use a `{{ var.value.NAME }}` template in the argument instead"
-                        }
-                        "expand" | "partial" => {
-                            "dagf has no dynamic task mapping; write one task per value"
                         }
                         _ => {
                             "dagf's `external_task` has no `execution_date_fn`; use `execution_delta`"
@@ -420,6 +502,10 @@ impl Conv {
                     );
                     failed = true;
                 }
+                "expand" => match self.expand(op, v) {
+                    Some(val) => fields.push(field(name, val, k.span)),
+                    None => failed = true,
+                },
                 "data" if std_name == Some("http") && is_json_body(conf) => {
                     self.cannot(
                         k.span,

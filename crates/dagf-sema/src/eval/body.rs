@@ -16,6 +16,7 @@ pub(super) fn task_field_names<'a>(
     let mut names: Vec<&str> = info.fields.iter().map(|f| f.name.as_str()).collect();
     names.extend(task_args.fields.iter().map(|f| f.name.as_str()));
     names.extend(ROLE_FIELDS);
+    names.extend(super::mapping::MAP_FIELDS);
     if info.is_sensor {
         names.extend(sensor_args.fields.iter().map(|f| f.name.as_str()));
     }
@@ -128,6 +129,15 @@ impl Cx<'_> {
                         V::Error => {}
                         _ => self.task_field(dag, t, name, v, *append, *is_override, *span),
                     },
+                    Scope::Task(t)
+                        if mapping::MAP_FIELDS.contains(&name.name.as_str())
+                            && !self.prog.operators[dag.tasks[t].op]
+                                .fields
+                                .iter()
+                                .any(|f| f.name == name.name) =>
+                    {
+                        self.map_field(dag, t, name, v, *span)
+                    }
                     Scope::Task(t) => {
                         self.task_field(dag, t, name, v, *append, *is_override, *span)
                     }

@@ -51,7 +51,8 @@ impl Cx<'_> {
         let mut reads: Vec<(TaskId, Rc<Output>)> = Vec::new();
         for t in dag.tasks.ids() {
             let mut found = Vec::new();
-            for s in &dag.tasks[t].slots {
+            let mapped = dag.tasks[t].mapped.iter().flat_map(|m| &m.slots);
+            for s in dag.tasks[t].slots.iter().chain(mapped) {
                 outputs(&s.value, &mut found);
             }
             reads.extend(found.into_iter().map(|o| (t, o.clone())));

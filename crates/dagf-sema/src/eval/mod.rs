@@ -22,6 +22,7 @@ mod data;
 mod deps;
 mod expr;
 mod globals;
+mod mapping;
 mod ops;
 mod params;
 mod pools;

@@ -94,6 +94,7 @@ impl Cx<'_> {
             meant: Vec::new(),
             setup_by: None,
             teardown_by: None,
+            mapped: None,
         };
         // `override task` keeps the replaced task's place (and the dependencies on it).
         let t = match replaces {

@@ -72,6 +72,7 @@ impl Cx<'_> {
             meant: Vec::new(),
             setup_by: None,
             teardown_by: None,
+            mapped: None,
             group: None,
             local: decl.name.name.clone(),
         });

@@ -119,16 +119,25 @@ pub fn plan(ir: &dagf_ir::Project, sources: &Sources) -> Plan {
         }
         for task in dag.tasks() {
             let class = format!("{}.{}", task.op.module, task.op.class);
+            // With `expand_kwargs`, which fields each instance gets only its items say.
+            let kwargs_mapped = matches!(task.mapped, Some(dagf_ir::Mapped::ExpandKwargs(_)));
             if let Some(decl) = plan
                 .decls
                 .iter()
                 .position(|d| d.name == task.op.name && d.class == class)
+                && !kwargs_mapped
             {
+                let mapped = task.mapped.iter().flat_map(|m| m.fields());
                 plan.tasks.push(TaskUse {
                     decl,
                     task_id: task.task_id.clone(),
                     span: task.span,
-                    set: task.args.iter().map(|a| a.name.clone()).collect(),
+                    set: task
+                        .args
+                        .iter()
+                        .chain(mapped)
+                        .map(|a| a.name.clone())
+                        .collect(),
                 });
             }
             for field in &task.args {

@@ -204,13 +204,22 @@ def describe(dag, restored, folder, wanted):
     tasks = {}
     for task in restored.tasks:
         original = dag.get_task(task.task_id)
+        # A mapped task is a MappedOperator until it runs: its class and the arguments
+        # every instance shares are kept apart.
+        partial = getattr(original, "partial_kwargs", None)
+        cls = getattr(original, "operator_class", None) if partial is not None else None
+        if not isinstance(cls, type):
+            cls = type(original)
         args = {}
         for name in wanted:
-            value = getattr(original, name, None)
+            if partial is not None:
+                value = partial.get(name)
+            else:
+                value = getattr(original, name, None)
             if isinstance(value, (str, int, float, bool)):
                 args[name] = value
         tasks[task.task_id] = {
-            "class": f"{type(original).__module__}.{type(original).__name__}",
+            "class": f"{cls.__module__}.{cls.__name__}",
             "task_type": task.task_type,
             "downstream": sorted(task.downstream_task_ids),
             "args": args,
