@@ -180,6 +180,11 @@ codes! {
     E0707 => "required constructor parameter unset",
     E0708 => "argument the callable does not accept",
     E0709 => "built DAG rejected or changed by Airflow",
+    // Importing operator classes
+    E0710 => "operator import target that does not resolve",
+    E0711 => "operator import target that fails to import",
+    E0712 => "not an operator class",
+    E0713 => "no operator class to import",
     // Lints
     W0001 => "unused parameter",
     W0002 => "unused import",
