@@ -1134,10 +1134,12 @@ fn operators(args: &Args, action: &OperatorsAction) -> u8 {
     let start = project.start();
     let (config, sources, root) = match project::find_root(&start) {
         Some(root) => {
+            // Only `dagf.toml` is read: the source folders may not exist yet.
             let loader = dagf_io::DiskLoader { root: &root };
-            match dagf_driver::Project::load(&loader) {
-                Ok(p) => (p.config.python, p.sources, root),
-                Err(stopped) => return fail(stopped.diagnostics, &stopped.sources),
+            let mut sources = Sources::new();
+            match dagf_driver::config::load(&loader, &mut sources) {
+                Ok(c) => (c.python, sources, root),
+                Err(d) => return fail(vec![*d], &sources),
             }
         }
         None => (
@@ -1206,12 +1208,18 @@ fn operators(args: &Args, action: &OperatorsAction) -> u8 {
         printer.summary(&line, false, facts);
         return 0;
     };
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .create_new(!force)
-        .open(out)
+    // A new project's source folder may not exist yet.
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    let written = parent
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .create_new(!force)
+                .open(out)
+        })
         .and_then(|mut f| f.write_all(imported.text.as_bytes()));
     match written {
         Ok(()) => {

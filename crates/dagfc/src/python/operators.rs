@@ -223,7 +223,7 @@ fn map_inner(t: &Json, nullable: &mut bool, notes: &mut Vec<String>, depth: usiz
             let py = t["py"].as_str().unwrap_or("list");
             if !matches!(
                 py,
-                "list" | "Sequence" | "Iterable" | "Collection" | "MutableSequence"
+                "list" | "Sequence" | "Iterable" | "Collection" | "Container" | "MutableSequence"
             ) {
                 notes.push(format!("Python takes a {py}; dagf writes a list"));
             }
@@ -713,14 +713,19 @@ fn field(p: &Json, templated: &BTreeSet<String>, out: &mut String, stats: &mut S
                 Ty::Any
             }
         },
-        None if mapped.nullable => {
-            comments.push(format!("Python says only `{}`", py_text(&p["type"])));
-            Ty::Any
-        }
         None => {
+            let t = &p["type"];
+            let shown = match t["of"].as_array() {
+                Some(members) if t["t"] == "union" => members
+                    .iter()
+                    .filter(|m| m["t"] != "none")
+                    .map(py_text)
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+                _ => py_text(t),
+            };
             comments.push(format!(
-                "widened to `any`: dagf has no value of class {}",
-                py_text(&p["type"])
+                "widened to `any`: dagf has no value of class {shown}"
             ));
             Ty::Any
         }
