@@ -78,6 +78,8 @@ enum Ty {
     Lits(Vec<String>),
     /// Two or more members, none of them a union.
     Union(Vec<Ty>),
+    /// The item type of an empty list or map literal: a value of every type.
+    Nothing,
 }
 
 impl Ty {
@@ -91,7 +93,7 @@ impl Ty {
             Ty::Datetime => "datetime".into(),
             Ty::Date => "date".into(),
             Ty::PyRef => "pyref".into(),
-            Ty::Any => "any".into(),
+            Ty::Any | Ty::Nothing => "any".into(),
             Ty::List(t) => format!("list<{}>", t.text()),
             Ty::Map(t) => format!("map<{}>", t.text()),
             Ty::Lits(v) => v.iter().map(|s| quote(s)).collect::<Vec<_>>().join(" | "),
@@ -476,7 +478,7 @@ fn literal(v: &Json, depth: usize) -> Option<(String, Ty)> {
 /// The type every item of a list literal has, `any` when they differ.
 fn common_type(mut tys: impl Iterator<Item = Ty>) -> Ty {
     let Some(first) = tys.next() else {
-        return Ty::Any;
+        return Ty::Nothing;
     };
     let first = if matches!(first, Ty::Lits(_)) {
         Ty::Str
@@ -520,20 +522,15 @@ fn duration_literal(micros: i64) -> Option<String> {
 /// Whether a value of type `value` (a literal's) is one of `declared`.
 fn fits(value: &Ty, declared: &Ty) -> bool {
     match (value, declared) {
-        (_, Ty::Any) => true,
+        (_, Ty::Any) | (Ty::Nothing, _) => true,
         (v, Ty::Union(members)) => members.iter().any(|m| fits(v, m)),
         (Ty::Lits(v), Ty::Lits(allowed)) => v.iter().all(|s| allowed.contains(s)),
         (Ty::Lits(_), Ty::Str) => true,
         (Ty::Int, Ty::Float) => true,
-        (Ty::List(v), Ty::List(d)) => fits(v, d) || matches!(**v, Ty::Any) && is_empty_list(v),
+        (Ty::List(v), Ty::List(d)) => fits(v, d),
         (Ty::Map(v), Ty::Map(d)) => fits(v, d),
         (v, d) => v == d,
     }
-}
-
-/// An empty list's item type is `any`; it fits every list.
-fn is_empty_list(_: &Ty) -> bool {
-    true
 }
 
 /// The type of a default when Python gives no annotation.
@@ -542,6 +539,7 @@ fn inferred(value: &Ty) -> Ty {
         Ty::Lits(_) => Ty::Str,
         Ty::List(t) => Ty::List(Box::new(inferred(t))),
         Ty::Map(t) => Ty::Map(Box::new(inferred(t))),
+        Ty::Nothing => Ty::Any,
         other => other.clone(),
     }
 }
@@ -605,12 +603,12 @@ fn clean_rst(text: &str) -> String {
         } else {
             before
         });
-        if let Some(code) = after.strip_prefix("``") {
-            if let Some(end) = code.find("``") {
-                let _ = write!(out, "`{}`", &code[..end]);
-                rest = &code[end + 2..];
-                continue;
-            }
+        if let Some(code) = after.strip_prefix("``")
+            && let Some(end) = code.find("``")
+        {
+            let _ = write!(out, "`{}`", &code[..end]);
+            rest = &code[end + 2..];
+            continue;
         }
         let inner = &after[1..];
         let Some(end) = inner.find('`') else {
@@ -1091,6 +1089,10 @@ mod tests {
             literal(&json!({"v": 60.0}), 0),
             Some(("60.0".to_string(), Ty::Float))
         );
+        let mixed = literal(&json!({"list": [{"v": 1}, {"v": "a"}]}), 0).map(|l| l.1);
+        assert!(!mixed.is_some_and(|t| fits(&t, &Ty::List(Box::new(Ty::Str)))));
+        let empty = literal(&json!({"list": []}), 0).map(|l| l.1);
+        assert!(empty.is_some_and(|t| fits(&t, &Ty::List(Box::new(Ty::Str)))));
         let text = literal(&json!({"map": [["a-b", {"v": 1}], ["c", {"v": 2}]]}), 0).map(|l| l.0);
         assert_eq!(text.as_deref(), Some("{ \"a-b\" = 1, c = 2 }"));
     }
