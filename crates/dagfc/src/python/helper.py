@@ -428,10 +428,17 @@ def literal_value(v):
     if v is None or isinstance(v, (str, bool)):
         return v
     if isinstance(v, int):
-        return v if -(2**63) <= v < 2**63 else str(v)
+        return v if -(2**63) <= v < 2**63 else {"repr": plain_repr(v)}
     if isinstance(v, float):
         return v
-    return repr(v)[:200]
+    return {"repr": plain_repr(v)}
+
+
+def plain_repr(v):
+    """`repr`, without the object addresses that differ from run to run."""
+    import re
+
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(v))[:200]
 
 
 def describe_value(v, depth=0):
@@ -444,31 +451,28 @@ def describe_value(v, depth=0):
         return {"repr": "..."}
     if isinstance(v, enum.Enum):
         inner = describe_value(v.value, depth + 1)
-        return {"enum": qualname(type(v)) + "." + v.name, **inner} if "v" in inner else {"repr": repr(v)[:200]}
+        return {"enum": qualname(type(v)) + "." + v.name, **inner} if "v" in inner else {"repr": plain_repr(v)}
     if v is None or isinstance(v, (bool, str)):
         return {"v": v}
     if isinstance(v, int):
-        return {"v": v} if -(2**63) <= v < 2**63 else {"repr": repr(v)}
+        return {"v": v} if -(2**63) <= v < 2**63 else {"repr": plain_repr(v)}
     if isinstance(v, float):
-        return {"v": v} if math.isfinite(v) else {"repr": repr(v)}
+        return {"v": v} if math.isfinite(v) else {"repr": plain_repr(v)}
     if isinstance(v, datetime.timedelta):
         micros = (v.days * 86400 + v.seconds) * 1_000_000 + v.microseconds
         return {"duration_us": micros}
     if isinstance(v, (list, tuple)):
         items = [describe_value(x, depth + 1) for x in v]
         bad = next((i for i in items if "repr" in i), None)
-        return {"repr": repr(v)[:200]} if bad else {"list": items}
+        return {"repr": plain_repr(v)} if bad else {"list": items}
     if isinstance(v, dict):
         if not all(isinstance(k, str) for k in v):
-            return {"repr": repr(v)[:200]}
+            return {"repr": plain_repr(v)}
         items = [[k, describe_value(x, depth + 1)] for k, x in v.items()]
         bad = next((i for _, i in items if "repr" in i), None)
-        return {"repr": repr(v)[:200]} if bad else {"map": items}
-    import re
-
+        return {"repr": plain_repr(v)} if bad else {"map": items}
     # An object's address differs from run to run; the output must not.
-    shown = getattr(v, "__name__", None) or re.sub(r" at 0x[0-9a-fA-F]+", "", repr(v))
-    return {"repr": shown[:200]}
+    return {"repr": getattr(v, "__name__", None) or plain_repr(v)}
 
 
 def param_docs(doc):

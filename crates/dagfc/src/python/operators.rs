@@ -55,8 +55,10 @@ const RESERVED: &[&str] = &[
 /// of such a class is a way of leaving the argument out, not a type of value.
 fn is_sentinel(name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name);
-    matches!(last, "ArgNotSet" | "NOTSET" | "_NotSet" | "NotSetType")
-        || last.contains("XComArg")
+    matches!(
+        last,
+        "ArgNotSet" | "NOTSET" | "_NotSet" | "NotSetType" | "_MethodDefault"
+    ) || last.contains("XComArg")
         || last == "MappedArgument"
 }
 
@@ -270,8 +272,12 @@ fn map_inner(t: &Json, nullable: &mut bool, notes: &mut Vec<String>, depth: usiz
                     Json::Bool(_) => others.push(Ty::Bool),
                     Json::Number(n) if n.is_i64() => others.push(Ty::Int),
                     Json::Number(_) => others.push(Ty::Float),
-                    _ => others.push(Ty::Any),
+                    // A member whose value is an object: nothing dagf can write.
+                    _ => {}
                 }
+            }
+            if strings.is_empty() && others.is_empty() {
+                return None;
             }
             let is_enum = t["t"] == "enum";
             if is_enum && !strings.is_empty() && t["str"] != true {
@@ -299,7 +305,8 @@ fn map_inner(t: &Json, nullable: &mut bool, notes: &mut Vec<String>, depth: usiz
             for m in t["of"].as_array().cloned().unwrap_or_default() {
                 let kind = m["t"].as_str().unwrap_or("");
                 if kind == "sentinel"
-                    || (kind == "class" && is_sentinel(m["name"].as_str().unwrap_or("")))
+                    || (matches!(kind, "class" | "enum")
+                        && is_sentinel(m["name"].as_str().unwrap_or("")))
                 {
                     continue;
                 }
@@ -716,7 +723,11 @@ fn field(p: &Json, templated: &BTreeSet<String>, out: &mut String, stats: &mut S
             let shown = match t["of"].as_array() {
                 Some(members) if t["t"] == "union" => members
                     .iter()
-                    .filter(|m| m["t"] != "none")
+                    .filter(|m| {
+                        m["t"] != "none"
+                            && m["t"] != "sentinel"
+                            && !is_sentinel(m["name"].as_str().unwrap_or(""))
+                    })
                     .map(py_text)
                     .collect::<Vec<_>>()
                     .join(" | "),
