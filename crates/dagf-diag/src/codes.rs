@@ -187,6 +187,11 @@ codes! {
     E0707 => "required constructor parameter unset",
     E0708 => "argument the callable does not accept",
     E0709 => "built DAG rejected or changed by Airflow",
+    // Importing operator classes
+    E0710 => "operator import target that does not resolve",
+    E0711 => "operator import target that fails to import",
+    E0712 => "not an operator class",
+    E0713 => "no operator class to import",
     // Tests
     E0801 => "test assertion failed",
     E0802 => "expected error not reported",

@@ -281,6 +281,11 @@ enum Command {
         #[command(subcommand)]
         from: ImportFrom,
     },
+    /// Work with operator and sensor declarations.
+    Operators {
+        #[command(subcommand)]
+        action: OperatorsAction,
+    },
     /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
     ///
     /// For bash: `dagfc completions bash > ~/.local/share/bash-completion/completions/dagfc`.
@@ -304,6 +309,37 @@ enum ImportFrom {
         /// Replace the --out file if it exists.
         #[arg(long)]
         force: bool,
+    },
+}
+
+/// What `dagfc operators` does.
+#[derive(Subcommand, Debug)]
+enum OperatorsAction {
+    /// Write typed `operator` and `sensor` declarations from the classes installed in
+    /// the project's Python environment.
+    ///
+    /// Each TARGET is a class (`airflow.providers.docker.operators.docker.DockerOperator`)
+    /// or a module or package, whose operator and sensor classes are all imported.
+    Import {
+        /// Classes, modules or packages to import.
+        #[arg(required = true, value_name = "TARGET")]
+        targets: Vec<String>,
+        /// The interpreter to ask instead of `[python] interpreter` in dagf.toml (or
+        /// `python3` outside a project).
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
+        /// Write the declarations to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the --out file if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Seconds Python may take to import everything (default: `[python] timeout`,
+        /// else 60).
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
+        #[command(flatten)]
+        project: ProjectArgs,
     },
 }
 
@@ -398,6 +434,7 @@ pub fn run(args: Args) -> u8 {
             project,
         } => schema(project, name, *partial),
         Command::Import { from } => import(&args, from),
+        Command::Operators { action } => operators(&args, action),
         Command::Completions { shell } => completions(*shell),
         Command::Diff {
             rev,
@@ -1117,6 +1154,146 @@ fn import(args: &Args, from: &ImportFrom) -> u8 {
         Err(e) => fail(
             Diagnostic::new(Code::E0404, format!("cannot write {}: {e}", out.display())),
             &sources,
+        ),
+    }
+}
+
+/// `dagfc operators import TARGET...`: declarations of the operator classes the
+/// targets name or define, asked of the project's Python (or `--python`), on standard
+/// output or in `--out`. Nothing is written when a target cannot be imported, or when
+/// the declarations would not compile.
+fn operators(args: &Args, action: &OperatorsAction) -> u8 {
+    let OperatorsAction::Import {
+        targets,
+        python,
+        out,
+        force,
+        timeout,
+        project,
+    } = action;
+    let printer = Printer::new(args, out.is_none());
+    let fail = |diags: Vec<Diagnostic>, sources: &Sources| {
+        let n = diags.len();
+        printer.print(diags, sources);
+        printer.summary(
+            &format!("error: {}; nothing was written", counts(n, 0)),
+            true,
+            facts(n, 0),
+        );
+        USER_ERROR
+    };
+    if let Some(out) = out.as_ref().filter(|o| !force && o.exists()) {
+        return fail(
+            vec![
+                Diagnostic::new(Code::E0404, format!("{} exists", out.display()))
+                    .with_help("pass --force to replace it, or choose another --out"),
+            ],
+            &Sources::new(),
+        );
+    }
+    // Inside a project its `[python]` section says which environment to ask; outside
+    // one, `python3` (or --python) with nothing added to its path.
+    let start = project.start();
+    let (config, sources, root) = match project::find_root(&start) {
+        Some(root) => {
+            // Only `dagf.toml` is read: the source folders may not exist yet.
+            let loader = dagf_io::DiskLoader { root: &root };
+            let mut sources = Sources::new();
+            match dagf_driver::config::load(&loader, &mut sources) {
+                Ok(c) => (c.python, sources, root),
+                Err(d) => return fail(vec![*d], &sources),
+            }
+        }
+        None => (
+            dagf_driver::PythonSection::default(),
+            Sources::new(),
+            std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        ),
+    };
+    let mut env =
+        match crate::python::resolve(python.as_deref(), &config, &root, dagf_diag::FileId(0)) {
+            Ok(e) => e,
+            Err(d) => return fail(vec![*d], &sources),
+        };
+    if let Some(t) = timeout {
+        env.timeout = std::time::Duration::from_secs(*t);
+        env.timeout_span = None;
+    }
+    printer.note(&format!(
+        "asking {} about {}",
+        env.shown,
+        plural(targets.len(), "target")
+    ));
+    let answer = match env.ask(&crate::python::operators::request(targets), &[]) {
+        Ok(a) => a,
+        Err(d) => return fail(vec![*d], &sources),
+    };
+    let command = format!("dagfc operators import {}", targets.join(" "));
+    let imported = crate::python::operators::render(targets, &answer, &command);
+    if !imported.diagnostics.is_empty() {
+        return fail(imported.diagnostics, &sources);
+    }
+    // The declarations are compiled before they are handed over: what this command
+    // writes, `dagfc check` accepts.
+    let checked = crate::python::operators::check(&imported.text);
+    if !checked.0.is_empty() {
+        return fail(checked.0, &checked.1);
+    }
+    let s = imported.stats;
+    let mut line = format!(
+        "imported {} and {} ({} fields, {} typed `any`) from {}",
+        plural(s.operators, "operator"),
+        plural(s.sensors, "sensor"),
+        s.fields,
+        s.any_fields,
+        plural(s.modules, "module"),
+    );
+    if s.failed_modules > 0 {
+        line.push_str(&format!(
+            "; {} did not import (listed at the top of the output)",
+            plural(s.failed_modules, "module")
+        ));
+    }
+    let facts = serde_json::json!({
+        "errors": 0,
+        "warnings": 0,
+        "operators": s.operators,
+        "sensors": s.sensors,
+        "fields": s.fields,
+        "any_fields": s.any_fields,
+        "modules": s.modules,
+        "failed_modules": s.failed_modules,
+        "skipped": s.skipped,
+    });
+    let Some(out) = out else {
+        out!("{}", imported.text);
+        printer.summary(&line, false, facts);
+        return 0;
+    };
+    // A new project's source folder may not exist yet.
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    let written = parent
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .create_new(!force)
+                .open(out)
+        })
+        .and_then(|mut f| f.write_all(imported.text.as_bytes()));
+    match written {
+        Ok(()) => {
+            printer.summary(&format!("{line}, into {}", out.display()), false, facts);
+            0
+        }
+        Err(e) => fail(
+            vec![Diagnostic::new(
+                Code::E0404,
+                format!("cannot write {}: {e}", out.display()),
+            )],
+            &Sources::new(),
         ),
     }
 }

@@ -533,3 +533,325 @@ fn catalog_101_7_4_chapter_shows_what_check_python_prints() {
         "the chapter's `dagfc check --python` transcript is not what it prints"
     );
 }
+
+/// A module of a team's own operators, with what `operators import` must read: string
+/// annotations naming a module imported only for type checkers, unions, literals, a
+/// string enum, defaults of several kinds, templated fields, reST docstrings, and the
+/// classes it must leave out.
+const TEAM_OPS: &str = r#""""Operators of the team's own."""
+
+from __future__ import annotations
+
+import enum
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow.sdk import BaseOperator, BaseSensorOperator
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from kubernetes.client import models as k8s
+
+
+class Compression(str, enum.Enum):
+    GZIP = "gzip"
+    ZSTD = "zstd"
+
+
+class BaseTeamOperator(BaseOperator):
+    """Shared by the team's operators; does nothing itself."""
+
+
+class PublishOperator(BaseTeamOperator):
+    """Publishes a table's rows to a topic.
+
+    Rows are sent in batches; see ``batch_size``.
+
+    :param topic: The topic to publish to. Created when missing.
+    :param table: Table to read, as ``schema.table``.
+    :param keys: One key column or several, see :class:`~team.Keys`.
+    :param mode: How rows are sent.
+    :param compression: Compression of the payload.
+    :param batch_size: Rows per message.
+    :param timeout: How long one send may take.
+    :param headers: Extra message headers.
+    :param pod: A pod template.
+    :param on_row: Called for every row.
+    """
+
+    template_fields: Sequence[str] = ("topic", "table")
+
+    def __init__(
+        self,
+        *,
+        topic: str,
+        table: str,
+        keys: str | list[str] | None = None,
+        mode: Literal["append", "replace"] = "append",
+        compression: Compression = Compression.GZIP,
+        batch_size: int = 500,
+        ratio: float = 0.5,
+        timeout: timedelta = timedelta(minutes=5),
+        headers: dict[str, str] | None = None,
+        pod: k8s.V1Pod | None = None,
+        on_row: Callable[..., None] | None = None,
+        label="${run}",
+        marker=object(),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.topic = topic
+        self.table = table
+
+    def execute(self, context):
+        return self.topic
+
+
+OldPublishOperator = PublishOperator
+
+
+class TopicSensor(BaseSensorOperator):
+    """Waits for a message on a topic."""
+
+    template_fields = ("topic",)
+
+    def __init__(self, topic: str, *, poke_interval: float = 30, **kwargs) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.topic = topic
+
+    def poke(self, context):
+        return True
+"#;
+
+/// `dagfc operators import ARGS` in `dir`: its exit status, standard output, and the
+/// diagnostics and summary of its JSON messages (on standard error).
+fn operators_import(dir: &Path, args: &[&str]) -> (Option<i32>, String, Run) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .args(["operators", "import"])
+        .args(args)
+        .args(["--message-format", "json", "--color", "never"])
+        .current_dir(dir)
+        .env_remove("DAGF_ENV")
+        .output()
+        .expect("run dagfc");
+    // The JSON messages are on standard error while the declarations are printed, on
+    // standard output when they go to --out.
+    let messages = if args.contains(&"--out") {
+        &out.stdout
+    } else {
+        &out.stderr
+    };
+    let (diags, _) = json_messages(messages);
+    let run = Run {
+        status: out.status.code(),
+        diags: diags
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap_or("").to_string(),
+                    String::new(),
+                    0,
+                    d["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect(),
+        took: Duration::ZERO,
+        raw: format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        ),
+    };
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        run,
+    )
+}
+
+#[test]
+fn operators_import_writes_the_declarations_a_person_would() {
+    let python = venv_python();
+    let flag = python_flag(&python);
+    let dir = project(TOML, &[("python/team_ops.py", TEAM_OPS)]);
+    let (status, text, run) = operators_import(dir.path(), &[&flag, "team_ops"]);
+    assert_eq!(status, Some(0), "{}", run.raw);
+    assert!(run.diags.is_empty(), "{:?}", run.diags);
+    insta::assert_snapshot!("operators_import_team_ops", text);
+    // Twice the same answer: the order is the module's, not Python's hash order.
+    let (_, again, _) = operators_import(dir.path(), &[&flag, "team_ops"]);
+    assert_eq!(text, again);
+    // What it wrote compiles, is what the class takes (check --python), and a task
+    // with a misspelt field is one error at the field.
+    std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");
+    std::fs::write(dir.path().join("src/team_ops.dagf"), &text).expect("write");
+    let dag = "import \"team_ops.dagf\"\ndag nightly {\n    start = 2024-01-01\n    task send: publish { topic = \"t\", table = \"s.orders\", keys = [\"id\"], timeout = 1m }\n    task wait: topic_sensor { topic = \"t\", mode = \"reschedule\" }\n    wait >> send\n}\n";
+    std::fs::write(dir.path().join("src/main.dagf"), dag).expect("write");
+    let ok = dagfc(dir.path(), &["check", &flag]);
+    assert_eq!(ok.status, Some(0), "{}", ok.raw);
+    assert!(ok.diags.is_empty(), "{:?}", ok.diags);
+    std::fs::write(
+        dir.path().join("src/main.dagf"),
+        dag.replace("table = ", "tabel = "),
+    )
+    .expect("write");
+    one_error(
+        &dagfc(dir.path(), &["check"]),
+        "E0203",
+        "src/main.dagf",
+        4,
+        "tabel",
+    );
+}
+
+/// The differences between the standard library's hand-written declarations and the
+/// imported ones, each with its reason: field, standard library type, imported type.
+const EXPLAINED: &[(&str, &str, &str)] = &[
+    // No annotation in Python: the standard library knows from the docs it is a path.
+    ("filepath", "str", "any"),
+    // Python says `int` (seconds); the standard library takes a duration and writes seconds.
+    ("poke_interval", "seconds", "int"),
+    // Python takes a timedelta or, since Airflow 3, seconds as an int.
+    ("delta", "duration", "duration | int"),
+    // Python takes a datetime too; the imported type is the more precise.
+    ("target_time", "str", "str | datetime"),
+    ("logical_date", "str", "str | datetime"),
+    // Python takes one exit code or a container of them.
+    ("skip_on_exit_code", "list<int>", "int | list<int>"),
+];
+
+#[test]
+fn operators_import_of_the_standard_provider_compiles_and_agrees_with_the_standard_library() {
+    let python = venv_python();
+    let flag = python_flag(&python);
+    let dir = project(TOML, &[]);
+    let (status, _, run) = operators_import(
+        dir.path(),
+        &[
+            &flag,
+            "airflow.providers.standard.operators",
+            "airflow.providers.standard.sensors",
+            "--out",
+            "src/standard_ops.dagf",
+        ],
+    );
+    assert_eq!(status, Some(0), "{}", run.raw);
+    let summary: serde_json::Value = run
+        .raw
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "summary")
+        .expect("a summary");
+    assert!(
+        summary["operators"].as_u64() >= Some(15) && summary["sensors"].as_u64() >= Some(8),
+        "{summary}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("src/standard_ops.dagf")).expect("read");
+    let ok = dagfc(dir.path(), &["check", &flag]);
+    assert_eq!(ok.status, Some(0), "{}", ok.raw);
+    assert!(ok.diags.is_empty(), "{:?}", ok.diags);
+
+    let decls = |text: &str| -> Vec<dagf_syntax::ast::OperatorDecl> {
+        let (module, _) = dagf_syntax::parse(text, dagf_diag::FileId(0));
+        module
+            .items
+            .into_iter()
+            .filter_map(|i| match i {
+                dagf_syntax::ast::Item::Operator(d) => Some(d),
+                _ => None,
+            })
+            .collect()
+    };
+    let std_text = include_str!("../../dagf-sema/src/std/std.dagf");
+    let imported = decls(&text);
+    let mut compared = 0;
+    let mut problems = Vec::new();
+    for s in decls(std_text) {
+        if !s.class.starts_with("airflow.providers.standard.") {
+            continue;
+        }
+        let Some(i) = imported.iter().find(|i| i.class == s.class) else {
+            problems.push(format!("{} was not imported", s.class));
+            continue;
+        };
+        compared += 1;
+        assert_eq!(i.is_sensor, s.is_sensor, "{}", s.class);
+        for f in &s.fields {
+            let name = &f.name.name;
+            let Some(g) = i.fields.iter().find(|g| &g.name.name == name) else {
+                problems.push(format!("{}: no field `{name}`", s.class));
+                continue;
+            };
+            if f.templated.is_some() != g.templated.is_some() {
+                problems.push(format!("{}: `{name}` templated differs", s.class));
+            }
+            let optional = |p: &dagf_syntax::ast::Param| {
+                p.default.is_some() || matches!(p.ty.kind, dagf_syntax::ast::TypeKind::Optional(_))
+            };
+            if optional(f) != optional(g) {
+                problems.push(format!("{}: `{name}` required differs", s.class));
+            }
+            let ty = |text: &str, p: &dagf_syntax::ast::Param| {
+                let t = text_of(text, p);
+                t.trim_end_matches('?').trim_matches(['(', ')']).to_string()
+            };
+            let (want, got) = (ty(std_text, f), ty(&text, g));
+            if want != got && !EXPLAINED.contains(&(name.as_str(), want.as_str(), got.as_str())) {
+                problems.push(format!(
+                    "{}: `{name}` is `{want}` in the standard library, `{got}` imported",
+                    s.class
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(compared >= 10, "compared {compared} classes");
+}
+
+/// The type of a field as its text writes it (`str`, `(str | list<str>)?`).
+fn text_of(text: &str, p: &dagf_syntax::ast::Param) -> String {
+    // The field's span holds its docs; the type follows its name.
+    let after = text
+        .get(p.name.span.end as usize..p.span.end as usize)
+        .unwrap_or("");
+    let after = after.trim_start().strip_prefix(':').unwrap_or(after);
+    after.split(" = ").next().unwrap_or("").trim().to_string()
+}
+
+#[test]
+fn operators_import_reports_each_bad_target_once() {
+    let python = venv_python();
+    let flag = python_flag(&python);
+    let broken = "import not_installed_anywhere\n";
+    let cases: &[(&str, &str)] = &[
+        (
+            "E0710",
+            "airflow.providers.standard.operators.bash.BashOperatr",
+        ),
+        ("E0710", "no_such_package_anywhere.operators"),
+        ("E0711", "broken_ops"),
+        (
+            "E0712",
+            "airflow.providers.standard.hooks.subprocess.SubprocessHook",
+        ),
+        (
+            "E0712",
+            "airflow.providers.standard.operators.bash.TYPE_CHECKING",
+        ),
+        ("E0713", "airflow.providers.standard.hooks"),
+    ];
+    let dir = project(TOML, &[("python/broken_ops.py", broken)]);
+    for (code, target) in cases {
+        let (status, out, run) = operators_import(dir.path(), &[&flag, target]);
+        assert_eq!(status, Some(1), "{target}: {}", run.raw);
+        assert!(out.is_empty(), "{target}: printed {out}");
+        let codes: Vec<&str> = run.diags.iter().map(|d| d.0.as_str()).collect();
+        assert_eq!(codes, vec![*code], "{target}: {}", run.raw);
+    }
+    // --out is not written when a target fails.
+    let (status, _, _) =
+        operators_import(dir.path(), &[&flag, "broken_ops", "--out", "src/ops.dagf"]);
+    assert_eq!(status, Some(1));
+    assert!(!dir.path().join("src/ops.dagf").exists());
+}

@@ -8,7 +8,10 @@ standard error, so that it cannot spoil the answer.
 Requests:
   {"op": "inspect", "classes": [PATH...], "callables": [PATH...]}
   {"op": "verify", "classes": [...], "callables": [...], "folder": DIR, "args": [NAME...]}
-(the answer to "verify" is inspect's, with the DAGs loaded from DIR and their import errors)
+  {"op": "introspect", "targets": [CLASS_OR_MODULE...]}
+(the answer to "verify" is inspect's, with the DAGs loaded from DIR and their import
+errors; the answer to "introspect" describes the operator classes each target names
+or defines, see `introspect`)
 """
 
 import importlib
@@ -230,6 +233,474 @@ def describe(dag, restored, folder, wanted):
     }
 
 
+# ---- introspect: operator classes described for `dagfc operators import` ----
+
+# The base classes whose own constructor arguments dagf already knows (the task and
+# sensor arguments of every task): a walk up the constructors stops at them.
+BASES = ("BaseOperator", "BaseSensorOperator")
+
+
+def is_airflow_base(klass, name):
+    return klass.__name__ == name and klass.__module__.startswith("airflow.")
+
+
+def derives(cls, name):
+    return any(is_airflow_base(k, name) for k in cls.__mro__)
+
+
+class Unknown:
+    """A name a string annotation uses that its module does not define at run time
+    (imported under TYPE_CHECKING): stands for itself, and combines like a type."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return Unknown(f"{self.name}.{attr}")
+
+    def __getitem__(self, args):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __or__(self, other):
+        return UnknownUnion([self, other])
+
+    def __ror__(self, other):
+        return UnknownUnion([other, self])
+
+
+class UnknownUnion:
+    def __init__(self, members):
+        self.members = members
+
+    def __or__(self, other):
+        return UnknownUnion([*self.members, other])
+
+    def __ror__(self, other):
+        return UnknownUnion([other, *self.members])
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+
+class Names(dict):
+    def __missing__(self, key):
+        import builtins
+
+        return getattr(builtins, key) if hasattr(builtins, key) else Unknown(key)
+
+
+def evaluate(text, globalns):
+    """A string annotation evaluated in its module, with unknown names kept as names."""
+    import typing
+
+    names = Names()
+    names.update(vars(typing))
+    names.update(globalns)
+    try:
+        return eval(text, {"__builtins__": __builtins__}, names)  # noqa: S307 - the class's own annotation
+    except Exception:  # noqa: BLE001 - an annotation that does not evaluate says nothing usable
+        return Unknown(text)
+
+
+def annotations_of(func):
+    """Each parameter's annotation, resolved (`from __future__ import annotations` and
+    string annotations included)."""
+    import typing
+
+    func = inspect.unwrap(func)
+    raw = dict(getattr(func, "__annotations__", {}) or {})
+    globalns = getattr(func, "__globals__", {})
+    try:
+        return typing.get_type_hints(func)
+    except Exception:  # noqa: BLE001 - fall back to one annotation at a time
+        pass
+    out = {}
+    for name, ann in raw.items():
+        out[name] = evaluate(ann, globalns) if isinstance(ann, str) else ann
+    return out
+
+
+def describe_type(t, globalns=None, depth=0):
+    """An annotation as data: what dagfc maps to a dagf type."""
+    import collections.abc as cabc
+    import datetime
+    import enum
+    import types
+    import typing
+
+    if depth > 20:
+        return {"t": "class", "name": "..."}
+    d = lambda x: describe_type(x, globalns, depth + 1)  # noqa: E731
+    if t is inspect.Parameter.empty:
+        return {"t": "missing"}
+    if isinstance(t, str):
+        return d(evaluate(t, globalns or {}))
+    if isinstance(t, typing.ForwardRef):
+        return d(evaluate(t.__forward_arg__, globalns or {}))
+    if isinstance(t, Unknown):
+        return {"t": "class", "name": t.name}
+    if isinstance(t, UnknownUnion):
+        return {"t": "union", "of": [d(m) for m in t.members]}
+    if t is None or t is type(None):
+        return {"t": "none"}
+    if t is typing.Any or t is object:
+        return {"t": "any"}
+    origin = typing.get_origin(t)
+    args = typing.get_args(t)
+    if origin is typing.Annotated:
+        return d(args[0])
+    if origin is typing.Union or (hasattr(types, "UnionType") and isinstance(t, types.UnionType)):
+        return {"t": "union", "of": [d(a) for a in args]}
+    if origin is typing.Literal:
+        return {"t": "literal", "values": [literal_value(v) for v in args]}
+    if isinstance(t, typing.TypeVar):
+        if t.__constraints__:
+            return {"t": "union", "of": [d(a) for a in t.__constraints__]}
+        return d(t.__bound__) if t.__bound__ is not None else {"t": "any"}
+    if getattr(t, "__supertype__", None) is not None:  # NewType
+        return d(t.__supertype__)
+    if origin is not None:
+        name = getattr(origin, "__name__", str(origin))
+        if origin in (list, set, frozenset, cabc.Sequence, cabc.MutableSequence, cabc.Iterable,
+                      cabc.Collection, cabc.Container, cabc.Set, cabc.MutableSet, cabc.Iterator):
+            return {"t": "list", "of": d(args[0]) if args else {"t": "any"}, "py": name}
+        if origin is tuple:
+            if len(args) == 2 and args[1] is Ellipsis:
+                return {"t": "list", "of": d(args[0]), "py": "tuple"}
+            return {"t": "tuple", "of": [d(a) for a in args if a is not Ellipsis]}
+        if origin in (dict, cabc.Mapping, cabc.MutableMapping):
+            return {
+                "t": "map",
+                "key": d(args[0]) if args else {"t": "any"},
+                "of": d(args[1]) if len(args) > 1 else {"t": "any"},
+                "py": name,
+            }
+        if origin is type:
+            return {"t": "class", "name": "type"}
+        if origin is cabc.Callable:
+            return {"t": "callable"}
+        return {"t": "class", "name": qualname(origin)}
+    if inspect.isclass(t):
+        if t is str:
+            return {"t": "str"}
+        if t is bool:
+            return {"t": "bool"}
+        if t is int:
+            return {"t": "int"}
+        if t is float:
+            return {"t": "float"}
+        if t in (list, set, frozenset, tuple) or t in (cabc.Sequence, cabc.Iterable, cabc.Collection):
+            return {"t": "list", "of": {"t": "any"}, "py": t.__name__}
+        if t in (dict, cabc.Mapping, cabc.MutableMapping):
+            return {"t": "map", "key": {"t": "str"}, "of": {"t": "any"}, "py": t.__name__}
+        if t is datetime.timedelta:
+            return {"t": "duration"}
+        if t is datetime.datetime:
+            return {"t": "datetime"}
+        if t is datetime.date:
+            return {"t": "date"}
+        if t is cabc.Callable or t is types.FunctionType:
+            return {"t": "callable"}
+        if issubclass(t, enum.Enum):
+            return {
+                "t": "enum",
+                "name": qualname(t),
+                "str": issubclass(t, str),
+                "values": [literal_value(m.value) for m in t],
+            }
+        if t.__name__ in ("ArgNotSet", "NOTSET", "_NotSet") or "XComArg" in t.__name__:
+            return {"t": "sentinel", "name": t.__name__}
+        return {"t": "class", "name": qualname(t)}
+    if t is Ellipsis:
+        return {"t": "any"}
+    if callable(t) and getattr(t, "__module__", "") == "typing":
+        return {"t": "any"}
+    return {"t": "class", "name": str(t)[:200]}
+
+
+def qualname(t):
+    module = getattr(t, "__module__", "")
+    name = getattr(t, "__qualname__", None) or getattr(t, "__name__", None) or str(t)
+    return name if module in ("builtins", "") else f"{module}.{name}"
+
+
+def literal_value(v):
+    import enum
+
+    if isinstance(v, enum.Enum):
+        v = v.value
+    if v is None or isinstance(v, (str, bool)):
+        return v
+    if isinstance(v, int):
+        return v if -(2**63) <= v < 2**63 else {"repr": plain_repr(v)}
+    if isinstance(v, float):
+        return v
+    return {"repr": plain_repr(v)}
+
+
+def plain_repr(v):
+    """`repr`, without the object addresses that differ from run to run."""
+    import re
+
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(v))[:200]
+
+
+def describe_value(v, depth=0):
+    """A default value as data, or why dagf cannot write it."""
+    import datetime
+    import enum
+    import math
+
+    if depth > 20:
+        return {"repr": "..."}
+    if isinstance(v, enum.Enum):
+        inner = describe_value(v.value, depth + 1)
+        return {"enum": qualname(type(v)) + "." + v.name, **inner} if "v" in inner else {"repr": plain_repr(v)}
+    if v is None or isinstance(v, (bool, str)):
+        return {"v": v}
+    if isinstance(v, int):
+        return {"v": v} if -(2**63) <= v < 2**63 else {"repr": plain_repr(v)}
+    if isinstance(v, float):
+        return {"v": v} if math.isfinite(v) else {"repr": plain_repr(v)}
+    if isinstance(v, datetime.timedelta):
+        micros = (v.days * 86400 + v.seconds) * 1_000_000 + v.microseconds
+        return {"duration_us": micros}
+    if isinstance(v, (list, tuple)):
+        items = [describe_value(x, depth + 1) for x in v]
+        bad = next((i for i in items if "repr" in i), None)
+        return {"repr": plain_repr(v)} if bad else {"list": items}
+    if isinstance(v, dict):
+        if not all(isinstance(k, str) for k in v):
+            return {"repr": plain_repr(v)}
+        items = [[k, describe_value(x, depth + 1)] for k, x in v.items()]
+        bad = next((i for _, i in items if "repr" in i), None)
+        return {"repr": plain_repr(v)} if bad else {"map": items}
+    # An object's address differs from run to run; the output must not.
+    return {"repr": getattr(v, "__name__", None) or plain_repr(v)}
+
+
+def param_docs(doc):
+    """`:param name: text` (reST) and `name: text` under `Args:` (Google style)."""
+    import re
+
+    out = {}
+    if not doc:
+        return out
+    lines = doc.splitlines()
+    current = None
+    for line in lines:
+        m = re.match(r"^\s*:param\s+(?:[^:]*\s)?(\w+)\s*:(.*)$", line)
+        if m:
+            current = m.group(1)
+            out[current] = m.group(2).strip()
+            continue
+        if current is not None:
+            stripped = line.strip()
+            if not stripped or stripped.startswith(":") or stripped.startswith(".."):
+                current = None
+            elif line[:1].isspace():
+                out[current] = (out[current] + " " + stripped).strip()
+            else:
+                current = None
+    return out
+
+
+def class_doc(cls):
+    doc = inspect.cleandoc(vars(cls).get("__doc__") or "")
+    paras = []
+    for para in doc.split("\n\n"):
+        text = " ".join(line.strip() for line in para.splitlines()).strip()
+        if text and not text.startswith(":") and not text.startswith(".."):
+            paras.append(text)
+            break
+    return paras[0] if paras else ""
+
+
+def constructor(cls):
+    """The keyword parameters of the class's constructors up the MRO, while each
+    passes `**kwargs` on, stopping at Airflow's base classes (their arguments are
+    every task's)."""
+    seen = set()
+    params = []
+    open_ended = True
+    base_names = set()
+    for klass in cls.__mro__:
+        if any(is_airflow_base(klass, b) for b in BASES):
+            for p in (parameters(vars(klass).get("__init__")) or {"params": []})["params"]:
+                base_names.add(p["name"])
+    for klass in cls.__mro__:
+        if any(is_airflow_base(klass, b) for b in BASES) or klass is object:
+            break
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        try:
+            sig = inspect.signature(init)
+        except (TypeError, ValueError):
+            break
+        hints = annotations_of(init)
+        globalns = getattr(inspect.unwrap(init), "__globals__", {})
+        docs = {}
+        for k in cls.__mro__:
+            for name, text in param_docs(vars(k).get("__doc__") or "").items():
+                docs.setdefault(name, text)
+        var_keyword = False
+        for p in sig.parameters.values():
+            if p.name == "self":
+                continue
+            if p.kind is p.VAR_KEYWORD:
+                var_keyword = True
+                continue
+            if p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) or p.name in seen:
+                continue
+            seen.add(p.name)
+            if p.name in base_names or p.name == "task_id":
+                continue
+            ann = hints.get(p.name, p.annotation)
+            entry = {
+                "name": p.name,
+                "type": describe_type(ann, globalns),
+                "required": p.default is p.empty,
+                "doc": docs.get(p.name, ""),
+                "owner": klass.__name__,
+            }
+            if p.default is not p.empty:
+                entry["default"] = describe_value(p.default)
+            params.append(entry)
+        if not var_keyword:
+            open_ended = False
+            break
+    return params, open_ended
+
+
+def skip_reason(cls, attr):
+    """Why a class defined in a module is not imported with the module, or None."""
+    name = cls.__name__
+    if attr != name:
+        return f"another name for {name}"
+    if name.startswith("_"):
+        return "private"
+    if vars(cls).get("__deprecated__") or any(
+        "deprecat" in (getattr(vars(cls).get(f), "__module__", "") or "")
+        or "deprecat" in (getattr(vars(cls).get(f), "__qualname__", "") or "")
+        for f in ("__new__", "__init__")
+    ):
+        return "deprecated"
+    if inspect.isabstract(cls):
+        return "abstract"
+    sensor = derives(cls, "BaseSensorOperator")
+    wanted = ("poke", "execute") if sensor else ("execute",)
+    for klass in cls.__mro__:
+        if any(is_airflow_base(klass, b) for b in BASES):
+            return "abstract: it has no `execute` of its own" if not sensor else "abstract: it has no `poke` of its own"
+        if any(w in vars(klass) for w in wanted):
+            break
+    if name.startswith("Base"):
+        return "a base class"
+    return None
+
+
+def class_entry(cls):
+    params, open_ended = constructor(cls)
+    fields = getattr(cls, "template_fields", ()) or ()
+    if isinstance(fields, str):
+        fields = (fields,)
+    return {
+        "path": f"{cls.__module__}.{cls.__name__}",
+        "name": cls.__name__,
+        "sensor": derives(cls, "BaseSensorOperator"),
+        "doc": class_doc(cls),
+        "params": params,
+        "open": open_ended,
+        "templated": sorted(str(f) for f in fields),
+    }
+
+
+def operators_in(module):
+    """The operator classes a module defines, and the ones it leaves out with why."""
+    found = []
+    skipped = []
+    for attr, obj in sorted(vars(module).items()):
+        if not inspect.isclass(obj) or obj.__module__ != module.__name__:
+            continue
+        if not derives(obj, "BaseOperator"):
+            continue
+        reason = skip_reason(obj, attr)
+        if reason:
+            skipped.append({"path": f"{module.__name__}.{attr}", "why": reason})
+        else:
+            found.append(obj)
+    return found, skipped
+
+
+def introspect_target(target):
+    import pkgutil
+
+    parts = target.split(".")
+    if not parts or not all(p.isidentifier() for p in parts):
+        return {"found": False, "problem": "path", "error": f"`{target}` is not a dotted Python path"}
+    try:
+        module = importlib.import_module(target)
+    except ModuleNotFoundError as e:
+        if not (e.name and (e.name == target or target.startswith(e.name + "."))):
+            return {"found": False, "problem": "import", "module": target, "error": short_error(e)}
+        module = None
+    except BaseException as e:  # noqa: BLE001 - any failure while importing is the finding
+        return {"found": False, "problem": "import", "module": target, "error": short_error(e),
+                "trace": traceback.format_exc()[-2000:]}
+    if module is None:
+        if len(parts) < 2:
+            return {"found": False, "problem": "module", "module": target, "error": f"No module named '{target}'"}
+        obj, problem = resolve(target)
+        if problem is not None:
+            return {"found": False, **problem}
+        if not inspect.isclass(obj):
+            return {"found": False, "problem": "kind", "kind": type(obj).__name__}
+        if not derives(obj, "BaseOperator"):
+            return {"found": False, "problem": "not_operator",
+                    "bases": [qualname(k) for k in obj.__mro__[1:4]]}
+        return {"found": True, "classes": [class_entry(obj)], "skipped": [], "failed": [], "modules": 1}
+    modules = [module]
+    failed = []
+    if hasattr(module, "__path__"):
+        names = []
+        for info in pkgutil.walk_packages(module.__path__, prefix=module.__name__ + ".",
+                                          onerror=lambda name: None):
+            if any(p.startswith("_") for p in info.name.split(".")):
+                continue
+            names.append(info.name)
+        for name in sorted(set(names)):
+            try:
+                modules.append(importlib.import_module(name))
+            except BaseException as e:  # noqa: BLE001 - a module that does not import is reported
+                failed.append({"module": name, "error": short_error(e)})
+    classes = []
+    skipped = []
+    for m in modules:
+        found, left = operators_in(m)
+        skipped.extend(left)
+        for cls in found:
+            try:
+                classes.append(class_entry(cls))
+            except Exception as e:  # noqa: BLE001 - one class that cannot be read is reported
+                failed.append({"module": f"{m.__name__}.{cls.__name__}", "error": short_error(e)})
+    return {"found": True, "classes": classes, "skipped": skipped, "failed": failed,
+            "modules": len(modules)}
+
+
+def introspect(request):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {"targets": {t: introspect_target(t) for t in request.get("targets", [])}}
+
+
 def main():
     try:
         request = json.loads(sys.stdin.read())
@@ -237,7 +708,10 @@ def main():
         answer = {"error": f"bad request: {e}"}
     else:
         try:
-            answer = inspect_all(request)
+            if request.get("op") == "introspect":
+                answer = introspect(request)
+            else:
+                answer = inspect_all(request)
             if request.get("op") == "verify":
                 answer.update(load(request))
         except BaseException as e:  # noqa: BLE001 - reported to dagfc, never a traceback alone

@@ -4,6 +4,7 @@
 //! [`check`] and [`crate::verify`].
 
 pub mod check;
+pub mod operators;
 
 use dagf_diag::{Code, Diagnostic, FileId, Span};
 use std::io::{Read, Write};
