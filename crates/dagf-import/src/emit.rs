@@ -184,31 +184,7 @@ pub fn name_text(name: &str) -> String {
     }
 }
 
-/// A one-line string literal.
-pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Characters a dagf string cannot hold.
-pub fn unwritable_char(s: &str) -> Option<char> {
-    s.chars()
-        .find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
-}
+pub use dagf_syntax::{quote, unwritable_char};
 
 /// A `"""` string for a multi-line text, indented by `indent`, if one reads back as
 /// exactly `s` (checked with dagf's own lexer).

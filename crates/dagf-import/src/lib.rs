@@ -56,26 +56,10 @@ pub fn dag_factory(text: &str, file: FileId, source_name: &str) -> Imported {
 /// The name the generated text has while it is checked.
 const CHECKED_NAME: &str = "imported.dagf";
 
-struct OneFile<'a>(&'a str);
-
-impl dagf_sema::Loader for OneFile<'_> {
-    fn read(&self, path: &str) -> Result<Vec<u8>, dagf_sema::ReadError> {
-        if path == CHECKED_NAME {
-            Ok(self.0.as_bytes().to_vec())
-        } else {
-            Err(dagf_sema::ReadError::NotFound)
-        }
-    }
-}
-
 /// Compiles the generated text and returns the compiler's diagnostics, moved to the
 /// YAML places the text came from.
 fn check(printed: &emit::Printed, fallback: Span) -> Vec<Diagnostic> {
-    let checked = dagf_sema::check(
-        &[CHECKED_NAME.to_string()],
-        &OneFile(&printed.text),
-        &dagf_sema::Options::default(),
-    );
+    let checked = dagf_sema::check_text(CHECKED_NAME, &printed.text);
     let Some(generated) = checked.sources.find(CHECKED_NAME) else {
         return Vec::new();
     };

@@ -121,6 +121,26 @@ pub struct Checked {
 /// project is never held whole. If the project has an error, what it made is dropped.
 pub type Emit<'e> = dyn Fn(dagf_ir::Dag) -> dagf_ir::Built + Sync + 'e;
 
+/// Checks `text` as the one file `name` of a project of its own, importing nothing: how
+/// a tool checks the `.dagf` text it generated before handing it over.
+pub fn check_text(name: &str, text: &str) -> Checked {
+    struct OneFile<'a>(&'a str, &'a str);
+    impl Loader for OneFile<'_> {
+        fn read(&self, path: &str) -> Result<Vec<u8>, ReadError> {
+            if path == self.0 {
+                Ok(self.1.as_bytes().to_vec())
+            } else {
+                Err(ReadError::NotFound)
+            }
+        }
+    }
+    check(
+        &[name.to_string()],
+        &OneFile(name, text),
+        &Options::default(),
+    )
+}
+
 /// Checks the project made of `roots` (paths the loader understands, such as
 /// `pipelines/daily.dagf`) and everything they import.
 pub fn check(roots: &[String], loader: &dyn Loader, options: &Options) -> Checked {

@@ -15,4 +15,5 @@ pub use lexer::{Tok, lex};
 pub use literals::duration_ms;
 pub use parser::{MAX_NESTING, parse};
 pub use repair::START_WORDS;
+pub use strings::{quote, unwritable_char};
 pub use wording::with_article;

@@ -256,3 +256,32 @@ fn unescape(
     }
     out
 }
+
+/// `s` as a one-line dagf string literal: `\\`, `"`, newlines, tabs, carriage returns
+/// and a `$` before `{` escaped (other control characters, which no escape writes, as
+/// they are: see [`unwritable_char`]).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The first character of `s` that a dagf string literal cannot write (a control
+/// character other than a newline, a tab or a carriage return), if any.
+pub fn unwritable_char(s: &str) -> Option<char> {
+    s.chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+}

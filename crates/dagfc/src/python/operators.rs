@@ -393,22 +393,9 @@ fn union_of(members: Vec<Ty>) -> Option<Ty> {
 /// A dagf string literal, or `None` when it holds a character dagf strings cannot
 /// write.
 fn string_literal(s: &str) -> Option<String> {
-    let mut out = String::from("\"");
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c if c.is_control() => return None,
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    Some(out)
+    dagf_syntax::unwritable_char(s)
+        .is_none()
+        .then(|| dagf_syntax::quote(s))
 }
 
 fn quote(s: &str) -> String {
@@ -1014,26 +1001,10 @@ fn target_problem(target: &str, got: &Json) -> Option<Diagnostic> {
 /// The name the declarations have while they are compiled.
 const CHECKED_NAME: &str = "imported.dagf";
 
-struct OneFile<'a>(&'a str);
-
-impl dagf_sema::Loader for OneFile<'_> {
-    fn read(&self, path: &str) -> Result<Vec<u8>, dagf_sema::ReadError> {
-        if path == CHECKED_NAME {
-            Ok(self.0.as_bytes().to_vec())
-        } else {
-            Err(dagf_sema::ReadError::NotFound)
-        }
-    }
-}
-
 /// Compiles the declarations alone: the errors (at the text, as `imported.dagf`) and
 /// the sources to show them with. No errors is the promise `render` keeps.
 pub fn check(text: &str) -> (Vec<Diagnostic>, dagf_diag::Sources) {
-    let checked = dagf_sema::check(
-        &[CHECKED_NAME.to_string()],
-        &OneFile(text),
-        &dagf_sema::Options::default(),
-    );
+    let checked = dagf_sema::check_text(CHECKED_NAME, text);
     let errors = checked
         .diagnostics
         .into_sorted()
