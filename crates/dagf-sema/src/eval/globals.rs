@@ -283,7 +283,7 @@ impl Cx<'_> {
                     "name the asset by its URI alone"
                 },
             ));
-            return None;
+            // Still the asset it is: what uses it is not a second mistake.
         }
         Some(Asset {
             name: a.name.name.clone(),
