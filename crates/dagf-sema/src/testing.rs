@@ -297,7 +297,7 @@ fn json(x: &ast::Expr) -> Result<String, Box<Diagnostic>> {
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Str(parts) => match parts.as_slice() {
             [] => "\"\"".into(),
-            [StrPart::Text(t)] => quote(t),
+            [StrPart::Text(t)] => serde_json::Value::from(t.as_str()).to_string(),
             _ => return Err(not_literal(x.span)),
         },
         ExprKind::List(xs) => {
@@ -307,29 +307,18 @@ fn json(x: &ast::Expr) -> Result<String, Box<Diagnostic>> {
         ExprKind::Record(fs) => {
             let items: Result<Vec<String>, Box<Diagnostic>> = fs
                 .iter()
-                .map(|(k, v)| Ok::<_, Box<Diagnostic>>(format!("{}: {}", quote(&k.name), json(v)?)))
+                .map(|(k, v)| {
+                    Ok::<_, Box<Diagnostic>>(format!(
+                        "{}: {}",
+                        serde_json::Value::from(k.name.as_str()),
+                        json(v)?
+                    ))
+                })
                 .collect();
             format!("{{{}}}", items?.join(", "))
         }
         _ => return Err(not_literal(x.span)),
     })
-}
-
-fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// What running one test gave.
