@@ -10,6 +10,7 @@ OUT_DIR must not exist yet. Needs jinja2 and nothing else.
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -28,10 +29,17 @@ DEFAULTS = {
 }
 
 
+# What a double-quoted literal must escape. A string with none of these (almost every
+# one) is written as it is: the renderer's fast path, as dagfc has one.
+NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
+
+
 def pystr(s) -> str:
     """A Python string literal the way dagfc (and ruff) writes it: double quotes
     unless single quotes save escaping."""
     s = str(s)
+    if NEEDS_ESCAPE.search(s) is None:
+        return '"' + s + '"'
     quote = "'" if '"' in s and "'" not in s else '"'
     out = [quote]
     for c in s:

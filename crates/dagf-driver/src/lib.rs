@@ -27,6 +27,10 @@ pub enum Goal {
     /// Diagnostics and the IR as evaluated (not optimised).
     #[default]
     Check,
+    /// Diagnostics only: each dag is dropped as soon as it is checked, so the IR is never
+    /// held whole (`dagfc check` of a large project). The build's IR has no dags, and
+    /// `files` an entry without text for each.
+    Diagnostics,
     /// [`Goal::Check`], each value keeping the layers that set it.
     Explain,
     /// The optimised IR.
@@ -430,8 +434,10 @@ impl Session {
             }
             file
         };
+        let drop_dag = |dag: dagf_ir::Dag| generate_none(&dag);
         let emit: Option<&dagf_sema::Emit> = match goal {
             Goal::Files => Some(&to_file),
+            Goal::Diagnostics => Some(&drop_dag),
             _ => None,
         };
         let checked = dagf_sema::check_with(
@@ -464,6 +470,11 @@ impl Session {
         let Some(mut ir) = ir else {
             return build;
         };
+        if goal == Goal::Diagnostics {
+            build.files = std::mem::take(&mut ir.built);
+            build.ir = Some(ir);
+            return build;
+        }
         // A `[[codegen.dags]]` rule that matches no dag is a mistake of a build that
         // chooses styles by them.
         if goal != Goal::Check && goal != Goal::Explain && options.style.is_none() {
@@ -505,7 +516,7 @@ impl Session {
         }
         let threads_for = |n: usize| if n < PAR_MIN { 1 } else { threads };
         match goal {
-            Goal::Check | Goal::Explain => {}
+            Goal::Check | Goal::Diagnostics | Goal::Explain => {}
             Goal::Ir => par::each_mut(threads_for(ir.dags.len()), &mut ir.dags, optimise),
             Goal::Python => {
                 par::each_mut(threads_for(ir.dags.len()), &mut ir.dags, optimise);

@@ -92,6 +92,45 @@ where
     empty().filter(move |_: &()| recover)
 }
 
+/// `{ item* }` with separators. A block left open at the end of the file keeps its
+/// items: the error points at its `{` (see `wording::syntax_error`), and they are not
+/// read as the enclosing block's. When recovering, a block that does not parse becomes
+/// the one item `error` makes of its span.
+fn braced<'t, I, E, T>(
+    item: impl Parser<'t, I, T, extra::Err<E>> + Clone + 't,
+    recover: bool,
+    error: impl Fn(SimpleSpan) -> T + Clone + 't,
+) -> impl Parser<'t, I, Vec<T>, extra::Err<E>> + Clone
+where
+    I: ValueInput<'t, Token = Tok, Span = SimpleSpan>,
+    E: ParseErr<'t, I>,
+    T: 't,
+{
+    just(Tok::LBrace)
+        .map_with(|_, e| e.span())
+        .then(item.then_ignore(seps()).repeated().collect::<Vec<T>>())
+        .then(just(Tok::RBrace).to(true).or(end().to(false)))
+        .validate(|((open, items), closed), _, emitter| {
+            if !closed {
+                emitter.emit(E::unclosed(open));
+            }
+            items
+        })
+        .recover_with(via_parser(recovering(recover).ignore_then(
+            nested_delimiters(Tok::LBrace, Tok::RBrace, BRACE_GROUPS, move |s| {
+                vec![error(s)]
+            }),
+        )))
+}
+
+/// The brackets a recovery skips over as wholes.
+const BRACE_GROUPS: [(Tok, Tok); 4] = [
+    (Tok::LParen, Tok::RParen),
+    (Tok::LBracket, Tok::RBracket),
+    (Tok::LParenLine, Tok::RParen),
+    (Tok::LBracketLine, Tok::RBracket),
+];
+
 /// The grammar. With `recover`, a mistake is skipped over and parsing goes on (for the
 /// diagnostics of every mistake); without, the first mistake ends the parse, which is all
 /// a pass that only asks whether a text parses needs (and recovering from text that is
@@ -112,40 +151,11 @@ where
     let plain_str = plain_str();
     let shr = just(Tok::GtJoined).then(just(Tok::Gt)).ignored();
     let shl = just(Tok::LtJoined).then(just(Tok::Lt)).ignored();
-    let brace_groups = [
-        (Tok::LParen, Tok::RParen),
-        (Tok::LBracket, Tok::RBracket),
-        (Tok::LParenLine, Tok::RParen),
-        (Tok::LBracketLine, Tok::RBracket),
-    ];
 
     let mut stmt = Recursive::declare();
     let mut expr = Recursive::declare();
 
-    // A block left open at the end of the file keeps its statements: the error points
-    // at its `{` (see `wording::syntax_error`), and the statements are not read as top-level ones.
-    let block = just(Tok::LBrace)
-        .map_with(|_, e| e.span())
-        .then(
-            stmt.clone()
-                .then_ignore(seps.clone())
-                .repeated()
-                .collect::<Vec<Stmt>>(),
-        )
-        .then(just(Tok::RBrace).to(true).or(end().to(false)))
-        .validate(|((open, stmts), closed), _, emitter| {
-            if !closed {
-                emitter.emit(E::unclosed(open));
-            }
-            stmts
-        })
-        .recover_with(via_parser(recovering.ignore_then(nested_delimiters(
-            Tok::LBrace,
-            Tok::RBrace,
-            brace_groups.clone(),
-            move |s| vec![Stmt::Error(sp(s))],
-        ))))
-        .boxed();
+    let block = braced(stmt.clone(), recover, move |s| Stmt::Error(sp(s))).boxed();
 
     // Pieces of expressions that declarations and statements use too.
     let (arg, args) = expr::args(expr.clone(), file);
@@ -448,7 +458,7 @@ where
         .labelled("statement")
         .recover_with(skip_then_retry_until(
             recovering.ignore_then(
-                nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups.clone(), |_| ())
+                nested_delimiters(Tok::LBrace, Tok::RBrace, BRACE_GROUPS, |_| ())
                     .or(any().and_is(just(Tok::RBrace).not()).ignored()),
             ),
             one_of([
@@ -852,27 +862,9 @@ where
             }),
         stmt.clone().map(TestStmt::Stmt),
     ));
-    let test_block = just(Tok::LBrace)
-        .map_with(|_, e| e.span())
-        .then(
-            test_stmt
-                .then_ignore(seps.clone())
-                .repeated()
-                .collect::<Vec<TestStmt>>(),
-        )
-        .then(just(Tok::RBrace).to(true).or(end().to(false)))
-        .validate(|((open, stmts), closed), _, emitter| {
-            if !closed {
-                emitter.emit(E::unclosed(open));
-            }
-            stmts
-        })
-        .recover_with(via_parser(recovering.ignore_then(nested_delimiters(
-            Tok::LBrace,
-            Tok::RBrace,
-            brace_groups.clone(),
-            move |s| vec![TestStmt::Stmt(Stmt::Error(sp(s)))],
-        ))));
+    let test_block = braced(test_stmt, recover, move |s| {
+        TestStmt::Stmt(Stmt::Error(sp(s)))
+    });
     let test = docs
         .then_ignore(select! { Tok::Ident(k) if k == "test" => () })
         .then(plain_str.map_with(move |s, e| (s, sp(e.span()))))
@@ -917,7 +909,7 @@ where
     .labelled("item")
     .recover_with(skip_then_retry_until(
         recovering.ignore_then(
-            nested_delimiters(Tok::LBrace, Tok::RBrace, brace_groups, |_| ()).or(any().ignored()),
+            nested_delimiters(Tok::LBrace, Tok::RBrace, BRACE_GROUPS, |_| ()).or(any().ignored()),
         ),
         one_of([
             Tok::Import,

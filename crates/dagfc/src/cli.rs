@@ -775,6 +775,8 @@ fn compile_with(
         (_, Some((_, _, Some(Emit::Ir), _, _))) => dagf_driver::Goal::Ir,
         (_, Some((_, _, Some(Emit::Python), _, _))) => dagf_driver::Goal::Python,
         (_, Some((_, _, None, _, _))) => dagf_driver::Goal::Files,
+        // `check --python` reads the IR; `check` alone needs only the verdict.
+        (Command::Check { python: None, .. }, _) => dagf_driver::Goal::Diagnostics,
         _ => dagf_driver::Goal::Check,
     };
     let options = dagf_driver::Options {
@@ -859,7 +861,8 @@ fn compile_with(
         stamp,
         ..
     } = built;
-    let dags = ir.dags.len();
+    // With `Goal::Diagnostics` the dags went by, each leaving an entry without text.
+    let dags = ir.dags.len() + files.iter().filter(|f| !f.dag_id.is_empty()).count();
     let done = |printer: &Printer| {
         let line = format!(
             "checked {}: {}",
@@ -891,7 +894,7 @@ fn compile_with(
         return status;
     }
     match goal {
-        dagf_driver::Goal::Check | dagf_driver::Goal::Explain => {
+        dagf_driver::Goal::Check | dagf_driver::Goal::Diagnostics | dagf_driver::Goal::Explain => {
             if let Command::Check {
                 python: Some(flag), ..
             } = &args.command
