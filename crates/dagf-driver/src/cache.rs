@@ -29,9 +29,20 @@ struct Trees {
 pub(crate) struct ParseCache {
     trees: Mutex<Trees>,
     parses: AtomicUsize,
+    /// For one build only: nothing is kept (a kept tree is a second copy of each
+    /// file's text and tree, for a build that will never ask again).
+    once: bool,
 }
 
 impl ParseCache {
+    /// A cache that keeps nothing, for a session of one build.
+    pub(crate) fn once() -> Self {
+        Self {
+            once: true,
+            ..Self::default()
+        }
+    }
+
     /// How many files were parsed (not found in the cache) since the session began.
     pub(crate) fn parses(&self) -> usize {
         self.parses.load(Ordering::Relaxed)
@@ -48,6 +59,10 @@ impl ParseCache {
 
 impl dagf_sema::Parse for ParseCache {
     fn parse(&self, text: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
+        if self.once {
+            self.parses.fetch_add(1, Ordering::Relaxed);
+            return dagf_syntax::parse(text, file);
+        }
         let key = (file, dagf_sema::stable_hash(&[text]));
         let found = {
             let mut trees = self.trees.lock().unwrap_or_else(PoisonError::into_inner);

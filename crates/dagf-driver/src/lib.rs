@@ -364,7 +364,7 @@ impl Build {
 
 /// Builds a project once.
 pub fn build(loader: &dyn Loader, options: &Options) -> Build {
-    Session::new().build(loader, options)
+    Session::once().build(loader, options)
 }
 
 /// Builds one project again and again (after edits), keeping what it can.
@@ -388,6 +388,14 @@ impl Session {
     /// A session with nothing kept yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A session for a single build, which keeps nothing for a next one (a tool that
+    /// builds once and exits: it saves a copy of every file's text and tree).
+    pub fn once() -> Self {
+        Self {
+            cache: cache::ParseCache::once(),
+        }
     }
 
     /// How many files this session has parsed (rather than found unchanged).
@@ -428,7 +436,9 @@ impl Session {
             }
             let started = trace.map_or(0, |t| t.now());
             optimise(&mut dag);
-            let file = generate(&dag);
+            let mut file = generate(&dag);
+            // Only the text is kept, for every dag until the build ends: not its slack.
+            file.text.shrink_to_fit();
             if let Some(t) = trace {
                 t.done("generate", &file.dag_id, started);
             }

@@ -53,29 +53,40 @@ pub struct Use {
 }
 
 /// The pool of every task of `dag`: its own `pool` argument, else the dag's
-/// `default_args`; a task in no pool (or `none`) is in `default_pool`.
+/// `default_args`; a task in no pool (or `none`) is in `default_pool`. Tasks alike (the
+/// same pool, set at the same place, taking the same slots) give one use, the first
+/// task's: the checks say once what they say of all of them, naming the first, so a dag
+/// whose tasks share a pool keeps one use, not one per task.
 pub fn uses(dag: &Dag) -> Vec<Use> {
     let default = |name: &str| dag.default_args.iter().find(|f| f.name == name);
-    dag.tasks()
-        .filter_map(|task| {
-            let pool = task.arg("pool").or_else(|| default("pool"))?;
-            let Value::Str(name) = &pool.value else {
-                return None;
-            };
-            let slots = task.arg("pool_slots").or_else(|| default("pool_slots"));
-            let (n, slots_at) = match slots.map(|f| (&f.value, f.origin)) {
-                Some((Value::Int(n), at)) => (*n, Some(at)),
-                _ => (1, None),
-            };
-            Some(Use {
+    let mut uses: Vec<Use> = Vec::new();
+    for task in dag.tasks() {
+        let Some(pool) = task.arg("pool").or_else(|| default("pool")) else {
+            continue;
+        };
+        let Value::Str(name) = &pool.value else {
+            continue;
+        };
+        let slots = task.arg("pool_slots").or_else(|| default("pool_slots"));
+        let (n, slots_at) = match slots.map(|f| (&f.value, f.origin)) {
+            Some((Value::Int(n), at)) => (*n, Some(at)),
+            _ => (1, None),
+        };
+        let alike = |u: &Use| {
+            u.at == pool.origin && u.slots == n && u.slots_at == slots_at && u.pool == *name
+        };
+        if !uses.iter().any(alike) {
+            uses.push(Use {
                 task_id: task.task_id.clone(),
                 pool: name.clone(),
                 at: pool.origin,
                 slots: n,
                 slots_at,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    uses.shrink_to_fit();
+    uses
 }
 
 /// Keeps the first of each name (a second is E0330, naming both), then checks every

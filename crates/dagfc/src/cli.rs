@@ -836,7 +836,7 @@ fn compile_with(
             return 0;
         }
     }
-    let built = dagf_driver::Session::new().build_project(&proj, &loader, &options);
+    let built = dagf_driver::Session::once().build_project(&proj, &loader, &options);
     report.collected.diagnostics(&built.diagnostics);
     if let Some(ir) = &built.ir {
         for d in &ir.dags {
@@ -1526,7 +1526,7 @@ fn diff(
             target: common.target,
             ..Default::default()
         };
-        let built = dagf_driver::Session::new().build_project(&proj, &loader, &options);
+        let built = dagf_driver::Session::once().build_project(&proj, &loader, &options);
         if built.ir.is_some() {
             Ok(built)
         } else {

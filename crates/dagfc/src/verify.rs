@@ -56,7 +56,7 @@ pub fn verify(
         target: common.target,
         ..Default::default()
     };
-    let built = dagf_driver::Session::new().build_project(&proj, &loader, &options);
+    let built = dagf_driver::Session::once().build_project(&proj, &loader, &options);
     let (Some(ir), true) = (&built.ir, built.ok()) else {
         let w = built.warnings;
         return fail(built.diagnostics, &built.sources, w);
