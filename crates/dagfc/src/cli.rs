@@ -1407,7 +1407,18 @@ fn explain_value(ir: &dagf_ir::Project, sources: &Sources, dag_id: &str, path: &
         let file = sources.get(span.file);
         let at = file.line_col(span.start);
         let line = file.text.lines().nth(at.line - 1).unwrap_or("").trim();
-        let role = if i == last { "set by" } else { "  over" };
+        // A record that lacked the field, before the declared default it took.
+        let took_default = field
+            .provenance
+            .get(i + 1)
+            .is_some_and(|(l, _)| l.starts_with("the declared default"));
+        let role = if i == last {
+            "set by"
+        } else if took_default {
+            "   for"
+        } else {
+            "  over"
+        };
         outln!(
             "  {role} {layer} at {}:{}:{}: {line}",
             file.name,
