@@ -169,7 +169,10 @@ fn texts(v: &Json) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// Field changes between two maps of texts, in the new side's name order.
+/// Whether a field's difference is told elsewhere (name, old text, new text).
+type Explained<'a> = dyn Fn(&str, Option<&String>, Option<&String>) -> bool + 'a;
+
+/// Field changes between two maps of texts.
 #[allow(clippy::too_many_arguments)]
 fn fields(
     out: &mut Vec<Change>,
@@ -178,7 +181,7 @@ fn fields(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
     layers: &[dagf_ir::Field],
-    explained: &dyn Fn(&str, Option<&String>, Option<&String>) -> bool,
+    explained: &Explained<'_>,
     removed_at: Span,
 ) {
     let names: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
