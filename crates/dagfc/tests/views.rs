@@ -532,4 +532,18 @@ fn explain_value_names_the_declared_default_that_applied() {
     assert!(prod.contains("= 1h\n"), "{prod}");
     assert!(!prod.contains("declared default"), "{prod}");
     assert!(prod.trim_end().ends_with("timeout: 1h"), "{prod}");
+    // `inspect` says the same: the record is where the default applied, not a layer
+    // it replaced.
+    let inspected = stdout(&dagfc(&["inspect", "101_07_02_config_debugging"]));
+    let timeout = inspected
+        .lines()
+        .skip_while(|l| l.trim() != "execution_timeout = 30m")
+        .nth(1)
+        .expect("the layer of execution_timeout");
+    assert!(
+        timeout.contains("set by the declared default of `timeout` in `WarehouseSettings`")
+            && timeout.contains(", for the record at src/configs/debugging/warehouse.yaml:")
+            && !timeout.contains("over"),
+        "{inspected}"
+    );
 }
