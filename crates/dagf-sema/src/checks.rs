@@ -16,11 +16,29 @@ const DEFAULT_TIMEOUT_MS: i64 = 7 * 86_400_000;
 /// Poking less often than this in poke mode holds a worker slot for little reason.
 const SLOW_POKE_MS: i64 = 5 * 60_000;
 
+/// A declared default a record took for a field it lacks, kept for provenance.
+#[derive(Clone, Debug)]
+pub struct Default {
+    /// The field left out.
+    pub field: String,
+    /// The record type declaring it (empty for a record type without a name).
+    pub owner: String,
+    /// The default's expression in the declaration.
+    pub at: Span,
+    /// What it gave.
+    pub value: dagf_ir::Value,
+}
+
+/// The declared defaults records took, by the place of the record that lacked them.
+pub type Defaulted = std::collections::HashMap<Span, Vec<Default>>;
+
 pub struct Ctx<'a> {
     /// How provenance names a layer.
     pub layer_names: &'a dyn Fn(crate::layers::Layer) -> std::sync::Arc<str>,
     /// Whether IR fields record the layers behind them.
     pub provenance: bool,
+    /// The declared defaults records took (empty without provenance).
+    pub defaulted: &'a Defaulted,
     pub prog: &'a Program,
     pub sources: &'a Sources,
     pub diags: &'a mut Diagnostics,
@@ -150,6 +168,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
         dag_args,
         layer_names,
         provenance,
+        defaulted,
         target,
     } = cx;
     if let Some(d) = id_problem("dag", &dag.id, dag.name_span) {
@@ -365,22 +384,34 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
                             .iter()
                             .chain([&(s.layer, s.span)])
                             .find(|(_, sp)| within(sp))
-                            .map(|(l, _)| layer_names(*l))
-                            // Written in no statement of the layers: a value read from
-                            // a config file, which the last layer's statement took in.
-                            .unwrap_or_else(|| {
-                                let file = &sources.get(v.span.file).name;
-                                format!("{}, from `{file}`", layer_names(s.layer)).into()
-                            });
+                            .map(|(l, _)| layer_names(*l));
                         if provenance {
-                            f.provenance = vec![(layer, v.span)];
+                            f.provenance = match layer {
+                                Some(layer) => vec![(layer, v.span)],
+                                // Written in no statement of the layers: a value read
+                                // from a config file (or a record passed in), which the
+                                // last layer's statement took in; if the record lacked
+                                // it, its field's declared default is what applied.
+                                None => {
+                                    let reader = layer_names(s.layer);
+                                    declared_default(defaulted, sources, v, k, &reader)
+                                        .unwrap_or_else(|| {
+                                            let file = &sources.get(v.span.file).name;
+                                            vec![(
+                                                format!("{reader}, from `{file}`").into(),
+                                                v.span,
+                                            )]
+                                        })
+                                }
+                            };
                         }
                         f
                     })
                     .collect();
             }
         } else if !matches!(s.value.v, V::None) || &*s.name == "schedule" {
-            out.args.push(lower_slot(s, layer_names, provenance));
+            out.args
+                .push(lower_slot(s, layer_names, provenance, defaulted, sources));
         }
     }
     if !dag.params.is_empty() {
@@ -492,14 +523,14 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
                 op: op.ir.clone(),
                 args: slots
                     .iter()
-                    .map(|s| lower_slot(s, layer_names, provenance))
+                    .map(|s| lower_slot(s, layer_names, provenance, defaulted, sources))
                     .collect(),
                 role: role(prog, t),
                 mapped: t.mapped.as_ref().map(|m| {
                     let mut fields = m
                         .slots
                         .iter()
-                        .map(|s| lower_slot(s, layer_names, provenance));
+                        .map(|s| lower_slot(s, layer_names, provenance, defaulted, sources));
                     match (m.kwargs, fields.next()) {
                         (true, Some(f)) => dagf_ir::Mapped::ExpandKwargs(f),
                         (_, first) => {
@@ -920,24 +951,76 @@ fn lower_slot(
     s: &Slot,
     layer_names: &dyn Fn(crate::layers::Layer) -> std::sync::Arc<str>,
     provenance: bool,
+    defaulted: &Defaulted,
+    sources: &Sources,
 ) -> Field {
     Field {
         name: s.name.to_string(),
         value: lower(&s.value),
         origin: s.span,
         provenance: if provenance {
-            s.history
+            let mut layers: Vec<(std::sync::Arc<str>, Span)> = s
+                .history
                 .iter()
-                .chain([&(s.layer, s.span)])
                 .map(|(l, sp)| (layer_names(*l), *sp))
-                .collect()
+                .collect();
+            let (v, at) = (&s.value, s.span);
+            let written_there =
+                v.span.file == at.file && at.start <= v.span.start && v.span.end <= at.end;
+            let reader = layer_names(s.layer);
+            match declared_default(defaulted, sources, v, &s.name, &reader) {
+                Some(last) if !written_there => layers.extend(last),
+                _ => layers.push((reader, at)),
+            }
+            layers
         } else {
             Vec::new()
         },
     }
 }
 
-fn lower(v: &Value) -> dagf_ir::Value {
+/// The layers of a value that is a field's declared default, taken by a record that
+/// lacks the field: the record (as the layer `reader` read it) and the default. `None`
+/// when no default gave the value, or when two of the record's defaults could have.
+fn declared_default(
+    defaulted: &Defaulted,
+    sources: &Sources,
+    v: &Value,
+    name: &str,
+    reader: &str,
+) -> Option<Vec<(std::sync::Arc<str>, Span)>> {
+    let noted = defaulted.get(&v.span)?;
+    let value = lower(v);
+    let fits: Vec<&Default> = noted.iter().filter(|d| d.value == value).collect();
+    let d = match fits.as_slice() {
+        [one] => *one,
+        _ => *fits.iter().find(|d| d.field == name)?,
+    };
+    let file = &sources.get(v.span.file).name;
+    let what = if file.ends_with(".dagf") {
+        "the record"
+    } else {
+        "the item"
+    };
+    let default = if d.owner.is_empty() {
+        format!("the declared default of `{}`", d.field)
+    } else {
+        format!("the declared default of `{}` in `{}`", d.field, d.owner)
+    };
+    Some(vec![
+        (
+            format!(
+                "{what} without `{}` that {reader} read from `{file}`",
+                d.field
+            )
+            .into(),
+            v.span,
+        ),
+        (default.into(), d.at),
+    ])
+}
+
+pub(crate) fn lower(v: &Value) -> dagf_ir::Value {
     use dagf_ir::Value as I;
     match &v.v {
         V::None | V::Error | V::Item(_) | V::Partial(_) | V::Tenant(_) => I::None,

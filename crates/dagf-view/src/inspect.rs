@@ -119,13 +119,21 @@ fn fields(out: &mut String, indent: &str, fields: &[Field], at: &dyn Fn(Span) ->
         out.push_str(&format!("{indent}{} = {}\n", f.name, value_text(&f.value)));
         match f.provenance.split_last() {
             Some(((layer, span), earlier)) => {
+                // A declared default comes with the record that lacked the field: the
+                // record is where it applied, not a layer it replaced.
+                let (lacking, earlier) = match earlier.split_last() {
+                    Some(((_, record), rest)) if layer.starts_with("the declared default") => {
+                        (format!(", for the record at {}", at(*record)), rest)
+                    }
+                    _ => (String::new(), earlier),
+                };
                 let over = match earlier.len() {
                     0 => String::new(),
                     1 => ", over 1 earlier layer".into(),
                     n => format!(", over {n} earlier layers"),
                 };
                 out.push_str(&format!(
-                    "{indent}    set by {layer} at {}{over}\n",
+                    "{indent}    set by {layer} at {}{lacking}{over}\n",
                     at(*span)
                 ));
             }

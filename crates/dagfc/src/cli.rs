@@ -237,8 +237,16 @@ enum Command {
         rev: Option<String>,
         /// The old side: the working tree built for this environment (the new side
         /// is `--env`'s).
-        #[arg(long, value_name = "ENV")]
+        #[arg(long, value_name = "ENV", conflicts_with = "folder")]
         from_env: Option<String>,
+        /// The old side: an output folder a build wrote (what is deployed), as the
+        /// project's Airflow loads it: what building now would change there.
+        #[arg(long, value_name = "DIR", conflicts_with = "rev")]
+        folder: Option<PathBuf>,
+        /// With `--folder`: the interpreter of the Airflow environment to use instead
+        /// of `[python] interpreter` in dagf.toml.
+        #[arg(long, value_name = "PATH", requires = "folder")]
+        python: Option<PathBuf>,
         /// Text for people, or a JSON array with one object per change.
         #[arg(long, value_enum, default_value = "text")]
         format: DiffFormat,
@@ -439,9 +447,14 @@ pub fn run(args: Args) -> u8 {
         Command::Diff {
             rev,
             from_env,
+            folder,
+            python,
             format,
             common,
-        } => diff(&args, common, rev.as_deref(), from_env.as_deref(), *format),
+        } => match folder {
+            Some(dir) => diff_folder(&args, common, dir, python.as_deref(), *format),
+            None => diff(&args, common, rev.as_deref(), from_env.as_deref(), *format),
+        },
         Command::Check {
             common, reports, ..
         } => compile(&args, common, None, Some(reports)),
@@ -1410,7 +1423,18 @@ fn explain_value(ir: &dagf_ir::Project, sources: &Sources, dag_id: &str, path: &
         let file = sources.get(span.file);
         let at = file.line_col(span.start);
         let line = file.text.lines().nth(at.line - 1).unwrap_or("").trim();
-        let role = if i == last { "set by" } else { "  over" };
+        // A record that lacked the field, before the declared default it took.
+        let took_default = field
+            .provenance
+            .get(i + 1)
+            .is_some_and(|(l, _)| l.starts_with("the declared default"));
+        let role = if i == last {
+            "set by"
+        } else if took_default {
+            "   for"
+        } else {
+            "  over"
+        };
         outln!(
             "  {role} {layer} at {}:{}:{}: {line}",
             file.name,
@@ -1590,6 +1614,107 @@ fn diff(
             let list: Vec<serde_json::Value> = changes
                 .iter()
                 .map(|c| change_json(c, &old.sources, &new.sources))
+                .collect();
+            outln!("{}", serde_json::Value::Array(list));
+        }
+    }
+    if changes.is_empty() { 0 } else { DIFFERENT }
+}
+
+/// `dagfc diff --folder DIR`: the folder and a fresh build of the sources, both as the
+/// project's Airflow loads them, compared; each change named by the current build's
+/// layer that makes it.
+fn diff_folder(
+    args: &Args,
+    common: &BuildArgs,
+    folder: &Path,
+    python: Option<&Path>,
+    format: DiffFormat,
+) -> u8 {
+    let printer = Printer::new(args, true);
+    let fail = |d: Diagnostic, sources: &Sources| {
+        printer.print(vec![d], sources);
+        printer.summary(&format!("error: {}", counts(1, 0)), true, facts(1, 0));
+        USER_ERROR
+    };
+    let start = common.project.start();
+    let Some(root) = project::find_root(&start) else {
+        return fail(project::not_found(&start), &Sources::new());
+    };
+    let dir = match folder.canonicalize() {
+        Ok(p) if p.is_dir() => p,
+        _ => {
+            return fail(
+                Diagnostic::new(
+                    Code::E0409,
+                    format!("cannot read the output folder `{}`: it is not a folder", folder.display()),
+                )
+                .with_help("name the folder a `dagfc build` wrote (its `--out`), or the deployed copy of it"),
+                &Sources::new(),
+            );
+        }
+    };
+    let loader = dagf_io::DiskLoader { root: &root };
+    let proj = match dagf_driver::Project::load(&loader) {
+        Ok(p) => p,
+        Err(stopped) => {
+            printer.print(stopped.diagnostics, &stopped.sources);
+            return USER_ERROR;
+        }
+    };
+    let build = |goal| {
+        let options = dagf_driver::Options {
+            goal,
+            env: common.env.clone(),
+            env_vars: std::env::vars().collect(),
+            threads: common.jobs,
+            target: common.target,
+            ..Default::default()
+        };
+        dagf_driver::Session::new().build_project(&proj, &loader, &options)
+    };
+    // The layers of each value, and the files Airflow is given.
+    let explained = build(dagf_driver::Goal::Explain);
+    if explained.ir.is_none() || !explained.ok() {
+        return fail_build(&printer, explained);
+    }
+    let made = build(dagf_driver::Goal::Python);
+    if !made.ok() {
+        return fail_build(&printer, made);
+    }
+    let Some(ir) = &explained.ir else {
+        return USER_ERROR;
+    };
+    let env = match crate::python::resolve(python, &proj.config.python, &root, proj.toml()) {
+        Ok(e) => e,
+        Err(d) => return fail(*d, &explained.sources),
+    };
+    printer.note(&format!(
+        "loading `{}` and a fresh build in {}'s Airflow",
+        folder.display(),
+        env.shown
+    ));
+    let shown = folder.display().to_string();
+    let shown = shown.trim_end_matches('/');
+    let found = match crate::folder_diff::compare_folder(&env, ir, &made.files, &dir, shown) {
+        Ok(f) => f,
+        Err(d) => return fail(*d, &explained.sources),
+    };
+    for (file, error) in &found.broken {
+        errln!(
+            "note: `{shown}/{file}` does not import in Airflow ({error}); its dags count as absent"
+        );
+    }
+    let changes = found.changes;
+    match format {
+        DiffFormat::Text => out!(
+            "{}",
+            dagf_view::render_diff(&changes, &found.old, &explained.sources)
+        ),
+        DiffFormat::Json => {
+            let list: Vec<serde_json::Value> = changes
+                .iter()
+                .map(|c| change_json(c, &found.old, &explained.sources))
                 .collect();
             outln!("{}", serde_json::Value::Array(list));
         }

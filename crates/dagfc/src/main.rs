@@ -2,6 +2,7 @@
 //! system and the terminal. Everything it calls is pure.
 
 mod cli;
+mod folder_diff;
 mod gitrev;
 mod outdir;
 mod output;

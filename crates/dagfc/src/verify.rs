@@ -191,7 +191,7 @@ pub fn verify(
 }
 
 /// The build's files, written into a fresh folder.
-fn write_files(dir: &Path, files: &[dagf_ir::Built]) -> std::io::Result<()> {
+pub(crate) fn write_files(dir: &Path, files: &[dagf_ir::Built]) -> std::io::Result<()> {
     for f in files {
         let folder = match f.folder.as_str() {
             "" => dir.to_path_buf(),
@@ -206,7 +206,7 @@ fn write_files(dir: &Path, files: &[dagf_ir::Built]) -> std::io::Result<()> {
 /// The environment of a throwaway Airflow in `home` that loads `folder`. The
 /// caller's Airflow settings are dropped (AIRFLOW_CONN_ and AIRFLOW_VAR_ stay: they
 /// are how connections and variables are given to DAGs), by `PyEnv::ask`.
-fn airflow_env(home: &Path, folder: &Path) -> Vec<(String, OsString)> {
+pub(crate) fn airflow_env(home: &Path, folder: &Path) -> Vec<(String, OsString)> {
     vec![
         ("AIRFLOW_HOME".into(), home.into()),
         ("AIRFLOW__CORE__DAGS_FOLDER".into(), folder.into()),

@@ -855,3 +855,109 @@ fn operators_import_reports_each_bad_target_once() {
     assert_eq!(status, Some(1));
     assert!(!dir.path().join("src/ops.dagf").exists());
 }
+
+/// `dagfc diff --folder`: an output folder, edited by hand after its build, against
+/// sources changed since, both as Airflow loads them: every change, each named by the
+/// layer and line of the current sources; a fresh build of the same sources is no
+/// difference; a folder that is not one is E0409.
+#[test]
+fn diff_against_an_output_folder_reads_what_airflow_loads() {
+    let python = venv_python();
+    let before = "factory daily(name: str) {\n    schedule = @daily\n    start = 2024-01-01\n    default_args { retries = 2 }\n    task extract: bash { bash_command = \"extract ${name}\" }\n    task load: bash { bash_command = \"load ${name}\" }\n    extract >> load\n}\ndag orders: daily(name = \"orders\")\ndag refunds: daily(name = \"refunds\")\n";
+    let dir = project(TOML, &[("src/main.dagf", before)]);
+    let run = |args: &[&str]| {
+        let home = tempfile::tempdir().expect("home");
+        let out = Command::new(env!("CARGO_BIN_EXE_dagfc"))
+            .args(args)
+            .arg(python_flag(&python))
+            .current_dir(dir.path())
+            .env("AIRFLOW_HOME", home.path())
+            .env_remove("DAGF_ENV")
+            .output()
+            .expect("run dagfc");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let build = Command::new(env!("CARGO_BIN_EXE_dagfc"))
+        .args(["build", "-q", "--out", "deployed"])
+        .current_dir(dir.path())
+        .output()
+        .expect("build");
+    assert!(build.status.success());
+    let (status, out, err) = run(&["diff", "--folder", "deployed"]);
+    assert_eq!(
+        (status, out.as_str()),
+        (Some(0), "no difference\n"),
+        "{err}"
+    );
+
+    // The deployed file edited by hand, and the sources changed since the build.
+    let file = dir.path().join("deployed/orders.py");
+    let text = std::fs::read_to_string(&file).expect("orders.py");
+    assert!(text.contains("\"retries\": 2") && text.contains("\"load orders\""));
+    let edited = text
+        .replace("\"retries\": 2", "\"retries\": 5")
+        .replace("\"load orders\"", "\"load orders --fast\"");
+    std::fs::write(&file, edited).expect("edit");
+    let after = before.replace("@daily", "@hourly") + "dag payments: daily(name = \"payments\")\n";
+    std::fs::write(dir.path().join("src/main.dagf"), &after).expect("source");
+    std::fs::remove_file(dir.path().join("deployed/refunds.py")).expect("remove");
+
+    let (status, out, err) = run(&["diff", "--folder", "deployed", "--format", "json"]);
+    assert_eq!(status, Some(3), "{out}\n{err}");
+    let changes: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let changes = changes.as_array().expect("an array");
+    let find = |dag: &str, path: &str| {
+        changes
+            .iter()
+            .find(|c| c["dag"] == dag && c["path"] == path)
+            .unwrap_or_else(|| panic!("no change of {dag} {path} in {changes:#?}"))
+    };
+    let line_col = |needle: &str| {
+        let (n, l) = after
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(needle))
+            .expect("the line");
+        format!(
+            "src/main.dagf:{}:{}",
+            n + 1,
+            l.find(needle).expect("col") + 1
+        )
+    };
+    let schedule = find("orders", "schedule");
+    assert_eq!(
+        (schedule["old"].as_str(), schedule["new"].as_str()),
+        (Some("\"@daily\""), Some("\"@hourly\""))
+    );
+    assert_eq!(schedule["layer"], "the factory `daily`");
+    assert_eq!(schedule["at"], line_col("schedule = @hourly"));
+    // What the hand edit made, which the manifest's hash alone could not tell.
+    let retries = find("orders", "default_args.retries");
+    assert_eq!(
+        (retries["old"].as_str(), retries["new"].as_str()),
+        (Some("5"), Some("2"))
+    );
+    assert_eq!(retries["at"], line_col("2 }"));
+    let command = find("orders", "load.bash_command");
+    assert_eq!(command["old"], "\"load orders --fast\"");
+    // refunds.py was deleted from the folder: building adds it back, as payments.
+    let added: Vec<&str> = changes
+        .iter()
+        .filter(|c| c["kind"] == "dag_added")
+        .filter_map(|c| c["dag"].as_str())
+        .collect();
+    assert_eq!(added, ["payments", "refunds"], "{changes:#?}");
+    // Nothing else: the untouched values of both sides read the same.
+    assert_eq!(changes.len(), 5, "{changes:#?}");
+
+    let (status, _, err) = run(&["diff", "--folder", "src/main.dagf"]);
+    assert_eq!(status, Some(1));
+    assert!(
+        err.contains("[E0409]") && err.contains("it is not a folder"),
+        "{err}"
+    );
+}

@@ -172,7 +172,7 @@ fn every_drawing_names_every_task_and_edge() {
 const TRANSCRIPTS: &[(&str, usize)] = &[
     ("reference/inspection.md", 4),
     ("catalog/101-07-01-factory-debugging.md", 3),
-    ("catalog/101-07-02-config-debugging.md", 1),
+    ("catalog/101-07-02-config-debugging.md", 2),
     ("catalog/101-07-03-dag-inspection.md", 2),
 ];
 const PICTURES: &[&str] = &[
@@ -485,4 +485,65 @@ fn diff_compares_two_environments() {
     );
     let same = dagfc(&["diff", "--from-env", "prod", "--env", "prod"]);
     assert_eq!(same.status.code(), Some(0));
+}
+
+/// A value a config item leaves out is its type's declared default: `explain-value`
+/// names that declaration (at the `= 30m`) and the item that lacked the field; a value
+/// the item sets names the item's line.
+#[test]
+fn explain_value_names_the_declared_default_that_applied() {
+    let field = "default_args.execution_timeout";
+    let dev = stdout(&dagfc(&[
+        "explain-value",
+        "101_07_02_config_debugging",
+        field,
+    ]));
+    let lines: Vec<&str> = dev.lines().collect();
+    assert_eq!(lines.len(), 3, "{dev}");
+    assert!(lines[0].ends_with("= 30m"), "{dev}");
+    let source = std::fs::read_to_string(
+        repo().join("examples/catalog/src/101_07_02_config_debugging.dagf"),
+    )
+    .expect("source");
+    let (line, text) = source
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.trim_start().starts_with("timeout:"))
+        .expect("the declaration");
+    let col = text.find("30m").expect("the default") + 1;
+    assert!(
+        lines[1].starts_with(&format!(
+            "  set by the declared default of `timeout` in `WarehouseSettings` at src/101_07_02_config_debugging.dagf:{}:{col}:",
+            line + 1
+        )),
+        "{dev}"
+    );
+    assert!(
+        lines[2].starts_with("     for the item without `timeout` that the factory `warehouse_load` read from `src/configs/debugging/warehouse.yaml` at src/configs/debugging/warehouse.yaml:"),
+        "{dev}"
+    );
+    let prod = stdout(&dagfc(&[
+        "explain-value",
+        "101_07_02_config_debugging",
+        field,
+        "--env",
+        "prod",
+    ]));
+    assert!(prod.contains("= 1h\n"), "{prod}");
+    assert!(!prod.contains("declared default"), "{prod}");
+    assert!(prod.trim_end().ends_with("timeout: 1h"), "{prod}");
+    // `inspect` says the same: the record is where the default applied, not a layer
+    // it replaced.
+    let inspected = stdout(&dagfc(&["inspect", "101_07_02_config_debugging"]));
+    let timeout = inspected
+        .lines()
+        .skip_while(|l| l.trim() != "execution_timeout = 30m")
+        .nth(1)
+        .expect("the layer of execution_timeout");
+    assert!(
+        timeout.contains("set by the declared default of `timeout` in `WarehouseSettings`")
+            && timeout.contains(", for the record at src/configs/debugging/warehouse.yaml:")
+            && !timeout.contains("over"),
+        "{inspected}"
+    );
 }

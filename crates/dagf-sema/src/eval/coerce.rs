@@ -429,6 +429,20 @@ impl Cx<'_> {
             }
             if f.default.is_some() {
                 if let Some(v) = self.default_of(f) {
+                    // The value keeps the record's place (errors point where the record
+                    // is written); which default applied is noted for provenance.
+                    if let (false, Some(e)) = (self.options.skip_provenance, &f.default) {
+                        let owner = rec.name.as_deref().unwrap_or("");
+                        let noted = self.defaulted.entry(span).or_default();
+                        if !noted.iter().any(|d| d.field == f.name) {
+                            noted.push(crate::checks::Default {
+                                field: f.name.clone(),
+                                owner: owner.to_string(),
+                                at: e.span,
+                                value: crate::checks::lower(&v),
+                            });
+                        }
+                    }
                     out.push((i, Rc::from(f.name.as_str()), Value::new(v.v, span)));
                 }
             } else if f.required() {

@@ -344,6 +344,7 @@ impl<'a> Cx<'a> {
         checks::Ctx {
             layer_names,
             provenance: !self.options.skip_provenance,
+            defaulted: &self.defaulted,
             prog: self.prog,
             sources: self.sources,
             diags,

@@ -393,6 +393,9 @@ struct Cx<'a> {
     /// Where the value a name, field or index just read was written, when that is in a
     /// config file (taken by `expr`).
     data_span: Option<Span>,
+    /// For provenance: each record that took a field's declared default, by the
+    /// record's place, with the field, where its default is written and the value.
+    defaulted: crate::checks::Defaulted,
     /// The field whose value `coerce` is checking, when that is a task's, dag's or
     /// group's field (what decides whether a task's output may stand there).
     place: Option<coerce::FieldPlace>,
@@ -461,6 +464,7 @@ impl<'a> Cx<'a> {
                 is
             },
             data_span: None,
+            defaulted: HashMap::new(),
             place: None,
             refs: prog.refs.on().then(Default::default),
             test_dags: Vec::new(),

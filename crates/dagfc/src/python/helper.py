@@ -198,6 +198,8 @@ def load(request):
                 try:
                     restored = DagSerialization.from_dict(DagSerialization.to_dict(dag))
                     dags[dag_id] = describe(dag, restored, folder, wanted)
+                    if request.get("values"):
+                        dags[dag_id].update(values_of(dag, request.get("task_fields", [])))
                 except Exception as e:  # noqa: BLE001 - any failure here is the finding
                     dags[dag_id] = {"error": f"serialization: {short_error(e)}"}
     return {"dags": dags, "import_errors": errors}
@@ -231,6 +233,93 @@ def describe(dag, restored, folder, wanted):
         "file": os.path.relpath(dag.fileloc, folder).replace(os.sep, "/"),
         "tasks": tasks,
     }
+
+
+# ---- values: a DAG's settings as text, for `dagfc diff --folder` ----
+
+# What a DAG is compared by, besides its tasks.
+DAG_FIELDS = (
+    "schedule", "start_date", "end_date", "catchup", "tags", "description", "doc_md",
+    "max_active_runs", "max_active_tasks", "max_consecutive_failed_dag_runs",
+    "dagrun_timeout", "is_paused_upon_creation", "render_template_as_native_obj",
+)
+# What every task is compared by, besides the arguments the request names.
+TASK_FIELDS = (
+    "owner", "retries", "retry_delay", "retry_exponential_backoff", "max_retry_delay",
+    "execution_timeout", "pool", "pool_slots", "queue", "priority_weight", "weight_rule",
+    "trigger_rule", "depends_on_past", "wait_for_downstream", "email", "doc_md",
+)
+
+
+def duration_text(td):
+    ms = round(td.total_seconds() * 1000)
+    if ms == 0:
+        return "0s"
+    sign, ms = ("-", -ms) if ms < 0 else ("", ms)
+    out = ""
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)):
+        if ms >= size:
+            out += f"{ms // size}{unit}"
+            ms %= size
+    return sign + out
+
+
+def value_text(v, depth=0):
+    """One text per value, the same for the same value in any file."""
+    import datetime
+
+    if depth > 8:
+        return "..."
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, datetime.timedelta):
+        return duration_text(v)
+    if isinstance(v, (datetime.datetime, datetime.date)):
+        return v.isoformat()
+    if isinstance(v, (set, frozenset)):
+        return "[" + ", ".join(sorted(value_text(x, depth + 1) for x in v)) + "]"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(value_text(x, depth + 1) for x in v) + "]"
+    if isinstance(v, dict):
+        items = ", ".join(f"{json.dumps(str(k))} = {value_text(x, depth + 1)}" for k, x in v.items())
+        return "{ " + items + " }" if items else "{}"
+    if inspect.isfunction(v) or inspect.isclass(v) or inspect.ismethod(v):
+        return f"{v.__module__}.{v.__qualname__}"
+    if hasattr(v, "value") and type(v).__module__.startswith("airflow") and isinstance(v.value, str):
+        return json.dumps(v.value)  # an enum such as TriggerRule
+    text = repr(v)
+    # An object's default repr names its address, which differs in every process.
+    return text if " at 0x" not in text else f"{type(v).__module__}.{type(v).__qualname__}"
+
+
+def values_of(dag, task_fields):
+    """The DAG's settings, its default_args and each task's arguments, as text."""
+    missing = object()
+    fields = {}
+    for name in DAG_FIELDS:
+        v = getattr(dag, name, missing)
+        if v is missing:
+            continue
+        if name == "tags":
+            v = sorted(v or [])
+        fields[name] = value_text(v)
+    tasks = {}
+    for task in dag.tasks:
+        partial = getattr(task, "partial_kwargs", None)
+        out = {}
+        for name in dict.fromkeys(list(TASK_FIELDS) + list(task_fields)):
+            v = partial.get(name, missing) if partial is not None else getattr(task, name, missing)
+            if v is not missing and not callable(getattr(type(task), name, None)):
+                out[name] = value_text(v)
+        tasks[task.task_id] = out
+    default_args = {str(k): value_text(v) for k, v in (dag.default_args or {}).items()}
+    return {"values": fields, "default_args": default_args, "task_values": tasks}
 
 
 # ---- introspect: operator classes described for `dagfc operators import` ----
