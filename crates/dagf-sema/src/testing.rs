@@ -24,6 +24,10 @@ pub struct TestCase {
     pub expect_error: Option<(Code, Span)>,
     /// What its fixtures replace, and with what.
     pub fixtures: Vec<Fixture>,
+    /// `env NAME`: the environment its dags are built for, and where it is written.
+    pub env: Option<(String, Span)>,
+    /// How many `run` statements it has: a test with one is an integration test.
+    pub runs: usize,
 }
 
 /// A config source's file, database or URL as a test replaces it.
@@ -151,6 +155,12 @@ pub fn find_tests(
                 name_span: t.name_span,
                 expect_error,
                 fixtures,
+                env: t.env.as_ref().map(|e| (e.name.clone(), e.span)),
+                runs: t
+                    .body
+                    .iter()
+                    .filter(|s| matches!(s, TestStmt::Run { .. }))
+                    .count(),
             });
         }
     }
@@ -332,7 +342,39 @@ pub struct TestRun {
     pub failures: Vec<Diagnostic>,
     /// The dags its `snapshot` statements name, with where each statement is.
     pub snapshots: Vec<(Span, dagf_ir::Dag)>,
+    /// Its `run` statements, checked: what `dagfc test --integration` runs in Airflow.
+    pub runs: Vec<RunPlan>,
+    /// The pools its dags may use, for the Airflow that runs them.
+    pub pools: Vec<dagf_ir::Pool>,
 }
+
+/// A `run` statement: a dag to run with `airflow dags test`, and what its run must end with.
+#[derive(Clone, Debug)]
+pub struct RunPlan {
+    /// Where the statement is.
+    pub span: Span,
+    /// The dag, as built (not yet optimised).
+    pub dag: dagf_ir::Dag,
+    /// What the run must end with; a `run` without `expect` expects the run to succeed.
+    pub expects: Vec<Expectation>,
+}
+
+/// One `expect` of a run: the final state of a task, or of the dag run.
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    /// The task's id, or `None` for the dag run's own state.
+    pub task: Option<String>,
+    /// The state it must end in (`success`, `failed`, ...).
+    pub state: String,
+    /// Where the `expect` is.
+    pub span: Span,
+}
+
+/// The states a task instance ends a run of `airflow dags test` in.
+pub const TASK_STATES: &[&str] = &["success", "failed", "skipped", "upstream_failed", "removed"];
+
+/// The states a dag run ends in.
+pub const RUN_STATES: &[&str] = &["success", "failed"];
 
 /// Runs `case` over the project made of `roots`; `loader` already gives the case's
 /// fixtures in place of what they replace.
@@ -380,5 +422,7 @@ pub fn run_test(
         diagnostics: diags,
         failures: run.failures,
         snapshots: run.snapshots,
+        runs: run.runs,
+        pools: run.pools,
     }
 }

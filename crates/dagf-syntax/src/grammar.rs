@@ -842,6 +842,32 @@ where
                 value,
                 span: sp(e.span()),
             }),
+        select! { Tok::Ident(k) if k == "project" => () }
+            .ignore_then(ident)
+            .map_with(move |name, e| TestStmt::Project {
+                name,
+                span: sp(e.span()),
+            }),
+        select! { Tok::Ident(k) if k == "run" => () }
+            .ignore_then(expr.clone())
+            .then(
+                just(Tok::LBrace)
+                    .ignore_then(seps.clone())
+                    .ignore_then(
+                        select! { Tok::Ident(k) if k == "expect" => () }
+                            .ignore_then(expr.clone())
+                            .then_ignore(seps.clone())
+                            .repeated()
+                            .collect::<Vec<Expr>>(),
+                    )
+                    .then_ignore(just(Tok::RBrace))
+                    .or_not(),
+            )
+            .map_with(move |(dag, expects), e| TestStmt::Run {
+                dag,
+                expects: expects.unwrap_or_default(),
+                span: sp(e.span()),
+            }),
         select! { Tok::Ident(k) if k == "assert" => () }
             .ignore_then(expr.clone())
             .then(just(Tok::Comma).ignore_then(expr.clone()).or_not())
@@ -881,14 +907,20 @@ where
                 .ignore_then(ident)
                 .or_not(),
         )
+        .then(
+            select! { Tok::Ident(k) if k == "env" => () }
+                .ignore_then(ident)
+                .or_not(),
+        )
         .then(test_block)
         .map_with(
-            move |(((docs, (name, name_span)), expect_error), body), e| {
+            move |((((docs, (name, name_span)), expect_error), env), body), e| {
                 Item::Test(TestDecl {
                     docs,
                     name,
                     name_span,
                     expect_error,
+                    env,
                     body,
                     span: sp(e.span()),
                 })

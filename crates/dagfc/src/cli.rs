@@ -256,6 +256,15 @@ enum Command {
         /// missing, instead of failing.
         #[arg(long)]
         update: bool,
+        /// Also make the `run` statements of integration tests: each dag run with
+        /// `airflow dags test` in a temporary Airflow home, its final task states
+        /// checked (without, those tests are reported as skipped).
+        #[arg(long)]
+        integration: bool,
+        /// The interpreter of the Airflow environment for `--integration` instead of
+        /// `[python] interpreter` in dagf.toml.
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
         #[command(flatten)]
         common: BuildArgs,
     },
@@ -417,15 +426,21 @@ pub fn run(args: Args) -> u8 {
             filter,
             junit,
             update,
+            integration,
+            python,
             common,
         } => {
             let printer = Printer::new(&args, false);
             crate::testrun::test(
                 &printer,
                 common,
-                filter.as_deref(),
-                junit.as_deref(),
-                *update,
+                &crate::testrun::Asked {
+                    filter: filter.as_deref(),
+                    junit: junit.as_deref(),
+                    update: *update,
+                    integration: *integration,
+                    python: python.as_deref(),
+                },
             )
         }
         Command::Schema {

@@ -1,6 +1,7 @@
 //! `dagfc`, the dagf compiler's command line: the one crate that touches the file
 //! system and the terminal. Everything it calls is pure.
 
+mod airflow;
 mod cli;
 mod gitrev;
 mod outdir;

@@ -9,8 +9,10 @@ Requests:
   {"op": "inspect", "classes": [PATH...], "callables": [PATH...]}
   {"op": "verify", "classes": [...], "callables": [...], "folder": DIR, "args": [NAME...]}
   {"op": "introspect", "targets": [CLASS_OR_MODULE...]}
+  {"op": "dags_test", "dag_id": ID}
 (the answer to "verify" is inspect's, with the DAGs loaded from DIR and their import
-errors; the answer to "introspect" describes the operator classes each target names
+errors; the answer to "dags_test" is the final state of the run `airflow dags test`
+made and of each task instance; the answer to "introspect" describes the operator classes each target names
 or defines, see `introspect`)
 """
 
@@ -701,6 +703,52 @@ def introspect(request):
         return {"targets": {t: introspect_target(t) for t in request.get("targets", [])}}
 
 
+def state_text(state):
+    if state is None:
+        return "none"
+    return str(getattr(state, "value", state))
+
+
+def dags_test(request):
+    """`airflow dags test DAG_ID`, as the command line runs it, then the final state
+    of the run it made and of each task instance, read from the metadata database."""
+    from airflow.__main__ import main as airflow_main
+
+    dag_id = request["dag_id"]
+    sys.argv = ["airflow", "dags", "test", dag_id]
+    error = None
+    try:
+        airflow_main()
+    except SystemExit as e:
+        # A failed run exits with "DagRun failed": the states say what failed.
+        if e.code not in (0, None):
+            error = str(e.code)
+    except BaseException as e:  # noqa: BLE001 - reported as why no run was made
+        error = short_error(e)
+        traceback.print_exc()
+    from sqlalchemy import select
+
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        run = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).limit(1)
+        ).first()
+        if run is None:
+            return {"run": None, "run_error": error or "Airflow made no run"}
+        tis = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id
+            )
+        ).all()
+        tasks = {}
+        for ti in sorted(tis, key=lambda t: (t.task_id, t.map_index)):
+            tasks.setdefault(ti.task_id, []).append(state_text(ti.state))
+        return {"run": {"state": state_text(run.state), "tasks": tasks}}
+
+
 def main():
     try:
         request = json.loads(sys.stdin.read())
@@ -710,6 +758,8 @@ def main():
         try:
             if request.get("op") == "introspect":
                 answer = introspect(request)
+            elif request.get("op") == "dags_test":
+                answer = dags_test(request)
             else:
                 answer = inspect_all(request)
             if request.get("op") == "verify":
