@@ -209,6 +209,8 @@ codes! {
     E0814 => "no Airflow for integration runs",
     E0815 => "Airflow database migration failed",
     E0816 => "integration run timed out",
+    E0817 => "source that cannot be recorded",
+    E0818 => "recording a source failed",
     // Lints
     W0001 => "unused parameter",
     W0002 => "unused import",

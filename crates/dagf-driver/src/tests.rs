@@ -478,13 +478,25 @@ impl Loader for Fixtures<'_> {
         self.inner.subfolders(dir)
     }
 
+    /// A fixture for the query itself first, then one for every query of the database;
+    /// a text fixture there is the rows as JSON, as `dagfc fixtures record` writes them.
     fn sqlite(&self, db: &str, query: &str, limits: &SqlLimits) -> Result<Table, SqlError> {
-        let rows = self.fixtures.iter().find_map(|f| match &f.data {
-            FixtureData::Rows(t) if f.target == db => Some(t.clone()),
-            _ => None,
-        });
-        match rows {
-            Some(t) => Ok(t),
+        let here = |f: &&Fixture| f.target == db;
+        let fixture = self
+            .fixtures
+            .iter()
+            .filter(here)
+            .find(|f| f.query.as_deref() == Some(query))
+            .or_else(|| {
+                self.fixtures
+                    .iter()
+                    .filter(here)
+                    .find(|f| f.query.is_none())
+            });
+        match fixture.map(|f| &f.data) {
+            Some(FixtureData::Rows(t)) => Ok(t.clone()),
+            Some(FixtureData::Text(t)) => dagf_sema::rows_from_json(t)
+                .map_err(|e| SqlError::Open(format!("the test's fixture is not JSON rows: {e}"))),
             None => self.inner.sqlite(db, query, limits),
         }
     }
@@ -506,4 +518,27 @@ impl Loader for Fixtures<'_> {
     fn cache_write(&self, _: &str, _: &str) -> Result<(), String> {
         Ok(())
     }
+}
+
+/// The project's config sources, each with what it reads when it can be recorded
+/// (`dagfc fixtures record`), and the files they point into; `Err` is the project that
+/// does not load.
+#[allow(clippy::type_complexity)]
+pub fn declared_sources(
+    loader: &(dyn Loader + Sync),
+) -> Result<
+    (
+        Vec<Result<dagf_sema::DeclaredSource, Box<Diagnostic>>>,
+        Sources,
+    ),
+    Box<Build>,
+> {
+    let project = Project::load(loader)?;
+    let session = Session::new();
+    Ok(dagf_sema::declared_sources(
+        &project.files,
+        loader,
+        &session.cache,
+        project.sources.clone(),
+    ))
 }

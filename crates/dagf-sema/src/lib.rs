@@ -38,8 +38,8 @@ pub use refs::{DefKind, Reference};
 pub use schema::schema;
 pub use sources::{Cached, Cell, HttpError, SqlError, SqlLimit, Table};
 pub use testing::{
-    Discovery, Expectation, Fixture, FixtureData, RUN_STATES, RunPlan, TASK_STATES, TestCase,
-    TestRun, find_tests, run_test,
+    DeclaredSource, Discovery, Expectation, Fixture, FixtureData, RUN_STATES, RunPlan, SourceKind,
+    TASK_STATES, TestCase, TestRun, declared_sources, find_tests, rows_from_json, run_test,
 };
 pub use trace::Trace;
 

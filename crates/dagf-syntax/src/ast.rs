@@ -110,6 +110,9 @@ pub enum TestStmt {
     /// `fixture "configs/a.yaml" = "..."`: what reading a config source's file, database
     /// or URL gives in this test, instead of the real one.
     Fixture {
+        /// `fixture remote = ...`: `path` is the name of a source, whose file, database
+        /// (and query) or URL is replaced.
+        by_source: bool,
         /// The file (relative to the test's file, as a source's path is), database or URL replaced.
         path: String,
         /// Where the path's string literal is.

@@ -827,15 +827,22 @@ where
     // `snapshot` are keywords only here.
     let test_stmt = choice((
         select! { Tok::Ident(k) if k == "fixture" => () }
-            .ignore_then(plain_str.map_with(move |s, e| (s, sp(e.span()))))
+            .ignore_then(
+                plain_str
+                    .map_with(move |s, e| (false, s, sp(e.span())))
+                    .or(ident.map(|i| (true, i.name, i.span))),
+            )
             .then_ignore(just(Tok::Eq))
             .then(expr.clone())
-            .map_with(move |((path, path_span), value), e| TestStmt::Fixture {
-                path,
-                path_span,
-                value,
-                span: sp(e.span()),
-            }),
+            .map_with(
+                move |((by_source, path, path_span), value), e| TestStmt::Fixture {
+                    by_source,
+                    path,
+                    path_span,
+                    value,
+                    span: sp(e.span()),
+                },
+            ),
         select! { Tok::Ident(k) if k == "snapshot" => () }
             .ignore_then(expr.clone())
             .map_with(move |value, e| TestStmt::Snapshot {

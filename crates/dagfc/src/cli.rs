@@ -295,6 +295,11 @@ enum Command {
         #[command(subcommand)]
         action: OperatorsAction,
     },
+    /// Work with the fixtures of tests.
+    Fixtures {
+        #[command(subcommand)]
+        action: FixturesAction,
+    },
     /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
     ///
     /// For bash: `dagfc completions bash > ~/.local/share/bash-completion/completions/dagfc`.
@@ -322,6 +327,21 @@ enum ImportFrom {
 }
 
 /// What `dagfc operators` does.
+#[derive(Subcommand, Debug)]
+enum FixturesAction {
+    /// Save what HTTP and SQLite config sources answer today as fixtures: each source's
+    /// answer in `fixtures/SOURCE.json` beside the file that declares it, for tests
+    /// (`fixture SOURCE = recorded`) to run offline. A file recorded before is replaced,
+    /// and what changed is shown.
+    Record {
+        /// The sources to record, by name (default: every HTTP and SQLite source).
+        #[arg(value_name = "SOURCE")]
+        sources: Vec<String>,
+        #[command(flatten)]
+        project: ProjectArgs,
+    },
+}
+
 #[derive(Subcommand, Debug)]
 enum OperatorsAction {
     /// Write typed `operator` and `sensor` declarations from the classes installed in
@@ -450,6 +470,9 @@ pub fn run(args: Args) -> u8 {
         } => schema(project, name, *partial),
         Command::Import { from } => import(&args, from),
         Command::Operators { action } => operators(&args, action),
+        Command::Fixtures {
+            action: FixturesAction::Record { sources, project },
+        } => crate::fixtures::record(&Printer::new(&args, false), project, sources),
         Command::Completions { shell } => completions(*shell),
         Command::Diff {
             rev,

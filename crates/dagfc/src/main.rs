@@ -3,6 +3,7 @@
 
 mod airflow;
 mod cli;
+mod fixtures;
 mod gitrev;
 mod outdir;
 mod output;

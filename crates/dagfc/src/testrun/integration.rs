@@ -31,17 +31,93 @@ pub(super) fn run(
         }
     };
     let (home, env) = home;
-    for (n, &i) in needing.iter().enumerate() {
-        let Some(result) = report.results.get_mut(i) else {
-            continue;
-        };
-        let folder = home.path().join("tests").join(n.to_string());
-        if let Err(d) = run_one(printer, &home, &env, &folder, result) {
-            let rest: Vec<usize> = needing[n..].to_vec();
-            blocked(report, &rest, *d);
-            return;
+    // The tests run side by side, one worker per core, each worker in a home of its own
+    // with a copy of the migrated database (SQLite takes one writer at a time).
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(needing.len())
+        .max(1);
+    let mut homes = Vec::new();
+    for k in 0..workers {
+        match copy_home(&home, k) {
+            Ok(h) => homes.push(h),
+            Err(d) => {
+                blocked(report, &needing, *d);
+                return;
+            }
         }
     }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(&mut report.results);
+    let stopped: std::sync::Mutex<Option<(usize, Diagnostic)>> = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for h in &homes {
+            let (next, results, stopped, needing, env) =
+                (&next, &results, &stopped, &needing, &env);
+            s.spawn(move || {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(&i) = needing.get(n) else { break };
+                    if stopped.lock().map_or(true, |g| g.is_some()) {
+                        break;
+                    }
+                    // The test is taken out of the list while it runs, so that the
+                    // others are not held up.
+                    let taken = results.lock().ok().and_then(|mut r| {
+                        r.get_mut(i).map(|x| std::mem::replace(x, placeholder(x)))
+                    });
+                    let Some(mut result) = taken else { continue };
+                    let folder = h.path().join("tests").join(n.to_string());
+                    let outcome = run_one(printer, h, env, &folder, &mut result);
+                    if let Ok(mut r) = results.lock()
+                        && let Some(slot) = r.get_mut(i)
+                    {
+                        *slot = result;
+                    }
+                    if let Err(d) = outcome
+                        && let Ok(mut g) = stopped.lock()
+                        && g.is_none()
+                    {
+                        *g = Some((n, *d));
+                    }
+                }
+            });
+        }
+    });
+    if let Ok(Some((n, d))) = stopped.into_inner() {
+        let rest: Vec<usize> = needing[n..]
+            .iter()
+            .copied()
+            .filter(|&i| report.results.get(i).is_some_and(|r| !r.ran))
+            .collect();
+        blocked(report, &rest, d);
+    }
+}
+
+/// A stand-in for a test taken out of the list while it runs.
+fn placeholder(r: &TestResult) -> TestResult {
+    TestResult {
+        case: r.case.clone(),
+        failures: Vec::new(),
+        sources: dagf_diag::Sources::new(),
+        snapshots: Vec::new(),
+        runs: Vec::new(),
+        pools: None,
+        ran: false,
+    }
+}
+
+/// A home of its own for worker `k`, with a copy of `home`'s migrated database.
+fn copy_home(home: &Home, k: usize) -> Result<Home, Box<Diagnostic>> {
+    let fail = |e: std::io::Error| {
+        Box::new(Diagnostic::new(
+            Code::E0814,
+            format!("cannot make a temporary Airflow home: {e}"),
+        ))
+    };
+    let h = Home::new(&format!("dagf-test-{k}-")).map_err(fail)?;
+    std::fs::copy(home.path().join("airflow.db"), h.path().join("airflow.db")).map_err(fail)?;
+    Ok(h)
 }
 
 /// The environment and a migrated home, or why there is none (E0814, E0815, E0816).
