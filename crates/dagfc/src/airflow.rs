@@ -9,7 +9,8 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
-/// The least time `airflow db migrate` and each `airflow dags test` get.
+/// How long `airflow db migrate` and each `airflow dags test` may take at least, unless
+/// the caller says otherwise.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Why the throwaway Airflow could not be made ready.
@@ -78,8 +79,7 @@ impl Home {
     }
 
     /// Migrates the metadata database, then imports `folder/pools.json` if there is one.
-    pub fn prepare(&self, env: &PyEnv, folder: &Path) -> Result<(), SetupError> {
-        let timeout = env.timeout.max(RUN_TIMEOUT);
+    pub fn prepare(&self, env: &PyEnv, folder: &Path, timeout: Duration) -> Result<(), SetupError> {
         let said = |f: &python::Finished| {
             format!(
                 "{}{}",
@@ -98,17 +98,21 @@ impl Home {
                 SetupError::Migrate(excerpt(&text))
             });
         }
-        self.import_pools(env, folder)
+        self.import_pools(env, folder, timeout)
     }
 
     /// `airflow pools import folder/pools.json`, when the build wrote one.
-    pub fn import_pools(&self, env: &PyEnv, folder: &Path) -> Result<(), SetupError> {
+    pub fn import_pools(
+        &self,
+        env: &PyEnv,
+        folder: &Path,
+        timeout: Duration,
+    ) -> Result<(), SetupError> {
         let pools = folder.join(dagf_py::POOLS_FILE);
         if !pools.is_file() {
             return Ok(());
         }
         let pools = pools.to_string_lossy();
-        let timeout = env.timeout.max(RUN_TIMEOUT);
         let f = env
             .run(
                 self.command(env, folder, &["pools", "import", &pools]),
@@ -135,10 +139,10 @@ impl Home {
         env: &PyEnv,
         folder: &Path,
         dag_id: &str,
+        timeout: Duration,
     ) -> Result<RunOutcome, Box<Diagnostic>> {
         let request = serde_json::json!({"op": "dags_test", "dag_id": dag_id});
-        let (answer, log) =
-            env.ask_with(&request, &self.env(folder), env.timeout.max(RUN_TIMEOUT))?;
+        let (answer, log) = env.ask_with(&request, &self.env(folder), timeout)?;
         let log = excerpt(&log);
         let run = &answer["run"];
         if run.is_null() {

@@ -265,6 +265,11 @@ enum Command {
         /// `[python] interpreter` in dagf.toml.
         #[arg(long, value_name = "PATH")]
         python: Option<PathBuf>,
+        /// Seconds each Airflow command of `--integration` may take (`airflow db
+        /// migrate`, each `airflow dags test`); default: `[python] timeout` or 600,
+        /// whichever is longer.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
         #[command(flatten)]
         common: BuildArgs,
     },
@@ -448,6 +453,7 @@ pub fn run(args: Args) -> u8 {
             update,
             integration,
             python,
+            timeout,
             common,
         } => {
             let printer = Printer::new(&args, false);
@@ -460,6 +466,7 @@ pub fn run(args: Args) -> u8 {
                     update: *update,
                     integration: *integration,
                     python: python.as_deref(),
+                    timeout: *timeout,
                 },
             )
         }

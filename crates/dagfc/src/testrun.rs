@@ -24,6 +24,8 @@ pub(crate) struct Asked<'a> {
     pub integration: bool,
     /// `--python`: the interpreter for the runs.
     pub python: Option<&'a Path>,
+    /// `--timeout`: seconds each Airflow command of the runs may take.
+    pub timeout: Option<u64>,
 }
 
 /// Runs the tests whose name contains `filter` and reports them; 1 if any failed.
@@ -53,7 +55,14 @@ pub(crate) fn test(printer: &Printer, common: &BuildArgs, asked: &Asked) -> u8 {
         return fail_build(printer, check);
     }
     if asked.integration && report.results.iter().any(|r| !r.runs.is_empty()) {
-        integration::run(printer, &root, &loader, asked.python, &mut report);
+        integration::run(
+            printer,
+            &root,
+            &loader,
+            asked.python,
+            asked.timeout,
+            &mut report,
+        );
     }
     let problems = std::mem::take(&mut report.problems);
     let problem_count = problems.len();

@@ -498,7 +498,8 @@ fn run_dags(
     use crate::airflow::SetupError;
     let mut out = Vec::new();
     printer.note("airflow db migrate");
-    match home.prepare(env, folder) {
+    let timeout = env.timeout.max(crate::airflow::RUN_TIMEOUT);
+    match home.prepare(env, folder, timeout) {
         Ok(()) => {}
         Err(SetupError::Python(d)) => return vec![*d],
         Err(SetupError::Pools(text)) => {
@@ -523,7 +524,7 @@ fn run_dags(
             continue;
         };
         printer.note(&format!("airflow dags test {dag_id}"));
-        match home.run_dag(env, folder, dag_id) {
+        match home.run_dag(env, folder, dag_id, timeout) {
             Ok(o) if o.state.as_deref() == Some("success") => {}
             Ok(o) => {
                 let failed: Vec<&str> = o

@@ -512,6 +512,51 @@ def param_docs(doc):
     return out
 
 
+def param_types(doc):
+    """The types a docstring gives its parameters when the signature does not: Sphinx's
+    `:type name: TEXT`, and `:param TYPE name:`."""
+    import re
+
+    out = {}
+    for line in (doc or "").splitlines():
+        m = re.match(r"^\s*:type\s+(\w+)\s*:(.*)$", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+            continue
+        m = re.match(r"^\s*:param\s+([^:]*\S)\s+(\w+)\s*:", line)
+        if m:
+            out.setdefault(m.group(2), m.group(1).strip())
+    return out
+
+
+def doc_type(text, globalns):
+    """A docstring's type text as a type: roles and markup dropped, `X or Y` as a
+    union, `list of X` as `list[X]`, `, optional` as `| None`; what does not read as a
+    type is `Unknown` (described as `any`)."""
+    import re
+
+    text = re.sub(r":(?:py:)?(?:class|obj|data|type):", "", text)
+    text = text.replace("`", "").replace("~", "").strip().rstrip(".")
+    optional = False
+    m = re.match(r"^(.*?),?\s*optional$", text, re.IGNORECASE)
+    if m:
+        text, optional = m.group(1).strip(), True
+    text = re.sub(r"\b(list|set|tuple|sequence|iterable) of (\w[\w.]*)", r"\1[\2]", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s+or\s+", " | ", text)
+    text = re.sub(r"\b(list|dict|set|tuple)\b", lambda m: m.group(1).lower(), text, flags=re.IGNORECASE)
+    if not text or not re.fullmatch(r"[\w.\[\], |]+", text):
+        return Unknown(text)
+    if optional and "None" not in text:
+        text = f"{text} | None"
+    import builtins
+    import typing
+
+    names = dict(vars(builtins))
+    names.update(vars(typing))
+    names.update(globalns or {})
+    return evaluate(text, names)
+
+
 def class_doc(cls):
     doc = inspect.cleandoc(vars(cls).get("__doc__") or "")
     paras = []
@@ -548,9 +593,13 @@ def constructor(cls):
         hints = annotations_of(init)
         globalns = getattr(inspect.unwrap(init), "__globals__", {})
         docs = {}
+        doc_types = {}
         for k in cls.__mro__:
-            for name, text in param_docs(vars(k).get("__doc__") or "").items():
-                docs.setdefault(name, text)
+            text = vars(k).get("__doc__") or ""
+            for name, said in param_docs(text).items():
+                docs.setdefault(name, said)
+            for name, said in param_types(text).items():
+                doc_types.setdefault(name, said)
         var_keyword = False
         for p in sig.parameters.values():
             if p.name == "self":
@@ -564,6 +613,9 @@ def constructor(cls):
             if p.name in base_names or p.name == "task_id":
                 continue
             ann = hints.get(p.name, p.annotation)
+            # Many providers give a type only in the docstring.
+            if ann is p.empty and p.name in doc_types:
+                ann = doc_type(doc_types[p.name], globalns)
             entry = {
                 "name": p.name,
                 "type": describe_type(ann, globalns),

@@ -18,12 +18,13 @@ pub(super) fn run(
     root: &Path,
     loader: &dagf_io::DiskLoader,
     flag: Option<&Path>,
+    timeout: Option<u64>,
     report: &mut TestReport,
 ) {
     let needing: Vec<usize> = (0..report.results.len())
         .filter(|&i| !report.results[i].runs.is_empty())
         .collect();
-    let home = match prepare(printer, root, loader, flag) {
+    let home = match prepare(printer, root, loader, flag, timeout) {
         Ok(h) => h,
         Err(d) => {
             blocked(report, &needing, *d);
@@ -126,6 +127,7 @@ fn prepare(
     root: &Path,
     loader: &dagf_io::DiskLoader,
     flag: Option<&Path>,
+    timeout: Option<u64>,
 ) -> Result<(Home, python::PyEnv), Box<Diagnostic>> {
     let proj = dagf_driver::Project::load(loader).map_err(|stopped| {
         Box::new(
@@ -136,8 +138,17 @@ fn prepare(
                 .unwrap_or_else(|| Diagnostic::new(Code::E0814, "dagf.toml cannot be read")),
         )
     })?;
-    let env = python::resolve(flag, &proj.config.python, root, proj.toml())
+    let mut env = python::resolve(flag, &proj.config.python, root, proj.toml())
         .map_err(|d| Box::new(recode(*d)))?;
+    // The runs' own bound: `--timeout`, else the longest of `[python] timeout` and
+    // ten minutes. The helper reads it from the environment it is given.
+    env.timeout = match timeout {
+        Some(s) => std::time::Duration::from_secs(s),
+        None => env.timeout.max(crate::airflow::RUN_TIMEOUT),
+    };
+    if timeout.is_some() {
+        env.timeout_span = None;
+    }
     let home = Home::new("dagf-test-").map_err(|e| {
         Box::new(Diagnostic::new(
             Code::E0814,
@@ -155,7 +166,7 @@ fn prepare(
         "integration runs in {}'s Airflow: airflow db migrate",
         env.shown
     ));
-    match home.prepare(&env, &empty) {
+    match home.prepare(&env, &empty, env.timeout) {
         Ok(()) => Ok((home, env)),
         Err(SetupError::Python(d)) => Err(Box::new(recode(*d))),
         Err(SetupError::NoAirflow(text)) => Err(Box::new(
@@ -206,7 +217,7 @@ fn run_one(
             format!("cannot write the test's dags to {}: {e}", folder.display()),
         )));
     }
-    match home.import_pools(env, folder) {
+    match home.import_pools(env, folder, env.timeout) {
         Ok(()) => {}
         Err(SetupError::Python(d)) => return Err(Box::new(recode(*d))),
         Err(SetupError::NoAirflow(t) | SetupError::Migrate(t) | SetupError::Pools(t)) => {
@@ -222,7 +233,7 @@ fn run_one(
             result.case.name, r.dag_id
         ));
         let outcome = home
-            .run_dag(env, folder, &r.dag_id)
+            .run_dag(env, folder, &r.dag_id, env.timeout)
             .map_err(|d| Box::new(recode(*d)))?;
         failures.extend(judge(r, &outcome));
     }
