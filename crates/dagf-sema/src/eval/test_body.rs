@@ -261,15 +261,15 @@ impl Cx<'_> {
         };
         if !known.contains(&state.as_str()) {
             let whose = if task.is_some() {
-                "a task"
+                "a task ends a run in"
             } else {
-                "a dag run"
+                "a dag run ends in"
             };
             self.err(
                 Diagnostic::at(
                     Code::E0809,
                     rhs.span,
-                    format!("`{state}` is not a state {whose} ends a run in"),
+                    format!("`{state}` is not a state {whose}"),
                     "unknown state",
                 )
                 .with_suggestion(&state, known.iter().copied())
