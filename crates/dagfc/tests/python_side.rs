@@ -875,10 +875,12 @@ class Transfer(BaseOperator):
     :param int batch: rows per batch
     :param labels: labels of the copy
     :type labels: dict[str, str]
+    :param wait: how long to wait for the table
+    :type wait: :class:`~datetime.timedelta`
     :param extra: anything at all
     """
 
-    def __init__(self, *, source, targets, retries_left=None, mode="append", batch=10, labels=None, extra=None, **kwargs):
+    def __init__(self, *, source, targets, retries_left=None, mode="append", batch=10, labels=None, wait=None, extra=None, **kwargs):
         super().__init__(**kwargs)
 
     def execute(self, context):
@@ -906,6 +908,7 @@ fn operators_import_reads_types_from_sphinx_docstrings() {
     assert_eq!(field("mode"), "mode: str | list<str> = \"append\"");
     assert_eq!(field("batch"), "batch: int = 10");
     assert_eq!(field("labels"), "labels: map<str>?");
+    assert_eq!(field("wait"), "wait: duration?");
     // Where neither the signature nor the docstring says, and only there: `any`.
     assert_eq!(field("extra"), "extra: any?");
     // What it wrote compiles.

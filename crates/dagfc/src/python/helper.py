@@ -549,11 +549,15 @@ def doc_type(text, globalns):
     if optional and "None" not in text:
         text = f"{text} | None"
     import builtins
+    import datetime
     import typing
 
+    # A docstring names the classes of `datetime` in full, which the module need not import.
+    text = re.sub(r"\bdatetime\.(timedelta|datetime|date)\b", r"\1", text)
     names = dict(vars(builtins))
     names.update(vars(typing))
     names.update(globalns or {})
+    names.update(timedelta=datetime.timedelta, datetime=datetime.datetime, date=datetime.date)
     return evaluate(text, names)
 
 
