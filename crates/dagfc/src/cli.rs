@@ -341,7 +341,7 @@ enum FixturesAction {
     Record {
         /// The sources to record, by name (default: every HTTP and SQLite source).
         #[arg(value_name = "SOURCE")]
-        sources: Vec<String>,
+        source: Vec<String>,
         #[command(flatten)]
         project: ProjectArgs,
     },
@@ -478,8 +478,8 @@ pub fn run(args: Args) -> u8 {
         Command::Import { from } => import(&args, from),
         Command::Operators { action } => operators(&args, action),
         Command::Fixtures {
-            action: FixturesAction::Record { sources, project },
-        } => crate::fixtures::record(&Printer::new(&args, false), project, sources),
+            action: FixturesAction::Record { source, project },
+        } => crate::fixtures::record(&Printer::new(&args, false), project, source),
         Command::Completions { shell } => completions(*shell),
         Command::Diff {
             rev,
