@@ -7,7 +7,8 @@ use dagf_diag::{Code, Diagnostic, Severity, Sources, Span};
 use dagf_sema::{
     Cached, FixtureData, HttpError, HttpLimits, ReadError, SqlError, SqlLimits, Table,
 };
-pub use dagf_sema::{Fixture, TestCase};
+pub use dagf_sema::{Expectation, Fixture, RUN_STATES, TASK_STATES, TestCase};
+use std::collections::BTreeMap;
 
 /// What running a project's tests gave.
 #[derive(Debug)]
@@ -33,7 +34,15 @@ impl TestReport {
 
     /// How many tests failed.
     pub fn failed(&self) -> usize {
-        self.results.len() - self.passed()
+        self.results
+            .iter()
+            .filter(|r| !r.failures.is_empty())
+            .count()
+    }
+
+    /// How many tests are integration tests whose runs did not happen (and nothing else failed).
+    pub fn skipped(&self) -> usize {
+        self.results.iter().filter(|r| r.skipped()).count()
     }
 
     /// Whether everything passed: the project checks, every test is well written and passes.
@@ -54,13 +63,109 @@ pub struct TestResult {
     pub sources: Sources,
     /// The snapshots its `snapshot` statements compared (or, updating, wrote).
     pub snapshots: Vec<Snapshot>,
+    /// Its `run` statements, each a dag's file to run in Airflow and what the run must
+    /// end with; none when building its dags failed.
+    pub runs: Vec<Run>,
+    /// `pools.json` for the Airflow that runs them, when the project declares pools.
+    pub pools: Option<String>,
+    /// Whether the runs were made (and judged into `failures`): the caller's to set.
+    pub ran: bool,
 }
 
 impl TestResult {
-    /// Whether the test passed.
+    /// Whether the test passed: nothing failed, and its runs, if it has any, were made.
     pub fn passed(&self) -> bool {
-        self.failures.is_empty()
+        self.failures.is_empty() && !self.skipped()
     }
+
+    /// Whether it is an integration test whose runs were not made, nothing else failing.
+    pub fn skipped(&self) -> bool {
+        self.failures.is_empty() && self.case.runs > 0 && !self.ran
+    }
+}
+
+/// A dag of a test to run with `airflow dags test`, and what its run must end with.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// Where the `run` statement is.
+    pub span: Span,
+    /// The dag's id.
+    pub dag_id: String,
+    /// Its file's path in an output folder.
+    pub file: String,
+    /// The file's text, as `dagfc build` writes it.
+    pub text: String,
+    /// What the run must end with.
+    pub expects: Vec<Expectation>,
+}
+
+/// What running one dag in Airflow gave.
+#[derive(Clone, Debug, Default)]
+pub struct RunOutcome {
+    /// The dag run's final state, when a run was made.
+    pub state: Option<String>,
+    /// Each task's final state, by task id: one per instance (a mapped task has many);
+    /// `none` for an instance that never ran.
+    pub tasks: BTreeMap<String, Vec<String>>,
+    /// Why no run was made (the dag did not import, Airflow failed), when none was.
+    pub error: Option<String>,
+    /// The last lines the run printed.
+    pub log: String,
+}
+
+/// The failures of one run: each expectation its outcome does not meet (E0812, at the
+/// `expect`), or the run that could not be made (E0813, at the `run`).
+pub fn judge(run: &Run, outcome: &RunOutcome) -> Vec<Diagnostic> {
+    let Some(state) = &outcome.state else {
+        let why = outcome.error.as_deref().unwrap_or("Airflow made no run");
+        let mut d = Diagnostic::at(
+            Code::E0813,
+            run.span,
+            format!("`airflow dags test {}` made no run: {why}", run.dag_id),
+            "this dag did not run",
+        )
+        .with_help("the dag's file must import where Airflow runs: its modules on `[python] path`, its providers installed");
+        if !outcome.log.is_empty() {
+            d = d.with_note(format!("the run's last lines:\n{}", outcome.log));
+        }
+        return vec![d];
+    };
+    let mut out: Vec<Diagnostic> = Vec::new();
+    for e in &run.expects {
+        let (actual, what) = match &e.task {
+            None => (vec![state.clone()], format!("the run of `{}`", run.dag_id)),
+            Some(t) => (
+                outcome
+                    .tasks
+                    .get(t)
+                    .cloned()
+                    .unwrap_or_else(|| vec!["none".to_string()]),
+                format!("task `{t}` of `{}`", run.dag_id),
+            ),
+        };
+        if actual.iter().all(|a| *a == e.state) {
+            continue;
+        }
+        let shown = match actual.as_slice() {
+            [one] => one.clone(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        let mut d = Diagnostic::at(
+            Code::E0812,
+            e.span,
+            format!("{what} ended `{shown}`, not `{}`", e.state),
+            "not what the run ended with",
+        )
+        .with_note(format!("actual:   {shown}\nexpected: {}", e.state));
+        // The log is shown once per run, with its first failure.
+        if out.is_empty() && !outcome.log.is_empty() {
+            d = d.with_note(format!("the run's last lines:\n{}", outcome.log));
+        }
+        out.push(d.with_help(
+            "the dag does not run as the test expects: the log says why; change the dag, or the test",
+        ));
+    }
+    out
 }
 
 /// A dag's generated Python against the file kept for it.
@@ -79,6 +184,9 @@ pub struct Snapshot {
 /// How tests run.
 #[derive(Clone, Debug, Default)]
 pub struct TestOptions {
+    /// Integration tests' runs are planned (their dags' files made) for the caller to
+    /// run in Airflow; without, an integration test is checked but not run.
+    pub integration: bool,
     /// Only the tests whose name contains this text.
     pub filter: Option<String>,
     /// Snapshots that differ or are missing are not failures: the caller writes them.
@@ -140,15 +248,16 @@ pub fn run_tests(
     let sema = project.sema_options(&check_options, env.as_ref());
     let threads = par::threads(options.threads);
     report.results = par::map(threads, &cases, |case| {
-        run_one(
-            &project,
-            loader,
-            options,
-            &sema,
-            &session,
-            case,
-            tests.update,
-        )
+        let sema = match &case.env {
+            Some((name, at)) => dagf_sema::Options {
+                env: Some(name.clone()),
+                env_origin: "the test's `env`".into(),
+                env_chosen_at: Some(*at),
+                ..sema.clone()
+            },
+            None => sema.clone(),
+        };
+        run_one(&project, loader, options, &sema, &session, case, tests)
     });
     report
 }
@@ -161,8 +270,9 @@ fn run_one(
     sema: &dagf_sema::Options,
     session: &Session,
     case: &TestCase,
-    update: bool,
+    tests: &TestOptions,
 ) -> TestResult {
+    let update = tests.update;
     let fixtures = Fixtures {
         inner: loader,
         fixtures: &case.fixtures,
@@ -209,11 +319,34 @@ fn run_one(
         });
     }
     failures.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.file, l.span.start)));
+    let mut runs = Vec::new();
+    let mut pools = None;
+    // Only what built cleanly is run, and only when runs are asked for.
+    if tests.integration && failures.is_empty() {
+        for plan in run.runs {
+            let mut dag = plan.dag;
+            project.optimise(&mut dag, options);
+            let built = project.generate(&dag, options);
+            runs.push(Run {
+                span: plan.span,
+                dag_id: dag.dag_id.clone(),
+                file: dag.path(),
+                text: built.text,
+                expects: plan.expects,
+            });
+        }
+        if !run.pools.is_empty() {
+            pools = Some(dagf_py::pools_json(&run.pools));
+        }
+    }
     TestResult {
         case: case.clone(),
         failures,
         sources: run.sources,
         snapshots,
+        runs,
+        pools,
+        ran: false,
     }
 }
 
@@ -345,13 +478,25 @@ impl Loader for Fixtures<'_> {
         self.inner.subfolders(dir)
     }
 
+    /// A fixture for the query itself first, then one for every query of the database;
+    /// a text fixture there is the rows as JSON, as `dagfc fixtures record` writes them.
     fn sqlite(&self, db: &str, query: &str, limits: &SqlLimits) -> Result<Table, SqlError> {
-        let rows = self.fixtures.iter().find_map(|f| match &f.data {
-            FixtureData::Rows(t) if f.target == db => Some(t.clone()),
-            _ => None,
-        });
-        match rows {
-            Some(t) => Ok(t),
+        let here = |f: &&Fixture| f.target == db;
+        let fixture = self
+            .fixtures
+            .iter()
+            .filter(here)
+            .find(|f| f.query.as_deref() == Some(query))
+            .or_else(|| {
+                self.fixtures
+                    .iter()
+                    .filter(here)
+                    .find(|f| f.query.is_none())
+            });
+        match fixture.map(|f| &f.data) {
+            Some(FixtureData::Rows(t)) => Ok(t.clone()),
+            Some(FixtureData::Text(t)) => dagf_sema::rows_from_json(t)
+                .map_err(|e| SqlError::Open(format!("the test's fixture is not JSON rows: {e}"))),
             None => self.inner.sqlite(db, query, limits),
         }
     }
@@ -373,4 +518,27 @@ impl Loader for Fixtures<'_> {
     fn cache_write(&self, _: &str, _: &str) -> Result<(), String> {
         Ok(())
     }
+}
+
+/// The project's config sources, each with what it reads when it can be recorded
+/// (`dagfc fixtures record`), and the files they point into; `Err` is the project that
+/// does not load.
+#[allow(clippy::type_complexity)]
+pub fn declared_sources(
+    loader: &(dyn Loader + Sync),
+) -> Result<
+    (
+        Vec<Result<dagf_sema::DeclaredSource, Box<Diagnostic>>>,
+        Sources,
+    ),
+    Box<Build>,
+> {
+    let project = Project::load(loader)?;
+    let session = Session::new();
+    Ok(dagf_sema::declared_sources(
+        &project.files,
+        loader,
+        &session.cache,
+        project.sources.clone(),
+    ))
 }

@@ -113,6 +113,7 @@ fn a_filter_and_update_are_options() {
         &TestOptions {
             filter: Some("snap".into()),
             update: true,
+            ..TestOptions::default()
         },
     );
     assert_eq!(report.filtered_out, 4);
@@ -132,6 +133,7 @@ fn a_filter_and_update_are_options() {
         &TestOptions {
             filter: Some("snap".into()),
             update: false,
+            ..TestOptions::default()
         },
     );
     assert!(again.ok(), "{:?}", outcome(&again));
@@ -146,4 +148,128 @@ fn a_project_with_errors_runs_no_test() {
     assert!(check.diagnostics.iter().any(|d| d.code == Code::E0205));
     assert!(report.results.is_empty());
     assert!(!report.ok());
+}
+
+const INTEGRATION: &str = r#"
+source owners: list<{ name: str, owner: str }> = yaml("owners.yaml")
+
+factory load(owner: str) {
+    schedule = @daily
+    start = 2024-01-01
+    default_args { owner = owner }
+    task check: empty
+    task load: empty
+    check >> load
+}
+
+dag nightly: load(owner = owners[0].owner)
+
+test "the project runs" {
+    project p
+    assert p.dag_ids == ["nightly"]
+    assert p.dags.nightly.default_args.owner == "ops"
+    run p.dags.nightly {
+        expect tasks.load == "success"
+        expect state == "success"
+    }
+}
+
+test "plain" {
+    fixture "owners.yaml" = "- { name: a, owner: data }"
+    dag d: load(owner = owners[0].owner)
+    assert d.default_args.owner == "data"
+}
+
+test "bad expectations" {
+    dag d: load(owner = "x")
+    run d {
+        expect tasks.lod == "success"
+        expect tasks.load == "succeeded"
+        expect d.tasks.load == "success"
+    }
+    run "d"
+}
+"#;
+
+/// A test with `run` is skipped (not passed, not failed) unless runs are asked for;
+/// then its runs are planned as files with their expectations, which `judge` holds
+/// against what Airflow reports. Mistakes in expectations are found without Airflow.
+#[test]
+fn integration_tests_are_skipped_planned_and_judged() {
+    use dagf_driver::tests::{RunOutcome, judge};
+    let loader = MemoryLoader::new()
+        .with("dagf.toml", TOML)
+        .with("src/main.dagf", INTEGRATION)
+        .with("src/owners.yaml", "- { name: a, owner: ops }\n");
+    let options = Options::default();
+    let plain = run_tests(&loader, &options, &TestOptions::default());
+    assert!(plain.check.is_none(), "{:?}", plain.check);
+    let by_name = |r: &TestReport, n: &str| {
+        r.results
+            .iter()
+            .position(|x| x.case.name == n)
+            .expect("the test")
+    };
+    let project = &plain.results[by_name(&plain, "the project runs")];
+    assert!(
+        project.skipped() && !project.passed(),
+        "{:?}",
+        project.failures
+    );
+    assert!(project.runs.is_empty());
+    assert!(plain.results[by_name(&plain, "plain")].passed());
+    let bad = &plain.results[by_name(&plain, "bad expectations")];
+    let codes: Vec<Code> = bad.failures.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        vec![Code::E0810, Code::E0809, Code::E0808, Code::E0811]
+    );
+    assert_eq!((plain.passed(), plain.failed(), plain.skipped()), (1, 1, 1));
+
+    let planned = run_tests(
+        &loader,
+        &options,
+        &TestOptions {
+            integration: true,
+            ..TestOptions::default()
+        },
+    );
+    let project = &planned.results[by_name(&planned, "the project runs")];
+    let [run] = project.runs.as_slice() else {
+        panic!("one run: {:?}", project.runs);
+    };
+    assert_eq!(run.dag_id, "nightly");
+    assert_eq!(run.file, "nightly.py");
+    assert!(run.text.contains("\"owner\": \"ops\""), "{}", run.text);
+    assert_eq!(run.expects.len(), 2);
+    let mut ok = RunOutcome {
+        state: Some("success".into()),
+        ..RunOutcome::default()
+    };
+    ok.tasks.insert("load".into(), vec!["success".into()]);
+    assert!(judge(run, &ok).is_empty());
+    let mut failed = RunOutcome {
+        state: Some("failed".into()),
+        log: "Bash command failed".into(),
+        ..RunOutcome::default()
+    };
+    failed
+        .tasks
+        .insert("load".into(), vec!["upstream_failed".into()]);
+    let found = judge(run, &failed);
+    assert_eq!(
+        found.iter().map(|d| d.code).collect::<Vec<_>>(),
+        vec![Code::E0812, Code::E0812]
+    );
+    assert!(
+        found[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("actual:   upstream_failed"))
+    );
+    let none = RunOutcome {
+        error: Some("the dag did not import".into()),
+        ..RunOutcome::default()
+    };
+    assert_eq!(judge(run, &none)[0].code, Code::E0813);
 }

@@ -37,7 +37,10 @@ pub use modules::Loader;
 pub use refs::{DefKind, Reference};
 pub use schema::schema;
 pub use sources::{Cached, Cell, HttpError, SqlError, SqlLimit, Table};
-pub use testing::{Discovery, Fixture, FixtureData, TestCase, TestRun, find_tests, run_test};
+pub use testing::{
+    DeclaredSource, Discovery, Expectation, Fixture, FixtureData, RUN_STATES, RunPlan, SourceKind,
+    TASK_STATES, TestCase, TestRun, declared_sources, find_tests, rows_from_json, run_test,
+};
 pub use trace::Trace;
 
 use dagf_diag::{Diagnostics, Sources};

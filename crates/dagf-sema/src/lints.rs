@@ -205,6 +205,11 @@ fn names_in_item(item: &ast::Item, out: &mut HashSet<String>) {
                     }
                     ast::TestStmt::Fixture { value, .. }
                     | ast::TestStmt::Snapshot { value, .. } => names_in_expr(value, out),
+                    ast::TestStmt::Run { dag, expects, .. } => {
+                        names_in_expr(dag, out);
+                        expects.iter().for_each(|x| names_in_expr(x, out));
+                    }
+                    ast::TestStmt::Project { .. } => {}
                 }
             }
         }

@@ -604,6 +604,9 @@ impl Scope<'_> {
                         }
                         ast::TestStmt::Fixture { value, .. }
                         | ast::TestStmt::Snapshot { value, .. } => self.expr(value),
+                        // An expectation names the run's tasks, not bindings.
+                        ast::TestStmt::Run { dag, .. } => self.expr(dag),
+                        ast::TestStmt::Project { .. } => {}
                     }
                 }
             }

@@ -24,6 +24,10 @@ pub struct TestCase {
     pub expect_error: Option<(Code, Span)>,
     /// What its fixtures replace, and with what.
     pub fixtures: Vec<Fixture>,
+    /// `env NAME`: the environment its dags are built for, and where it is written.
+    pub env: Option<(String, Span)>,
+    /// How many `run` statements it has: a test with one is an integration test.
+    pub runs: usize,
 }
 
 /// A config source's file, database or URL as a test replaces it.
@@ -31,6 +35,9 @@ pub struct TestCase {
 pub struct Fixture {
     /// The project path (resolved against the test's file) or the URL replaced.
     pub target: String,
+    /// For a database, the query it answers (a fixture named after a SQLite source);
+    /// `None` answers every query.
+    pub query: Option<String>,
     /// What reading it gives instead.
     pub data: FixtureData,
     /// Where the fixture is written.
@@ -115,20 +122,68 @@ pub fn find_tests(
             let mut fixtures_ok = true;
             for s in &t.body {
                 if let TestStmt::Fixture {
+                    by_source,
                     path,
-                    path_span: _,
+                    path_span,
                     value,
                     span,
                 } = s
                 {
-                    let target = if path.starts_with("http://") || path.starts_with("https://") {
-                        path.clone()
+                    let named = if *by_source {
+                        match source_target(&prog, m, path, *path_span) {
+                            Ok(x) => Some(x),
+                            Err(d) => {
+                                diags.push(*d);
+                                fixtures_ok = false;
+                                continue;
+                            }
+                        }
                     } else {
-                        resolve_path(&module.path, path)
+                        None
                     };
-                    match fixture_data(&module.path, value, loader) {
+                    let (target, query) = match &named {
+                        Some(src) => match &src.kind {
+                            SourceKind::Http { url } => (url.clone(), None),
+                            SourceKind::Sqlite { db, query } => (db.clone(), Some(query.clone())),
+                        },
+                        None if path.starts_with("http://") || path.starts_with("https://") => {
+                            (path.clone(), None)
+                        }
+                        None => (resolve_path(&module.path, path), None),
+                    };
+                    let data = match (&value.kind, &named) {
+                        (ExprKind::Name(n), Some(src)) if n == "recorded" => {
+                            recorded(src, value.span, loader)
+                        }
+                        (ExprKind::Name(n), None) if n == "recorded" => Err(bad_fixture(
+                            value.span,
+                            "`recorded` stands for what `dagfc fixtures record` saved for a source: name the source, `fixture NAME = recorded`",
+                            "not after a source's name",
+                        )),
+                        _ => fixture_data(&module.path, value, loader).and_then(|d| {
+                            match (d, &named) {
+                                (FixtureData::Text(t), Some(src))
+                                    if matches!(src.kind, SourceKind::Sqlite { .. }) =>
+                                {
+                                    rows_from_json(&t).map(FixtureData::Rows).map_err(|e| {
+                                        bad_fixture(
+                                            value.span,
+                                            format!(
+                                                "the rows of `{}` are not JSON rows: {e}",
+                                                src.name
+                                            ),
+                                            "not rows",
+                                        )
+                                    })
+                                }
+                                (d, _) => Ok(d),
+                            }
+                        }),
+                    };
+                    match data {
                         Ok(data) => fixtures.push(Fixture {
                             target,
+                            query,
                             data,
                             span: *span,
                         }),
@@ -151,6 +206,12 @@ pub fn find_tests(
                 name_span: t.name_span,
                 expect_error,
                 fixtures,
+                env: t.env.as_ref().map(|e| (e.name.clone(), e.span)),
+                runs: t
+                    .body
+                    .iter()
+                    .filter(|s| matches!(s, TestStmt::Run { .. }))
+                    .count(),
             });
         }
     }
@@ -159,6 +220,216 @@ pub fn find_tests(
         sources,
         diagnostics: diags,
     }
+}
+
+/// A config source the project declares, as `dagfc fixtures record` and a fixture
+/// named after it see it.
+#[derive(Clone, Debug)]
+pub struct DeclaredSource {
+    /// Its name.
+    pub name: String,
+    /// The file that declares it, as the project names it.
+    pub file: String,
+    /// Where its name is written.
+    pub span: Span,
+    /// What it reads, when that can be recorded.
+    pub kind: SourceKind,
+}
+
+/// What a recordable source reads.
+#[derive(Clone, Debug)]
+pub enum SourceKind {
+    /// A GET of this URL.
+    Http {
+        /// The URL.
+        url: String,
+    },
+    /// This query of this database (a project path).
+    Sqlite {
+        /// The database, resolved against the declaring file.
+        db: String,
+        /// The query.
+        query: String,
+    },
+}
+
+impl DeclaredSource {
+    /// Where `dagfc fixtures record` keeps what it answered: `fixtures/NAME.json`
+    /// beside the file that declares it.
+    pub fn recorded_path(&self) -> String {
+        resolve_path(&self.file, &format!("fixtures/{}.json", self.name))
+    }
+}
+
+/// Every source of the project made of `roots`, with what it reads when that is a URL
+/// or a query written as plain strings (the sources that can be recorded); the others
+/// come with why not, as the error `dagfc fixtures record` gives for them.
+pub fn declared_sources(
+    roots: &[String],
+    loader: &dyn Loader,
+    parser: &dyn Parse,
+    mut sources: Sources,
+) -> (Vec<Result<DeclaredSource, Box<Diagnostic>>>, Sources) {
+    let mut diags = Diagnostics::new();
+    let prog = crate::modules::load_with(roots, loader, parser, 1, false, &mut sources, &mut diags);
+    let mut out = Vec::new();
+    for &m in &prog.order {
+        if m == prog.std_module {
+            continue;
+        }
+        for i in &prog.modules[m].ast.items {
+            if let Item::Source(d) = i {
+                out.push(recordable(&prog.modules[m].path, d));
+            }
+        }
+    }
+    (out, sources)
+}
+
+/// What a source declaration reads, if it can be recorded (E0817 otherwise).
+fn recordable(file: &str, d: &ast::SourceDecl) -> Result<DeclaredSource, Box<Diagnostic>> {
+    let plain: Vec<Option<String>> = d
+        .args
+        .iter()
+        .filter(|a| a.name.is_none())
+        .map(|a| match &a.value.kind {
+            ExprKind::Str(parts) => match parts.as_slice() {
+                [StrPart::Text(t)] => Some(t.clone()),
+                [] => Some(String::new()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let not = |why: &str| {
+        Box::new(
+            Diagnostic::at(
+                Code::E0817,
+                d.name.span,
+                format!("the source `{}` cannot be recorded: {why}", d.name.name),
+                "this source",
+            )
+            .with_help("record the sources that read a server or a database (`http(...)`, `sqlite(...)`) with their URL and query written as plain strings; a file source is already a file of the project"),
+        )
+    };
+    let kind = match (d.format.name.as_str(), plain.as_slice()) {
+        ("http", [Some(url), ..]) => SourceKind::Http { url: url.clone() },
+        ("sqlite", [Some(db), Some(query), ..]) => SourceKind::Sqlite {
+            db: resolve_path(file, db),
+            query: query.clone(),
+        },
+        ("http" | "sqlite", _) => return Err(not("its URL or query is computed")),
+        (other, _) => return Err(not(&format!("it reads files (`{other}`)"))),
+    };
+    Ok(DeclaredSource {
+        name: d.name.name.clone(),
+        file: file.to_string(),
+        span: d.name.span,
+        kind,
+    })
+}
+
+/// The source `name` as seen from module `m`, for `fixture NAME = ...` (E0805 if it is none).
+fn source_target(
+    prog: &crate::modules::Program,
+    m: crate::ids::ModuleId,
+    name: &str,
+    at: Span,
+) -> Result<DeclaredSource, Box<Diagnostic>> {
+    let found = prog.order.iter().find_map(|&k| {
+        prog.modules[k].ast.items.iter().find_map(|i| match i {
+            Item::Source(d) if d.name.name == name => Some((k, d)),
+            _ => None,
+        })
+    });
+    let _ = m;
+    let Some((k, d)) = found else {
+        return Err(bad_fixture(
+            at,
+            format!("the project has no source `{name}`"),
+            "no such source",
+        ));
+    };
+    recordable(&prog.modules[k].path, d).map_err(|e| {
+        bad_fixture(
+            at,
+            format!("a fixture named after a source replaces a server's answer or a database's rows: {}", e.message),
+            "not a server or database source",
+        )
+    })
+}
+
+/// What `dagfc fixtures record` saved for `src`.
+fn recorded(
+    src: &DeclaredSource,
+    at: Span,
+    loader: &dyn Loader,
+) -> Result<FixtureData, Box<Diagnostic>> {
+    let path = src.recorded_path();
+    let bytes = loader.read(&path).map_err(|e| {
+        Box::new(
+            Diagnostic::at(
+                Code::E0805,
+                at,
+                format!("no recorded answer of `{}`: cannot read `{path}`: {e}", src.name),
+                "nothing recorded",
+            )
+            .with_help(format!("run `dagfc fixtures record {}` to save what it answers today, then commit the file", src.name)),
+        )
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| bad_fixture(at, format!("`{path}` is not UTF-8 text"), "not text"))?;
+    match src.kind {
+        SourceKind::Http { .. } => Ok(FixtureData::Text(text)),
+        SourceKind::Sqlite { .. } => rows_from_json(&text).map(FixtureData::Rows).map_err(|e| {
+            bad_fixture(
+                at,
+                format!("`{path}` does not hold JSON rows: {e}"),
+                "not rows",
+            )
+        }),
+    }
+}
+
+/// A database's rows from JSON text: a list of objects, one per row (as `dagfc fixtures
+/// record` writes them); a list or object in a cell is JSON text, as a JSON column holds it.
+pub fn rows_from_json(text: &str) -> Result<Table, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let serde_json::Value::Array(rows) = value else {
+        return Err("not a list of rows".into());
+    };
+    let mut table = Table {
+        columns: Vec::new(),
+        rows: Vec::new(),
+    };
+    for r in &rows {
+        let serde_json::Value::Object(fields) = r else {
+            return Err("a row that is not an object".into());
+        };
+        for k in fields.keys() {
+            if !table.columns.contains(k) {
+                table.columns.push(k.clone());
+            }
+        }
+    }
+    for r in &rows {
+        let cells = table
+            .columns
+            .iter()
+            .map(|c| match r.get(c) {
+                None | Some(serde_json::Value::Null) => Cell::Null,
+                Some(serde_json::Value::Bool(b)) => Cell::Int(i64::from(*b)),
+                Some(serde_json::Value::Number(n)) => match n.as_i64() {
+                    Some(i) => Cell::Int(i),
+                    None => Cell::Real(n.as_f64().unwrap_or(0.0)),
+                },
+                Some(serde_json::Value::String(t)) => Cell::Text(t.clone()),
+                Some(other) => Cell::Text(other.to_string()),
+            })
+            .collect();
+        table.rows.push(cells);
+    }
+    Ok(table)
 }
 
 /// E0805 at `at`.
@@ -332,7 +603,39 @@ pub struct TestRun {
     pub failures: Vec<Diagnostic>,
     /// The dags its `snapshot` statements name, with where each statement is.
     pub snapshots: Vec<(Span, dagf_ir::Dag)>,
+    /// Its `run` statements, checked: what `dagfc test --integration` runs in Airflow.
+    pub runs: Vec<RunPlan>,
+    /// The pools its dags may use, for the Airflow that runs them.
+    pub pools: Vec<dagf_ir::Pool>,
 }
+
+/// A `run` statement: a dag to run with `airflow dags test`, and what its run must end with.
+#[derive(Clone, Debug)]
+pub struct RunPlan {
+    /// Where the statement is.
+    pub span: Span,
+    /// The dag, as built (not yet optimised).
+    pub dag: dagf_ir::Dag,
+    /// What the run must end with; a `run` without `expect` expects the run to succeed.
+    pub expects: Vec<Expectation>,
+}
+
+/// One `expect` of a run: the final state of a task, or of the dag run.
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    /// The task's id, or `None` for the dag run's own state.
+    pub task: Option<String>,
+    /// The state it must end in (`success`, `failed`, ...).
+    pub state: String,
+    /// Where the `expect` is.
+    pub span: Span,
+}
+
+/// The states a task instance ends a run of `airflow dags test` in.
+pub const TASK_STATES: &[&str] = &["success", "failed", "skipped", "upstream_failed", "removed"];
+
+/// The states a dag run ends in.
+pub const RUN_STATES: &[&str] = &["success", "failed"];
 
 /// Runs `case` over the project made of `roots`; `loader` already gives the case's
 /// fixtures in place of what they replace.
@@ -380,5 +683,7 @@ pub fn run_test(
         diagnostics: diags,
         failures: run.failures,
         snapshots: run.snapshots,
+        runs: run.runs,
+        pools: run.pools,
     }
 }

@@ -84,6 +84,8 @@ pub struct TestDecl {
     pub name_span: Span,
     /// `expect_error E0205`: the test passes only if building its dags reports this code.
     pub expect_error: Option<Ident>,
+    /// `env prod`: the test's dags (and its `project`) are built for this environment.
+    pub env: Option<Ident>,
     /// Its statements, in order.
     pub body: Vec<TestStmt>,
     /// Where the whole test is.
@@ -108,6 +110,9 @@ pub enum TestStmt {
     /// `fixture "configs/a.yaml" = "..."`: what reading a config source's file, database
     /// or URL gives in this test, instead of the real one.
     Fixture {
+        /// `fixture remote = ...`: `path` is the name of a source, whose file, database
+        /// (and query) or URL is replaced.
+        by_source: bool,
         /// The file (relative to the test's file, as a source's path is), database or URL replaced.
         path: String,
         /// Where the path's string literal is.
@@ -124,6 +129,24 @@ pub enum TestStmt {
         /// Where the whole statement is.
         span: Span,
     },
+    /// `project p`: the whole project built as `dagfc build` builds it (with the test's
+    /// fixtures and environment), bound to `p`.
+    Project {
+        /// The name it is bound to.
+        name: Ident,
+        /// Where the whole statement is.
+        span: Span,
+    },
+    /// `run d { expect tasks.load == "success" }`: the dag run with `airflow dags test`
+    /// by `dagfc test --integration`, and what its run must end with.
+    Run {
+        /// The dag, a dag of the test or of its `project`.
+        dag: Expr,
+        /// Each `expect` condition, in order.
+        expects: Vec<Expr>,
+        /// Where the whole statement is.
+        span: Span,
+    },
 }
 
 impl TestStmt {
@@ -133,7 +156,9 @@ impl TestStmt {
             TestStmt::Stmt(s) => s.span(),
             TestStmt::Assert { span, .. }
             | TestStmt::Fixture { span, .. }
-            | TestStmt::Snapshot { span, .. } => *span,
+            | TestStmt::Snapshot { span, .. }
+            | TestStmt::Project { span, .. }
+            | TestStmt::Run { span, .. } => *span,
         }
     }
 }
@@ -1039,6 +1064,11 @@ pub fn max_test_depth(body: &[TestStmt]) -> (usize, Span) {
             TestStmt::Fixture { value, .. } | TestStmt::Snapshot { value, .. } => {
                 stack.push((Ref::Expr(value), 1))
             }
+            TestStmt::Run { dag, expects, .. } => {
+                stack.push((Ref::Expr(dag), 1));
+                stack.extend(expects.iter().map(|x| (Ref::Expr(x), 1)));
+            }
+            TestStmt::Project { .. } => {}
         }
     }
     deepest(stack)

@@ -837,19 +837,52 @@ where
     // `snapshot` are keywords only here.
     let test_stmt = choice((
         select! { Tok::Ident(k) if k == "fixture" => () }
-            .ignore_then(plain_str.map_with(move |s, e| (s, sp(e.span()))))
+            .ignore_then(
+                plain_str
+                    .map_with(move |s, e| (false, s, sp(e.span())))
+                    .or(ident.map(|i| (true, i.name, i.span))),
+            )
             .then_ignore(just(Tok::Eq))
             .then(expr.clone())
-            .map_with(move |((path, path_span), value), e| TestStmt::Fixture {
-                path,
-                path_span,
-                value,
-                span: sp(e.span()),
-            }),
+            .map_with(
+                move |((by_source, path, path_span), value), e| TestStmt::Fixture {
+                    by_source,
+                    path,
+                    path_span,
+                    value,
+                    span: sp(e.span()),
+                },
+            ),
         select! { Tok::Ident(k) if k == "snapshot" => () }
             .ignore_then(expr.clone())
             .map_with(move |value, e| TestStmt::Snapshot {
                 value,
+                span: sp(e.span()),
+            }),
+        select! { Tok::Ident(k) if k == "project" => () }
+            .ignore_then(ident)
+            .map_with(move |name, e| TestStmt::Project {
+                name,
+                span: sp(e.span()),
+            }),
+        select! { Tok::Ident(k) if k == "run" => () }
+            .ignore_then(expr.clone())
+            .then(
+                just(Tok::LBrace)
+                    .ignore_then(seps.clone())
+                    .ignore_then(
+                        select! { Tok::Ident(k) if k == "expect" => () }
+                            .ignore_then(expr.clone())
+                            .then_ignore(seps.clone())
+                            .repeated()
+                            .collect::<Vec<Expr>>(),
+                    )
+                    .then_ignore(just(Tok::RBrace))
+                    .or_not(),
+            )
+            .map_with(move |(dag, expects), e| TestStmt::Run {
+                dag,
+                expects: expects.unwrap_or_default(),
                 span: sp(e.span()),
             }),
         select! { Tok::Ident(k) if k == "assert" => () }
@@ -873,14 +906,20 @@ where
                 .ignore_then(ident)
                 .or_not(),
         )
+        .then(
+            select! { Tok::Ident(k) if k == "env" => () }
+                .ignore_then(ident)
+                .or_not(),
+        )
         .then(test_block)
         .map_with(
-            move |(((docs, (name, name_span)), expect_error), body), e| {
+            move |((((docs, (name, name_span)), expect_error), env), body), e| {
                 Item::Test(TestDecl {
                     docs,
                     name,
                     name_span,
                     expect_error,
+                    env,
                     body,
                     span: sp(e.span()),
                 })

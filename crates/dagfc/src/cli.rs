@@ -264,6 +264,20 @@ enum Command {
         /// missing, instead of failing.
         #[arg(long)]
         update: bool,
+        /// Also make the `run` statements of integration tests: each dag run with
+        /// `airflow dags test` in a temporary Airflow home, its final task states
+        /// checked (without, those tests are reported as skipped).
+        #[arg(long)]
+        integration: bool,
+        /// The interpreter of the Airflow environment for `--integration` instead of
+        /// `[python] interpreter` in dagf.toml.
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
+        /// Seconds each Airflow command of `--integration` may take (`airflow db
+        /// migrate`, each `airflow dags test`); default: `[python] timeout` or 600,
+        /// whichever is longer.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
         #[command(flatten)]
         common: BuildArgs,
     },
@@ -294,6 +308,11 @@ enum Command {
         #[command(subcommand)]
         action: OperatorsAction,
     },
+    /// Work with the fixtures of tests.
+    Fixtures {
+        #[command(subcommand)]
+        action: FixturesAction,
+    },
     /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
     ///
     /// For bash: `dagfc completions bash > ~/.local/share/bash-completion/completions/dagfc`.
@@ -321,6 +340,21 @@ enum ImportFrom {
 }
 
 /// What `dagfc operators` does.
+#[derive(Subcommand, Debug)]
+enum FixturesAction {
+    /// Save what HTTP and SQLite config sources answer today as fixtures: each source's
+    /// answer in `fixtures/SOURCE.json` beside the file that declares it, for tests
+    /// (`fixture SOURCE = recorded`) to run offline. A file recorded before is replaced,
+    /// and what changed is shown.
+    Record {
+        /// The sources to record, by name (default: every HTTP and SQLite source).
+        #[arg(value_name = "SOURCE")]
+        source: Vec<String>,
+        #[command(flatten)]
+        project: ProjectArgs,
+    },
+}
+
 #[derive(Subcommand, Debug)]
 enum OperatorsAction {
     /// Write typed `operator` and `sensor` declarations from the classes installed in
@@ -425,15 +459,23 @@ pub fn run(args: Args) -> u8 {
             filter,
             junit,
             update,
+            integration,
+            python,
+            timeout,
             common,
         } => {
             let printer = Printer::new(&args, false);
             crate::testrun::test(
                 &printer,
                 common,
-                filter.as_deref(),
-                junit.as_deref(),
-                *update,
+                &crate::testrun::Asked {
+                    filter: filter.as_deref(),
+                    junit: junit.as_deref(),
+                    update: *update,
+                    integration: *integration,
+                    python: python.as_deref(),
+                    timeout: *timeout,
+                },
             )
         }
         Command::Schema {
@@ -443,6 +485,9 @@ pub fn run(args: Args) -> u8 {
         } => schema(project, name, *partial),
         Command::Import { from } => import(&args, from),
         Command::Operators { action } => operators(&args, action),
+        Command::Fixtures {
+            action: FixturesAction::Record { source, project },
+        } => crate::fixtures::record(&Printer::new(&args, false), project, source),
         Command::Completions { shell } => completions(*shell),
         Command::Diff {
             rev,

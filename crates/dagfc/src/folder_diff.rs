@@ -33,15 +33,12 @@ pub fn compare_folder(
     folder: &Path,
     shown: &str,
 ) -> Result<Found, Box<Diagnostic>> {
-    let home = tempfile::Builder::new()
-        .prefix("dagf-diff-")
-        .tempdir()
-        .map_err(|e| {
-            Box::new(Diagnostic::new(
-                Code::E0404,
-                format!("cannot make a temporary Airflow home: {e}"),
-            ))
-        })?;
+    let home = crate::airflow::Home::new("dagf-diff-").map_err(|e| {
+        Box::new(Diagnostic::new(
+            Code::E0404,
+            format!("cannot make a temporary Airflow home: {e}"),
+        ))
+    })?;
     let fresh = home.path().join("dags");
     verify::write_files(&fresh, files).map_err(|e| {
         Box::new(Diagnostic::new(
@@ -62,7 +59,7 @@ pub fn compare_folder(
             "values": true,
             "task_fields": task_fields,
         });
-        env.ask(&request, &verify::airflow_env(home.path(), dir))
+        env.ask(&request, &home.env(dir))
     };
     let old = ask(folder)?;
     let new = ask(&fresh)?;

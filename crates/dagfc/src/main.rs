@@ -1,7 +1,9 @@
 //! `dagfc`, the dagf compiler's command line: the one crate that touches the file
 //! system and the terminal. Everything it calls is pure.
 
+mod airflow;
 mod cli;
+mod fixtures;
 mod folder_diff;
 mod gitrev;
 mod outdir;

@@ -8,16 +8,29 @@ use dagf_diag::{ColorChoice, Sources, plural, render_human};
 use dagf_driver::tests::{TestOptions, TestReport, TestResult};
 use std::path::{Path, PathBuf};
 
+mod integration;
+
 const USER_ERROR: u8 = 1;
 
+/// What `dagfc test` was asked to do.
+pub(crate) struct Asked<'a> {
+    /// Only the tests whose name contains this.
+    pub filter: Option<&'a str>,
+    /// Where to write JUnit XML.
+    pub junit: Option<&'a Path>,
+    /// Write snapshots instead of failing on them.
+    pub update: bool,
+    /// Make integration tests' runs in Airflow.
+    pub integration: bool,
+    /// `--python`: the interpreter for the runs.
+    pub python: Option<&'a Path>,
+    /// `--timeout`: seconds each Airflow command of the runs may take.
+    pub timeout: Option<u64>,
+}
+
 /// Runs the tests whose name contains `filter` and reports them; 1 if any failed.
-pub(crate) fn test(
-    printer: &Printer,
-    common: &BuildArgs,
-    filter: Option<&str>,
-    junit: Option<&Path>,
-    update: bool,
-) -> u8 {
+pub(crate) fn test(printer: &Printer, common: &BuildArgs, asked: &Asked) -> u8 {
+    let (junit, update) = (asked.junit, asked.update);
     let start = common.project.start();
     let Some(root) = project::find_root(&start) else {
         printer.print(vec![project::not_found(&start)], &Sources::new());
@@ -33,12 +46,23 @@ pub(crate) fn test(
         ..dagf_driver::Options::default()
     };
     let tests = TestOptions {
-        filter: filter.map(str::to_string),
+        filter: asked.filter.map(str::to_string),
         update,
+        integration: asked.integration,
     };
     let mut report = dagf_driver::tests::run_tests(&loader, &options, &tests);
     if let Some(check) = report.check.take() {
         return fail_build(printer, check);
+    }
+    if asked.integration && report.results.iter().any(|r| !r.runs.is_empty()) {
+        integration::run(
+            printer,
+            &root,
+            &loader,
+            asked.python,
+            asked.timeout,
+            &mut report,
+        );
     }
     let problems = std::mem::take(&mut report.problems);
     let problem_count = problems.len();
@@ -50,9 +74,16 @@ pub(crate) fn test(
                 "name": r.case.name,
                 "file": r.case.file,
                 "passed": r.passed(),
+                "skipped": r.skipped(),
             }));
         } else {
-            let status = if r.passed() { "ok" } else { "FAILED" };
+            let status = if r.passed() {
+                "ok"
+            } else if r.skipped() {
+                "skipped (integration)"
+            } else {
+                "FAILED"
+            };
             outln!("test {} \"{}\" ... {status}", r.case.file, r.case.name);
         }
     }
@@ -80,11 +111,17 @@ pub(crate) fn test(
         errln!("error: cannot write {}: {e}", path.display());
         write_failed = true;
     }
-    let (passed, failed) = (report.passed(), report.failed());
+    let (passed, failed, skipped) = (report.passed(), report.failed(), report.skipped());
     if report.filtered_out > 0 && !printer.is_json() {
         printer.note(&format!(
             "{} left out by the filter",
             plural(report.filtered_out, "test")
+        ));
+    }
+    if skipped > 0 && !printer.is_json() {
+        printer.note(&format!(
+            "{} not run: `dagfc test --integration` runs their dags in Airflow",
+            plural(skipped, "integration test")
         ));
     }
     let is_error = failed > 0 || problem_count > 0 || write_failed;
@@ -94,12 +131,17 @@ pub(crate) fn test(
             .iter()
             .map(|r| r.failures.len())
             .sum::<usize>();
+    let line = match skipped {
+        0 => format!("{passed} passed, {failed} failed"),
+        n => format!("{passed} passed, {failed} failed, {n} skipped"),
+    };
     printer.summary(
-        &format!("{passed} passed, {failed} failed"),
+        &line,
         is_error,
         serde_json::json!({
             "passed": passed,
             "failed": failed,
+            "skipped": skipped,
             "filtered_out": report.filtered_out,
             "errors": errors,
             "warnings": 0,
@@ -128,9 +170,10 @@ pub(crate) fn junit_xml(report: &TestReport) -> String {
     files.dedup();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
-        "<testsuites name=\"dagfc test\" tests=\"{}\" failures=\"{}\">\n",
+        "<testsuites name=\"dagfc test\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
         report.results.len(),
-        report.failed()
+        report.failed(),
+        report.skipped()
     ));
     for file in files {
         let here: Vec<&TestResult> = report
@@ -138,9 +181,10 @@ pub(crate) fn junit_xml(report: &TestReport) -> String {
             .iter()
             .filter(|r| r.case.file == file)
             .collect();
-        let failed = here.iter().filter(|r| !r.passed()).count();
+        let failed = here.iter().filter(|r| !r.failures.is_empty()).count();
+        let skipped = here.iter().filter(|r| r.skipped()).count();
         out.push_str(&format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\">\n",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\">\n",
             xml(file),
             here.len()
         ));
@@ -152,6 +196,10 @@ pub(crate) fn junit_xml(report: &TestReport) -> String {
             ));
             if r.passed() {
                 out.push_str("/>\n");
+                continue;
+            }
+            if r.skipped() {
+                out.push_str(">\n      <skipped message=\"an integration test: run with dagfc test --integration\"/>\n    </testcase>\n");
                 continue;
             }
             let text = render_human(&r.failures, &r.sources, ColorChoice::Never);

@@ -9,14 +9,9 @@ use crate::python::{self, PyEnv, excerpt};
 use dagf_diag::{Code, Diagnostic, Diagnostics, Sources, plural};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsString;
 use std::path::Path;
-use std::time::Duration;
 
 const USER_ERROR: u8 = 1;
-
-/// The least time `airflow db migrate` and each `airflow dags test` get.
-const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Runs `dagfc verify`; the exit status is `check`'s: 0, or 1 with the diagnostics.
 pub fn verify(
@@ -85,7 +80,7 @@ pub fn verify(
         Ok(e) => e,
         Err(d) => return fail(vec![*d], sources, warnings),
     };
-    let home = match tempfile::Builder::new().prefix("dagf-verify-").tempdir() {
+    let home = match crate::airflow::Home::new("dagf-verify-") {
         Ok(h) => h,
         Err(e) => {
             return fail(
@@ -130,7 +125,7 @@ pub fn verify(
             dags
         }
     };
-    let airflow = airflow_env(home.path(), &folder);
+    let airflow = home.env(&folder);
     printer.note(&format!(
         "loading {} in {}'s Airflow",
         plural(ir.dags.len(), "dag"),
@@ -155,15 +150,7 @@ pub fn verify(
         diags.extend(compare(ir, &built.files, &loaded));
     }
     if !runs.is_empty() && !diags.has_errors() {
-        diags.extend(run_dags(
-            printer,
-            &env,
-            ir,
-            runs,
-            home.path(),
-            &folder,
-            &airflow,
-        ));
+        diags.extend(run_dags(printer, &env, ir, runs, &home, &folder));
     }
     let errors = diags.error_count();
     let shown = diags.into_sorted();
@@ -201,23 +188,6 @@ pub(crate) fn write_files(dir: &Path, files: &[dagf_ir::Built]) -> std::io::Resu
         std::fs::write(folder.join(&f.file), &f.text)?;
     }
     Ok(())
-}
-
-/// The environment of a throwaway Airflow in `home` that loads `folder`. The
-/// caller's Airflow settings are dropped (AIRFLOW_CONN_ and AIRFLOW_VAR_ stay: they
-/// are how connections and variables are given to DAGs), by `PyEnv::ask`.
-pub(crate) fn airflow_env(home: &Path, folder: &Path) -> Vec<(String, OsString)> {
-    vec![
-        ("AIRFLOW_HOME".into(), home.into()),
-        ("AIRFLOW__CORE__DAGS_FOLDER".into(), folder.into()),
-        ("AIRFLOW__CORE__LOAD_EXAMPLES".into(), "False".into()),
-        ("AIRFLOW__CORE__UNIT_TEST_MODE".into(), "False".into()),
-        (
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN".into(),
-            format!("sqlite:///{}", home.join("airflow.db").display()).into(),
-        ),
-        ("AIRFLOW__LOGGING__LOGGING_LEVEL".into(), "ERROR".into()),
-    ]
 }
 
 /// The task arguments whose values can be compared as plain values.
@@ -522,58 +492,31 @@ fn run_dags(
     env: &PyEnv,
     ir: &dagf_ir::Project,
     runs: &[String],
-    home: &Path,
+    home: &crate::airflow::Home,
     folder: &Path,
-    airflow: &[(String, OsString)],
 ) -> Vec<Diagnostic> {
+    use crate::airflow::SetupError;
     let mut out = Vec::new();
-    let timeout = env.timeout.max(RUN_TIMEOUT);
-    let command = |args: &[&str]| {
-        let mut cmd = std::process::Command::new(&env.interpreter);
-        cmd.arg("-m")
-            .arg("airflow")
-            .args(args)
-            .current_dir(home)
-            .env("PYTHONPATH", env.pythonpath(&[]))
-            .env("PYTHONDONTWRITEBYTECODE", "1");
-        python::clean_airflow_env(&mut cmd);
-        cmd.envs(airflow.iter().map(|(k, v)| (k, v)));
-        cmd
-    };
-    let failed = |what: &str, f: &python::Finished| {
-        excerpt(&format!(
-            "{what}\n{}{}",
-            String::from_utf8_lossy(&f.stdout),
-            String::from_utf8_lossy(&f.stderr)
-        ))
-    };
     printer.note("airflow db migrate");
-    match env.run(command(&["db", "migrate"]), None, timeout) {
-        Ok(f) if f.success => {}
-        Ok(f) => {
-            out.push(
+    let timeout = env.timeout.max(crate::airflow::RUN_TIMEOUT);
+    match home.prepare(env, folder, timeout) {
+        Ok(()) => {}
+        Err(SetupError::Python(d)) => return vec![*d],
+        Err(SetupError::Pools(text)) => {
+            return vec![
+                Diagnostic::new(Code::E0709, "`airflow pools import` failed".to_string())
+                    .with_note(format!("airflow pools import\n{text}")),
+            ];
+        }
+        Err(SetupError::Migrate(text) | SetupError::NoAirflow(text)) => {
+            return vec![
                 Diagnostic::new(
                     Code::E0709,
                     "`airflow db migrate` failed, so no dag could run".to_string(),
                 )
-                .with_note(failed("airflow db migrate", &f))
+                .with_note(format!("airflow db migrate\n{text}"))
                 .with_help("run the command with the project's interpreter to see the problem"),
-            );
-            return out;
-        }
-        Err(d) => return vec![*d],
-    }
-    if folder.join("pools.json").is_file() {
-        let pools = folder.join("pools.json");
-        let pools = pools.to_string_lossy();
-        if let Ok(f) = env.run(command(&["pools", "import", &pools]), None, timeout)
-            && !f.success
-        {
-            out.push(
-                Diagnostic::new(Code::E0709, "`airflow pools import` failed".to_string())
-                    .with_note(failed("airflow pools import", &f)),
-            );
-            return out;
+            ];
         }
     }
     for dag_id in runs {
@@ -581,18 +524,31 @@ fn run_dags(
             continue;
         };
         printer.note(&format!("airflow dags test {dag_id}"));
-        match env.run(command(&["dags", "test", dag_id]), None, timeout) {
-            Ok(f) if f.success => {}
-            Ok(f) => out.push(
-                Diagnostic::at(
-                    Code::E0709,
-                    dag.span,
-                    format!("`airflow dags test {dag_id}` failed"),
-                    "this dag's run failed",
+        match home.run_dag(env, folder, dag_id, timeout) {
+            Ok(o) if o.state.as_deref() == Some("success") => {}
+            Ok(o) => {
+                let failed: Vec<&str> = o
+                    .tasks
+                    .iter()
+                    .filter(|(_, states)| states.iter().any(|s| s == "failed"))
+                    .map(|(id, _)| id.as_str())
+                    .collect();
+                let why = match (&o.error, failed.as_slice()) {
+                    (_, [_, ..]) => format!("failed tasks: {}", list(&failed)),
+                    (Some(e), []) => e.clone(),
+                    (None, []) => "the run did not succeed".to_string(),
+                };
+                out.push(
+                    Diagnostic::at(
+                        Code::E0709,
+                        dag.span,
+                        format!("`airflow dags test {dag_id}` failed: {why}"),
+                        "this dag's run failed",
+                    )
+                    .with_note(format!("the run's last lines:\n{}", o.log))
+                    .with_help("a task failed: its log lines above say why"),
                 )
-                .with_note(failed("the run's last lines:", &f))
-                .with_help("a task failed: its log lines above say why"),
-            ),
+            }
             Err(d) => out.push(*d),
         }
     }

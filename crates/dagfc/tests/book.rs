@@ -11,8 +11,9 @@
 //! - ```` ```dagf,style=taskflow ````: its output blocks are generated in that style;
 //! - ```` ```dagf,target=2.11 ````: it is built for that Airflow version (`--target`);
 //! - ```` ```dagf,configs=DIR ````: the repository folder DIR is copied to `src/configs`
-//!   (the config files a `source` reads), and ```` ```dagf,snapshots=DIR ```` to
-//!   `src/snapshots` (the files its tests' `snapshot` statements compare with);
+//!   (the config files a `source` reads), ```` ```dagf,snapshots=DIR ```` to
+//!   `src/snapshots` (the files its tests' `snapshot` statements compare with), and
+//!   ```` ```dagf,fixtures=DIR ```` to `src/fixtures` (what `dagfc fixtures record` saved);
 //! - a block with `test` blocks is also run with `dagfc test`, which must pass, or
 //!   with ```` ```dagf,tests=fail ````, fail (exit 1).
 //!
@@ -262,7 +263,7 @@ fn compile(
         let known = matches!(
             (k.as_str(), v.as_deref()),
             (
-                "fails" | "warns" | "file" | "configs" | "snapshots",
+                "fails" | "warns" | "file" | "configs" | "snapshots" | "fixtures",
                 Some(_)
             ) | ("style", Some("classic" | "taskflow"))
                 | ("tests", Some("fail"))
@@ -273,7 +274,7 @@ fn compile(
             return (
                 None,
                 Err(format!(
-                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE, file=NAME, configs=DIR, snapshots=DIR, style=classic|taskflow, tests=fail and target=X.Y"
+                    "unknown attribute `{shown}`; a dagf block takes fails=CODE, warns=CODE, file=NAME, configs=DIR, snapshots=DIR, fixtures=DIR, style=classic|taskflow, tests=fail and target=X.Y"
                 )),
             );
         }
@@ -323,16 +324,16 @@ fn compile(
         }
         copy(&book_src().join("../..").join(&dir), &src.join("configs"));
     }
-    if let Some(dir) = block.values("snapshots").pop() {
+    for kind in ["snapshots", "fixtures"] {
+        let Some(dir) = block.values(kind).pop() else {
+            continue;
+        };
         let from = book_src().join("../..").join(&dir);
-        std::fs::create_dir_all(src.join("snapshots")).expect("snapshots folder");
+        std::fs::create_dir_all(src.join(kind)).expect("snapshots or fixtures folder");
         for e in std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
             let path = e.expect("entry").path();
-            std::fs::copy(
-                &path,
-                src.join("snapshots").join(path.file_name().expect("name")),
-            )
-            .expect("copy");
+            std::fs::copy(&path, src.join(kind).join(path.file_name().expect("name")))
+                .expect("copy");
         }
     }
 

@@ -9,7 +9,8 @@
 //! not UTF-8, as octal escapes), `$ mkfifo PATH` (a named pipe), `$ mkdir -p PATH`,
 //! `$ flock PATH sleep N &` (another process holds a lock on PATH while the rest runs),
 //! then one `$ dagfc check|build`, optionally with `--env NAME`, `$ dagfc check --python`,
-//! `$ dagfc verify`, `$ dagfc test`, `$ dagfc import dag-factory FILE` or
+//! `$ dagfc verify`, `$ dagfc test` (or `--integration`, `--integration --timeout N`),
+//! `$ dagfc fixtures record SOURCE`, `$ dagfc import dag-factory FILE` or
 //! `$ dagfc operators import TARGET`, whose output lines are for the
 //! reader only. The Python of the Airflow environment is `python3` on PATH for the
 //! commands that run Python. The
@@ -67,7 +68,11 @@ impl Run {
 /// Runs `dagfc SUBCOMMAND ARGS --message-format json` inside `dir`.
 fn compile_in(dir: &Path, subcommand: &str, args: &[&str]) -> Run {
     let mut cmd = dagfc();
-    if subcommand == "verify" || subcommand == "operators" || args.contains(&"--python") {
+    if subcommand == "verify"
+        || subcommand == "operators"
+        || args.contains(&"--python")
+        || args.contains(&"--integration")
+    {
         let python = common::venv_python();
         let bin = python.parent().expect("the venv's bin folder");
         let path = std::env::var_os("PATH").unwrap_or_default();
@@ -248,12 +253,18 @@ fn replay(transcript: &str) -> Option<Result<Run, String>> {
         [sub @ "check", args @ ..] if matches!(args, ["--python"]) => (*sub, args),
         [sub @ "build", args @ ..] if matches!(args, ["--only" | "--tenant", _]) => (*sub, args),
         [sub @ ("verify" | "test"), args @ ..] if args.is_empty() => (*sub, args),
+        [sub @ "test", args @ ..]
+            if matches!(args, ["--integration"] | ["--integration", "--timeout", _]) =>
+        {
+            (*sub, args)
+        }
+        [sub @ "fixtures", args @ ..] if matches!(args, ["record", _]) => (*sub, args),
         [sub @ "import", args @ ..] if matches!(args, ["dag-factory", _]) => (*sub, args),
         [sub @ "diff", args @ ..] if matches!(args, ["--rev", _]) => (*sub, args),
         [sub @ "operators", args @ ..] if matches!(args, ["import", _]) => (*sub, args),
         _ => {
             return Some(Err(format!(
-                "transcripts run `dagfc check` or `dagfc build` (with at most `--env NAME`, `--only PATTERN` or `--tenant NAME`), `dagfc check --python`, `dagfc verify`, `dagfc test`, `dagfc import dag-factory FILE`, `dagfc diff --rev REV` or `dagfc operators import TARGET`, not `dagfc {command}`"
+                "transcripts run `dagfc check` or `dagfc build` (with at most `--env NAME`, `--only PATTERN` or `--tenant NAME`), `dagfc check --python`, `dagfc verify`, `dagfc test` (with at most `--integration` and `--timeout N`), `dagfc fixtures record SOURCE`, `dagfc import dag-factory FILE`, `dagfc diff --rev REV` or `dagfc operators import TARGET`, not `dagfc {command}`"
             )));
         }
     };

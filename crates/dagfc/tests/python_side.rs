@@ -961,3 +961,65 @@ fn diff_against_an_output_folder_reads_what_airflow_loads() {
         "{err}"
     );
 }
+
+/// An operator whose constructor has no annotations, its types given only by Sphinx
+/// `:type name:` fields (and `:param TYPE name:`), as many providers write them.
+const DOC_TYPED_OPS: &str = r#"from airflow.sdk import BaseOperator
+
+
+class Transfer(BaseOperator):
+    """Copies a table.
+
+    :param source: the table to read
+    :type source: str
+    :param targets: where to write
+    :type targets: list of str
+    :param retries_left: how many times to retry
+    :type retries_left: int, optional
+    :param mode: how to write
+    :type mode: str or list[str]
+    :param int batch: rows per batch
+    :param labels: labels of the copy
+    :type labels: dict[str, str]
+    :param wait: how long to wait for the table
+    :type wait: :class:`~datetime.timedelta`
+    :param extra: anything at all
+    """
+
+    def __init__(self, *, source, targets, retries_left=None, mode="append", batch=10, labels=None, wait=None, extra=None, **kwargs):
+        super().__init__(**kwargs)
+
+    def execute(self, context):
+        return None
+"#;
+
+#[test]
+fn operators_import_reads_types_from_sphinx_docstrings() {
+    let python = venv_python();
+    let flag = python_flag(&python);
+    let dir = project(TOML, &[("python/doc_ops.py", DOC_TYPED_OPS)]);
+    let (status, text, run) = operators_import(dir.path(), &[&flag, "doc_ops"]);
+    assert_eq!(status, Some(0), "{}", run.raw);
+    assert!(run.diags.is_empty(), "{:?}", run.diags);
+    let field = |name: &str| {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no field {name} in:\n{text}"))
+            .to_string()
+    };
+    assert_eq!(field("source"), "source: str");
+    assert_eq!(field("targets"), "targets: list<str>");
+    assert_eq!(field("retries_left"), "retries_left: int?");
+    assert_eq!(field("mode"), "mode: str | list<str> = \"append\"");
+    assert_eq!(field("batch"), "batch: int = 10");
+    assert_eq!(field("labels"), "labels: map<str>?");
+    assert_eq!(field("wait"), "wait: duration?");
+    // Where neither the signature nor the docstring says, and only there: `any`.
+    assert_eq!(field("extra"), "extra: any?");
+    // What it wrote compiles.
+    std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");
+    std::fs::write(dir.path().join("src/doc_ops.dagf"), &text).expect("write");
+    let checked = dagfc(dir.path(), &["check"]);
+    assert_eq!(checked.status, Some(0), "{}", checked.raw);
+}

@@ -12,6 +12,10 @@ pub(crate) struct TestRun {
     pub failures: Vec<Diagnostic>,
     /// The dags a `snapshot` statement names, with where the statement is.
     pub snapshots: Vec<(Span, dagf_ir::Dag)>,
+    /// The `run` statements, checked.
+    pub runs: Vec<crate::RunPlan>,
+    /// The pools the project declares, for the Airflow that runs them.
+    pub pools: Vec<dagf_ir::Pool>,
 }
 
 /// Runs the body of `test` (declared in module `m`) over the program's globals.
@@ -51,6 +55,15 @@ pub(crate) fn run_test(
                 }
             }
             TestStmt::Stmt(Stmt::Error(_)) | TestStmt::Fixture { .. } => {}
+            TestStmt::Project { name, .. } => {
+                let v = cx.test_project(name.span);
+                env.push((Rc::from(name.name.as_str()), v));
+            }
+            TestStmt::Run { dag, expects, span } => {
+                if let Some(plan) = cx.test_run(m, &mut env, dag, expects, *span) {
+                    run.runs.push(plan);
+                }
+            }
             TestStmt::Stmt(other) => cx.not_here(
                 other.span(),
                 "in a test",
@@ -63,16 +76,7 @@ pub(crate) fn run_test(
             }
             TestStmt::Snapshot { value, span } => {
                 let v = cx.expr(m, &mut env, value, None);
-                // The very record a `dag` of the test was bound to, not one that looks like it.
-                let dag = match &v.v {
-                    V::Record(fields) => cx
-                        .test_dags
-                        .iter()
-                        .find(|(r, _)| Rc::ptr_eq(r, fields))
-                        .and_then(|(_, i)| cx.project.dags.get(*i)),
-                    _ => None,
-                };
-                match dag {
+                match cx.dag_of(&v) {
                     Some(d) => run.snapshots.push((*span, d.clone())),
                     None if v.is_error() => {}
                     None => cx.err(
@@ -93,11 +97,241 @@ pub(crate) fn run_test(
             }
         }
     }
+    if !run.runs.is_empty() {
+        // The pools are the project's, whatever the test's dags use: Airflow is given all
+        // of them. Their mistakes are the project's check's to report.
+        let declared = cx.declared_pools();
+        let mut scratch = Diagnostics::new();
+        let pools = crate::pools::check(declared, &cx.facts, &mut scratch);
+        run.pools = pools.iter().filter_map(crate::pools::to_ir).collect();
+    }
     cx.flush_refs();
     run
 }
 
 impl Cx<'_> {
+    /// The dag a value of a test stands for: the very record a `dag` of the test (or its
+    /// `project`) was bound to, not one that looks like it.
+    fn dag_of(&self, v: &Value) -> Option<&dagf_ir::Dag> {
+        match &v.v {
+            V::Record(fields) => self
+                .test_dags
+                .iter()
+                .find(|(r, _)| Rc::ptr_eq(r, fields))
+                .and_then(|(_, i)| self.project.dags.get(*i)),
+            _ => None,
+        }
+    }
+
+    /// `project p`: the whole project built as a build builds it (every dag and every
+    /// check across the project), given as a record: `dags` (each by id), `dag_ids`,
+    /// `files`.
+    fn test_project(&mut self, at: Span) -> Value {
+        let mut found = Diagnostics::new();
+        let built = super::run(self.prog, self.sources, self.options, None, &mut found);
+        // The globals' mistakes are already reported, by the test's own evaluation.
+        let known: std::collections::HashSet<Diagnostic> = self.diags.iter().cloned().collect();
+        for d in found.into_sorted() {
+            if !known.contains(&d) {
+                self.diags.push(d);
+            }
+        }
+        let v = |x: V| Value::new(x, at);
+        let s = |t: &str| v(V::Str(Rc::from(t)));
+        let mut dags = Vec::new();
+        for dag in built.dags {
+            let value = dag_value(&dag, at);
+            if let V::Record(fields) = &value.v {
+                self.test_dags
+                    .push((fields.clone(), self.project.dags.len()));
+            }
+            dags.push((Rc::from(dag.dag_id.as_str()), value, dag.path()));
+            self.project.dags.push(dag);
+        }
+        let ids = dags.iter().map(|(id, _, _)| s(id)).collect();
+        let mut files: Vec<String> = dags.iter().map(|(_, _, f)| f.clone()).collect();
+        files.sort();
+        let fields: Vec<(Rc<str>, Value)> = vec![
+            (
+                Rc::from("dags"),
+                v(V::Record(Rc::new(
+                    dags.into_iter().map(|(id, d, _)| (id, d)).collect(),
+                ))),
+            ),
+            (Rc::from("dag_ids"), v(V::List(Rc::new(ids)))),
+            (
+                Rc::from("files"),
+                v(V::List(Rc::new(files.iter().map(|f| s(f)).collect()))),
+            ),
+        ];
+        v(V::Record(Rc::new(fields)))
+    }
+
+    /// `run d { expect ... }`: the dag and its expectations, checked now so that a
+    /// mistake in them is found without Airflow.
+    fn test_run(
+        &mut self,
+        m: ModuleId,
+        env: &mut Env,
+        dag: &Expr,
+        expects: &[Expr],
+        span: Span,
+    ) -> Option<crate::RunPlan> {
+        let v = self.expr(m, env, dag, None);
+        let Some(built) = self.dag_of(&v).cloned() else {
+            if !v.is_error() {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0811,
+                        dag.span,
+                        format!("`run` takes a dag built in the test, not {}", a_kind(&v)),
+                        "not a dag of this test",
+                    )
+                    .with_help("build the dag first (`dag d: factory(...)`, or `project p` and `p.dags.ID`), then write `run d`"),
+                );
+            }
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for x in expects {
+            match self.expectation(m, env, &built, x) {
+                Some(e) => out.push(e),
+                None => ok = false,
+            }
+        }
+        if expects.is_empty() {
+            out.push(crate::Expectation {
+                task: None,
+                state: "success".into(),
+                span,
+            });
+        }
+        ok.then_some(crate::RunPlan {
+            span,
+            dag: built,
+            expects: out,
+        })
+    }
+
+    /// One `expect`: `state == "STATE"` (the dag run's) or `tasks.ID == "STATE"`
+    /// (`tasks["ID"]`, `tasks.GROUP.TASK`).
+    fn expectation(
+        &mut self,
+        m: ModuleId,
+        env: &mut Env,
+        dag: &dagf_ir::Dag,
+        x: &Expr,
+    ) -> Option<crate::Expectation> {
+        let malformed = |cx: &mut Self, at: Span| {
+            cx.err(
+                Diagnostic::at(
+                    Code::E0808,
+                    at,
+                    "an expectation of a run says what a task or the run ends in",
+                    "not `tasks.ID == \"STATE\"` or `state == \"STATE\"`",
+                )
+                .with_help("write `expect tasks.load == \"success\"` for a task, or `expect state == \"failed\"` for the dag run"),
+            );
+        };
+        let ExprKind::Binary(BinOp::Eq, lhs, rhs) = &x.kind else {
+            malformed(self, x.span);
+            return None;
+        };
+        let task = match self.task_path(m, env, lhs) {
+            Some(t) => t,
+            None => {
+                malformed(self, lhs.span);
+                return None;
+            }
+        };
+        let state_value = self.expr(m, env, rhs, None);
+        let state = match &state_value.v {
+            V::Str(s) => s.to_string(),
+            _ if state_value.is_error() => return None,
+            _ => {
+                malformed(self, rhs.span);
+                return None;
+            }
+        };
+        let known = if task.is_some() {
+            crate::TASK_STATES
+        } else {
+            crate::RUN_STATES
+        };
+        if !known.contains(&state.as_str()) {
+            let whose = if task.is_some() {
+                "a task ends a run in"
+            } else {
+                "a dag run ends in"
+            };
+            self.err(
+                Diagnostic::at(
+                    Code::E0809,
+                    rhs.span,
+                    format!("`{state}` is not a state {whose}"),
+                    "unknown state",
+                )
+                .with_suggestion(&state, known.iter().copied())
+                .or_help(format!("write one of {}", known.join(", ")))
+                .with_note(format!("the states: {}", known.join(", "))),
+            );
+            return None;
+        }
+        if let Some(id) = &task
+            && dag.task_index(id).is_none()
+        {
+            let ids: Vec<&str> = dag.tasks().map(|t| t.task_id.as_str()).collect();
+            self.err(
+                Diagnostic::at(
+                    Code::E0810,
+                    lhs.span,
+                    format!("the dag `{}` has no task `{id}`", dag.dag_id),
+                    "no such task",
+                )
+                .with_suggestion(id, ids.iter().copied())
+                .or_help("name a task of the dag, as `task_ids` lists them")
+                .with_note(format!("its tasks: {}", abbreviate(&ids))),
+            );
+            return None;
+        }
+        Some(crate::Expectation {
+            task,
+            state,
+            span: x.span,
+        })
+    }
+
+    /// What the left side of an expectation names: `Some(None)` for `state`,
+    /// `Some(Some(id))` for a task, `None` if it is neither.
+    fn task_path(&mut self, m: ModuleId, env: &mut Env, x: &Expr) -> Option<Option<String>> {
+        match &x.kind {
+            ExprKind::Name(n) if n == "state" => Some(None),
+            ExprKind::Field(base, field) => {
+                let mut parts = vec![field.name.clone()];
+                let mut at = base.as_ref();
+                loop {
+                    match &at.kind {
+                        ExprKind::Name(n) if n == "tasks" => break,
+                        ExprKind::Field(b, f) => {
+                            parts.push(f.name.clone());
+                            at = b.as_ref();
+                        }
+                        _ => return None,
+                    }
+                }
+                parts.reverse();
+                Some(Some(parts.join(".")))
+            }
+            ExprKind::Index(base, index) if matches!(&base.kind, ExprKind::Name(n) if n == "tasks") => {
+                match &self.expr(m, env, index, None).v {
+                    V::Str(s) => Some(Some(s.to_string())),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
     /// Builds a dag of a test as a top-level `dag` statement would, and gives it as a record.
     fn test_dag(&mut self, m: ModuleId, env: &mut Env, d: &ast::Decl) -> Value {
         let (before, errors) = (self.project.dags.len(), self.diags.error_count());

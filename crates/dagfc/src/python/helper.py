@@ -9,8 +9,10 @@ Requests:
   {"op": "inspect", "classes": [PATH...], "callables": [PATH...]}
   {"op": "verify", "classes": [...], "callables": [...], "folder": DIR, "args": [NAME...]}
   {"op": "introspect", "targets": [CLASS_OR_MODULE...]}
+  {"op": "dags_test", "dag_id": ID}
 (the answer to "verify" is inspect's, with the DAGs loaded from DIR and their import
-errors; the answer to "introspect" describes the operator classes each target names
+errors; the answer to "dags_test" is the final state of the run `airflow dags test`
+made and of each task instance; the answer to "introspect" describes the operator classes each target names
 or defines, see `introspect`)
 """
 
@@ -599,6 +601,55 @@ def param_docs(doc):
     return out
 
 
+def param_types(doc):
+    """The types a docstring gives its parameters when the signature does not: Sphinx's
+    `:type name: TEXT`, and `:param TYPE name:`."""
+    import re
+
+    out = {}
+    for line in (doc or "").splitlines():
+        m = re.match(r"^\s*:type\s+(\w+)\s*:(.*)$", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+            continue
+        m = re.match(r"^\s*:param\s+([^:]*\S)\s+(\w+)\s*:", line)
+        if m:
+            out.setdefault(m.group(2), m.group(1).strip())
+    return out
+
+
+def doc_type(text, globalns):
+    """A docstring's type text as a type: roles and markup dropped, `X or Y` as a
+    union, `list of X` as `list[X]`, `, optional` as `| None`; what does not read as a
+    type is `Unknown` (described as `any`)."""
+    import re
+
+    text = re.sub(r":(?:py:)?(?:class|obj|data|type):", "", text)
+    text = text.replace("`", "").replace("~", "").strip().rstrip(".")
+    optional = False
+    m = re.match(r"^(.*?),?\s*optional$", text, re.IGNORECASE)
+    if m:
+        text, optional = m.group(1).strip(), True
+    text = re.sub(r"\b(list|set|tuple|sequence|iterable) of (\w[\w.]*)", r"\1[\2]", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s+or\s+", " | ", text)
+    text = re.sub(r"\b(list|dict|set|tuple)\b", lambda m: m.group(1).lower(), text, flags=re.IGNORECASE)
+    if not text or not re.fullmatch(r"[\w.\[\], |]+", text):
+        return Unknown(text)
+    if optional and "None" not in text:
+        text = f"{text} | None"
+    import builtins
+    import datetime
+    import typing
+
+    # A docstring names the classes of `datetime` in full, which the module need not import.
+    text = re.sub(r"\bdatetime\.(timedelta|datetime|date)\b", r"\1", text)
+    names = dict(vars(builtins))
+    names.update(vars(typing))
+    names.update(globalns or {})
+    names.update(timedelta=datetime.timedelta, datetime=datetime.datetime, date=datetime.date)
+    return evaluate(text, names)
+
+
 def class_doc(cls):
     doc = inspect.cleandoc(vars(cls).get("__doc__") or "")
     paras = []
@@ -635,9 +686,13 @@ def constructor(cls):
         hints = annotations_of(init)
         globalns = getattr(inspect.unwrap(init), "__globals__", {})
         docs = {}
+        doc_types = {}
         for k in cls.__mro__:
-            for name, text in param_docs(vars(k).get("__doc__") or "").items():
-                docs.setdefault(name, text)
+            text = vars(k).get("__doc__") or ""
+            for name, said in param_docs(text).items():
+                docs.setdefault(name, said)
+            for name, said in param_types(text).items():
+                doc_types.setdefault(name, said)
         var_keyword = False
         for p in sig.parameters.values():
             if p.name == "self":
@@ -651,6 +706,9 @@ def constructor(cls):
             if p.name in base_names or p.name == "task_id":
                 continue
             ann = hints.get(p.name, p.annotation)
+            # Many providers give a type only in the docstring.
+            if ann is p.empty and p.name in doc_types:
+                ann = doc_type(doc_types[p.name], globalns)
             entry = {
                 "name": p.name,
                 "type": describe_type(ann, globalns),
@@ -790,6 +848,52 @@ def introspect(request):
         return {"targets": {t: introspect_target(t) for t in request.get("targets", [])}}
 
 
+def state_text(state):
+    if state is None:
+        return "none"
+    return str(getattr(state, "value", state))
+
+
+def dags_test(request):
+    """`airflow dags test DAG_ID`, as the command line runs it, then the final state
+    of the run it made and of each task instance, read from the metadata database."""
+    from airflow.__main__ import main as airflow_main
+
+    dag_id = request["dag_id"]
+    sys.argv = ["airflow", "dags", "test", dag_id]
+    error = None
+    try:
+        airflow_main()
+    except SystemExit as e:
+        # A failed run exits with "DagRun failed": the states say what failed.
+        if e.code not in (0, None):
+            error = str(e.code)
+    except BaseException as e:  # noqa: BLE001 - reported as why no run was made
+        error = short_error(e)
+        traceback.print_exc()
+    from sqlalchemy import select
+
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        run = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).limit(1)
+        ).first()
+        if run is None:
+            return {"run": None, "run_error": error or "Airflow made no run"}
+        tis = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id
+            )
+        ).all()
+        tasks = {}
+        for ti in sorted(tis, key=lambda t: (t.task_id, t.map_index)):
+            tasks.setdefault(ti.task_id, []).append(state_text(ti.state))
+        return {"run": {"state": state_text(run.state), "tasks": tasks}}
+
+
 def main():
     try:
         request = json.loads(sys.stdin.read())
@@ -799,6 +903,8 @@ def main():
         try:
             if request.get("op") == "introspect":
                 answer = introspect(request)
+            elif request.get("op") == "dags_test":
+                answer = dags_test(request)
             else:
                 answer = inspect_all(request)
             if request.get("op") == "verify":

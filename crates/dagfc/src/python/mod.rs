@@ -146,6 +146,18 @@ impl PyEnv {
         request: &serde_json::Value,
         envs: &[(String, std::ffi::OsString)],
     ) -> Result<serde_json::Value, Box<Diagnostic>> {
+        self.ask_with(request, envs, self.timeout)
+            .map(|(answer, _)| answer)
+    }
+
+    /// [`PyEnv::ask`] under another clock, also giving what the helper wrote on
+    /// standard error (what the project's code and Airflow printed meanwhile).
+    pub fn ask_with(
+        &self,
+        request: &serde_json::Value,
+        envs: &[(String, std::ffi::OsString)],
+        timeout: Duration,
+    ) -> Result<(serde_json::Value, String), Box<Diagnostic>> {
         let mut cmd = Command::new(&self.interpreter);
         cmd.arg("-c")
             .arg(BOOT)
@@ -157,7 +169,7 @@ impl PyEnv {
             clean_airflow_env(&mut cmd);
         }
         cmd.envs(envs.iter().map(|(k, v)| (k, v)));
-        let out = self.run(cmd, Some(request.to_string()), self.timeout)?;
+        let out = self.run(cmd, Some(request.to_string()), timeout)?;
         let text = String::from_utf8_lossy(&out.stdout);
         let last = text
             .lines()
@@ -209,7 +221,7 @@ impl PyEnv {
             }
             return Err(Box::new(d));
         }
-        Ok(answer)
+        Ok((answer, String::from_utf8_lossy(&out.stderr).into_owned()))
     }
 
     /// Runs a command (this environment's interpreter, or a tool of it) under a clock;
