@@ -426,7 +426,11 @@ impl Dag {
     /// Whether group `gi` is group `outer` or inside it, at any depth.
     pub fn group_within(&self, gi: usize, outer: usize) -> bool {
         let mut at = Some(gi);
-        while let Some(g) = at {
+        // A malformed parent chain cannot loop forever: a dag has this many groups at most.
+        for _ in 0..=self.groups.len() {
+            let Some(g) = at else {
+                break;
+            };
             if g == outer {
                 return true;
             }
@@ -439,8 +443,8 @@ impl Dag {
     pub fn group_path(&self, gi: usize) -> String {
         let mut parts = Vec::new();
         let mut at = Some(gi);
-        while let Some(g) = at {
-            let Some(grp) = self.groups.get(g) else {
+        for _ in 0..=self.groups.len() {
+            let Some(grp) = at.and_then(|g| self.groups.get(g)) else {
                 break;
             };
             parts.push(grp.group_id.as_str());
@@ -453,10 +457,10 @@ impl Dag {
     /// The mapped group a task runs in (its own group or one around it), if any.
     pub fn mapped_group_of(&self, task: &Task) -> Option<usize> {
         let mut at = task.group;
-        while let Some(g) = at {
-            let grp = self.groups.get(g)?;
+        for _ in 0..=self.groups.len() {
+            let grp = self.groups.get(at?)?;
             if grp.mapped.is_some() {
-                return Some(g);
+                return at;
             }
             at = grp.parent;
         }

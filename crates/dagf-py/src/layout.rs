@@ -251,6 +251,7 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
     // A mapped group makes the task whose output it is mapped over upstream of its
     // first tasks itself.
     let mapped_group = |i: usize| dag.mapped_group_of(dag.task(i));
+    let all_pairs = dag.edge_pairs();
     edges.retain(|&(a, b)| {
         let Some(gi) = mapped_group(b) else {
             return true;
@@ -260,11 +261,13 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
                 matches!(&f.value, Value::Output { task, .. } if *task == dag.task(a).task_id)
             })
         });
-        let first = !dag
-            .edge_pairs()
+        if !over_output || mapped_group(a) == Some(gi) {
+            return true;
+        }
+        let first = !all_pairs
             .iter()
             .any(|&(x, y)| y == b && mapped_group(x) == Some(gi));
-        if over_output && first && mapped_group(a) != Some(gi) {
+        if first {
             connected[a] = true;
             return false;
         }

@@ -38,6 +38,7 @@ fn dag(
             parent: *parent,
             tooltip: None,
             order: g,
+            mapped: None,
             span: span(),
         });
     }
