@@ -230,9 +230,8 @@ impl Reducer {
             // teardown's setups by its direct edges): their edges stay as written.
             // A mapped task is many task instances, and a task downstream of one counts
             // them all (or is skipped when it expands to none): its edges stay too.
-            let takes_args = t.op.behaviour.takes_task_args()
-                && t.role == crate::Role::Work
-                && not_mapped;
+            let takes_args =
+                t.op.behaviour.takes_task_args() && t.role == crate::Role::Work && not_mapped;
             let rule = rule(t);
             source.push(
                 t.op.behaviour == Behaviour::Plain

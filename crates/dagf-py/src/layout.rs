@@ -257,9 +257,9 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
             return true;
         };
         let over_output = dag.groups[gi].mapped.as_ref().is_some_and(|m| {
-            m.fields().iter().any(|f| {
-                matches!(&f.value, Value::Output { task, .. } if *task == dag.task(a).task_id)
-            })
+            m.fields().iter().any(
+                |f| matches!(&f.value, Value::Output { task, .. } if *task == dag.task(a).task_id),
+            )
         });
         if !over_output || mapped_group(a) == Some(gi) {
             return true;
@@ -279,8 +279,7 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
     }
     // The edges inside a mapped group are written in its function; what the rest of
     // the file names of it, the function returns.
-    let mut group_edges: std::collections::HashMap<usize, Vec<(usize, usize)>> =
-        Default::default();
+    let mut group_edges: std::collections::HashMap<usize, Vec<(usize, usize)>> = Default::default();
     let mut exported = vec![false; dag.graph.node_count()];
     edges.retain(|&(a, b)| match (mapped_group(a), mapped_group(b)) {
         (Some(x), Some(y)) if x == y => {
@@ -356,7 +355,12 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
             g.collect(&f.value);
         }
     }
-    for f in dag.groups.iter().flat_map(|grp| grp.mapped.iter()).flat_map(|m| m.fields()) {
+    for f in dag
+        .groups
+        .iter()
+        .flat_map(|grp| grp.mapped.iter())
+        .flat_map(|m| m.fields())
+    {
         g.collect(&f.value);
     }
     for f in dag.args.iter().filter(passed) {
@@ -570,7 +574,13 @@ pub(crate) fn write_dependencies_at(
             if sides.len() > 2 {
                 pad(out, indent);
                 join(out, sides.iter(), " >> ", |out, side| {
-                    write_side(out, side.iter().map(|&i| name(i)), side.len(), false, indent)
+                    write_side(
+                        out,
+                        side.iter().map(|&i| name(i)),
+                        side.len(),
+                        false,
+                        indent,
+                    )
                 });
                 out.push('\n');
                 continue;

@@ -468,9 +468,8 @@ mod tests {
     #[test]
     fn mapping_changes_are_changes() {
         let plain = project(None, None);
-        let expand = |items: &[&str]| {
-            Some(Mapped::Expand(vec![field("bash_command", strs(items))]))
-        };
+        let expand =
+            |items: &[&str]| Some(Mapped::Expand(vec![field("bash_command", strs(items))]));
         let group = |items: &[&str]| Some(Mapped::Expand(vec![field("table", strs(items))]));
 
         // Nothing mapped either time: no change.
@@ -520,7 +519,11 @@ mod tests {
         let names: Vec<&str> = got.iter().map(|(p, _, _)| p.as_str()).collect();
         assert_eq!(
             names,
-            ["load.expand_kwargs", "load.expand.bash_command", "tables.expand.table"]
+            [
+                "load.expand_kwargs",
+                "load.expand.bash_command",
+                "tables.expand.table"
+            ]
         );
         assert!(got[0].1.is_none() && got[0].2.is_some());
         assert!(got[1].1.is_some() && got[1].2.is_none());

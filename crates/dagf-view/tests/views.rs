@@ -290,7 +290,11 @@ fn a_mapped_group_is_marked_in_every_drawing() {
         provenance: Vec::new(),
     }]));
     for (what, text) in [("dot", dot(&d)), ("mermaid", mermaid(&d)), ("svg", svg(&d))] {
-        assert_eq!(text.matches("tables · mapped").count(), 1, "{what}:\n{text}");
+        assert_eq!(
+            text.matches("tables · mapped").count(),
+            1,
+            "{what}:\n{text}"
+        );
         assert!(!text.contains("plain · mapped"), "{what}:\n{text}");
     }
 }

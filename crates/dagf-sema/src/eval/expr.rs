@@ -180,7 +180,10 @@ impl Cx<'_> {
                                 Some(t) => out.push_str(&t),
                                 None if v.is_error() => return V::Error,
                                 None if matches!(v.v, V::MapArg(_)) => {
-                                    self.runtime_item(x.span, "inside a string, which is made when the file is written");
+                                    self.runtime_item(
+                                        x.span,
+                                        "inside a string, which is made when the file is written",
+                                    );
                                     return V::Error;
                                 }
                                 None if matches!(v.v, V::Output(_)) => {

@@ -530,7 +530,11 @@ impl Cx<'_> {
             };
             slots.push(crate::layers::Slot::new(k, items, dag.layer, *span));
             let arg = crate::value::MapArg { param: k.clone() };
-            bound.push((k.clone(), Value::new(V::MapArg(Rc::new(arg)), x.span), x.span));
+            bound.push((
+                k.clone(),
+                Value::new(V::MapArg(Rc::new(arg)), x.span),
+                x.span,
+            ));
         }
         ok.then_some((
             MapB {

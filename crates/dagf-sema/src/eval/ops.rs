@@ -245,7 +245,11 @@ impl Cx<'_> {
         let out = match (op, &l.v, &r.v) {
             (_, Error, _) | (_, _, Error) => return Error,
             (_, MapArg(_), _) | (_, _, MapArg(_)) => {
-                let at = if matches!(l.v, MapArg(_)) { l.span } else { r.span };
+                let at = if matches!(l.v, MapArg(_)) {
+                    l.span
+                } else {
+                    r.span
+                };
                 self.runtime_item(at, "its value is known only when the group runs");
                 return Error;
             }
