@@ -400,7 +400,7 @@ impl Cx<'_> {
                 let (expand, rest) = mapping::split_expand(body);
                 (expand, Some(rest))
             }
-            _ => (None, d.body.clone()),
+            (_, body) => (None, body.as_deref().map(std::borrow::Cow::Borrowed)),
         };
         let mut mapped = None;
         let mut bound = Vec::new();
@@ -449,7 +449,7 @@ impl Cx<'_> {
         self.apply_mixins(&d.mixins, m, env, dag, Scope::Group(g));
         if let Some(body) = &own_body {
             let mark = env.len();
-            self.body(m, env, body, dag, Scope::Group(g));
+            self.body(m, env, body.as_ref(), dag, Scope::Group(g));
             env.truncate(mark);
         }
         dag.scope = parent;

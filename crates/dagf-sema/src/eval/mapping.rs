@@ -336,17 +336,20 @@ fn with_kind(v: &Value) -> String {
 }
 
 /// A group use's body split in two: its `expand` statement, if one stands at its top
-/// level, and the rest, which is evaluated as the group's own body.
-pub(super) fn split_expand(body: &[ast::Stmt]) -> (Option<&ast::Stmt>, Vec<ast::Stmt>) {
+/// level, and the rest, which is evaluated as the group's own body (borrowed when
+/// there is no `expand` to take out).
+pub(super) fn split_expand(
+    body: &[ast::Stmt],
+) -> (Option<&ast::Stmt>, std::borrow::Cow<'_, [ast::Stmt]>) {
     let at = body.iter().position(
         |s| matches!(s, ast::Stmt::Field { name, .. } if MAP_FIELDS.contains(&name.name.as_str())),
     );
     match at {
-        None => (None, body.to_vec()),
+        None => (None, std::borrow::Cow::Borrowed(body)),
         Some(i) => {
             let mut rest = body.to_vec();
             rest.remove(i);
-            (body.get(i), rest)
+            (body.get(i), std::borrow::Cow::Owned(rest))
         }
     }
 }
