@@ -381,10 +381,34 @@ impl<'a> Gen<'a> {
             .filter(|&i| self.exported.get(i).copied().unwrap_or(false))
             .filter(|&i| dag.task(i).group.is_some_and(|g| dag.group_within(g, gi)))
             .collect();
-        if !returned.is_empty() {
-            pad(out, inner);
-            out.push_str("return ");
-            join(out, returned.iter(), ", ", |out, &i| out.push_str(&vars[i]));
+        let names: Vec<&str> = returned.iter().map(|&i| vars[i].as_ref()).collect();
+        // Several names that do not fit on the line go one a line, in parentheses.
+        let tuple = |out: &mut String, indent: usize| {
+            out.push_str("(\n");
+            for name in &names {
+                pad(out, indent + INDENT);
+                out.push_str(name);
+                out.push_str(",\n");
+            }
+            pad(out, indent);
+            out.push(')');
+        };
+        if !names.is_empty() {
+            flat_or_exploded(
+                out,
+                0,
+                0,
+                |out| {
+                    pad(out, inner);
+                    out.push_str("return ");
+                    join(out, names.iter(), ", ", |out, name| out.push_str(name));
+                },
+                |out| {
+                    pad(out, inner);
+                    out.push_str("return ");
+                    tuple(out, inner);
+                },
+            );
             out.push('\n');
         }
         self.mapped_args.borrow_mut().clear();
@@ -398,38 +422,59 @@ impl<'a> Gen<'a> {
             .zip(m.fields())
             .map(|((_, var), f)| (var.as_ref(), &f.value))
             .collect();
-        let call = |out: &mut String| {
+        // `NAMES = function.expand(`, the names flat or (too long) as a tuple.
+        let call = |out: &mut String, exploded_names: bool| {
             pad(out, indent);
-            if !returned.is_empty() {
-                join(out, returned.iter(), ", ", |out, &i| out.push_str(&vars[i]));
+            if exploded_names {
+                tuple(out, indent);
+                out.push_str(" = ");
+            } else if !names.is_empty() {
+                join(out, names.iter(), ", ", |out, name| out.push_str(name));
                 out.push_str(" = ");
             }
             out.push_str(&function);
             out.push_str(".expand(");
         };
-        flat_or_exploded(
-            out,
-            0,
-            0,
-            |out| {
-                call(out);
-                join(out, items.iter(), ", ", |out, (k, x)| {
-                    out.push_str(k);
-                    out.push('=');
-                    self.flat(out, x);
-                });
-                out.push(')');
-            },
-            |out| {
-                call(out);
-                out.push('\n');
-                for (k, x) in &items {
-                    self.kwarg_line(out, k, Arg::Value(x), indent + INDENT);
-                }
-                pad(out, indent);
-                out.push(')');
-            },
-        );
+        let flat_call = |out: &mut String, exploded_names: bool| {
+            call(out, exploded_names);
+            join(out, items.iter(), ", ", |out, (k, x)| {
+                out.push_str(k);
+                out.push('=');
+                self.flat(out, x);
+            });
+            out.push(')');
+        };
+        let exploded_call = |out: &mut String, exploded_names: bool| {
+            call(out, exploded_names);
+            out.push('\n');
+            for (k, x) in &items {
+                self.kwarg_line(out, k, Arg::Value(x), indent + INDENT);
+            }
+            pad(out, indent);
+            out.push(')');
+        };
+        let mut head = String::new();
+        call(&mut head, false);
+        let names_fit = names.len() < 2 || head.len() <= crate::fmt::LINE;
+        if names_fit {
+            flat_or_exploded(
+                out,
+                0,
+                0,
+                |out| flat_call(out, false),
+                |out| exploded_call(out, false),
+            );
+        } else {
+            // As ruff writes it: the names exploded, then the call flat if the line
+            // after them holds it.
+            let start = out.len();
+            flat_call(out, true);
+            let last = out[start..].rsplit('\n').next().map_or(0, str::len);
+            if last > crate::fmt::LINE {
+                out.truncate(start);
+                exploded_call(out, true);
+            }
+        }
         out.push('\n');
     }
 
