@@ -281,6 +281,21 @@ impl Task {
         out
     }
 
+    /// Whether one of its arguments holds an item of the mapped group around it.
+    pub fn reads_mapped_arg(&self) -> bool {
+        fn walk(v: &Value) -> bool {
+            match v {
+                Value::MappedArg { .. } => true,
+                Value::List(xs) | Value::AssetAll(xs) | Value::AssetAny(xs) => xs.iter().any(walk),
+                Value::Dict(kv) | Value::Param(kv) | Value::Callable { args: kv, .. } => {
+                    kv.iter().any(|(_, x)| walk(x))
+                }
+                _ => false,
+            }
+        }
+        self.args.iter().any(|f| walk(&f.value))
+    }
+
     /// Whether this task reads the output of the task whose full id is `task_id`.
     pub fn reads_output_of(&self, task_id: &str) -> bool {
         self.outputs_read().contains(&task_id)

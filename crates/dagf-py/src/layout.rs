@@ -264,9 +264,12 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
         if !over_output || mapped_group(a) == Some(gi) {
             return true;
         }
-        let first = !all_pairs
-            .iter()
-            .any(|&(x, y)| y == b && mapped_group(x) == Some(gi));
+        // Airflow makes the task upstream of the group's first tasks, and of each task
+        // given one of the group's items.
+        let first = dag.task(b).reads_mapped_arg()
+            || !all_pairs
+                .iter()
+                .any(|&(x, y)| y == b && mapped_group(x) == Some(gi));
         if first {
             connected[a] = true;
             return false;

@@ -581,6 +581,18 @@ impl Cx<'_> {
                 };
                 if let Some((p, _)) = producer {
                     edges.extend(firsts.iter().map(|&t| (p, t, o.span)));
+                    // A task given an item holds a `MappedArgument`, which Airflow
+                    // resolves from the whole expand input: it is made downstream of
+                    // every task that input reads, as for an output it reads.
+                    for t in dag.tasks.ids().filter(|&t| dag.inside(t, g)) {
+                        let reads_item = dag.tasks[t]
+                            .slots
+                            .iter()
+                            .any(|s| coerce::first_map_arg(&s.value).is_some());
+                        if reads_item {
+                            edges.push((p, t, o.span));
+                        }
+                    }
                 }
             }
             self.always_in_mapped_group(dag, g);
