@@ -155,6 +155,9 @@ codes! {
     E0346 => "invalid timetable",
     E0347 => "UTC offset in a dag with a time zone",
     E0350 => "mapped over one key of an output",
+    E0351 => "mapped group's item used where it is not resolved",
+    E0352 => "mapping a group or task that cannot be mapped",
+    E0353 => "trigger rule `always` in a group mapped over an output",
     // Project and output
     E0401 => "output file not written by dagfc",
     E0402 => "invalid project file",
@@ -222,6 +225,7 @@ codes! {
     W0008 => "text Airflow reads as a file name",
     W0009 => "deprecated access_control",
     W0010 => "mapping argument on a task that is not mapped",
+    W0011 => "task group mapped over an empty list",
     W0601 => "dag-factory setting without effect",
 }
 

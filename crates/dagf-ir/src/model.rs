@@ -133,6 +133,13 @@ pub enum Value {
         /// The key read from it (`extract.output["rows"]`), if only one is.
         key: Option<String>,
     },
+    /// One item of what the mapped task group around the task is expanded over: the
+    /// group's parameter `param`, resolved for each instance of the group when it runs
+    /// (Airflow's `MappedArgument`).
+    MappedArg {
+        /// The group template's parameter, what the group's `expand` names.
+        param: String,
+    },
 }
 
 /// A named argument and where its value was set.
@@ -197,6 +204,9 @@ pub struct Group {
     pub tooltip: Option<String>,
     /// How many tasks were declared before it: its place among them in the output.
     pub order: usize,
+    /// For a mapped group, the parameters it is expanded over (each a list or another
+    /// task's output): the group runs once per item, its tasks with it.
+    pub mapped: Option<Mapped>,
     /// Where its name is written.
     pub span: Span,
 }
@@ -269,6 +279,21 @@ impl Task {
             walk(&f.value, &mut out);
         }
         out
+    }
+
+    /// Whether one of its arguments holds an item of the mapped group around it.
+    pub fn reads_mapped_arg(&self) -> bool {
+        fn walk(v: &Value) -> bool {
+            match v {
+                Value::MappedArg { .. } => true,
+                Value::List(xs) | Value::AssetAll(xs) | Value::AssetAny(xs) => xs.iter().any(walk),
+                Value::Dict(kv) | Value::Param(kv) | Value::Callable { args: kv, .. } => {
+                    kv.iter().any(|(_, x)| walk(x))
+                }
+                _ => false,
+            }
+        }
+        self.args.iter().any(|f| walk(&f.value))
     }
 
     /// Whether this task reads the output of the task whose full id is `task_id`.
@@ -411,6 +436,50 @@ impl Dag {
         self.graph
             .node_indices()
             .find(|&i| self.graph[i].task_id == task_id)
+    }
+
+    /// Whether group `gi` is group `outer` or inside it, at any depth.
+    pub fn group_within(&self, gi: usize, outer: usize) -> bool {
+        let mut at = Some(gi);
+        // A malformed parent chain cannot loop forever: a dag has this many groups at most.
+        for _ in 0..=self.groups.len() {
+            let Some(g) = at else {
+                break;
+            };
+            if g == outer {
+                return true;
+            }
+            at = self.groups.get(g).and_then(|grp| grp.parent);
+        }
+        false
+    }
+
+    /// The full id of group `gi`, its parents' ids in front (`outer.inner`).
+    pub fn group_path(&self, gi: usize) -> String {
+        let mut parts = Vec::new();
+        let mut at = Some(gi);
+        for _ in 0..=self.groups.len() {
+            let Some(grp) = at.and_then(|g| self.groups.get(g)) else {
+                break;
+            };
+            parts.push(grp.group_id.as_str());
+            at = grp.parent;
+        }
+        parts.reverse();
+        parts.join(".")
+    }
+
+    /// The mapped group a task runs in (its own group or one around it), if any.
+    pub fn mapped_group_of(&self, task: &Task) -> Option<usize> {
+        let mut at = task.group;
+        for _ in 0..=self.groups.len() {
+            let grp = self.groups.get(at?)?;
+            if grp.mapped.is_some() {
+                return at;
+            }
+            at = grp.parent;
+        }
+        None
     }
 
     /// Edges as (upstream, downstream) task indices, each once, in a stable order.

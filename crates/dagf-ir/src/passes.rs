@@ -121,11 +121,16 @@ pub fn reduce_edges(dag: &mut Dag) {
         .collect();
     drop(seen);
     let tasks: Vec<&Task> = nodes.iter().map(|n| &n.weight).collect();
+    // A task of a mapped group is many task instances too, as a mapped task is.
+    let in_mapped: Vec<bool> = tasks
+        .iter()
+        .map(|t| dag.mapped_group_of(t).is_some())
+        .collect();
     let pairs: Vec<(usize, usize)> = edges
         .iter()
         .map(|e| (e.source().index(), e.target().index()))
         .collect();
-    let mut keep = Reducer::new(&tasks, &dag.default_args, &pairs)
+    let mut keep = Reducer::new(&tasks, &in_mapped, &dag.default_args, &pairs)
         .map(|r| r.keep(&pairs))
         .unwrap_or_else(|| vec![true; pairs.len()]);
     // Airflow makes the edge of an output read whatever the generated file says, so
@@ -173,6 +178,7 @@ impl Reducer {
     /// `None` for a cyclic graph.
     fn new(
         tasks: &[&Task],
+        in_mapped: &[bool],
         default_args: &[crate::Field],
         pairs: &[(usize, usize)],
     ) -> Option<Self> {
@@ -218,19 +224,19 @@ impl Reducer {
         let mut source = Vec::with_capacity(n);
         let mut join = Vec::with_capacity(n);
         let mut transparent = Vec::with_capacity(n);
-        for t in tasks {
+        for (i, t) in tasks.iter().enumerate() {
+            let not_mapped = t.mapped.is_none() && !in_mapped.get(i).copied().unwrap_or(false);
             // Setup and teardown tasks count their upstream tasks their own way (a
             // teardown's setups by its direct edges): their edges stay as written.
             // A mapped task is many task instances, and a task downstream of one counts
             // them all (or is skipped when it expands to none): its edges stay too.
-            let takes_args = t.op.behaviour.takes_task_args()
-                && t.role == crate::Role::Work
-                && t.mapped.is_none();
+            let takes_args =
+                t.op.behaviour.takes_task_args() && t.role == crate::Role::Work && not_mapped;
             let rule = rule(t);
             source.push(
                 t.op.behaviour == Behaviour::Plain
                     && t.role == crate::Role::Work
-                    && t.mapped.is_none()
+                    && not_mapped
                     && matches!(
                         effective(t, "wait_for_downstream"),
                         None | Some(Value::Bool(false))

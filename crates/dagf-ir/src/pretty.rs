@@ -20,6 +20,13 @@ fn dag_text(dag: &Dag, out: &mut String) {
         fields(&dag.default_args, "    ", out);
         let _ = writeln!(out, "  }}");
     }
+    for (gi, g) in dag.groups.iter().enumerate() {
+        if let Some(m) = &g.mapped {
+            let _ = writeln!(out, "  group {} expand {{", dag.group_path(gi));
+            fields(m.fields(), "    ", out);
+            out.push_str("  }\n");
+        }
+    }
     for t in dag.tasks() {
         let _ = writeln!(
             out,
@@ -127,5 +134,6 @@ pub fn value_text(v: &Value) -> String {
             task,
             key: Some(key),
         } => format!("{task}.output[{key:?}]"),
+        Value::MappedArg { param } => format!("item({param})"),
     }
 }

@@ -248,9 +248,76 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
         }
         !data
     });
+    // A mapped group makes the task whose output it is mapped over upstream of its
+    // first tasks itself.
+    let mapped_group = |i: usize| dag.mapped_group_of(dag.task(i));
+    let all_pairs = dag.edge_pairs();
+    edges.retain(|&(a, b)| {
+        let Some(gi) = mapped_group(b) else {
+            return true;
+        };
+        let over_output = dag.groups[gi].mapped.as_ref().is_some_and(|m| {
+            m.fields().iter().any(
+                |f| matches!(&f.value, Value::Output { task, .. } if *task == dag.task(a).task_id),
+            )
+        });
+        if !over_output || mapped_group(a) == Some(gi) {
+            return true;
+        }
+        // Airflow makes the task upstream of the group's first tasks, and of each task
+        // given one of the group's items.
+        let first = dag.task(b).reads_mapped_arg()
+            || !all_pairs
+                .iter()
+                .any(|&(x, y)| y == b && mapped_group(x) == Some(gi));
+        if first {
+            connected[a] = true;
+            return false;
+        }
+        true
+    });
     for &(a, b) in &edges {
         connected[a] = true;
         connected[b] = true;
+    }
+    // The edges inside a mapped group are written in its function; what the rest of
+    // the file names of it, the function returns.
+    let mut group_edges: std::collections::HashMap<usize, Vec<(usize, usize)>> = Default::default();
+    let mut exported = vec![false; dag.graph.node_count()];
+    edges.retain(|&(a, b)| match (mapped_group(a), mapped_group(b)) {
+        (Some(x), Some(y)) if x == y => {
+            group_edges.entry(x).or_default().push((a, b));
+            false
+        }
+        (x, y) => {
+            if x.is_some() {
+                exported[a] = true;
+            }
+            if y.is_some() {
+                exported[b] = true;
+            }
+            true
+        }
+    });
+    for (j, t) in dag.tasks().enumerate() {
+        for id in t.outputs_read() {
+            if let Some(i) = dag.task_index(id).map(|n| n.index())
+                && mapped_group(i).is_some()
+                && mapped_group(i) != mapped_group(j)
+            {
+                exported[i] = true;
+            }
+        }
+    }
+    for grp in &dag.groups {
+        for f in grp.mapped.iter().flat_map(|m| m.fields()) {
+            if let Value::Output { task, .. } = &f.value
+                && let Some(i) = dag.task_index(task).map(|n| n.index())
+                && mapped_group(i).is_some()
+            {
+                exported[i] = true;
+            }
+        }
     }
     let mut g = Gen {
         style,
@@ -262,6 +329,9 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
         },
         assets: Vec::new(),
         outputs: Default::default(),
+        group_edges,
+        exported,
+        mapped_args: Default::default(),
     };
     // Reserve the names imports will take before naming tasks.
     let dag_name = match style {
@@ -269,8 +339,11 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
         Style::Taskflow => Name::DagDecorator,
     };
     g.import(dag_name);
-    if !dag.groups.is_empty() {
+    if dag.groups.iter().any(|grp| grp.mapped.is_none()) {
         g.import(Name::TaskGroup);
+    }
+    if dag.groups.iter().any(|grp| grp.mapped.is_some()) {
+        g.import(Name::TaskGroupDecorator);
     }
     for t in dag.tasks() {
         match g.decorator(t) {
@@ -284,6 +357,14 @@ pub(crate) fn generate_into(out: &mut String, dag: &Dag, options: Options) {
         {
             g.collect(&f.value);
         }
+    }
+    for f in dag
+        .groups
+        .iter()
+        .flat_map(|grp| grp.mapped.iter())
+        .flat_map(|m| m.fields())
+    {
+        g.collect(&f.value);
     }
     for f in dag.args.iter().filter(passed) {
         g.collect(dag_arg(f).1);
@@ -439,6 +520,16 @@ fn dependency_lines(edges: &[(usize, usize)], nodes: usize) -> Vec<(Vec<usize>, 
 /// list beside a list; each `>>` gives back its right side, so the chain makes exactly
 /// the edges of its lines.
 pub(crate) fn write_dependencies(out: &mut String, edges: &[(usize, usize)], vars: &[Cow<str>]) {
+    write_dependencies_at(out, edges, vars, INDENT);
+}
+
+/// [`write_dependencies`] at an indentation of `indent` (a mapped group's function).
+pub(crate) fn write_dependencies_at(
+    out: &mut String,
+    edges: &[(usize, usize)],
+    vars: &[Cow<str>],
+    indent: usize,
+) {
     let lines = dependency_lines(edges, vars.len());
     if lines.is_empty() {
         return;
@@ -470,7 +561,7 @@ pub(crate) fn write_dependencies(out: &mut String, edges: &[(usize, usize)], var
             written[i] = true;
             let (ups, downs) = (&lines[i].0, &lines[i].1);
             let mut sides: Vec<&[usize]> = vec![ups, downs];
-            let mut width = INDENT + side_len(ups) + 4 + side_len(downs);
+            let mut width = indent + side_len(ups) + 4 + side_len(downs);
             while width <= LINE {
                 let Some(&j) = sides.last().and_then(|last| starting.get(last)) else {
                     break;
@@ -484,9 +575,15 @@ pub(crate) fn write_dependencies(out: &mut String, edges: &[(usize, usize)], var
                 width += 4 + next;
             }
             if sides.len() > 2 {
-                pad(out, INDENT);
+                pad(out, indent);
                 join(out, sides.iter(), " >> ", |out, side| {
-                    write_side(out, side.iter().map(|&i| name(i)), side.len(), false)
+                    write_side(
+                        out,
+                        side.iter().map(|&i| name(i)),
+                        side.len(),
+                        false,
+                        indent,
+                    )
                 });
                 out.push('\n');
                 continue;
@@ -499,18 +596,18 @@ pub(crate) fn write_dependencies(out: &mut String, edges: &[(usize, usize)], var
                 0,
                 0,
                 |out| {
-                    pad(out, INDENT);
-                    write_side(out, ups(), n_ups, false);
+                    pad(out, indent);
+                    write_side(out, ups(), n_ups, false, indent);
                     out.push_str(" >> ");
-                    write_side(out, downs(), n_downs, false);
+                    write_side(out, downs(), n_downs, false, indent);
                 },
                 |out| {
                     // Too long: explode the longer list, one task per line.
                     let explode_ups = n_ups > n_downs;
-                    pad(out, INDENT);
-                    write_side(out, ups(), n_ups, explode_ups);
+                    pad(out, indent);
+                    write_side(out, ups(), n_ups, explode_ups, indent);
                     out.push_str(" >> ");
-                    write_side(out, downs(), n_downs, !explode_ups);
+                    write_side(out, downs(), n_downs, !explode_ups, indent);
                 },
             );
             out.push('\n');
@@ -524,15 +621,16 @@ pub(crate) fn write_side<'s>(
     mut names: impl Iterator<Item = &'s str>,
     len: usize,
     exploded: bool,
+    indent: usize,
 ) {
     if exploded {
         out.push_str("[\n");
         for name in names {
-            pad(out, 2 * INDENT);
+            pad(out, indent + INDENT);
             out.push_str(name);
             out.push_str(",\n");
         }
-        pad(out, INDENT);
+        pad(out, indent);
         out.push(']');
     } else if len == 1 {
         out.push_str(names.next().unwrap_or_default());

@@ -119,6 +119,14 @@ pub(crate) struct Gen<'a> {
     /// What stands for each written task's output, by full task id: its XComArg
     /// (`extract.output`, or a TaskFlow call's result, `extract`).
     pub(crate) outputs: std::cell::RefCell<std::collections::HashMap<String, String>>,
+    /// The edges written inside each mapped group's function (both ends in the group),
+    /// by group index.
+    pub(crate) group_edges: std::collections::HashMap<usize, Vec<(usize, usize)>>,
+    /// Tasks of a mapped group that something outside it names (a dependency written
+    /// at the DAG's level, an output read): its function returns them.
+    pub(crate) exported: Vec<bool>,
+    /// The Python parameter of the mapped group being written, by dagf parameter.
+    pub(crate) mapped_args: std::cell::RefCell<std::collections::HashMap<String, String>>,
 }
 
 /// What `retry_exponential_backoff` is written as where it takes only a bool.
@@ -272,6 +280,10 @@ impl<'a> Gen<'a> {
         vars: &mut [Cow<'a, str>],
     ) {
         let grp = &dag.groups[gi];
+        if let Some(m) = &grp.mapped {
+            self.mapped_group(out, dag, gi, m, indent, taken, vars);
+            return;
+        }
         let tooltip = grp.tooltip.as_deref();
         let class = self.name(Name::TaskGroup);
         flat_or_exploded(
@@ -298,6 +310,172 @@ impl<'a> Gen<'a> {
         );
         out.push('\n');
         self.scope(out, dag, Some(gi), indent + INDENT, taken, vars);
+    }
+
+    /// Writes a mapped group as Airflow's `@task_group` function, its parameters the
+    /// mapped ones, then its `.expand(...)` call. The edges inside it are written in the
+    /// function, before Airflow works out the group's first tasks (which a task whose
+    /// output it is mapped over is made upstream of); the tasks named outside it are
+    /// returned and bound where the call is.
+    #[allow(clippy::too_many_arguments)]
+    fn mapped_group(
+        &self,
+        out: &mut String,
+        dag: &'a Dag,
+        gi: usize,
+        m: &'a Mapped,
+        indent: usize,
+        taken: &mut HashSet<Cow<'a, str>>,
+        vars: &mut [Cow<'a, str>],
+    ) {
+        let grp = &dag.groups[gi];
+        let function = unique_var(Cow::Borrowed(&grp.group_id), taken);
+        let params: Vec<(&str, Cow<'a, str>)> = m
+            .fields()
+            .iter()
+            .map(|f| (f.name.as_str(), unique_var(Cow::Borrowed(&f.name), taken)))
+            .collect();
+        {
+            let mut args = self.mapped_args.borrow_mut();
+            args.clear();
+            for (name, var) in &params {
+                args.insert((*name).to_string(), var.to_string());
+            }
+        }
+        out.push('\n');
+        let decorator = self.name(Name::TaskGroupDecorator);
+        let tooltip = grp.tooltip.as_deref();
+        flat_or_exploded(
+            out,
+            0,
+            0,
+            |out| {
+                pad(out, indent);
+                let _ = write!(out, "@{decorator}(group_id=");
+                push_py_str(out, &grp.group_id);
+                if let Some(tip) = tooltip {
+                    out.push_str(", tooltip=");
+                    push_py_str(out, tip);
+                }
+                out.push(')');
+            },
+            |out| {
+                pad(out, indent);
+                let _ = write!(out, "@{decorator}");
+                let args = once(("group_id", Arg::Str(&grp.group_id)))
+                    .chain(tooltip.map(|tip| ("tooltip", Arg::Str(tip))));
+                self.kwargs_exploded(out, args, indent, "");
+            },
+        );
+        out.push('\n');
+        pad(out, indent);
+        let _ = write!(out, "def {function}(");
+        join(out, params.iter(), ", ", |out, (_, var)| out.push_str(var));
+        out.push_str("):\n");
+        let inner = indent + INDENT;
+        self.scope(out, dag, Some(gi), inner, taken, vars);
+        if let Some(edges) = self.group_edges.get(&gi) {
+            crate::layout::write_dependencies_at(out, edges, vars, inner);
+        }
+        let returned: Vec<usize> = (0..dag.graph.node_count())
+            .filter(|&i| self.exported.get(i).copied().unwrap_or(false))
+            .filter(|&i| dag.task(i).group.is_some_and(|g| dag.group_within(g, gi)))
+            .collect();
+        let names: Vec<&str> = returned.iter().map(|&i| vars[i].as_ref()).collect();
+        // Several names that do not fit on the line go one a line, in parentheses.
+        let tuple = |out: &mut String, indent: usize| {
+            out.push_str("(\n");
+            for name in &names {
+                pad(out, indent + INDENT);
+                out.push_str(name);
+                out.push_str(",\n");
+            }
+            pad(out, indent);
+            out.push(')');
+        };
+        if !names.is_empty() {
+            flat_or_exploded(
+                out,
+                0,
+                0,
+                |out| {
+                    pad(out, inner);
+                    out.push_str("return ");
+                    join(out, names.iter(), ", ", |out, name| out.push_str(name));
+                },
+                |out| {
+                    pad(out, inner);
+                    out.push_str("return ");
+                    tuple(out, inner);
+                },
+            );
+            out.push('\n');
+        }
+        self.mapped_args.borrow_mut().clear();
+        // The parameters are the function's own: the rest of the file may use the names.
+        for (_, var) in &params {
+            taken.remove(var);
+        }
+        out.push('\n');
+        let items: Vec<(&str, &Value)> = params
+            .iter()
+            .zip(m.fields())
+            .map(|((_, var), f)| (var.as_ref(), &f.value))
+            .collect();
+        // `NAMES = function.expand(`, the names flat or (too long) as a tuple.
+        let call = |out: &mut String, exploded_names: bool| {
+            pad(out, indent);
+            if exploded_names {
+                tuple(out, indent);
+                out.push_str(" = ");
+            } else if !names.is_empty() {
+                join(out, names.iter(), ", ", |out, name| out.push_str(name));
+                out.push_str(" = ");
+            }
+            out.push_str(&function);
+            out.push_str(".expand(");
+        };
+        let flat_call = |out: &mut String, exploded_names: bool| {
+            call(out, exploded_names);
+            join(out, items.iter(), ", ", |out, (k, x)| {
+                out.push_str(k);
+                out.push('=');
+                self.flat(out, x);
+            });
+            out.push(')');
+        };
+        let exploded_call = |out: &mut String, exploded_names: bool| {
+            call(out, exploded_names);
+            out.push('\n');
+            for (k, x) in &items {
+                self.kwarg_line(out, k, Arg::Value(x), indent + INDENT);
+            }
+            pad(out, indent);
+            out.push(')');
+        };
+        let mut head = String::new();
+        call(&mut head, false);
+        let names_fit = names.len() < 2 || head.len() <= crate::fmt::LINE;
+        if names_fit {
+            flat_or_exploded(
+                out,
+                0,
+                0,
+                |out| flat_call(out, false),
+                |out| exploded_call(out, false),
+            );
+        } else {
+            // As ruff writes it: the names exploded, then the call flat if the line
+            // after them holds it.
+            let start = out.len();
+            flat_call(out, true);
+            let last = out[start..].rsplit('\n').next().map_or(0, str::len);
+            if last > crate::fmt::LINE {
+                out.truncate(start);
+                exploded_call(out, true);
+            }
+        }
+        out.push('\n');
     }
 
     /// Writes `task(callable, task_id=..., ...)(*op_args, **op_kwargs)` after the

@@ -304,6 +304,11 @@ impl<'a> Gen<'a> {
             Value::AssetAny(xs) => self.asset_expr(out, xs, " | "),
             // Always a call, written above.
             Value::Param(_) => {}
+            Value::MappedArg { param } => match self.mapped_args.borrow().get(param.as_str()) {
+                Some(var) => out.push_str(var),
+                // The checker lets a mapped group's item stand only in its own tasks.
+                None => out.push_str("None"),
+            },
             Value::Output { task, key } => {
                 match self.outputs.borrow().get(task.as_str()) {
                     Some(expr) => out.push_str(expr),

@@ -479,6 +479,14 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
                 _ => None,
             }),
             order: g.order,
+            mapped: g.mapped.as_ref().map(|m| {
+                dagf_ir::Mapped::Expand(
+                    m.slots
+                        .iter()
+                        .map(|s| lower_slot(s, layer_names, provenance))
+                        .collect(),
+                )
+            }),
             span: g.name_span,
         })
         .collect();
@@ -1082,6 +1090,9 @@ pub(crate) fn lower(v: &Value) -> dagf_ir::Value {
                 .and_then(|p| p.as_ref())
                 .map_or_else(String::new, |(_, id)| id.to_string()),
             key: o.key.as_ref().map(|k| k.to_string()),
+        },
+        V::MapArg(a) => I::MappedArg {
+            param: a.param.to_string(),
         },
     }
 }

@@ -83,6 +83,8 @@ pub struct GroupB {
     pub parent: Option<GroupId>,
     pub name_span: Span,
     pub slots: Vec<Slot>,
+    /// For a mapped group, the template parameters it is expanded over.
+    pub mapped: Option<MapB>,
     /// How many tasks were declared before it (its place among them in the output).
     pub order: usize,
     pub(crate) depth: usize,

@@ -49,6 +49,9 @@ pub enum V {
     Tenant(InstanceId),
     /// What a task of the DAG being built returns (`extract.output`), or one key of it.
     Output(Rc<Output>),
+    /// A parameter of a mapped task group (`expand = { PARAM = LIST }`) inside the
+    /// group's body: one item, known only when the group's instance runs.
+    MapArg(Rc<MapArg>),
     /// Stands for a value whose error was already reported.
     Error,
 }
@@ -87,6 +90,13 @@ pub struct Output {
     pub span: Span,
     /// The task, once found: `Some(None)` when it was not (and that was reported).
     pub(crate) producer: std::cell::OnceCell<Option<(TaskId, Rc<str>)>>,
+}
+
+/// A mapped group's parameter as its body sees it.
+#[derive(Debug)]
+pub struct MapArg {
+    /// The group template's parameter.
+    pub param: Rc<str>,
 }
 
 /// An argument a partial factory carries: parameter name, checked value, where it was given.
@@ -163,6 +173,7 @@ impl Value {
             (V::Group(x), V::Group(y)) => x == y,
             (V::Tenant(x), V::Tenant(y)) => x == y,
             (V::Output(x), V::Output(y)) => Rc::ptr_eq(x, y),
+            (V::MapArg(x), V::MapArg(y)) => Rc::ptr_eq(x, y),
             (V::Callback(x), V::Callback(y)) => {
                 x.kind == y.kind
                     && x.path == y.path
@@ -213,6 +224,7 @@ impl Value {
             V::Item(Item::Kind(_)) => "tenant kind",
             V::Tenant(_) => "tenant",
             V::Output(_) => "task output",
+            V::MapArg(_) => "mapped group's item",
             V::Item(Item::Builtin(_)) => "built-in function",
             V::Error => "error",
         }

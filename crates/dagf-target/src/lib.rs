@@ -140,6 +140,8 @@ pub enum Name {
     TaskDecorator,
     /// `TaskGroup`, what a dagf `group` becomes.
     TaskGroup,
+    /// `task_group`, the decorator a mapped group's function is made with.
+    TaskGroupDecorator,
     /// `Asset` (`Dataset` on Airflow 2).
     Asset,
     /// Every one of some assets (what `a & b` makes).
@@ -164,11 +166,12 @@ pub enum Name {
 
 impl Name {
     /// Every name, in the matrix's order.
-    pub const ALL: [Name; 14] = [
+    pub const ALL: [Name; 15] = [
         Name::Dag,
         Name::DagDecorator,
         Name::TaskDecorator,
         Name::TaskGroup,
+        Name::TaskGroupDecorator,
         Name::Asset,
         Name::AssetAll,
         Name::AssetAny,
@@ -237,6 +240,8 @@ impl Target {
             Name::TaskDecorator => (SDK, "task"),
             Name::TaskGroup if v2 => ("airflow.utils.task_group", "TaskGroup"),
             Name::TaskGroup => (SDK, "TaskGroup"),
+            Name::TaskGroupDecorator if v2 => ("airflow.decorators", "task_group"),
+            Name::TaskGroupDecorator => (SDK, "task_group"),
             Name::Asset if v2 => ("airflow.datasets", "Dataset"),
             Name::Asset => (SDK, "Asset"),
             Name::AssetAll if v2 => ("airflow.datasets", "DatasetAll"),

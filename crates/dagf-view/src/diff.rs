@@ -164,6 +164,26 @@ fn fields(out: &mut Vec<Change>, dag: &str, prefix: &str, old: &[Field], new: &[
     }
 }
 
+/// What a task or group is mapped over, as fields a change can name: `expand.FIELD`
+/// for each field or parameter of `expand`, `expand_kwargs` for its records. A task or
+/// group that becomes mapped (or stops being) shows as these fields set (or unset).
+fn mapping(m: Option<&dagf_ir::Mapped>) -> Vec<Field> {
+    match m {
+        None => Vec::new(),
+        Some(dagf_ir::Mapped::Expand(fs)) => fs
+            .iter()
+            .map(|f| Field {
+                name: format!("expand.{}", f.name),
+                ..f.clone()
+            })
+            .collect(),
+        Some(dagf_ir::Mapped::ExpandKwargs(f)) => vec![Field {
+            name: "expand_kwargs".to_string(),
+            ..f.clone()
+        }],
+    }
+}
+
 /// Every difference between the `old` and the `new` build, dag by dag in dag id
 /// order; within a dag: its file, its fields, its tasks, its dependencies.
 pub fn diff(old: &Project, new: &Project) -> Vec<Change> {
@@ -227,7 +247,30 @@ pub fn diff(old: &Project, new: &Project) -> Vec<Change> {
                         });
                     }
                     fields(&mut out, id, &format!("{}.", t.task_id), &was.args, &t.args);
+                    fields(
+                        &mut out,
+                        id,
+                        &format!("{}.", t.task_id),
+                        &mapping(was.mapped.as_ref()),
+                        &mapping(t.mapped.as_ref()),
+                    );
                 }
+            }
+        }
+        // A group kept by both builds whose mapping changed; a group's tasks are
+        // reported as tasks.
+        let old_groups: BTreeMap<String, usize> =
+            (0..o.groups.len()).map(|g| (o.group_path(g), g)).collect();
+        for g in 0..n.groups.len() {
+            let path = n.group_path(g);
+            if let Some(&was) = old_groups.get(&path) {
+                fields(
+                    &mut out,
+                    id,
+                    &format!("{path}."),
+                    &mapping(o.groups[was].mapped.as_ref()),
+                    &mapping(n.groups[g].mapped.as_ref()),
+                );
             }
         }
         let nt: BTreeSet<&str> = n.tasks().map(|t| t.task_id.as_str()).collect();
@@ -352,4 +395,138 @@ pub fn render(changes: &[Change], old: &Sources, new: &Sources) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dagf_ir::{Group, Mapped, OpClass, Task, Value};
+    use std::sync::Arc;
+
+    fn field(name: &str, value: Value) -> Field {
+        Field {
+            name: name.to_string(),
+            value,
+            origin: Span::default(),
+            provenance: Vec::new(),
+        }
+    }
+
+    fn strs(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|s| Value::Str(s.to_string())).collect())
+    }
+
+    /// A dag with a task `load` and, in a group `tables`, a task `check`; each mapped
+    /// as given.
+    fn project(task: Option<Mapped>, group: Option<Mapped>) -> Project {
+        let mut d = Dag::new("d", "main.dagf", Span::default());
+        d.groups.push(Group {
+            group_id: "tables".to_string(),
+            parent: None,
+            tooltip: None,
+            order: 1,
+            mapped: group,
+            span: Span::default(),
+        });
+        let op = Arc::new(OpClass {
+            name: "bash".to_string(),
+            ..Default::default()
+        });
+        for (id, local, group, mapped) in [
+            ("load", "load", None, task),
+            ("tables.check", "check", Some(0), None),
+        ] {
+            d.graph.add_node(Task {
+                task_id: id.to_string(),
+                local_id: local.to_string(),
+                group,
+                op: op.clone(),
+                args: Vec::new(),
+                role: Default::default(),
+                mapped,
+                span: Span::default(),
+            });
+        }
+        Project {
+            dags: vec![d],
+            ..Default::default()
+        }
+    }
+
+    fn paths(changes: &[Change]) -> Vec<(String, Option<String>, Option<String>)> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Field { path, old, new, .. } => {
+                    Some((path.clone(), old.clone(), new.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn mapping_changes_are_changes() {
+        let plain = project(None, None);
+        let expand =
+            |items: &[&str]| Some(Mapped::Expand(vec![field("bash_command", strs(items))]));
+        let group = |items: &[&str]| Some(Mapped::Expand(vec![field("table", strs(items))]));
+
+        // Nothing mapped either time: no change.
+        assert!(diff(&plain, &project(None, None)).is_empty());
+
+        // A task and a group become mapped.
+        let mapped = project(expand(&["echo a"]), group(&["orders"]));
+        assert_eq!(
+            paths(&diff(&plain, &mapped)),
+            vec![
+                (
+                    "load.expand.bash_command".to_string(),
+                    None,
+                    Some("[\"echo a\"]".to_string())
+                ),
+                (
+                    "tables.expand.table".to_string(),
+                    None,
+                    Some("[\"orders\"]".to_string())
+                ),
+            ]
+        );
+
+        // What they are mapped over changes.
+        let changed = project(expand(&["echo a", "echo b"]), group(&["orders"]));
+        assert_eq!(
+            paths(&diff(&mapped, &changed)),
+            vec![(
+                "load.expand.bash_command".to_string(),
+                Some("[\"echo a\"]".to_string()),
+                Some("[\"echo a\", \"echo b\"]".to_string())
+            )]
+        );
+
+        // From expand to expand_kwargs, and a group no longer mapped.
+        let kwargs = project(
+            Some(Mapped::ExpandKwargs(field(
+                "expand_kwargs",
+                Value::List(vec![Value::Dict(vec![(
+                    "bash_command".to_string(),
+                    Value::Str("echo a".to_string()),
+                )])]),
+            ))),
+            None,
+        );
+        let got = paths(&diff(&mapped, &kwargs));
+        let names: Vec<&str> = got.iter().map(|(p, _, _)| p.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "load.expand_kwargs",
+                "load.expand.bash_command",
+                "tables.expand.table"
+            ]
+        );
+        assert!(got[0].1.is_none() && got[0].2.is_some());
+        assert!(got[1].1.is_some() && got[1].2.is_none());
+        assert!(got[2].1.is_some() && got[2].2.is_none());
+    }
 }

@@ -56,7 +56,7 @@ pub fn dot(dag: &Dag) -> String {
             let _ = writeln!(
                 s,
                 "{pad}label={}; style=\"rounded,dashed\"; color=\"#9aa3ad\";",
-                dot_quote(&dag.groups[slot].group_id)
+                dot_quote(&crate::group_label(&dag.groups[slot]))
             );
             stack.push((slot, depth, false));
         }
@@ -107,7 +107,7 @@ pub fn mermaid(dag: &Dag) -> String {
                 s,
                 "{}subgraph g{slot}[\"{}\"]",
                 "    ".repeat(depth),
-                mermaid_text(&dag.groups[slot].group_id)
+                mermaid_text(&crate::group_label(&dag.groups[slot]))
             );
             stack.push((slot, depth, false));
         }

@@ -41,6 +41,15 @@ pub fn inspect(dag: &Dag, sources: &Sources) -> String {
                 group_path(dag, i),
                 at(g.span)
             ));
+            if let Some(m) = &g.mapped {
+                out.push_str(if m.fields().len() > 1 {
+                    "      mapped: one instance per combination of items\n"
+                } else {
+                    "      mapped: one instance per item\n"
+                });
+                out.push_str("      expand:\n");
+                fields(&mut out, "        ", m.fields(), &at);
+            }
         }
     }
     out.push_str(&format!("tasks ({}):\n", dag.graph.node_count()));

@@ -36,6 +36,15 @@ pub(crate) fn op_mapped(task: &dagf_ir::Task) -> String {
     }
 }
 
+/// A group's label in a drawing: its id, marked when the group is mapped
+/// (`tables · mapped`).
+pub(crate) fn group_label(group: &dagf_ir::Group) -> String {
+    match group.mapped {
+        Some(_) => format!("{} · mapped", group.group_id),
+        None => group.group_id.clone(),
+    }
+}
+
 /// The small line under a task's id in a drawing: its operator, and what it is
 /// besides a single plain task (`bash · mapped`, `python · setup`).
 pub(crate) fn op_line(task: &dagf_ir::Task) -> String {

@@ -111,7 +111,7 @@ pub fn svg(dag: &Dag) -> String {
             n(b.h),
             n(b.x + 8.0),
             n(b.y + 15.0),
-            escape(&dag.groups[g].group_id),
+            escape(&crate::group_label(&dag.groups[g])),
             title = escape(&group_title(dag, g)),
         );
     }

@@ -38,6 +38,7 @@ fn dag(
             parent: *parent,
             tooltip: None,
             order: g,
+            mapped: None,
             span: span(),
         });
     }
@@ -271,5 +272,29 @@ fn dot_and_mermaid_name_every_task_group_and_edge_once() {
     assert_eq!(m.lines().filter(|l| l.trim() == "end").count(), 2);
     for t in 0..4 {
         assert_eq!(m.matches(&format!("    t{t}[")).count(), 1);
+    }
+}
+
+#[test]
+fn a_mapped_group_is_marked_in_every_drawing() {
+    let mut d = dag(
+        3,
+        &[("plain", None), ("tables", None)],
+        &[Some(0), Some(1), None],
+        &[(0, 1), (1, 2)],
+    );
+    d.groups[1].mapped = Some(dagf_ir::Mapped::Expand(vec![Field {
+        name: "table".into(),
+        value: Value::List(vec![Value::Str("orders".into())]),
+        origin: span(),
+        provenance: Vec::new(),
+    }]));
+    for (what, text) in [("dot", dot(&d)), ("mermaid", mermaid(&d)), ("svg", svg(&d))] {
+        assert_eq!(
+            text.matches("tables · mapped").count(),
+            1,
+            "{what}:\n{text}"
+        );
+        assert!(!text.contains("plain · mapped"), "{what}:\n{text}");
     }
 }

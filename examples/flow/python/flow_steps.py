@@ -56,3 +56,25 @@ def total(sums) -> None:
     # Every mapped instance's return value, in map index order.
     assert list(sums) == [3, 12], list(sums)
     _log("total", "all", sum(sums))
+
+
+def load_table(table: str, step: str) -> int:
+    _log(step, table, len(table))
+    return len(table)
+
+
+def check_table(table: str, size: int) -> int:
+    # `size` is what this instance's own `load` returned.
+    assert size == len(table), (table, size)
+    _log("check", table, size)
+    return size
+
+
+def list_tables() -> list:
+    return ["accounts", "contacts", "leads"]
+
+
+def count_checks(sizes) -> None:
+    # One result per instance of the mapped group, in map index order.
+    assert list(sizes) == [8, 8, 5], list(sizes)
+    _log("checks", "all", len(list(sizes)))

@@ -393,6 +393,31 @@ impl Cx<'_> {
                 }
             },
         };
+        // A group made from a template is mapped by an `expand` in its body, which the
+        // template's body needs first: its parameters are the group's items.
+        let (expand, own_body) = match (&template, &d.body) {
+            (Some(_), Some(body)) => {
+                let (expand, rest) = mapping::split_expand(body);
+                (expand, Some(rest))
+            }
+            (_, body) => (None, body.as_deref().map(std::borrow::Cow::Borrowed)),
+        };
+        let mut mapped = None;
+        let mut bound = Vec::new();
+        if let (Some(stmt), Some((tid, _))) = (expand, template) {
+            let info = &self.prog.templates[tid];
+            let (params, name) = (info.params.clone(), info.decl.name.name.clone());
+            match self.group_expand(m, env, dag, stmt, &params, &name) {
+                Some((map, b)) => {
+                    mapped = Some(map);
+                    bound = b;
+                }
+                None => {
+                    dag.failed.push(local);
+                    return None;
+                }
+            }
+        }
         let parent = dag.scope;
         let g = dag.groups.push(GroupB {
             local: local.clone(),
@@ -400,6 +425,7 @@ impl Cx<'_> {
             parent,
             name_span,
             slots: Vec::new(),
+            mapped,
             order: dag.tasks.len(),
             depth: dag.depth(),
             names: HashMap::new(),
@@ -410,7 +436,9 @@ impl Cx<'_> {
             let info = &self.prog.templates[tid];
             let (module, decl, params) = (info.module, info.decl.clone(), info.params.clone());
             let args = d.args.clone().unwrap_or_default();
-            if let Some(mut tenv) = self.bind_args(m, env, &params, &args, call, &decl.name.name) {
+            if let Some(mut tenv) =
+                self.bind_rest(m, env, &params, &bound, &args, call, &decl.name.name)
+            {
                 self.used_templates.insert(tid);
                 self.apply_mixins(&decl.mixins, module, &mut tenv, dag, Scope::Group(g));
                 let outer = std::mem::replace(&mut dag.layer, Layer::Template(tid));
@@ -419,9 +447,9 @@ impl Cx<'_> {
             }
         }
         self.apply_mixins(&d.mixins, m, env, dag, Scope::Group(g));
-        if let Some(body) = &d.body {
+        if let Some(body) = &own_body {
             let mark = env.len();
-            self.body(m, env, body, dag, Scope::Group(g));
+            self.body(m, env, body.as_ref(), dag, Scope::Group(g));
             env.truncate(mark);
         }
         dag.scope = parent;
@@ -445,6 +473,20 @@ impl Cx<'_> {
                 span,
                 format!("write `{} = ...`", name.name),
             ));
+            return;
+        }
+        if mapping::MAP_FIELDS.contains(&name.name.as_str()) {
+            self.err(
+                Diagnostic::at(
+                    Code::E0352,
+                    name.span,
+                    "only a group made from a group template can be mapped",
+                    "this group has no parameters to map over",
+                )
+                .with_help(
+                    "declare the group's body as `template NAME(PARAM: TYPE): group { ... }` and map it: `group g: NAME { expand = { PARAM = LIST } }`",
+                ),
+            );
             return;
         }
         if name.name != "tooltip" {

@@ -45,6 +45,16 @@ pub(super) fn first_output(v: &Value) -> Option<&Value> {
     }
 }
 
+/// The first mapped group's item inside a value.
+pub(super) fn first_map_arg(v: &Value) -> Option<&Value> {
+    match &v.v {
+        V::MapArg(_) => Some(v),
+        V::List(items) => items.iter().find_map(first_map_arg),
+        V::Record(fields) => fields.iter().find_map(|(_, x)| first_map_arg(x)),
+        _ => None,
+    }
+}
+
 /// A field whose value is being checked, for what it may hold.
 #[derive(Clone, Debug)]
 pub(super) struct FieldPlace {
@@ -117,8 +127,27 @@ impl Cx<'_> {
         {
             return Value::error(v.span);
         }
-        if let V::Output(_) = v.v {
-            // What a task returns is known only when it runs.
+        if let Some(item) = first_map_arg(&v) {
+            let place = self.place.as_ref();
+            let in_task = place.is_some_and(|p| p.templated);
+            if !in_task {
+                let label = match place {
+                    Some(p) if p.owner == "dag" || p.owner == "task group" => {
+                        format!("`{}` is set when the file is parsed", p.field)
+                    }
+                    Some(p) => format!(
+                        "`{}` of `{}` is not rendered when the task runs",
+                        p.field, p.owner
+                    ),
+                    None => "not a task's templated field".to_string(),
+                };
+                let at = item.span;
+                self.runtime_item(at, &label);
+                return Value::error(v.span);
+            }
+        }
+        if let V::Output(_) | V::MapArg(_) = v.v {
+            // What a task returns, or a mapped group's item, is known only when it runs.
             return v;
         }
         let span = v.span;

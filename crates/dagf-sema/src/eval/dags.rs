@@ -238,6 +238,7 @@ impl<'a> Cx<'a> {
         self.check_abstracts(dag);
         let mut edges = self.task_edges(dag);
         self.data_edges(dag, &mut edges);
+        self.group_data_edges(dag, &mut edges);
         let namer = self.layer_namer(dag);
         let mut found = Diagnostics::new();
         let ir = checks::finish(self.ctx(&namer, &mut found), dag, &edges);

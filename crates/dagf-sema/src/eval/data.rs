@@ -73,7 +73,12 @@ impl Cx<'_> {
     }
 
     /// The task an output comes from, checked; `None` when that is reported.
-    fn producer(&mut self, dag: &DagB, consumer: TaskId, o: &Output) -> Option<(TaskId, Rc<str>)> {
+    pub(super) fn producer(
+        &mut self,
+        dag: &DagB,
+        consumer: TaskId,
+        o: &Output,
+    ) -> Option<(TaskId, Rc<str>)> {
         let p = match self.resolve_endpoint(dag, &o.source)? {
             Node::Task(p) => p,
             Node::Group(_) => {

@@ -179,6 +179,13 @@ impl Cx<'_> {
                             match display(&v) {
                                 Some(t) => out.push_str(&t),
                                 None if v.is_error() => return V::Error,
+                                None if matches!(v.v, V::MapArg(_)) => {
+                                    self.runtime_item(
+                                        x.span,
+                                        "inside a string, which is made when the file is written",
+                                    );
+                                    return V::Error;
+                                }
                                 None if matches!(v.v, V::Output(_)) => {
                                     self.err(
                                         Diagnostic::at(Code::E0333, x.span, "a task's output cannot be put inside a string", "resolved only when the task runs")

@@ -38,6 +38,23 @@ impl Cx<'_> {
             );
             return;
         }
+        if let Some(g) = Self::mapped_around(dag, dag.tasks[t].group) {
+            let group_span = dag.groups[g].name_span;
+            self.err(
+                Diagnostic::at(
+                    Code::E0352,
+                    name.span,
+                    format!("task `{}` is mapped inside a mapped task group", dag.tasks[t].id),
+                    "mapped here",
+                )
+                .with_label(group_span, "inside this mapped group")
+                .with_help(
+                    "Airflow does not expand a task inside an expanded group: let the group's items give the task its values, or move the task out of the group",
+                ),
+            );
+            dag.tasks[t].incomplete = true;
+            return;
+        }
         if v.is_error() {
             dag.tasks[t].incomplete = true;
             return;
@@ -316,4 +333,314 @@ impl Cx<'_> {
 /// "a str", "an int": a value's kind with its article.
 fn with_kind(v: &Value) -> String {
     dagf_syntax::with_article(v.kind())
+}
+
+/// A group use's body split in two: its `expand` statement, if one stands at its top
+/// level, and the rest, which is evaluated as the group's own body (borrowed when
+/// there is no `expand` to take out).
+pub(super) fn split_expand(
+    body: &[ast::Stmt],
+) -> (Option<&ast::Stmt>, std::borrow::Cow<'_, [ast::Stmt]>) {
+    let at = body.iter().position(
+        |s| matches!(s, ast::Stmt::Field { name, .. } if MAP_FIELDS.contains(&name.name.as_str())),
+    );
+    match at {
+        None => (None, std::borrow::Cow::Borrowed(body)),
+        Some(i) => {
+            let mut rest = body.to_vec();
+            rest.remove(i);
+            (body.get(i), std::borrow::Cow::Owned(rest))
+        }
+    }
+}
+
+impl Cx<'_> {
+    /// The E0351 error for a mapped group's item used where its value would be needed
+    /// now: it is known only when the group's instance runs.
+    pub(super) fn runtime_item(&mut self, at: Span, label: &str) {
+        self.err(
+            Diagnostic::at(
+                Code::E0351,
+                at,
+                "a mapped group's item is used where Airflow does not resolve it",
+                label.to_string(),
+            )
+            .with_help(
+                "pass it whole as a templated field of a task in the group, such as `bash_command = table` or `op_kwargs = { table = table }`; it is known only when the group's instance runs",
+            ),
+        );
+    }
+
+    /// The first mapped group around scope `g` (itself included), if any.
+    pub(super) fn mapped_around(dag: &DagB, mut g: Option<GroupId>) -> Option<GroupId> {
+        while let Some(id) = g {
+            if dag.groups[id].mapped.is_some() {
+                return Some(id);
+            }
+            g = dag.groups[id].parent;
+        }
+        None
+    }
+
+    /// `expand = { PARAM = LIST, ... }` of a group made from a template with `params`:
+    /// each parameter named checked, each item against its type. The parameters it
+    /// maps, as slots, with what the template body binds each to.
+    pub(super) fn group_expand(
+        &mut self,
+        m: ModuleId,
+        env: &mut Env,
+        dag: &mut DagB,
+        stmt: &ast::Stmt,
+        params: &[FieldTy],
+        template: &str,
+    ) -> Option<(MapB, Vec<crate::value::Bound>)> {
+        let ast::Stmt::Field {
+            name, value, span, ..
+        } = stmt
+        else {
+            return None;
+        };
+        if name.name == "expand_kwargs" {
+            self.err(
+                Diagnostic::at(
+                    Code::E0352,
+                    name.span,
+                    "a task group is mapped with `expand`, not `expand_kwargs`",
+                    "not for a group",
+                )
+                .with_help(
+                    "name each parameter the instances differ in with the list it takes: `expand = { PARAM = LIST }`",
+                ),
+            );
+            return None;
+        }
+        if let Some(outer) = Self::mapped_around(dag, dag.scope) {
+            let outer_span = dag.groups[outer].name_span;
+            self.err(
+                Diagnostic::at(
+                    Code::E0352,
+                    name.span,
+                    "a mapped task group inside a mapped task group",
+                    "mapped here",
+                )
+                .with_label(outer_span, "inside this mapped group")
+                .with_help(
+                    "Airflow does not expand a mapped group inside another: map only the outer group, or make this one a plain group",
+                ),
+            );
+            return None;
+        }
+        let v = self.expr(m, env, value, Some(dag));
+        let fields = match &v.v {
+            V::Error => return None,
+            V::Record(fields) if !fields.is_empty() => fields.clone(),
+            V::Record(_) => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0338,
+                        v.span,
+                        "`expand` names no parameter to map over",
+                        "nothing to expand",
+                    )
+                    .with_help(
+                        "name at least one of the template's parameters and the list it takes, such as `expand = { table = [\"a\", \"b\"] }`, or remove `expand`",
+                    ),
+                );
+                return None;
+            }
+            _ => {
+                self.err(
+                    Diagnostic::at(
+                        Code::E0338,
+                        v.span,
+                        format!("`expand` takes a record of parameters, not {}", with_kind(&v)),
+                        "not a record",
+                    )
+                    .with_help(
+                        "write `expand = { PARAM = LIST }`: each parameter of the template the instances differ in, with a list of its values (or a task's output)",
+                    ),
+                );
+                return None;
+            }
+        };
+        let mut slots = Vec::with_capacity(fields.len());
+        let mut bound = Vec::with_capacity(fields.len());
+        let mut ok = true;
+        for (k, x) in fields.iter() {
+            let Some(p) = params.iter().find(|p| *p.name == **k) else {
+                ok = false;
+                self.err(
+                    Diagnostic::at(
+                        Code::E0203,
+                        x.span,
+                        format!("`{template}` has no parameter `{k}` to map over"),
+                        "unknown parameter",
+                    )
+                    .with_suggestion(k, params.iter().map(|p| p.name.as_str()))
+                    .or_help("map one of the template's parameters"),
+                );
+                continue;
+            };
+            self.note(crate::refs::Raw::Def {
+                at: x.span,
+                def: p.span,
+                kind: crate::refs::DefKind::Param,
+            });
+            let items = match &x.v {
+                V::Output(o) => self.whole_output(o).then(|| x.clone()),
+                V::List(items) => {
+                    if items.is_empty() {
+                        self.err(
+                            Diagnostic::at(
+                                Code::W0011,
+                                x.span,
+                                format!("task group mapped over an empty list of `{k}`"),
+                                "no instance",
+                            )
+                            .with_help(
+                                "with no item the group's tasks never run and the tasks downstream of it are skipped; give the list its items, or remove the group",
+                            ),
+                        );
+                    }
+                    let checked: Vec<Value> = items
+                        .iter()
+                        .map(|item| self.coerce(item.clone(), &p.ty, Some(p.span)))
+                        .collect();
+                    (!checked.iter().any(Value::is_error)).then(|| Value {
+                        v: V::List(Rc::new(checked)),
+                        span: x.span,
+                    })
+                }
+                V::Error => None,
+                _ => {
+                    self.err(
+                        Diagnostic::at(
+                            Code::E0338,
+                            x.span,
+                            format!("`{k}` is mapped over {}, not a list", with_kind(x)),
+                            "one group instance is made per item of a list",
+                        )
+                        .with_help(format!(
+                            "give a list of values for `{k}` (`{k} = [...]`), a list from a parameter or config file, or a task's output; to give every instance the same value, pass `{k}` as an argument of the template"
+                        )),
+                    );
+                    None
+                }
+            };
+            let Some(items) = items else {
+                ok = false;
+                continue;
+            };
+            slots.push(crate::layers::Slot::new(k, items, dag.layer, *span));
+            let arg = crate::value::MapArg { param: k.clone() };
+            bound.push((
+                k.clone(),
+                Value::new(V::MapArg(Rc::new(arg)), x.span),
+                x.span,
+            ));
+        }
+        ok.then_some((
+            MapB {
+                kwargs: false,
+                slots,
+                span: name.span,
+            },
+            bound,
+        ))
+    }
+
+    /// A mapped group's expand input read from tasks' outputs: each such task becomes
+    /// upstream of the group's first tasks, as Airflow's `MappedTaskGroup` makes it.
+    pub(super) fn group_data_edges(&mut self, dag: &DagB, edges: &mut Vec<(TaskId, TaskId, Span)>) {
+        for g in dag.groups.ids() {
+            let Some(m) = &dag.groups[g].mapped else {
+                continue;
+            };
+            let mut found = Vec::new();
+            for s in &m.slots {
+                if let V::Output(o) = &s.value.v {
+                    found.push(o.clone());
+                }
+            }
+            if found.is_empty() {
+                continue;
+            }
+            // The first task declared in the group reads the output for the order check.
+            let Some(first) = dag.tasks.ids().find(|&t| dag.inside(t, g)) else {
+                continue;
+            };
+            let firsts = dag.ends(g, edges, true);
+            for o in found {
+                let producer = match o.producer.get() {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = self.producer(dag, first, &o);
+                        let _ = o.producer.set(p.clone());
+                        p
+                    }
+                };
+                if let Some((p, _)) = producer {
+                    edges.extend(firsts.iter().map(|&t| (p, t, o.span)));
+                    // A task given an item holds a `MappedArgument`, which Airflow
+                    // resolves from the whole expand input: it is made downstream of
+                    // every task that input reads, as for an output it reads.
+                    for t in dag.tasks.ids().filter(|&t| dag.inside(t, g)) {
+                        let reads_item = dag.tasks[t]
+                            .slots
+                            .iter()
+                            .any(|s| coerce::first_map_arg(&s.value).is_some());
+                        if reads_item {
+                            edges.push((p, t, o.span));
+                        }
+                    }
+                }
+            }
+            self.always_in_mapped_group(dag, g);
+        }
+    }
+
+    /// Airflow refuses a task whose trigger rule is `always` in a group mapped over a
+    /// task's output (`MappedTaskGroup.__iter__`).
+    fn always_in_mapped_group(&mut self, dag: &DagB, g: GroupId) {
+        for t in dag.tasks.ids().filter(|&t| dag.inside(t, g)) {
+            let own = dag.tasks[t]
+                .slots
+                .iter()
+                .find(|s| &*s.name == "trigger_rule")
+                .map(|s| (s.value.clone(), s.span));
+            let from_dag = || {
+                let args = dag.slots.iter().find(|s| &*s.name == "default_args")?;
+                match &args.value.v {
+                    V::Record(kv) => kv
+                        .iter()
+                        .find(|(k, _)| &**k == "trigger_rule")
+                        .map(|(_, v)| (v.clone(), v.span)),
+                    _ => None,
+                }
+            };
+            let Some((v, at)) = own.or_else(from_dag) else {
+                continue;
+            };
+            if !matches!(&v.v, V::Str(s) if &**s == "always") {
+                continue;
+            }
+            let group_span = dag.groups[g].name_span;
+            self.err(
+                Diagnostic::at(
+                    Code::E0353,
+                    at,
+                    format!(
+                        "task `{}` has trigger rule `always` in a group mapped over a task's output",
+                        dag.tasks[t].id
+                    ),
+                    "`always` set here",
+                )
+                .with_label(group_span, "mapped over a task's output")
+                .with_help(
+                    "Airflow refuses `always` inside a group whose instances a task's output decides: use `all_done`, or map the group over a list",
+                ),
+            );
+            return;
+        }
+    }
 }

@@ -244,6 +244,15 @@ impl Cx<'_> {
         };
         let out = match (op, &l.v, &r.v) {
             (_, Error, _) | (_, _, Error) => return Error,
+            (_, MapArg(_), _) | (_, _, MapArg(_)) => {
+                let at = if matches!(l.v, MapArg(_)) {
+                    l.span
+                } else {
+                    r.span
+                };
+                self.runtime_item(at, "its value is known only when the group runs");
+                return Error;
+            }
             (BinOp::Add, Int(a), Int(b)) => a.checked_add(*b).map(Int),
             (BinOp::Sub, Int(a), Int(b)) => a.checked_sub(*b).map(Int),
             (BinOp::Mul, Int(a), Int(b)) => a.checked_mul(*b).map(Int),

@@ -533,6 +533,8 @@ fn ir_value(x: &dagf_ir::Value, at: Span) -> Value {
             Some(k) => format!("{task}.output[\"{k}\"]"),
             None => format!("{task}.output"),
         })),
+        // The group's parameter, as the body that reads it names it.
+        I::MappedArg { param } => V::Str(Rc::from(param.as_str())),
     };
     Value::new(v, at)
 }

@@ -44,6 +44,7 @@ impl Cx<'_> {
                 parent: None,
                 name_span: decl.name.span,
                 slots: Vec::new(),
+                mapped: None,
                 order: 0,
                 depth: 0,
                 names: HashMap::new(),
