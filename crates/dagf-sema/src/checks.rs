@@ -483,7 +483,7 @@ pub fn finish(cx: Ctx<'_>, dag: &DagB, edges: &[(TaskId, TaskId, Span)]) -> Opti
                 dagf_ir::Mapped::Expand(
                     m.slots
                         .iter()
-                        .map(|s| lower_slot(s, layer_names, provenance))
+                        .map(|s| lower_slot(s, layer_names, provenance, defaulted, sources))
                         .collect(),
                 )
             }),
