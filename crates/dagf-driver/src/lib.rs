@@ -39,7 +39,7 @@ pub enum Goal {
 }
 
 /// A build's options.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Options {
     /// What to make: diagnostics only, the IR, or every dag's file (see [`Goal`]).
     pub goal: Goal,
@@ -66,6 +66,13 @@ pub struct Options {
     /// The dags whose files to make (`--only`, `--tenant`); the whole project is still
     /// checked, but the others are not generated.
     pub select: Selection,
+    /// Keep each module's results (with [`Goal::Check`] and [`Goal::Files`], without
+    /// `references`) and reuse them when nothing a module depends on changed: in the
+    /// session's memory, and in `store` when there is one (the command line's is
+    /// `.dagf-cache/modules/`). Off by default.
+    pub incremental: bool,
+    /// Where module results outlive the session (read when the memory has none).
+    pub store: Option<std::sync::Arc<dyn dagf_sema::ModuleCache>>,
 }
 
 /// A part of a project: the dags whose id matches one of `dags` (globs, `*` for any
@@ -126,6 +133,23 @@ impl Selection {
     }
 }
 
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("goal", &self.goal)
+            .field("env", &self.env)
+            .field("opt_level", &self.opt_level)
+            .field("style", &self.style)
+            .field("threads", &self.threads)
+            .field("target", &self.target)
+            .field("references", &self.references)
+            .field("select", &self.select)
+            .field("incremental", &self.incremental)
+            .field("store", &self.store.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -139,6 +163,8 @@ impl Default for Options {
             references: false,
             trace: None,
             select: Selection::default(),
+            incremental: false,
+            store: None,
         }
     }
 }
@@ -222,6 +248,7 @@ impl Project {
             target: self.target(options),
             references: options.references,
             trace: options.trace.clone(),
+            cache: None,
         }
     }
 
@@ -367,12 +394,14 @@ pub fn build(loader: &dyn Loader, options: &Options) -> Build {
 #[derive(Default)]
 pub struct Session {
     cache: cache::ParseCache,
+    modules: std::sync::Arc<cache::Modules>,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("parses", &self.parses())
+            .field("evaluated", &self.evaluated())
             .finish()
     }
 }
@@ -389,6 +418,12 @@ impl Session {
     /// How many files this session has parsed (rather than found unchanged).
     pub fn parses(&self) -> usize {
         self.cache.parses()
+    }
+
+    /// How many modules this session has evaluated (rather than found in a cache) in
+    /// incremental builds.
+    pub fn evaluated(&self) -> usize {
+        self.modules.evaluated()
     }
 
     /// Loads the project `loader` reads and builds it.
@@ -409,7 +444,22 @@ impl Session {
         let env = project.env(options);
         let threads = par::threads(options.threads);
         let goal = options.goal;
-        let sema = project.sema_options(options, env.as_ref());
+        let mut sema = project.sema_options(options, env.as_ref());
+        let texts = goal == Goal::Files;
+        if options.incremental && (texts || goal == Goal::Check) && !options.references {
+            self.modules.over(options.store.clone());
+            let selected = format!("{:?} {:?}", options.select.dags, options.select.tenants);
+            sema.cache = Some(dagf_sema::Caching {
+                store: self.modules.clone(),
+                key: dagf_sema::stable_hash(&[
+                    &project.stamp_key(options),
+                    dagf_sema::std_lib().source,
+                    if texts { "files" } else { "check" },
+                    &selected,
+                ]),
+                texts,
+            });
+        }
         let codegen = &project.config.codegen;
         let optimise = |dag: &mut dagf_ir::Dag| project.optimise(dag, options);
         let generate = |dag: &dagf_ir::Dag| project.generate(dag, options);
@@ -443,6 +493,10 @@ impl Session {
             &self.cache,
         );
         self.cache.keep_used();
+        if sema.cache.is_some() {
+            self.modules.keep_used();
+            self.modules.over(None);
+        }
         let dagf_sema::Checked {
             sources,
             project: ir,

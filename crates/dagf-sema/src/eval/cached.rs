@@ -1,0 +1,358 @@
+//! The module cache: what evaluating one module's dags left (their files or a note of
+//! each, their facts, diagnostics and the declarations they used), found again by a key
+//! made of everything that evaluation could read. A module whose key is known is not
+//! evaluated; the checks across the project still run over every module's facts.
+
+use super::{IdRecord, Share};
+use crate::ids::{CallbackId, FactoryId, Id, KindId, ModuleId, TemplateId};
+use crate::modules::Program;
+use crate::scopes::Facts;
+use dagf_diag::{Diagnostic, Diagnostics, Sources, Span};
+use dagf_ir::Built;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Where a build keeps module results between builds (memory, disk, both). Called
+/// from several threads.
+pub trait ModuleCache: Sync + Send {
+    /// The result stored under `key`, if any.
+    fn get(&self, key: &str) -> Option<Arc<ModuleResult>>;
+    /// Stores `result` under `key`.
+    fn put(&self, key: &str, result: Arc<ModuleResult>);
+}
+
+/// A build's use of a [`ModuleCache`]: the store and what every key starts from.
+#[derive(Clone)]
+pub struct Caching {
+    /// Where results are found and kept.
+    pub store: Arc<dyn ModuleCache>,
+    /// Everything the whole build depends on besides the files: the compiler's
+    /// version, the options that change results, `dagf.toml`; the caller's hash.
+    pub key: String,
+    /// Whether results keep their dags' files' text (a build that writes files) or
+    /// only a note of each dag (a check).
+    pub texts: bool,
+}
+
+impl std::fmt::Debug for Caching {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caching")
+            .field("key", &self.key)
+            .field("texts", &self.texts)
+            .finish()
+    }
+}
+
+/// What evaluating one module's dags left: all a build needs of them once made.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ModuleResult {
+    built: Vec<Built>,
+    facts: Vec<Facts>,
+    diags: Vec<Diagnostic>,
+    made_as: Vec<(Diagnostic, Diagnostic)>,
+    ids: Vec<(String, IdRecord)>,
+    dag_ids: Vec<String>,
+    ids_unsure: bool,
+    used_factories: Vec<FactoryId>,
+    extended: Vec<FactoryId>,
+    parent_missing: Vec<(FactoryId, Vec<Diagnostic>)>,
+    used_templates: Vec<TemplateId>,
+    used_callbacks: Vec<CallbackId>,
+    placed_kinds: Vec<KindId>,
+}
+
+/// A set's members in order, so that a stored result does not depend on hash order.
+fn sorted<T: Ord + Clone>(set: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = set.into_iter().collect();
+    v.sort_unstable();
+    v
+}
+
+/// The first line of a stored result: what it is, and the format's version.
+const MAGIC: &str = "dagf module cache 1";
+
+impl ModuleResult {
+    /// The result as stored: a header with the key and a hash of the body, then the
+    /// body (JSON).
+    pub fn to_bytes(&self, key: &str) -> Vec<u8> {
+        let body = serde_json::to_string(self).unwrap_or_default();
+        let sum = crate::stable_hash(&[key, &body]);
+        format!("{MAGIC} {key} {sum}\n{body}").into_bytes()
+    }
+
+    /// A stored result, if `bytes` is one made for `key` and arrived whole: anything
+    /// else (another key, another version, a damaged file) is no result.
+    pub fn from_bytes(bytes: &[u8], key: &str) -> Option<ModuleResult> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let (head, body) = text.split_once('\n')?;
+        let rest = head.strip_prefix(MAGIC)?.strip_prefix(' ')?;
+        let (found_key, sum) = rest.split_once(' ')?;
+        if found_key != key || sum != crate::stable_hash(&[key, body]) {
+            return None;
+        }
+        serde_json::from_str(body).ok()
+    }
+
+    /// What one module's evaluation left, as kept: the dags' files, or (for a check,
+    /// whose dags stay in the IR) a note of each without text.
+    fn of(share: &Share, texts: bool) -> ModuleResult {
+        let mut built = share.project.built.clone();
+        if !texts {
+            built.clear();
+        }
+        built.extend(share.project.dags.iter().map(|d| Built {
+            dag_id: d.dag_id.clone(),
+            span: d.span,
+            folder: d.folder.clone(),
+            file: String::new(),
+            text: String::new(),
+            tasks: d.graph.node_count(),
+            tenant: d.scope.as_ref().map(|s| s.tenant.clone()),
+        }));
+        ModuleResult {
+            built,
+            facts: share.facts.clone(),
+            diags: share.diags.iter().cloned().collect(),
+            made_as: share
+                .made_as
+                .iter()
+                .map(|(a, b)| (a.clone(), b.clone()))
+                .collect(),
+            ids: share.ids.clone(),
+            dag_ids: sorted(share.dag_ids.iter().cloned()),
+            ids_unsure: share.ids_unsure,
+            used_factories: sorted(share.used_factories.iter().copied()),
+            extended: sorted(share.extended.iter().copied()),
+            parent_missing: share
+                .parent_missing
+                .iter()
+                .map(|(f, d)| (*f, d.clone()))
+                .collect(),
+            used_templates: sorted(share.used_templates.iter().copied()),
+            used_callbacks: sorted(share.used_callbacks.iter().copied()),
+            placed_kinds: sorted(share.placed_kinds.iter().copied()),
+        }
+    }
+
+    /// The share this result stands for.
+    fn share(&self) -> Share {
+        let mut diags = Diagnostics::new();
+        diags.extend(self.diags.iter().cloned());
+        Share {
+            project: dagf_ir::Project {
+                built: self.built.clone(),
+                ..Default::default()
+            },
+            facts: self.facts.clone(),
+            diags,
+            made_as: self.made_as.iter().cloned().collect(),
+            ids: self.ids.clone(),
+            dag_ids: self.dag_ids.iter().cloned().collect(),
+            ids_unsure: self.ids_unsure,
+            used_factories: self.used_factories.iter().copied().collect(),
+            extended: self.extended.iter().copied().collect(),
+            parent_missing: self.parent_missing.iter().cloned().collect(),
+            used_templates: self.used_templates.iter().copied().collect(),
+            used_callbacks: self.used_callbacks.iter().copied().collect(),
+            placed_kinds: self.placed_kinds.iter().copied().collect(),
+        }
+    }
+
+    /// Whether every index and place in the result is one of this program and these
+    /// sources: a stored result is never trusted to be.
+    fn fits(&self, prog: &Program, sources: &Sources, texts: bool) -> bool {
+        let span_ok = |s: &Span| {
+            (s.file.0 as usize) < sources.len()
+                && s.start <= s.end
+                && (s.end as usize) <= sources.get(s.file).text.len()
+        };
+        let diag_ok = |d: &Diagnostic| {
+            d.primary
+                .iter()
+                .chain(&d.secondary)
+                .all(|l| span_ok(&l.span))
+        };
+        let ids_ok = |ids: &[FactoryId]| ids.iter().all(|f| f.index() < prog.factories.len());
+        (texts || self.built.iter().all(|b| b.text.is_empty()))
+            && self.built.iter().all(|b| span_ok(&b.span))
+            && self.facts.iter().all(|f| f.spans().all(|s| span_ok(&s)))
+            && self.diags.iter().all(diag_ok)
+            && self.made_as.iter().all(|(a, b)| diag_ok(a) && diag_ok(b))
+            && self
+                .parent_missing
+                .iter()
+                .all(|(_, ds)| ds.iter().all(diag_ok))
+            && self.ids.iter().all(|(_, r)| {
+                span_ok(&r.name_span)
+                    && r.named_by.as_ref().is_none_or(span_ok)
+                    && r.placed
+                        .as_ref()
+                        .is_none_or(|(i, s)| i.index() < prog.instances.len() && span_ok(s))
+            })
+            && ids_ok(&self.used_factories)
+            && ids_ok(&self.extended)
+            && ids_ok(&self.parent_missing.iter().map(|p| p.0).collect::<Vec<_>>())
+            && self
+                .used_templates
+                .iter()
+                .all(|t| t.index() < prog.templates.len())
+            && self
+                .used_callbacks
+                .iter()
+                .all(|c| c.index() < prog.callbacks.len())
+            && self
+                .placed_kinds
+                .iter()
+                .all(|k| k.index() < prog.tenants.len())
+    }
+}
+
+/// Every module's key: the caller's, the program's layout (which file has which id,
+/// which declaration which index: a result holds both), and the text of the module,
+/// of every module it imports (directly or not) and of the data those modules read.
+fn keys(
+    prog: &Program,
+    sources: &Sources,
+    options: &crate::Options,
+    caching: &Caching,
+    modules: &[ModuleId],
+) -> Vec<String> {
+    let text_of = |m: ModuleId| sources.get(prog.modules[m].ast.file).text.as_str();
+    let hashes: Vec<String> = prog
+        .modules
+        .iter()
+        .map(|info| crate::stable_hash(&[&info.path, &sources.get(info.ast.file).text]))
+        .collect();
+    let mut layout: Vec<String> = sources.iter().map(|(_, f)| f.name.clone()).collect();
+    layout.push(format!(
+        "{} {} {} {} {} {} {} {} {} {} {} {}",
+        prog.operators.len(),
+        prog.factories.len(),
+        prog.templates.len(),
+        prog.callbacks.len(),
+        prog.mixins.len(),
+        prog.types.len(),
+        prog.assets.len(),
+        prog.tenants.len(),
+        prog.instances.len(),
+        prog.sources.len(),
+        prog.profiles.len(),
+        prog.pools.len(),
+    ));
+    for info in prog.modules.iter() {
+        let mut names: Vec<&str> = info.scope.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        layout.push(format!("{}: {}", info.path, names.join(" ")));
+    }
+    let layout: Vec<&str> = layout.iter().map(String::as_str).collect();
+    let layout = crate::stable_hash(&layout);
+    // Data documents not read by a source itself (the bases they extend): every module
+    // depends on them.
+    let by_sources: std::collections::HashSet<dagf_diag::FileId> = prog
+        .sources
+        .iter()
+        .flat_map(|s| s.files.iter().copied())
+        .collect();
+    let mut bases: Vec<&str> = prog
+        .config_files
+        .values()
+        .filter(|f| !by_sources.contains(f))
+        .map(|f| sources.get(*f).text.as_str())
+        .collect();
+    bases.sort_unstable();
+    let bases = crate::stable_hash(&bases);
+    let mut sources_of: HashMap<ModuleId, Vec<dagf_diag::FileId>> = HashMap::new();
+    for s in prog.sources.iter() {
+        sources_of.entry(s.module).or_default().extend(&s.files);
+    }
+    modules
+        .iter()
+        .map(|&m| {
+            // The module and what it imports, directly or not.
+            let mut seen = vec![false; prog.modules.len()];
+            let mut todo = vec![m];
+            while let Some(x) = todo.pop() {
+                if std::mem::replace(&mut seen[x.index()], true) {
+                    continue;
+                }
+                todo.extend(prog.modules[x].imports.iter().filter_map(|i| i.target));
+            }
+            let mut parts: Vec<&str> = vec![&caching.key, &layout, &bases, &prog.modules[m].path];
+            let mut reads_env = false;
+            for (i, _) in seen.iter().enumerate().filter(|(_, s)| **s) {
+                let x = ModuleId::from_index(i);
+                parts.push(&hashes[i]);
+                reads_env |= text_of(x).contains("getenv");
+                for f in sources_of.get(&x).into_iter().flatten() {
+                    parts.push(&sources.get(*f).text);
+                }
+            }
+            let env: Vec<String>;
+            if reads_env {
+                env = options
+                    .env_vars
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                parts.extend(env.iter().map(String::as_str));
+            }
+            crate::stable_hash(&parts)
+        })
+        .collect()
+}
+
+/// The shares of `modules`, one per module, each from the cache when its key is there
+/// and fits, else evaluated (on every core) and stored.
+pub(super) fn shares(
+    prog: &Program,
+    sources: &Sources,
+    options: &crate::Options,
+    emit: Option<&crate::Emit>,
+    caching: &Caching,
+    modules: &[ModuleId],
+) -> Vec<Share> {
+    let keys = keys(prog, sources, options, caching, modules);
+    let found: Vec<Option<Arc<ModuleResult>>> = keys
+        .iter()
+        .map(|k| {
+            caching
+                .store
+                .get(k)
+                .filter(|r| r.fits(prog, sources, caching.texts))
+        })
+        .collect();
+    let missing: Vec<(ModuleId, &String)> = modules
+        .iter()
+        .zip(&keys)
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|((m, k), _)| (*m, k))
+        .collect();
+    let threads = crate::par::threads(options.threads).max(1);
+    let runs: Vec<&[(ModuleId, &String)]> = match missing.len() {
+        0 => Vec::new(),
+        n => missing.chunks(n.div_ceil(threads)).collect(),
+    };
+    let made: Vec<Share> = crate::par::each_part(&runs, |run| {
+        run.iter()
+            .map(|(m, key)| {
+                let share = super::evaluate_share(prog, sources, options, emit, &[*m]);
+                caching
+                    .store
+                    .put(key, Arc::new(ModuleResult::of(&share, caching.texts)));
+                share
+            })
+            .collect::<Vec<Share>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut made = made.into_iter();
+    found
+        .into_iter()
+        .filter_map(|f| match f {
+            Some(r) => Some(r.share()),
+            None => made.next(),
+        })
+        .collect()
+}
