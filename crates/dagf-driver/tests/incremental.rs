@@ -285,19 +285,18 @@ fn damaged_or_foreign_stored_results_are_ignored() {
         Box::new(|_, _| vec![0xff, 0xfe, 0x00]),
         Box::new(|_, b| {
             String::from_utf8_lossy(b)
-                .replacen("dagf module cache 1", "dagf module cache 0", 1)
+                .replacen("dagf module cache 2", "dagf module cache 1", 1)
                 .into_bytes()
         }),
         // Another module's result, under this key.
         Box::new(|k, _| originals_other(k)),
         // A well-formed result for this key whose places point past the files.
         Box::new(|k, b| {
-            let text = String::from_utf8_lossy(b);
-            let body = text.split_once('\n').map_or("", |x| x.1);
-            let body = body.replace("\"end\":", "\"end\":9999");
-            let sum = dagf_sema::stable_hash(&[k, &body]);
-            format!("dagf module cache 1 {k} {sum}\n{body}").into_bytes()
+            let text = String::from_utf8_lossy(b).replace("\"end\":", "\"end\":9999");
+            resealed(k, &text)
         }),
+        // A well-formed result whose texts' lengths do not add up.
+        Box::new(|k, b| resealed(k, &format!("{}x", String::from_utf8_lossy(b)))),
     ];
     for (n, damage) in damages.iter().enumerate() {
         let broken = Arc::new(Bytes::default());
@@ -325,5 +324,13 @@ fn damaged_or_foreign_stored_results_are_ignored() {
 
 /// A result stored for one key, under another's: what a foreign file looks like.
 fn originals_other(key: &str) -> Vec<u8> {
-    format!("dagf module cache 1 {key}x 0\n{{}}").into_bytes()
+    format!("dagf module cache 2 {key}x 0\n{{}}\n").into_bytes()
+}
+
+/// `text` (a stored result, changed) sealed again for `key`: what only a mistake in
+/// dagfc itself could write.
+fn resealed(key: &str, text: &str) -> Vec<u8> {
+    let rest = text.split_once('\n').map_or("", |x| x.1);
+    let (json, texts) = rest.split_once('\n').unwrap_or((rest, ""));
+    ModuleResult::seal(key, json, texts)
 }

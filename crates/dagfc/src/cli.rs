@@ -777,7 +777,21 @@ fn compile_with(
         (_, Some((_, _, None, _, _))) => dagf_driver::Goal::Files,
         _ => dagf_driver::Goal::Check,
     };
+    // Builds and checks of the whole project keep each module's results in
+    // `.dagf-cache/modules/` and reuse those of modules nothing of which changed (not
+    // `check --python`, which needs every dag's IR).
+    let selected = build.as_ref().map(|b| b.4.clone()).unwrap_or_default();
+    let flavour = match (goal, &args.command) {
+        (dagf_driver::Goal::Files, _) if selected.is_all() => Some("files"),
+        (dagf_driver::Goal::Check, Command::Check { python: None, .. }) => Some("check"),
+        _ => None,
+    };
+    let modules = flavour.map(|f| std::sync::Arc::new(dagf_io::DiskModules::new(&root, f)));
     let options = dagf_driver::Options {
+        incremental: modules.is_some(),
+        store: modules
+            .clone()
+            .map(|m| m as std::sync::Arc<dyn dagf_sema::ModuleCache>),
         goal,
         env: common.env.clone(),
         env_vars: std::env::vars().collect(),
@@ -788,7 +802,7 @@ fn compile_with(
             .map(project::StyleName::driver),
         threads: common.jobs,
         target: common.target,
-        select: build.as_ref().map(|b| b.4.clone()).unwrap_or_default(),
+        select: selected,
         references: false,
         trace: report
             .recorder
@@ -835,6 +849,9 @@ fn compile_with(
         }
     }
     let built = dagf_driver::Session::new().build_project(&proj, &loader, &options);
+    if let Some(m) = &modules {
+        m.prune();
+    }
     report.collected.diagnostics(&built.diagnostics);
     if let Some(ir) = &built.ir {
         for d in &ir.dags {
@@ -842,6 +859,10 @@ fn compile_with(
                 d.scope.as_ref().map(|s| s.tenant.as_str()),
                 d.graph.node_count(),
             );
+        }
+        // A check's dags found in the cache: a note of each instead of its IR.
+        for b in &ir.built {
+            report.collected.dag(b.tenant.as_deref(), b.tasks);
         }
     }
     for f in built.files.iter().filter(|f| !f.dag_id.is_empty()) {
@@ -859,7 +880,7 @@ fn compile_with(
         stamp,
         ..
     } = built;
-    let dags = ir.dags.len();
+    let dags = ir.dags.len() + ir.built.len();
     let done = |printer: &Printer| {
         let line = format!(
             "checked {}: {}",

@@ -61,6 +61,11 @@ pub struct ModuleResult {
     placed_kinds: Vec<KindId>,
 }
 
+/// The length of each file's text.
+fn lens(built: &[Built]) -> Vec<usize> {
+    built.iter().map(|b| b.text.len()).collect()
+}
+
 /// A set's members in order, so that a stored result does not depend on hash order.
 fn sorted<T: Ord + Clone>(set: impl IntoIterator<Item = T>) -> Vec<T> {
     let mut v: Vec<T> = set.into_iter().collect();
@@ -69,28 +74,75 @@ fn sorted<T: Ord + Clone>(set: impl IntoIterator<Item = T>) -> Vec<T> {
 }
 
 /// The first line of a stored result: what it is, and the format's version.
-const MAGIC: &str = "dagf module cache 1";
+const MAGIC: &str = "dagf module cache 2";
+
+/// A checksum of a stored result, eight bytes at a time (a cache file holds a
+/// module's generated files: megabytes); the same on every machine.
+fn checksum(parts: &[&[u8]]) -> String {
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut mix = |word: u64| {
+        h = (h ^ word)
+            .wrapping_mul(0x0000_0100_0000_01b3)
+            .rotate_left(29);
+    };
+    for part in parts {
+        let mut chunks = part.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            mix(u64::from_le_bytes(w));
+        }
+        let mut w = [0u8; 8];
+        let rest = chunks.remainder();
+        w[..rest.len()].copy_from_slice(rest);
+        mix(u64::from_le_bytes(w) ^ ((part.len() as u64) << 3));
+    }
+    format!("{h:016x}")
+}
 
 impl ModuleResult {
-    /// The result as stored: a header with the key and a hash of the body, then the
-    /// body (JSON).
+    /// The result as stored: a line with the format, the key and a checksum; the
+    /// result (JSON, one line) with the files' text left out; then the texts, one
+    /// after another (the JSON says how long each is).
     pub fn to_bytes(&self, key: &str) -> Vec<u8> {
-        let body = serde_json::to_string(self).unwrap_or_default();
-        let sum = crate::stable_hash(&[key, &body]);
-        format!("{MAGIC} {key} {sum}\n{body}").into_bytes()
+        let mut meta = self.clone();
+        let mut texts = String::new();
+        for b in &mut meta.built {
+            texts.push_str(&std::mem::take(&mut b.text));
+        }
+        let json = serde_json::to_string(&(meta, lens(&self.built))).unwrap_or_default();
+        Self::seal(key, &json, &texts)
+    }
+
+    /// The stored form of a result's JSON line and texts for `key`: what
+    /// [`ModuleResult::to_bytes`] writes (tests make damaged results with it).
+    pub fn seal(key: &str, json: &str, texts: &str) -> Vec<u8> {
+        let sum = checksum(&[key.as_bytes(), json.as_bytes(), texts.as_bytes()]);
+        format!("{MAGIC} {key} {sum}\n{json}\n{texts}").into_bytes()
     }
 
     /// A stored result, if `bytes` is one made for `key` and arrived whole: anything
     /// else (another key, another version, a damaged file) is no result.
     pub fn from_bytes(bytes: &[u8], key: &str) -> Option<ModuleResult> {
         let text = std::str::from_utf8(bytes).ok()?;
-        let (head, body) = text.split_once('\n')?;
-        let rest = head.strip_prefix(MAGIC)?.strip_prefix(' ')?;
-        let (found_key, sum) = rest.split_once(' ')?;
-        if found_key != key || sum != crate::stable_hash(&[key, body]) {
+        let (head, rest) = text.split_once('\n')?;
+        let (json, texts) = rest.split_once('\n')?;
+        let found = head.strip_prefix(MAGIC)?.strip_prefix(' ')?;
+        let (found_key, sum) = found.split_once(' ')?;
+        if found_key != key || sum != checksum(&[key.as_bytes(), json.as_bytes(), texts.as_bytes()])
+        {
             return None;
         }
-        serde_json::from_str(body).ok()
+        let (mut result, lens): (ModuleResult, Vec<usize>) = serde_json::from_str(json).ok()?;
+        if lens.len() != result.built.len() || lens.iter().sum::<usize>() != texts.len() {
+            return None;
+        }
+        let mut at = 0;
+        for (b, len) in result.built.iter_mut().zip(lens) {
+            b.text = texts.get(at..at + len)?.to_string();
+            at += len;
+        }
+        Some(result)
     }
 
     /// What one module's evaluation left, as kept: the dags' files, or (for a check,
@@ -312,15 +364,14 @@ pub(super) fn shares(
     modules: &[ModuleId],
 ) -> Vec<Share> {
     let keys = keys(prog, sources, options, caching, modules);
-    let found: Vec<Option<Arc<ModuleResult>>> = keys
-        .iter()
-        .map(|k| {
-            caching
-                .store
-                .get(k)
-                .filter(|r| r.fits(prog, sources, caching.texts))
-        })
-        .collect();
+    let threads = crate::par::threads(options.threads).max(1);
+    // Read (from disk, say) and checked on every core.
+    let found: Vec<Option<Arc<ModuleResult>>> = crate::par::map(threads, &keys, |k| {
+        caching
+            .store
+            .get(k)
+            .filter(|r| r.fits(prog, sources, caching.texts))
+    });
     let missing: Vec<(ModuleId, &String)> = modules
         .iter()
         .zip(&keys)
@@ -328,7 +379,6 @@ pub(super) fn shares(
         .filter(|(_, f)| f.is_none())
         .map(|((m, k), _)| (*m, k))
         .collect();
-    let threads = crate::par::threads(options.threads).max(1);
     let runs: Vec<&[(ModuleId, &String)]> = match missing.len() {
         0 => Vec::new(),
         n => missing.chunks(n.div_ceil(threads)).collect(),
