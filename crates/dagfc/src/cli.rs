@@ -781,7 +781,10 @@ fn compile_with(
     // `.dagf-cache/modules/` and reuse those of modules nothing of which changed (not
     // `check --python`, which needs every dag's IR).
     let selected = build.as_ref().map(|b| b.4.clone()).unwrap_or_default();
+    // `DAGF_CACHE=off` builds as if nothing had been built before (a cold build).
+    let cache_off = std::env::var("DAGF_CACHE").is_ok_and(|v| v == "off");
     let flavour = match (goal, &args.command) {
+        _ if cache_off => None,
         (dagf_driver::Goal::Files, _) if selected.is_all() => Some("files"),
         (dagf_driver::Goal::Check, Command::Check { python: None, .. }) => Some("check"),
         _ => None,
