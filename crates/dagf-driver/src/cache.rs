@@ -76,14 +76,14 @@ impl dagf_sema::Parse for ParseCache {
     }
 }
 
+/// Module results by key.
+type Results = HashMap<String, Arc<dagf_sema::ModuleResult>>;
+
 /// The module results of a session, in memory, over the caller's store (on disk, say):
 /// a result found there is kept here too, and a new one goes to both.
 #[derive(Default)]
 pub(crate) struct Modules {
-    kept: Mutex<(
-        HashMap<String, Arc<dagf_sema::ModuleResult>>,
-        HashSet<String>,
-    )>,
+    kept: Mutex<(Results, HashSet<String>)>,
     below: Mutex<Option<Arc<dyn dagf_sema::ModuleCache>>>,
     evaluated: AtomicUsize,
 }

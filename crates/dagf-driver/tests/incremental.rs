@@ -141,7 +141,7 @@ impl Model {
             3 => {
                 let i = pick % self.rows.len();
                 self.rows[i].1 = (self.rows[i].1 + 1) % 4;
-                if pick % 3 == 0 {
+                if pick.is_multiple_of(3) {
                     self.rows.push((format!("r{}", self.next), 1));
                 }
             }
@@ -273,7 +273,7 @@ fn damaged_or_foreign_stored_results_are_ignored() {
         .map(|s| s.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
     assert_eq!(originals.len(), 6);
-    let damages: Vec<Box<dyn Fn(&str, &[u8]) -> Vec<u8>>> = vec![
+    let damages: Vec<Box<Damage>> = vec![
         Box::new(|_, b| b[..b.len() / 2].to_vec()),
         Box::new(|_, b| {
             let mut b = b.to_vec();
@@ -321,6 +321,9 @@ fn damaged_or_foreign_stored_results_are_ignored() {
         );
     }
 }
+
+/// A change to a stored result (given its key and bytes).
+type Damage = dyn Fn(&str, &[u8]) -> Vec<u8>;
 
 /// A result stored for one key, under another's: what a foreign file looks like.
 fn originals_other(key: &str) -> Vec<u8> {
