@@ -80,7 +80,7 @@ impl dagf_sema::Parse for ParseCache {
 type Results = HashMap<String, Arc<dagf_sema::ModuleResult>>;
 
 /// The module results of a session, in memory, over the caller's store (on disk, say):
-/// a result found there is kept here too, and a new one goes to both.
+/// a new result goes to both.
 #[derive(Default)]
 pub(crate) struct Modules {
     kept: Mutex<(Results, HashSet<String>)>,
@@ -125,13 +125,9 @@ impl dagf_sema::ModuleCache for Modules {
         if found.is_some() {
             return found;
         }
-        let found = self.below()?.get(key)?;
-        self.kept
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .0
-            .insert(key.to_string(), found.clone());
-        Some(found)
+        // Not kept in memory too: the build takes it over rather than copy it, and a
+        // later build of the session finds it where it was found now.
+        self.below()?.get(key)
     }
 
     fn put(&self, key: &str, result: Arc<dagf_sema::ModuleResult>) {

@@ -186,27 +186,29 @@ impl ModuleResult {
         }
     }
 
-    /// The share this result stands for.
-    fn share(&self) -> Share {
+    /// The share this result stands for (taken over when no one else holds it, as a
+    /// result just read from disk: it is large).
+    fn share(this: Arc<ModuleResult>) -> Share {
+        let r = Arc::try_unwrap(this).unwrap_or_else(|shared| (*shared).clone());
         let mut diags = Diagnostics::new();
-        diags.extend(self.diags.iter().cloned());
+        diags.extend(r.diags);
         Share {
             project: dagf_ir::Project {
-                built: self.built.clone(),
+                built: r.built,
                 ..Default::default()
             },
-            facts: self.facts.clone(),
+            facts: r.facts,
             diags,
-            made_as: self.made_as.iter().cloned().collect(),
-            ids: self.ids.clone(),
-            dag_ids: self.dag_ids.iter().cloned().collect(),
-            ids_unsure: self.ids_unsure,
-            used_factories: self.used_factories.iter().copied().collect(),
-            extended: self.extended.iter().copied().collect(),
-            parent_missing: self.parent_missing.iter().cloned().collect(),
-            used_templates: self.used_templates.iter().copied().collect(),
-            used_callbacks: self.used_callbacks.iter().copied().collect(),
-            placed_kinds: self.placed_kinds.iter().copied().collect(),
+            made_as: r.made_as.into_iter().collect(),
+            ids: r.ids,
+            dag_ids: r.dag_ids.into_iter().collect(),
+            ids_unsure: r.ids_unsure,
+            used_factories: r.used_factories.into_iter().collect(),
+            extended: r.extended.into_iter().collect(),
+            parent_missing: r.parent_missing.into_iter().collect(),
+            used_templates: r.used_templates.into_iter().collect(),
+            used_callbacks: r.used_callbacks.into_iter().collect(),
+            placed_kinds: r.placed_kinds.into_iter().collect(),
         }
     }
 
@@ -401,7 +403,7 @@ pub(super) fn shares(
     found
         .into_iter()
         .filter_map(|f| match f {
-            Some(r) => Some(r.share()),
+            Some(r) => Some(ModuleResult::share(r)),
             None => made.next(),
         })
         .collect()
