@@ -5,7 +5,8 @@
 #   tenants: 1,000 tenants of the kind in bench/customer.dagf with 10 DAGs each
 #            (10,000 DAGs, 100,000 tasks, one folder per tenant).
 #
-#   bash bench/build.sh          (from the repository root; BENCH_ONLY=factory|tenants|check)
+#   bash bench/build.sh          (from the repository root;
+#                                 BENCH_ONLY=factory|tenants|check|incremental)
 #
 # Steps, per project: generate it (bench/gen.py) in a temp folder; build dagfc once in
 # release mode; time 5 cold `dagfc build`s, each into a fresh folder; time 5
@@ -87,7 +88,8 @@ local proj="$tmp/$label"
     || die "the Jinja2 renderer failed"
 
 # --- Time -----------------------------------------------------------------------------
-# Cold builds and renders alternate (see timing.py), each into a fresh empty folder.
+# Cold builds and renders alternate (see timing.py), each into a fresh empty folder and
+# without the module cache (DAGF_CACHE=off; bench_incremental measures what it saves).
 echo "timing $runs cold dagfc builds and $runs Jinja2 renders ($py)..." >&2
 local runs_dir="$tmp/$label-runs"
 mkdir "$runs_dir"
@@ -95,7 +97,7 @@ mkdir "$runs_dir"
     read -r _ dagfc_med dagfc_min dagfc_usr dagfc_sys dagfc_rss _ \
         && read -r _ jinja_med jinja_min jinja_usr jinja_sys jinja_rss _
 } < <(timeit --fresh "$runs_dir" -- \
-    dagfc "$dagfc" build -q --project "$proj" --out "{out}" ::: \
+    dagfc env DAGF_CACHE=off "$dagfc" build -q --project "$proj" --out "{out}" ::: \
     jinja "$py" "$bench/render_jinja.py" "$bench/pipeline.py.j2" "$proj/params.json" "{out}") \
     || die "timing the cold builds failed"
 
@@ -108,7 +110,7 @@ echo "timing rebuilds and partial pipelines..." >&2
         && read -r _ ir_med _ && read -r _ pyemit_med _
 } < <(timeit -- \
     rebuild "$dagfc" build -q --project "$proj" --out "$runs_dir/dagfc.1" ::: \
-    check "$dagfc" check -q --project "$proj" ::: \
+    check env DAGF_CACHE=off "$dagfc" check -q --project "$proj" ::: \
     ir "$dagfc" build -q --project "$proj" --emit ir ::: \
     python "$dagfc" build -q --project "$proj" --emit python) \
     || die "timing the rebuilds failed"
@@ -181,6 +183,58 @@ dagf check benchmark (one file): examples/hello, 1 DAG, nproc $(nproc), $check_r
 EOF
 }
 
+# bench_incremental: the tenants project built cold (no module cache, a fresh folder),
+# then, with the cache of the last build, rebuilt after an edit of ONE instance (one dag
+# changes) and checked after the same kind of edit, each run after an edit of its own
+# (bench/edit_instance.py, untimed). The output after the edits must equal a cold
+# build's, byte for byte.
+bench_incremental() {
+local proj="$tmp/incremental"
+"$helper_py" "$bench/gen.py" "$proj" --dags 10 --files 100 --tenants 1000 \
+    || die "cannot generate the incremental project"
+local runs_dir="$tmp/incremental-runs" out="$tmp/incremental-out"
+mkdir "$runs_dir"
+local edit="$helper_py $bench/edit_instance.py $proj/src/tenants_42.dagf"
+echo "timing $runs cold builds, one-instance rebuilds and one-file checks..." >&2
+{
+    read -r _ cold_med cold_min cold_usr cold_sys _
+} < <(timeit --fresh "$runs_dir" -- \
+    cold env DAGF_CACHE=off "$dagfc" build -q --project "$proj" --out "{out}") \
+    || die "timing the cold builds failed"
+"$dagfc" build -q --project "$proj" --out "$out" || die "the first cached build failed"
+"$dagfc" check -q --project "$proj" || die "the first cached check failed"
+{
+    read -r _ edit_med edit_min edit_usr edit_sys _ && read -r _ chk_med chk_min chk_usr chk_sys _
+} < <("$helper_py" "$bench/timing.py" --runs "$runs" --before "$edit {n}" -- \
+    edit "$dagfc" build -q --project "$proj" --out "$out" ::: \
+    check "$dagfc" check -q --project "$proj") \
+    || die "timing the incremental builds failed"
+# What one more edit writes, and whether the folder is what a cold build makes.
+$edit last || die "the last edit failed"
+local summary
+summary="$("$dagfc" build --project "$proj" --out "$out" 2>&1 | tail -n 1)"
+DAGF_CACHE=off "$dagfc" build -q --project "$proj" --out "$tmp/incremental-clean" \
+    || die "the clean build failed"
+diff -r -x .dagf-manifest.json "$tmp/incremental-clean" "$out" >"$tmp/diff.txt" || {
+    head -n 40 "$tmp/diff.txt" >&2
+    die "the incremental output differs from a clean build"
+}
+local share
+share="$(awk -v a="$edit_usr" -v b="$edit_sys" -v c="$cold_usr" -v d="$cold_sys" \
+    'BEGIN { printf "%.1f%%", 100 * (a + b) / (c + d) }')"
+cat <<EOT
+
+dagf incremental benchmark (tenants): 10000 DAGs in 1000 tenant folders, 102 source files, nproc $(nproc), $runs runs, output on $(stat -f -c %T "$tmp")
+                                  wall median   wall min   CPU user    CPU sys
+  dagfc build, cold (no cache)    $(ms "$cold_med") $(ms "$cold_min") $(ms "$cold_usr") $(ms "$cold_sys")
+  dagfc build, 1 instance edited  $(ms "$edit_med") $(ms "$edit_min") $(ms "$edit_usr") $(ms "$edit_sys")
+  dagfc check, 1 file edited      $(ms "$chk_med") $(ms "$chk_min") $(ms "$chk_usr") $(ms "$chk_sys")
+  1-instance rebuild / cold build, CPU user+sys: $share
+  last edit: $summary
+  output after the edits: byte-identical to a cold build's
+EOT
+}
+
 only="${BENCH_ONLY:-}"
 if [[ -z "$only" || "$only" == factory ]]; then
     bench_project factory 1000 --dags 1000 --files 10
@@ -190,4 +244,7 @@ if [[ -z "$only" || "$only" == tenants ]]; then
 fi
 if [[ -z "$only" || "$only" == check ]]; then
     bench_check
+fi
+if [[ -z "$only" || "$only" == incremental ]]; then
+    bench_incremental
 fi

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Time commands with a monotonic clock, several runs each, interleaved.
 
-    python3 timing.py [--runs N] [--fresh DIR] -- NAME CMD ARGS... [::: NAME CMD ARGS...]
+    python3 timing.py [--runs N] [--fresh DIR] [--before CMD] -- NAME CMD ARGS... [::: NAME CMD ARGS...]
 
 Each command gets a NAME. Runs alternate between the commands (A1 B1 A2 B2 ...), so
 that a slow phase of the machine (another build, the file system flushing) hits all of
 them alike rather than whichever happened to run then. With --fresh, run i of command
 NAME gets its own output folder DIR/NAME.i, which must not exist yet, and `{out}` in
-its arguments is replaced by that path (the folders are kept for checking).
+its arguments is replaced by that path (the folders are kept for checking). With
+--before, the shell command CMD runs before every run of every command, untimed, with
+`{n}` replaced by a number that grows by one each time (an edit for the run to build).
 
 Prints one line per command, in seconds: "NAME MEDIAN MIN USER SYS RSS RUN1 RUN2 ...",
 where MEDIAN and MIN are wall-clock times, USER and SYS the medians of the command's
@@ -29,6 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--fresh", type=Path)
+    ap.add_argument("--before")
     ap.add_argument("commands", nargs=argparse.REMAINDER)
     opts = ap.parse_args()
     words = opts.commands[1:] if opts.commands[:1] == ["--"] else opts.commands
@@ -46,8 +49,12 @@ def main() -> None:
     user = {c[0]: [] for c in commands}
     system = {c[0]: [] for c in commands}
     rss = {c[0]: 0.0 for c in commands}
+    edits = 0
     for i in range(1, opts.runs + 1):
         for name, *argv in commands:
+            if opts.before:
+                edits += 1
+                subprocess.run(opts.before.replace("{n}", str(edits)), shell=True, check=True)
             if opts.fresh:
                 out = opts.fresh / f"{name}.{i}"
                 if out.exists():

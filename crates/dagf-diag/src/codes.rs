@@ -19,6 +19,23 @@ pub struct CodeInfo {
     pub page: &'static str,
 }
 
+/// A code is kept as its text (in a build cache, say); text that names no code is
+/// refused, never taken for one.
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Code, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Code::parse(&text)
+            .filter(|c| c.0 == text)
+            .ok_or_else(|| serde::de::Error::custom(format!("no diagnostic code `{text}`")))
+    }
+}
+
 impl Code {
     /// The code's text, `E0201`.
     pub fn as_str(self) -> &'static str {

@@ -10,7 +10,7 @@ pub enum Severity {
 }
 
 /// A span with what to say about it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Label {
     /// The source range the label underlines.
     pub span: Span,
@@ -29,7 +29,7 @@ impl Label {
 }
 
 /// One problem found in the user's input. Pure data: rendering is elsewhere.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     /// The registry code (`E0205`) that says what kind of problem it is and which `dagfc explain` page covers it.
     pub code: Code,

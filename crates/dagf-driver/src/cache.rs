@@ -1,5 +1,7 @@
 //! The trees of a session's files, kept between builds and found again by the hash of
-//! their text: a file that did not change is not parsed again.
+//! their text: a file that did not change is not parsed again. And the results of its
+//! modules (see [`dagf_sema::ModuleCache`]): a module nothing of which changed is not
+//! evaluated again.
 
 use dagf_diag::{Diagnostic, FileId};
 use dagf_syntax::ast::Module;
@@ -86,5 +88,70 @@ impl dagf_sema::Parse for ParseCache {
             .kept
             .insert(key, tree);
         (module, diags)
+    }
+}
+
+/// Module results by key.
+type Results = HashMap<String, Arc<dagf_sema::ModuleResult>>;
+
+/// The module results of a session, in memory, over the caller's store (on disk, say):
+/// a new result goes to both.
+#[derive(Default)]
+pub(crate) struct Modules {
+    kept: Mutex<(Results, HashSet<String>)>,
+    below: Mutex<Option<Arc<dyn dagf_sema::ModuleCache>>>,
+    evaluated: AtomicUsize,
+}
+
+impl Modules {
+    /// Puts `store` under the memory for the build about to start.
+    pub(crate) fn over(&self, store: Option<Arc<dyn dagf_sema::ModuleCache>>) {
+        *self.below.lock().unwrap_or_else(PoisonError::into_inner) = store;
+    }
+
+    /// How many modules were evaluated (found in no cache) since the session began.
+    pub(crate) fn evaluated(&self) -> usize {
+        self.evaluated.load(Ordering::Relaxed)
+    }
+
+    /// After a build: forgets the results it did not ask for.
+    pub(crate) fn keep_used(&self) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let (results, used) = &mut *kept;
+        results.retain(|k, _| used.contains(k));
+        used.clear();
+    }
+
+    fn below(&self) -> Option<Arc<dyn dagf_sema::ModuleCache>> {
+        self.below
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl dagf_sema::ModuleCache for Modules {
+    fn get(&self, key: &str) -> Option<Arc<dagf_sema::ModuleResult>> {
+        let found = {
+            let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+            kept.1.insert(key.to_string());
+            kept.0.get(key).cloned()
+        };
+        if found.is_some() {
+            return found;
+        }
+        // Not kept in memory too: the build takes it over rather than copy it, and a
+        // later build of the session finds it where it was found now.
+        self.below()?.get(key)
+    }
+
+    fn put(&self, key: &str, result: Arc<dagf_sema::ModuleResult>) {
+        self.evaluated.fetch_add(1, Ordering::Relaxed);
+        if let Some(below) = self.below() {
+            below.put(key, result.clone());
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.1.insert(key.to_string());
+        kept.0.insert(key.to_string(), result);
     }
 }

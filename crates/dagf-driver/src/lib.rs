@@ -28,8 +28,8 @@ pub enum Goal {
     #[default]
     Check,
     /// Diagnostics only: each dag is dropped as soon as it is checked, so the IR is never
-    /// held whole (`dagfc check` of a large project). The build's IR has no dags, and
-    /// `files` an entry without text for each.
+    /// held whole (`dagfc check` of a large project). The build's IR has no dags: its
+    /// `built` has an entry without text for each.
     Diagnostics,
     /// [`Goal::Check`], each value keeping the layers that set it.
     Explain,
@@ -43,7 +43,7 @@ pub enum Goal {
 }
 
 /// A build's options.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Options {
     /// What to make: diagnostics only, the IR, or every dag's file (see [`Goal`]).
     pub goal: Goal,
@@ -70,6 +70,13 @@ pub struct Options {
     /// The dags whose files to make (`--only`, `--tenant`); the whole project is still
     /// checked, but the others are not generated.
     pub select: Selection,
+    /// Keep each module's results (with [`Goal::Check`], [`Goal::Diagnostics`] and
+    /// [`Goal::Files`], without `references`) and reuse them when nothing a module depends on changed: in the
+    /// session's memory, and in `store` when there is one (the command line's is
+    /// `.dagf-cache/modules/`). Off by default.
+    pub incremental: bool,
+    /// Where module results outlive the session (read when the memory has none).
+    pub store: Option<std::sync::Arc<dyn dagf_sema::ModuleCache>>,
 }
 
 /// A part of a project: the dags whose id matches one of `dags` (globs, `*` for any
@@ -130,6 +137,23 @@ impl Selection {
     }
 }
 
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("goal", &self.goal)
+            .field("env", &self.env)
+            .field("opt_level", &self.opt_level)
+            .field("style", &self.style)
+            .field("threads", &self.threads)
+            .field("target", &self.target)
+            .field("references", &self.references)
+            .field("select", &self.select)
+            .field("incremental", &self.incremental)
+            .field("store", &self.store.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -143,6 +167,8 @@ impl Default for Options {
             references: false,
             trace: None,
             select: Selection::default(),
+            incremental: false,
+            store: None,
         }
     }
 }
@@ -226,6 +252,7 @@ impl Project {
             target: self.target(options),
             references: options.references,
             trace: options.trace.clone(),
+            cache: None,
         }
     }
 
@@ -371,12 +398,14 @@ pub fn build(loader: &dyn Loader, options: &Options) -> Build {
 #[derive(Default)]
 pub struct Session {
     cache: cache::ParseCache,
+    modules: std::sync::Arc<cache::Modules>,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("parses", &self.parses())
+            .field("evaluated", &self.evaluated())
             .finish()
     }
 }
@@ -395,12 +424,19 @@ impl Session {
     pub fn once() -> Self {
         Self {
             cache: cache::ParseCache::once(),
+            ..Self::default()
         }
     }
 
     /// How many files this session has parsed (rather than found unchanged).
     pub fn parses(&self) -> usize {
         self.cache.parses()
+    }
+
+    /// How many modules this session has evaluated (rather than found in a cache) in
+    /// incremental builds.
+    pub fn evaluated(&self) -> usize {
+        self.modules.evaluated()
     }
 
     /// Loads the project `loader` reads and builds it.
@@ -421,7 +457,23 @@ impl Session {
         let env = project.env(options);
         let threads = par::threads(options.threads);
         let goal = options.goal;
-        let sema = project.sema_options(options, env.as_ref());
+        let mut sema = project.sema_options(options, env.as_ref());
+        let texts = goal == Goal::Files;
+        let checks = matches!(goal, Goal::Check | Goal::Diagnostics);
+        if options.incremental && (texts || checks) && !options.references {
+            self.modules.over(options.store.clone());
+            let selected = format!("{:?} {:?}", options.select.dags, options.select.tenants);
+            sema.cache = Some(dagf_sema::Caching {
+                store: self.modules.clone(),
+                key: dagf_sema::stable_hash(&[
+                    &project.stamp_key(options),
+                    dagf_sema::std_lib().source,
+                    if texts { "files" } else { "check" },
+                    &selected,
+                ]),
+                texts,
+            });
+        }
         let codegen = &project.config.codegen;
         let optimise = |dag: &mut dagf_ir::Dag| project.optimise(dag, options);
         let generate = |dag: &dagf_ir::Dag| project.generate(dag, options);
@@ -459,6 +511,10 @@ impl Session {
             &self.cache,
         );
         self.cache.keep_used();
+        if sema.cache.is_some() {
+            self.modules.keep_used();
+            self.modules.over(None);
+        }
         let dagf_sema::Checked {
             sources,
             project: ir,
@@ -481,7 +537,6 @@ impl Session {
             return build;
         };
         if goal == Goal::Diagnostics {
-            build.files = std::mem::take(&mut ir.built);
             build.ir = Some(ir);
             return build;
         }

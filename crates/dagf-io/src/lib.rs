@@ -3,8 +3,10 @@
 //! The command line and the tests that check a project in process share it.
 
 mod data;
+mod modules;
 
 pub use data::CACHE_DIR;
+pub use modules::DiskModules;
 
 use dagf_sema::{HttpError, HttpLimits, MAX_FILE_BYTES, MAX_SOURCE_BYTES, ReadError, SqlLimits};
 use std::io::Read;

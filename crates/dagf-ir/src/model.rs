@@ -42,7 +42,7 @@ pub struct Pool {
 }
 
 /// A DAG turned into its output file.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Built {
     /// The DAG's `dag_id`.
     pub dag_id: String,
@@ -325,7 +325,7 @@ impl Mapped {
 }
 
 /// The tenant a dag is placed in: what the cross-tenant checks need.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Scope {
     /// The tenant kind's name (`Customer`).
     pub kind: String,
@@ -345,7 +345,9 @@ pub struct Scope {
 
 /// What identifies an asset within a project: its URI, or an alias's name. Aliases and
 /// assets live apart, as in Airflow.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct AssetId {
     /// An alias's name rather than an asset's URI.
     pub alias: bool,

@@ -29,6 +29,7 @@ mod value;
 mod words;
 
 pub use assets::{normalize as normalize_asset_uri, uri_problem as asset_uri_problem};
+pub use eval::{Caching, ModuleCache, ModuleResult};
 pub use files::{
     HttpLimits, MAX_DATA_BYTES, MAX_FILE_BYTES, MAX_SOURCE_BYTES, NotText, ReadError, SQL_MAX_ROWS,
     SQL_TIMEOUT, SqlLimits, bytes, decode, not_text,
@@ -73,6 +74,9 @@ pub struct Options {
     /// Told when each phase, module and dag of the build is done (`--timings`,
     /// `--trace`); none by default.
     pub trace: Option<std::sync::Arc<dyn Trace>>,
+    /// Where each module's dags, once made, are kept for the next build, and found
+    /// instead of made again when nothing they depend on changed; none by default.
+    pub cache: Option<Caching>,
 }
 
 /// How a module's text becomes its tree: a tool that builds the same project again

@@ -43,13 +43,20 @@ pub struct Owner {
 }
 
 /// A task's pool: the task, the pool, where it was set, and the slots the task takes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Use {
     task_id: String,
     pool: String,
     at: Span,
     slots: i64,
     slots_at: Option<Span>,
+}
+
+impl Use {
+    /// The places it points at.
+    pub(crate) fn spans(&self) -> impl Iterator<Item = Span> + '_ {
+        std::iter::once(self.at).chain(self.slots_at)
+    }
 }
 
 /// The pool of every task of `dag`: its own `pool` argument, else the dag's

@@ -28,9 +28,49 @@ pub struct AssetDecl {
     pub is_extern: bool,
 }
 
+/// How a dag uses an asset or another dag (`reads`, `waits for`, `triggers`): one of
+/// a few fixed words, kept as text in a build cache and read back only as one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Word(&'static str);
+
+impl Word {
+    const READS: Word = Word("reads");
+    const WAITS_FOR: Word = Word("waits for");
+    const TRIGGERS: Word = Word("triggers");
+}
+
+impl std::ops::Deref for Word {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Word {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl serde::Serialize for Word {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Word {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Word, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        [Word::READS, Word::WAITS_FOR, Word::TRIGGERS]
+            .into_iter()
+            .find(|w| w.0 == text)
+            .ok_or_else(|| serde::de::Error::custom("not a word of a dag's facts"))
+    }
+}
+
 /// What the checks across the project need of one DAG, taken when it is made: a
 /// build turns each DAG into its file right away and keeps only this.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     pub(crate) dag_id: String,
     span: Span,
@@ -41,29 +81,40 @@ pub struct Facts {
     produced: Vec<(AssetId, Span)>,
     /// Assets it waits for (its schedule) or reads (task inlets): the asset, its
     /// name, where, and which of the two.
-    consumed: Vec<(AssetId, String, Span, &'static str)>,
+    consumed: Vec<(AssetId, String, Span, Word)>,
     /// Tasks that trigger or sense another dag: task id, the verb, the dag id, where.
-    reaches: Vec<(String, &'static str, String, Span)>,
+    reaches: Vec<(String, Word, String, Span)>,
     /// The pool of each task that names one.
     pub(crate) pools: Vec<crate::pools::Use>,
 }
 
 impl Facts {
+    /// Every place the facts point at (a stored dag's are checked against the sources).
+    pub(crate) fn spans(&self) -> impl Iterator<Item = Span> + '_ {
+        let scope = self.scope.iter().flat_map(|s| [s.span, s.placed]);
+        std::iter::once(self.span)
+            .chain(scope)
+            .chain(self.produced.iter().map(|p| p.1))
+            .chain(self.consumed.iter().map(|c| c.2))
+            .chain(self.reaches.iter().map(|r| r.3))
+            .chain(self.pools.iter().flat_map(crate::pools::Use::spans))
+    }
+
     /// `written` has, by task id, where a dag id a task names was written when that
     /// is in a config file rather than where the field is set.
     pub fn of(dag: &Dag, written: &HashMap<&str, Span>) -> Facts {
         let (mut consumed, mut produced, mut reaches) = (Vec::new(), Vec::new(), Vec::new());
-        let mut consume = |f: &dagf_ir::Field, how: &'static str| {
+        let mut consume = |f: &dagf_ir::Field, how: Word| {
             for (id, name) in asset_ids(&f.value) {
                 consumed.push((id, name.to_string(), f.origin, how));
             }
         };
         if let Some(f) = dag.arg("schedule") {
-            consume(f, "waits for");
+            consume(f, Word::WAITS_FOR);
         }
         for task in dag.tasks() {
             if let Some(f) = task.arg("inlets") {
-                consume(f, "reads");
+                consume(f, Word::READS);
             }
             if let Some(f) = task.arg("outlets") {
                 for (id, _) in asset_ids(&f.value) {
@@ -74,10 +125,10 @@ impl Facts {
             let class = format!("{}.{}", task.op.module, task.op.class);
             let reach = match class.as_str() {
                 crate::rules::TRIGGER_DAG_RUN => {
-                    task.arg("trigger_dag_id").map(|f| (f, "triggers"))
+                    task.arg("trigger_dag_id").map(|f| (f, Word::TRIGGERS))
                 }
                 crate::rules::EXTERNAL_TASK_SENSOR => {
-                    task.arg("external_dag_id").map(|f| (f, "waits for"))
+                    task.arg("external_dag_id").map(|f| (f, Word::WAITS_FOR))
                 }
                 _ => None,
             };

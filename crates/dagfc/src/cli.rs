@@ -837,7 +837,24 @@ fn compile_with(
         (Command::Check { python: None, .. }, _) => dagf_driver::Goal::Diagnostics,
         _ => dagf_driver::Goal::Check,
     };
+    // Builds and checks of the whole project keep each module's results in
+    // `.dagf-cache/modules/` and reuse those of modules nothing of which changed (not
+    // `check --python`, which needs every dag's IR).
+    let selected = build.as_ref().map(|b| b.4.clone()).unwrap_or_default();
+    // `DAGF_CACHE=off` builds as if nothing had been built before (a cold build).
+    let cache_off = std::env::var("DAGF_CACHE").is_ok_and(|v| v == "off");
+    let flavour = match (goal, &args.command) {
+        _ if cache_off => None,
+        (dagf_driver::Goal::Files, _) if selected.is_all() => Some("files"),
+        (dagf_driver::Goal::Diagnostics, _) => Some("check"),
+        _ => None,
+    };
+    let modules = flavour.map(|f| std::sync::Arc::new(dagf_io::DiskModules::new(&root, f)));
     let options = dagf_driver::Options {
+        incremental: modules.is_some(),
+        store: modules
+            .clone()
+            .map(|m| m as std::sync::Arc<dyn dagf_sema::ModuleCache>),
         goal,
         env: common.env.clone(),
         env_vars: std::env::vars().collect(),
@@ -848,7 +865,7 @@ fn compile_with(
             .map(project::StyleName::driver),
         threads: common.jobs,
         target: common.target,
-        select: build.as_ref().map(|b| b.4.clone()).unwrap_or_default(),
+        select: selected,
         references: false,
         trace: report
             .recorder
@@ -895,6 +912,9 @@ fn compile_with(
         }
     }
     let built = dagf_driver::Session::once().build_project(&proj, &loader, &options);
+    if let Some(m) = &modules {
+        m.prune();
+    }
     report.collected.diagnostics(&built.diagnostics);
     if let Some(ir) = &built.ir {
         for d in &ir.dags {
@@ -902,6 +922,11 @@ fn compile_with(
                 d.scope.as_ref().map(|s| s.tenant.as_str()),
                 d.graph.node_count(),
             );
+        }
+        // A check's dags that went by as they were checked, or were found in the
+        // cache: a note of each instead of its IR.
+        for b in &ir.built {
+            report.collected.dag(b.tenant.as_deref(), b.tasks);
         }
     }
     for f in built.files.iter().filter(|f| !f.dag_id.is_empty()) {
@@ -919,8 +944,9 @@ fn compile_with(
         stamp,
         ..
     } = built;
-    // With `Goal::Diagnostics` the dags went by, each leaving an entry without text.
-    let dags = ir.dags.len() + files.iter().filter(|f| !f.dag_id.is_empty()).count();
+    // Dags that went by as they were checked (`Goal::Diagnostics`) or came from the
+    // cache left an entry without text in `built`.
+    let dags = ir.dags.len() + ir.built.len();
     let done = |printer: &Printer| {
         let line = format!(
             "checked {}: {}",

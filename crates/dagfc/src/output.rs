@@ -450,7 +450,10 @@ impl<'a> Plan<'a> {
             move |e| Failure::untouched(cannot(what, &e))
         }
         let tree = stage.join("tree");
-        for dir in self.by_dir.keys() {
+        // A new output folder is staged whole; an existing one only where something
+        // changed (a folder is made when the first file or manifest goes in).
+        std::fs::create_dir_all(&tree).map_err(io("create a staging folder"))?;
+        for dir in self.by_dir.keys().filter(|_| self.fresh) {
             std::fs::create_dir_all(tree.join(dir)).map_err(|e| {
                 Failure::untouched(cannot(
                     &format!("stage the folder `{}`", join(self.shown, dir)),
@@ -458,6 +461,14 @@ impl<'a> Plan<'a> {
                 ))
             })?;
         }
+        let fresh = self.fresh;
+        let in_place = |dir: &str| -> io::Result<PathBuf> {
+            let at = tree.join(dir);
+            if !fresh {
+                std::fs::create_dir_all(&at)?;
+            }
+            Ok(at)
+        };
         let out = self.out;
         // Stage every changed file; an unchanged one keeps its time stamp. Each file's
         // state (size and time) is taken as it is written, for the stamp.
@@ -466,7 +477,7 @@ impl<'a> Plan<'a> {
             if !self.fresh && std::fs::read(&target).is_ok_and(|old| old == f.text.as_bytes()) {
                 return Ok((false, file_state(&target)));
             }
-            let state = write_file(&tree.join(&f.folder).join(&f.file), f.text.as_bytes())?;
+            let state = write_file(&in_place(&f.folder)?.join(&f.file), f.text.as_bytes())?;
             Ok((true, state))
         });
         let mut report = Report::default();
@@ -496,7 +507,7 @@ impl<'a> Plan<'a> {
             if self.previous.get(*dir).and_then(|m| m.text.as_deref()) == Some(text.as_str()) {
                 return Ok(None);
             }
-            std::fs::write(tree.join(dir).join(MANIFEST), text).map(|()| Some(dir.to_string()))
+            std::fs::write(in_place(dir)?.join(MANIFEST), text).map(|()| Some(dir.to_string()))
         }) {
             manifests.extend(staged.map_err(io("write a manifest"))?);
         }

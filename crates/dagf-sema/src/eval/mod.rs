@@ -14,6 +14,7 @@ use crate::value::{Asset, Bound, Callback, Item, Partial, V, Value};
 
 mod args;
 mod body;
+mod cached;
 mod callbacks;
 mod coerce;
 mod compose;
@@ -35,6 +36,7 @@ mod unused;
 
 use args::missing;
 pub(crate) use body::ROLE_FIELDS;
+pub use cached::{Caching, ModuleCache, ModuleResult};
 pub(crate) use params::lower_params;
 pub(crate) use test_body::{TestRun, run_test};
 
@@ -109,7 +111,7 @@ struct Share {
 }
 
 /// A dag id and where it comes from, for the duplicate check across the project.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct IdRecord {
     name_span: Span,
     named_by: Option<Span>,
@@ -151,14 +153,21 @@ pub fn run(
             }
         }
     };
-    if let [modules] = shares.as_slice() {
+    if let (None, [modules]) = (&options.cache, shares.as_slice()) {
         cx.make_dags(modules);
         let found = std::mem::take(&mut cx.ids);
         check_ids(&mut cx, found);
     } else {
-        let results: Vec<Share> = crate::par::each_part(&shares, |mods| {
-            evaluate_share(prog, sources, options, emit, mods)
-        });
+        let results: Vec<Share> = match &options.cache {
+            // One share per module, each kept in (or taken from) the cache.
+            Some(caching) => {
+                let modules: Vec<ModuleId> = shares.concat();
+                cached::shares(prog, sources, options, emit, caching, &modules)
+            }
+            None => crate::par::each_part(&shares, |mods| {
+                evaluate_share(prog, sources, options, emit, mods)
+            }),
+        };
         for share in results {
             for d in share.diags.into_sorted() {
                 // A factory-body mistake another share already reported is said once.
