@@ -101,9 +101,20 @@ pub(crate) struct Modules {
     kept: Mutex<(Results, HashSet<String>)>,
     below: Mutex<Option<Arc<dyn dagf_sema::ModuleCache>>>,
     evaluated: AtomicUsize,
+    /// For one build only: new results go to the store alone (kept in memory too, every
+    /// file's text would be held twice until the build ends).
+    once: bool,
 }
 
 impl Modules {
+    /// Results for a session of one build.
+    pub(crate) fn once() -> Self {
+        Self {
+            once: true,
+            ..Self::default()
+        }
+    }
+
     /// Puts `store` under the memory for the build about to start.
     pub(crate) fn over(&self, store: Option<Arc<dyn dagf_sema::ModuleCache>>) {
         *self.below.lock().unwrap_or_else(PoisonError::into_inner) = store;
@@ -149,6 +160,9 @@ impl dagf_sema::ModuleCache for Modules {
         self.evaluated.fetch_add(1, Ordering::Relaxed);
         if let Some(below) = self.below() {
             below.put(key, result.clone());
+        }
+        if self.once {
+            return;
         }
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.1.insert(key.to_string());

@@ -419,12 +419,13 @@ impl Session {
         Self::default()
     }
 
-    /// A session for a single build, which keeps nothing for a next one (a tool that
-    /// builds once and exits: it saves a copy of every file's text and tree).
+    /// A session for a single build, which keeps nothing in memory for a next one (a
+    /// tool that builds once and exits: it saves a copy of every file's text and tree,
+    /// and of every module's results; the store on disk is still written).
     pub fn once() -> Self {
         Self {
             cache: cache::ParseCache::once(),
-            ..Self::default()
+            modules: std::sync::Arc::new(cache::Modules::once()),
         }
     }
 
