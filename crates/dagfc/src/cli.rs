@@ -1673,23 +1673,7 @@ fn diff(
     let (Some(o), Some(n)) = (&old.ir, &new.ir) else {
         return USER_ERROR;
     };
-    let changes = dagf_view::diff(o, n);
-    match format {
-        DiffFormat::Text => {
-            out!(
-                "{}",
-                dagf_view::render_diff(&changes, &old.sources, &new.sources)
-            )
-        }
-        DiffFormat::Json => {
-            let list: Vec<serde_json::Value> = changes
-                .iter()
-                .map(|c| change_json(c, &old.sources, &new.sources))
-                .collect();
-            outln!("{}", serde_json::Value::Array(list));
-        }
-    }
-    if changes.is_empty() { 0 } else { DIFFERENT }
+    print_changes(&dagf_view::diff(o, n), format, &old.sources, &new.sources)
 }
 
 /// `dagfc diff --folder DIR`: the folder and a fresh build of the sources, both as the
@@ -1776,17 +1760,21 @@ fn diff_folder(
             "note: `{shown}/{file}` does not import in Airflow ({error}); its dags count as absent"
         );
     }
-    let changes = found.changes;
+    print_changes(&found.changes, format, &found.old, &explained.sources)
+}
+
+/// Prints a diff's changes as text or JSON; the exit status: [`DIFFERENT`] if any.
+fn print_changes(
+    changes: &[dagf_view::Change],
+    format: DiffFormat,
+    old: &Sources,
+    new: &Sources,
+) -> u8 {
     match format {
-        DiffFormat::Text => out!(
-            "{}",
-            dagf_view::render_diff(&changes, &found.old, &explained.sources)
-        ),
+        DiffFormat::Text => out!("{}", dagf_view::render_diff(changes, old, new)),
         DiffFormat::Json => {
-            let list: Vec<serde_json::Value> = changes
-                .iter()
-                .map(|c| change_json(c, &found.old, &explained.sources))
-                .collect();
+            let list: Vec<serde_json::Value> =
+                changes.iter().map(|c| change_json(c, old, new)).collect();
             outln!("{}", serde_json::Value::Array(list));
         }
     }
