@@ -67,7 +67,7 @@ helper_py="$(command -v python3)" || die "python3 not found"
 # --- Build dagfc once -----------------------------------------------------------------
 echo "building dagfc (release)..." >&2
 (cd "$repo" && cargo build --release --quiet -p dagfc) || die "cargo build failed"
-dagfc="$repo/target/release/dagfc"
+dagfc="${CARGO_TARGET_DIR:-$repo/target}/release/dagfc"
 [[ -x "$dagfc" ]] || die "$dagfc missing after cargo build"
 
 timeit() { "$helper_py" "$bench/timing.py" --runs "$runs" "$@"; }
