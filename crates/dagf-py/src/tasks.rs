@@ -284,32 +284,53 @@ impl<'a> Gen<'a> {
             self.mapped_group(out, dag, gi, m, indent, taken, vars);
             return;
         }
-        let tooltip = grp.tooltip.as_deref();
-        let class = self.name(Name::TaskGroup);
+        let head = format!("with {}", self.name(Name::TaskGroup));
+        self.group_call(
+            out,
+            &head,
+            &grp.group_id,
+            grp.tooltip.as_deref(),
+            indent,
+            ":",
+        );
+        out.push('\n');
+        self.scope(out, dag, Some(gi), indent + INDENT, taken, vars);
+    }
+
+    /// `HEAD(group_id=..., tooltip=...)END`: a group's `with TaskGroup(...):` line or its
+    /// `@task_group(...)` decorator, exploded when it does not fit.
+    fn group_call(
+        &self,
+        out: &mut String,
+        head: &str,
+        group_id: &str,
+        tooltip: Option<&str>,
+        indent: usize,
+        end: &str,
+    ) {
         flat_or_exploded(
             out,
             0,
             0,
             |out| {
                 pad(out, indent);
-                let _ = write!(out, "with {class}(group_id=");
-                push_py_str(out, &grp.group_id);
+                let _ = write!(out, "{head}(group_id=");
+                push_py_str(out, group_id);
                 if let Some(tip) = tooltip {
                     out.push_str(", tooltip=");
                     push_py_str(out, tip);
                 }
-                out.push_str("):");
+                out.push(')');
+                out.push_str(end);
             },
             |out| {
                 pad(out, indent);
-                let _ = write!(out, "with {class}");
-                let args = once(("group_id", Arg::Str(&grp.group_id)))
+                out.push_str(head);
+                let args = once(("group_id", Arg::Str(group_id)))
                     .chain(tooltip.map(|tip| ("tooltip", Arg::Str(tip))));
-                self.kwargs_exploded(out, args, indent, ":");
+                self.kwargs_exploded(out, args, indent, end);
             },
         );
-        out.push('\n');
-        self.scope(out, dag, Some(gi), indent + INDENT, taken, vars);
     }
 
     /// Writes a mapped group as Airflow's `@task_group` function, its parameters the
@@ -343,29 +364,14 @@ impl<'a> Gen<'a> {
             }
         }
         out.push('\n');
-        let decorator = self.name(Name::TaskGroupDecorator);
-        let tooltip = grp.tooltip.as_deref();
-        flat_or_exploded(
+        let head = format!("@{}", self.name(Name::TaskGroupDecorator));
+        self.group_call(
             out,
-            0,
-            0,
-            |out| {
-                pad(out, indent);
-                let _ = write!(out, "@{decorator}(group_id=");
-                push_py_str(out, &grp.group_id);
-                if let Some(tip) = tooltip {
-                    out.push_str(", tooltip=");
-                    push_py_str(out, tip);
-                }
-                out.push(')');
-            },
-            |out| {
-                pad(out, indent);
-                let _ = write!(out, "@{decorator}");
-                let args = once(("group_id", Arg::Str(&grp.group_id)))
-                    .chain(tooltip.map(|tip| ("tooltip", Arg::Str(tip))));
-                self.kwargs_exploded(out, args, indent, "");
-            },
+            &head,
+            &grp.group_id,
+            grp.tooltip.as_deref(),
+            indent,
+            "",
         );
         out.push('\n');
         pad(out, indent);

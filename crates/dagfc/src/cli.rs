@@ -683,6 +683,13 @@ impl Printer {
         }
     }
 
+    /// A command stopped by one error: prints it and the summary; the exit status.
+    pub(crate) fn fail(&self, d: Diagnostic, sources: &Sources) -> u8 {
+        self.print(vec![d], sources);
+        self.summary(&format!("error: {}", counts(1, 0)), true, facts(1, 0));
+        USER_ERROR
+    }
+
     /// A line for people while the command works (such as waiting for a lock): never in
     /// JSON, nor with `--quiet`.
     pub(crate) fn note(&self, line: &str) {
@@ -791,11 +798,7 @@ fn compile_with(
             | Command::Graph { out: None, .. }
     ) || matches!(build, Some((_, _, Some(_), _, _)));
     let printer = Printer::new(args, prints_to_stdout);
-    let fail = |d: Diagnostic, sources: &Sources| {
-        printer.print(vec![d], sources);
-        printer.summary(&format!("error: {}", counts(1, 0)), true, facts(1, 0));
-        USER_ERROR
-    };
+    let fail = |d: Diagnostic, sources: &Sources| printer.fail(d, sources);
     let start = common.project.start();
     let Some(root) = project::find_root(&start) else {
         return fail(project::not_found(&start), &Sources::new());
@@ -1601,11 +1604,7 @@ fn diff(
     format: DiffFormat,
 ) -> u8 {
     let printer = Printer::new(args, true);
-    let fail = |d: Diagnostic| {
-        printer.print(vec![d], &Sources::new());
-        printer.summary(&format!("error: {}", counts(1, 0)), true, facts(1, 0));
-        USER_ERROR
-    };
+    let fail = |d: Diagnostic| printer.fail(d, &Sources::new());
     let start = common.project.start();
     let Some(root) = project::find_root(&start) else {
         return fail(project::not_found(&start));
@@ -1687,11 +1686,7 @@ fn diff_folder(
     format: DiffFormat,
 ) -> u8 {
     let printer = Printer::new(args, true);
-    let fail = |d: Diagnostic, sources: &Sources| {
-        printer.print(vec![d], sources);
-        printer.summary(&format!("error: {}", counts(1, 0)), true, facts(1, 0));
-        USER_ERROR
-    };
+    let fail = |d: Diagnostic, sources: &Sources| printer.fail(d, sources);
     let start = common.project.start();
     let Some(root) = project::find_root(&start) else {
         return fail(project::not_found(&start), &Sources::new());

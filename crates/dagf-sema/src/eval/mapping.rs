@@ -157,18 +157,9 @@ impl Cx<'_> {
             V::List(items) => {
                 let place = self.field_place(dag, t, &key.name);
                 let outer = self.place.replace(place);
-                let checked: Vec<Value> = items
-                    .iter()
-                    .map(|item| self.coerce(item.clone(), &field.ty, Some(field.span)))
-                    .collect();
+                let list = self.checked_items(items, &field.ty, field.span, x.span);
                 self.place = outer;
-                if checked.iter().any(Value::is_error) {
-                    return None;
-                }
-                Some(Value {
-                    v: V::List(Rc::new(checked)),
-                    span: x.span,
-                })
+                list
             }
             V::Error => None,
             _ => {
@@ -191,6 +182,19 @@ impl Cx<'_> {
 
     /// `expand_kwargs = LIST`: a list of records, each an instance's mapped fields, or
     /// a task's whole output (a list of dicts when it runs).
+    /// A mapped list (written at `span`), each item checked against `ty`, the type
+    /// declared at `decl` of what it maps; none when an item is wrong (its error said).
+    fn checked_items(&mut self, items: &[Value], ty: &Ty, decl: Span, span: Span) -> Option<Value> {
+        let checked: Vec<Value> = items
+            .iter()
+            .map(|item| self.coerce(item.clone(), ty, Some(decl)))
+            .collect();
+        (!checked.iter().any(Value::is_error)).then(|| Value {
+            v: V::List(Rc::new(checked)),
+            span,
+        })
+    }
+
     fn expand_kwargs(&mut self, dag: &DagB, t: TaskId, v: &Value) -> Option<Value> {
         let items = match &v.v {
             V::Output(o) => return self.whole_output(o).then(|| v.clone()),
@@ -502,14 +506,7 @@ impl Cx<'_> {
                             ),
                         );
                     }
-                    let checked: Vec<Value> = items
-                        .iter()
-                        .map(|item| self.coerce(item.clone(), &p.ty, Some(p.span)))
-                        .collect();
-                    (!checked.iter().any(Value::is_error)).then(|| Value {
-                        v: V::List(Rc::new(checked)),
-                        span: x.span,
-                    })
+                    self.checked_items(items, &p.ty, p.span, x.span)
                 }
                 V::Error => None,
                 _ => {
